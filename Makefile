@@ -1,0 +1,98 @@
+# telrep — see README.md. Targets: all test install deps demo bench fuzz asan clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+BUILD   ?= build
+PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(CI),true)
+CFLAGS  += -Werror
+endif
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
+
+# Debian 12 packages the build, the tests and the benchmarks need.
+DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libtrace3-dev libwandio1-dev \
+            libpcap-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev
+DEB_TEST  = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps
+
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all test unit e2e install uninstall deps demo bench fuzz asan clean check-deps
+
+all: $(BUILD)/telrep $(BUILD)/gen-pcap
+
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libtelrep.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS) -lcmocka
+
+# unit tests, then end-to-end tests against real collectors (root + network namespaces)
+test: unit e2e
+
+unit: $(UNIT_BIN) all
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+e2e: all
+	tests/e2e/run-all.sh $(BUILD)
+
+# the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+asan:
+	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
+
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
+	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus tests/fuzz/seeds/$$n \
+	    2>$(BUILD)/fuzz/$$n.log || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	  tail -1 $(BUILD)/fuzz/$$n.log; done
+
+bench: all
+	bench/run.sh $(BUILD)
+
+# install what is missing (Debian 12), build, and replay an example to a local collector
+demo: deps all
+	examples/demo.sh $(BUILD)
+
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/doc/telrep/examples
+	install -m 755 $(BUILD)/telrep $(DESTDIR)$(PREFIX)/bin/telrep
+	install -m 644 docs/telrep.1 $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1
+	install -m 644 docs/telrep.yml.5 $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
+	install -m 644 examples/*.yml $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/telrep
+
+clean:
+	rm -rf build

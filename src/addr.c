@@ -1,0 +1,106 @@
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int addr_parse(const char *text, struct addr *out)
+{
+    char buf[64];
+    size_t n = strlen(text);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, text, n + 1);
+    memset(out, 0, sizeof *out);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    if (inet_pton(AF_INET, buf, out->bytes) == 1) {
+        out->family = AF_INET;
+        out->prefix = 32;
+    } else if (inet_pton(AF_INET6, buf, out->bytes) == 1) {
+        out->family = AF_INET6;
+        out->prefix = 128;
+    } else {
+        return -1;
+    }
+    if (slash) {
+        char *end;
+        long len = strtol(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end != '\0' || len < 0 || len > out->prefix)
+            return -1;
+        out->prefix = (uint8_t)len;
+    }
+    return 0;
+}
+
+const char *addr_format(const struct addr *a, char buf[ADDR_STRLEN])
+{
+    if (a->family != AF_INET && a->family != AF_INET6)
+        return strcpy(buf, "?");
+    inet_ntop(a->family, a->bytes, buf, ADDR_STRLEN);
+    return buf;
+}
+
+bool addr_equal(const struct addr *a, const struct addr *b)
+{
+    size_t n = a->family == AF_INET ? 4 : 16;
+    return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
+}
+
+bool addr_in_prefix(const struct addr *a, const struct addr *net)
+{
+    if (a->family != net->family)
+        return false;
+    unsigned bits = net->prefix, full = bits / 8, rest = bits % 8;
+    if (memcmp(a->bytes, net->bytes, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (a->bytes[full] & mask) == (net->bytes[full] & mask);
+}
+
+uint32_t addr_hash(const struct addr *a)
+{
+    /* FNV-1a over the significant bytes */
+    uint32_t h = 2166136261u ^ a->family;
+    size_t n = a->family == AF_INET ? 4 : 16;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a->bytes[i]) * 16777619u;
+    return h;
+}
+
+void addr_from_bytes(struct addr *a, int family, const uint8_t *bytes)
+{
+    memset(a, 0, sizeof *a);
+    a->family = (uint8_t)family;
+    a->prefix = family == AF_INET ? 32 : 128;
+    memcpy(a->bytes, bytes, family == AF_INET ? 4 : 16);
+}
+
+socklen_t addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        memcpy(&in->sin_addr, a->bytes, 4);
+        return sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    memcpy(&in6->sin6_addr, a->bytes, 16);
+    return sizeof *in6;
+}
+
+void addr_from_sockaddr(struct addr *a, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        addr_from_bytes(a, AF_INET, (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+    else
+        addr_from_bytes(a, AF_INET6, (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}

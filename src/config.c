@@ -1,0 +1,755 @@
+/* config.c — YAML (libyaml document API) -> struct config. Every message names
+ * file:line:col and what was expected there. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "log.h"
+
+struct parse {
+    yaml_document_t doc;
+    const char *name;
+    char *err;
+    size_t errlen;
+    bool failed;
+    struct config *cfg;
+    size_t n_repeat_counts;          /* for the check against the pcap list */
+    yaml_node_t *repeat_count_node;
+};
+
+struct key {
+    const char *name;
+    int (*handle)(struct parse *p, yaml_node_t *value, void *target, int arg);
+    void *target; /* NULL: the handler finds its own */
+    int arg;
+};
+
+static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
+{
+    if (p->failed)
+        return -1; /* the first error is the one worth reading */
+    p->failed = true;
+    int off = snprintf(p->err, p->errlen, "%s:%zu:%zu: ", p->name,
+                       n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
+    if (off < 0 || (size_t)off >= p->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err + off, p->errlen - off, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+    const char *s = scalar(n);
+    if (!n)
+        return true;
+    if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    return !*s || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL") || !strcmp(s, "~");
+}
+
+static yaml_node_t *node(struct parse *p, int index) { return yaml_document_get_node(&p->doc, index); }
+
+static const char *node_kind(const yaml_node_t *n)
+{
+    if (!n) return "nothing";
+    if (n->type == YAML_MAPPING_NODE) return "a mapping";
+    if (n->type == YAML_SEQUENCE_NODE) return "a list";
+    return is_null(n) ? "null" : "a scalar";
+}
+
+/* ---- scalars ---- */
+
+static int get_bool(struct parse *p, yaml_node_t *n, bool *out)
+{
+    static const char *yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", "On" };
+    static const char *no[] = { "false", "False", "FALSE", "no", "No", "off", "Off" };
+    const char *s = scalar(n);
+    if (is_null(n)) {
+        *out = false;
+        return 0;
+    }
+    for (size_t i = 0; s && i < sizeof yes / sizeof *yes; i++) {
+        if (!strcmp(s, yes[i]))
+            return *out = true, 0;
+        if (!strcmp(s, no[i]))
+            return *out = false, 0;
+    }
+    return fail(p, n, "expected true or false, found %s%s%s", s ? "\"" : node_kind(n), s ? s : "",
+                s ? "\"" : "");
+}
+
+static int get_double(struct parse *p, yaml_node_t *n, double min, double *out)
+{
+    const char *s = scalar(n);
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || !*s || *end || errno || !isfinite(v))
+        return fail(p, n, "expected a number, found %s%s%s", s ? "\"" : node_kind(n), s ? s : "",
+                    s ? "\"" : "");
+    if (v < min)
+        return fail(p, n, "expected a number >= %g, found %s", min, s);
+    *out = v;
+    return 0;
+}
+
+static int get_ulong(struct parse *p, yaml_node_t *n, unsigned long min, unsigned long max,
+                     unsigned long *out)
+{
+    const char *s = scalar(n);
+    char *end;
+    errno = 0;
+    unsigned long v = s && *s != '-' ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *s == '-' || *end || errno || v < min || v > max)
+        return fail(p, n, "expected an integer from %lu to %lu, found %s%s%s", min, max,
+                    s ? "\"" : node_kind(n), s ? s : "", s ? "\"" : "");
+    *out = v;
+    return 0;
+}
+
+static int get_string(struct parse *p, yaml_node_t *n, char **out)
+{
+    const char *s = scalar(n);
+    if (!s || is_null(n))
+        return fail(p, n, "expected a string, found %s", node_kind(n));
+    free(*out);
+    *out = strdup(s);
+    return *out ? 0 : fail(p, n, "out of memory");
+}
+
+/* ---- structure ---- */
+
+const char *config_closest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 4, wl = strlen(word);
+    for (size_t k = 0; k < n; k++) {
+        const char *c = candidates[k];
+        size_t cl = strlen(c);
+        if (wl > 64 || cl > 64)
+            continue;
+        size_t row[65];
+        for (size_t j = 0; j <= cl; j++)
+            row[j] = j;
+        for (size_t i = 1; i <= wl; i++) {
+            size_t diag = row[0];
+            row[0] = i;
+            for (size_t j = 1; j <= cl; j++) {
+                size_t up = row[j];
+                size_t cost = word[i - 1] == c[j - 1] ? 0 : 1;
+                size_t v = diag + cost;
+                if (up + 1 < v) v = up + 1;
+                if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+                row[j] = v;
+                diag = up;
+            }
+        }
+        if (row[cl] < best_d && row[cl] * 2 <= (cl > wl ? cl : wl)) {
+            best_d = row[cl];
+            best = c;
+        }
+    }
+    return best;
+}
+
+static int walk_mapping(struct parse *p, yaml_node_t *map, const struct key *keys, size_t n_keys,
+                        const char *where)
+{
+    if (is_null(map))
+        return 0;
+    if (map->type != YAML_MAPPING_NODE)
+        return fail(p, map, "%s: expected a mapping of keys, found %s", where, node_kind(map));
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = node(p, pair->key), *v = node(p, pair->value);
+        const char *name = scalar(k);
+        if (!name)
+            return fail(p, k, "%s: expected a key name, found %s", where, node_kind(k));
+        const struct key *found = NULL;
+        for (size_t i = 0; i < n_keys; i++)
+            if (!strcmp(keys[i].name, name))
+                found = &keys[i];
+        if (!found) {
+            const char *names[32];
+            size_t nn = n_keys < 32 ? n_keys : 32;
+            for (size_t i = 0; i < nn; i++)
+                names[i] = keys[i].name;
+            const char *close = config_closest(name, names, nn);
+            log_warn("%s:%zu:%zu: unknown key \"%s\" in %s ignored%s%s%s", p->name, k->start_mark.line + 1,
+                     k->start_mark.column + 1, name, where, close ? "; did you mean \"" : "",
+                     close ? close : "", close ? "\"?" : "");
+            continue;
+        }
+        if (found->handle(p, v, found->target, found->arg) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A scalar or a list of scalars: call `item` for each. */
+static int each_item(struct parse *p, yaml_node_t *n, int (*item)(struct parse *, yaml_node_t *, void *),
+                     void *target)
+{
+    if (is_null(n))
+        return 0;
+    if (n->type == YAML_SCALAR_NODE)
+        return item(p, n, target);
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail(p, n, "expected a value or a list of values, found %s", node_kind(n));
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+        if (item(p, node(p, *it), target) < 0)
+            return -1;
+    return 0;
+}
+
+static void *grow(void *v, size_t n, size_t size)
+{
+    /* grow by one element; n is the current count */
+    return realloc(v, (n + 1) * size);
+}
+
+/* ---- leaves ---- */
+
+static int key_bool(struct parse *p, yaml_node_t *v, void *t, int arg) { return get_bool(p, v, t); }
+
+static int key_int_or_null(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long x = 0;
+    if (!is_null(v) && get_ulong(p, v, 1, 1u << 30, &x) < 0)
+        return -1;
+    *(int *)t = (int)x;
+    return 0;
+}
+
+static int key_nonneg_double(struct parse *p, yaml_node_t *v, void *t, int arg) { return get_double(p, v, 0, t); }
+
+static int key_string_or_null(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    if (is_null(v)) {
+        free(*(char **)t);
+        *(char **)t = NULL;
+        return 0;
+    }
+    return get_string(p, v, t);
+}
+
+static int key_accepted_ignored(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    bool on;
+    if (get_bool(p, v, &on) < 0)
+        return -1;
+    *(bool *)t = on;
+    if (on)
+        log_info("%s:%zu: optimize option accepted and ignored: telrep streams captures in one "
+                 "thread and is faster without it", p->name, v->start_mark.line + 1);
+    return 0;
+}
+
+static int pcap_item(struct parse *p, yaml_node_t *n, void *t)
+{
+    struct config *c = p->cfg;
+    char *s = NULL;
+    if (get_string(p, n, &s) < 0)
+        return -1;
+    char **v = grow(c->pcaps, c->n_pcaps, sizeof *v);
+    if (!v)
+        return free(s), fail(p, n, "out of memory");
+    c->pcaps = v;
+    c->pcaps[c->n_pcaps++] = s;
+    return 0;
+}
+
+static int key_pcap(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    if (is_null(v))
+        return fail(p, v, "pcap: expected a capture path or a list of paths");
+    return each_item(p, v, pcap_item, NULL);
+}
+
+struct count_list { unsigned *v; size_t n; };
+
+static int count_item(struct parse *p, yaml_node_t *n, void *t)
+{
+    struct count_list *l = t;
+    unsigned long x;
+    if (get_ulong(p, n, 0, 1000000, &x) < 0)
+        return -1;
+    unsigned *v = grow(l->v, l->n, sizeof *v);
+    if (!v)
+        return fail(p, n, "out of memory");
+    l->v = v;
+    l->v[l->n++] = (unsigned)x;
+    return 0;
+}
+
+static int key_repeat_count(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct count_list l = { 0 };
+    if (each_item(p, v, count_item, &l) < 0)
+        return free(l.v), -1;
+    free(p->cfg->repeat_counts);
+    p->cfg->repeat_counts = l.v;
+    p->n_repeat_counts = l.n;
+    p->repeat_count_node = v;
+    return 0;
+}
+
+static int key_repeat_pattern(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    const char *s = scalar(v);
+    if (s && !strcmp(s, "round-robin"))
+        p->cfg->repeat_pattern = REPEAT_ROUND_ROBIN;
+    else if (s && !strcmp(s, "bulk"))
+        p->cfg->repeat_pattern = REPEAT_BULK;
+    else
+        return fail(p, v, "repeat.pattern: expected round-robin or bulk, found %s%s%s", s ? "\"" : node_kind(v),
+                    s ? s : "", s ? "\"" : "");
+    return 0;
+}
+
+static int key_repeat(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    const struct key keys[] = {
+        { "count", key_repeat_count, NULL, 0 },
+        { "pattern", key_repeat_pattern, NULL, 0 },
+    };
+    return walk_mapping(p, v, keys, 2, "repeat");
+}
+
+static int key_time_factor(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    return get_double(p, v, 0, &p->cfg->time_factor);
+}
+
+static int key_optimize_network(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    const struct key keys[] = {
+        { "so_sndbuf", key_int_or_null, &p->cfg->so_sndbuf, 0 },
+        { "so_rcvbuf", key_int_or_null, &p->cfg->so_rcvbuf, 0 },
+    };
+    return walk_mapping(p, v, keys, 2, "optimize.network");
+}
+
+static int key_optimize(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    const struct key keys[] = {
+        { "threading", key_accepted_ignored, &p->cfg->threading, 0 },
+        { "preload", key_accepted_ignored, &p->cfg->preload, 0 },
+        { "network", key_optimize_network, NULL, 0 },
+    };
+    return walk_mapping(p, v, keys, 3, "optimize");
+}
+
+static int get_host_addr(struct parse *p, yaml_node_t *v, const char *what, struct addr *out)
+{
+    const char *s = scalar(v);
+    if (!s || is_null(v))
+        return fail(p, v, "%s: expected an IPv4 or IPv6 address, found %s", what, node_kind(v));
+    if (addr_parse(s, out) < 0 || strchr(s, '/'))
+        return fail(p, v, "%s: \"%s\" is not an IPv4 or IPv6 address", what, s);
+    return 0;
+}
+
+static int key_map_src(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    return get_host_addr(p, v, "network.map src_ip", t);
+}
+
+static int key_map_repro(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    return get_host_addr(p, v, "network.map repro_ip", t);
+}
+
+static int map_item(struct parse *p, yaml_node_t *n, void *t)
+{
+    struct config *c = p->cfg;
+    struct map_entry e = { .line = (unsigned)n->start_mark.line + 1 };
+    const struct key keys[] = {
+        { "src_ip", key_map_src, &e.src, 0 },
+        { "repro_ip", key_map_repro, &e.repro, 0 },
+    };
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", node_kind(n));
+    if (walk_mapping(p, n, keys, 2, "network.map entry") < 0)
+        return -1;
+    if (!e.src.family || !e.repro.family)
+        return fail(p, n, "network.map: each entry needs both src_ip and repro_ip");
+    for (size_t i = 0; i < c->n_map; i++)
+        if (addr_equal(&c->map[i].src, &e.src)) {
+            char b[ADDR_STRLEN];
+            return fail(p, n, "network.map: src_ip %s is mapped twice (first on line %u)",
+                        addr_format(&e.src, b), c->map[i].line);
+        }
+    struct map_entry *m = grow(c->map, c->n_map, sizeof *m);
+    if (!m)
+        return fail(p, n, "out of memory");
+    c->map = m;
+    c->map[c->n_map++] = e;
+    return 0;
+}
+
+static int key_map(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    if (!is_null(v) && v->type != YAML_SEQUENCE_NODE)
+        return fail(p, v, "network.map: expected a list of {src_ip, repro_ip}, found %s", node_kind(v));
+    return each_item(p, v, map_item, NULL);
+}
+
+static int key_network(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    const struct key keys[] = {
+        { "map", key_map, NULL, 0 },
+        { "interface", key_string_or_null, &p->cfg->interface, 0 },
+    };
+    return walk_mapping(p, v, keys, 2, "network");
+}
+
+/* ---- selectors ---- */
+
+static int addr_item(struct parse *p, yaml_node_t *n, void *t)
+{
+    struct addr_list *l = t;
+    struct addr a;
+    const char *s = scalar(n);
+    if (!s || addr_parse(s, &a) < 0)
+        return fail(p, n, "select.ip: \"%s\" is not an IPv4/IPv6 address or prefix", s ? s : node_kind(n));
+    struct addr *v = grow(l->v, l->n, sizeof *v);
+    if (!v)
+        return fail(p, n, "out of memory");
+    l->v = v;
+    l->v[l->n++] = a;
+    return 0;
+}
+
+static int port_item(struct parse *p, yaml_node_t *n, void *t)
+{
+    struct u16_list *l = t;
+    unsigned long x;
+    if (get_ulong(p, n, 0, 65535, &x) < 0)
+        return -1;
+    uint16_t *v = grow(l->v, l->n, sizeof *v);
+    if (!v)
+        return fail(p, n, "out of memory");
+    l->v = v;
+    l->v[l->n++] = (uint16_t)x;
+    return 0;
+}
+
+static int key_addr_list(struct parse *p, yaml_node_t *v, void *t, int arg) { return each_item(p, v, addr_item, t); }
+static int key_port_list(struct parse *p, yaml_node_t *v, void *t, int arg) { return each_item(p, v, port_item, t); }
+
+static int key_select_ip(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    const struct key keys[] = {
+        { "src", key_addr_list, &s->ip_src, 0 },
+        { "dst", key_addr_list, &s->ip_dst, 0 },
+    };
+    return walk_mapping(p, v, keys, 2, "select.ip");
+}
+
+static int key_select_tcp(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    const struct key keys[] = {
+        { "sport", key_port_list, &s->tcp_sport, 0 },
+        { "dport", key_port_list, &s->tcp_dport, 0 },
+    };
+    s->has_tcp = true;
+    return walk_mapping(p, v, keys, 2, "select.tcp");
+}
+
+static int key_select_udp(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    const struct key keys[] = {
+        { "sport", key_port_list, &s->udp_sport, 0 },
+        { "dport", key_port_list, &s->udp_dport, 0 },
+    };
+    s->has_udp = true;
+    return walk_mapping(p, v, keys, 2, "select.udp");
+}
+
+/* ipfix_h.version, bgp_h.type, bmp_h.type: read by pcap-proc */
+static int key_select_header(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    const struct key keys[] = {
+        { arg == PROTO_IPFIX ? "version" : "type", key_port_list, &s->header_types, 0 },
+    };
+    return walk_mapping(p, v, keys, 1, arg == PROTO_IPFIX ? "select.ipfix_h" : "select header");
+}
+
+static int key_select_bpf(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    char why[PCAP_ERRBUF_SIZE + 64];
+    if (get_string(p, v, &s->bpf) < 0)
+        return -1;
+    if (selector_check_bpf(s->bpf, why, sizeof why) < 0)
+        return fail(p, v, "select.bpf: \"%s\" is not a valid filter: %s", s->bpf, why);
+    return 0;
+}
+
+static int key_select(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct selector *s = t;
+    const struct key keys[] = {
+        { "ip", key_select_ip, s, 0 },
+        { "tcp", key_select_tcp, s, 0 },
+        { "udp", key_select_udp, s, 0 },
+        { "ipfix_h", key_select_header, s, PROTO_IPFIX },
+        { "bgp_h", key_select_header, s, PROTO_BGP },
+        { "bmp_h", key_select_header, s, PROTO_BMP },
+        { "bpf", key_select_bpf, s, 0 },
+    };
+    s->present = !is_null(v);
+    return walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "select");
+}
+
+static int key_collector_port(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long x;
+    if (get_ulong(p, v, 1, 65535, &x) < 0)
+        return -1;
+    *(uint16_t *)t = (uint16_t)x;
+    return 0;
+}
+
+static int key_collector(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct proto_config *pc = t;
+    const struct key keys[] = {
+        { "ip", key_string_or_null, &pc->collector_host, 0 },
+        { "port", key_collector_port, &pc->collector_port, 0 },
+    };
+    if (walk_mapping(p, v, keys, 2, "collector") < 0)
+        return -1;
+    if (pc->collector_host && !pc->collector_port)
+        pc->collector_port = pc->proto->default_port;
+    return 0;
+}
+
+static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct config *c = p->cfg;
+    for (size_t i = 0; i < c->n_protos; i++)
+        if (c->protos[i].id == (enum proto_id)arg)
+            return fail(p, v, "protocol section %s given twice", proto_names[arg]);
+    struct proto_config *pc = &c->protos[c->n_protos++];
+    pc->id = (enum proto_id)arg;
+    pc->proto = proto_by_id(pc->id);
+    pc->line = (unsigned)v->start_mark.line + 1;
+    const struct key keys[] = {
+        { "select", key_select, &pc->select, 0 },
+        { "collector", key_collector, pc, 0 },
+    };
+    return walk_mapping(p, v, keys, 2, proto_names[arg]);
+}
+
+static int key_payload_size(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long x;
+    if (get_ulong(p, v, 1, 65535, &x) < 0)
+        return -1;
+    *(unsigned *)t = (unsigned)x;
+    return 0;
+}
+
+static int key_pcap_processing(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct pcap_processing *pp = &p->cfg->pcap_processing;
+    const struct key keys[] = {
+        { "initial_delay", key_nonneg_double, &pp->initial_delay, 0 },
+        { "inter_packet_delay", key_nonneg_double, &pp->inter_packet_delay, 0 },
+        { "inter_protocol_delay", key_nonneg_double, &pp->inter_protocol_delay, 0 },
+        { "desired_tcp_payload_size", key_payload_size, &pp->desired_tcp_payload_size, 0 },
+        { "output_folder", key_string_or_null, &pp->output_folder, 0 },
+        { "exit", key_bool, &pp->exit, 0 },
+    };
+    pp->present = true;
+    return walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing");
+}
+
+/* ---- checks once everything is read ---- */
+
+static int check_config(struct parse *p, yaml_node_t *root, bool check_files)
+{
+    struct config *c = p->cfg;
+    if (c->n_pcaps == 0)
+        return fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list)");
+    if (c->repeat_counts) {
+        if (p->n_repeat_counts != c->n_pcaps)
+            return fail(p, p->repeat_count_node, "repeat.count has %zu entries but pcap lists %zu capture%s: "
+                        "give one count per pcap", p->n_repeat_counts, c->n_pcaps, c->n_pcaps == 1 ? "" : "s");
+    } else {
+        c->repeat_counts = calloc(c->n_pcaps, sizeof *c->repeat_counts);
+        if (!c->repeat_counts)
+            return fail(p, root, "out of memory");
+        for (size_t i = 0; i < c->n_pcaps; i++)
+            c->repeat_counts[i] = 1;
+    }
+    if (c->n_protos == 0)
+        return fail(p, root, "no protocol section: add at least one of ipfix, bgp, bmp, udp_generic, tcp_generic");
+    for (size_t i = 0; check_files && i < c->n_pcaps; i++)
+        if (access(c->pcaps[i], R_OK) != 0)
+            return fail(p, root, "pcap \"%s\" cannot be read: %s", c->pcaps[i], strerror(errno));
+    return 0;
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
+                            char *err, size_t errlen)
+{
+    struct parse p = { .name = name, .err = err, .errlen = errlen };
+    yaml_parser_t parser;
+    struct config *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->file = strdup(name);
+    c->time_factor = 1;
+    c->pcap_processing = (struct pcap_processing){ .initial_delay = 5, .inter_packet_delay = 0.001,
+                                                   .inter_protocol_delay = 1, .desired_tcp_payload_size = 1424,
+                                                   .exit = true };
+    p.cfg = c;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &p.doc)) {
+        snprintf(err, errlen, "%s:%zu:%zu: not valid YAML: %s%s%s", name, parser.problem_mark.line + 1,
+                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error",
+                 parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        config_free(c);
+        return NULL;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&p.doc);
+    const struct key keys[] = {
+        { "pcap", key_pcap, NULL, 0 },
+        { "repeat", key_repeat, NULL, 0 },
+        { "time_factor", key_time_factor, NULL, 0 },
+        { "keep_open", key_bool, &c->keep_open, 0 },
+        { "no_sync", key_bool, &c->no_sync, 0 },
+        { "ask_for_input", key_bool, &c->ask_for_input, 0 },
+        { "optimize", key_optimize, NULL, 0 },
+        { "network", key_network, NULL, 0 },
+        { "ipfix", key_protocol, NULL, PROTO_IPFIX },
+        { "bgp", key_protocol, NULL, PROTO_BGP },
+        { "bmp", key_protocol, NULL, PROTO_BMP },
+        { "udp_generic", key_protocol, NULL, PROTO_UDP_GENERIC },
+        { "tcp_generic", key_protocol, NULL, PROTO_TCP_GENERIC },
+        { "pcap_processing", key_pcap_processing, NULL, 0 },
+    };
+    int rc;
+    if (!root)
+        rc = fail(&p, NULL, "the file is empty: a config needs at least pcap: and a protocol section");
+    else if (root->type != YAML_MAPPING_NODE)
+        rc = fail(&p, root, "expected a mapping of settings at the top level, found %s", node_kind(root));
+    else
+        rc = walk_mapping(&p, root, keys, sizeof keys / sizeof *keys, "the top level");
+    if (rc == 0)
+        rc = check_config(&p, root, check_files);
+    yaml_document_delete(&p.doc);
+    yaml_parser_delete(&parser);
+    if (rc < 0) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open config: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap || cap >= (64u << 20))
+            break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    bool read_error = ferror(f);
+    fclose(f);
+    if (!buf || read_error || len == cap) {
+        snprintf(err, errlen, "%s: cannot read config (%s)", path,
+                 !buf ? "out of memory" : read_error ? "read error" : "larger than 64 MiB");
+        free(buf);
+        return NULL;
+    }
+    struct config *c = config_parse(path, buf, len, true, err, errlen);
+    free(buf);
+    return c;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_pcaps; i++)
+        free(c->pcaps[i]);
+    free(c->pcaps);
+    free(c->repeat_counts);
+    free(c->map);
+    free(c->interface);
+    for (size_t i = 0; i < c->n_protos; i++) {
+        selector_free(&c->protos[i].select);
+        free(c->protos[i].collector_host);
+    }
+    free(c->pcap_processing.output_folder);
+    free(c->file);
+    free(c);
+}
+
+size_t config_play_order(const struct config *c, size_t **order)
+{
+    size_t total = 0, max = 0;
+    for (size_t i = 0; i < c->n_pcaps; i++) {
+        total += c->repeat_counts[i];
+        if (c->repeat_counts[i] > max)
+            max = c->repeat_counts[i];
+    }
+    *order = calloc(total ? total : 1, sizeof **order);
+    if (!*order)
+        return 0;
+    size_t k = 0;
+    if (c->repeat_pattern == REPEAT_BULK) {
+        for (size_t i = 0; i < c->n_pcaps; i++)
+            for (unsigned r = 0; r < c->repeat_counts[i]; r++)
+                (*order)[k++] = i;
+    } else {
+        for (size_t round = 0; round < max; round++)
+            for (size_t i = 0; i < c->n_pcaps; i++)
+                if (round < c->repeat_counts[i])
+                    (*order)[k++] = i;
+    }
+    return k;
+}

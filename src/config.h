@@ -1,0 +1,70 @@
+/* config.h — the YAML configuration (traffic-reproducer compatible, plus extensions). */
+#ifndef TELREP_CONFIG_H
+#define TELREP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "proto/proto.h"
+#include "select.h"
+
+enum repeat_pattern { REPEAT_ROUND_ROBIN, REPEAT_BULK };
+
+struct map_entry {
+    struct addr src, repro;
+    unsigned line; /* where it was configured, for messages */
+};
+
+struct proto_config {
+    const struct proto *proto;
+    enum proto_id id;
+    struct selector select;
+    char *collector_host; /* address or host name; NULL = none configured */
+    uint16_t collector_port;
+    unsigned line;
+};
+
+struct pcap_processing {
+    bool present;
+    double initial_delay, inter_packet_delay, inter_protocol_delay;
+    unsigned desired_tcp_payload_size;
+    char *output_folder; /* NULL = pcap path without extension */
+    bool exit;
+};
+
+struct config {
+    char *file;
+    char **pcaps;
+    size_t n_pcaps;
+    unsigned *repeat_counts; /* one per pcap; 1 when no repeat: key */
+    enum repeat_pattern repeat_pattern;
+    double time_factor;      /* 0 = as fast as possible */
+    bool keep_open, no_sync, ask_for_input;
+    bool threading, preload; /* accepted for compatibility; telrep streams single-threaded */
+    int so_sndbuf, so_rcvbuf; /* 0 = system default */
+    struct map_entry *map;
+    size_t n_map;
+    char *interface;          /* SO_BINDTODEVICE target, NULL = none */
+    struct proto_config protos[PROTO_COUNT]; /* in config order */
+    size_t n_protos;
+    struct pcap_processing pcap_processing;
+};
+
+/* Parse and check a config file. On error returns NULL and a message naming
+ * file:line:col in err. Warnings (unknown keys, ignored options) go to the log. */
+struct config *config_load(const char *path, char *err, size_t errlen);
+/* The same from memory; `name` labels messages. Paths of pcaps are not checked for
+ * existence when check_files is false. */
+struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
+                            char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* The order pcaps are played in: indexes into c->pcaps. Returns the count (sum of
+ * repeat counts), fills *order (caller frees). */
+size_t config_play_order(const struct config *c, size_t **order);
+
+/* Levenshtein-closest of `candidates` to `word`, or NULL if none is close. */
+const char *config_closest(const char *word, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,45 @@
+/* decode.h — the L2..L4 view of one captured frame. Never reads past the frame. */
+#ifndef TELREP_DECODE_H
+#define TELREP_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum decode_result {
+    DECODE_OK = 0,
+    DECODE_NOT_IP,       /* ARP, LLDP, unknown ethertype or link type: not ours */
+    DECODE_NOT_UDP_TCP,  /* IP, but ICMP, GRE, ... */
+    DECODE_FRAGMENT,     /* IP fragment: not reassembled, counted */
+    DECODE_TRUNCATED,    /* the capture cut the packet short (snaplen) */
+    DECODE_MALFORMED,    /* headers that contradict themselves */
+    DECODE_UNKNOWN_LINK, /* link type we do not decode */
+};
+
+struct decoded {
+    struct addr src, dst;
+    uint8_t ip_proto; /* IPPROTO_UDP or IPPROTO_TCP */
+    uint16_t sport, dport;
+    /* TCP only */
+    uint32_t seq, ack;
+    uint8_t tcp_flags;
+    uint16_t window;
+    /* the L4 payload, inside the frame */
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* dlt: a libpcap DLT_* link type. */
+enum decode_result decode_frame(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out);
+const char *decode_result_name(enum decode_result r);
+/* Does decode_frame() understand this link type? */
+int decode_link_supported(int dlt);
+
+#endif

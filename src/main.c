@@ -1,0 +1,142 @@
+/* main.c — the telrep command line: args -> config -> replay -> exit status. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "replay.h"
+
+#define TELREP_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: telrep -t CONFIG.yml [options]\n"
+        "Replay router telemetry (IPFIX, NetFlow v9/v5, generic UDP) from captures to live collectors,\n"
+        "each router sending from its own address, with the capture's timing.\n\n"
+        "  -t, --cfg FILE         the YAML config (traffic-reproducer compatible; see telrep.yml(5))\n"
+        "  -v                     informational messages\n"
+        "  -d                     debug messages\n"
+        "  -p, --pcap-proc        pre-process the captures first (pcap_processing section)\n"
+        "      --no-sync          start right away instead of at the capture's second-of-minute\n"
+        "      --keep-open        stay (sockets open) after the last capture, until SIGINT/SIGTERM\n"
+        "      --ask-for-input    ask before each capture: 'y' replays it, anything else skips it\n"
+        "      --stats-json FILE  write the final report per router and protocol as JSON\n"
+        "      --progress SECS    progress line on stderr every SECS seconds (default 5; 0 = off)\n"
+        "  -q, --quiet            no progress line, errors only\n"
+        "      --check            load the config, check captures, collectors and addresses; send nothing\n"
+        "      --no-address-check do not check that every repro_ip is assigned locally\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version\n\n"
+        "Exit status: 0 all replayed; 1 runtime failure (refused or failed sends, unreadable capture);\n"
+        "2 usage, config or environment error (nothing was sent).\n");
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    replay_stop = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: sleeps wake up */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR };
+    static const struct option longopts[] = {
+        { "cfg", required_argument, NULL, 't' },
+        { "pcap-proc", no_argument, NULL, 'p' },
+        { "no-sync", no_argument, NULL, OPT_NO_SYNC },
+        { "keep-open", no_argument, NULL, OPT_KEEP_OPEN },
+        { "ask-for-input", no_argument, NULL, OPT_ASK },
+        { "stats-json", required_argument, NULL, OPT_STATS },
+        { "progress", required_argument, NULL, OPT_PROGRESS },
+        { "quiet", no_argument, NULL, 'q' },
+        { "check", no_argument, NULL, OPT_CHECK },
+        { "no-address-check", no_argument, NULL, OPT_NO_ADDR },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { 0 },
+    };
+    const char *cfg_path = NULL;
+    struct replay_options o = { .progress_interval = 5 };
+    bool pcap_proc = false, check_only = false, quiet = false;
+    enum log_level level = LOG_WARN;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "t:vdpqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 't': cfg_path = optarg; break;
+        case 'v': if (level < LOG_INFO) level = LOG_INFO; break;
+        case 'd': level = LOG_DEBUG; break;
+        case 'p': pcap_proc = true; break;
+        case 'q': quiet = true; break;
+        case OPT_NO_SYNC: o.no_sync = true; break;
+        case OPT_KEEP_OPEN: o.keep_open = true; break;
+        case OPT_ASK: o.ask_for_input = true; break;
+        case OPT_STATS: o.stats_json = optarg; break;
+        case OPT_CHECK: check_only = true; break;
+        case OPT_NO_ADDR: o.skip_address_check = true; break;
+        case OPT_PROGRESS: {
+            char *end;
+            o.progress_interval = strtod(optarg, &end);
+            if (*end || o.progress_interval < 0) {
+                fprintf(stderr, "telrep: --progress expects seconds >= 0, not \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("telrep %s\n", TELREP_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "telrep: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!cfg_path) {
+        fprintf(stderr, "telrep: the config is required: telrep -t config.yml (telrep --help for more)\n");
+        return 2;
+    }
+    log_set_level(quiet ? LOG_ERROR : level);
+    if (quiet)
+        o.progress_interval = 0;
+
+    char err[2048];
+    struct config *c = config_load(cfg_path, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "telrep: error: %s\n", err);
+        return 2;
+    }
+    if (pcap_proc) {
+        fprintf(stderr, "telrep: error: -p/--pcap-proc is not available in this version\n");
+        config_free(c);
+        return 2;
+    }
+    o.keep_open |= c->keep_open;
+    o.no_sync |= c->no_sync;
+    o.ask_for_input |= c->ask_for_input;
+    if (check_only) {
+        /* everything replay_run() checks before sending, then stop */
+        replay_stop = 1;
+        o.keep_open = false;
+        o.progress_interval = 0;
+    }
+    install_signals();
+    int status = replay_run(c, &o);
+    if (check_only && status == 0)
+        fprintf(stderr, "telrep: %s: config, captures, collectors and addresses are fine\n", cfg_path);
+    config_free(c);
+    return status;
+}

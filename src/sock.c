@@ -1,0 +1,68 @@
+#include "sock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *sock_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+        snprintf(buf, len, "%s:%u", a, ntohs(in->sin_port));
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+        snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
+    }
+    return buf;
+}
+
+static int set_options(int fd, const struct sock_options *o, char *err, size_t errlen)
+{
+    if (o->device && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->device, (socklen_t)strlen(o->device) + 1) < 0) {
+        snprintf(err, errlen, "cannot bind to device %s (SO_BINDTODEVICE): %s", o->device, strerror(errno));
+        return -1;
+    }
+    if (o->sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf) < 0) {
+        snprintf(err, errlen, "so_sndbuf %d: %s", o->sndbuf, strerror(errno));
+        return -1;
+    }
+    if (o->rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf) < 0) {
+        snprintf(err, errlen, "so_rcvbuf %d: %s", o->rcvbuf, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
+                  const struct sock_options *o, char *err, size_t errlen)
+{
+    char la[ADDR_STRLEN], ra[80];
+    int fd = socket(local->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = addr_to_sockaddr(local, 0, &ss);
+    if (set_options(fd, o, err, errlen) < 0)
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        snprintf(err, errlen, "cannot bind to %s: %s%s", addr_format(local, la), strerror(errno),
+                 errno == EADDRNOTAVAIL ? " (is the address assigned here? IPv6: added with nodad?)" : "");
+        goto fail;
+    }
+    if (connect(fd, (const struct sockaddr *)remote, remote_len) < 0) {
+        snprintf(err, errlen, "cannot reach collector %s from %s: %s", sock_format(remote, ra, sizeof ra),
+                 addr_format(local, la), strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}

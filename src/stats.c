@@ -1,0 +1,130 @@
+#include "stats.h"
+
+void stats_count_kind(struct proto_stats *ps, int kind)
+{
+    for (int i = 0; i < ps->n_kinds; i++)
+        if (ps->kinds[i].kind == kind) {
+            ps->kinds[i].count++;
+            return;
+        }
+    int i = ps->n_kinds < STATS_KINDS ? ps->n_kinds++ : STATS_KINDS - 1; /* last slot collects the rest */
+    ps->kinds[i].kind = kind;
+    ps->kinds[i].count++;
+}
+
+void stats_note_unmapped(struct stats *s, const struct addr *a)
+{
+    s->unmapped++;
+    for (int i = 0; i < s->n_unmapped_sources; i++)
+        if (addr_equal(&s->unmapped_sources[i].ip, a)) {
+            s->unmapped_sources[i].packets++;
+            return;
+        }
+    if (s->n_unmapped_sources < STATS_UNMAPPED_KEPT) {
+        s->unmapped_sources[s->n_unmapped_sources].ip = *a;
+        s->unmapped_sources[s->n_unmapped_sources++].packets = 1;
+    }
+}
+
+void stats_note_lag(struct stats *s, int64_t lag_ns)
+{
+    s->lag_samples++;
+    s->lag_sum_ns += lag_ns;
+    s->lag_last_ns = lag_ns;
+    if (lag_ns > s->lag_max_ns)
+        s->lag_max_ns = lag_ns;
+    if (lag_ns > 1000000)
+        s->late_1ms++;
+}
+
+uint64_t stats_skipped(const struct stats *s)
+{
+    uint64_t n = s->unselected + s->unmapped + s->unsupported_tcp + s->oversized;
+    for (int i = DECODE_NOT_IP; i <= DECODE_UNKNOWN_LINK; i++)
+        n += s->decode[i];
+    return n;
+}
+
+/* ---- the JSON report ---- */
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "router.h"
+
+static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
+{
+    const struct proto *p = proto_by_id(id);
+    json_t *kinds = json_object();
+    for (int k = 0; k < ps->n_kinds; k++)
+        json_object_set_new(kinds, p->kind_name(ps->kinds[k].kind), json_integer((json_int_t)ps->kinds[k].count));
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "packets", (json_int_t)ps->packets, "bytes",
+                          (json_int_t)ps->bytes, "refused", (json_int_t)ps->refused, "send_errors",
+                          (json_int_t)ps->send_errors, "malformed", (json_int_t)ps->malformed, "messages", kinds);
+    if (ps->records)
+        json_object_set_new(o, "records", json_integer((json_int_t)ps->records));
+    return o;
+}
+
+int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c,
+                     const char *path)
+{
+    char a[ADDR_STRLEN];
+    json_t *skipped = json_pack("{s:I,s:I,s:I,s:I}", "unmapped", (json_int_t)s->unmapped, "unselected",
+                                (json_int_t)s->unselected, "tcp_not_supported", (json_int_t)s->unsupported_tcp,
+                                "oversized", (json_int_t)s->oversized);
+    for (int i = DECODE_NOT_IP; i <= DECODE_UNKNOWN_LINK; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s", decode_result_name((enum decode_result)i));
+        for (char *k = key; *k; k++)
+            if (*k == ' ' || *k == '/')
+                *k = '_';
+        json_object_set_new(skipped, key, json_integer((json_int_t)s->decode[i]));
+    }
+    json_t *routers = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        const struct router *r = &t->routers[i];
+        json_t *protos = json_object();
+        for (size_t k = 0; k < c->n_protos; k++) {
+            enum proto_id id = c->protos[k].id;
+            json_object_set_new(protos, proto_names[id], proto_stats_json(&r->stats[id], id));
+        }
+        json_t *ro = json_pack("{s:s,s:o}", "src_ip", addr_format(&r->src, a), "protocols", protos);
+        json_object_set_new(ro, "repro_ip", json_string(addr_format(&r->repro, a)));
+        json_array_append_new(routers, ro);
+    }
+    json_t *unmapped = json_array();
+    for (int i = 0; i < s->n_unmapped_sources; i++)
+        json_array_append_new(unmapped, json_pack("{s:s,s:I}", "src_ip", addr_format(&s->unmapped_sources[i].ip, a),
+                                                  "packets", (json_int_t)s->unmapped_sources[i].packets));
+    json_t *timing = json_pack("{s:f,s:I,s:f,s:f,s:I,s:I}", "time_factor", c->time_factor, "lag_samples",
+                               (json_int_t)s->lag_samples, "lag_mean_us",
+                               s->lag_samples ? (double)s->lag_sum_ns / (double)s->lag_samples / 1e3 : 0.0,
+                               "lag_max_us", s->lag_max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
+                               "backward_steps", (json_int_t)s->backward_steps);
+    json_t *root = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "config", c->file, "read",
+                             (json_int_t)s->read, "sent", (json_int_t)s->sent, "skipped", skipped, "refused",
+                             (json_int_t)s->refused, "send_errors", (json_int_t)s->send_errors, "capture_errors",
+                             (json_int_t)s->capture_errors, "timing", timing, "routers", routers,
+                             "unmapped_sources", unmapped);
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    int rc = -1;
+    if (root && tmp) {
+        snprintf(tmp, n, "%s.tmp", path);
+        rc = json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (rc == 0 && rename(tmp, path) != 0)
+            rc = -1;
+    }
+    if (rc != 0) {
+        log_error("cannot write the report to %s", path);
+        if (tmp)
+            remove(tmp);
+    }
+    free(tmp);
+    json_decref(root);
+    return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,324 @@
+/* gen-pcap — writes synthetic telemetry captures: IPFIX, NetFlow v9, NetFlow v5 or
+ * generic UDP, from N routers, for examples, tests and benchmarks. Every flow record is
+ * unique (source address and port), so a collector's rows can be counted against it.
+ * Prints a JSON summary (packets, records per router) on stdout. */
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+enum format { F_IPFIX, F_V9, F_V5, F_UDP };
+enum link { L_ETH, L_VLAN, L_QINQ, L_MPLS, L_RAW, L_SLL, L_SLL2, L_NULL };
+
+struct opts {
+    enum format format;
+    enum link link;
+    unsigned routers, packets, records, template_every;
+    struct addr src, dst;
+    uint16_t dport;
+    double start, interval, jitter, backwards_at_fraction, backwards_by;
+    const char *out;
+};
+
+struct buf { uint8_t b[65600]; size_t n; };
+
+static void put8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
+static void put16(struct buf *b, uint16_t v) { put8(b, v >> 8); put8(b, v & 0xff); }
+static void put32(struct buf *b, uint32_t v) { put16(b, v >> 16); put16(b, v & 0xffff); }
+static void put64(struct buf *b, uint64_t v) { put32(b, v >> 32); put32(b, v & 0xffffffff); }
+static void set16(struct buf *b, size_t at, uint16_t v) { b->b[at] = v >> 8; b->b[at + 1] = v & 0xff; }
+
+/* the fields of every template: IE id, length (IPFIX and v9 share these numbers) */
+static const uint16_t fields[][2] = { { 8, 4 }, { 12, 4 }, { 7, 2 }, { 11, 2 }, { 4, 1 }, { 5, 1 },
+                                      { 1, 8 }, { 2, 8 }, { 22, 4 }, { 21, 4 } };
+#define N_FIELDS (sizeof fields / sizeof *fields)
+
+static uint64_t record_counter;
+
+static void flow_record(struct buf *b, uint32_t uptime_ms)
+{
+    uint64_t i = record_counter++;
+    put32(b, 0xac100000u | (uint32_t)(i >> 8 & 0xfffff) << 8 | (uint32_t)(i & 0xff)); /* 172.16/12 */
+    put32(b, 0xc0000200u | (uint32_t)(i % 250 + 1));                                /* 192.0.2.x */
+    put16(b, (uint16_t)(1024 + i % 60000));
+    put16(b, 443);
+    put8(b, 6);
+    put8(b, 0);
+    put64(b, 1000 + i % 5000);
+    put64(b, 1 + i % 50);
+    put32(b, uptime_ms - 1000);
+    put32(b, uptime_ms);
+}
+
+static void template_set(struct buf *b, bool v9)
+{
+    size_t at = b->n;
+    put16(b, v9 ? 0 : 2);
+    put16(b, 0);
+    put16(b, 256);
+    put16(b, N_FIELDS);
+    for (size_t f = 0; f < N_FIELDS; f++) {
+        put16(b, fields[f][0]);
+        put16(b, fields[f][1]);
+    }
+    set16(b, at + 2, (uint16_t)(b->n - at));
+}
+
+static unsigned data_set(struct buf *b, unsigned records, uint32_t uptime_ms)
+{
+    size_t at = b->n;
+    put16(b, 256);
+    put16(b, 0);
+    for (unsigned r = 0; r < records; r++)
+        flow_record(b, uptime_ms);
+    set16(b, at + 2, (uint16_t)(b->n - at));
+    return records;
+}
+
+/* One export message; returns its data records. */
+static unsigned message(const struct opts *o, struct buf *b, unsigned seq, uint32_t domain, double t)
+{
+    uint32_t secs = (uint32_t)t, uptime_ms = 3600000 + (uint32_t)(seq * 10);
+    bool with_template = seq % o->template_every == 0;
+    unsigned records = o->records;
+    b->n = 0;
+    switch (o->format) {
+    case F_IPFIX:
+        put16(b, 10); put16(b, 0); put32(b, secs); put32(b, seq * records); put32(b, domain);
+        if (with_template)
+            template_set(b, false);
+        data_set(b, records, uptime_ms);
+        set16(b, 2, (uint16_t)b->n);
+        return records;
+    case F_V9:
+        put16(b, 9); put16(b, (uint16_t)(records + with_template)); put32(b, uptime_ms); put32(b, secs);
+        put32(b, seq); put32(b, domain);
+        if (with_template)
+            template_set(b, true);
+        data_set(b, records, uptime_ms);
+        return records;
+    case F_V5:
+        if (records > 30)
+            records = 30;
+        put16(b, 5); put16(b, (uint16_t)records); put32(b, uptime_ms); put32(b, secs);
+        put32(b, (uint32_t)((t - secs) * 1e9)); put32(b, seq * records); put8(b, 0); put8(b, (uint8_t)domain);
+        put16(b, 0);
+        for (unsigned r = 0; r < records; r++) {
+            uint64_t i = record_counter++;
+            put32(b, 0xac100000u | (uint32_t)(i >> 8 & 0xfffff) << 8 | (uint32_t)(i & 0xff));
+            put32(b, 0xc0000200u | (uint32_t)(i % 250 + 1));
+            put32(b, 0); put16(b, 1); put16(b, 2);
+            put32(b, (uint32_t)(1 + i % 50)); put32(b, (uint32_t)(1000 + i % 5000));
+            put32(b, uptime_ms - 1000); put32(b, uptime_ms);
+            put16(b, (uint16_t)(1024 + i % 60000)); put16(b, 443);
+            put8(b, 0); put8(b, 0x18); put8(b, 6); put8(b, 0);
+            put16(b, 0); put16(b, 0); put8(b, 24); put8(b, 24); put16(b, 0);
+        }
+        return records;
+    case F_UDP:
+        for (unsigned i = 0; i < 64 + records; i++)
+            put8(b, (uint8_t)(seq + i));
+        return 0;
+    }
+    return 0;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        s += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        s += (uint32_t)p[n - 1] << 8;
+    return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+/* link header + IP + UDP around payload */
+static void frame(const struct opts *o, struct buf *f, const struct addr *src, const struct buf *payload)
+{
+    bool v6 = src->family == AF_INET6;
+    uint16_t ethertype = v6 ? 0x86dd : 0x0800;
+    f->n = 0;
+    switch (o->link) {
+    case L_ETH: case L_VLAN: case L_QINQ: case L_MPLS:
+        for (int i = 0; i < 6; i++) put8(f, (uint8_t)(0x02 + i));
+        for (int i = 0; i < 6; i++) put8(f, (uint8_t)(0x12 + i));
+        if (o->link == L_QINQ) { put16(f, 0x88a8); put16(f, 100); }
+        if (o->link == L_VLAN || o->link == L_QINQ) { put16(f, 0x8100); put16(f, 200); }
+        if (o->link == L_MPLS) { put16(f, 0x8847); put32(f, 16000u << 12 | 0x100 | 64); }
+        else put16(f, ethertype);
+        break;
+    case L_SLL:
+        put16(f, 4); put16(f, 1); put16(f, 6); for (int i = 0; i < 8; i++) put8(f, (uint8_t)i); put16(f, ethertype);
+        break;
+    case L_SLL2:
+        put16(f, ethertype); put16(f, 0); put32(f, 1); put16(f, 1); put8(f, 4); put8(f, 6);
+        for (int i = 0; i < 8; i++) put8(f, (uint8_t)i);
+        break;
+    case L_NULL: {
+        uint32_t fam = v6 ? 30 : 2; /* host byte order, as BSD writes it */
+        memcpy(f->b + f->n, &fam, 4);
+        f->n += 4;
+        break;
+    }
+    case L_RAW:
+        break;
+    }
+    size_t ip = f->n, udp_len = 8 + payload->n;
+    if (!v6) {
+        put8(f, 0x45); put8(f, 0); put16(f, (uint16_t)(20 + udp_len)); put16(f, 0); put16(f, 0x4000);
+        put8(f, 64); put8(f, 17); put16(f, 0);
+        for (int i = 0; i < 4; i++) put8(f, src->bytes[i]);
+        for (int i = 0; i < 4; i++) put8(f, o->dst.bytes[i]);
+        set16(f, ip + 10, fold(sum16(f->b + ip, 20, 0)));
+    } else {
+        put32(f, 0x60000000); put16(f, (uint16_t)udp_len); put8(f, 17); put8(f, 64);
+        for (int i = 0; i < 16; i++) put8(f, src->bytes[i]);
+        for (int i = 0; i < 16; i++) put8(f, o->dst.bytes[i]);
+    }
+    size_t udp = f->n;
+    put16(f, 40000); put16(f, o->dport); put16(f, (uint16_t)udp_len); put16(f, 0);
+    memcpy(f->b + f->n, payload->b, payload->n);
+    f->n += payload->n;
+    /* UDP checksum over the pseudo header */
+    size_t alen = v6 ? 16 : 4;
+    uint32_t s = sum16(src->bytes, alen, 0);
+    s = sum16(o->dst.bytes, alen, s);
+    s += 17 + (uint32_t)udp_len;
+    s = sum16(f->b + udp, udp_len, s);
+    uint16_t c = fold(s);
+    set16(f, udp + 6, c ? c : 0xffff);
+}
+
+static int link_dlt(enum link l)
+{
+    switch (l) {
+    case L_RAW: return DLT_RAW;
+    case L_SLL: return DLT_LINUX_SLL;
+    case L_SLL2: return DLT_LINUX_SLL2;
+    case L_NULL: return DLT_NULL;
+    default: return DLT_EN10MB;
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+        "usage: gen-pcap -o OUT.pcap [--format ipfix|v9|v5|udp] [--routers N] [--packets N] [--records N]\n"
+        "               [--src IP] [--dst IP] [--dport P] [--start EPOCH] [--interval S] [--jitter S]\n"
+        "               [--link eth|vlan|qinq|mpls|raw|sll|sll2|null] [--template-every N]\n"
+        "               [--backwards-at FRACTION --backwards-by S]\n"
+        "Routers get consecutive source addresses from --src; packets go round-robin over them.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = { .format = F_IPFIX, .routers = 1, .packets = 10, .records = 5, .template_every = 50,
+                      .dport = 9991, .start = 1672534805, .interval = 0.1 };
+    addr_parse("10.0.0.1", &o.src);
+    addr_parse("192.0.2.100", &o.dst);
+    static const struct option lo[] = {
+        { "format", 1, 0, 'f' }, { "routers", 1, 0, 'r' }, { "packets", 1, 0, 'n' }, { "records", 1, 0, 'R' },
+        { "src", 1, 0, 's' }, { "dst", 1, 0, 'D' }, { "dport", 1, 0, 'p' }, { "start", 1, 0, 'S' },
+        { "interval", 1, 0, 'i' }, { "jitter", 1, 0, 'j' }, { "link", 1, 0, 'l' }, { "out", 1, 0, 'o' },
+        { "template-every", 1, 0, 'T' }, { "backwards-at", 1, 0, 'b' }, { "backwards-by", 1, 0, 'B' }, { 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o.format = !strcmp(optarg, "v9") ? F_V9 : !strcmp(optarg, "v5") ? F_V5 : !strcmp(optarg, "udp") ? F_UDP : F_IPFIX;
+            break;
+        case 'r': o.routers = (unsigned)atoi(optarg); break;
+        case 'n': o.packets = (unsigned)atoi(optarg); break;
+        case 'R': o.records = (unsigned)atoi(optarg); break;
+        case 's': if (addr_parse(optarg, &o.src) < 0) { usage(); return 2; } break;
+        case 'D': if (addr_parse(optarg, &o.dst) < 0) { usage(); return 2; } break;
+        case 'p': o.dport = (uint16_t)atoi(optarg); break;
+        case 'S': o.start = atof(optarg); break;
+        case 'i': o.interval = atof(optarg); break;
+        case 'j': o.jitter = atof(optarg); break;
+        case 'T': o.template_every = (unsigned)atoi(optarg); break;
+        case 'b': o.backwards_at_fraction = atof(optarg); break;
+        case 'B': o.backwards_by = atof(optarg); break;
+        case 'l': {
+            const char *names[] = { "eth", "vlan", "qinq", "mpls", "raw", "sll", "sll2", "null" };
+            int found = -1;
+            for (int i = 0; i < 8; i++)
+                if (!strcmp(optarg, names[i]))
+                    found = i;
+            if (found < 0) { usage(); return 2; }
+            o.link = (enum link)found;
+            break;
+        }
+        case 'o': o.out = optarg; break;
+        default: usage(); return 2;
+        }
+    }
+    if (!o.out || o.routers == 0 || o.routers > 65000 || o.template_every == 0 || o.src.family != o.dst.family) {
+        usage();
+        return 2;
+    }
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(link_dlt(o.link), 262144, PCAP_TSTAMP_PRECISION_NANO);
+    pcap_dumper_t *d = pcap_dump_open(dead, o.out);
+    if (!d) {
+        fprintf(stderr, "gen-pcap: %s\n", pcap_geterr(dead));
+        return 1;
+    }
+    static struct buf payload, f;
+    uint64_t *per_router = calloc(o.routers, sizeof *per_router);
+    unsigned *seq = calloc(o.routers, sizeof *seq);
+    uint64_t total = 0, rng = 88172645463325252ull;
+    double t = o.start;
+    unsigned back_at = (unsigned)(o.backwards_at_fraction * o.packets);
+    for (unsigned i = 0; i < o.packets; i++) {
+        unsigned r = i % o.routers;
+        struct addr src = o.src;
+        unsigned carry = r;
+        for (int k = (src.family == AF_INET ? 3 : 15); k >= 0 && carry; k--) {
+            unsigned v = src.bytes[k] + (carry & 0xff);
+            src.bytes[k] = (uint8_t)v;
+            carry = (carry >> 8) + (v >> 8);
+        }
+        unsigned n = message(&o, &payload, seq[r]++, 1000 + r, t);
+        per_router[r] += n;
+        total += n;
+        frame(&o, &f, &src, &payload);
+        int64_t ns = (int64_t)(t * 1e9 + 0.5);
+        struct pcap_pkthdr h = { .caplen = (bpf_u_int32)f.n, .len = (bpf_u_int32)f.n };
+        h.ts.tv_sec = (time_t)(ns / 1000000000);
+        h.ts.tv_usec = (suseconds_t)(ns % 1000000000); /* nanoseconds: the dumper is nano */
+        pcap_dump((u_char *)d, &h, f.b);
+        rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; /* xorshift: reproducible jitter */
+        t += o.interval + (o.jitter > 0 ? o.jitter * (double)(rng % 1000000) / 1e6 : 0);
+        if (back_at && i + 1 == back_at)
+            t -= o.backwards_by;
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    printf("{\"packets\": %u, \"records\": %llu, \"routers\": {", o.packets, (unsigned long long)total);
+    for (unsigned r = 0; r < o.routers; r++) {
+        struct addr src = o.src;
+        unsigned carry = r;
+        for (int k = (src.family == AF_INET ? 3 : 15); k >= 0 && carry; k--) {
+            unsigned v = src.bytes[k] + (carry & 0xff);
+            src.bytes[k] = (uint8_t)v;
+            carry = (carry >> 8) + (v >> 8);
+        }
+        char a[ADDR_STRLEN];
+        printf("%s\"%s\": %llu", r ? ", " : "", addr_format(&src, a), (unsigned long long)per_router[r]);
+    }
+    printf("}}\n");
+    free(per_router);
+    free(seq);
+    return 0;
+}
