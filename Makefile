@@ -24,7 +24,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan clean check-deps
 
-all: $(BUILD)/telrep $(BUILD)/gen-pcap
+all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h)
 	@mkdir -p $(dir $@)
@@ -39,6 +39,9 @@ $(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/udp-sink: tools/udp-sink.c
+	$(CC) $(CFLAGS) -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS) -lcmocka
@@ -46,11 +49,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
 # unit tests, then end-to-end tests against real collectors (root + network namespaces)
 test: unit e2e
 
+SHARED ?= $(abspath ../shared)
 unit: $(UNIT_BIN) all
-	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BIN); do TELREP_ANCHOR_CONFIGS=$(SHARED)/compat/anchor-configs $$t || fail=1; done; exit $$fail
 
 e2e: all
-	tests/e2e/run-all.sh $(BUILD)
+	SHARED=$(SHARED) tests/e2e/run-all.sh $(BUILD)
 
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 asan:

@@ -22,7 +22,7 @@ struct capture {
     char format[32];
     char error[PCAP_ERRBUF_SIZE + 128];
     bool compressed;
-    off_t file_size;
+    off_t file_size, bytes_read;
     /* pcap / pcapng */
     io_t *io;
     FILE *stream;
@@ -32,24 +32,21 @@ struct capture {
     libtrace_packet_t *packet;
 };
 
+/* libpcap reads the decompressed stream through stdio; counting what it took gives progress */
 static ssize_t wandio_cookie_read(void *cookie, char *buf, size_t size)
 {
-    off_t n = wandio_read(cookie, buf, (off_t)size);
+    struct capture *c = cookie;
+    off_t n = wandio_read(c->io, buf, (off_t)size);
+    if (n > 0)
+        c->bytes_read += n;
     return n < 0 ? -1 : (ssize_t)n;
-}
-
-/* only ftell() is supported: it reports the uncompressed position, for progress */
-static int wandio_cookie_seek(void *cookie, off64_t *offset, int whence)
-{
-    if (whence != SEEK_CUR || *offset != 0)
-        return -1;
-    *offset = wandio_tell(cookie);
-    return *offset < 0 ? -1 : 0;
 }
 
 static int wandio_cookie_close(void *cookie)
 {
-    wandio_destroy(cookie);
+    struct capture *c = cookie;
+    wandio_destroy(c->io);
+    c->io = NULL;
     return 0;
 }
 
@@ -68,13 +65,12 @@ static bool looks_like_erf(const uint8_t *h, size_t n)
 
 static int open_pcap(struct capture *c, const char *path, char *err, size_t errlen)
 {
-    cookie_io_functions_t fns = { .read = wandio_cookie_read, .seek = wandio_cookie_seek, .close = wandio_cookie_close };
-    c->stream = fopencookie(c->io, "r", fns);
+    cookie_io_functions_t fns = { .read = wandio_cookie_read, .close = wandio_cookie_close };
+    c->stream = fopencookie(c, "r", fns);
     if (!c->stream) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    c->io = NULL; /* the stream owns it now */
     char perr[PCAP_ERRBUF_SIZE] = "";
     c->pcap = pcap_fopen_offline_with_tstamp_precision(c->stream, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!c->pcap) {
@@ -221,8 +217,8 @@ double capture_progress(const struct capture *c)
 {
     if (c->compressed || !c->pcap || c->file_size <= 0)
         return -1;
-    long pos = ftell(pcap_file(c->pcap));
-    return pos < 0 ? -1 : (double)pos / (double)c->file_size;
+    double f = (double)c->bytes_read / (double)c->file_size;
+    return f > 1 ? 1 : f;
 }
 
 void capture_close(struct capture *c)

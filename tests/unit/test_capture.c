@@ -1,0 +1,124 @@
+/* capture: classic pcap (µs and ns), empty, garbage and truncated files, and router lookup. */
+#include "testutil.h"
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "router.h"
+
+static void write_pcap(const char *path, int precision, int packets)
+{
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, precision);
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    assert_non_null(d);
+    uint8_t frame[60] = { 0 };
+    for (int i = 0; i < packets; i++) {
+        struct pcap_pkthdr h = { .caplen = sizeof frame, .len = sizeof frame };
+        h.ts.tv_sec = 1672534805 + i;
+        h.ts.tv_usec = precision == PCAP_TSTAMP_PRECISION_NANO ? 123456789 : 123456;
+        frame[0] = (uint8_t)i;
+        pcap_dump((u_char *)d, &h, frame);
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+}
+
+static void test_classic_pcap(void **state)
+{
+    char *dir = tu_tmpdir(), path[512], err[512];
+    static const int precisions[] = { PCAP_TSTAMP_PRECISION_MICRO, PCAP_TSTAMP_PRECISION_NANO };
+    for (int p = 0; p < 2; p++) {
+        snprintf(path, sizeof path, "%s/a.pcap", dir);
+        write_pcap(path, precisions[p], 3);
+        struct capture *c = capture_open(path, err, sizeof err);
+        if (!c)
+            fail_msg("%s", err);
+        assert_string_equal(capture_format(c), "pcap");
+        struct capture_packet pkt;
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(capture_next(c, &pkt), 1);
+            assert_int_equal(pkt.dlt, DLT_EN10MB);
+            assert_int_equal(pkt.caplen, 60);
+            assert_int_equal(pkt.data[0], i);
+            int64_t frac = p ? 123456789 : 123456000;
+            assert_int_equal(pkt.ts_ns, (1672534805LL + i) * 1000000000 + frac);
+        }
+        assert_int_equal(capture_next(c, &pkt), 0);
+        assert_true(capture_progress(c) > 0.99);
+        capture_close(c);
+    }
+    tu_rmdir(dir);
+}
+
+static void test_bad_files(void **state)
+{
+    char *dir = tu_tmpdir(), path[512], err[512];
+    snprintf(path, sizeof path, "%s/empty.pcap", dir);
+    tu_write(path, "", 0);
+    assert_null(capture_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "empty file"));
+
+    snprintf(path, sizeof path, "%s/garbage.pcap", dir);
+    const char garbage[] = "this is not a capture at all, just some text\n";
+    tu_write(path, garbage, sizeof garbage);
+    assert_null(capture_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "not a capture: unknown format"));
+
+    snprintf(path, sizeof path, "%s/short.pcap", dir); /* magic, then nothing */
+    tu_write(path, "\xd4\xc3\xb2\xa1\x02\x00", 6);
+    assert_null(capture_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "not a readable capture"));
+
+    assert_null(capture_open(dir, err, sizeof err)); /* a directory */
+    assert_null(capture_open("/nonexistent.pcap", err, sizeof err));
+
+    /* truncated in the middle of the last packet: the others are read, then an error */
+    snprintf(path, sizeof path, "%s/trunc.pcap", dir);
+    write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 3);
+    assert_int_equal(truncate(path, 24 + 2 * (16 + 60) + 16 + 30), 0);
+    struct capture *c = capture_open(path, err, sizeof err);
+    assert_non_null(c);
+    struct capture_packet pkt;
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_int_equal(capture_next(c, &pkt), -1);
+    assert_non_null(strstr(capture_error(c), "truncated"));
+    capture_close(c);
+    tu_rmdir(dir);
+}
+
+static void test_router_lookup(void **state)
+{
+    struct config c = { 0 };
+    struct map_entry map[300];
+    for (int i = 0; i < 300; i++) {
+        char s[64];
+        snprintf(s, sizeof s, i % 2 ? "2001:db8::%x" : "10.0.%d.%d", i % 2 ? i : i / 256, i % 256);
+        assert_int_equal(addr_parse(s, &map[i].src), 0);
+        assert_int_equal(addr_parse("127.0.0.1", &map[i].repro), 0);
+    }
+    c.map = map;
+    c.n_map = 300;
+    struct router_table t;
+    assert_int_equal(router_table_init(&t, &c), 0);
+    for (int i = 0; i < 300; i++) {
+        struct router *r = router_lookup(&t, &map[i].src);
+        assert_non_null(r);
+        assert_true(addr_equal(&r->src, &map[i].src));
+        assert_int_equal(r->fd[0], -1);
+    }
+    struct addr other;
+    addr_parse("10.9.9.9", &other);
+    assert_null(router_lookup(&t, &other));
+    router_table_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classic_pcap),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_router_lookup),
+    };
+    return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
+}

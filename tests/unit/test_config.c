@@ -1,0 +1,234 @@
+/* config: every key, every error, repeat patterns. */
+#include "testutil.h"
+
+#include "config.h"
+#include "log.h"
+
+static char err[2048];
+
+static struct config *parse(const char *yaml)
+{
+    err[0] = '\0';
+    return config_parse("t.yml", yaml, strlen(yaml), false, err, sizeof err);
+}
+
+static void expect_error(const char *yaml, const char *needle)
+{
+    struct config *c = parse(yaml);
+    if (c) {
+        config_free(c);
+        fail_msg("expected an error containing \"%s\"", needle);
+    }
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" lacks \"%s\"", err, needle);
+}
+
+#define MINIMAL "pcap: a.pcap\nipfix:\n  collector: {ip: 127.0.0.1, port: 9991}\n"
+
+static void test_every_key(void **state)
+{
+    const char *yaml =
+        "pcap:\n  - a.pcap\n  - b.pcap.gz\n"
+        "repeat:\n  count: [2, 1]\n  pattern: bulk\n"
+        "time_factor: 0.01\nkeep_open: true\nno_sync: yes\nask_for_input: false\n"
+        "optimize:\n  threading: false\n  preload: true\n  network:\n    so_sndbuf: 262144\n    so_rcvbuf: null\n"
+        "network:\n  map:\n    - src_ip: 138.187.0.13\n      repro_ip: 192.168.100.1\n"
+        "    - {src_ip: 2001:db8::1, repro_ip: 127.0.0.3}\n  interface: vrf-blue\n"
+        "ipfix:\n  select:\n    ip: {src: [138.187.0.0/16], dst: 10.0.0.1}\n    udp:\n      dport: [9991, 4739]\n"
+        "      sport: 40000\n    ipfix_h: {version: [9, 10]}\n    bpf: \"udp and not port 53\"\n"
+        "  collector: {ip: localhost, port: 2100}\n"
+        "bgp:\n  select: {tcp: {dport: [179]}, bgp_h: {type: [1, 2]}}\n  collector: {ip: \"::1\", port: 179}\n"
+        "bmp:\n  select: {tcp: {sport: 1790}, bmp_h: {type: 4}}\n  collector: {ip: 127.0.0.1}\n"
+        "udp_generic:\n  collector: {ip: 127.0.0.1, port: 10003}\n"
+        "tcp_generic:\n  select: {tcp: {dport: 5000}}\n  collector: {ip: 127.0.0.1, port: 5000}\n"
+        "pcap_processing:\n  initial_delay: 2\n  inter_packet_delay: 0.5\n  inter_protocol_delay: 3\n"
+        "  desired_tcp_payload_size: 1000\n  output_folder: out\n  exit: false\n";
+    struct config *c = parse(yaml);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_pcaps, 2);
+    assert_string_equal(c->pcaps[1], "b.pcap.gz");
+    assert_int_equal(c->repeat_counts[0], 2);
+    assert_int_equal(c->repeat_counts[1], 1);
+    assert_int_equal(c->repeat_pattern, REPEAT_BULK);
+    assert_true(c->time_factor > 0.0099 && c->time_factor < 0.0101);
+    assert_true(c->keep_open);
+    assert_true(c->no_sync);
+    assert_false(c->ask_for_input);
+    assert_false(c->threading);
+    assert_true(c->preload);
+    assert_int_equal(c->so_sndbuf, 262144);
+    assert_int_equal(c->so_rcvbuf, 0);
+    assert_int_equal(c->n_map, 2);
+    assert_int_equal(c->map[1].src.family, AF_INET6);
+    assert_int_equal(c->map[1].repro.family, AF_INET);
+    assert_int_equal(c->map[0].line, 19);
+    assert_string_equal(c->interface, "vrf-blue");
+    assert_int_equal(c->n_protos, 5);
+    struct proto_config *ip = &c->protos[0];
+    assert_int_equal(ip->id, PROTO_IPFIX);
+    assert_true(ip->select.present);
+    assert_int_equal(ip->select.ip_src.n, 1);
+    assert_int_equal(ip->select.ip_src.v[0].prefix, 16);
+    assert_int_equal(ip->select.ip_dst.n, 1);
+    assert_true(ip->select.has_udp);
+    assert_false(ip->select.has_tcp);
+    assert_int_equal(ip->select.udp_dport.n, 2);
+    assert_int_equal(ip->select.udp_dport.v[1], 4739);
+    assert_int_equal(ip->select.udp_sport.v[0], 40000);
+    assert_int_equal(ip->select.header_types.n, 2);
+    assert_string_equal(ip->select.bpf, "udp and not port 53");
+    assert_string_equal(ip->collector_host, "localhost");
+    assert_int_equal(ip->collector_port, 2100);
+    assert_int_equal(c->protos[1].id, PROTO_BGP);
+    assert_int_equal(c->protos[1].select.header_types.v[1], 2);
+    assert_int_equal(c->protos[2].id, PROTO_BMP);
+    assert_int_equal(c->protos[2].collector_port, 1790); /* default port */
+    assert_false(c->protos[3].select.present);
+    assert_int_equal(c->protos[4].id, PROTO_TCP_GENERIC);
+    assert_true(c->pcap_processing.present);
+    assert_int_equal(c->pcap_processing.desired_tcp_payload_size, 1000);
+    assert_string_equal(c->pcap_processing.output_folder, "out");
+    assert_false(c->pcap_processing.exit);
+    assert_true(c->pcap_processing.inter_protocol_delay == 3);
+    config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+    struct config *c = parse(MINIMAL);
+    assert_non_null(c);
+    assert_true(c->time_factor == 1);
+    assert_false(c->keep_open);
+    assert_false(c->no_sync);
+    assert_int_equal(c->repeat_counts[0], 1);
+    assert_int_equal(c->repeat_pattern, REPEAT_ROUND_ROBIN);
+    assert_null(c->interface);
+    assert_int_equal(c->pcap_processing.desired_tcp_payload_size, 1424);
+    assert_true(c->pcap_processing.initial_delay == 5);
+    assert_true(c->pcap_processing.exit);
+    config_free(c);
+}
+
+static void test_errors(void **state)
+{
+    expect_error("", "t.yml:1:1: the file is empty");
+    expect_error("pcap: [a\n", "t.yml:2:1: not valid YAML");
+    expect_error("- a\n- b\n", "t.yml:1:1: expected a mapping of settings");
+    expect_error("ipfix: {collector: {ip: 127.0.0.1, port: 1}}\n", "no pcap: key");
+    expect_error("pcap: a.pcap\n", "no protocol section");
+    expect_error(MINIMAL "time_factor: fast\n", "t.yml:4:14: expected a number, found \"fast\"");
+    expect_error(MINIMAL "time_factor: -1\n", "expected a number >= 0");
+    expect_error(MINIMAL "keep_open: maybe\n", "t.yml:4:12: expected true or false");
+    expect_error(MINIMAL "network:\n  map:\n    - src_ip: 1.2.3.999\n      repro_ip: 127.0.0.1\n",
+                 "t.yml:6:15: network.map src_ip: \"1.2.3.999\" is not an IPv4 or IPv6 address");
+    expect_error(MINIMAL "network:\n  map:\n    - src_ip: 1.2.3.4\n", "needs both src_ip and repro_ip");
+    expect_error(MINIMAL "network:\n  map:\n    - {src_ip: 1.2.3.4, repro_ip: 127.0.0.1}\n"
+                 "    - {src_ip: 1.2.3.4, repro_ip: 127.0.0.2}\n", "mapped twice (first on line 6)");
+    expect_error(MINIMAL "network:\n  map: 1.2.3.4\n", "expected a list of {src_ip, repro_ip}");
+    expect_error("pcap: [a.pcap, b.pcap]\nrepeat: {count: [1, 2, 3]}\n"
+                 "ipfix: {collector: {ip: 127.0.0.1, port: 1}}\n",
+                 "t.yml:2:17: repeat.count has 3 entries but pcap lists 2 captures");
+    expect_error(MINIMAL "repeat: {pattern: random}\n", "expected round-robin or bulk");
+    expect_error(MINIMAL "repeat: {count: [-1]}\n", "expected an integer from 0 to");
+    expect_error("pcap: a.pcap\nipfix: {collector: {ip: 127.0.0.1, port: 70000}}\n",
+                 "expected an integer from 1 to 65535, found \"70000\"");
+    expect_error("pcap: a.pcap\nipfix: {select: {udp: {dport: [x]}}, collector: {ip: 127.0.0.1}}\n",
+                 "expected an integer from 0 to 65535");
+    expect_error("pcap: a.pcap\nipfix: {select: {ip: {src: [nothing]}}}\n", "is not an IPv4/IPv6 address or prefix");
+    expect_error("pcap: a.pcap\nipfix: {select: {bpf: \"udp port\"}}\n", "select.bpf: \"udp port\" is not a valid filter");
+    expect_error("pcap: a.pcap\nipfix: {}\nipfix: {}\n", "given twice");
+    expect_error("pcap: a.pcap\nipfix:\n  select: [1]\n", "select: expected a mapping of keys, found a list");
+    expect_error(MINIMAL "pcap_processing: {desired_tcp_payload_size: 0}\n", "expected an integer from 1 to 65535");
+    expect_error("pcap: {a: 1}\nipfix: {}\n", "expected a value or a list of values, found a mapping");
+}
+
+static void test_missing_pcap_file(void **state)
+{
+    char *dir = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/c.yml", dir);
+    const char *yaml = "pcap: /nonexistent/x.pcap\nipfix: {collector: {ip: 127.0.0.1}}\n";
+    tu_write(path, yaml, strlen(yaml));
+    struct config *c = config_load(path, err, sizeof err);
+    assert_null(c);
+    assert_non_null(strstr(err, "pcap \"/nonexistent/x.pcap\" cannot be read: No such file or directory"));
+    assert_null(config_load("/nonexistent/c.yml", err, sizeof err));
+    assert_non_null(strstr(err, "cannot open config"));
+    tu_rmdir(dir);
+}
+
+static void test_unknown_key_is_a_warning(void **state)
+{
+    /* a warning names the closest key; the config still loads */
+    struct config *c = parse(MINIMAL "time_factr: 2\nnetwork:\n  interfce: x\n");
+    assert_non_null(c);
+    assert_true(c->time_factor == 1);
+    config_free(c);
+    assert_string_equal(config_closest("time_factr", (const char *[]){ "pcap", "time_factor", "keep_open" }, 3),
+                        "time_factor");
+    assert_string_equal(config_closest("colector", (const char *[]){ "select", "collector" }, 2), "collector");
+    assert_null(config_closest("zzzzzzzz", (const char *[]){ "pcap", "repeat" }, 2));
+}
+
+static void expect_order(const char *yaml, const size_t *want, size_t n)
+{
+    struct config *c = parse(yaml);
+    if (!c)
+        fail_msg("%s", err);
+    size_t *order;
+    size_t got = config_play_order(c, &order);
+    assert_int_equal(got, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(order[i], want[i]);
+    free(order);
+    config_free(c);
+}
+
+static void test_repeat_patterns(void **state)
+{
+    /* COMPAT.md: round-robin [2,1] = 1-2-1, bulk [2,1] = 1-1-2 */
+    expect_order("pcap: [a, b]\nrepeat: {count: [2, 1], pattern: round-robin}\nipfix: {}\n",
+                 (size_t[]){ 0, 1, 0 }, 3);
+    expect_order("pcap: [a, b]\nrepeat: {count: [2, 1], pattern: bulk}\nipfix: {}\n", (size_t[]){ 0, 0, 1 }, 3);
+    expect_order("pcap: [a, b, c]\nrepeat: {count: [1, 0, 3]}\nipfix: {}\n", (size_t[]){ 0, 2, 2, 2 }, 4);
+    expect_order("pcap: a\nipfix: {}\n", (size_t[]){ 0 }, 1);
+}
+
+static void test_anchor_configs(void **state)
+{
+    /* the Python tool's own configs load unchanged, when ../shared is present */
+    const char *dir = getenv("TELREP_ANCHOR_CONFIGS");
+    if (!dir || access(dir, R_OK) != 0)
+        skip();
+    const char *names[] = { "ipfix-traffic.yml", "nfv9-traffic.yml", "ipfix-multi-sources-repeat.yml",
+                            "bmp-multi-sources-repeat.yml", "udp-notif.yml", "pcap-proc-bmp.yml",
+                            "bgp-traffic.yml", "ipfix-vmware.yml", "tcp-json.yml" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char text[65536];
+        size_t n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        struct config *c = config_parse(path, text, n, false, err, sizeof err);
+        if (!c)
+            fail_msg("%s", err);
+        config_free(c);
+    }
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_missing_pcap_file),
+        cmocka_unit_test(test_unknown_key_is_a_warning),
+        cmocka_unit_test(test_repeat_patterns),
+        cmocka_unit_test(test_anchor_configs),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,77 @@
+/* schedule: time_factor arithmetic, minute sync, backwards capture time, precise sleep. */
+#include "testutil.h"
+
+#include "schedule.h"
+
+#define MS 1000000LL
+
+static void test_time_factor(void **state)
+{
+    struct schedule s;
+    schedule_init(&s, 2.0);
+    schedule_start(&s, 1000 * MS, 50 * NS_PER_SEC);
+    assert_int_equal(schedule_deadline(&s, 50 * NS_PER_SEC), 1000 * MS);
+    assert_int_equal(schedule_deadline(&s, 50 * NS_PER_SEC + 10 * MS), 1020 * MS);
+    assert_int_equal(schedule_deadline(&s, 51 * NS_PER_SEC), 3000 * MS);
+
+    schedule_init(&s, 0.01);
+    schedule_start(&s, 0, 0);
+    assert_int_equal(schedule_deadline(&s, 100 * NS_PER_SEC), NS_PER_SEC);
+
+    schedule_init(&s, 0); /* as fast as possible: every deadline is now */
+    schedule_start(&s, 7, 0);
+    assert_int_equal(schedule_deadline(&s, 100 * NS_PER_SEC), 7);
+}
+
+static void test_backwards_is_a_zero_gap(void **state)
+{
+    struct schedule s;
+    schedule_init(&s, 1.0);
+    schedule_start(&s, 0, 100 * NS_PER_SEC);
+    assert_int_equal(schedule_deadline(&s, 101 * NS_PER_SEC), NS_PER_SEC);
+    /* two captures concatenated: time jumps 60 s back; the packet goes right away */
+    assert_int_equal(schedule_deadline(&s, 41 * NS_PER_SEC), NS_PER_SEC);
+    /* and the gaps after it are kept */
+    assert_int_equal(schedule_deadline(&s, 41 * NS_PER_SEC + 500 * MS), 1500 * MS);
+    assert_int_equal(s.backward_steps, 1);
+    assert_int_equal(s.backward_ns_total, 60 * NS_PER_SEC);
+}
+
+static void test_minute_sync(void **state)
+{
+    /* first packet at second 5.25 of its minute */
+    int64_t first = 1672534805LL * NS_PER_SEC + 250 * MS;
+    int64_t now = 1700000000LL * NS_PER_SEC; /* second 20 of a minute */
+    int64_t at = schedule_minute_sync(now, first);
+    assert_int_equal(at % (60 * NS_PER_SEC), 5 * NS_PER_SEC + 250 * MS);
+    assert_true(at >= now && at - now < 60 * NS_PER_SEC);
+    assert_int_equal(at - now, 45 * NS_PER_SEC + 250 * MS);
+    /* already at the right instant: no wait */
+    assert_int_equal(schedule_minute_sync(at, first), at);
+    /* just past it: wait almost a minute */
+    assert_int_equal(schedule_minute_sync(at + 1, first), at + 60 * NS_PER_SEC);
+}
+
+static void test_sleep_until(void **state)
+{
+    volatile int stop = 0;
+    int64_t t0 = schedule_now_monotonic(), deadline = t0 + 3 * MS;
+    assert_int_equal(schedule_sleep_until(deadline, &stop), 0);
+    int64_t late = schedule_now_monotonic() - deadline;
+    assert_true(late >= 0);
+    stop = 1; /* a stop request returns at once */
+    int64_t t1 = schedule_now_monotonic();
+    assert_int_not_equal(schedule_sleep_until(t1 + 10 * NS_PER_SEC, &stop), 0);
+    assert_true(schedule_now_monotonic() - t1 < NS_PER_SEC);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_factor),
+        cmocka_unit_test(test_backwards_is_a_zero_gap),
+        cmocka_unit_test(test_minute_sync),
+        cmocka_unit_test(test_sleep_until),
+    };
+    return cmocka_run_group_tests_name("schedule", tests, NULL, NULL);
+}
