@@ -1,0 +1,141 @@
+# lib.sh — shared helpers for the end-to-end tests. Each test runs in network namespaces
+# it creates, starts its daemons itself and kills them by PID on exit.
+set -u
+BUILD=${BUILD:-build}
+BUILD=$(cd "$BUILD" && pwd)
+TELREP=$BUILD/telrep
+GEN=$BUILD/gen-pcap
+SINK=$BUILD/udp-sink
+SHARED=${SHARED:-}
+NS=telrep-e2e-$$
+WORK=$(mktemp -d /tmp/telrep-e2e.XXXXXX)
+PIDS=()
+PASS=0
+FAIL=0
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "/etc/netns/$NS"
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+check() { # check "description" command...
+    local what=$1; shift
+    if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+eq() { # eq "description" got want
+    if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', want '$3'"; fi
+}
+finish() {
+    echo "$(basename "$0" .sh): $PASS passed, $FAIL failed"
+    [ "$FAIL" -eq 0 ]
+}
+
+# A tool the test needs: in CI its absence is a failure, not a skip.
+need() {
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 && continue
+        echo "FAIL - required tool '$t' is missing (make deps installs it)"
+        exit 1
+    done
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# the namespace, with loopback and the given extra addresses on lo
+make_ns() {
+    ip netns add "$NS" || { echo "FAIL - cannot create a network namespace (root needed)"; exit 1; }
+    mkdir -p "/etc/netns/$NS"
+    printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$NS/hosts"
+    in_ns ip link set lo up
+    for a in "$@"; do
+        case $a in
+            *:*) in_ns ip addr add "$a/128" dev lo nodad ;;
+            *) in_ns ip addr add "$a/32" dev lo ;;
+        esac
+    done
+}
+
+# start a daemon in the namespace in the background; remember its PID
+start_bg() { # start_bg logfile command...
+    local log=$1; shift
+    ip netns exec "$NS" "$@" >"$log" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+stop_pid() { # stop_pid pid [signal]
+    kill "-${2:-INT}" "$1" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    return 0
+}
+
+wait_udp_listen() { # wait_udp_listen port
+    for _ in $(seq 100); do
+        in_ns ss -lun | grep -q ":$1 " && return 0
+        sleep 0.1
+    done
+    echo "FAIL - nothing listens on udp port $1"
+    return 1
+}
+
+# nfacctd with the print plugin writing JSON rows, per TESTING.md
+start_nfacctd() { # start_nfacctd dir ip port
+    local dir=$1
+    mkdir -p "$dir"
+    cat > "$dir/nfacctd.conf" <<CONF
+daemonize: false
+nfacctd_ip: $2
+nfacctd_port: $3
+nfacctd_time_new: true
+nfacctd_templates_file: $dir/templates.json
+plugins: print[p]
+aggregate[p]: peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, timestamp_start, timestamp_end
+print_output[p]: json
+print_output_file[p]: $dir/flows-%s.json
+print_output_file_append[p]: true
+print_refresh_time[p]: 1
+CONF
+    start_bg "$dir/nfacctd.log" nfacctd -f "$dir/nfacctd.conf"
+    NFACCTD_PID=$LAST_PID
+    wait_udp_listen "$3"
+}
+
+# stop nfacctd (it flushes on SIGINT) and print its rows
+nfacctd_rows() { # nfacctd_rows dir
+    sleep 2.5
+    stop_pid "$NFACCTD_PID" INT
+    cat "$1"/flows-*.json 2>/dev/null
+}
+
+# a telrep config: config FILE PCAP COLLECTOR_IP PORT [time_factor] then map lines "src repro"
+write_config() {
+    local file=$1 pcap=$2 cip=$3 cport=$4 tf=$5; shift 5
+    {
+        echo "pcap: $pcap"
+        echo "time_factor: $tf"
+        echo "no_sync: true"
+        echo "network:"
+        echo "  map:"
+        while [ $# -gt 0 ]; do
+            echo "    - src_ip: $1"
+            echo "      repro_ip: $2"
+            shift 2
+        done
+        echo "ipfix:"
+        echo "  select:"
+        echo "    udp:"
+        echo "      dport: [9991]"
+        echo "  collector:"
+        echo "    ip: $cip"
+        echo "    port: $cport"
+    } > "$file"
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# IPFIX, NetFlow v9 and v5 captures, replayed at once by two IPv4 and one IPv6 router
+# to pmacct nfacctd: every record becomes a row, and each row's exporter is the
+# configured repro_ip.
+. "$(dirname "$0")/lib.sh"
+need nfacctd jq ss
+make_ns 203.0.113.21 203.0.113.22 2001:db8:90::1
+cd "$WORK"
+$GEN -o ipfix.pcap --format ipfix --routers 2 --src 10.0.0.1 --packets 40 --records 7 --interval 0.002 > ipfix.json
+$GEN -o v9.pcap --format v9 --src 10.9.0.1 --packets 15 --records 4 --interval 0.002 --start 1672534900 > v9.json
+$GEN -o v5.pcap --format v5 --src 2001:db8:5::1 --dst 2001:db8::100 --packets 10 --records 30 --interval 0.002 > v5.json
+cat > c.yml <<CONF
+pcap: [ipfix.pcap, v9.pcap, v5.pcap]
+time_factor: 0.5
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
+    - {src_ip: 10.0.0.2, repro_ip: 2001:db8:90::1}
+    - {src_ip: 10.9.0.1, repro_ip: 203.0.113.22}
+    - {src_ip: 2001:db8:5::1, repro_ip: 203.0.113.21}
+ipfix:
+  select:
+    udp:
+      dport: [9991]
+  collector: {ip: localhost, port: 20991}
+CONF
+start_nfacctd "$WORK/nf" "::" 20991 || exit 1
+in_ns "$TELREP" -t c.yml --stats-json stats.json -q
+eq "telrep exit status" "$?" 0
+nfacctd_rows "$WORK/nf" > rows.json
+
+want=$(( $(jq .records ipfix.json) + $(jq .records v9.json) + $(jq .records v5.json) ))
+eq "nfacctd rows = records in the captures" "$(wc -l < rows.json)" "$want"
+# per exporter: 10.0.0.1 and 2001:db8:5::1 share 203.0.113.21
+eq "rows from 203.0.113.21" "$(jq -r 'select(.peer_ip_src=="203.0.113.21")' rows.json | grep -c '"peer_ip_src"')" \
+   "$(( $(jq '.routers["10.0.0.1"]' ipfix.json) + $(jq .records v5.json) ))"
+eq "rows from 2001:db8:90::1" "$(jq -r 'select(.peer_ip_src=="2001:db8:90::1")' rows.json | grep -c '"peer_ip_src"')" \
+   "$(jq '.routers["10.0.0.2"]' ipfix.json)"
+eq "rows from 203.0.113.22 (NetFlow v9)" "$(jq -r 'select(.peer_ip_src=="203.0.113.22")' rows.json | grep -c '"peer_ip_src"')" \
+   "$(jq .records v9.json)"
+eq "no row from another address" "$(jq -r .peer_ip_src rows.json | sort -u | tr '\n' ' ')" \
+   "2001:db8:90::1 203.0.113.21 203.0.113.22 "
+eq "report: packets sent" "$(jq .sent stats.json)" 65
+eq "report: v5 messages of router 2001:db8:5::1" \
+   "$(jq '.routers[] | select(.src_ip=="2001:db8:5::1") | .protocols.ipfix.messages.netflow_v5' stats.json)" 10
+eq "report: v5 records counted" "$(jq '.routers[] | select(.src_ip=="2001:db8:5::1") | .protocols.ipfix.records' stats.json)" 300
+eq "report: nothing refused" "$(jq .refused stats.json)" 0
+finish
