@@ -2,51 +2,141 @@
  *
  * libtrace 3.0.22 on Debian 12 reads classic pcap (plain and compressed) through
  * `pcapfile:` but not pcapng, while `pcap:` reads pcapng but not compressed files, and
- * neither knows Linux SLL2. So: libwandio decompresses, libpcap parses pcap and pcapng
- * from that stream (fopencookie), libtrace reads ERF. */
+ * neither knows Linux SLL2; its libwandio has no zstd. So: a source layer decompresses
+ * (libwandio for gzip/bzip2/xz, libzstd for zstd), libpcap parses pcap and pcapng from
+ * that stream (fopencookie), libtrace reads ERF (zstd-compressed ERF is first
+ * decompressed into an unlinked temporary file, as libtrace only opens paths). */
 #define _GNU_SOURCE
 #include "capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libtrace.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <wandio.h>
+#include <zstd.h>
 
 #include "cursor.h"
+
+#define HEAD 16
 
 struct capture {
     char format[32];
     char error[PCAP_ERRBUF_SIZE + 128];
     bool compressed;
     off_t file_size, bytes_read;
-    /* pcap / pcapng */
+    /* the decompressed byte source: wandio, or zstd over a plain file */
     io_t *io;
+    FILE *zstd_file;
+    ZSTD_DStream *zstd;
+    ZSTD_inBuffer zin;
+    uint8_t *zin_buf;
+    bool zstd_eof;
+    uint8_t head[HEAD]; /* the first bytes, read to sniff the format, served again */
+    size_t head_len, head_pos;
+    /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
     /* ERF */
     libtrace_t *trace;
     libtrace_packet_t *packet;
+    int spool_fd;
 };
 
-/* libpcap reads the decompressed stream through stdio; counting what it took gives progress */
-static ssize_t wandio_cookie_read(void *cookie, char *buf, size_t size)
+static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
 {
-    struct capture *c = cookie;
-    off_t n = wandio_read(c->io, buf, (off_t)size);
-    if (n > 0)
-        c->bytes_read += n;
-    return n < 0 ? -1 : (ssize_t)n;
+    ZSTD_outBuffer out = { buf, size, 0 };
+    while (out.pos == 0) {
+        if (c->zin.pos == c->zin.size) {
+            if (c->zstd_eof)
+                return 0;
+            size_t n = fread(c->zin_buf, 1, ZSTD_DStreamInSize(), c->zstd_file);
+            if (n == 0) {
+                c->zstd_eof = true;
+                return ferror(c->zstd_file) ? -1 : 0;
+            }
+            c->zin = (ZSTD_inBuffer){ c->zin_buf, n, 0 };
+        }
+        size_t rc = ZSTD_decompressStream(c->zstd, &out, &c->zin);
+        if (ZSTD_isError(rc)) {
+            snprintf(c->error, sizeof c->error, "zstd: %s", ZSTD_getErrorName(rc));
+            return -1;
+        }
+    }
+    return (ssize_t)out.pos;
 }
 
-static int wandio_cookie_close(void *cookie)
+/* Decompressed bytes: first the sniffed head again, then the rest. */
+static ssize_t source_read(struct capture *c, void *buf, size_t size)
+{
+    if (c->head_pos < c->head_len) {
+        size_t n = c->head_len - c->head_pos < size ? c->head_len - c->head_pos : size;
+        memcpy(buf, c->head + c->head_pos, n);
+        c->head_pos += n;
+        return (ssize_t)n;
+    }
+    ssize_t n = c->zstd ? zstd_read(c, buf, size) : (ssize_t)wandio_read(c->io, buf, (off_t)size);
+    return n < 0 ? -1 : n;
+}
+
+/* libpcap reads the decompressed stream through stdio; counting what it took gives progress */
+static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct capture *c = cookie;
-    wandio_destroy(c->io);
-    c->io = NULL;
+    ssize_t n = source_read(c, buf, size);
+    if (n > 0)
+        c->bytes_read += n;
+    return n;
+}
+
+static int source_open(struct capture *c, const char *path, char *err, size_t errlen)
+{
+    uint8_t raw[4] = { 0 };
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    bool zstd = fread(raw, 1, 4, f) == 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd;
+    if (zstd) {
+        rewind(f);
+        c->zstd_file = f;
+        c->zstd = ZSTD_createDStream();
+        c->zin_buf = malloc(ZSTD_DStreamInSize());
+        if (!c->zstd || !c->zin_buf) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        ZSTD_initDStream(c->zstd);
+        c->compressed = true;
+    } else {
+        fclose(f);
+        c->io = wandio_create(path);
+        if (!c->io) {
+            snprintf(err, errlen, "%s: cannot open", path);
+            return -1;
+        }
+    }
+    /* read the head to sniff the format; source_read() serves it again */
+    while (c->head_len < HEAD) {
+        ssize_t n = c->zstd ? zstd_read(c, c->head + c->head_len, HEAD - c->head_len)
+                            : (ssize_t)wandio_read(c->io, c->head + c->head_len, HEAD - c->head_len);
+        if (n < 0) {
+            snprintf(err, errlen, "%s: cannot decompress: %s", path, c->error[0] ? c->error : "read error");
+            return -1;
+        }
+        if (n == 0)
+            break;
+        c->head_len += (size_t)n;
+    }
+    /* wandio decompresses transparently: compare what it yields with the raw file */
+    if (!zstd && c->head_len >= 4 && memcmp(raw, c->head, 4) != 0)
+        c->compressed = true;
     return 0;
 }
 
@@ -65,7 +155,7 @@ static bool looks_like_erf(const uint8_t *h, size_t n)
 
 static int open_pcap(struct capture *c, const char *path, char *err, size_t errlen)
 {
-    cookie_io_functions_t fns = { .read = wandio_cookie_read, .close = wandio_cookie_close };
+    cookie_io_functions_t fns = { .read = cookie_read };
     c->stream = fopencookie(c, "r", fns);
     if (!c->stream) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -81,10 +171,27 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
     return 0;
 }
 
+/* libtrace opens ERF by path; a zstd-compressed one is spooled to an unlinked file first */
 static int open_erf(struct capture *c, const char *path, char *err, size_t errlen)
 {
     char uri[4096];
     snprintf(uri, sizeof uri, "erf:%s", path);
+    if (c->zstd) {
+        const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        c->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (c->spool_fd < 0) {
+            snprintf(err, errlen, "%s: cannot make a temporary file in %s: %s", path, dir, strerror(errno));
+            return -1;
+        }
+        static uint8_t buf[1 << 16];
+        ssize_t n;
+        while ((n = source_read(c, buf, sizeof buf)) > 0)
+            if (write(c->spool_fd, buf, (size_t)n) != n) {
+                snprintf(err, errlen, "%s: cannot write a temporary file: %s", path, strerror(errno));
+                return -1;
+            }
+        snprintf(uri, sizeof uri, "erf:/proc/self/fd/%d", c->spool_fd);
+    }
     c->trace = trace_create(uri);
     if (trace_is_err(c->trace) || trace_start(c->trace) < 0) {
         libtrace_err_t e = trace_get_err(c->trace);
@@ -102,6 +209,7 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    c->spool_fd = -1;
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "not a regular file");
@@ -109,23 +217,12 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     c->file_size = st.st_size;
-    c->io = wandio_create(path);
-    if (!c->io) {
-        snprintf(err, errlen, "%s: cannot open", path);
-        free(c);
-        return NULL;
-    }
-    /* wandio decompresses transparently: compare what it yields with the raw file */
-    uint8_t head[16], raw[4] = { 0 };
-    off_t n = wandio_peek(c->io, head, sizeof head);
-    FILE *plain = fopen(path, "rb");
-    if (plain) {
-        c->compressed = fread(raw, 1, 4, plain) == 4 && n >= 4 && memcmp(raw, head, 4) != 0;
-        fclose(plain);
-    }
-    int rc;
-    uint32_t magic = n >= 4 ? (uint32_t)head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3] : 0;
-    if (n <= 0) {
+    int rc = source_open(c, path, err, errlen);
+    const uint8_t *h = c->head;
+    uint32_t magic = c->head_len >= 4 ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : 0;
+    if (rc < 0) {
+        /* said by source_open() */
+    } else if (c->head_len == 0) {
         snprintf(err, errlen, "%s: empty file: not a capture", path);
         rc = -1;
     } else if (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1) {
@@ -134,10 +231,8 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     } else if (magic == 0x0a0d0d0a) {
         snprintf(c->format, sizeof c->format, "pcapng");
         rc = open_pcap(c, path, err, errlen);
-    } else if (looks_like_erf(head, (size_t)n)) {
+    } else if (looks_like_erf(c->head, c->head_len)) {
         snprintf(c->format, sizeof c->format, "erf");
-        wandio_destroy(c->io); /* libtrace opens the file itself */
-        c->io = NULL;
         rc = open_erf(c, path, err, errlen);
     } else {
         snprintf(err, errlen, "%s: not a capture: unknown format (expected pcap, pcapng or ERF, "
@@ -229,11 +324,17 @@ void capture_close(struct capture *c)
         pcap_close(c->pcap);
     if (c->stream)
         fclose(c->stream);
-    if (c->io)
-        wandio_destroy(c->io);
     if (c->packet)
         trace_destroy_packet(c->packet);
     if (c->trace)
         trace_destroy(c->trace);
+    if (c->io)
+        wandio_destroy(c->io);
+    if (c->zstd_file)
+        fclose(c->zstd_file);
+    ZSTD_freeDStream(c->zstd);
+    free(c->zin_buf);
+    if (c->spool_fd >= 0)
+        close(c->spool_fd);
     free(c);
 }

@@ -269,6 +269,25 @@ static void progress_tick(struct engine *e)
     progress_line(e, false);
 }
 
+/* What made the run fail, said even with --quiet: the exit status needs its reason. */
+static void report_failures(struct engine *e)
+{
+    for (size_t i = 0; i < e->routers.n; i++) {
+        const struct router *r = &e->routers.routers[i];
+        for (int p = 0; p < PROTO_COUNT; p++) {
+            const struct proto_stats *ps = &r->stats[p];
+            if (!ps->refused && !ps->send_errors)
+                continue;
+            char a[ADDR_STRLEN], b[80];
+            log_error("router %s: %s to %s: %llu sent, %llu refused (collector not listening), %llu failed",
+                      addr_format(&r->src, a), proto_names[p],
+                      sock_format(&e->collectors[p].addr[r->repro.family == AF_INET6], b, sizeof b),
+                      (unsigned long long)ps->packets, (unsigned long long)ps->refused,
+                      (unsigned long long)ps->send_errors);
+        }
+    }
+}
+
 /* ---- one packet ---- */
 
 static const struct proto_config *select_protocol(struct engine *e, const struct decoded *d,
@@ -384,8 +403,8 @@ static int replay_capture(struct engine *e, const char *path)
     }
     batch_flush(e);
     if (!replay_stop && rc < 0) {
-        log_warn("%s: capture ends in an error after %llu packets: %s", path, (unsigned long long)n,
-                 capture_error(cap));
+        log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
+                  path, (unsigned long long)n, capture_error(cap));
         e->stats.capture_errors++;
     }
     e->current_capture = NULL;
@@ -458,6 +477,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     }
     if (o->progress_interval > 0)
         progress_line(e, true);
+    report_failures(e);
     if (e->stats.unmapped)
         log_warn("%llu packets from %d source address%s not in network.map were skipped (see the report)",
                  (unsigned long long)e->stats.unmapped, e->stats.n_unmapped_sources,

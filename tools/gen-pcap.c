@@ -22,6 +22,7 @@ struct opts {
     uint16_t dport;
     double start, interval, jitter, backwards_at_fraction, backwards_by;
     const char *out;
+    bool erf; /* write ERF (Ethernet records) instead of pcap */
 };
 
 struct buf { uint8_t b[65600]; size_t n; };
@@ -200,6 +201,21 @@ static void frame(const struct opts *o, struct buf *f, const struct addr *src, c
     set16(f, udp + 6, c ? c : 0xffff);
 }
 
+/* One ERF record: type 2 (Ethernet), 2 bytes of offset/pad before the frame. */
+static void erf_record(FILE *f, int64_t ns, const struct buf *frame_buf)
+{
+    uint64_t ts = (uint64_t)(ns / 1000000000) << 32 | (uint64_t)(((ns % 1000000000) << 32) / 1000000000);
+    uint16_t rlen = (uint16_t)(16 + 2 + frame_buf->n);
+    uint8_t h[18] = { 0 };
+    for (int i = 0; i < 8; i++)
+        h[i] = (uint8_t)(ts >> (8 * i)); /* little-endian */
+    h[8] = 2;
+    h[10] = rlen >> 8; h[11] = rlen & 0xff;
+    h[14] = (uint8_t)(frame_buf->n >> 8); h[15] = frame_buf->n & 0xff;
+    fwrite(h, 1, sizeof h, f);
+    fwrite(frame_buf->b, 1, frame_buf->n, f);
+}
+
 static int link_dlt(enum link l)
 {
     switch (l) {
@@ -217,7 +233,7 @@ static void usage(void)
         "usage: gen-pcap -o OUT.pcap [--format ipfix|v9|v5|udp] [--routers N] [--packets N] [--records N]\n"
         "               [--src IP] [--dst IP] [--dport P] [--start EPOCH] [--interval S] [--jitter S]\n"
         "               [--link eth|vlan|qinq|mpls|raw|sll|sll2|null] [--template-every N]\n"
-        "               [--backwards-at FRACTION --backwards-by S]\n"
+        "               [--backwards-at FRACTION --backwards-by S] [--erf]\n"
         "Routers get consecutive source addresses from --src; packets go round-robin over them.\n");
 }
 
@@ -231,7 +247,7 @@ int main(int argc, char **argv)
         { "format", 1, 0, 'f' }, { "routers", 1, 0, 'r' }, { "packets", 1, 0, 'n' }, { "records", 1, 0, 'R' },
         { "src", 1, 0, 's' }, { "dst", 1, 0, 'D' }, { "dport", 1, 0, 'p' }, { "start", 1, 0, 'S' },
         { "interval", 1, 0, 'i' }, { "jitter", 1, 0, 'j' }, { "link", 1, 0, 'l' }, { "out", 1, 0, 'o' },
-        { "template-every", 1, 0, 'T' }, { "backwards-at", 1, 0, 'b' }, { "backwards-by", 1, 0, 'B' }, { 0 } };
+        { "template-every", 1, 0, 'T' }, { "erf", 0, 0, 'E' }, { "backwards-at", 1, 0, 'b' }, { "backwards-by", 1, 0, 'B' }, { 0 } };
     int c;
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
         switch (c) {
@@ -261,6 +277,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'o': o.out = optarg; break;
+        case 'E': o.erf = true; break;
         default: usage(); return 2;
         }
     }
@@ -268,9 +285,14 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    if (o.erf && o.link != L_ETH) {
+        usage();
+        return 2;
+    }
     pcap_t *dead = pcap_open_dead_with_tstamp_precision(link_dlt(o.link), 262144, PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *d = pcap_dump_open(dead, o.out);
-    if (!d) {
+    pcap_dumper_t *d = o.erf ? NULL : pcap_dump_open(dead, o.out);
+    FILE *erf = o.erf ? fopen(o.out, "wb") : NULL;
+    if (!d && !erf) {
         fprintf(stderr, "gen-pcap: %s\n", pcap_geterr(dead));
         return 1;
     }
@@ -297,13 +319,19 @@ int main(int argc, char **argv)
         struct pcap_pkthdr h = { .caplen = (bpf_u_int32)f.n, .len = (bpf_u_int32)f.n };
         h.ts.tv_sec = (time_t)(ns / 1000000000);
         h.ts.tv_usec = (suseconds_t)(ns % 1000000000); /* nanoseconds: the dumper is nano */
-        pcap_dump((u_char *)d, &h, f.b);
+        if (erf)
+            erf_record(erf, ns, &f);
+        else
+            pcap_dump((u_char *)d, &h, f.b);
         rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; /* xorshift: reproducible jitter */
         t += o.interval + (o.jitter > 0 ? o.jitter * (double)(rng % 1000000) / 1e6 : 0);
         if (back_at && i + 1 == back_at)
             t -= o.backwards_by;
     }
-    pcap_dump_close(d);
+    if (d)
+        pcap_dump_close(d);
+    if (erf)
+        fclose(erf);
     pcap_close(dead);
     printf("{\"packets\": %u, \"records\": %llu, \"routers\": {", o.packets, (unsigned long long)total);
     for (unsigned r = 0; r < o.routers; r++) {

@@ -1,7 +1,7 @@
 /* udp-sink — counts UDP datagrams with recvmmsg; for tests and benchmarks.
- * udp-sink ADDR PORT [--idle SECS] [--expect N] [--ready FILE]
- * Exits after --expect datagrams, or after SECS without any (default 2) once one has
- * arrived, or on SIGTERM/SIGINT; prints {"datagrams":N,"bytes":B,"seconds":S,"per_source":{...}}. */
+ * udp-sink ADDR PORT [--idle SECS] [--expect N] [--timeout SECS] [--ready FILE]
+ * Exits after --expect datagrams, or after --idle SECS without any (default 2) once one
+ * has arrived, or after --timeout SECS in all (default 600), or on SIGTERM/SIGINT; prints {"datagrams":N,"bytes":B,"seconds":S,"per_source":{...}}. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,16 +30,17 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: udp-sink ADDR PORT [--idle SECS] [--expect N] [--ready FILE]\n");
+        fprintf(stderr, "usage: udp-sink ADDR PORT [--idle SECS] [--expect N] [--timeout SECS] [--ready FILE]\n");
         return 2;
     }
-    double idle = 2;
+    double idle = 2, timeout = 600;
     unsigned long long expect = 0;
     const char *ready = NULL;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--idle")) idle = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--expect")) expect = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--ready")) ready = argv[i + 1];
+        else if (!strcmp(argv[i], "--timeout")) timeout = atof(argv[i + 1]);
     }
     struct sockaddr_storage ss = { 0 };
     socklen_t len;
@@ -78,8 +79,8 @@ int main(int argc, char **argv)
     struct { struct sockaddr_storage a; unsigned long long n; } src[SOURCES];
     int nsrc = 0;
     unsigned long long n = 0, bytes = 0;
-    double first = 0, last = 0;
-    while (!stop && (!expect || n < expect)) {
+    double first = 0, last = 0, started = now();
+    while (!stop && (!expect || n < expect) && now() - started < timeout) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int r = poll(&p, 1, 100);
         if (r == 0 && n > 0 && now() - last > idle)
