@@ -14,7 +14,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libtrace3-dev libwandio1-dev \
             libpcap-dev libzstd-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev
-DEB_TEST  = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd
+DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)

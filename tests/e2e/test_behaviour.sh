@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Replay behaviour: time_factor scaling, captures whose time goes backwards, repeat,
+# --ask-for-input, keep_open with SIGTERM, minute sync, and SO_BINDTODEVICE on a veth.
+# Durations are only compared with each other (the machine is shared and noisy).
+. "$(dirname "$0")/lib.sh"
+need jq ss bc
+make_ns
+cd "$WORK"
+$GEN -o a.pcap --packets 20 --records 1 --interval 0.05 > /dev/null
+$GEN -o b.pcap --packets 5 --records 1 --interval 0.01 --src 10.0.0.1 > /dev/null
+$GEN -o back.pcap --packets 20 --records 1 --interval 0.05 --backwards-at 0.5 --backwards-by 30 > /dev/null
+
+conf() { # conf file pcap-list time_factor [extra yaml]
+    cat > "$1" <<CONF
+pcap: $2
+time_factor: $3
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1}
+ipfix:
+  collector: {ip: 127.0.0.1, port: 21200}
+${4:-}
+CONF
+}
+timed() { # timed command... ; sets SECS
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@"
+    RC=$?
+    t1=$(date +%s.%N)
+    SECS=$(echo "$t1 - $t0" | bc)
+}
+sink() { start_bg "$1" "$SINK" 127.0.0.1 21200 --idle "${2:-1}" --timeout 60; SINK_PID=$LAST_PID; wait_udp_listen 21200; }
+ratio_between() { echo "$1 / $2 >= $3 && $1 / $2 <= $4" | bc -l | grep -q 1; }
+
+# --- time_factor scales the capture's gaps
+conf tf1.yml a.pcap 1; conf tf2.yml a.pcap 2; conf tf0.yml a.pcap 0
+sink s.out; timed in_ns "$TELREP" -t tf1.yml -q; T1=$SECS; wait $SINK_PID
+eq "time_factor 1: all packets" "$(jq .datagrams s.out)" 20
+sink s.out; timed in_ns "$TELREP" -t tf2.yml -q; T2=$SECS; wait $SINK_PID
+check "time_factor 2 takes about twice as long as 1 ($T2 s vs $T1 s)" ratio_between "$T2" "$T1" 1.6 2.4
+sink s.out; timed in_ns "$TELREP" -t tf0.yml -q; T0=$SECS; wait $SINK_PID
+eq "time_factor 0: all packets" "$(jq .datagrams s.out)" 20
+check "time_factor 0 is much faster than 1 ($T0 s vs $T1 s)" ratio_between "$T0" "$T1" 0 0.5
+
+# --- a capture that jumps 30 s back: no stall, no burst, the step is reported
+conf back.yml back.pcap 1
+sink s.out; timed in_ns "$TELREP" -t back.yml -q --stats-json back.json; TB=$SECS; wait $SINK_PID
+eq "backwards capture: all packets" "$(jq .datagrams s.out)" 20
+check "backwards capture: duration like the monotonic one ($TB s vs $T1 s)" ratio_between "$TB" "$T1" 0.8 1.2
+eq "backwards capture: the step is reported" "$(jq .timing.backward_steps back.json)" 1
+
+# --- repeat round-robin [2,1] and bulk
+conf rep.yml "[a.pcap, b.pcap]" 0 "repeat: {count: [2, 1], pattern: round-robin}"
+sink s.out; in_ns "$TELREP" -t rep.yml -q --stats-json rep.json; wait $SINK_PID
+eq "repeat [2,1]: packets delivered" "$(jq .datagrams s.out)" 45
+eq "repeat [2,1]: packets read" "$(jq .read rep.json)" 45
+
+# --- --ask-for-input: 'y' replays, anything else skips
+conf ask.yml "[a.pcap, b.pcap]" 0
+sink s.out
+printf 'n\ny\n' | in_ns "$TELREP" -t ask.yml --ask-for-input -q --stats-json ask.json 2> ask.err
+wait $SINK_PID
+eq "ask-for-input: only the confirmed capture" "$(jq .datagrams s.out)" 5
+check "ask-for-input: the prompt names the capture" grep -q "replay a.pcap?" ask.err
+
+# --- keep_open: stays after the last capture, exits cleanly on SIGTERM
+conf keep.yml b.pcap 0 "keep_open: true"
+sink s.out
+ip netns exec "$NS" "$TELREP" -t keep.yml -q --stats-json keep.json & # not in_ns: $! must be telrep
+TP=$!
+sleep 1.5
+check "keep_open: still running after the capture" kill -0 $TP
+kill -TERM $TP
+wait $TP
+eq "keep_open: SIGTERM ends it with status 0" "$?" 0
+eq "keep_open: report written" "$(jq .sent keep.json)" 5
+wait $SINK_PID
+
+# --- minute sync: the first packet waits for its second-of-minute
+now=$(date +%s)
+target=$(( (now + 4) % 60 ))
+start=$(( 1672531200 + target )) # a minute boundary in 2023 plus the target second
+$GEN -o sync.pcap --packets 3 --records 1 --interval 0.01 --start $start > /dev/null
+conf sync.yml sync.pcap 1
+sed -i 's/no_sync: true/no_sync: false/' sync.yml
+sink s.out
+in_ns "$TELREP" -t sync.yml -v --progress 0 2> sync.err
+wait $SINK_PID
+arrived=$(date +%s)
+eq "minute sync: all packets" "$(jq .datagrams s.out)" 3
+check "minute sync: it waited for the second of the minute" grep -q "waiting .* for second $target of the minute" sync.err
+
+# --- SO_BINDTODEVICE: packets leave through the configured device
+NS2=${NS}-peer
+ip netns add "$NS2"
+trap 'ip netns del "$NS2" 2>/dev/null; cleanup' EXIT
+ip link add tr-veth0 netns "$NS" type veth peer name tr-veth1 netns "$NS2"
+in_ns ip addr add 198.51.100.1/24 dev tr-veth0
+in_ns ip link set tr-veth0 up
+ip -n "$NS2" addr add 198.51.100.2/24 dev tr-veth1
+ip -n "$NS2" link set tr-veth1 up
+ip -n "$NS2" link set lo up
+conf dev.yml b.pcap 0
+sed -i 's/repro_ip: 127.0.0.1/repro_ip: 198.51.100.1/; s/ip: 127.0.0.1, port: 21200/ip: 198.51.100.2, port: 21201/' dev.yml
+sed -i 's/^network:/network:\n  interface: tr-veth0/' dev.yml
+ip netns exec "$NS2" "$SINK" 198.51.100.2 21201 --idle 1 --timeout 20 > dev.out &
+PEER=$!
+sleep 0.5
+before=$(in_ns cat /sys/class/net/tr-veth0/statistics/tx_packets)
+in_ns "$TELREP" -t dev.yml -q --stats-json dev.json
+eq "device binding: exit status" "$?" 0
+wait $PEER
+after=$(in_ns cat /sys/class/net/tr-veth0/statistics/tx_packets)
+eq "device binding: the peer namespace got every packet" "$(jq .datagrams dev.out)" 5
+check "device binding: they left through tr-veth0 ($((after - before)) packets)" [ $((after - before)) -ge 5 ]
+# bound to a device with no route to the collector, the packets leave there and never arrive
+# (no dummy or vrf module on this kernel: a veth pair inside the namespace is the dead end)
+in_ns ip link add tr-dummy0 type veth peer name tr-dummy1
+in_ns ip link set tr-dummy0 up
+in_ns ip link set tr-dummy1 up
+sed 's/interface: tr-veth0/interface: tr-dummy0/' dev.yml > dummy.yml
+ip netns exec "$NS2" "$SINK" 198.51.100.2 21201 --idle 1 --timeout 3 > dummy.out &
+PEER=$!
+sleep 0.5
+before=$(in_ns cat /sys/class/net/tr-dummy0/statistics/tx_packets)
+in_ns "$TELREP" -t dummy.yml -q --stats-json dummy.json
+eq "bound to a dummy device: exit status" "$?" 0
+wait $PEER
+after=$(in_ns cat /sys/class/net/tr-dummy0/statistics/tx_packets)
+eq "bound to a dummy device: the peer got nothing" "$(jq .datagrams dummy.out)" 0
+check "bound to a dummy device: all 5 left through it ($((after - before)))" [ $((after - before)) -ge 5 ]
+sed 's/interface: tr-veth0/interface: tr-nosuch9/' dev.yml > nosuch.yml
+in_ns "$TELREP" -t nosuch.yml -q 2> nosuch.err
+eq "a missing device: exit status 2" "$?" 2
+check "a missing device: the error names it" grep -q "tr-nosuch9" nosuch.err
+finish
