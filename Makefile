@@ -60,14 +60,16 @@ e2e: all
 asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
 
-fuzz:
+# each fuzz target briefly (FUZZ_SECONDS, default 20) from generated seeds
+fuzz: all
 	@mkdir -p $(BUILD)/fuzz
+	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
-	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus tests/fuzz/seeds/$$n \
+	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus $(BUILD)/fuzz/seeds/$$n \
 	    2>$(BUILD)/fuzz/$$n.log || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
 

@@ -51,9 +51,11 @@ static int parse_template(struct cursor *set, uint16_t version, bool options, st
                 return -1;
         }
     }
-    if (!cursor_ok(set) || id < 256)
+    /* every field takes at least 4 bytes: a count the set cannot hold is a lie, and
+     * walking it would cost 65,535 steps per 8-byte hostile template */
+    if (!cursor_ok(set) || id < 256 || fields > cursor_remaining(set) / 4)
         return -1;
-    for (uint32_t i = 0; i < fields; i++) {
+    for (uint32_t i = 0; i < fields && cursor_ok(set); i++) {
         uint16_t ie = cursor_be16(set);
         cursor_skip(set, 2);
         if (version == 10 && (ie & 0x8000))

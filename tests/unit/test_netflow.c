@@ -105,6 +105,16 @@ static void test_ipfix_malformed(void **state)
     tu_set16(&b, 2, (uint16_t)b.n);
     assert_int_equal(netflow_parse(b.b, b.n, &h), -1);
 
+    b.n = 0; /* a template claiming more fields than its set holds */
+    ipfix_header(&b);
+    ipfix_template(&b, false);
+    tu_set16(&b, 2, (uint16_t)b.n);
+    assert_int_equal(netflow_parse(b.b, b.n, &h), 0);
+    tu_set16(&b, 22, 3); /* 2 fields present, 3 claimed */
+    assert_int_equal(netflow_parse(b.b, b.n, &h), -1);
+    tu_set16(&b, 22, 65535);
+    assert_int_equal(netflow_parse(b.b, b.n, &h), -1);
+
     uint8_t v7[24] = { 0, 7 };
     assert_int_equal(netflow_parse(v7, sizeof v7, &h), -1);
     struct msg_info info;

@@ -1,0 +1,23 @@
+#!/bin/sh
+# make-seeds.sh BUILD OUT — seed corpora for the fuzz targets, generated (no captured data):
+# frames of every link type for fuzz_decode, IPFIX/v9/v5 messages for fuzz_netflow, and the
+# project's example configs plus tests/fuzz/config-seeds for fuzz_config.
+set -eu
+BUILD=$1 OUT=$2
+GEN=$BUILD/gen-pcap
+mkdir -p "$OUT/fuzz_decode" "$OUT/fuzz_netflow" "$OUT/fuzz_config"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# the index of each link type in fuzz_decode.c's dlts[] (first input byte)
+for l in eth:0 vlan:0 qinq:0 mpls:0 raw:1 sll:4 sll2:5 null:6; do
+    name=${l%:*} idx=${l#*:}
+    $GEN -o "$tmp/$name.pcap" --packets 1 --records 2 --link "$name" > /dev/null
+    { printf "\\$(printf %03o "$idx")"; tail -c +41 "$tmp/$name.pcap"; } > "$OUT/fuzz_decode/$name"
+done
+for v in ipfix v9 v5; do
+    $GEN -o "$tmp/$v.pcap" --format "$v" --packets 1 --records 3 --link raw > /dev/null
+    tail -c +69 "$tmp/$v.pcap" > "$OUT/fuzz_netflow/$v"
+done
+$GEN -o "$tmp/v6.pcap" --packets 1 --src 2001:db8::1 --dst 2001:db8::2 --link raw > /dev/null
+{ printf "\\001"; tail -c +41 "$tmp/v6.pcap"; } > "$OUT/fuzz_decode/raw6"
+cp "$(dirname "$0")"/config-seeds/* "$OUT/fuzz_config/"
+cp "$(dirname "$0")"/../../examples/*.yml "$OUT/fuzz_config/" 2>/dev/null || true
