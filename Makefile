@@ -1,13 +1,13 @@
-# telrep — see README.md. Targets: all test install deps demo bench fuzz asan clean
+# telrep — see README.md. Targets: all test unit e2e asan valgrind fuzz check bench demo deps install clean
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(CI),true)
-CFLAGS  += -Werror
+override CFLAGS += -Werror
 endif
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
 
@@ -22,7 +22,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all test unit e2e install uninstall deps demo bench fuzz asan clean check-deps
+.PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
 all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink
 
@@ -61,6 +61,18 @@ asan:
 	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
 
 # each fuzz target briefly (FUZZ_SECONDS, default 20) from generated seeds
+# the unit tests and a replay of every example under valgrind (errors and leaks fail)
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+valgrind: $(UNIT_BIN) all
+	@fail=0; for t in $(UNIT_BIN); do echo "valgrind: $$t"; \
+	  TELREP_ANCHOR_CONFIGS=$(SHARED)/compat/anchor-configs $(VALGRIND) $$t > $$t.valgrind.log 2>&1 \
+	    || { tail -30 $$t.valgrind.log; fail=1; }; done; \
+	WRAP="$(VALGRIND)" BUILD=$(BUILD) tests/e2e/test_examples.sh || fail=1; exit $$fail
+
+# everything CI runs (.ci/run): the suite, the suite under sanitizers, valgrind, fuzzing
+check: test asan valgrind
+	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-15}
+
 fuzz: all
 	@mkdir -p $(BUILD)/fuzz
 	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
@@ -75,6 +87,10 @@ fuzz: all
 
 bench: all
 	bench/run.sh $(BUILD)
+
+# regenerate the example captures (deterministic; they are committed)
+examples: all
+	examples/make-pcaps.sh $(BUILD)
 
 # install what is missing (Debian 12), build, and replay an example to a local collector
 demo: deps all
@@ -94,6 +110,8 @@ install: all
 	install -m 644 docs/telrep.yml.5 $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
 	install -m 644 examples/*.yml $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps
+	install -m 644 examples/pcaps/*.pcap $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 \

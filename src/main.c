@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     }
     install_signals();
     int status = replay_run(c, &o);
-    if (check_only && status == 0)
+    if (check_only && status == 0 && !quiet)
         fprintf(stderr, "telrep: %s: config, captures, collectors and addresses are fine\n", cfg_path);
     config_free(c);
     return status;

@@ -1,0 +1,12 @@
+#!/bin/sh
+# make-pcaps.sh [BUILD] — regenerates examples/pcaps/ with the project's own generator
+# (deterministic: the same files every time). `make examples` runs it.
+set -eu
+cd "$(dirname "$0")"
+G=${1:-../build}/gen-pcap
+[ -x "$G" ] || G=$(cd .. && pwd)/${1:-build}/gen-pcap
+mkdir -p pcaps
+$G -o pcaps/ipfix-2routers.pcap --format ipfix --routers 2 --src 10.0.0.1 --packets 40 --records 5 --interval 0.1 --start 1672534805
+$G -o pcaps/nfv9.pcap --format v9 --src 10.0.1.1 --packets 20 --records 4 --interval 0.05
+$G -o pcaps/nfv5.pcap --format v5 --src 2001:db8::1 --dst 2001:db8::100 --packets 20 --records 10 --interval 0.05
+$G -o pcaps/syslog.pcap --format udp --src 10.0.2.1 --dport 514 --packets 10 --interval 0.2

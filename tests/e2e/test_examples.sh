@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The examples run as they are (from the project root) and deliver every packet, each
+# router from its repro_ip. WRAP="valgrind ..." runs telrep under a checker (make valgrind).
+. "$(dirname "$0")/lib.sh"
+need jq ss
+make_ns
+ROOT=$(pwd)
+WRAP=${WRAP:-}
+run() { # run config [flags]: telrep on an example in the namespace, from the project root
+    local cfg=$1; shift
+    in_ns $WRAP "$TELREP" -t "$cfg" -q --no-sync "$@"
+}
+sinks() { # one udp-sink per port; SINK_PIDS
+    SINK_PIDS=()
+    for p in "$@"; do
+        start_bg "$WORK/sink-$p.json" "$SINK" 127.0.0.1 "$p" --idle 1.5 --timeout 120
+        SINK_PIDS+=($LAST_PID)
+        wait_udp_listen "$p"
+    done
+}
+got() { wait "${SINK_PIDS[@]}"; }
+
+for cfg in examples/*.yml; do
+    in_ns $WRAP "$TELREP" -t "$cfg" --check -q
+    eq "$cfg: --check" "$?" 0
+done
+
+sinks 2055
+run examples/ipfix.yml --stats-json "$WORK/ipfix.json" --no-sync
+eq "ipfix.yml: exit status" "$?" 0
+got
+eq "ipfix.yml: datagrams" "$(jq .datagrams "$WORK/sink-2055.json")" 40
+eq "ipfix.yml: from 127.0.0.1" "$(jq '.per_source["127.0.0.1"]' "$WORK/sink-2055.json")" 20
+eq "ipfix.yml: from 127.0.0.2" "$(jq '.per_source["127.0.0.2"]' "$WORK/sink-2055.json")" 20
+eq "ipfix.yml: IPFIX messages in the report" "$(jq '[.routers[].protocols.ipfix.messages.ipfix] | add' "$WORK/ipfix.json")" 40
+
+sinks 2055
+run examples/netflow.yml --stats-json "$WORK/nf.json"
+eq "netflow.yml: exit status" "$?" 0
+got
+eq "netflow.yml: datagrams (v9 twice, v5 once)" "$(jq .datagrams "$WORK/sink-2055.json")" 60
+eq "netflow.yml: v5 from 127.0.0.3" "$(jq '.per_source["127.0.0.3"]' "$WORK/sink-2055.json")" 20
+eq "netflow.yml: v9 messages" "$(jq '.routers[] | select(.src_ip == "10.0.1.1") | .protocols.ipfix.messages.netflow_v9' "$WORK/nf.json")" 40
+
+sinks 2055 5514
+run examples/syslog-bpf.yml
+eq "syslog-bpf.yml: exit status" "$?" 0
+got
+eq "syslog-bpf.yml: syslog to 5514" "$(jq .datagrams "$WORK/sink-5514.json")" 10
+eq "syslog-bpf.yml: IPFIX to 2055" "$(jq .datagrams "$WORK/sink-2055.json")" 40
+
+sinks 2055
+run examples/reference.yml
+eq "reference.yml: exit status" "$?" 0
+got
+eq "reference.yml: datagrams" "$(jq .datagrams "$WORK/sink-2055.json")" 40
+finish
