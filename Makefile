@@ -85,7 +85,12 @@ fuzz: all
 	    2>$(BUILD)/fuzz/$$n.log || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
 
-bench: all
+BENCH_BIN = $(BUILD)/sendmmsg-loop $(BUILD)/timing $(BUILD)/maxrss
+$(BUILD)/%: bench/%.c $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS)
+
+# throughput, timing fidelity and memory beside tcpreplay and a sendmmsg loop (root)
+bench: all $(BENCH_BIN)
 	bench/run.sh $(BUILD)
 
 # regenerate the example captures (deterministic; they are committed)

@@ -30,9 +30,10 @@ struct capture {
     char error[PCAP_ERRBUF_SIZE + 128];
     bool compressed;
     off_t file_size, bytes_read;
-    /* the decompressed byte source: wandio, or zstd over a plain file */
+    /* the decompressed byte source: the file itself, zstd over it, or wandio (gzip,
+     * bzip2, xz, lzo, lz4) */
     io_t *io;
-    FILE *zstd_file;
+    FILE *file;
     ZSTD_DStream *zstd;
     ZSTD_inBuffer zin;
     uint8_t *zin_buf;
@@ -55,10 +56,10 @@ static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
         if (c->zin.pos == c->zin.size) {
             if (c->zstd_eof)
                 return 0;
-            size_t n = fread(c->zin_buf, 1, ZSTD_DStreamInSize(), c->zstd_file);
+            size_t n = fread(c->zin_buf, 1, ZSTD_DStreamInSize(), c->file);
             if (n == 0) {
                 c->zstd_eof = true;
-                return ferror(c->zstd_file) ? -1 : 0;
+                return ferror(c->file) ? -1 : 0;
             }
             c->zin = (ZSTD_inBuffer){ c->zin_buf, n, 0 };
         }
@@ -71,6 +72,37 @@ static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
     return (ssize_t)out.pos;
 }
 
+static ssize_t source_read_raw(struct capture *c, void *buf, size_t size)
+{
+    ssize_t n;
+    if (c->zstd)
+        n = zstd_read(c, buf, size);
+    else if (c->io)
+        n = (ssize_t)wandio_read(c->io, buf, (off_t)size);
+    else {
+        n = (ssize_t)fread(buf, 1, size, c->file);
+        if (n == 0 && ferror(c->file))
+            n = -1;
+    }
+    return n < 0 ? -1 : n;
+}
+
+/* Compressed by something libwandio decompresses? (zstd is handled apart) */
+static bool wandio_compressed(const uint8_t *m, size_t n)
+{
+    static const struct { uint8_t len, magic[6]; } known[] = {
+        { 2, { 0x1f, 0x8b } },                         /* gzip */
+        { 3, { 'B', 'Z', 'h' } },                      /* bzip2 */
+        { 6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } },     /* xz */
+        { 4, { 0x89, 'L', 'Z', 'O' } },                /* lzo */
+        { 4, { 0x04, 0x22, 0x4d, 0x18 } },             /* lz4 */
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (n >= known[i].len && memcmp(m, known[i].magic, known[i].len) == 0)
+            return true;
+    return false;
+}
+
 /* Decompressed bytes: first the sniffed head again, then the rest. */
 static ssize_t source_read(struct capture *c, void *buf, size_t size)
 {
@@ -80,8 +112,7 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
         c->head_pos += n;
         return (ssize_t)n;
     }
-    ssize_t n = c->zstd ? zstd_read(c, buf, size) : (ssize_t)wandio_read(c->io, buf, (off_t)size);
-    return n < 0 ? -1 : n;
+    return source_read_raw(c, buf, size);
 }
 
 /* libpcap reads the decompressed stream through stdio; counting what it took gives progress */
@@ -96,16 +127,16 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 
 static int source_open(struct capture *c, const char *path, char *err, size_t errlen)
 {
-    uint8_t raw[4] = { 0 };
+    uint8_t raw[6] = { 0 };
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    bool zstd = fread(raw, 1, 4, f) == 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd;
-    if (zstd) {
-        rewind(f);
-        c->zstd_file = f;
+    size_t got = fread(raw, 1, sizeof raw, f);
+    rewind(f);
+    if (got >= 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd) {
+        c->file = f;
         c->zstd = ZSTD_createDStream();
         c->zin_buf = malloc(ZSTD_DStreamInSize());
         if (!c->zstd || !c->zin_buf) {
@@ -114,18 +145,26 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         }
         ZSTD_initDStream(c->zstd);
         c->compressed = true;
-    } else {
+    } else if (wandio_compressed(raw, got)) {
         fclose(f);
+        /* libwandio's reader thread reads ahead into 50 one-megabyte buffers by default:
+         * 50 MB of RSS. Four keep decompression running beside the replay at a few MB.
+         * A user's own LIBTRACEIO setting wins. */
+        setenv("LIBTRACEIO", "buffers=4", 0);
         c->io = wandio_create(path);
         if (!c->io) {
             snprintf(err, errlen, "%s: cannot open", path);
             return -1;
         }
+        c->compressed = true;
+    } else {
+        /* not compressed: read directly, no reader thread, no copies */
+        c->file = f;
+        setvbuf(f, NULL, _IOFBF, 256 * 1024);
     }
     /* read the head to sniff the format; source_read() serves it again */
     while (c->head_len < HEAD) {
-        ssize_t n = c->zstd ? zstd_read(c, c->head + c->head_len, HEAD - c->head_len)
-                            : (ssize_t)wandio_read(c->io, c->head + c->head_len, HEAD - c->head_len);
+        ssize_t n = source_read_raw(c, c->head + c->head_len, HEAD - c->head_len);
         if (n < 0) {
             snprintf(err, errlen, "%s: cannot decompress: %s", path, c->error[0] ? c->error : "read error");
             return -1;
@@ -134,9 +173,6 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
             break;
         c->head_len += (size_t)n;
     }
-    /* wandio decompresses transparently: compare what it yields with the raw file */
-    if (!zstd && c->head_len >= 4 && memcmp(raw, c->head, 4) != 0)
-        c->compressed = true;
     return 0;
 }
 
@@ -330,8 +366,8 @@ void capture_close(struct capture *c)
         trace_destroy(c->trace);
     if (c->io)
         wandio_destroy(c->io);
-    if (c->zstd_file)
-        fclose(c->zstd_file);
+    if (c->file)
+        fclose(c->file);
     ZSTD_freeDStream(c->zstd);
     free(c->zin_buf);
     if (c->spool_fd >= 0)

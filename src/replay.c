@@ -22,8 +22,8 @@
 
 volatile int replay_stop;
 
-#define BATCH_MAX 256
-#define BATCH_BYTES (1u << 20)
+#define BATCH_MAX 1024
+#define BATCH_BYTES (2u << 20)
 #define DATAGRAM_MAX 65507
 
 struct collector {
