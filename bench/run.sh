@@ -28,8 +28,7 @@ done
 in_ns() { ip netns exec "$NS" "$@"; }
 ip netns add "$NS" || exit 1
 in_ns ip link set lo up
-in_ns sysctl -qw net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0 \
-    net.core.rmem_max=67108864 net.core.rmem_default=33554432
+in_ns sysctl -qw net.ipv4.conf.lo.route_localnet=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lo.rp_filter=0
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
