@@ -42,6 +42,7 @@ static const char *bgp_kind_name(int kind)
 const struct proto proto_bgp = {
     .name = "bgp",
     .transport = TRANSPORT_TCP,
+    .max_message = BGP_MAX,
     .default_port = 179,
     .inspect = bgp_inspect,
     .frame = bgp_frame,

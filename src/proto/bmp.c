@@ -3,7 +3,7 @@
 #include "proto/proto.h"
 
 #define BMP_HEADER 6
-#define BMP_MAX (16u << 20) /* no real message is larger; bounds what a stream buffers */
+#define BMP_MAX (1u << 20) /* a route monitoring message carries one BGP message (<= 64 KiB): 1 MiB bounds what a session buffers */
 
 static ssize_t bmp_frame(const uint8_t *p, size_t len)
 {
@@ -42,6 +42,7 @@ static const char *bmp_kind_name(int kind)
 const struct proto proto_bmp = {
     .name = "bmp",
     .transport = TRANSPORT_TCP,
+    .max_message = BMP_MAX,
     .default_port = 1790,
     .inspect = bmp_inspect,
     .frame = bmp_frame,

@@ -25,6 +25,7 @@ const struct proto proto_udp_generic = {
 const struct proto proto_tcp_generic = {
     .name = "tcp_generic",
     .transport = TRANSPORT_TCP,
+    .max_message = 65536,
     .inspect = generic_inspect,
     .frame = generic_frame,
     .kind_name = generic_kind_name,

@@ -23,6 +23,7 @@ struct proto {
     const char *name;        /* config key: "ipfix", "bgp", "bmp", "udp_generic", ... */
     enum transport transport;
     uint16_t default_port;
+    size_t max_message;      /* TCP: the largest message frame() accepts (bounds buffers) */
     /* Look at one whole message (UDP: the datagram). 0 = well formed, <0 = malformed
      * (replay still sends it: the capture is the truth, the counter tells). */
     int (*inspect)(const uint8_t *msg, size_t len, struct msg_info *info);

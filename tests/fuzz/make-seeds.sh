@@ -21,3 +21,11 @@ $GEN -o "$tmp/v6.pcap" --packets 1 --src 2001:db8::1 --dst 2001:db8::2 --link ra
 { printf "\\001"; tail -c +41 "$tmp/v6.pcap"; } > "$OUT/fuzz_decode/raw6"
 cp "$(dirname "$0")"/config-seeds/* "$OUT/fuzz_config/"
 cp "$(dirname "$0")"/../../examples/*.yml "$OUT/fuzz_config/" 2>/dev/null || true
+# tcpstream: a BGP OPEN + KEEPALIVE split into two in-order segments, then a retransmission
+mkdir -p "$OUT/fuzz_tcpstream"
+{
+    printf '\000\000\002\000'                       # SYN at offset 0
+    printf '\000\001\030\023'; printf '\377%.0s' $(seq 16); printf '\000\035\001'  # 19 bytes
+    printf '\000\024\030\012'; printf '\004\000\132\000\264\001\002\003\004\000'   # 10 more: the OPEN body
+    printf '\000\001\030\023'; printf '\377%.0s' $(seq 16); printf '\000\035\001'  # retransmitted
+} > "$OUT/fuzz_tcpstream/bgp-open"

@@ -1,0 +1,217 @@
+/* tcpstream.c — captured TCP segments -> ordered bytes -> whole messages. See tcpstream.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstream.h"
+
+#define DEFAULT_MAX_PENDING (1u << 20)
+#define MAX_PENDING_SEGMENTS 1024 /* bounds the per-segment overhead of tiny hostile segments */
+
+struct tcpstream_segment {
+    struct tcpstream_segment *next;
+    uint32_t seq;
+    size_t len;
+    uint8_t data[];
+};
+
+/* serial-number distance (RFC 1982): negative = a is before b */
+static int32_t seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+
+void tcpstream_init(struct tcpstream *s, size_t max_pending_bytes)
+{
+    memset(s, 0, sizeof *s);
+    s->max_pending_bytes = max_pending_bytes ? max_pending_bytes : DEFAULT_MAX_PENDING;
+}
+
+/* Deliver what of [seq, seq+len) is new and starts at s->next; returns false if the
+ * bytes start beyond s->next (they must wait). */
+static bool deliver_if_next(struct tcpstream *s, uint32_t seq, const uint8_t *data, size_t len, int64_t ts,
+                            bool after_hole, tcpstream_deliver_fn deliver, void *ctx)
+{
+    int32_t rel = seq_diff(seq, s->next);
+    if (rel > 0)
+        return false;
+    size_t old = (size_t)(-(int64_t)rel);
+    if (old >= len) {
+        s->duplicate_bytes += len;
+        return true;
+    }
+    s->duplicate_bytes += old;
+    deliver(ctx, data + old, len - old, ts, after_hole);
+    s->next += (uint32_t)(len - old);
+    s->delivered_bytes += len - old;
+    return true;
+}
+
+/* Deliver the waiting segments that have become contiguous; they leave at `ts`, the time
+ * of the segment that filled the gap before them. */
+static void drain(struct tcpstream *s, int64_t ts, bool after_hole, tcpstream_deliver_fn deliver, void *ctx)
+{
+    while (s->pending && seq_diff(s->pending->seq, s->next) <= 0) {
+        struct tcpstream_segment *g = s->pending;
+        s->pending = g->next;
+        s->pending_bytes -= g->len;
+        s->pending_count--;
+        uint64_t before = s->delivered_bytes;
+        deliver_if_next(s, g->seq, g->data, g->len, ts, after_hole, deliver, ctx);
+        if (s->delivered_bytes != before)
+            after_hole = false;
+        free(g);
+    }
+}
+
+/* The first hole will not fill: jump to the first waiting segment. */
+static void skip_hole(struct tcpstream *s, int64_t ts, tcpstream_deliver_fn deliver, void *ctx)
+{
+    if (!s->pending)
+        return;
+    uint32_t gap = s->pending->seq - s->next;
+    s->holes++;
+    s->hole_bytes += gap;
+    s->next = s->pending->seq;
+    drain(s, ts, true, deliver, ctx);
+}
+
+static void hold(struct tcpstream *s, uint32_t seq, const uint8_t *data, size_t len)
+{
+    struct tcpstream_segment *g = malloc(sizeof *g + len);
+    if (!g)
+        return; /* counted as a hole later: the bytes never arrive */
+    g->seq = seq;
+    g->len = len;
+    memcpy(g->data, data, len);
+    struct tcpstream_segment **at = &s->pending;
+    int32_t rel = seq_diff(seq, s->next);
+    while (*at && seq_diff((*at)->seq, s->next) <= rel)
+        at = &(*at)->next;
+    g->next = *at;
+    *at = g;
+    s->pending_bytes += len;
+    s->pending_count++;
+    s->reordered_segments++;
+}
+
+void tcpstream_add(struct tcpstream *s, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload, size_t len,
+                   int64_t ts_ns, tcpstream_deliver_fn deliver, void *ctx)
+{
+    if (tcp_flags & 0x02) { /* SYN: the stream starts after it */
+        seq++;
+        if (!s->started || (s->delivered_bytes == 0 && !s->pending)) {
+            s->next = seq;
+            s->started = true;
+        }
+    }
+    if (len == 0)
+        return;
+    s->last_ts = ts_ns;
+    if (!s->started) {
+        s->next = seq;
+        s->started = true;
+    }
+    if (deliver_if_next(s, seq, payload, len, ts_ns, false, deliver, ctx)) {
+        drain(s, ts_ns, false, deliver, ctx);
+        return;
+    }
+    hold(s, seq, payload, len);
+    while (s->pending && (s->pending_bytes > s->max_pending_bytes || s->pending_count > MAX_PENDING_SEGMENTS))
+        skip_hole(s, ts_ns, deliver, ctx);
+}
+
+void tcpstream_finish(struct tcpstream *s, tcpstream_deliver_fn deliver, void *ctx)
+{
+    while (s->pending)
+        skip_hole(s, s->last_ts, deliver, ctx);
+}
+
+void tcpstream_free(struct tcpstream *s)
+{
+    while (s->pending) {
+        struct tcpstream_segment *g = s->pending;
+        s->pending = g->next;
+        free(g);
+    }
+    s->pending_bytes = s->pending_count = 0;
+}
+
+/* ---- messages ---- */
+
+void msgstream_init(struct msgstream *m, ssize_t (*frame)(const uint8_t *, size_t), size_t max_message)
+{
+    memset(m, 0, sizeof *m);
+    m->frame = frame;
+    m->max = max_message ? max_message : 65536;
+}
+
+static void consume(struct msgstream *m, size_t n)
+{
+    memmove(m->buf, m->buf + n, m->len - n);
+    m->len -= n;
+}
+
+/* Cut whole messages from the buffer; resynchronise past anything frame() rejects. */
+static void cut(struct msgstream *m, int64_t ts, msgstream_message_fn message, void *ctx)
+{
+    size_t off = 0;
+    while (off < m->len) {
+        ssize_t n = m->frame(m->buf + off, m->len - off);
+        if (n < 0 || (n == 0 && m->len - off >= m->max)) {
+            if (!m->resync)
+                m->resyncs++;
+            m->resync = true;
+            m->skipped_bytes++;
+            off++;
+            continue;
+        }
+        if (n == 0)
+            break;
+        m->resync = false;
+        message(ctx, m->buf + off, (size_t)n, ts);
+        m->messages++;
+        off += (size_t)n;
+    }
+    consume(m, off);
+}
+
+void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
+                   msgstream_message_fn message, void *ctx)
+{
+    if (after_hole && m->len) {
+        /* the partial message before the hole can never complete */
+        m->skipped_bytes += m->len;
+        m->len = 0;
+        m->resyncs++;
+        m->resync = true;
+    }
+    while (len > 0) {
+        if (m->cap < m->max) {
+            size_t want = m->len + len < m->max ? m->len + len : m->max;
+            if (want > m->cap) {
+                size_t cap = m->cap ? m->cap : 4096;
+                while (cap < want)
+                    cap *= 2;
+                if (cap > m->max)
+                    cap = m->max;
+                uint8_t *b = realloc(m->buf, cap);
+                if (!b) {
+                    m->skipped_bytes += len;
+                    return;
+                }
+                m->buf = b;
+                m->cap = cap;
+            }
+        }
+        size_t take = m->cap - m->len < len ? m->cap - m->len : len;
+        memcpy(m->buf + m->len, data, take);
+        m->len += take;
+        data += take;
+        len -= take;
+        cut(m, ts_ns, message, ctx);
+    }
+}
+
+void msgstream_free(struct msgstream *m)
+{
+    free(m->buf);
+    m->buf = NULL;
+    m->len = m->cap = 0;
+}
