@@ -86,7 +86,7 @@ fuzz: all
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
 
 BENCH_BIN = $(BUILD)/sendmmsg-loop $(BUILD)/timing $(BUILD)/maxrss
-$(BUILD)/%: bench/%.c $(BUILD)/libtelrep.a
+$(BUILD)/%: bench/%.c bench/dgrams.h $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS)
 
 # throughput, timing fidelity and memory beside tcpreplay and a sendmmsg loop (root)

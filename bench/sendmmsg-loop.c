@@ -10,8 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "capture.h"
-#include "decode.h"
+#include "dgrams.h"
 
 #define BATCH 64
 
@@ -21,30 +20,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: sendmmsg-loop CAPTURE DST_IP PORT\n");
         return 2;
     }
-    char err[256];
-    struct capture *c = capture_open(argv[1], err, sizeof err);
-    if (!c) {
-        fprintf(stderr, "sendmmsg-loop: %s\n", err);
-        return 1;
+    struct dgram *dg;
+    size_t n = dgrams_load(argv[1], &dg), bytes = 0;
+    struct iovec *iov = calloc(n ? n : 1, sizeof *iov);
+    for (size_t i = 0; i < n; i++) {
+        iov[i] = (struct iovec){ .iov_base = dg[i].data, .iov_len = dg[i].len };
+        bytes += dg[i].len;
     }
-    size_t n = 0, cap = 0, bytes = 0;
-    struct iovec *iov = NULL;
-    struct capture_packet p;
-    while (capture_next(c, &p) == 1) {
-        struct decoded d;
-        if (decode_frame(p.dlt, p.data, p.caplen, &d) != DECODE_OK || d.ip_proto != 17)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            iov = realloc(iov, cap * sizeof *iov);
-        }
-        iov[n].iov_base = malloc(d.payload_len ? d.payload_len : 1);
-        memcpy(iov[n].iov_base, d.payload, d.payload_len);
-        iov[n].iov_len = d.payload_len;
-        bytes += d.payload_len;
-        n++;
-    }
-    capture_close(c);
 
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
     inet_pton(AF_INET, argv[2], &sa.sin_addr);
@@ -74,8 +56,7 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("{\"sent\": %zu, \"bytes\": %zu, \"seconds\": %.6f, \"pps\": %.0f}\n", n, bytes, s, (double)n / s);
-    for (size_t i = 0; i < n; i++)
-        free(iov[i].iov_base);
+    dgrams_free(dg, n);
     free(iov);
     return 0;
 }

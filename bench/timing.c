@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "decode.h"
+#include "dgrams.h"
 
-struct dgram {
+struct stamp {
     uint64_t hash;
     int64_t ts;
-    size_t len;
 };
 
 static uint64_t fnv(const uint8_t *p, size_t n)
@@ -25,35 +23,22 @@ static uint64_t fnv(const uint8_t *p, size_t n)
     return h ^ n;
 }
 
-static size_t load(const char *path, struct dgram **out)
+/* payload hash and capture time of every datagram */
+static size_t load(const char *path, struct stamp **out)
 {
-    char err[256];
-    struct capture *c = capture_open(path, err, sizeof err);
-    if (!c) {
-        fprintf(stderr, "timing: %s\n", err);
-        exit(1);
-    }
-    size_t n = 0, cap = 0;
-    struct dgram *v = NULL;
-    struct capture_packet p;
-    while (capture_next(c, &p) == 1) {
-        struct decoded d;
-        if (decode_frame(p.dlt, p.data, p.caplen, &d) != DECODE_OK || d.ip_proto != 17)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            v = realloc(v, cap * sizeof *v);
-        }
-        v[n++] = (struct dgram){ fnv(d.payload, d.payload_len), p.ts_ns, d.payload_len };
-    }
-    capture_close(c);
+    struct dgram *dg;
+    size_t n = dgrams_load(path, &dg);
+    struct stamp *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct stamp){ fnv(dg[i].data, dg[i].len), dg[i].ts };
+    dgrams_free(dg, n);
     *out = v;
     return n;
 }
 
 static int cmp_hash(const void *a, const void *b)
 {
-    const struct dgram *x = a, *y = b;
+    const struct stamp *x = a, *y = b;
     if (x->hash != y->hash)
         return x->hash < y->hash ? -1 : 1;
     return x->ts < y->ts ? -1 : x->ts > y->ts;
@@ -86,7 +71,7 @@ int main(int argc, char **argv)
         return 2;
     }
     double tf = atof(argv[3]);
-    struct dgram *orig, *rep;
+    struct stamp *orig, *rep;
     size_t no = load(argv[1], &orig), nr = load(argv[2], &rep);
     qsort(rep, nr, sizeof *rep, cmp_hash);
     /* r[i]: arrival of original i, -1 unmatched; a replayed datagram is used once */

@@ -452,6 +452,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
         log_error("%s", err);
         goto out;
     }
+    /* open every socket before the first packet, so that no bind/connect lands inside
+     * the schedule (the first packet of each router would be late) */
+    for (size_t i = 0; i < e->routers.n; i++)
+        for (size_t k = 0; k < c->n_protos; k++)
+            if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP)
+                router_socket(e, &e->routers.routers[i], c->protos[k].id);
     size_t *order;
     e->plays = config_play_order(c, &order);
     e->started_ns = schedule_now_monotonic();

@@ -105,32 +105,27 @@ ip -n "$NS2" link set lo up
 conf dev.yml b.pcap 0
 sed -i 's/repro_ip: 127.0.0.1/repro_ip: 198.51.100.1/; s/ip: 127.0.0.1, port: 21200/ip: 198.51.100.2, port: 21201/' dev.yml
 sed -i 's/^network:/network:\n  interface: tr-veth0/' dev.yml
-ip netns exec "$NS2" "$SINK" 198.51.100.2 21201 --idle 1 --timeout 20 > dev.out &
-PEER=$!
-sleep 0.5
-before=$(in_ns cat /sys/class/net/tr-veth0/statistics/tx_packets)
-in_ns "$TELREP" -t dev.yml -q --stats-json dev.json
-eq "device binding: exit status" "$?" 0
-wait $PEER
-after=$(in_ns cat /sys/class/net/tr-veth0/statistics/tx_packets)
-eq "device binding: the peer namespace got every packet" "$(jq .datagrams dev.out)" 5
-check "device binding: they left through tr-veth0 ($((after - before)) packets)" [ $((after - before)) -ge 5 ]
+bound_replay() { # bound_replay device label peer_expects: replay b.pcap bound to device
+    local dev=$1 label=$2 want=$3 before after peer
+    sed "s/interface: tr-veth0/interface: $dev/" dev.yml > "$dev.yml"
+    ip netns exec "$NS2" "$SINK" 198.51.100.2 21201 --idle 1 --timeout 3 > "$dev.out" &
+    peer=$!
+    sleep 0.5
+    before=$(in_ns cat "/sys/class/net/$dev/statistics/tx_packets")
+    in_ns "$TELREP" -t "$dev.yml" -q
+    eq "$label: exit status" "$?" 0
+    wait $peer
+    after=$(in_ns cat "/sys/class/net/$dev/statistics/tx_packets")
+    eq "$label: datagrams the peer namespace got" "$(jq .datagrams "$dev.out")" "$want"
+    check "$label: all 5 left through $dev ($((after - before)))" [ $((after - before)) -ge 5 ]
+}
+bound_replay tr-veth0 "bound to the veth towards the collector" 5
 # bound to a device with no route to the collector, the packets leave there and never arrive
 # (no dummy or vrf module on this kernel: a veth pair inside the namespace is the dead end)
 in_ns ip link add tr-dummy0 type veth peer name tr-dummy1
 in_ns ip link set tr-dummy0 up
 in_ns ip link set tr-dummy1 up
-sed 's/interface: tr-veth0/interface: tr-dummy0/' dev.yml > dummy.yml
-ip netns exec "$NS2" "$SINK" 198.51.100.2 21201 --idle 1 --timeout 3 > dummy.out &
-PEER=$!
-sleep 0.5
-before=$(in_ns cat /sys/class/net/tr-dummy0/statistics/tx_packets)
-in_ns "$TELREP" -t dummy.yml -q --stats-json dummy.json
-eq "bound to a dummy device: exit status" "$?" 0
-wait $PEER
-after=$(in_ns cat /sys/class/net/tr-dummy0/statistics/tx_packets)
-eq "bound to a dummy device: the peer got nothing" "$(jq .datagrams dummy.out)" 0
-check "bound to a dummy device: all 5 left through it ($((after - before)))" [ $((after - before)) -ge 5 ]
+bound_replay tr-dummy0 "bound to a dead-end device" 0
 sed 's/interface: tr-veth0/interface: tr-nosuch9/' dev.yml > nosuch.yml
 in_ns "$TELREP" -t nosuch.yml -q 2> nosuch.err
 eq "a missing device: exit status 2" "$?" 2
