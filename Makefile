@@ -26,7 +26,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -36,7 +36,7 @@ $(BUILD)/libtelrep.a: $(LIB_OBJ)
 $(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/libtelrep.a
+$(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/udp-sink: tools/udp-sink.c

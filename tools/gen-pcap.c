@@ -11,27 +11,7 @@
 
 #include "addr.h"
 
-enum format { F_IPFIX, F_V9, F_V5, F_UDP };
-enum link { L_ETH, L_VLAN, L_QINQ, L_MPLS, L_RAW, L_SLL, L_SLL2, L_NULL };
-
-struct opts {
-    enum format format;
-    enum link link;
-    unsigned routers, packets, records, template_every;
-    struct addr src, dst;
-    uint16_t dport;
-    double start, interval, jitter, backwards_at_fraction, backwards_by;
-    const char *out;
-    bool erf; /* write ERF (Ethernet records) instead of pcap */
-};
-
-struct buf { uint8_t b[65600]; size_t n; };
-
-static void put8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void put16(struct buf *b, uint16_t v) { put8(b, v >> 8); put8(b, v & 0xff); }
-static void put32(struct buf *b, uint32_t v) { put16(b, v >> 16); put16(b, v & 0xffff); }
-static void put64(struct buf *b, uint64_t v) { put32(b, v >> 32); put32(b, v & 0xffffffff); }
-static void set16(struct buf *b, size_t at, uint16_t v) { b->b[at] = v >> 8; b->b[at + 1] = v & 0xff; }
+#include "gen.h"
 
 /* the fields of every template: IE id, length (IPFIX and v9 share these numbers) */
 static const uint16_t fields[][2] = { { 8, 4 }, { 12, 4 }, { 7, 2 }, { 11, 2 }, { 4, 1 }, { 5, 1 },
@@ -124,6 +104,8 @@ static unsigned message(const struct opts *o, struct buf *b, unsigned seq, uint3
         for (unsigned i = 0; i < 64 + records; i++)
             put8(b, (uint8_t)(seq + i));
         return 0;
+    case F_BGP: case F_BMP: /* gen-session.c */
+        break;
     }
     return 0;
 }
@@ -144,8 +126,9 @@ static uint16_t fold(uint32_t s)
     return (uint16_t)~s;
 }
 
-/* link header + IP + UDP around payload */
-static void frame(const struct opts *o, struct buf *f, const struct addr *src, const struct buf *payload)
+/* link header + IP + UDP or TCP around payload */
+void frame(const struct opts *o, struct buf *f, const struct addr *src, const struct addr *dst,
+           const struct l4 *l4, const struct buf *payload)
 {
     bool v6 = src->family == AF_INET6;
     uint16_t ethertype = v6 ? 0x86dd : 0x0800;
@@ -175,45 +158,77 @@ static void frame(const struct opts *o, struct buf *f, const struct addr *src, c
     case L_RAW:
         break;
     }
-    size_t ip = f->n, udp_len = 8 + payload->n;
+    bool tcp = l4->proto == 6;
+    size_t ip = f->n, l4_len = (tcp ? 20 : 8) + payload->n;
     if (!v6) {
-        put8(f, 0x45); put8(f, 0); put16(f, (uint16_t)(20 + udp_len)); put16(f, 0); put16(f, 0x4000);
-        put8(f, 64); put8(f, 17); put16(f, 0);
+        put8(f, 0x45); put8(f, 0); put16(f, (uint16_t)(20 + l4_len)); put16(f, 0); put16(f, 0x4000);
+        put8(f, 64); put8(f, l4->proto); put16(f, 0);
         for (int i = 0; i < 4; i++) put8(f, src->bytes[i]);
-        for (int i = 0; i < 4; i++) put8(f, o->dst.bytes[i]);
+        for (int i = 0; i < 4; i++) put8(f, dst->bytes[i]);
         set16(f, ip + 10, fold(sum16(f->b + ip, 20, 0)));
     } else {
-        put32(f, 0x60000000); put16(f, (uint16_t)udp_len); put8(f, 17); put8(f, 64);
+        put32(f, 0x60000000); put16(f, (uint16_t)l4_len); put8(f, l4->proto); put8(f, 64);
         for (int i = 0; i < 16; i++) put8(f, src->bytes[i]);
-        for (int i = 0; i < 16; i++) put8(f, o->dst.bytes[i]);
+        for (int i = 0; i < 16; i++) put8(f, dst->bytes[i]);
     }
-    size_t udp = f->n;
-    put16(f, 40000); put16(f, o->dport); put16(f, (uint16_t)udp_len); put16(f, 0);
+    size_t l4_at = f->n, csum_at;
+    if (tcp) {
+        put16(f, l4->sport); put16(f, l4->dport); put32(f, l4->seq); put32(f, l4->ack);
+        put8(f, 5 << 4); put8(f, l4->flags); put16(f, 65535); put16(f, 0); put16(f, 0);
+        csum_at = l4_at + 16;
+    } else {
+        put16(f, l4->sport); put16(f, l4->dport); put16(f, (uint16_t)l4_len); put16(f, 0);
+        csum_at = l4_at + 6;
+    }
     memcpy(f->b + f->n, payload->b, payload->n);
     f->n += payload->n;
-    /* UDP checksum over the pseudo header */
+    /* checksum over the pseudo header */
     size_t alen = v6 ? 16 : 4;
     uint32_t s = sum16(src->bytes, alen, 0);
-    s = sum16(o->dst.bytes, alen, s);
-    s += 17 + (uint32_t)udp_len;
-    s = sum16(f->b + udp, udp_len, s);
+    s = sum16(dst->bytes, alen, s);
+    s += l4->proto + (uint32_t)l4_len;
+    s = sum16(f->b + l4_at, l4_len, s);
     uint16_t c = fold(s);
-    set16(f, udp + 6, c ? c : 0xffff);
+    set16(f, csum_at, c || tcp ? c : 0xffff);
 }
 
 /* One ERF record: type 2 (Ethernet), 2 bytes of offset/pad before the frame. */
-static void erf_record(FILE *f, int64_t ns, const struct buf *frame_buf)
+static void erf_record(FILE *f, int64_t ns, const uint8_t *frame_bytes, size_t len)
 {
     uint64_t ts = (uint64_t)(ns / 1000000000) << 32 | (uint64_t)(((ns % 1000000000) << 32) / 1000000000);
-    uint16_t rlen = (uint16_t)(16 + 2 + frame_buf->n);
+    uint16_t rlen = (uint16_t)(16 + 2 + len);
     uint8_t h[18] = { 0 };
     for (int i = 0; i < 8; i++)
         h[i] = (uint8_t)(ts >> (8 * i)); /* little-endian */
     h[8] = 2;
     h[10] = rlen >> 8; h[11] = rlen & 0xff;
-    h[14] = (uint8_t)(frame_buf->n >> 8); h[15] = frame_buf->n & 0xff;
+    h[14] = (uint8_t)(len >> 8); h[15] = len & 0xff;
     fwrite(h, 1, sizeof h, f);
-    fwrite(frame_buf->b, 1, frame_buf->n, f);
+    fwrite(frame_bytes, 1, len, f);
+}
+
+struct addr router_addr(const struct opts *o, unsigned r)
+{
+    struct addr a = o->src;
+    unsigned carry = r;
+    for (int k = (a.family == AF_INET ? 3 : 15); k >= 0 && carry; k--) {
+        unsigned v = a.bytes[k] + (carry & 0xff);
+        a.bytes[k] = (uint8_t)v;
+        carry = (carry >> 8) + (v >> 8);
+    }
+    return a;
+}
+
+void emit(const struct opts *o, pcap_dumper_t *d, FILE *erf, int64_t ns, const uint8_t *frame_bytes, size_t len)
+{
+    if (erf) {
+        erf_record(erf, ns, frame_bytes, len);
+        return;
+    }
+    struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len };
+    h.ts.tv_sec = (time_t)(ns / 1000000000);
+    h.ts.tv_usec = (suseconds_t)(ns % 1000000000); /* nanoseconds: the dumper is nano */
+    pcap_dump((u_char *)d, &h, frame_bytes);
 }
 
 static int link_dlt(enum link l)
@@ -234,32 +249,44 @@ static void usage(void)
         "               [--src IP] [--dst IP] [--dport P] [--start EPOCH] [--interval S] [--jitter S]\n"
         "               [--link eth|vlan|qinq|mpls|raw|sll|sll2|null] [--template-every N]\n"
         "               [--backwards-at FRACTION --backwards-by S] [--erf]\n"
-        "Routers get consecutive source addresses from --src; packets go round-robin over them.\n");
+        "       gen-pcap -o OUT.pcap --format bgp|bmp [--routers N] [--packets N (UPDATEs / route monitoring)]\n"
+        "               [--records N (prefixes each)] [--peers N] [--asn AS] [--hold S] [--segment BYTES] [--pack]\n"
+        "               [--handshake] [--replies] [--before-start N] [--retransmit-every N] [--reorder-every N]\n"
+        "               [--drop-segment N] [--peer-down] [--term]\n"
+        "Routers get consecutive source addresses from --src; packets go round-robin over them.\n"
+        "Prints a JSON summary: per router, the messages by type (and prefixes) a collector should see.\n");
 }
 
 int main(int argc, char **argv)
 {
     struct opts o = { .format = F_IPFIX, .routers = 1, .packets = 10, .records = 5, .template_every = 50,
-                      .dport = 9991, .start = 1672534805, .interval = 0.1 };
+                      .dport = 9991, .start = 1672534805, .interval = 0.1,
+                      .segment = 1424, .peers = 2, .asn = 65001, .hold = 90 };
     addr_parse("10.0.0.1", &o.src);
     addr_parse("192.0.2.100", &o.dst);
     static const struct option lo[] = {
         { "format", 1, 0, 'f' }, { "routers", 1, 0, 'r' }, { "packets", 1, 0, 'n' }, { "records", 1, 0, 'R' },
         { "src", 1, 0, 's' }, { "dst", 1, 0, 'D' }, { "dport", 1, 0, 'p' }, { "start", 1, 0, 'S' },
         { "interval", 1, 0, 'i' }, { "jitter", 1, 0, 'j' }, { "link", 1, 0, 'l' }, { "out", 1, 0, 'o' },
-        { "template-every", 1, 0, 'T' }, { "erf", 0, 0, 'E' }, { "backwards-at", 1, 0, 'b' }, { "backwards-by", 1, 0, 'B' }, { 0 } };
+        { "template-every", 1, 0, 'T' }, { "erf", 0, 0, 'E' }, { "backwards-at", 1, 0, 'b' }, { "backwards-by", 1, 0, 'B' },
+        { "segment", 1, 0, 1000 }, { "pack", 0, 0, 1001 }, { "handshake", 0, 0, 1002 }, { "replies", 0, 0, 1003 },
+        { "peers", 1, 0, 1004 }, { "asn", 1, 0, 1005 }, { "hold", 1, 0, 1006 }, { "before-start", 1, 0, 1007 },
+        { "retransmit-every", 1, 0, 1008 }, { "reorder-every", 1, 0, 1009 }, { "drop-segment", 1, 0, 1010 },
+        { "peer-down", 0, 0, 1011 }, { "term", 0, 0, 1012 }, { 0 } };
     int c;
+    bool dport_given = false;
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
         switch (c) {
         case 'f':
-            o.format = !strcmp(optarg, "v9") ? F_V9 : !strcmp(optarg, "v5") ? F_V5 : !strcmp(optarg, "udp") ? F_UDP : F_IPFIX;
+            o.format = !strcmp(optarg, "v9") ? F_V9 : !strcmp(optarg, "v5") ? F_V5 : !strcmp(optarg, "udp") ? F_UDP
+                     : !strcmp(optarg, "bgp") ? F_BGP : !strcmp(optarg, "bmp") ? F_BMP : F_IPFIX;
             break;
         case 'r': o.routers = (unsigned)atoi(optarg); break;
         case 'n': o.packets = (unsigned)atoi(optarg); break;
         case 'R': o.records = (unsigned)atoi(optarg); break;
         case 's': if (addr_parse(optarg, &o.src) < 0) { usage(); return 2; } break;
         case 'D': if (addr_parse(optarg, &o.dst) < 0) { usage(); return 2; } break;
-        case 'p': o.dport = (uint16_t)atoi(optarg); break;
+        case 'p': o.dport = (uint16_t)atoi(optarg); dport_given = true; break;
         case 'S': o.start = atof(optarg); break;
         case 'i': o.interval = atof(optarg); break;
         case 'j': o.jitter = atof(optarg); break;
@@ -278,6 +305,19 @@ int main(int argc, char **argv)
         }
         case 'o': o.out = optarg; break;
         case 'E': o.erf = true; break;
+        case 1000: o.segment = (unsigned)atoi(optarg); break;
+        case 1001: o.pack = true; break;
+        case 1002: o.handshake = true; break;
+        case 1003: o.replies = true; break;
+        case 1004: o.peers = (unsigned)atoi(optarg); break;
+        case 1005: o.asn = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 1006: o.hold = (uint16_t)atoi(optarg); break;
+        case 1007: o.before_start = (unsigned)atoi(optarg); break;
+        case 1008: o.retransmit_every = (unsigned)atoi(optarg); break;
+        case 1009: o.reorder_every = (unsigned)atoi(optarg); break;
+        case 1010: o.drop_segment = (unsigned)atoi(optarg); break;
+        case 1011: o.peer_down = true; break;
+        case 1012: o.term = true; break;
         default: usage(); return 2;
         }
     }
@@ -285,6 +325,8 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    if (!dport_given && (o.format == F_BGP || o.format == F_BMP))
+        o.dport = o.format == F_BGP ? 179 : 1790;
     if (o.erf && o.link != L_ETH) {
         usage();
         return 2;
@@ -296,6 +338,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen-pcap: %s\n", pcap_geterr(dead));
         return 1;
     }
+    if (o.format == F_BGP || o.format == F_BMP) {
+        int rc = gen_sessions(&o, d, erf);
+        if (d)
+            pcap_dump_close(d);
+        if (erf)
+            fclose(erf);
+        pcap_close(dead);
+        return rc;
+    }
     static struct buf payload, f;
     uint64_t *per_router = calloc(o.routers, sizeof *per_router);
     unsigned *seq = calloc(o.routers, sizeof *seq);
@@ -304,25 +355,13 @@ int main(int argc, char **argv)
     unsigned back_at = (unsigned)(o.backwards_at_fraction * o.packets);
     for (unsigned i = 0; i < o.packets; i++) {
         unsigned r = i % o.routers;
-        struct addr src = o.src;
-        unsigned carry = r;
-        for (int k = (src.family == AF_INET ? 3 : 15); k >= 0 && carry; k--) {
-            unsigned v = src.bytes[k] + (carry & 0xff);
-            src.bytes[k] = (uint8_t)v;
-            carry = (carry >> 8) + (v >> 8);
-        }
+        struct addr src = router_addr(&o, r);
         unsigned n = message(&o, &payload, seq[r]++, 1000 + r, t);
         per_router[r] += n;
         total += n;
-        frame(&o, &f, &src, &payload);
-        int64_t ns = (int64_t)(t * 1e9 + 0.5);
-        struct pcap_pkthdr h = { .caplen = (bpf_u_int32)f.n, .len = (bpf_u_int32)f.n };
-        h.ts.tv_sec = (time_t)(ns / 1000000000);
-        h.ts.tv_usec = (suseconds_t)(ns % 1000000000); /* nanoseconds: the dumper is nano */
-        if (erf)
-            erf_record(erf, ns, &f);
-        else
-            pcap_dump((u_char *)d, &h, f.b);
+        struct l4 udp = { .proto = 17, .sport = 40000, .dport = o.dport };
+        frame(&o, &f, &src, &o.dst, &udp, &payload);
+        emit(&o, d, erf, (int64_t)(t * 1e9 + 0.5), f.b, f.n);
         rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; /* xorshift: reproducible jitter */
         t += o.interval + (o.jitter > 0 ? o.jitter * (double)(rng % 1000000) / 1e6 : 0);
         if (back_at && i + 1 == back_at)
@@ -335,13 +374,7 @@ int main(int argc, char **argv)
     pcap_close(dead);
     printf("{\"packets\": %u, \"records\": %llu, \"routers\": {", o.packets, (unsigned long long)total);
     for (unsigned r = 0; r < o.routers; r++) {
-        struct addr src = o.src;
-        unsigned carry = r;
-        for (int k = (src.family == AF_INET ? 3 : 15); k >= 0 && carry; k--) {
-            unsigned v = src.bytes[k] + (carry & 0xff);
-            src.bytes[k] = (uint8_t)v;
-            carry = (carry >> 8) + (v >> 8);
-        }
+        struct addr src = router_addr(&o, r);
         char a[ADDR_STRLEN];
         printf("%s\"%s\": %llu", r ? ", " : "", addr_format(&src, a), (unsigned long long)per_router[r]);
     }

@@ -22,7 +22,7 @@ static int bmp_inspect(const uint8_t *msg, size_t len, struct msg_info *info)
 {
     ssize_t n = bmp_frame(msg, len);
     info->kind = n > 0 ? msg[5] : -1;
-    return n == (ssize_t)len ? 0 : -1;
+    return n > 0 && n == (ssize_t)len ? 0 : -1;
 }
 
 static bool bmp_starts_session(const uint8_t *msg, size_t len)

@@ -58,4 +58,36 @@ struct netflow_header {
 };
 int netflow_parse(const uint8_t *msg, size_t len, struct netflow_header *out);
 
+/* bgp.c specifics: being a BGP peer */
+#define BGP_MAX_CAPS 32
+struct bgp_open {
+    uint8_t version;
+    uint16_t my_as;       /* the 2-byte field (23456 = AS_TRANS) */
+    uint32_t asn;         /* the real AS: the 4-octet capability's when present */
+    bool four_byte_as;
+    size_t as4_offset;    /* where the capability's AS is, in the message */
+    uint16_t hold_time;
+    uint32_t bgp_id;
+    uint8_t caps[BGP_MAX_CAPS];
+    unsigned n_caps;
+    uint16_t afi[BGP_MAX_CAPS];
+    uint8_t safi[BGP_MAX_CAPS];
+    unsigned n_afi_safi;
+};
+struct bgp_open_rewrite {
+    uint32_t asn;         /* 0 = keep */
+    uint32_t bgp_id;      /* 0 = keep */
+    bool set_hold_time;
+    uint16_t hold_time;
+};
+int bgp_parse_open(const uint8_t *msg, size_t len, struct bgp_open *out);
+/* in place; the length does not change */
+int bgp_rewrite_open(uint8_t *msg, size_t len, const struct bgp_open_rewrite *rw);
+int bgp_parse_notification(const uint8_t *msg, size_t len, uint8_t *code, uint8_t *subcode);
+/* "OPEN Message Error / Bad Peer AS (2/2)" */
+const char *bgp_notification_name(uint8_t code, uint8_t subcode, char *out, size_t outlen);
+const char *bgp_capability_name(uint8_t code);
+size_t bgp_keepalive(uint8_t out[19]);
+size_t bgp_notification(uint8_t out[21], uint8_t code, uint8_t subcode);
+
 #endif

@@ -1,11 +1,11 @@
 #!/bin/sh
 # make-seeds.sh BUILD OUT — seed corpora for the fuzz targets, generated (no captured data):
-# frames of every link type for fuzz_decode, IPFIX/v9/v5 messages for fuzz_netflow, and the
+# frames of every link type for fuzz_decode, IPFIX/v9/v5 messages for fuzz_proto, and the
 # project's example configs plus tests/fuzz/config-seeds for fuzz_config.
 set -eu
 BUILD=$1 OUT=$2
 GEN=$BUILD/gen-pcap
-mkdir -p "$OUT/fuzz_decode" "$OUT/fuzz_netflow" "$OUT/fuzz_config"
+mkdir -p "$OUT/fuzz_decode" "$OUT/fuzz_proto" "$OUT/fuzz_config"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # the index of each link type in fuzz_decode.c's dlts[] (first input byte)
 for l in eth:0 vlan:0 qinq:0 mpls:0 raw:1 sll:4 sll2:5 null:6; do
@@ -15,7 +15,7 @@ for l in eth:0 vlan:0 qinq:0 mpls:0 raw:1 sll:4 sll2:5 null:6; do
 done
 for v in ipfix v9 v5; do
     $GEN -o "$tmp/$v.pcap" --format "$v" --packets 1 --records 3 --link raw > /dev/null
-    tail -c +69 "$tmp/$v.pcap" > "$OUT/fuzz_netflow/$v"
+    tail -c +69 "$tmp/$v.pcap" > "$OUT/fuzz_proto/$v"
 done
 $GEN -o "$tmp/v6.pcap" --packets 1 --src 2001:db8::1 --dst 2001:db8::2 --link raw > /dev/null
 { printf "\\001"; tail -c +41 "$tmp/v6.pcap"; } > "$OUT/fuzz_decode/raw6"
@@ -29,3 +29,6 @@ mkdir -p "$OUT/fuzz_tcpstream"
     printf '\000\024\030\012'; printf '\004\000\132\000\264\001\002\003\004\000'   # 10 more: the OPEN body
     printf '\000\001\030\023'; printf '\377%.0s' $(seq 16); printf '\000\035\001'  # retransmitted
 } > "$OUT/fuzz_tcpstream/bgp-open"
+# BGP and BMP messages for fuzz_proto: the first message of generated sessions
+$GEN -o "$tmp/bgp.pcap" --format bgp --packets 1 --link raw > /dev/null
+tail -c +81 "$tmp/bgp.pcap" | head -c 45 > "$OUT/fuzz_proto/bgp-open"

@@ -1,0 +1,108 @@
+/* bgp: OPEN parsing (capabilities, 4-octet AS, AFI/SAFI), rewriting, NOTIFICATION names,
+ * KEEPALIVE; malformed OPENs. */
+#include "testutil.h"
+
+#include "proto/proto.h"
+
+static void open_msg(struct tu_buf *b, uint16_t my_as, uint32_t as4, uint16_t hold)
+{
+    b->n = 0;
+    for (int i = 0; i < 16; i++)
+        tu_u8(b, 0xff);
+    tu_u16(b, 0); tu_u8(b, 1);
+    tu_u8(b, 4); tu_u16(b, my_as); tu_u16(b, hold); tu_u32(b, 0x0a000001);
+    tu_u8(b, 16);
+    tu_u8(b, 2); tu_u8(b, 14);
+    tu_u8(b, 1); tu_u8(b, 4); tu_u16(b, 1); tu_u8(b, 0); tu_u8(b, 128); /* IPv4 / MPLS VPN */
+    tu_u8(b, 2); tu_u8(b, 0);
+    tu_u8(b, 65); tu_u8(b, 4); tu_u32(b, as4);
+    tu_set16(b, 16, (uint16_t)b->n);
+}
+
+static void test_open(void **state)
+{
+    struct tu_buf b;
+    open_msg(&b, 23456, 4200000001u, 180);
+    struct bgp_open o;
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), 0);
+    assert_int_equal(o.version, 4);
+    assert_int_equal(o.my_as, 23456);
+    assert_int_equal(o.asn, 4200000001u);
+    assert_true(o.four_byte_as);
+    assert_int_equal(o.hold_time, 180);
+    assert_int_equal(o.bgp_id, 0x0a000001);
+    assert_int_equal(o.n_caps, 3);
+    assert_string_equal(bgp_capability_name(o.caps[0]), "multiprotocol");
+    assert_string_equal(bgp_capability_name(o.caps[2]), "four_octet_as");
+    assert_int_equal(o.n_afi_safi, 1);
+    assert_int_equal(o.afi[0], 1);
+    assert_int_equal(o.safi[0], 128);
+    assert_true(proto_bgp.starts_session(b.b, b.n));
+
+    struct bgp_open_rewrite rw = { .asn = 65010, .bgp_id = 0xc0000201, .set_hold_time = true, .hold_time = 9 };
+    assert_int_equal(bgp_rewrite_open(b.b, b.n, &rw), 0);
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), 0);
+    assert_int_equal(o.my_as, 65010);
+    assert_int_equal(o.asn, 65010);
+    assert_int_equal(o.hold_time, 9);
+    assert_int_equal(o.bgp_id, 0xc0000201);
+    rw = (struct bgp_open_rewrite){ .asn = 4200000002u };
+    assert_int_equal(bgp_rewrite_open(b.b, b.n, &rw), 0);
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), 0);
+    assert_int_equal(o.my_as, 23456);
+    assert_int_equal(o.asn, 4200000002u);
+    assert_int_equal(o.hold_time, 9); /* kept */
+}
+
+static void test_open_malformed(void **state)
+{
+    struct tu_buf b;
+    struct bgp_open o;
+    open_msg(&b, 65001, 65001, 90);
+    b.b[28] = 40; /* optional parameters longer than the message */
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
+    open_msg(&b, 65001, 65001, 90);
+    b.b[19] = 3; /* version 3 */
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
+    open_msg(&b, 65001, 65001, 90);
+    b.b[32] = 30; /* a capability longer than its parameter */
+    assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
+    open_msg(&b, 65001, 65001, 90);
+    assert_int_equal(bgp_parse_open(b.b, b.n - 1, &o), -1); /* truncated */
+    uint8_t ka[19];
+    bgp_keepalive(ka);
+    assert_int_equal(bgp_parse_open(ka, sizeof ka, &o), -1);
+    assert_int_equal(bgp_parse_open(ka, 0, &o), -1); /* empty: frame() says "need more" */
+    uint8_t code, sub;
+    assert_int_equal(bgp_parse_notification(ka, 0, &code, &sub), -1);
+}
+
+static void test_keepalive_notification(void **state)
+{
+    uint8_t ka[19];
+    assert_int_equal(bgp_keepalive(ka), 19);
+    assert_int_equal(proto_bgp.frame(ka, sizeof ka), 19);
+    struct msg_info info;
+    assert_int_equal(proto_bgp.inspect(ka, sizeof ka, &info), 0);
+    assert_string_equal(proto_bgp.kind_name(info.kind), "keepalive");
+
+    uint8_t n[21], code, sub;
+    char name[128];
+    bgp_notification(n, 2, 2);
+    assert_int_equal(bgp_parse_notification(n, sizeof n, &code, &sub), 0);
+    assert_string_equal(bgp_notification_name(code, sub, name, sizeof name), "OPEN Message Error / Bad Peer AS (2/2)");
+    assert_string_equal(bgp_notification_name(6, 4, name, sizeof name), "Cease / Administrative Reset (6/4)");
+    assert_string_equal(bgp_notification_name(4, 0, name, sizeof name), "Hold Timer Expired (4/0)");
+    assert_string_equal(bgp_notification_name(99, 1, name, sizeof name), "unknown code (99/1)");
+    assert_int_equal(bgp_parse_notification(ka, sizeof ka, &code, &sub), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open),
+        cmocka_unit_test(test_open_malformed),
+        cmocka_unit_test(test_keepalive_notification),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
