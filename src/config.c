@@ -547,6 +547,46 @@ static int key_collector(struct parse *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
+static int key_reconnect(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    bool b;
+    if (get_bool(p, v, &b) < 0)
+        return -1;
+    *(int *)t = b;
+    return 0;
+}
+
+static int key_my_as(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long x;
+    if (get_ulong(p, v, 1, 4294967295ul, &x) < 0)
+        return -1;
+    *(uint32_t *)t = (uint32_t)x;
+    return 0;
+}
+
+static int key_hold_time(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long x;
+    if (get_ulong(p, v, 0, 65535, &x) < 0)
+        return -1;
+    if (x == 1 || x == 2)
+        return fail(p, v, "bgp.hold_time: 0 or at least 3 seconds (RFC 4271), found %lu", x);
+    *(int *)t = (int)x;
+    return 0;
+}
+
+static int key_bgp_id(struct parse *p, yaml_node_t *v, void *t, int arg)
+{
+    struct addr a;
+    if (get_host_addr(p, v, "bgp.bgp_id", &a) < 0)
+        return -1;
+    if (a.family != AF_INET)
+        return fail(p, v, "bgp.bgp_id: a BGP identifier is an IPv4 address");
+    *(uint32_t *)t = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 | (uint32_t)a.bytes[2] << 8 | a.bytes[3];
+    return 0;
+}
+
 static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
 {
     struct config *c = p->cfg;
@@ -557,11 +597,24 @@ static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
     pc->id = (enum proto_id)arg;
     pc->proto = proto_by_id(pc->id);
     pc->line = (unsigned)v->start_mark.line + 1;
+    struct session_config *sc = &pc->session;
+    *sc = (struct session_config){ .reconnect = -1, .open_timeout = 10, .drain_timeout = 30, .hold_time = -1 };
     const struct key keys[] = {
         { "select", key_select, &pc->select, 0 },
         { "collector", key_collector, pc, 0 },
+        /* TCP sessions */
+        { "reconnect", key_reconnect, &sc->reconnect, 0 },
+        { "drain_timeout", key_nonneg_double, &sc->drain_timeout, 0 },
+        /* bmp */
+        { "send_term", key_bool, &sc->send_term, 0 },
+        /* bgp */
+        { "open_timeout", key_nonneg_double, &sc->open_timeout, 0 },
+        { "my_as", key_my_as, &sc->my_as, 0 },
+        { "bgp_id", key_bgp_id, &sc->bgp_id, 0 },
+        { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
-    return walk_mapping(p, v, keys, 2, proto_names[arg]);
+    size_t n = pc->id == PROTO_BGP ? 9 : pc->id == PROTO_BMP ? 5 : pc->proto->transport == TRANSPORT_TCP ? 4 : 2;
+    return walk_mapping(p, v, keys, n, proto_names[arg]);
 }
 
 static int key_payload_size(struct parse *p, yaml_node_t *v, void *t, int arg)

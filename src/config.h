@@ -16,6 +16,17 @@ struct map_entry {
     unsigned line; /* where it was configured, for messages */
 };
 
+/* TCP sessions (bgp, bmp, tcp_generic): telrep extensions */
+struct session_config {
+    int reconnect;          /* -1 = not set: on with keep_open */
+    double open_timeout;    /* bgp: seconds to wait for the collector's OPEN (default 10) */
+    double drain_timeout;   /* seconds a session may take to send its queue at the end (default 30) */
+    uint32_t my_as;         /* bgp: rewrite the OPEN's AS (0 = keep) */
+    uint32_t bgp_id;        /* bgp: rewrite the OPEN's BGP identifier (0 = keep) */
+    int hold_time;          /* bgp: rewrite the OPEN's hold time (-1 = keep) */
+    bool send_term;         /* bmp: send a TERM message before a graceful close */
+};
+
 struct proto_config {
     const struct proto *proto;
     enum proto_id id;
@@ -23,6 +34,7 @@ struct proto_config {
     char *collector_host; /* address or host name; NULL = none configured */
     uint16_t collector_port;
     unsigned line;
+    struct session_config session;
 };
 
 struct pcap_processing {

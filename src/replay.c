@@ -17,6 +17,7 @@
 #include "netlink.h"
 #include "router.h"
 #include "schedule.h"
+#include "session.h"
 #include "sock.h"
 #include "stats.h"
 
@@ -55,8 +56,20 @@ struct engine {
     const char *current_pcap;
     size_t play_index, plays;
     struct capture *current_capture;
-    unsigned warned_unsupported_tcp, warned_open;
+    unsigned warned_open;
+    struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
+    bool last_play;
 };
+
+static const struct sockaddr_storage *session_collector(void *ctx, int proto, int family, socklen_t *len)
+{
+    struct engine *e = ctx;
+    int f = family == AF_INET6;
+    if (!e->collectors[proto].has[f])
+        return NULL;
+    *len = e->collectors[proto].len[f];
+    return &e->collectors[proto].addr[f];
+}
 
 /* ---- collectors ---- */
 
@@ -318,16 +331,13 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         e->stats.unselected++;
         return;
     }
+    bool tcp = pc->proto->transport == TRANSPORT_TCP;
     struct router *r = router_lookup(&e->routers, &d.src);
     if (!r) {
-        stats_note_unmapped(&e->stats, &d.src);
-        return;
-    }
-    if (pc->proto->transport == TRANSPORT_TCP) {
-        e->stats.unsupported_tcp++;
-        if (!e->warned_unsupported_tcp++)
-            log_warn("%s: TCP session replay (bgp, bmp, tcp_generic) is not available in this version; "
-                     "those packets are counted and skipped", e->cfg->file);
+        if (tcp && router_lookup(&e->routers, &d.dst))
+            e->stats.tcp_reverse++; /* the collector's side of a router's session */
+        else
+            stats_note_unmapped(&e->stats, &d.src);
         return;
     }
     if (d.payload_len > DATAGRAM_MAX) {
@@ -336,7 +346,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     }
     struct msg_info info = { .kind = -1 };
     struct proto_stats *ps = &r->stats[pc->id];
-    if (pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
+    if (!tcp && pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
         ps->malformed++;
     stats_count_kind(ps, info.kind);
     ps->records += info.records;
@@ -355,11 +365,20 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     }
     int64_t deadline = schedule_deadline(&e->schedule, pkt->ts_ns);
     if (e->schedule.time_factor == 0) {
+        if (tcp) {
+            sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
+            return;
+        }
         batch_add(e, r, pc->id, d.payload, d.payload_len);
         return;
     }
-    if (schedule_sleep_until(deadline, &replay_stop))
+    if (sessions_active(e->sessions) ? sessions_wait(e->sessions, deadline, &replay_stop)
+                                     : schedule_sleep_until(deadline, &replay_stop))
         return;
+    if (tcp) { /* messages are counted (and their lag) when written */
+        sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
+        return;
+    }
     stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
     send_one(e, r, pc->id, d.payload, d.payload_len);
 }
@@ -400,8 +419,11 @@ static int replay_capture(struct engine *e, const char *path)
         replay_packet(e, &pkt, &first);
         if ((++n & 255) == 0 || e->schedule.time_factor > 0)
             progress_tick(e);
+        if ((n & 63) == 0 && e->schedule.time_factor == 0)
+            sessions_poll(e->sessions);
     }
     batch_flush(e);
+    sessions_end_capture(e->sessions, e->last_play && e->opt->keep_open, &replay_stop);
     if (!replay_stop && rc < 0) {
         log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
                   path, (unsigned long long)n, capture_error(cap));
@@ -458,6 +480,16 @@ int replay_run(const struct config *c, const struct replay_options *o)
         for (size_t k = 0; k < c->n_protos; k++)
             if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP)
                 router_socket(e, &e->routers.routers[i], c->protos[k].id);
+    for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
+        if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
+            struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
+                                       .collector = session_collector, .ctx = e, .keep_open = o->keep_open };
+            if (!(e->sessions = sessions_new(&env))) {
+                log_error("cannot set up the TCP sessions: %s", strerror(errno));
+                status = 1;
+                goto out;
+            }
+        }
     size_t *order;
     e->plays = config_play_order(c, &order);
     e->started_ns = schedule_now_monotonic();
@@ -465,6 +497,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t i = 0; i < e->plays && !replay_stop; i++) {
         e->play_index = i + 1;
         e->current_pcap = c->pcaps[order[i]];
+        e->last_play = i + 1 == e->plays;
         if (o->ask_for_input && !ask_user(e->current_pcap)) {
             log_info("skipping %s", e->current_pcap);
             continue;
@@ -478,9 +511,14 @@ int replay_run(const struct config *c, const struct replay_options *o)
                  (unsigned long long)e->schedule.backward_steps);
     if (o->keep_open && !replay_stop) {
         log_info("keep_open: all captures replayed; sockets stay open until SIGINT/SIGTERM");
-        while (!replay_stop)
-            pause();
+        while (!replay_stop) {
+            if (sessions_active(e->sessions))
+                sessions_wait(e->sessions, schedule_now_monotonic() + NS_PER_SEC / 10, &replay_stop);
+            else
+                pause();
+        }
     }
+    sessions_close_all(e->sessions);
     if (o->progress_interval > 0)
         progress_line(e, true);
     report_failures(e);
@@ -488,9 +526,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
         log_warn("%llu packets from %d source address%s not in network.map were skipped (see the report)",
                  (unsigned long long)e->stats.unmapped, e->stats.n_unmapped_sources,
                  e->stats.n_unmapped_sources == 1 ? "" : "es");
-    bool report_failed = o->stats_json && stats_write_json(&e->stats, &e->routers, c, o->stats_json) < 0;
-    status = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || report_failed ? 1 : 0;
+    bool report_failed = o->stats_json && stats_write_json(&e->stats, &e->routers, c,
+                                                           sessions_report_json(e->sessions), o->stats_json) < 0;
+    status = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || e->stats.session_failures ||
+                     report_failed ? 1 : 0;
 out:
+    sessions_free(e->sessions);
     router_table_free(&e->routers);
     free(e->batch_bytes);
     free(e);

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,11 +40,11 @@ static int set_options(int fd, const struct sock_options *o, char *err, size_t e
     return 0;
 }
 
-int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
-                  const struct sock_options *o, char *err, size_t errlen)
+static int sock_open(int type, const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
+                     const struct sock_options *o, char *err, size_t errlen)
 {
     char la[ADDR_STRLEN], ra[80];
-    int fd = socket(local->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(local->family, type | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
@@ -56,7 +58,11 @@ int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remot
                  errno == EADDRNOTAVAIL ? " (is the address assigned here? IPv6: added with nodad?)" : "");
         goto fail;
     }
-    if (connect(fd, (const struct sockaddr *)remote, remote_len) < 0) {
+    if (type & SOCK_STREAM) {
+        int one = 1; /* whole messages are queued: no reason to wait for more */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (connect(fd, (const struct sockaddr *)remote, remote_len) < 0 && errno != EINPROGRESS) {
         snprintf(err, errlen, "cannot reach collector %s from %s: %s", sock_format(remote, ra, sizeof ra),
                  addr_format(local, la), strerror(errno));
         goto fail;
@@ -65,4 +71,16 @@ int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remot
 fail:
     close(fd);
     return -1;
+}
+
+int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
+                  const struct sock_options *o, char *err, size_t errlen)
+{
+    return sock_open(SOCK_DGRAM, local, remote, remote_len, o, err, errlen);
+}
+
+int sock_open_tcp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
+                  const struct sock_options *o, char *err, size_t errlen)
+{
+    return sock_open(SOCK_STREAM | SOCK_NONBLOCK, local, remote, remote_len, o, err, errlen);
 }

@@ -39,7 +39,7 @@ void stats_note_lag(struct stats *s, int64_t lag_ns)
 
 uint64_t stats_skipped(const struct stats *s)
 {
-    uint64_t n = s->unselected + s->unmapped + s->unsupported_tcp + s->oversized;
+    uint64_t n = s->unselected + s->unmapped + s->tcp_reverse + s->oversized;
     for (int i = DECODE_NOT_IP; i <= DECODE_UNKNOWN_LINK; i++)
         n += s->decode[i];
     return n;
@@ -69,13 +69,13 @@ static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
     return o;
 }
 
-int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c,
+int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c, void *sessions,
                      const char *path)
 {
     char a[ADDR_STRLEN];
-    json_t *skipped = json_pack("{s:I,s:I,s:I,s:I}", "unmapped", (json_int_t)s->unmapped, "unselected",
-                                (json_int_t)s->unselected, "tcp_not_supported", (json_int_t)s->unsupported_tcp,
-                                "oversized", (json_int_t)s->oversized);
+    json_t *skipped = json_pack("{s:I,s:I,s:I}", "unmapped", (json_int_t)s->unmapped, "unselected",
+                                (json_int_t)s->unselected, "oversized", (json_int_t)s->oversized);
+    json_object_set_new(skipped, "tcp_reverse_direction", json_integer((json_int_t)s->tcp_reverse));
     for (int i = DECODE_NOT_IP; i <= DECODE_UNKNOWN_LINK; i++) {
         char key[32];
         snprintf(key, sizeof key, "%s", decode_result_name((enum decode_result)i));
@@ -110,6 +110,10 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
                              (json_int_t)s->refused, "send_errors", (json_int_t)s->send_errors, "capture_errors",
                              (json_int_t)s->capture_errors, "timing", timing, "routers", routers,
                              "unmapped_sources", unmapped);
+    if (sessions) {
+        json_object_set_new(root, "sessions", sessions);
+        json_object_set_new(root, "session_failures", json_integer((json_int_t)s->session_failures));
+    }
     size_t n = strlen(path) + 8;
     char *tmp = malloc(n);
     int rc = -1;

@@ -27,7 +27,9 @@ struct stats {
     uint64_t read;            /* frames read from captures */
     uint64_t sent;
     uint64_t decode[DECODE_UNKNOWN_LINK + 1]; /* by decode result (DECODE_OK unused) */
-    uint64_t unselected, unmapped, unsupported_tcp, oversized;
+    uint64_t unselected, unmapped, oversized;
+    uint64_t tcp_reverse;     /* segments of the collector's side of a replayed TCP session */
+    uint64_t session_failures; /* TCP sessions that ended early (refused, closed, NOTIFICATION) */
     uint64_t refused, send_errors, capture_errors;
     /* timing, time_factor > 0 only */
     uint64_t lag_samples, late_1ms;
@@ -46,7 +48,8 @@ struct router_table;
 struct config;
 /* The final report as JSON (see docs/telrep.1, STATISTICS). 0 or -1 (logged). Written to a
  * temporary file and renamed, so a reader never sees half a report. */
-int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c,
+/* sessions: a jansson array (taken) or NULL */
+int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c, void *sessions,
                      const char *path);
 
 #endif

@@ -78,12 +78,14 @@ stop_pid() { # stop_pid pid [signal]
     return 0
 }
 
-wait_udp_listen() { # wait_udp_listen port
+wait_udp_listen() { # wait_udp_listen port [tcp]
+    local flags=-lun
+    [ "${2:-}" = tcp ] && flags=-ltn
     for _ in $(seq 100); do
-        in_ns ss -lun | grep -q ":$1 " && return 0
+        in_ns ss $flags | grep -q ":$1 " && return 0
         sleep 0.1
     done
-    echo "FAIL - nothing listens on udp port $1"
+    echo "FAIL - nothing listens on ${2:-udp} port $1"
     return 1
 }
 
@@ -138,4 +140,40 @@ write_config() {
         echo "    ip: $cip"
         echo "    port: $cport"
     } > "$file"
+}
+
+# pmbmpd / pmbgpd with a JSON message log per router in dir
+start_pmbmpd() { # start_pmbmpd dir port
+    mkdir -p "$1"
+    cat > "$1/pmbmpd.conf" <<CONF
+bmp_daemon_ip: 127.0.0.1
+bmp_daemon_port: $2
+bmp_daemon_max_peers: 200
+bmp_daemon_msglog_file: $1/bmp-\$bmp_router.json
+bmp_daemon_msglog_output: json
+CONF
+    start_bg "$1/pmbmpd.log" pmbmpd -f "$1/pmbmpd.conf"
+    PMBMPD_PID=$LAST_PID
+    wait_udp_listen "$2" tcp
+}
+start_pmbgpd() { # start_pmbgpd dir port
+    mkdir -p "$1"
+    cat > "$1/pmbgpd.conf" <<CONF
+bgp_daemon_ip: 127.0.0.1
+bgp_daemon_port: $2
+bgp_daemon_id: 127.0.0.1
+bgp_daemon_max_peers: 200
+bgp_disable_router_id_check: true
+bgp_daemon_msglog_file: $1/bgp-\$peer_src_ip.json
+bgp_daemon_msglog_output: json
+CONF
+    start_bg "$1/pmbgpd.log" pmbgpd -f "$1/pmbgpd.conf"
+    PMBGPD_PID=$LAST_PID
+    wait_udp_listen "$2" tcp
+}
+# message-log lines of one router (file name has its address with _ for . and :)
+msglog_count() { # msglog_count dir prefix addr field value
+    local f="$1/$2-$(echo "$3" | tr '.:' '__').json"
+    [ -f "$f" ] || { echo 0; return; }
+    jq -r ".$4 // empty" "$f" | grep -cx "$5"
 }

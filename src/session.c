@@ -1,0 +1,911 @@
+/* session.c — live TCP sessions replaying captured BGP, BMP and generic TCP streams.
+ * See session.h for the behaviour; this file is the state machine and the event loop. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "replay.h"
+#include "proto/proto.h"
+#include "schedule.h"
+#include "session.h"
+#include "tcpstream.h"
+
+#define SPIN_NS 200000
+#define TICK_NS 50000000             /* timers are looked at every 50 ms */
+#define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
+#define BACKOFF_MIN_NS (NS_PER_SEC / 2)
+#define BACKOFF_MAX_NS (30 * NS_PER_SEC)
+#define PREAMBLE_MAX (1u << 20)
+#define READ_MAX 65536
+
+enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_ESTABLISHED, S_BACKOFF, S_CLOSED, S_FAILED };
+static const char *state_names[] = { "waiting", "connecting", "open_sent", "established", "backoff", "closed", "failed" };
+
+struct msg {
+    struct msg *next;
+    size_t len;
+    int64_t due_ns;
+    bool preamble;            /* a copy sent again after a reconnect */
+    uint8_t data[];
+};
+
+struct session {
+    struct sessions *all;
+    struct router *router;
+    const struct proto_config *pc;
+    /* the captured conversation */
+    struct addr dst;
+    uint16_t sport, dport;
+    struct tcpstream stream;
+    struct msgstream msgs;
+    bool started;             /* a session start was seen */
+    /* the live side */
+    enum state state;
+    int fd;
+    bool want_out;            /* EPOLLOUT registered */
+    int64_t state_since, last_write_ns, retry_at, backoff_ns;
+    unsigned hold_time;       /* negotiated, BGP */
+    uint8_t *rbuf;            /* what the collector sent, not yet framed */
+    size_t rlen;
+    /* queue: memory list, then the spill file */
+    struct msg *head, *tail;
+    size_t head_off, mem_bytes, queued;
+    FILE *spill;
+    long spill_read, spill_write;
+    size_t spilled;
+    /* what a reconnect replays first */
+    uint8_t *preamble;
+    size_t preamble_len, preamble_msgs;
+    /* counters */
+    uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
+        peer_messages, notifications_received;
+    char last_error[160];
+    struct bgp_open peer_open;
+    bool have_peer_open;
+    struct session *next;     /* in the hash chain */
+    struct session *next_all;
+};
+
+struct sessions {
+    struct session_env env;
+    int epfd;
+    struct session **table;
+    size_t table_size, n;
+    struct session *list;     /* every session ever, for the report */
+    int64_t next_tick;
+};
+
+/* ---- table ---- */
+
+static size_t key_hash(const struct router *r, int proto, const struct addr *dst, uint16_t sport, uint16_t dport)
+{
+    size_t h = (size_t)(uintptr_t)r * 31u + (size_t)proto;
+    for (int i = 0; i < 16; i++)
+        h = h * 131u + dst->bytes[i];
+    return (h * 2654435761u) ^ ((size_t)sport << 16 | dport);
+}
+
+struct sessions *sessions_new(const struct session_env *env)
+{
+    struct sessions *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->env = *env;
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->table_size = 1024;
+    s->table = calloc(s->table_size, sizeof *s->table);
+    if (s->epfd < 0 || !s->table) {
+        free(s->table);
+        if (s->epfd >= 0)
+            close(s->epfd);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+bool sessions_active(const struct sessions *s) { return s && s->n > 0; }
+
+static const char *session_name(const struct session *x, char *buf, size_t len)
+{
+    char a[ADDR_STRLEN];
+    snprintf(buf, len, "router %s %s session (captured port %u)", addr_format(&x->router->src, a),
+             proto_names[x->pc->id], x->sport);
+    return buf;
+}
+
+static void set_state(struct session *x, enum state st)
+{
+    x->state = st;
+    x->state_since = schedule_now_monotonic();
+}
+
+/* ---- queue ---- */
+
+static void queue_push_front(struct session *x, struct msg *m)
+{
+    m->next = x->head;
+    x->head = m;
+    if (!x->tail)
+        x->tail = m;
+    x->mem_bytes += m->len;
+    x->queued++;
+}
+
+static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_t due)
+{
+    if (!x->spill) {
+        x->spill = tmpfile();
+        if (!x->spill) {
+            x->lost++;
+            return;
+        }
+    }
+    uint32_t l = (uint32_t)len;
+    fseek(x->spill, x->spill_write, SEEK_SET);
+    if (fwrite(&l, sizeof l, 1, x->spill) != 1 || fwrite(&due, sizeof due, 1, x->spill) != 1 ||
+        fwrite(data, 1, len, x->spill) != len) {
+        x->lost++;
+        return;
+    }
+    x->spill_write = ftell(x->spill);
+    x->spilled++;
+    x->queued++;
+}
+
+static void queue_push(struct session *x, const uint8_t *data, size_t len, int64_t due)
+{
+    if (x->spilled || x->mem_bytes + len > SESSION_MEMORY) {
+        spill_msg(x, data, len, due);
+        return;
+    }
+    struct msg *m = malloc(sizeof *m + len);
+    if (!m) {
+        x->lost++;
+        return;
+    }
+    m->next = NULL;
+    m->len = len;
+    m->due_ns = due;
+    m->preamble = false;
+    memcpy(m->data, data, len);
+    if (x->tail)
+        x->tail->next = m;
+    else
+        x->head = m;
+    x->tail = m;
+    x->mem_bytes += len;
+    x->queued++;
+}
+
+/* Bring spilled messages back while memory has room. */
+static void queue_refill(struct session *x)
+{
+    if (!x->spilled || x->mem_bytes > SESSION_MEMORY / 2)
+        return;
+    fseek(x->spill, x->spill_read, SEEK_SET);
+    while (x->spilled && x->mem_bytes < SESSION_MEMORY) {
+        uint32_t l;
+        int64_t due;
+        if (fread(&l, sizeof l, 1, x->spill) != 1 || fread(&due, sizeof due, 1, x->spill) != 1)
+            break;
+        struct msg *m = malloc(sizeof *m + l);
+        if (!m || fread(m->data, 1, l, x->spill) != l) {
+            free(m);
+            break;
+        }
+        m->next = NULL;
+        m->len = l;
+        m->due_ns = due;
+        m->preamble = false;
+        if (x->tail)
+            x->tail->next = m;
+        else
+            x->head = m;
+        x->tail = m;
+        x->mem_bytes += l;
+        x->spilled--;
+    }
+    x->spill_read = ftell(x->spill);
+    if (!x->spilled) {
+        x->spill_read = x->spill_write = 0;
+        if (ftruncate(fileno(x->spill), 0) != 0)
+            log_debug("spill file: truncate failed");
+    }
+}
+
+static void queue_pop(struct session *x)
+{
+    struct msg *m = x->head;
+    x->head = m->next;
+    if (!x->head)
+        x->tail = NULL;
+    x->mem_bytes -= m->len;
+    x->queued--;
+    x->head_off = 0;
+    free(m);
+    queue_refill(x);
+}
+
+/* Everything still queued is lost (counted). */
+static void queue_drop_all(struct session *x)
+{
+    while (x->head) {
+        x->lost++;
+        queue_pop(x);
+    }
+    x->lost += x->spilled;
+    x->queued -= x->spilled;
+    x->spilled = 0;
+    x->spill_read = x->spill_write = 0;
+}
+
+/* ---- socket ---- */
+
+static void watch(struct session *x, bool out)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = x };
+    if (epoll_ctl(x->all->epfd, EPOLL_CTL_MOD, x->fd, &ev) == 0)
+        x->want_out = out;
+}
+
+static void close_socket(struct session *x)
+{
+    if (x->fd >= 0) {
+        epoll_ctl(x->all->epfd, EPOLL_CTL_DEL, x->fd, NULL);
+        close(x->fd);
+        x->fd = -1;
+    }
+    x->rlen = 0;
+    x->want_out = false;
+}
+
+static bool reconnect_enabled(const struct session *x)
+{
+    int r = x->pc->session.reconnect;
+    return r < 0 ? x->all->env.keep_open : r;
+}
+
+/* The session lost its connection: back off and come back, or give up. */
+static void session_down(struct session *x, const char *why)
+{
+    char n[160];
+    close_socket(x);
+    snprintf(x->last_error, sizeof x->last_error, "%s", why);
+    if (reconnect_enabled(x) && !replay_stop) {
+        x->backoff_ns = x->backoff_ns ? x->backoff_ns * 2 : BACKOFF_MIN_NS;
+        if (x->backoff_ns > BACKOFF_MAX_NS)
+            x->backoff_ns = BACKOFF_MAX_NS;
+        x->retry_at = schedule_now_monotonic() + x->backoff_ns;
+        log_warn("%s: %s; reconnecting in %.1f s (%zu messages wait)", session_name(x, n, sizeof n), why,
+                 (double)x->backoff_ns / 1e9, x->queued);
+        set_state(x, S_BACKOFF);
+        return;
+    }
+    log_error("%s: %s; this session ends, the others go on (%zu queued messages are lost)",
+              session_name(x, n, sizeof n), why, x->queued);
+    queue_drop_all(x);
+    x->all->env.stats->session_failures++;
+    set_state(x, S_FAILED);
+}
+
+static void session_connect(struct session *x)
+{
+    struct sessions *all = x->all;
+    socklen_t len;
+    const struct sockaddr_storage *to = all->env.collector(all->env.ctx, x->pc->id, x->router->repro.family, &len);
+    char err[256], n[160];
+    x->fd = to ? sock_open_tcp(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
+    if (x->fd < 0) {
+        x->connect_failures++;
+        x->router->stats[x->pc->id].send_errors++;
+        all->env.stats->send_errors++;
+        log_error("%s: %s", session_name(x, n, sizeof n), to ? err : "no collector address");
+        queue_drop_all(x);
+        set_state(x, S_FAILED);
+        return;
+    }
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = x };
+    epoll_ctl(all->epfd, EPOLL_CTL_ADD, x->fd, &ev);
+    x->want_out = true;
+    set_state(x, S_CONNECTING);
+}
+
+/* The connection is up: the preamble goes first on a reconnect. */
+static void session_connected(struct session *x)
+{
+    char n[160];
+    if (x->messages_sent) {
+        /* a partly written message is sent again, whole; the preamble before it */
+        x->head_off = 0;
+        {
+            size_t off = 0;
+            struct msg *first = NULL, **at = &first;
+            while (off < x->preamble_len) {
+                ssize_t l = x->pc->proto->frame(x->preamble + off, x->preamble_len - off);
+                if (l <= 0)
+                    break;
+                struct msg *m = malloc(sizeof *m + (size_t)l);
+                if (!m)
+                    break;
+                m->next = NULL;
+                m->len = (size_t)l;
+                m->due_ns = schedule_now_monotonic();
+                m->preamble = true;
+                memcpy(m->data, x->preamble + off, (size_t)l);
+                *at = m;
+                at = &m->next;
+                off += (size_t)l;
+            }
+            /* push in reverse so the preamble keeps its order at the front */
+            struct msg *rev = NULL;
+            while (first) {
+                struct msg *nx = first->next;
+                first->next = rev;
+                rev = first;
+                first = nx;
+            }
+            while (rev) {
+                struct msg *nx = rev->next;
+                queue_push_front(x, rev);
+                rev = nx;
+            }
+        }
+        log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n),
+                 x->preamble_msgs);
+    }
+    x->backoff_ns = 0;
+    set_state(x, x->pc->id == PROTO_BGP ? S_OPEN_SENT : S_ESTABLISHED);
+    x->last_write_ns = schedule_now_monotonic();
+}
+
+static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
+{
+    int type = x->pc->id == PROTO_BGP ? (len >= 19 ? m[18] : -1) : (len >= 6 ? m[5] : -1);
+    bool keep = x->pc->id == PROTO_BGP ? type == 1 : x->pc->id == PROTO_BMP && (type == 4 || type == 3);
+    if (!keep || x->preamble_len + len > PREAMBLE_MAX)
+        return;
+    if (x->pc->id == PROTO_BGP)
+        x->preamble_len = x->preamble_msgs = 0; /* one OPEN */
+    uint8_t *p = realloc(x->preamble, x->preamble_len + len);
+    if (!p)
+        return;
+    memcpy(p + x->preamble_len, m, len);
+    x->preamble = p;
+    x->preamble_len += len;
+    x->preamble_msgs++;
+}
+
+static void count_written(struct session *x, const struct msg *m)
+{
+    if (!m->preamble)
+        keep_preamble(x, m->data, m->len);
+    struct proto_stats *ps = &x->router->stats[x->pc->id];
+    struct msg_info info = { .kind = -1 };
+    if (x->pc->proto->inspect(m->data, m->len, &info) < 0)
+        ps->malformed++;
+    stats_count_kind(ps, info.kind);
+    ps->packets++;
+    ps->bytes += m->len;
+    x->all->env.stats->sent++;
+    x->messages_sent++;
+    x->bytes_sent += m->len;
+    stats_note_lag(x->all->env.stats, schedule_now_monotonic() - m->due_ns);
+}
+
+/* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
+static void session_write(struct session *x)
+{
+    if (x->fd < 0 || (x->state != S_OPEN_SENT && x->state != S_ESTABLISHED))
+        return;
+    while (x->head) {
+        bool gate = x->state == S_OPEN_SENT;
+        if (gate && x->head->len >= 19 && x->head->data[18] != 1 && x->head_off == 0)
+            break; /* the rest waits for the collector's OPEN */
+        struct iovec iov[64];
+        int n = 0;
+        for (struct msg *m = x->head; m && n < 64; m = m->next) {
+            size_t off = n == 0 ? x->head_off : 0;
+            iov[n++] = (struct iovec){ m->data + off, m->len - off };
+            if (gate)
+                break;
+        }
+        ssize_t w = writev(x->fd, iov, n);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            char why[160];
+            snprintf(why, sizeof why, "write: %s", strerror(errno));
+            session_down(x, why);
+            return;
+        }
+        x->last_write_ns = schedule_now_monotonic();
+        size_t left = (size_t)w;
+        while (x->head && left >= x->head->len - x->head_off) {
+            left -= x->head->len - x->head_off;
+            count_written(x, x->head);
+            queue_pop(x);
+        }
+        if (x->head)
+            x->head_off += left;
+        if (left || (size_t)w < iov[0].iov_len)
+            break; /* the socket is full */
+    }
+    bool out = x->head && !(x->state == S_OPEN_SENT && x->head_off == 0 && x->head->len >= 19 && x->head->data[18] != 1);
+    if (out != x->want_out)
+        watch(x, out);
+}
+
+static void send_keepalive(struct session *x)
+{
+    uint8_t ka[19];
+    bgp_keepalive(ka);
+    if (write(x->fd, ka, sizeof ka) == (ssize_t)sizeof ka) {
+        x->keepalives_sent++;
+        x->last_write_ns = schedule_now_monotonic();
+    }
+}
+
+/* ---- what the collector says ---- */
+
+static void peer_message(struct session *x, const uint8_t *m, size_t len)
+{
+    char n[160], text[160];
+    x->peer_messages++;
+    if (x->pc->id != PROTO_BGP)
+        return;
+    switch (m[18]) {
+    case 1:
+        if (bgp_parse_open(m, len, &x->peer_open) < 0) {
+            session_down(x, "the collector's OPEN is malformed");
+            return;
+        }
+        x->have_peer_open = true;
+        {
+            struct bgp_open mine;
+            unsigned ours = 90;
+            if (x->preamble_len && bgp_parse_open(x->preamble, x->preamble_len, &mine) == 0)
+                ours = mine.hold_time;
+            x->hold_time = ours < x->peer_open.hold_time ? ours : x->peer_open.hold_time;
+        }
+        log_info("%s: collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %u.%u.%u.%u, %u capabilities",
+                 session_name(x, n, sizeof n), x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
+                 x->peer_open.bgp_id >> 24, x->peer_open.bgp_id >> 16 & 255, x->peer_open.bgp_id >> 8 & 255,
+                 x->peer_open.bgp_id & 255, x->peer_open.n_caps);
+        if (x->state == S_OPEN_SENT) {
+            send_keepalive(x); /* confirms the OPEN */
+            set_state(x, S_ESTABLISHED);
+            session_write(x);
+        }
+        break;
+    case 3: {
+        uint8_t code = 0, sub = 0;
+        bgp_parse_notification(m, len, &code, &sub);
+        x->notifications_received++;
+        char why[200];
+        snprintf(why, sizeof why, "the collector sent a NOTIFICATION: %s", bgp_notification_name(code, sub, text, sizeof text));
+        session_down(x, why);
+        return;
+    }
+    default:
+        break; /* KEEPALIVE, UPDATE, ROUTE-REFRESH: counted */
+    }
+}
+
+static void session_read(struct session *x)
+{
+    if (!x->rbuf && !(x->rbuf = malloc(READ_MAX)))
+        return;
+    for (;;) {
+        ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
+        if (r == 0) {
+            session_down(x, "the collector closed the connection");
+            return;
+        }
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return;
+            char why[160];
+            snprintf(why, sizeof why, "read: %s", strerror(errno));
+            session_down(x, why);
+            return;
+        }
+        if (x->pc->id != PROTO_BGP) { /* BMP collectors send nothing that matters */
+            x->rlen = 0;
+            continue;
+        }
+        x->rlen += (size_t)r;
+        size_t off = 0;
+        while (off < x->rlen) {
+            ssize_t l = proto_bgp.frame(x->rbuf + off, x->rlen - off);
+            if (l < 0) {
+                session_down(x, "the collector sent bytes that are not BGP");
+                return;
+            }
+            if (l == 0)
+                break;
+            peer_message(x, x->rbuf + off, (size_t)l);
+            if (x->fd < 0)
+                return;
+            off += (size_t)l;
+        }
+        memmove(x->rbuf, x->rbuf + off, x->rlen - off);
+        x->rlen -= off;
+    }
+}
+
+static void session_event(struct session *x, uint32_t events)
+{
+    if (x->state == S_CONNECTING) {
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
+        int err = 0;
+        socklen_t l = sizeof err;
+        getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        if (err) {
+            char why[160], n[160];
+            x->connect_failures++;
+            x->router->stats[x->pc->id].refused++;
+            x->all->env.stats->refused++;
+            snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
+            if (x->connect_failures == 1)
+                log_debug("%s: %s", session_name(x, n, sizeof n), why);
+            session_down(x, why);
+            return;
+        }
+        session_connected(x);
+    }
+    if (events & EPOLLIN || events & EPOLLRDHUP) {
+        session_read(x);
+        if (x->fd < 0)
+            return;
+    }
+    if (events & EPOLLOUT)
+        session_write(x);
+}
+
+/* ---- timers ---- */
+
+static void session_timers(struct session *x, int64_t now)
+{
+    char why[160];
+    switch (x->state) {
+    case S_CONNECTING:
+        if (now - x->state_since > CONNECT_TIMEOUT_NS)
+            session_down(x, "no answer to the connection attempt within 10 s");
+        break;
+    case S_OPEN_SENT:
+        if (!x->head || x->head->data[18] != 1 || x->head_off) { /* the OPEN is out */
+            if (now - x->state_since > (int64_t)(x->pc->session.open_timeout * 1e9)) {
+                snprintf(why, sizeof why, "the collector did not answer the OPEN within %.0f s (bgp.open_timeout)",
+                         x->pc->session.open_timeout);
+                session_down(x, why);
+            }
+        }
+        break;
+    case S_ESTABLISHED:
+        if (x->pc->id == PROTO_BGP && x->hold_time && !x->head &&
+            now - x->last_write_ns >= (int64_t)x->hold_time * NS_PER_SEC / 3)
+            send_keepalive(x);
+        break;
+    case S_BACKOFF:
+        if (now >= x->retry_at) {
+            x->reconnects++;
+            session_connect(x);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void tick(struct sessions *s, int64_t now)
+{
+    if (now < s->next_tick)
+        return;
+    s->next_tick = now + TICK_NS;
+    for (struct session *x = s->list; x; x = x->next_all)
+        if (x->state != S_CLOSED && x->state != S_FAILED)
+            session_timers(x, now);
+}
+
+static void serve(struct sessions *s, int64_t until_ns)
+{
+    struct epoll_event ev[64];
+    for (;;) {
+        int64_t now = schedule_now_monotonic();
+        tick(s, now);
+        int64_t wait = until_ns - now;
+        if (wait > s->next_tick - now)
+            wait = s->next_tick - now;
+        if (wait < 0)
+            wait = 0;
+        struct timespec ts = { .tv_sec = wait / NS_PER_SEC, .tv_nsec = wait % NS_PER_SEC };
+        int n = epoll_pwait2(s->epfd, ev, 64, &ts, NULL);
+        for (int i = 0; i < n; i++)
+            session_event(ev[i].data.ptr, ev[i].events);
+        if (schedule_now_monotonic() >= until_ns || (n < 0 && errno == EINTR))
+            return;
+    }
+}
+
+int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop)
+{
+    while (!*stop && schedule_now_monotonic() < deadline_ns - SPIN_NS)
+        serve(s, deadline_ns - SPIN_NS);
+    while (!*stop && schedule_now_monotonic() < deadline_ns)
+        ;
+    return *stop;
+}
+
+void sessions_poll(struct sessions *s)
+{
+    if (s && s->n)
+        serve(s, 0);
+}
+
+/* ---- captured segments ---- */
+
+struct delivery {
+    struct session *x;
+    int64_t due;
+};
+
+static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
+{
+    struct delivery *d = ctx;
+    struct session *x = d->x;
+    if (!x->started) {
+        if (!x->pc->proto->starts_session || !x->pc->proto->starts_session(m, len)) {
+            if (x->pc->proto->starts_session) {
+                x->skipped_before_start++;
+                return;
+            }
+        }
+        x->started = true;
+    }
+    if (x->state == S_FAILED || x->state == S_CLOSED) {
+        x->lost++;
+        return;
+    }
+    const struct session_config *sc = &x->pc->session;
+    if (x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1 && (sc->my_as || sc->bgp_id || sc->hold_time >= 0)) {
+        uint8_t copy[4096 + 19];
+        if (len <= sizeof copy) {
+            memcpy(copy, m, len);
+            struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = sc->bgp_id, .set_hold_time = sc->hold_time >= 0,
+                                           .hold_time = (uint16_t)(sc->hold_time < 0 ? 0 : sc->hold_time) };
+            bgp_rewrite_open(copy, len, &rw);
+            queue_push(x, copy, len, d->due);
+            goto queued;
+        }
+    }
+    queue_push(x, m, len, d->due);
+queued:
+    if (x->state == S_WAITING)
+        session_connect(x);
+    else
+        session_write(x);
+}
+
+static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
+{
+    struct delivery *d = ctx;
+    msgstream_add(&d->x->msgs, data, len, ts, after_hole, on_message, ctx);
+}
+
+static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc,
+                                    const struct decoded *d)
+{
+    size_t h = key_hash(r, pc->id, &d->dst, d->sport, d->dport) % s->table_size;
+    for (struct session *x = s->table[h]; x; x = x->next)
+        if (x->router == r && x->pc == pc && x->sport == d->sport && x->dport == d->dport && addr_equal(&x->dst, &d->dst))
+            return x;
+    struct session *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->all = s;
+    x->router = r;
+    x->pc = pc;
+    x->dst = d->dst;
+    x->sport = d->sport;
+    x->dport = d->dport;
+    x->fd = -1;
+    tcpstream_init(&x->stream, 0);
+    msgstream_init(&x->msgs, pc->proto->frame, pc->proto->max_message);
+    set_state(x, S_WAITING);
+    x->next = s->table[h];
+    s->table[h] = x;
+    x->next_all = s->list;
+    s->list = x;
+    s->n++;
+    return x;
+}
+
+void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
+                      int64_t ts_ns)
+{
+    if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
+        return;
+    struct session *x = session_find(s, r, pc, d);
+    if (!x)
+        return;
+    struct delivery dl = { x, schedule_now_monotonic() };
+    tcpstream_add(&x->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
+}
+
+/* ---- the end ---- */
+
+static bool busy(const struct session *x)
+{
+    return x->head && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
+}
+
+/* The first half of a graceful close: a BMP TERM (send_term) or a BGP NOTIFICATION Cease /
+ * Administrative Shutdown, then FIN. Returns whether to wait for the collector's FIN. */
+static bool session_close_begin(struct session *x)
+{
+    char n[160];
+    if (x->fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT))
+        return false;
+    if (x->pc->id == PROTO_BMP && x->pc->session.send_term) {
+        uint8_t term[12] = { 3, 0, 0, 0, 12, 5, 0, 1, 0, 2, 0, 0 }; /* reason: administratively closed */
+        if (write(x->fd, term, sizeof term) == (ssize_t)sizeof term)
+            log_info("%s: TERM sent", session_name(x, n, sizeof n));
+    } else if (x->pc->id == PROTO_BGP && x->state == S_ESTABLISHED) {
+        uint8_t cease[21];
+        bgp_notification(cease, 6, 2);
+        if (write(x->fd, cease, sizeof cease) != (ssize_t)sizeof cease)
+            log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
+    }
+    shutdown(x->fd, SHUT_WR);
+    return true;
+}
+
+static void session_close_end(struct session *x)
+{
+    queue_drop_all(x);
+    close_socket(x);
+    if (x->state != S_FAILED)
+        set_state(x, S_CLOSED);
+}
+
+static void session_release(struct session *x)
+{
+    tcpstream_free(&x->stream);
+    msgstream_free(&x->msgs);
+    free(x->rbuf);
+    x->rbuf = NULL;
+    free(x->preamble);
+    x->preamble = NULL;
+    x->preamble_len = 0;
+    if (x->spill) {
+        fclose(x->spill);
+        x->spill = NULL;
+    }
+}
+
+void sessions_end_capture(struct sessions *s, bool keep, volatile const int *stop)
+{
+    if (!s || !s->n)
+        return;
+    int64_t until = 0;
+    for (struct session *x = s->list; x; x = x->next_all) {
+        if (x->state == S_CLOSED && !x->rbuf && !x->preamble)
+            continue;
+        struct delivery dl = { x, schedule_now_monotonic() };
+        tcpstream_finish(&x->stream, on_bytes, &dl);
+        int64_t t = schedule_now_monotonic() + (int64_t)(x->pc->session.drain_timeout * 1e9);
+        if (t > until)
+            until = t;
+    }
+    for (;;) {
+        bool any = false;
+        for (struct session *x = s->list; x && !any; x = x->next_all)
+            any = busy(x);
+        if (!any || *stop || schedule_now_monotonic() >= until)
+            break;
+        serve(s, schedule_now_monotonic() + TICK_NS);
+    }
+    if (keep)
+        return;
+    sessions_close_all(s);
+}
+
+void sessions_close_all(struct sessions *s)
+{
+    if (!s)
+        return;
+    /* all sessions close at once: FIN everywhere, then up to a second for the collectors'
+     * FINs, however many sessions there are */
+    size_t waiting = 0;
+    for (struct session *x = s->list; x; x = x->next_all)
+        if (session_close_begin(x)) {
+            x->state = S_CLOSED;
+            watch(x, false);
+            waiting++;
+        } else if (x->fd >= 0 || x->state != S_CLOSED) {
+            session_close_end(x);
+        }
+    int64_t until = schedule_now_monotonic() + NS_PER_SEC;
+    struct epoll_event ev[64];
+    char b[4096];
+    while (waiting && schedule_now_monotonic() < until) {
+        int n = epoll_wait(s->epfd, ev, 64, 20);
+        for (int i = 0; i < n; i++) {
+            struct session *x = ev[i].data.ptr;
+            ssize_t r = read(x->fd, b, sizeof b);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                close_socket(x);
+                waiting--;
+            }
+        }
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    for (struct session *x = s->list; x; x = x->next_all) {
+        if (x->fd >= 0)
+            session_close_end(x);
+        session_release(x);
+    }
+    /* the next capture's conversations are new sessions */
+    memset(s->table, 0, s->table_size * sizeof *s->table);
+    s->n = 0;
+}
+
+void *sessions_report_json(const struct sessions *s)
+{
+    if (!s || !s->list)
+        return NULL;
+    json_t *arr = json_array();
+    for (const struct session *x = s->list; x; x = x->next_all) {
+        char a[ADDR_STRLEN], b[ADDR_STRLEN];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "router",
+                              addr_format(&x->router->src, a), "repro_ip", addr_format(&x->router->repro, b),
+                              "protocol", proto_names[x->pc->id], "captured_sport", x->sport, "captured_dport",
+                              x->dport, "state", state_names[x->state], "messages_sent", (json_int_t)x->messages_sent,
+                              "bytes_sent", (json_int_t)x->bytes_sent, "skipped_before_start",
+                              (json_int_t)x->skipped_before_start, "lost", (json_int_t)x->lost, "reconnects",
+                              (json_int_t)x->reconnects, "connect_failures", (json_int_t)x->connect_failures,
+                              "keepalives_sent", (json_int_t)x->keepalives_sent);
+        json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
+                                                   (json_int_t)x->stream.duplicate_bytes, "reordered_segments",
+                                                   (json_int_t)x->stream.reordered_segments, "holes",
+                                                   (json_int_t)x->stream.holes, "hole_bytes",
+                                                   (json_int_t)x->stream.hole_bytes, "resyncs",
+                                                   (json_int_t)x->msgs.resyncs, "skipped_bytes",
+                                                   (json_int_t)x->msgs.skipped_bytes));
+        if (x->have_peer_open)
+            json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
+                                                     x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));
+        if (x->last_error[0])
+            json_object_set_new(o, "last_error", json_string(x->last_error));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+void sessions_free(struct sessions *s)
+{
+    if (!s)
+        return;
+    for (struct session *x = s->list; x;) {
+        struct session *nx = x->next_all;
+        close_socket(x);
+        queue_drop_all(x);
+        session_release(x);
+        free(x);
+        x = nx;
+    }
+    close(s->epfd);
+    free(s->table);
+    free(s);
+}

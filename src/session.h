@@ -1,0 +1,65 @@
+/* session.h — the TCP side of a replay: each captured router->collector conversation of a
+ * TCP protocol (bgp, bmp, tcp_generic) becomes a live, non-blocking TCP session from the
+ * router's repro_ip to the protocol's collector.
+ *
+ * Captured segments go through tcpstream (ordered bytes) and msgstream (whole messages);
+ * the session starts at the first message the protocol calls a session start (BGP OPEN,
+ * BMP INIT), earlier ones are counted and skipped. Messages are queued when their capture
+ * time is due and written as the socket allows: a slow collector delays only its session
+ * (lag is measured); a queue over SESSION_MEMORY bytes continues in an unlinked temporary
+ * file, so memory stays bounded and nothing is dropped.
+ *
+ * BGP is a peer: after the captured OPEN it waits for the collector's OPEN (open_timeout)
+ * before anything else, answers it with a KEEPALIVE, logs NOTIFICATIONs by name, and sends
+ * KEEPALIVEs at a third of the negotiated hold time while it has nothing else to send.
+ * A collector that closes or refuses a session ends that session only; with reconnect the
+ * session comes back with backoff, replays its preamble (BGP: OPEN; BMP: INIT and the
+ * PEER_UPs so far) and continues with its queue. */
+#ifndef TELREP_SESSION_H
+#define TELREP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "decode.h"
+#include "router.h"
+#include "sock.h"
+#include "stats.h"
+
+#define SESSION_MEMORY (4u << 20)
+
+struct sessions;
+
+struct session_env {
+    const struct config *cfg;
+    const struct sock_options *sock_opts;
+    struct stats *stats;
+    /* the collector of a protocol for a family (AF_INET / AF_INET6) */
+    const struct sockaddr_storage *(*collector)(void *ctx, int proto, int family, socklen_t *len);
+    void *ctx;
+    bool keep_open;
+};
+
+struct sessions *sessions_new(const struct session_env *env);
+/* One captured segment from router r for protocol pc, due now. */
+void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
+                      int64_t ts_ns);
+/* Are there sessions at all (then waits go through sessions_wait)? */
+bool sessions_active(const struct sessions *s);
+/* Serve the sockets and timers until the monotonic deadline (or a stop). The last
+ * ~200 us are spun for precision. Returns *stop. */
+int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop);
+/* Serve without waiting (time_factor 0 between packets). */
+void sessions_poll(struct sessions *s);
+/* A capture ended: deliver what its streams hold, let every queue drain (drain_timeout),
+ * then close the sessions gracefully unless keep is set. */
+void sessions_end_capture(struct sessions *s, bool keep, volatile const int *stop);
+/* Close everything now (end of run / signal). */
+void sessions_close_all(struct sessions *s);
+/* Per session: state, counters, peer; NULL when there were none. (json_t *) */
+void *sessions_report_json(const struct sessions *s);
+void sessions_free(struct sessions *s);
+
+#endif

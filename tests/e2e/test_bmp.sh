@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# BMP sessions over real TCP to pmbmpd: every message of generated captures arrives, per
+# router address, whatever the segmentation (split, packed, retransmitted, reordered, with
+# a handshake, with sequence numbers that wrap); messages before INIT are skipped; a
+# collector that is absent ends only its session; a collector restarted mid-replay gets the
+# preamble (INIT, PEER_UPs) again and everything sent after it.
+. "$(dirname "$0")/lib.sh"
+need jq ss pmbmpd
+make_ns 203.0.113.21 203.0.113.22
+cd "$WORK"
+
+conf() { # conf file pcap [extra yaml]
+    cat > "$1" <<CONF
+pcap: $2
+time_factor: ${TF:-0}
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
+    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
+bmp:
+  collector: {ip: 127.0.0.1, port: 21790}
+${3:-}
+CONF
+}
+# every message type pmbmpd logged for a router equals what the generator wrote
+check_router() { # check_router label dir counts.json router repro
+    local label=$1 dir=$2 counts=$3 r=$4 repro=$5 peers
+    peers=$(jq ".routers[\"$r\"].peer_up" "$counts")
+    eq "$label: $r init" "$(msglog_count "$dir" bmp "$repro" bmp_msg_type init)" 1
+    eq "$label: $r peer_up" "$(msglog_count "$dir" bmp "$repro" bmp_msg_type peer_up)" "$peers"
+    eq "$label: $r route_monitor (one line per prefix)" "$(msglog_count "$dir" bmp "$repro" bmp_msg_type route_monitor)" \
+        "$(jq ".routers[\"$r\"].prefixes" "$counts")"
+    eq "$label: $r stats (two counters each)" "$(msglog_count "$dir" bmp "$repro" bmp_msg_type stats)" \
+        "$(( $(jq ".routers[\"$r\"].stats" "$counts") * 2 ))"
+    eq "$label: $r peer_down" "$(msglog_count "$dir" bmp "$repro" bmp_msg_type peer_down)" \
+        "$(jq ".routers[\"$r\"].peer_down // 0" "$counts")"
+}
+run_case() { # run_case label gen-options...
+    local label=$1; shift
+    $GEN -o "$label.pcap" --format bmp --routers 2 --peers 3 --packets 40 --records 2 --interval 0.005 "$@" > "$label.counts"
+    conf "$label.yml" "$label.pcap"
+    start_pmbmpd "$WORK/$label" 21790
+    in_ns "$TELREP" -t "$label.yml" -q --stats-json "$label.report"
+    eq "$label: exit status" "$?" 0
+    sleep 1
+    stop_pid "$PMBMPD_PID" INT
+    check_router "$label" "$WORK/$label" "$label.counts" 10.0.0.1 203.0.113.21
+    check_router "$label" "$WORK/$label" "$label.counts" 10.0.0.2 203.0.113.22
+}
+
+run_case split --segment 7 --handshake --peer-down
+run_case packed --pack --segment 1400
+run_case resent --segment 60 --retransmit-every 3 --reorder-every 4 --handshake --peer-down
+eq "resent: duplicates counted once" "$(jq '[.sessions[].stream.duplicate_bytes] | add > 0' resent.report)" true
+eq "resent: reordered segments fixed" "$(jq '[.sessions[].stream.reordered_segments] | add > 0' resent.report)" true
+
+# messages before INIT are counted and skipped
+run_case early --before-start 3 --segment 100
+eq "early: skipped before INIT, per session" "$(jq -c '[.sessions[].skipped_before_start]' early.report)" "[3,3]"
+
+# a hole: the session resumes at the next message start
+$GEN -o hole.pcap --format bmp --routers 1 --peers 1 --packets 20 --records 1 --segment 1000 --drop-segment 10 > hole.counts
+conf hole.yml hole.pcap
+start_pmbmpd "$WORK/hole" 21790
+in_ns "$TELREP" -t hole.yml -q --stats-json hole.report
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+eq "hole: reported" "$(jq '.sessions[0].stream.holes' hole.report)" 1
+eq "hole: one message lost, the rest arrive" "$(msglog_count "$WORK/hole" bmp 203.0.113.21 bmp_msg_type route_monitor)" 19
+
+# no collector: the session fails, clearly; exit status 1
+conf none.yml split.pcap
+in_ns "$TELREP" -t none.yml -q --stats-json none.json 2> none.err
+eq "no collector: exit status 1" "$?" 1
+eq "no collector: both sessions failed" "$(jq .session_failures none.json)" 2
+check "no collector: the error says why" grep -q "Connection refused" none.err
+
+# the collector restarts in the middle: reconnect, preamble again, the rest arrives
+$GEN -o long.pcap --format bmp --routers 1 --peers 2 --packets 150 --records 1 --interval 0.02 > long.counts
+TF=1 conf long.yml long.pcap "  reconnect: true"
+start_pmbmpd "$WORK/first" 21790
+ip netns exec "$NS" "$TELREP" -t long.yml -q --stats-json long.report &
+TP=$!
+sleep 1.2
+stop_pid "$PMBMPD_PID" KILL # a crash: the kernel resets the connection
+sleep 0.5
+start_pmbmpd "$WORK/second" 21790
+wait $TP
+eq "restart: exit status 1 (connections were refused while it was down)" "$?" 1
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+first=$(msglog_count "$WORK/first" bmp 203.0.113.21 bmp_msg_type route_monitor)
+second=$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type route_monitor)
+eq "restart: reconnected" "$(jq '.sessions[0].reconnects >= 1' long.report)" true
+eq "restart: the refusals are reported" "$(jq '.refused > 0 and .session_failures == 0' long.report)" true
+eq "restart: the new collector got INIT again" "$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type init)" 1
+eq "restart: and every PEER_UP seen before" "$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type peer_up)" 2
+check "restart: both collectors saw route monitoring ($first + $second)" [ "$first" -gt 0 -a "$second" -gt 0 ]
+check "restart: at most the messages in flight at the restart are missing ($first + $second of 150)" \
+    [ $((first + second)) -ge 140 ]
+eq "restart: nothing left queued" "$(jq '.sessions[0].lost' long.report)" 0
+finish
