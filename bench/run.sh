@@ -102,7 +102,7 @@ sed -e "s|$OUT/big.pcap|$OUT/timing.pcap|; s/time_factor: 0/time_factor: 1/; s/p
     "$OUT/big.yml" > "$OUT/timing.yml"
 fidelity() { # fidelity name command...: capture the replay on lo, compare with the original
     local name=$1; shift
-    ip netns exec "$NS" tcpdump -i lo -j host --time-stamp-precision=nano -U -s 2048 -w "$OUT/$name.replayed.pcap" \
+    ip netns exec "$NS" tcpdump --immediate-mode -i lo -j host --time-stamp-precision=nano -U -s 2048 -w "$OUT/$name.replayed.pcap" \
         'udp dst port 30992' 2> "$OUT/tcpdump.err" &
     local tp=$!
     PIDS+=($tp)

@@ -26,8 +26,11 @@
 #define PREAMBLE_MAX (1u << 20)
 #define READ_MAX 65536
 
-enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_ESTABLISHED, S_BACKOFF, S_CLOSED, S_FAILED };
-static const char *state_names[] = { "waiting", "connecting", "open_sent", "established", "backoff", "closed", "failed" };
+/* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
+ * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
+enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_BACKOFF, S_CLOSED, S_FAILED };
+static const char *state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established", "backoff",
+                                     "closed", "failed" };
 
 struct msg {
     struct msg *next;
@@ -53,6 +56,7 @@ struct session {
     bool want_out;            /* EPOLLOUT registered */
     int64_t state_since, last_write_ns, retry_at, backoff_ns;
     unsigned hold_time;       /* negotiated, BGP */
+    unsigned our_hold_time;   /* in the OPEN we send */
     uint8_t *rbuf;            /* what the collector sent, not yet framed */
     size_t rlen;
     /* queue: memory list, then the spill file */
@@ -70,6 +74,7 @@ struct session {
     char last_error[160];
     struct bgp_open peer_open;
     bool have_peer_open;
+    bool no_reconnect;        /* the collector refused for good (OPEN error) */
     struct session *next;     /* in the hash chain */
     struct session *next_all;
 };
@@ -271,6 +276,8 @@ static void close_socket(struct session *x)
 static bool reconnect_enabled(const struct session *x)
 {
     int r = x->pc->session.reconnect;
+    if (x->no_reconnect)
+        return false;
     return r < 0 ? x->all->env.keep_open : r;
 }
 
@@ -404,8 +411,13 @@ static void count_written(struct session *x, const struct msg *m)
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
 static void session_write(struct session *x)
 {
-    if (x->fd < 0 || (x->state != S_OPEN_SENT && x->state != S_ESTABLISHED))
+    if (x->fd < 0)
         return;
+    if (x->state != S_OPEN_SENT && x->state != S_ESTABLISHED) {
+        if (x->state == S_OPEN_CONFIRM && x->want_out) /* nothing until the collector's KEEPALIVE */
+            watch(x, false);
+        return;
+    }
     while (x->head) {
         bool gate = x->state == S_OPEN_SENT;
         if (gate && x->head->len >= 19 && x->head->data[18] != 1 && x->head_off == 0)
@@ -469,19 +481,20 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
             return;
         }
         x->have_peer_open = true;
-        {
-            struct bgp_open mine;
-            unsigned ours = 90;
-            if (x->preamble_len && bgp_parse_open(x->preamble, x->preamble_len, &mine) == 0)
-                ours = mine.hold_time;
-            x->hold_time = ours < x->peer_open.hold_time ? ours : x->peer_open.hold_time;
-        }
+        x->hold_time = x->our_hold_time < x->peer_open.hold_time ? x->our_hold_time : x->peer_open.hold_time;
         log_info("%s: collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %u.%u.%u.%u, %u capabilities",
                  session_name(x, n, sizeof n), x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
                  x->peer_open.bgp_id >> 24, x->peer_open.bgp_id >> 16 & 255, x->peer_open.bgp_id >> 8 & 255,
                  x->peer_open.bgp_id & 255, x->peer_open.n_caps);
         if (x->state == S_OPEN_SENT) {
-            send_keepalive(x); /* confirms the OPEN */
+            session_write(x); /* our OPEN first, if it is not out yet */
+            send_keepalive(x); /* confirms theirs */
+            set_state(x, S_OPEN_CONFIRM);
+        }
+        break;
+    case 4:
+    case 2:
+        if (x->state == S_OPEN_CONFIRM) {
             set_state(x, S_ESTABLISHED);
             session_write(x);
         }
@@ -492,11 +505,13 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
         x->notifications_received++;
         char why[200];
         snprintf(why, sizeof why, "the collector sent a NOTIFICATION: %s", bgp_notification_name(code, sub, text, sizeof text));
+        if (code == 2) /* an OPEN error is a configuration mismatch: trying again cannot help */
+            x->no_reconnect = true;
         session_down(x, why);
         return;
     }
     default:
-        break; /* KEEPALIVE, UPDATE, ROUTE-REFRESH: counted */
+        break; /* ROUTE-REFRESH: counted */
     }
 }
 
@@ -562,6 +577,9 @@ static void session_event(struct session *x, uint32_t events)
             return;
         }
         session_connected(x);
+        session_write(x); /* BGP: our OPEN before anything we answer */
+        if (x->fd < 0)
+            return;
     }
     if (events & EPOLLIN || events & EPOLLRDHUP) {
         session_read(x);
@@ -582,8 +600,9 @@ static void session_timers(struct session *x, int64_t now)
         if (now - x->state_since > CONNECT_TIMEOUT_NS)
             session_down(x, "no answer to the connection attempt within 10 s");
         break;
+    case S_OPEN_CONFIRM:
     case S_OPEN_SENT:
-        if (!x->head || x->head->data[18] != 1 || x->head_off) { /* the OPEN is out */
+        if (x->state == S_OPEN_CONFIRM || !x->head || x->head->data[18] != 1 || x->head_off) { /* the OPEN is out */
             if (now - x->state_since > (int64_t)(x->pc->session.open_timeout * 1e9)) {
                 snprintf(why, sizeof why, "the collector did not answer the OPEN within %.0f s (bgp.open_timeout)",
                          x->pc->session.open_timeout);
@@ -684,10 +703,16 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
             struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = sc->bgp_id, .set_hold_time = sc->hold_time >= 0,
                                            .hold_time = (uint16_t)(sc->hold_time < 0 ? 0 : sc->hold_time) };
             bgp_rewrite_open(copy, len, &rw);
+            struct bgp_open o;
+            if (bgp_parse_open(copy, len, &o) == 0)
+                x->our_hold_time = o.hold_time;
             queue_push(x, copy, len, d->due);
             goto queued;
         }
     }
+    struct bgp_open o;
+    if (x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1 && bgp_parse_open(m, len, &o) == 0)
+        x->our_hold_time = o.hold_time;
     queue_push(x, m, len, d->due);
 queued:
     if (x->state == S_WAITING)
@@ -754,7 +779,7 @@ static bool busy(const struct session *x)
 static bool session_close_begin(struct session *x)
 {
     char n[160];
-    if (x->fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT))
+    if (x->fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
         return false;
     if (x->pc->id == PROTO_BMP && x->pc->session.send_term) {
         uint8_t term[12] = { 3, 0, 0, 0, 12, 5, 0, 1, 0, 2, 0, 0 }; /* reason: administratively closed */

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# BGP sessions over real TCP: pmbgpd logs every UPDATE of generated captures per router
+# (messages before the OPEN skipped); gobgpd, which enforces the protocol, reaches
+# Established, receives every prefix, keeps the session Established with keep_open past the
+# hold time (KEEPALIVEs), and refuses a router whose AS it does not expect with a
+# NOTIFICATION that ends only that router's session.
+. "$(dirname "$0")/lib.sh"
+need jq ss pmbgpd gobgpd gobgp mergecap
+make_ns 203.0.113.21 203.0.113.22 203.0.113.23
+cd "$WORK"
+
+conf() { # conf file pcap port [extra yaml]
+    cat > "$1" <<CONF
+pcap: $2
+time_factor: ${TF:-0}
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
+    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
+    - {src_ip: 10.0.0.3, repro_ip: 203.0.113.23}
+bgp:
+  collector: {ip: 127.0.0.1, port: $3}
+${4:-}
+CONF
+}
+
+# --- pmbgpd: every UPDATE, per router; segmentation does not matter
+$GEN -o a.pcap --format bgp --routers 2 --packets 50 --records 3 --interval 0.002 --handshake --replies \
+    --before-start 2 --segment 45 --retransmit-every 4 --reorder-every 5 > a.counts
+conf a.yml a.pcap 20179
+start_pmbgpd "$WORK/pm" 20179
+in_ns "$TELREP" -t a.yml -q --stats-json a.json
+eq "pmbgpd: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBGPD_PID" INT
+for r in "10.0.0.1 203.0.113.21" "10.0.0.2 203.0.113.22"; do
+    set -- $r
+    eq "pmbgpd: $1 prefixes logged" "$(msglog_count "$WORK/pm" bgp "$2" log_type update)" \
+        "$(jq ".routers[\"$1\"].prefixes" a.counts)"
+done
+eq "pmbgpd: updates sent per router" "$(jq -c '[.routers[].protocols.bgp.messages.update // empty]' a.json)" "[50,50]"
+eq "pmbgpd: the UPDATEs before the OPEN skipped" "$(jq -c '[.sessions[].skipped_before_start]' a.json)" "[2,2]"
+eq "pmbgpd: the collector's OPEN was read" "$(jq -c '[.sessions[].peer.as]' a.json)" "[65001,65001]"
+eq "pmbgpd: the collector's side of the capture is not replayed" "$(jq .skipped.tcp_reverse_direction a.json)" 4
+
+# --- gobgpd: Established, every prefix, keep_open past the hold time
+cat > gobgpd.toml <<CONF
+[global.config]
+  as = 65000
+  router-id = "127.0.0.1"
+  port = 20180
+  local-address-list = ["127.0.0.1"]
+[[peer-groups]]
+  [peer-groups.config]
+    peer-group-name = "replayed"
+    peer-as = 65001
+  [[peer-groups.afi-safis]]
+    [peer-groups.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+[[dynamic-neighbors]]
+  [dynamic-neighbors.config]
+    prefix = "203.0.113.0/24"
+    peer-group = "replayed"
+CONF
+start_bg gobgpd.log gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50071 --pprof-disable
+GOBGPD_PID=$LAST_PID
+wait_udp_listen 20180 tcp
+neighbor() { in_ns gobgp -p 50071 neighbor -j 2>/dev/null | jq -r ".[] | select(.state.neighbor_address == \"$1\") | $2"; }
+
+# router 10.0.0.2 speaks AS 65002, which gobgpd does not accept
+$GEN -o g1.pcap --format bgp --routers 1 --packets 40 --records 2 --hold 9 --interval 0.01 > g1.counts
+$GEN -o g2.pcap --format bgp --routers 1 --src 10.0.0.2 --asn 65002 --packets 40 --records 2 --hold 9 \
+    --interval 0.01 > g2.counts
+mergecap -F pcap -w g.pcap g1.pcap g2.pcap
+TF=1 conf g.yml g.pcap 20180 "  open_timeout: 5"
+ip netns exec "$NS" "$TELREP" -t g.yml --keep-open -v --progress 0 --stats-json g.json 2> g.err &
+TP=$!
+sleep 3
+eq "gobgpd: Established (6)" "$(neighbor 203.0.113.21 .state.session_state)" 6
+eq "gobgpd: every prefix received" "$(neighbor 203.0.113.21 '.afi_safis[0].state.received')" \
+    "$(jq '.routers["10.0.0.1"].prefixes' g1.counts)"
+check "gobgpd refused the router with the unexpected AS, by name" grep -q "NOTIFICATION: OPEN Message Error / Bad Peer AS" g.err
+sleep 13 # past the 9 s hold time: only KEEPALIVEs keep it up
+eq "gobgpd: still Established after the hold time" "$(neighbor 203.0.113.21 .state.session_state)" 6
+check "keep_open: telrep still running" kill -0 $TP
+kill -TERM $TP
+wait $TP
+eq "keep_open: exit status 1 (one session was refused)" "$?" 1
+eq "the refused router is not retried (an OPEN error does not heal)" \
+    "$(jq '.sessions[] | select(.router == "10.0.0.2") | .reconnects' g.json)" 0
+eq "keep_open: KEEPALIVEs sent at a third of the hold time" \
+    "$(jq '.sessions[] | select(.router == "10.0.0.1") | .keepalives_sent >= 4' g.json)" true
+eq "the refused session failed, the other did not" \
+    "$(jq -S -c '[.sessions[] | {(.router): .state}] | add' g.json)" '{"10.0.0.1":"closed","10.0.0.2":"failed"}'
+eq "negotiated hold time" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .peer.negotiated_hold_time' g.json)" 9
+
+stop_pid "$GOBGPD_PID" INT
+
+# --- OPEN rewriting (bgp.my_as, bgp_id, hold_time), seen on the wire by tshark
+need tcpdump tshark
+$GEN -o g3.pcap --format bgp --routers 1 --src 10.0.0.3 --asn 4200000002 --packets 5 > g3.counts
+conf r.yml g3.pcap 20179 "  my_as: 65010
+  bgp_id: 192.0.2.33
+  hold_time: 30"
+start_pmbgpd "$WORK/pm2" 20179
+ip netns exec "$NS" tcpdump -Z root --immediate-mode -i lo -U -w wire.pcap 'tcp port 20179' 2> tcpdump.err &
+TD=$!
+for _ in $(seq 50); do grep -q listening tcpdump.err && break; sleep 0.1; done
+in_ns "$TELREP" -t r.yml -q --stats-json r.json
+eq "rewritten OPEN: exit status" "$?" 0
+sleep 0.5
+kill -INT $TD; wait $TD
+stop_pid "$PMBGPD_PID" INT
+eq "rewritten OPEN on the wire: AS, hold time, BGP ID" \
+    "$(tshark -r wire.pcap -d tcp.port==20179,bgp -Y 'bgp.type == 1 && ip.src == 203.0.113.23' -T fields -e bgp.open.myas -e bgp.open.holdtime -e bgp.open.identifier 2>/dev/null)" \
+    "$(printf '65010\t30\t192.0.2.33')"
+eq "rewritten OPEN: negotiated hold time" "$(jq '.sessions[0].peer.negotiated_hold_time' r.json)" 30
+eq "rewritten OPEN: every UPDATE logged" "$(msglog_count "$WORK/pm2" bgp 203.0.113.23 log_type update)" \
+    "$(jq '.routers["10.0.0.3"].prefixes' g3.counts)"
+finish
