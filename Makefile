@@ -24,7 +24,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
-all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink
+all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h tools/*.h)
 	@mkdir -p $(dir $@)
@@ -38,6 +38,9 @@ $(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
 
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tcp-sink: tools/tcp-sink.c
+	$(CC) $(CFLAGS) -o $@ $<
 
 $(BUILD)/udp-sink: tools/udp-sink.c
 	$(CC) $(CFLAGS) -o $@ $<

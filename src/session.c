@@ -69,6 +69,7 @@ struct session {
     uint8_t *preamble;
     size_t preamble_len, preamble_msgs;
     /* counters */
+    uint64_t spilled_total;   /* messages that waited in the spill file */
     uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
         peer_messages, notifications_received;
     char last_error[160];
@@ -148,11 +149,14 @@ static void queue_push_front(struct session *x, struct msg *m)
 static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_t due)
 {
     if (!x->spill) {
+        char n[160];
         x->spill = tmpfile();
         if (!x->spill) {
             x->lost++;
             return;
         }
+        log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
+                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
     }
     uint32_t l = (uint32_t)len;
     fseek(x->spill, x->spill_write, SEEK_SET);
@@ -163,6 +167,7 @@ static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_
     }
     x->spill_write = ftell(x->spill);
     x->spilled++;
+    x->spilled_total++;
     x->queued++;
 }
 
@@ -857,8 +862,6 @@ void sessions_close_all(struct sessions *s)
             x->state = S_CLOSED;
             watch(x, false);
             waiting++;
-        } else if (x->fd >= 0 || x->state != S_CLOSED) {
-            session_close_end(x);
         }
     int64_t until = schedule_now_monotonic() + NS_PER_SEC;
     struct epoll_event ev[64];
@@ -877,8 +880,7 @@ void sessions_close_all(struct sessions *s)
             break;
     }
     for (struct session *x = s->list; x; x = x->next_all) {
-        if (x->fd >= 0)
-            session_close_end(x);
+        session_close_end(x); /* what is still queued is counted as lost */
         session_release(x);
     }
     /* the next capture's conversations are new sessions */
@@ -901,6 +903,7 @@ void *sessions_report_json(const struct sessions *s)
                               (json_int_t)x->skipped_before_start, "lost", (json_int_t)x->lost, "reconnects",
                               (json_int_t)x->reconnects, "connect_failures", (json_int_t)x->connect_failures,
                               "keepalives_sent", (json_int_t)x->keepalives_sent);
+        json_object_set_new(o, "queued_on_disk", json_integer((json_int_t)x->spilled_total));
         json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
                                                    (json_int_t)x->stream.duplicate_bytes, "reordered_segments",
                                                    (json_int_t)x->stream.reordered_segments, "holes",

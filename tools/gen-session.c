@@ -45,6 +45,10 @@ static void add_packet(const struct opts *o, double t, const struct addr *src, c
 
 static void end_message(struct stream *s, double t)
 {
+    if (s->bytes->n > sizeof s->bytes->b - 70000) {
+        fprintf(stderr, "gen-pcap: a session stream is limited to %zu MB: fewer --packets\n", sizeof s->bytes->b >> 20);
+        exit(2);
+    }
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
         s->ends = realloc(s->ends, s->cap * sizeof *s->ends);
@@ -143,9 +147,9 @@ static void bmp_tlv(struct buf *b, uint16_t type, const char *s)
 
 /* ---- sessions ---- */
 
-enum { C_OPEN, C_UPDATE, C_KEEPALIVE, C_INIT, C_PEER_UP, C_RM, C_STATS, C_PEER_DOWN, C_TERM, C_PREFIXES, C_N };
+enum { C_OPEN, C_UPDATE, C_KEEPALIVE, C_INIT, C_PEER_UP, C_RM, C_STATS, C_PEER_DOWN, C_TERM, C_PREFIXES, C_BYTES, C_N };
 static const char *count_names[C_N] = { "open", "update", "keepalive", "init", "peer_up", "route_monitoring",
-                                        "stats", "peer_down", "term", "prefixes" };
+                                        "stats", "peer_down", "term", "prefixes", "stream_bytes" };
 
 static void build_bgp(const struct opts *o, struct stream *s, const struct addr *src, double t, uint64_t *count)
 {
@@ -336,6 +340,7 @@ int gen_sessions(const struct opts *o, pcap_dumper_t *d, FILE *erf)
         /* sequence numbers near the wrap for odd routers: replay must not care */
         uint32_t isn = r % 2 ? 0xffffffffu - 3000u * (r + 1) : 1000000u * (r + 1);
         segments(o, &s, &src, (uint16_t)(40000 + r), isn, t0);
+        counts[r][C_BYTES] = s.bytes->n;
         free(s.bytes);
         free(s.ends);
         free(s.times);

@@ -6,6 +6,7 @@ BUILD=$(cd "$BUILD" && pwd)
 TELREP=$BUILD/telrep
 GEN=$BUILD/gen-pcap
 SINK=$BUILD/udp-sink
+TCP_SINK=$BUILD/tcp-sink
 SHARED=${SHARED:-}
 NS=telrep-e2e-$$
 WORK=$(mktemp -d /tmp/telrep-e2e.XXXXXX)

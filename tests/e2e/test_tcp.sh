@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# TCP replay beyond the collectors' own protocols: tcp_generic passes a stream through
+# byte for byte; a collector that stops reading delays only its own session (bounded
+# memory, the rest of the run unaffected, what could not be sent reported); one router
+# mixes IPFIX and BMP from the same repro_ip; a repeated capture opens its sessions again.
+. "$(dirname "$0")/lib.sh"
+need jq ss mergecap
+make_ns 203.0.113.21 203.0.113.22
+cd "$WORK"
+
+conf() { # conf file pcap-list proto port [extra yaml]
+    cat > "$1" <<CONF
+pcap: $2
+time_factor: 0
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
+    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
+$3:
+  collector: {ip: 127.0.0.1, port: $4}
+${5:-}
+CONF
+}
+tcp_sink() { # tcp_sink out [options]
+    local out=$1; shift
+    rm -f ready
+    start_bg "$out" "$TCP_SINK" 127.0.0.1 21791 --ready "$WORK/ready" "$@"
+    TCP_SINK_PID=$LAST_PID
+    for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+}
+
+# --- tcp_generic: the bytes of the stream, once each, whatever the segmentation
+$GEN -o g.pcap --format bmp --routers 2 --packets 200 --records 2 --segment 33 --retransmit-every 3 \
+    --reorder-every 5 --dport 21791 > g.counts
+conf g.yml g.pcap tcp_generic 21791
+tcp_sink g.out --bmp --idle 1
+in_ns "$TELREP" -t g.yml -q --stats-json g.json
+eq "tcp_generic: exit status" "$?" 0
+wait $TCP_SINK_PID
+eq "tcp_generic: every byte of the streams, once" "$(jq .bytes g.out)" "$(jq '[.routers[].stream_bytes] | add' g.counts)"
+eq "tcp_generic: the BMP messages inside are whole" "$(jq .messages g.out)" \
+    "$(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' g.counts)"
+eq "tcp_generic: from each repro_ip" "$(jq -c '.per_source | keys' g.out)" '["203.0.113.21","203.0.113.22"]'
+
+# --- a collector that stops reading one router's session
+$GEN -o big.pcap --format bmp --routers 2 --peers 1 --packets 60000 --records 1 --interval 0.00001 > big.counts
+conf big.yml big.pcap bmp 21791 "  drain_timeout: 3"
+tcp_sink stall.out --bmp --idle 4 --stall-from 203.0.113.22
+t0=$(date +%s)
+in_ns "$TELREP" -t big.yml -q --stats-json big.json 2> big.err
+rc=$?
+t1=$(date +%s)
+wait $TCP_SINK_PID
+eq "stalled collector: exit status 0 (nothing failed, the stall is reported)" "$rc" 0
+eq "stalled collector: the other router's session delivered everything" \
+    "$(jq '.per_source["203.0.113.21"]' stall.out)" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .bytes_sent' big.json)"
+eq "stalled collector: the other router sent every message" \
+    "$(jq '.sessions[] | select(.router == "10.0.0.1") | .messages_sent' big.json)" 60003
+check "stalled collector: the stalled session reports what it could not send" \
+    [ "$(jq '.sessions[] | select(.router == "10.0.0.2") | .lost' big.json)" -gt 1000 ]
+check "stalled collector: bounded by drain_timeout ($((t1 - t0)) s)" [ $((t1 - t0)) -le 15 ]
+
+# --- a collector slow to start reading: the queue goes over its memory bound (the rest waits
+# in a temporary file) and everything still arrives, in order
+$GEN -o slow.pcap --format bmp --routers 1 --peers 1 --packets 75000 --records 1 --interval 0.00001 > slow.counts
+conf slow.yml slow.pcap bmp 21791 "optimize: {network: {so_sndbuf: 65536}}"
+tcp_sink slow.out --bmp --idle 2 --pause 3 --rcvbuf 65536
+in_ns "$TELREP" -t slow.yml -q --stats-json slow.json
+eq "slow collector: exit status" "$?" 0
+wait $TCP_SINK_PID
+eq "slow collector: every byte" "$(jq .bytes slow.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' slow.counts)"
+eq "slow collector: every message, whole" "$(jq .messages slow.out)" 75003
+eq "slow collector: nothing lost" "$(jq '.sessions[0].lost' slow.json)" 0
+check "slow collector: the queue went to disk ($(jq '.sessions[0].queued_on_disk' slow.json) messages)" \
+    [ "$(jq '.sessions[0].queued_on_disk' slow.json)" -gt 0 ]
+
+# --- one router, IPFIX and BMP from the same repro_ip
+$GEN -o m-ipfix.pcap --routers 1 --packets 20 --dst 192.0.2.100 > /dev/null
+$GEN -o m-bmp.pcap --format bmp --routers 1 --packets 20 --dst 192.0.2.100 > /dev/null
+mergecap -F pcap -w m.pcap m-ipfix.pcap m-bmp.pcap
+conf m.yml m.pcap bmp 21791 "ipfix:
+  collector: {ip: 127.0.0.1, port: 21200}"
+tcp_sink m-tcp.out --bmp --idle 1
+start_bg m-udp.out "$SINK" 127.0.0.1 21200 --idle 1 --timeout 30
+UDP_PID=$LAST_PID
+wait_udp_listen 21200
+in_ns "$TELREP" -t m.yml -q
+eq "mixed router: exit status" "$?" 0
+wait $TCP_SINK_PID $UDP_PID
+eq "mixed router: IPFIX from its repro_ip" "$(jq '.per_source["203.0.113.21"]' m-udp.out)" 20
+eq "mixed router: BMP from the same repro_ip" "$(jq -c '.per_source | keys' m-tcp.out)" '["203.0.113.21"]'
+
+# --- repeat: each play of a capture opens its sessions again
+conf rep.yml "[m-bmp.pcap]" bmp 21791 "repeat: {count: [2]}"
+tcp_sink rep.out --bmp --idle 1
+in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
+eq "repeat: exit status" "$?" 0
+wait $TCP_SINK_PID
+eq "repeat: one connection per play" "$(jq .connections rep.out)" 2
+eq "repeat: the messages twice" "$(jq .messages rep.out)" "$(( 2 * $(jq '.sessions[0].messages_sent' rep.json) ))"
+finish

@@ -1,0 +1,204 @@
+/* tcp-sink — accepts TCP connections and counts what arrives; for tests and benchmarks.
+ * tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP]
+ *          [--bmp] [--max-conn N]
+ * Exits after --idle SECS without data once something arrived (default 2), after --timeout
+ * SECS in all (default 600), or on SIGTERM/SIGINT. --stall-from IP never reads from that
+ * source (a collector that stops reading); --pause SECS reads nothing for the first SECS
+ * (a collector that is slow to start); --rcvbuf BYTES sets a small receive buffer;
+ * --bmp also counts whole BMP messages.
+ * Prints {"connections":N,"bytes":B,"messages":M,"seconds":S,"per_source":{ip:bytes}}. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SOURCES 4096
+
+struct conn {
+    int fd;
+    int source;
+    uint8_t head[6];   /* --bmp: the header of the message being read */
+    size_t head_len;
+    uint64_t left;     /* bytes of the current message still to come */
+};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char src_name[MAX_SOURCES][INET6_ADDRSTRLEN];
+static uint64_t src_bytes[MAX_SOURCES];
+static int n_src;
+
+static int source_of(const struct sockaddr_storage *ss)
+{
+    char a[INET6_ADDRSTRLEN];
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof a);
+    else
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof a);
+    for (int i = 0; i < n_src; i++)
+        if (!strcmp(src_name[i], a))
+            return i;
+    if (n_src == MAX_SOURCES)
+        return MAX_SOURCES - 1;
+    snprintf(src_name[n_src], sizeof src_name[n_src], "%s", a);
+    return n_src++;
+}
+
+/* --bmp: count whole messages in what arrived */
+static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
+{
+    uint64_t messages = 0;
+    while (n > 0) {
+        if (c->left) {
+            size_t take = n < c->left ? n : (size_t)c->left;
+            c->left -= take;
+            p += take;
+            n -= take;
+            if (!c->left)
+                messages++;
+            continue;
+        }
+        c->head[c->head_len++] = *p++;
+        n--;
+        if (c->head_len == 6) {
+            uint32_t len = (uint32_t)c->head[1] << 24 | (uint32_t)c->head[2] << 16 | (uint32_t)c->head[3] << 8 | c->head[4];
+            c->head_len = 0;
+            if (len <= 6)
+                messages++;
+            else
+                c->left = len - 6;
+        }
+    }
+    return messages;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--rcvbuf BYTES] [--bmp]\n");
+        return 2;
+    }
+    double idle = 2, timeout = 600, pause_for = 0;
+    int rcvbuf = 0;
+    const char *ready = NULL, *stall = NULL;
+    bool bmp = false;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--bmp")) { bmp = true; continue; }
+        if (i + 1 >= argc) { fprintf(stderr, "tcp-sink: %s needs a value\n", argv[i]); return 2; }
+        if (!strcmp(argv[i], "--idle")) idle = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--timeout")) timeout = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--ready")) ready = argv[++i];
+        else if (!strcmp(argv[i], "--stall-from")) stall = argv[++i];
+        else if (!strcmp(argv[i], "--pause")) pause_for = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rcvbuf")) rcvbuf = atoi(argv[++i]);
+        else { fprintf(stderr, "tcp-sink: unknown option %s\n", argv[i]); return 2; }
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    struct sockaddr_storage ss = { 0 };
+    socklen_t sl;
+    if (strchr(argv[1], ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)atoi(argv[2]));
+        inet_pton(AF_INET6, argv[1], &a->sin6_addr);
+        sl = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)atoi(argv[2]));
+        inet_pton(AF_INET, argv[1], &a->sin_addr);
+        sl = sizeof *a;
+    }
+    int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (rcvbuf) /* accepted connections inherit it: a small window, a sender that must queue */
+        setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, sl) < 0 || listen(lfd, 4096) < 0) {
+        perror("tcp-sink");
+        return 1;
+    }
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    if (ready) {
+        FILE *f = fopen(ready, "w");
+        if (f)
+            fclose(f);
+    }
+    static uint8_t buf[1 << 16];
+    uint64_t bytes = 0, messages = 0, conns = 0;
+    double started = now(), first = 0, last = 0;
+    while (!stop && now() - started < timeout && !(last > 0 && now() - last > idle)) {
+        struct epoll_event evs[256];
+        if (now() - started < pause_for) {
+            usleep(10000);
+            continue;
+        }
+        int n = epoll_wait(ep, evs, 256, 100);
+        for (int i = 0; i < n; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (!c) { /* new connections */
+                for (;;) {
+                    struct sockaddr_storage peer;
+                    socklen_t pl = sizeof peer;
+                    int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK);
+                    if (fd < 0)
+                        break;
+                    conns++;
+                    c = calloc(1, sizeof *c);
+                    c->fd = fd;
+                    c->source = source_of(&peer);
+                    if (stall && !strcmp(src_name[c->source], stall))
+                        continue; /* never read: the sender's window fills */
+                    struct epoll_event e2 = { .events = EPOLLIN, .data.ptr = c };
+                    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+                }
+                continue;
+            }
+            ssize_t r;
+            while ((r = read(c->fd, buf, sizeof buf)) > 0) {
+                double t = now();
+                if (!first)
+                    first = t;
+                last = t;
+                bytes += (uint64_t)r;
+                src_bytes[c->source] += (uint64_t)r;
+                if (bmp)
+                    messages += count_bmp(c, buf, (size_t)r);
+            }
+            if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                free(c);
+            }
+        }
+    }
+    printf("{\"connections\": %llu, \"bytes\": %llu, \"messages\": %llu, \"seconds\": %.6f, \"per_source\": {",
+           (unsigned long long)conns, (unsigned long long)bytes, (unsigned long long)messages, last - first);
+    for (int i = 0; i < n_src; i++)
+        printf("%s\"%s\": %llu", i ? ", " : "", src_name[i], (unsigned long long)src_bytes[i]);
+    printf("}}\n");
+    return 0;
+}
