@@ -58,7 +58,6 @@ struct engine {
     struct capture *current_capture;
     unsigned warned_open;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
-    bool last_play;
 };
 
 static const struct sockaddr_storage *session_collector(void *ctx, int proto, int family, socklen_t *len)
@@ -346,10 +345,12 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     }
     struct msg_info info = { .kind = -1 };
     struct proto_stats *ps = &r->stats[pc->id];
-    if (!tcp && pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
-        ps->malformed++;
-    stats_count_kind(ps, info.kind);
-    ps->records += info.records;
+    if (!tcp) { /* TCP messages are counted when the session writes them */
+        if (pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
+            ps->malformed++;
+        stats_count_kind(ps, info.kind);
+        ps->records += info.records;
+    }
 
     if (*first) {
         int64_t start = schedule_now_monotonic();
@@ -423,7 +424,7 @@ static int replay_capture(struct engine *e, const char *path)
             sessions_poll(e->sessions);
     }
     batch_flush(e);
-    sessions_end_capture(e->sessions, e->last_play && e->opt->keep_open, &replay_stop);
+    sessions_end_capture(e->sessions);
     if (!replay_stop && rc < 0) {
         log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
                   path, (unsigned long long)n, capture_error(cap));
@@ -497,7 +498,6 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t i = 0; i < e->plays && !replay_stop; i++) {
         e->play_index = i + 1;
         e->current_pcap = c->pcaps[order[i]];
-        e->last_play = i + 1 == e->plays;
         if (o->ask_for_input && !ask_user(e->current_pcap)) {
             log_info("skipping %s", e->current_pcap);
             continue;
@@ -509,6 +509,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     if (e->schedule.backward_steps)
         log_warn("capture time went backwards %llu times; each step was replayed as a zero gap",
                  (unsigned long long)e->schedule.backward_steps);
+    sessions_drain(e->sessions, &replay_stop);
     if (o->keep_open && !replay_stop) {
         log_info("keep_open: all captures replayed; sockets stay open until SIGINT/SIGTERM");
         while (!replay_stop) {

@@ -28,9 +28,11 @@
 
 /* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
  * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
-enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_BACKOFF, S_CLOSED, S_FAILED };
-static const char *state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established", "backoff",
-                                     "closed", "failed" };
+enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_RESTARTING, S_BACKOFF,
+             S_CLOSED, S_FAILED };
+static const char *state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
+                                     "restarting", "backoff", "closed", "failed" };
+#define RESTART_WAIT_NS (2 * NS_PER_SEC)
 
 struct msg {
     struct msg *next;
@@ -40,16 +42,32 @@ struct msg {
     uint8_t data[];
 };
 
+/* One captured TCP conversation (one direction) feeding a session. */
+struct conversation {
+    struct conversation *next;
+    struct addr dst;
+    uint16_t sport, dport;
+    bool started;             /* BGP: its OPEN was seen */
+    struct tcpstream stream;
+    struct msgstream msgs;
+};
+
+#define MAX_CONVERSATIONS 64 /* per session and capture; beyond, the oldest is finished */
+
+/* One live session per router and protocol: it lives across the captures of a run (a
+ * capture of route monitoring continues the session another capture's INIT started). */
 struct session {
     struct sessions *all;
     struct router *router;
     const struct proto_config *pc;
-    /* the captured conversation */
-    struct addr dst;
-    uint16_t sport, dport;
-    struct tcpstream stream;
-    struct msgstream msgs;
+    struct conversation *convs;
+    unsigned n_convs;
+    uint64_t conversations;   /* seen in all */
+    /* what the conversations held, summed when they end */
+    uint64_t duplicate_bytes, reordered_segments, holes, hole_bytes, resyncs, skipped_bytes;
     bool started;             /* a session start was seen */
+    bool fresh;               /* BGP: a new OPEN starts a new session: no preamble */
+    uint64_t restarts;        /* BGP sessions the capture itself started again */
     /* the live side */
     enum state state;
     int fd;
@@ -123,8 +141,7 @@ bool sessions_active(const struct sessions *s) { return s && s->n > 0; }
 static const char *session_name(const struct session *x, char *buf, size_t len)
 {
     char a[ADDR_STRLEN];
-    snprintf(buf, len, "router %s %s session (captured port %u)", addr_format(&x->router->src, a),
-             proto_names[x->pc->id], x->sport);
+    snprintf(buf, len, "router %s %s session", addr_format(&x->router->src, a), proto_names[x->pc->id]);
     return buf;
 }
 
@@ -335,7 +352,7 @@ static void session_connect(struct session *x)
 static void session_connected(struct session *x)
 {
     char n[160];
-    if (x->messages_sent) {
+    if (x->messages_sent && !x->fresh) {
         /* a partly written message is sent again, whole; the preamble before it */
         x->head_off = 0;
         {
@@ -375,6 +392,7 @@ static void session_connected(struct session *x)
                  x->preamble_msgs);
     }
     x->backoff_ns = 0;
+    x->fresh = false;
     set_state(x, x->pc->id == PROTO_BGP ? S_OPEN_SENT : S_ESTABLISHED);
     x->last_write_ns = schedule_now_monotonic();
 }
@@ -424,12 +442,32 @@ static void session_write(struct session *x)
         return;
     }
     while (x->head) {
+        if (x->pc->id == PROTO_BGP && x->state == S_ESTABLISHED && x->head_off == 0 && x->head->len >= 19 &&
+            x->head->data[18] == 1) {
+            /* the capture starts a new BGP session: end this one as a peer would, open the next */
+            char n[160];
+            uint8_t cease[21];
+            bgp_notification(cease, 6, 4); /* Cease / Administrative Reset */
+            if (write(x->fd, cease, sizeof cease) != (ssize_t)sizeof cease)
+                log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
+            log_info("%s: the capture opens a new BGP session: Cease, then a new connection once the collector "
+                     "has closed the old one", session_name(x, n, sizeof n));
+            shutdown(x->fd, SHUT_WR);
+            x->restarts++;
+            x->fresh = true;
+            x->have_peer_open = false;
+            set_state(x, S_RESTARTING);
+            watch(x, false);
+            return;
+        }
         bool gate = x->state == S_OPEN_SENT;
         if (gate && x->head->len >= 19 && x->head->data[18] != 1 && x->head_off == 0)
             break; /* the rest waits for the collector's OPEN */
         struct iovec iov[64];
         int n = 0;
         for (struct msg *m = x->head; m && n < 64; m = m->next) {
+            if (n > 0 && x->pc->id == PROTO_BGP && m->len >= 19 && m->data[18] == 1)
+                break; /* an OPEN starts a new session: it must reach the head alone */
             size_t off = n == 0 ? x->head_off : 0;
             iov[n++] = (struct iovec){ m->data + off, m->len - off };
             if (gate)
@@ -526,6 +564,15 @@ static void session_read(struct session *x)
         return;
     for (;;) {
         ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
+        if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
+            close_socket(x); /* the old session is gone: the new one starts */
+            session_connect(x);
+            return;
+        }
+        if (x->state == S_RESTARTING && r > 0) {
+            x->rlen = 0; /* what the old session still says does not matter */
+            continue;
+        }
         if (r == 0) {
             session_down(x, "the collector closed the connection");
             return;
@@ -620,6 +667,12 @@ static void session_timers(struct session *x, int64_t now)
             now - x->last_write_ns >= (int64_t)x->hold_time * NS_PER_SEC / 3)
             send_keepalive(x);
         break;
+    case S_RESTARTING:
+        if (now - x->state_since > RESTART_WAIT_NS) {
+            close_socket(x);
+            session_connect(x);
+        }
+        break;
     case S_BACKOFF:
         if (now >= x->retry_at) {
             x->reconnects++;
@@ -680,6 +733,7 @@ void sessions_poll(struct sessions *s)
 
 struct delivery {
     struct session *x;
+    struct conversation *c;
     int64_t due;
 };
 
@@ -687,14 +741,16 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
 {
     struct delivery *d = ctx;
     struct session *x = d->x;
-    if (!x->started) {
-        if (!x->pc->proto->starts_session || !x->pc->proto->starts_session(m, len)) {
-            if (x->pc->proto->starts_session) {
-                x->skipped_before_start++;
-                return;
-            }
+    /* BGP: every conversation starts at its own OPEN (a new TCP connection is a new BGP
+     * session). BMP: the session starts at the run's first INIT; later captures may
+     * continue it without one. */
+    bool *started = x->pc->id == PROTO_BGP ? &d->c->started : &x->started;
+    if (!*started) {
+        if (x->pc->proto->starts_session && !x->pc->proto->starts_session(m, len)) {
+            x->skipped_before_start++;
+            return;
         }
-        x->started = true;
+        *started = true;
     }
     if (x->state == S_FAILED || x->state == S_CLOSED) {
         x->lost++;
@@ -729,15 +785,15 @@ queued:
 static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
 {
     struct delivery *d = ctx;
-    msgstream_add(&d->x->msgs, data, len, ts, after_hole, on_message, ctx);
+    msgstream_add(&d->c->msgs, data, len, ts, after_hole, on_message, ctx);
 }
 
-static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc,
-                                    const struct decoded *d)
+static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc)
 {
-    size_t h = key_hash(r, pc->id, &d->dst, d->sport, d->dport) % s->table_size;
+    static const struct addr none;
+    size_t h = key_hash(r, pc->id, &none, 0, 0) % s->table_size;
     for (struct session *x = s->table[h]; x; x = x->next)
-        if (x->router == r && x->pc == pc && x->sport == d->sport && x->dport == d->dport && addr_equal(&x->dst, &d->dst))
+        if (x->router == r && x->pc == pc)
             return x;
     struct session *x = calloc(1, sizeof *x);
     if (!x)
@@ -745,12 +801,7 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->all = s;
     x->router = r;
     x->pc = pc;
-    x->dst = d->dst;
-    x->sport = d->sport;
-    x->dport = d->dport;
     x->fd = -1;
-    tcpstream_init(&x->stream, 0);
-    msgstream_init(&x->msgs, pc->proto->frame, pc->proto->max_message);
     set_state(x, S_WAITING);
     x->next = s->table[h];
     s->table[h] = x;
@@ -760,16 +811,62 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     return x;
 }
 
+/* A conversation ends: what waits behind its holes is delivered, its counters kept. */
+static void conversation_end(struct session *x, struct conversation *c)
+{
+    struct delivery dl = { x, c, schedule_now_monotonic() };
+    tcpstream_finish(&c->stream, on_bytes, &dl);
+    x->duplicate_bytes += c->stream.duplicate_bytes;
+    x->reordered_segments += c->stream.reordered_segments;
+    x->holes += c->stream.holes;
+    x->hole_bytes += c->stream.hole_bytes;
+    x->resyncs += c->msgs.resyncs;
+    x->skipped_bytes += c->msgs.skipped_bytes;
+    tcpstream_free(&c->stream);
+    msgstream_free(&c->msgs);
+    free(c);
+}
+
+static struct conversation *conversation_find(struct session *x, const struct decoded *d)
+{
+    struct conversation **at = &x->convs;
+    for (; *at; at = &(*at)->next)
+        if ((*at)->sport == d->sport && (*at)->dport == d->dport && addr_equal(&(*at)->dst, &d->dst))
+            return *at;
+    if (x->n_convs == MAX_CONVERSATIONS) { /* the oldest is the last */
+        struct conversation **last = &x->convs;
+        while ((*last)->next)
+            last = &(*last)->next;
+        conversation_end(x, *last);
+        *last = NULL;
+        x->n_convs--;
+    }
+    struct conversation *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->dst = d->dst;
+    c->sport = d->sport;
+    c->dport = d->dport;
+    tcpstream_init(&c->stream, 0);
+    msgstream_init(&c->msgs, x->pc->proto->frame, x->pc->proto->max_message);
+    c->next = x->convs;
+    x->convs = c;
+    x->n_convs++;
+    x->conversations++;
+    return c;
+}
+
 void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
                       int64_t ts_ns)
 {
     if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
         return;
-    struct session *x = session_find(s, r, pc, d);
-    if (!x)
+    struct session *x = session_find(s, r, pc);
+    struct conversation *c = x ? conversation_find(x, d) : NULL;
+    if (!c)
         return;
-    struct delivery dl = { x, schedule_now_monotonic() };
-    tcpstream_add(&x->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
+    struct delivery dl = { x, c, schedule_now_monotonic() };
+    tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
 }
 
 /* ---- the end ---- */
@@ -808,10 +905,19 @@ static void session_close_end(struct session *x)
         set_state(x, S_CLOSED);
 }
 
+static void conversations_end(struct session *x)
+{
+    while (x->convs) {
+        struct conversation *c = x->convs;
+        x->convs = c->next;
+        conversation_end(x, c);
+    }
+    x->n_convs = 0;
+}
+
 static void session_release(struct session *x)
 {
-    tcpstream_free(&x->stream);
-    msgstream_free(&x->msgs);
+    conversations_end(x);
     free(x->rbuf);
     x->rbuf = NULL;
     free(x->preamble);
@@ -823,16 +929,20 @@ static void session_release(struct session *x)
     }
 }
 
-void sessions_end_capture(struct sessions *s, bool keep, volatile const int *stop)
+void sessions_end_capture(struct sessions *s)
+{
+    if (!s)
+        return;
+    for (struct session *x = s->list; x; x = x->next_all)
+        conversations_end(x);
+}
+
+void sessions_drain(struct sessions *s, volatile const int *stop)
 {
     if (!s || !s->n)
         return;
     int64_t until = 0;
     for (struct session *x = s->list; x; x = x->next_all) {
-        if (x->state == S_CLOSED && !x->rbuf && !x->preamble)
-            continue;
-        struct delivery dl = { x, schedule_now_monotonic() };
-        tcpstream_finish(&x->stream, on_bytes, &dl);
         int64_t t = schedule_now_monotonic() + (int64_t)(x->pc->session.drain_timeout * 1e9);
         if (t > until)
             until = t;
@@ -845,9 +955,6 @@ void sessions_end_capture(struct sessions *s, bool keep, volatile const int *sto
             break;
         serve(s, schedule_now_monotonic() + TICK_NS);
     }
-    if (keep)
-        return;
-    sessions_close_all(s);
 }
 
 void sessions_close_all(struct sessions *s)
@@ -895,22 +1002,22 @@ void *sessions_report_json(const struct sessions *s)
     json_t *arr = json_array();
     for (const struct session *x = s->list; x; x = x->next_all) {
         char a[ADDR_STRLEN], b[ADDR_STRLEN];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "router",
+        json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "router",
                               addr_format(&x->router->src, a), "repro_ip", addr_format(&x->router->repro, b),
-                              "protocol", proto_names[x->pc->id], "captured_sport", x->sport, "captured_dport",
-                              x->dport, "state", state_names[x->state], "messages_sent", (json_int_t)x->messages_sent,
+                              "protocol", proto_names[x->pc->id], "conversations", (json_int_t)x->conversations,
+                              "state", state_names[x->state], "messages_sent", (json_int_t)x->messages_sent,
                               "bytes_sent", (json_int_t)x->bytes_sent, "skipped_before_start",
                               (json_int_t)x->skipped_before_start, "lost", (json_int_t)x->lost, "reconnects",
                               (json_int_t)x->reconnects, "connect_failures", (json_int_t)x->connect_failures,
                               "keepalives_sent", (json_int_t)x->keepalives_sent);
         json_object_set_new(o, "queued_on_disk", json_integer((json_int_t)x->spilled_total));
+        json_object_set_new(o, "bgp_restarts", json_integer((json_int_t)x->restarts));
         json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
-                                                   (json_int_t)x->stream.duplicate_bytes, "reordered_segments",
-                                                   (json_int_t)x->stream.reordered_segments, "holes",
-                                                   (json_int_t)x->stream.holes, "hole_bytes",
-                                                   (json_int_t)x->stream.hole_bytes, "resyncs",
-                                                   (json_int_t)x->msgs.resyncs, "skipped_bytes",
-                                                   (json_int_t)x->msgs.skipped_bytes));
+                                                   (json_int_t)x->duplicate_bytes, "reordered_segments",
+                                                   (json_int_t)x->reordered_segments, "holes", (json_int_t)x->holes,
+                                                   "hole_bytes", (json_int_t)x->hole_bytes, "resyncs",
+                                                   (json_int_t)x->resyncs, "skipped_bytes",
+                                                   (json_int_t)x->skipped_bytes));
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));

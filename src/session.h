@@ -53,10 +53,13 @@ bool sessions_active(const struct sessions *s);
 int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop);
 /* Serve without waiting (time_factor 0 between packets). */
 void sessions_poll(struct sessions *s);
-/* A capture ended: deliver what its streams hold, let every queue drain (drain_timeout),
- * then close the sessions gracefully unless keep is set. */
-void sessions_end_capture(struct sessions *s, bool keep, volatile const int *stop);
-/* Close everything now (end of run / signal). */
+/* A capture ended: its conversations deliver what waits behind holes and end; the live
+ * sessions go on into the next capture (route monitoring continues an INIT's session). */
+void sessions_end_capture(struct sessions *s);
+/* The run's captures are done: let every queue drain (drain_timeout, or a stop). */
+void sessions_drain(struct sessions *s, volatile const int *stop);
+/* Close every session gracefully, all at once (BMP TERM if configured, BGP Cease, FIN,
+ * up to a second for the collectors' FINs); what is still queued is counted as lost. */
 void sessions_close_all(struct sessions *s);
 /* Per session: state, counters, peer; NULL when there were none. (json_t *) */
 void *sessions_report_json(const struct sessions *s);

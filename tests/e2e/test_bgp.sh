@@ -44,6 +44,17 @@ eq "pmbgpd: the UPDATEs before the OPEN skipped" "$(jq -c '[.sessions[].skipped_
 eq "pmbgpd: the collector's OPEN was read" "$(jq -c '[.sessions[].peer.as]' a.json)" "[65001,65001]"
 eq "pmbgpd: the collector's side of the capture is not replayed" "$(jq .skipped.tcp_reverse_direction a.json)" 4
 
+# --- a repeated BGP capture: its second OPEN starts a new session (Cease, new connection)
+conf rep.yml "[a.pcap]" 20179 "repeat: {count: [2]}"
+start_pmbgpd "$WORK/rep" 20179
+in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
+eq "repeat: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBGPD_PID" INT
+eq "repeat: every UPDATE twice" "$(msglog_count "$WORK/rep" bgp 203.0.113.21 log_type update)" \
+    "$(( 2 * $(jq '.routers["10.0.0.1"].prefixes' a.counts) ))"
+eq "repeat: one new BGP session per router" "$(jq -c '[.sessions[].bgp_restarts]' rep.json)" "[1,1]"
+
 # --- gobgpd: Established, every prefix, keep_open past the hold time
 cat > gobgpd.toml <<CONF
 [global.config]

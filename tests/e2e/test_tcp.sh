@@ -77,7 +77,7 @@ check "slow collector: the queue went to disk ($(jq '.sessions[0].queued_on_disk
 
 # --- one router, IPFIX and BMP from the same repro_ip
 $GEN -o m-ipfix.pcap --routers 1 --packets 20 --dst 192.0.2.100 > /dev/null
-$GEN -o m-bmp.pcap --format bmp --routers 1 --packets 20 --dst 192.0.2.100 > /dev/null
+$GEN -o m-bmp.pcap --format bmp --routers 1 --packets 20 --dst 192.0.2.100 > m-bmp.counts
 mergecap -F pcap -w m.pcap m-ipfix.pcap m-bmp.pcap
 conf m.yml m.pcap bmp 21791 "ipfix:
   collector: {ip: 127.0.0.1, port: 21200}"
@@ -91,12 +91,15 @@ wait $TCP_SINK_PID $UDP_PID
 eq "mixed router: IPFIX from its repro_ip" "$(jq '.per_source["203.0.113.21"]' m-udp.out)" 20
 eq "mixed router: BMP from the same repro_ip" "$(jq -c '.per_source | keys' m-tcp.out)" '["203.0.113.21"]'
 
-# --- repeat: each play of a capture opens its sessions again
+# --- repeat: a session lives across the plays of a run; the capture is sent again on it
 conf rep.yml "[m-bmp.pcap]" bmp 21791 "repeat: {count: [2]}"
 tcp_sink rep.out --bmp --idle 1
 in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
 eq "repeat: exit status" "$?" 0
 wait $TCP_SINK_PID
-eq "repeat: one connection per play" "$(jq .connections rep.out)" 2
-eq "repeat: the messages twice" "$(jq .messages rep.out)" "$(( 2 * $(jq '.sessions[0].messages_sent' rep.json) ))"
+eq "repeat: one connection for both plays" "$(jq .connections rep.out)" 1
+eq "repeat: both plays' conversations" "$(jq '.sessions[0].conversations' rep.json)" 2
+eq "repeat: the collector got every message sent" "$(jq .messages rep.out)" "$(jq '.sessions[0].messages_sent' rep.json)"
+eq "repeat: the capture's messages twice" "$(jq '.sessions[0].messages_sent' rep.json)" \
+    "$(( 2 * $(jq '.routers["10.0.0.1"] | .init + .peer_up + .route_monitoring + .stats' m-bmp.counts) ))"
 finish
