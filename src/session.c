@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@ struct msg {
     size_t len;
     int64_t due_ns;
     bool preamble;            /* a copy sent again after a reconnect */
+    uint64_t end;             /* written: where it ends in the connection's byte stream */
     uint8_t data[];
 };
 
@@ -47,7 +50,6 @@ struct conversation {
     struct conversation *next;
     struct addr dst;
     uint16_t sport, dport;
-    bool started;             /* BGP: its OPEN was seen */
     struct tcpstream stream;
     struct msgstream msgs;
 };
@@ -73,10 +75,18 @@ struct session {
     int fd;
     bool want_out;            /* EPOLLOUT registered */
     int64_t state_since, last_write_ns, retry_at, backoff_ns;
+    int64_t last_progress_ns; /* when the collector last acknowledged something */
     unsigned hold_time;       /* negotiated, BGP */
     unsigned our_hold_time;   /* in the OPEN we send */
     uint8_t *rbuf;            /* what the collector sent, not yet framed */
     size_t rlen;
+    /* written, not yet acknowledged by the collector's TCP: sent again after a reset */
+    struct msg *unacked, *unacked_tail;
+    size_t unacked_n;
+    uint64_t conn_written, conn_acked; /* bytes on the current connection */
+    bool acked_ever;          /* the collector has received something: a reconnect needs the preamble */
+    unsigned quick_retries;   /* connections that ended before anything was acknowledged */
+    uint64_t resent;
     /* queue: memory list, then the spill file */
     struct msg *head, *tail;
     size_t head_off, mem_bytes, queued;
@@ -249,22 +259,52 @@ static void queue_refill(struct session *x)
     }
 }
 
-static void queue_pop(struct session *x)
+static struct msg *queue_take(struct session *x)
 {
     struct msg *m = x->head;
     x->head = m->next;
     if (!x->head)
         x->tail = NULL;
+    m->next = NULL;
     x->mem_bytes -= m->len;
     x->queued--;
     x->head_off = 0;
-    free(m);
     queue_refill(x);
+    return m;
 }
 
-/* Everything still queued is lost (counted). */
+static void queue_pop(struct session *x) { free(queue_take(x)); }
+
+/* After a lost connection what it did not acknowledge goes back to the front, in order. */
+static void queue_requeue_unacked(struct session *x)
+{
+    if (!x->unacked)
+        return;
+    size_t bytes = 0;
+    for (struct msg *m = x->unacked; m; m = m->next)
+        bytes += m->len;
+    x->unacked_tail->next = x->head;
+    x->head = x->unacked;
+    if (!x->tail)
+        x->tail = x->unacked_tail;
+    x->mem_bytes += bytes;
+    x->queued += x->unacked_n;
+    x->resent += x->unacked_n;
+    x->unacked = x->unacked_tail = NULL;
+    x->unacked_n = 0;
+}
+
+/* Everything still queued or unacknowledged is lost (counted). */
 static void queue_drop_all(struct session *x)
 {
+    while (x->unacked) {
+        struct msg *m = x->unacked;
+        x->unacked = m->next;
+        free(m);
+        x->lost++;
+    }
+    x->unacked_tail = NULL;
+    x->unacked_n = 0;
     while (x->head) {
         x->lost++;
         queue_pop(x);
@@ -309,13 +349,24 @@ static void session_down(struct session *x, const char *why)
     char n[160];
     close_socket(x);
     snprintf(x->last_error, sizeof x->last_error, "%s", why);
-    if (reconnect_enabled(x) && !replay_stop) {
+    queue_requeue_unacked(x);
+    /* a connection that ended before the collector acknowledged a byte delivered nothing:
+     * trying again loses and duplicates nothing (collectors with a listen backlog of 1
+     * drop connections that arrive together) */
+    bool nothing_delivered = x->conn_acked == 0 && !x->no_reconnect && x->quick_retries < 5;
+    if (nothing_delivered)
+        x->quick_retries++;
+    if ((nothing_delivered || reconnect_enabled(x)) && !replay_stop) {
         x->backoff_ns = x->backoff_ns ? x->backoff_ns * 2 : BACKOFF_MIN_NS;
         if (x->backoff_ns > BACKOFF_MAX_NS)
             x->backoff_ns = BACKOFF_MAX_NS;
         x->retry_at = schedule_now_monotonic() + x->backoff_ns;
-        log_warn("%s: %s; reconnecting in %.1f s (%zu messages wait)", session_name(x, n, sizeof n), why,
-                 (double)x->backoff_ns / 1e9, x->queued);
+        if (nothing_delivered)
+            log_info("%s: %s before the collector took anything; trying again in %.1f s", session_name(x, n, sizeof n),
+                     why, (double)x->backoff_ns / 1e9);
+        else
+            log_warn("%s: %s; reconnecting in %.1f s (%zu messages wait)", session_name(x, n, sizeof n), why,
+                     (double)x->backoff_ns / 1e9, x->queued);
         set_state(x, S_BACKOFF);
         return;
     }
@@ -342,6 +393,7 @@ static void session_connect(struct session *x)
         set_state(x, S_FAILED);
         return;
     }
+    x->conn_written = x->conn_acked = 0;
     struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = x };
     epoll_ctl(all->epfd, EPOLL_CTL_ADD, x->fd, &ev);
     x->want_out = true;
@@ -352,7 +404,7 @@ static void session_connect(struct session *x)
 static void session_connected(struct session *x)
 {
     char n[160];
-    if (x->messages_sent && !x->fresh) {
+    if (x->acked_ever && !x->fresh) {
         /* a partly written message is sent again, whole; the preamble before it */
         x->head_off = 0;
         {
@@ -428,7 +480,42 @@ static void count_written(struct session *x, const struct msg *m)
     x->all->env.stats->sent++;
     x->messages_sent++;
     x->bytes_sent += m->len;
-    stats_note_lag(x->all->env.stats, schedule_now_monotonic() - m->due_ns);
+}
+
+/* What the collector's TCP has acknowledged (sent minus what is still in the socket's
+ * send queue) is delivered: counted, and no longer kept for a resend. */
+static void session_ack(struct session *x)
+{
+    int outq = 0;
+    if (x->fd < 0 || ioctl(x->fd, SIOCOUTQ, &outq) < 0)
+        return;
+    uint64_t acked = x->conn_written - (uint64_t)outq;
+    if (acked > x->conn_acked) {
+        x->conn_acked = acked;
+        x->last_progress_ns = schedule_now_monotonic();
+    }
+    while (x->unacked && x->unacked->end <= x->conn_acked) {
+        struct msg *m = x->unacked;
+        x->unacked = m->next;
+        if (!x->unacked)
+            x->unacked_tail = NULL;
+        x->unacked_n--;
+        count_written(x, m);
+        free(m);
+    }
+    if (x->conn_acked) {
+        x->acked_ever = true;
+        x->quick_retries = 0;
+    }
+}
+
+/* Bytes telrep itself writes (KEEPALIVE, NOTIFICATION, TERM) outside the queue. */
+static ssize_t raw_write(struct session *x, const void *p, size_t len)
+{
+    ssize_t w = write(x->fd, p, len);
+    if (w > 0)
+        x->conn_written += (uint64_t)w;
+    return w;
 }
 
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
@@ -448,7 +535,7 @@ static void session_write(struct session *x)
             char n[160];
             uint8_t cease[21];
             bgp_notification(cease, 6, 4); /* Cease / Administrative Reset */
-            if (write(x->fd, cease, sizeof cease) != (ssize_t)sizeof cease)
+            if (raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
                 log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
             log_info("%s: the capture opens a new BGP session: Cease, then a new connection once the collector "
                      "has closed the old one", session_name(x, n, sizeof n));
@@ -484,16 +571,27 @@ static void session_write(struct session *x)
         }
         x->last_write_ns = schedule_now_monotonic();
         size_t left = (size_t)w;
+        uint64_t at = x->conn_written;
+        x->conn_written += (uint64_t)w;
         while (x->head && left >= x->head->len - x->head_off) {
             left -= x->head->len - x->head_off;
-            count_written(x, x->head);
-            queue_pop(x);
+            at += x->head->len - x->head_off;
+            stats_note_lag(x->all->env.stats, x->last_write_ns - x->head->due_ns);
+            struct msg *m = queue_take(x);
+            m->end = at;
+            if (x->unacked_tail)
+                x->unacked_tail->next = m;
+            else
+                x->unacked = m;
+            x->unacked_tail = m;
+            x->unacked_n++;
         }
         if (x->head)
             x->head_off += left;
         if (left || (size_t)w < iov[0].iov_len)
             break; /* the socket is full */
     }
+    session_ack(x);
     bool out = x->head && !(x->state == S_OPEN_SENT && x->head_off == 0 && x->head->len >= 19 && x->head->data[18] != 1);
     if (out != x->want_out)
         watch(x, out);
@@ -503,7 +601,7 @@ static void send_keepalive(struct session *x)
 {
     uint8_t ka[19];
     bgp_keepalive(ka);
-    if (write(x->fd, ka, sizeof ka) == (ssize_t)sizeof ka) {
+    if (raw_write(x, ka, sizeof ka) == (ssize_t)sizeof ka) {
         x->keepalives_sent++;
         x->last_write_ns = schedule_now_monotonic();
     }
@@ -647,6 +745,8 @@ static void session_event(struct session *x, uint32_t events)
 static void session_timers(struct session *x, int64_t now)
 {
     char why[160];
+    if (x->unacked)
+        session_ack(x);
     switch (x->state) {
     case S_CONNECTING:
         if (now - x->state_since > CONNECT_TIMEOUT_NS)
@@ -741,16 +841,15 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
 {
     struct delivery *d = ctx;
     struct session *x = d->x;
-    /* BGP: every conversation starts at its own OPEN (a new TCP connection is a new BGP
-     * session). BMP: the session starts at the run's first INIT; later captures may
-     * continue it without one. */
-    bool *started = x->pc->id == PROTO_BGP ? &d->c->started : &x->started;
-    if (!*started) {
+    /* The session starts at the run's first OPEN / INIT; later captures continue it, with
+     * or without one of their own (a capture of UPDATEs or route monitoring continues the
+     * session an earlier capture opened; a new OPEN starts a new BGP session). */
+    if (!x->started) {
         if (x->pc->proto->starts_session && !x->pc->proto->starts_session(m, len)) {
             x->skipped_before_start++;
             return;
         }
-        *started = true;
+        x->started = true;
     }
     if (x->state == S_FAILED || x->state == S_CLOSED) {
         x->lost++;
@@ -871,9 +970,10 @@ void sessions_segment(struct sessions *s, struct router *r, const struct proto_c
 
 /* ---- the end ---- */
 
+/* Something still to deliver: queued, spilled, or written but not yet acknowledged. */
 static bool busy(const struct session *x)
 {
-    return x->head && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
+    return (x->head || x->spilled || x->unacked) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
 }
 
 /* The first half of a graceful close: a BMP TERM (send_term) or a BGP NOTIFICATION Cease /
@@ -885,12 +985,12 @@ static bool session_close_begin(struct session *x)
         return false;
     if (x->pc->id == PROTO_BMP && x->pc->session.send_term) {
         uint8_t term[12] = { 3, 0, 0, 0, 12, 5, 0, 1, 0, 2, 0, 0 }; /* reason: administratively closed */
-        if (write(x->fd, term, sizeof term) == (ssize_t)sizeof term)
+        if (raw_write(x, term, sizeof term) == (ssize_t)sizeof term)
             log_info("%s: TERM sent", session_name(x, n, sizeof n));
     } else if (x->pc->id == PROTO_BGP && x->state == S_ESTABLISHED) {
         uint8_t cease[21];
         bgp_notification(cease, 6, 2);
-        if (write(x->fd, cease, sizeof cease) != (ssize_t)sizeof cease)
+        if (raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
             log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
     }
     shutdown(x->fd, SHUT_WR);
@@ -899,6 +999,7 @@ static bool session_close_begin(struct session *x)
 
 static void session_close_end(struct session *x)
 {
+    session_ack(x);
     queue_drop_all(x);
     close_socket(x);
     if (x->state != S_FAILED)
@@ -937,24 +1038,31 @@ void sessions_end_capture(struct sessions *s)
         conversations_end(x);
 }
 
+/* After the last capture: wait until the collectors have acknowledged everything. A session
+ * is given up once its collector has acknowledged nothing for drain_timeout: a slow collector
+ * that keeps reading gets everything, a stalled one delays the end by drain_timeout only. */
 void sessions_drain(struct sessions *s, volatile const int *stop)
 {
     if (!s || !s->n)
         return;
-    int64_t until = 0;
-    for (struct session *x = s->list; x; x = x->next_all) {
-        int64_t t = schedule_now_monotonic() + (int64_t)(x->pc->session.drain_timeout * 1e9);
-        if (t > until)
-            until = t;
-    }
-    for (;;) {
+    int64_t start = schedule_now_monotonic();
+    while (!*stop) {
+        int64_t now = schedule_now_monotonic();
         bool any = false;
-        for (struct session *x = s->list; x && !any; x = x->next_all)
-            any = busy(x);
-        if (!any || *stop || schedule_now_monotonic() >= until)
+        for (struct session *x = s->list; x && !any; x = x->next_all) {
+            int64_t progress = x->last_progress_ns > start ? x->last_progress_ns : start;
+            any = busy(x) && now - progress < (int64_t)(x->pc->session.drain_timeout * 1e9);
+        }
+        if (!any)
             break;
-        serve(s, schedule_now_monotonic() + TICK_NS);
+        serve(s, now + TICK_NS);
     }
+    char n[160];
+    for (struct session *x = s->list; x; x = x->next_all)
+        if (x->queued || x->unacked_n)
+            log_info("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), state_names[x->state],
+                     (unsigned long long)(x->queued + x->unacked_n),
+                     *stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
 }
 
 void sessions_close_all(struct sessions *s)
@@ -979,6 +1087,7 @@ void sessions_close_all(struct sessions *s)
             struct session *x = ev[i].data.ptr;
             ssize_t r = read(x->fd, b, sizeof b);
             if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                session_ack(x);
                 close_socket(x);
                 waiting--;
             }
@@ -1012,6 +1121,7 @@ void *sessions_report_json(const struct sessions *s)
                               "keepalives_sent", (json_int_t)x->keepalives_sent);
         json_object_set_new(o, "queued_on_disk", json_integer((json_int_t)x->spilled_total));
         json_object_set_new(o, "bgp_restarts", json_integer((json_int_t)x->restarts));
+        json_object_set_new(o, "resent_after_reset", json_integer((json_int_t)x->resent));
         json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
                                                    (json_int_t)x->duplicate_bytes, "reordered_segments",
                                                    (json_int_t)x->reordered_segments, "holes", (json_int_t)x->holes,

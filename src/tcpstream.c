@@ -103,6 +103,17 @@ void tcpstream_add(struct tcpstream *s, uint32_t seq, uint8_t tcp_flags, const u
     }
     if (len == 0)
         return;
+    /* Data on a SYN starts at ISN+1 (RFC 9293), but some capture writers put it at the SYN's
+     * own sequence number. The bytes are the same either way; only where the next segment
+     * starts differs. When the first segment after such a SYN begins exactly one byte early,
+     * follow the capture's numbering instead of dropping that byte and the message with it. */
+    if (s->syn_data && !(tcp_flags & 0x02)) {
+        s->syn_data = false;
+        if (seq == s->next - 1 && !s->pending)
+            s->next = seq;
+    }
+    if ((tcp_flags & 0x02) && s->started && s->delivered_bytes == 0 && !s->pending)
+        s->syn_data = true;
     s->last_ts = ts_ns;
     if (!s->started) {
         s->next = seq;

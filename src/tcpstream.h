@@ -25,6 +25,7 @@ struct tcpstream_segment;
 
 struct tcpstream {
     bool started;
+    bool syn_data;            /* the stream began with a SYN carrying data: see tcpstream_add */
     uint32_t next;            /* the next sequence number to deliver */
     struct tcpstream_segment *pending; /* out-of-order segments, sorted by sequence */
     size_t pending_bytes, pending_count;

@@ -4,7 +4,8 @@
  * Exits after --idle SECS without data once something arrived (default 2), after --timeout
  * SECS in all (default 600), or on SIGTERM/SIGINT. --stall-from IP never reads from that
  * source (a collector that stops reading); --pause SECS reads nothing for the first SECS
- * (a collector that is slow to start); --rcvbuf BYTES sets a small receive buffer;
+ * (a collector that is slow to start); --read-delay SECS sleeps after every read (a slow
+ * collector that keeps reading); --rcvbuf BYTES sets a small receive buffer;
  * --bmp also counts whole BMP messages.
  * Prints {"connections":N,"bytes":B,"messages":M,"seconds":S,"per_source":{ip:bytes}}. */
 #define _GNU_SOURCE
@@ -94,10 +95,10 @@ static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--rcvbuf BYTES] [--bmp]\n");
+        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--read-delay SECS] [--rcvbuf BYTES] [--bmp]\n");
         return 2;
     }
-    double idle = 2, timeout = 600, pause_for = 0;
+    double idle = 2, timeout = 600, pause_for = 0, read_delay = 0;
     int rcvbuf = 0;
     const char *ready = NULL, *stall = NULL;
     bool bmp = false;
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--ready")) ready = argv[++i];
         else if (!strcmp(argv[i], "--stall-from")) stall = argv[++i];
         else if (!strcmp(argv[i], "--pause")) pause_for = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--read-delay")) read_delay = atof(argv[++i]);
         else if (!strcmp(argv[i], "--rcvbuf")) rcvbuf = atoi(argv[++i]);
         else { fprintf(stderr, "tcp-sink: unknown option %s\n", argv[i]); return 2; }
     }
@@ -187,6 +189,10 @@ int main(int argc, char **argv)
                 src_bytes[c->source] += (uint64_t)r;
                 if (bmp)
                     messages += count_bmp(c, buf, (size_t)r);
+                if (read_delay > 0) {
+                    usleep((useconds_t)(read_delay * 1e6));
+                    last = now();
+                }
             }
             if (r == 0 || (r < 0 && errno != EAGAIN)) {
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);

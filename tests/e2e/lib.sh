@@ -33,6 +33,12 @@ check() { # check "description" command...
 eq() { # eq "description" got want
     if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', want '$3'"; fi
 }
+# jq that says what it could not read: a broken JSON file fails the assertion with its content
+jqf() { # jqf filter file
+    jq "$1" "$2" 2>/dev/null && return 0
+    echo "# $2 is not the JSON expected; it holds: $(head -c 400 "$2" | tr '\n' ' ')" >&2
+    return 1
+}
 finish() {
     echo "$(basename "$0" .sh): $PASS passed, $FAIL failed"
     [ "$FAIL" -eq 0 ]
@@ -64,9 +70,9 @@ make_ns() {
 }
 
 # start a daemon in the namespace in the background; remember its PID
-start_bg() { # start_bg logfile command...
+start_bg() { # start_bg logfile command...   (stderr too, unless START_BG_ERR names a file)
     local log=$1; shift
-    ip netns exec "$NS" "$@" >"$log" 2>&1 &
+    ip netns exec "$NS" "$@" >"$log" 2>"${START_BG_ERR:-$log}" &
     PIDS+=($!)
     LAST_PID=$!
 }
@@ -144,10 +150,10 @@ write_config() {
 }
 
 # pmbmpd / pmbgpd with a JSON message log per router in dir
-start_pmbmpd() { # start_pmbmpd dir port
+start_pmbmpd() { # start_pmbmpd dir port [listen-ip]
     mkdir -p "$1"
     cat > "$1/pmbmpd.conf" <<CONF
-bmp_daemon_ip: 127.0.0.1
+bmp_daemon_ip: ${3:-127.0.0.1}
 bmp_daemon_port: $2
 bmp_daemon_max_peers: 200
 bmp_daemon_msglog_file: $1/bmp-\$bmp_router.json
@@ -157,10 +163,10 @@ CONF
     PMBMPD_PID=$LAST_PID
     wait_udp_listen "$2" tcp
 }
-start_pmbgpd() { # start_pmbgpd dir port
+start_pmbgpd() { # start_pmbgpd dir port [listen-ip]
     mkdir -p "$1"
     cat > "$1/pmbgpd.conf" <<CONF
-bgp_daemon_ip: 127.0.0.1
+bgp_daemon_ip: ${3:-127.0.0.1}
 bgp_daemon_port: $2
 bgp_daemon_id: 127.0.0.1
 bgp_daemon_max_peers: 200

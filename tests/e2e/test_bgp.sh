@@ -51,8 +51,9 @@ in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
 eq "repeat: exit status" "$?" 0
 sleep 1
 stop_pid "$PMBGPD_PID" INT
+# (the second play's two UPDATEs before its OPEN continue the established session)
 eq "repeat: every UPDATE twice" "$(msglog_count "$WORK/rep" bgp 203.0.113.21 log_type update)" \
-    "$(( 2 * $(jq '.routers["10.0.0.1"].prefixes' a.counts) ))"
+    "$(( 2 * $(jq '.routers["10.0.0.1"].prefixes' a.counts) + 2 ))"
 eq "repeat: one new BGP session per router" "$(jq -c '[.sessions[].bgp_restarts]' rep.json)" "[1,1]"
 
 # --- gobgpd: Established, every prefix, keep_open past the hold time
@@ -87,6 +88,7 @@ mergecap -F pcap -w g.pcap g1.pcap g2.pcap
 TF=1 conf g.yml g.pcap 20180 "  open_timeout: 5"
 ip netns exec "$NS" "$TELREP" -t g.yml --keep-open -v --progress 0 --stats-json g.json 2> g.err &
 TP=$!
+PIDS+=($TP)
 sleep 3
 eq "gobgpd: Established (6)" "$(neighbor 203.0.113.21 .state.session_state)" 6
 eq "gobgpd: every prefix received" "$(neighbor 203.0.113.21 '.afi_safis[0].state.received')" \
@@ -117,6 +119,7 @@ conf r.yml g3.pcap 20179 "  my_as: 65010
 start_pmbgpd "$WORK/pm2" 20179
 ip netns exec "$NS" tcpdump -Z root --immediate-mode -i lo -U -w wire.pcap 'tcp port 20179' 2> tcpdump.err &
 TD=$!
+PIDS+=($TD)
 for _ in $(seq 50); do grep -q listening tcpdump.err && break; sleep 0.1; done
 in_ns "$TELREP" -t r.yml -q --stats-json r.json
 eq "rewritten OPEN: exit status" "$?" 0

@@ -82,6 +82,7 @@ TF=1 conf long.yml long.pcap "  reconnect: true"
 start_pmbmpd "$WORK/first" 21790
 ip netns exec "$NS" "$TELREP" -t long.yml -q --stats-json long.report &
 TP=$!
+PIDS+=($TP)
 sleep 1.2
 stop_pid "$PMBMPD_PID" KILL # a crash: the kernel resets the connection
 sleep 0.5

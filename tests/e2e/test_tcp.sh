@@ -4,7 +4,7 @@
 # memory, the rest of the run unaffected, what could not be sent reported); one router
 # mixes IPFIX and BMP from the same repro_ip; a repeated capture opens its sessions again.
 . "$(dirname "$0")/lib.sh"
-need jq ss mergecap
+need jq ss mergecap bc
 make_ns 203.0.113.21 203.0.113.22
 cd "$WORK"
 
@@ -25,7 +25,7 @@ CONF
 tcp_sink() { # tcp_sink out [options]
     local out=$1; shift
     rm -f ready
-    start_bg "$out" "$TCP_SINK" 127.0.0.1 21791 --ready "$WORK/ready" "$@"
+    START_BG_ERR=$out.err start_bg "$out" "$TCP_SINK" 127.0.0.1 21791 --ready "$WORK/ready" "$@"
     TCP_SINK_PID=$LAST_PID
     for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
 }
@@ -38,8 +38,8 @@ tcp_sink g.out --bmp --idle 1
 in_ns "$TELREP" -t g.yml -q --stats-json g.json
 eq "tcp_generic: exit status" "$?" 0
 wait $TCP_SINK_PID
-eq "tcp_generic: every byte of the streams, once" "$(jq .bytes g.out)" "$(jq '[.routers[].stream_bytes] | add' g.counts)"
-eq "tcp_generic: the BMP messages inside are whole" "$(jq .messages g.out)" \
+eq "tcp_generic: every byte of the streams, once" "$(jqf .bytes g.out)" "$(jq '[.routers[].stream_bytes] | add' g.counts)"
+eq "tcp_generic: the BMP messages inside are whole" "$(jqf .messages g.out)" \
     "$(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' g.counts)"
 eq "tcp_generic: from each repro_ip" "$(jq -c '.per_source | keys' g.out)" '["203.0.113.21","203.0.113.22"]'
 
@@ -54,7 +54,7 @@ t1=$(date +%s)
 wait $TCP_SINK_PID
 eq "stalled collector: exit status 0 (nothing failed, the stall is reported)" "$rc" 0
 eq "stalled collector: the other router's session delivered everything" \
-    "$(jq '.per_source["203.0.113.21"]' stall.out)" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .bytes_sent' big.json)"
+    "$(jqf '.per_source["203.0.113.21"]' stall.out)" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .bytes_sent' big.json)"
 eq "stalled collector: the other router sent every message" \
     "$(jq '.sessions[] | select(.router == "10.0.0.1") | .messages_sent' big.json)" 60003
 check "stalled collector: the stalled session reports what it could not send" \
@@ -69,11 +69,27 @@ tcp_sink slow.out --bmp --idle 2 --pause 3 --rcvbuf 65536
 in_ns "$TELREP" -t slow.yml -q --stats-json slow.json
 eq "slow collector: exit status" "$?" 0
 wait $TCP_SINK_PID
-eq "slow collector: every byte" "$(jq .bytes slow.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' slow.counts)"
-eq "slow collector: every message, whole" "$(jq .messages slow.out)" 75003
+eq "slow collector: every byte" "$(jqf .bytes slow.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' slow.counts)"
+eq "slow collector: every message, whole" "$(jqf .messages slow.out)" 75003
 eq "slow collector: nothing lost" "$(jq '.sessions[0].lost' slow.json)" 0
 check "slow collector: the queue went to disk ($(jq '.sessions[0].queued_on_disk' slow.json) messages)" \
     [ "$(jq '.sessions[0].queued_on_disk' slow.json)" -gt 0 ]
+
+# --- a collector that keeps reading, slowly, for longer than drain_timeout: drain_timeout is
+# time without progress, so everything still arrives
+$GEN -o crawl.pcap --format bmp --routers 1 --peers 1 --packets 16000 --records 1 --interval 0.00001 > crawl.counts
+conf crawl.yml crawl.pcap bmp 21791 "  drain_timeout: 1
+optimize: {network: {so_sndbuf: 65536}}"
+tcp_sink crawl.out --bmp --idle 2 --read-delay 0.1 --rcvbuf 32768
+t0=$(date +%s.%N)
+in_ns "$TELREP" -t crawl.yml -q --stats-json crawl.json
+eq "slow reader: exit status" "$?" 0
+t1=$(date +%s.%N)
+wait $TCP_SINK_PID
+check "slow reader: the drain took longer than drain_timeout ($(echo "$t1 - $t0" | bc) s)" \
+    [ "$(echo "$t1 - $t0 > 2" | bc)" = 1 ]
+eq "slow reader: every byte" "$(jqf .bytes crawl.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' crawl.counts)"
+eq "slow reader: nothing lost" "$(jq '.sessions[0].lost' crawl.json)" 0
 
 # --- one router, IPFIX and BMP from the same repro_ip
 $GEN -o m-ipfix.pcap --routers 1 --packets 20 --dst 192.0.2.100 > /dev/null
@@ -97,9 +113,9 @@ tcp_sink rep.out --bmp --idle 1
 in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
 eq "repeat: exit status" "$?" 0
 wait $TCP_SINK_PID
-eq "repeat: one connection for both plays" "$(jq .connections rep.out)" 1
+eq "repeat: one connection for both plays" "$(jqf .connections rep.out)" 1
 eq "repeat: both plays' conversations" "$(jq '.sessions[0].conversations' rep.json)" 2
-eq "repeat: the collector got every message sent" "$(jq .messages rep.out)" "$(jq '.sessions[0].messages_sent' rep.json)"
+eq "repeat: the collector got every message sent" "$(jqf .messages rep.out)" "$(jq '.sessions[0].messages_sent' rep.json)"
 eq "repeat: the capture's messages twice" "$(jq '.sessions[0].messages_sent' rep.json)" \
     "$(( 2 * $(jq '.routers["10.0.0.1"] | .init + .peer_up + .route_monitoring + .stats' m-bmp.counts) ))"
 finish

@@ -52,6 +52,35 @@ static void test_in_order(void **state)
     tcpstream_free(&s);
 }
 
+/* data on the SYN: at ISN+1 as RFC 9293 says, or at the SYN's own number as some capture
+ * writers put it; both give every byte once */
+static void test_syn_with_data(void **state)
+{
+    for (int writer = 0; writer < 2; writer++) {
+        struct tcpstream s;
+        struct got g = { .n = 0 };
+        tcpstream_init(&s, 0);
+        tcpstream_add(&s, 999, 0x02, text, 10, 1, collect, &g);
+        add(&s, &g, writer ? 999 : 1000, 10, 36, 2); /* 1009 (capture's numbering) or 1010 (RFC) */
+        assert_int_equal(g.n, 36);
+        assert_memory_equal(g.bytes, text, 36);
+        assert_int_equal(s.duplicate_bytes, 0);
+        assert_int_equal(s.holes, 0);
+        tcpstream_free(&s);
+    }
+    /* a real retransmission of the SYN's last byte later on is still a duplicate */
+    struct tcpstream s;
+    struct got g = { .n = 0 };
+    tcpstream_init(&s, 0);
+    tcpstream_add(&s, 999, 0x02, text, 10, 1, collect, &g);
+    add(&s, &g, 1000, 10, 20, 2);
+    add(&s, &g, 1000, 19, 30, 3);
+    assert_int_equal(g.n, 30);
+    assert_memory_equal(g.bytes, text, 30);
+    assert_int_equal(s.duplicate_bytes, 1);
+    tcpstream_free(&s);
+}
+
 static void test_duplicate_and_overlap(void **state)
 {
     struct tcpstream s;
@@ -262,6 +291,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_order),
+        cmocka_unit_test(test_syn_with_data),
         cmocka_unit_test(test_duplicate_and_overlap),
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_hole),

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The BMP and BGP reference captures of ../shared/pcaps with the Python tool's own configs
+# (pcap paths rewritten, collectors pointed at pmbmpd / pmbgpd in the namespace; the long
+# multi-source repeats at time_factor 0): per router address, telrep sends every message
+# of every type tshark finds in the captures (times the repeats), and the collector logs
+# every INIT, PEER_UP and route monitoring of them.
+. "$(dirname "$0")/lib.sh"
+if [ -z "$SHARED" ] || [ ! -d "$SHARED/pcaps/anchor" ]; then
+    echo "skip - ../shared/pcaps not present"
+    exit 0
+fi
+need pmbmpd pmbgpd tshark jq
+addrs=""
+for i in $(seq 1 14); do addrs="$addrs 192.168.100.$i"; done
+for i in $(seq 1 8); do addrs="$addrs cafe::$i"; done
+make_ns $addrs
+cd "$WORK"
+A=$SHARED/pcaps/anchor
+
+rewrite() { # rewrite config out collector-ip port [time_factor]
+    sed -e "s#examples/pcaps/#$A/#; s#bgp-multi-sources-open#bgp-multi-souces-open#" \
+        -e "s/^\(\s*\)ip: *[0-9A-Za-z.:]*\s*\(#.*\)\?$/\1ip: \"$3\"/" \
+        -e "s/^\(\s*\)port: *[0-9]*\s*\(#.*\)\?$/\1port: $4/" \
+        -e "s/^keep_open:.*/keep_open: false/" "$1" > "$2"
+    [ -n "${5:-}" ] && sed -i "s/^time_factor:.*/time_factor: $5/" "$2"
+    return 0
+}
+# per source address and message type, in the captures: "src type count"
+tshark_counts() { # tshark_counts filter field decode pcap...
+    local filter=$1 field=$2 decode=$3; shift 3
+    for f in "$@"; do
+        tshark -r "$f" $decode -Y "$filter" -T fields -e ip.src -e ipv6.src -e "$field" 2>/dev/null
+    done | awk -F'\t' '{ src = $1 != "" ? $1 : $2; n = split($3, t, ","); for (i = 1; i <= n; i++) c[src " " t[i]]++ }
+                       END { for (k in c) print k, c[k] }' | sort
+}
+bmp_name() { case $1 in 0) echo route_monitoring;; 1) echo stats;; 2) echo peer_down;; 3) echo peer_up;;
+             4) echo init;; 5) echo term;; 100) echo rpat;; *) echo other;; esac; }
+bgp_name() { case $1 in 1) echo open;; 2) echo update;; 3) echo notification;; 4) echo keepalive;; esac; }
+
+# --- BMP: bmp-traffic, once
+rewrite "$SHARED/compat/anchor-configs/bmp-traffic.yml" bmp1.yml 127.0.0.1 21790
+start_pmbmpd "$WORK/bmp1" 21790
+in_ns "$TELREP" -t bmp1.yml -q --stats-json bmp1.json
+eq "bmp-traffic: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+tshark_counts bmp bmp.type "-d tcp.port==1790,bmp" "$A/bmp-traffic.pcap" > bmp1.want
+while read -r src type n; do
+    eq "bmp-traffic: $src $(bmp_name "$type") sent" \
+        "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bmp.messages.$(bmp_name "$type")" bmp1.json)" "$n"
+done < bmp1.want
+eq "bmp-traffic: pmbmpd logged the INIT" "$(msglog_count "$WORK/bmp1" bmp 192.168.100.1 bmp_msg_type init)" 1
+eq "bmp-traffic: pmbmpd logged every PEER_UP" "$(msglog_count "$WORK/bmp1" bmp 192.168.100.1 bmp_msg_type peer_up)" \
+    "$(awk '$2 == 3 {print $3}' bmp1.want)"
+eq "bmp-traffic: pmbmpd logged every route monitoring" \
+    "$(msglog_count "$WORK/bmp1" bmp 192.168.100.1 bmp_msg_type route_monitor)" "$(awk '$2 == 0 {print $3}' bmp1.want)"
+
+# --- BMP: 14 routers over four captures (INIT, PEER_UP, route monitoring x10, stats x10)
+rewrite "$SHARED/compat/anchor-configs/bmp-multi-sources-repeat.yml" bmpm.yml 127.0.0.1 21790 0
+start_pmbmpd "$WORK/bmpm" 21790
+in_ns "$TELREP" -t bmpm.yml -q --stats-json bmpm.json
+eq "bmp multi-sources: exit status" "$?" 0
+sleep 2
+stop_pid "$PMBMPD_PID" INT
+{
+    tshark_counts bmp bmp.type "-d tcp.port==1790,bmp" "$A/bmp-multi-sources-init.pcap" "$A/bmp-multi-sources-peer-up.pcap"
+    tshark_counts bmp bmp.type "-d tcp.port==1790,bmp" "$A/bmp-multi-sources-route-monitoring.pcap" \
+        "$A/bmp-multi-sources-stats.pcap" > bmpm.once
+    for _ in $(seq 10); do cat bmpm.once; done
+} | awk '{ c[$1 " " $2] += $3 } END { for (k in c) print k, c[k] }' | sort > bmpm.want
+bad=0
+while read -r src type n; do
+    got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bmp.messages.$(bmp_name "$type") // 0" bmpm.json)
+    [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $(bmp_name "$type"): sent $got, capture x repeat $n"; }
+done < bmpm.want
+eq "bmp multi-sources: every message of every type, per router, with the repeats ($(wc -l < bmpm.want) router/type pairs)" "$bad" 0
+bad=0
+for repro in $(jq -r '.routers[] | select(.protocols.bmp.messages.init) | .repro_ip' bmpm.json); do
+    src=$(jq -r ".routers[] | select(.repro_ip == \"$repro\") | .src_ip" bmpm.json)
+    for t in init peer_up; do
+        want=$(jq ".routers[] | select(.repro_ip == \"$repro\") | .protocols.bmp.messages.$t // 0" bmpm.json)
+        got=$(msglog_count "$WORK/bmpm" bmp "$repro" bmp_msg_type $t)
+        [ "$got" = "$want" ] || { bad=$((bad + 1)); echo "  $src ($repro) $t: pmbmpd $got, sent $want"; }
+    done
+done
+eq "bmp multi-sources: pmbmpd logged every INIT and PEER_UP per router" "$bad" 0
+eq "bmp multi-sources: one session per router for the whole run" \
+    "$(jq '(.sessions | length) == (.sessions | map(.router) | unique | length)' bmpm.json)" true
+
+# --- BGP: bgp-traffic
+rewrite "$SHARED/compat/anchor-configs/bgp-traffic.yml" bgp1.yml 127.0.0.1 20179
+start_pmbgpd "$WORK/bgp1" 20179
+in_ns "$TELREP" -t bgp1.yml -q --stats-json bgp1.json
+eq "bgp-traffic: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBGPD_PID" INT
+tshark_counts "bgp" bgp.type "" "$A/bgp-traffic.pcap" > bgp1.want
+while read -r src type n; do
+    eq "bgp-traffic: $src $(bgp_name "$type") sent" \
+        "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type")" bgp1.json)" "$n"
+done < bgp1.want
+check "bgp-traffic: pmbgpd logged the UPDATEs' prefixes" \
+    [ "$(msglog_count "$WORK/bgp1" bgp 192.168.100.1 log_type update)" -ge "$(awk '$2 == 2 {print $3}' bgp1.want)" ]
+
+# --- BGP: 8 sessions (v4 and v6 sharing BGP IDs), OPENs then UPDATE/KEEPALIVE x100, IPv6 repro addresses
+rewrite "$SHARED/compat/anchor-configs/bgp-multi-sources-repeat.yml" bgpm.yml ::1 20179 0
+start_pmbgpd "$WORK/bgpm" 20179 ::
+in_ns "$TELREP" -t bgpm.yml -q --stats-json bgpm.json
+eq "bgp multi-sources: exit status" "$?" 0
+sleep 2
+stop_pid "$PMBGPD_PID" INT
+{
+    tshark_counts bgp bgp.type "" "$A/bgp-multi-souces-open.pcap"
+    tshark_counts bgp bgp.type "" "$A/bgp-multi-sources-update-keepalive.pcap" > bgpm.once
+    for _ in $(seq 100); do cat bgpm.once; done
+} | awk '{ c[$1 " " $2] += $3 } END { for (k in c) print k, c[k] }' | sort > bgpm.want
+bad=0
+while read -r src type n; do
+    got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type") // 0" bgpm.json)
+    [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $(bgp_name "$type"): sent $got, capture x repeat $n"; }
+done < bgpm.want
+eq "bgp multi-sources: every OPEN, UPDATE and KEEPALIVE per router, with the repeats" "$bad" 0
+eq "bgp multi-sources: all 8 sessions established with pmbgpd" \
+    "$(jq '[.sessions[] | select(.peer.as)] | length' bgpm.json)" 8
+finish
