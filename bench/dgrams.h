@@ -1,4 +1,5 @@
-/* dgrams.h — the UDP datagrams of a capture, in memory, for the bench tools. */
+/* dgrams.h — the UDP datagrams (or TCP segment payloads) of a capture, in memory, for the
+ * bench tools. */
 #ifndef TELREP_BENCH_DGRAMS_H
 #define TELREP_BENCH_DGRAMS_H
 
@@ -15,8 +16,9 @@ struct dgram {
     int64_t ts;
 };
 
-/* Every UDP payload of the capture; exits on an unreadable capture. */
-static inline size_t dgrams_load(const char *path, struct dgram **out)
+/* Every payload of the capture's IP protocol ip_proto (17 UDP, 6 TCP: non-empty segments, in
+ * capture order); exits on an unreadable capture. */
+static inline size_t payloads_load(const char *path, int ip_proto, struct dgram **out)
 {
     char err[256];
     struct capture *c = capture_open(path, err, sizeof err);
@@ -29,7 +31,7 @@ static inline size_t dgrams_load(const char *path, struct dgram **out)
     struct capture_packet p;
     while (capture_next(c, &p) == 1) {
         struct decoded d;
-        if (decode_frame(p.dlt, p.data, p.caplen, &d) != DECODE_OK || d.ip_proto != 17)
+        if (decode_frame(p.dlt, p.data, p.caplen, &d) != DECODE_OK || d.ip_proto != ip_proto || (ip_proto == 6 && !d.payload_len))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
@@ -45,6 +47,8 @@ static inline size_t dgrams_load(const char *path, struct dgram **out)
     *out = v;
     return n;
 }
+
+static inline size_t dgrams_load(const char *path, struct dgram **out) { return payloads_load(path, 17, out); }
 
 static inline void dgrams_free(struct dgram *v, size_t n)
 {

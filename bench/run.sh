@@ -8,6 +8,11 @@
 #  2. Timing fidelity at time_factor 1 (TESTING.md): gap error p50/p99 and schedule offset,
 #     telrep beside tcpreplay, from a tcpdump capture of the replay on lo.
 #  3. Peak RSS of telrep against capture size.
+#  4. BMP over TCP at time_factor 0 (messages packed in 1424-byte segments, as routers send
+#     them): telrep vs a plain write() loop of the same bytes to a TCP
+#     sink (MB/s and messages/s at the sink, median of RUNS).
+#  5. Concurrency: BMP_SESSIONS (default 2000) simultaneous BMP sessions from as many loopback
+#     addresses in one process: peak RSS and connection setup time.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd)
@@ -22,7 +27,7 @@ cleanup() {
     ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
-for t in tcpreplay tcprewrite tcpdump jq; do
+for t in tcpreplay tcprewrite tcpdump jq bc; do
     command -v $t > /dev/null || { echo "bench: $t is missing (make deps installs it)"; exit 1; }
 done
 in_ns() { ip netns exec "$NS" "$@"; }
@@ -138,11 +143,82 @@ first=$(head -1 "$OUT/rss" | cut -d' ' -f2); last=$(tail -1 "$OUT/rss" | cut -d'
 echo "  RSS at 40x the packets / RSS at 1x = $(ratio "$last" "$first") (flat = 1.00)"
 rm -f "$OUT/rss.pcap"
 
+echo "== 4. BMP over TCP at time_factor 0 ($RUNS runs each, median)"
+BMP_MSGS=${BENCH_BMP_MESSAGES:-60000}   # per play (a generated stream is at most 8 MB)
+BMP_PLAYS=${BENCH_BMP_PLAYS:-20}
+$GEN -o "$OUT/bmp.pcap" --format bmp --routers 1 --peers 1 --packets "$BMP_MSGS" --records 4 --src 10.2.0.1 --segment 1424 --pack \
+    --dst 127.0.0.1 --dport 31790 --interval 0.00001 > "$OUT/bmp.counts"
+cat > "$OUT/bmp.yml" <<CONF
+pcap: $OUT/bmp.pcap
+repeat: {count: [$BMP_PLAYS]}
+time_factor: 0
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.2.0.1, repro_ip: 127.0.0.20}
+bmp:
+  collector: {ip: 127.0.0.1, port: 31790}
+CONF
+tcp_sink() { # tcp_sink outfile [options]: background TCP sink on 127.0.0.1:31790
+    local out=$1; shift
+    ip netns exec "$NS" "$BUILD/tcp-sink" 127.0.0.1 31790 --bmp --idle 1 --timeout 300 --ready "$OUT/ready" "$@" > "$out" &
+    SINK_PID=$!
+    PIDS+=($SINK_PID)
+    for _ in $(seq 100); do [ -e "$OUT/ready" ] && break; sleep 0.05; done
+    rm -f "$OUT/ready"
+}
+: > "$OUT/bmp-telrep.mbs"; : > "$OUT/bmp-loop.mbs"; : > "$OUT/bmp-telrep.mps"; : > "$OUT/bmp-loop.mps"
+for run in $(seq "$RUNS"); do
+    tcp_sink "$OUT/tsink.json"
+    in_ns "$BUILD/telrep" -t "$OUT/bmp.yml" -q > /dev/null 2>&1
+    wait $SINK_PID
+    jq '.bytes / .seconds / 1e6' "$OUT/tsink.json" >> "$OUT/bmp-telrep.mbs"
+    jq '.messages / .seconds | floor' "$OUT/tsink.json" >> "$OUT/bmp-telrep.mps"
+    tb=$(jq .bytes "$OUT/tsink.json")
+    tcp_sink "$OUT/tsink.json"
+    in_ns "$BUILD/write-loop" "$OUT/bmp.pcap" 127.0.0.1 31790 "$BMP_PLAYS" > /dev/null
+    wait $SINK_PID
+    jq '.bytes / .seconds / 1e6' "$OUT/tsink.json" >> "$OUT/bmp-loop.mbs"
+    jq '.messages / .seconds | floor' "$OUT/tsink.json" >> "$OUT/bmp-loop.mps"
+    lb=$(jq .bytes "$OUT/tsink.json")
+    [ "$tb" = "$lb" ] || echo "  (run $run: telrep delivered $tb bytes, the loop $lb)"
+done
+BT=$(median < "$OUT/bmp-telrep.mbs"); BL=$(median < "$OUT/bmp-loop.mbs")
+BTM=$(median < "$OUT/bmp-telrep.mps"); BLM=$(median < "$OUT/bmp-loop.mps")
+printf "  %-34s %8.1f MB/s %10.0f messages/s\n" "telrep -t bmp.yml (tf 0)" "$BT" "$BTM"
+printf "  %-34s %8.1f MB/s %10.0f messages/s (bytes preloaded, 64 KiB writes)\n" "write() loop" "$BL" "$BLM"
+printf "  telrep / write loop = %s (target >= 0.8); %s messages, %s MB\n" "$(ratio "$BT" "$BL")" \
+    "$(jq ".routers[] | (.init + .peer_up + .route_monitoring + .stats) * $BMP_PLAYS" "$OUT/bmp.counts")" \
+    "$(jq ".routers[].stream_bytes * $BMP_PLAYS / 1e6 | floor" "$OUT/bmp.counts")"
+
+SESS=${BMP_SESSIONS:-2000}
+echo "== 5. $SESS simultaneous BMP sessions from $SESS loopback addresses (tf 0)"
+$GEN -o "$OUT/many.pcap" --format bmp --routers "$SESS" --peers 1 --packets 5 --records 1 --src 10.3.0.1 \
+    --dst 127.0.0.1 --dport 31790 --interval 0.00001 > "$OUT/many.counts"
+{
+    printf 'pcap: %s\ntime_factor: 0\nno_sync: true\nnetwork:\n  map:\n' "$OUT/many.pcap"
+    jq -r '.routers | keys[]' "$OUT/many.counts" | awk '{ n = NR; printf "    - {src_ip: %s, repro_ip: 127.1.%d.%d}\n", $1, int(n / 250), n % 250 + 1 }'
+    printf 'bmp:\n  collector: {ip: 127.0.0.1, port: 31790}\n'
+} > "$OUT/many.yml"
+tcp_sink "$OUT/many.json" --idle 2
+t0=$(now)
+in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/many.yml" -q --stats-json "$OUT/many.report" 2> "$OUT/many.err" > /dev/null
+t1=$(now)
+wait $SINK_PID
+MKB=$(awk '/maxrss_kb/ {print $2}' "$OUT/many.err")
+printf "  connections %s, at once %s, all accepted within %.3f s; whole run %.2f s; peak RSS %d KiB (%.1f MB, target < 100 MB)\n" \
+    "$(jq .connections "$OUT/many.json")" "$(jq .max_open "$OUT/many.json")" "$(jq .accept_seconds "$OUT/many.json")" \
+    "$(echo "$t1 - $t0" | bc)" "$MKB" "$(echo "$MKB / 1024" | bc -l)"
+echo "  messages delivered: $(jq .messages "$OUT/many.json") of $(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' "$OUT/many.counts")"
+
 jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
-   --arg rss "$(cat "$OUT/rss")" \
+   --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
+   --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r)},
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
-     peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)}))}' \
+     peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
+     bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
+     bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb}}' \
    > "$OUT/results.json"
 echo "== results: $OUT/results.json"

@@ -34,6 +34,7 @@ struct capture {
      * bzip2, xz, lzo, lz4) */
     io_t *io;
     FILE *file;
+    char *file_buf, *stream_buf; /* stdio buffers: glibc sizes its own by st_blksize (4 KB) */
     ZSTD_DStream *zstd;
     ZSTD_inBuffer zin;
     uint8_t *zin_buf;
@@ -133,6 +134,9 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    c->file_buf = malloc(256 * 1024);
+    if (c->file_buf) /* before any read, or it does not apply */
+        setvbuf(f, c->file_buf, _IOFBF, 256 * 1024);
     size_t got = fread(raw, 1, sizeof raw, f);
     rewind(f);
     if (got >= 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd) {
@@ -160,7 +164,6 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
     } else {
         /* not compressed: read directly, no reader thread, no copies */
         c->file = f;
-        setvbuf(f, NULL, _IOFBF, 256 * 1024);
     }
     /* read the head to sniff the format; source_read() serves it again */
     while (c->head_len < HEAD) {
@@ -197,6 +200,9 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    c->stream_buf = malloc(64 * 1024);
+    if (c->stream_buf)
+        setvbuf(c->stream, c->stream_buf, _IOFBF, 64 * 1024);
     char perr[PCAP_ERRBUF_SIZE] = "";
     c->pcap = pcap_fopen_offline_with_tstamp_precision(c->stream, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!c->pcap) {
@@ -370,6 +376,8 @@ void capture_close(struct capture *c)
         fclose(c->file);
     ZSTD_freeDStream(c->zstd);
     free(c->zin_buf);
+    free(c->file_buf);
+    free(c->stream_buf);
     if (c->spool_fd >= 0)
         close(c->spool_fd);
     free(c);

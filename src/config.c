@@ -605,15 +605,16 @@ static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
         /* TCP sessions */
         { "reconnect", key_reconnect, &sc->reconnect, 0 },
         { "drain_timeout", key_nonneg_double, &sc->drain_timeout, 0 },
-        /* bmp */
-        { "send_term", key_bool, &sc->send_term, 0 },
         /* bgp */
         { "open_timeout", key_nonneg_double, &sc->open_timeout, 0 },
         { "my_as", key_my_as, &sc->my_as, 0 },
         { "bgp_id", key_bgp_id, &sc->bgp_id, 0 },
         { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
-    size_t n = pc->id == PROTO_BGP ? 9 : pc->id == PROTO_BMP ? 5 : pc->proto->transport == TRANSPORT_TCP ? 4 : 2;
+    const struct key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
+    if (pc->id == PROTO_BMP)
+        return walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
+    size_t n = pc->id == PROTO_BGP ? 8 : pc->proto->transport == TRANSPORT_TCP ? 4 : 2;
     return walk_mapping(p, v, keys, n, proto_names[arg]);
 }
 

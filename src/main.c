@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "log.h"
@@ -50,8 +51,20 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* One socket per router and protocol: thousands of routers need more than the usual soft
+ * limit of 1024 descriptors; take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    raise_fd_limit();
     enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },

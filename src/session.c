@@ -68,6 +68,8 @@ struct session {
     /* what the conversations held, summed when they end */
     uint64_t duplicate_bytes, reordered_segments, holes, hole_bytes, resyncs, skipped_bytes;
     bool started;             /* a session start was seen */
+    bool dirty;               /* on the sessions' dirty list */
+    struct session *next_dirty;
     bool fresh;               /* BGP: a new OPEN starts a new session: no preamble */
     uint64_t restarts;        /* BGP sessions the capture itself started again */
     /* the live side */
@@ -91,6 +93,7 @@ struct session {
     struct msg *head, *tail;
     size_t head_off, mem_bytes, queued;
     FILE *spill;
+    char *spill_buf;
     long spill_read, spill_write;
     size_t spilled;
     /* what a reconnect replays first */
@@ -114,6 +117,7 @@ struct sessions {
     struct session **table;
     size_t table_size, n;
     struct session *list;     /* every session ever, for the report */
+    struct session *dirty;    /* sessions with new messages, written at the next flush */
     int64_t next_tick;
 };
 
@@ -182,6 +186,9 @@ static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_
             x->lost++;
             return;
         }
+        x->spill_buf = malloc(256 * 1024); /* glibc's own would be 4 KB */
+        if (x->spill_buf)
+            setvbuf(x->spill, x->spill_buf, _IOFBF, 256 * 1024);
         log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
                  "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
     }
@@ -550,9 +557,9 @@ static void session_write(struct session *x)
         bool gate = x->state == S_OPEN_SENT;
         if (gate && x->head->len >= 19 && x->head->data[18] != 1 && x->head_off == 0)
             break; /* the rest waits for the collector's OPEN */
-        struct iovec iov[64];
+        struct iovec iov[1024]; /* IOV_MAX */
         int n = 0;
-        for (struct msg *m = x->head; m && n < 64; m = m->next) {
+        for (struct msg *m = x->head; m && n < 1024; m = m->next) {
             if (n > 0 && x->pc->id == PROTO_BGP && m->len >= 19 && m->data[18] == 1)
                 break; /* an OPEN starts a new session: it must reach the head alone */
             size_t off = n == 0 ? x->head_off : 0;
@@ -794,9 +801,12 @@ static void tick(struct sessions *s, int64_t now)
             session_timers(x, now);
 }
 
+static void flush_dirty(struct sessions *s);
+
 static void serve(struct sessions *s, int64_t until_ns)
 {
     struct epoll_event ev[64];
+    flush_dirty(s);
     for (;;) {
         int64_t now = schedule_now_monotonic();
         tick(s, now);
@@ -823,10 +833,32 @@ int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *s
     return *stop;
 }
 
+/* time_factor 0 is paced by the collectors: while a session's memory queue is over half its
+ * bound and its collector is reading (it acknowledged something within the last second), the
+ * captures wait for it instead of spilling to disk. A collector that stopped reading does not
+ * hold the others up: its session spills, as at any other time_factor. */
+#define PACE_STALE_NS NS_PER_SEC
+
+static struct session *pacing_session(struct sessions *s, int64_t now)
+{
+    for (struct session *x = s->list; x; x = x->next_all) {
+        if (x->mem_bytes < SESSION_MEMORY / 2 || x->spilled || x->fd < 0)
+            continue;
+        int64_t since = x->last_progress_ns > x->state_since ? x->last_progress_ns : x->state_since;
+        if (now - since < PACE_STALE_NS)
+            return x;
+    }
+    return NULL;
+}
+
 void sessions_poll(struct sessions *s)
 {
-    if (s && s->n)
-        serve(s, 0);
+    if (!s || !s->n)
+        return;
+    serve(s, 0);
+    int64_t now;
+    while (!replay_stop && pacing_session(s, now = schedule_now_monotonic()))
+        serve(s, now + NS_PER_SEC / 1000);
 }
 
 /* ---- captured segments ---- */
@@ -877,8 +909,24 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
 queued:
     if (x->state == S_WAITING)
         session_connect(x);
-    else
+    else if (!x->dirty) { /* written at the next flush, with whatever else is due by then */
+        x->dirty = true;
+        x->next_dirty = x->all->dirty;
+        x->all->dirty = x;
+    }
+}
+
+/* Write what the captures queued since the last flush: one writev per session for all of
+ * it, rather than one write per message (at time_factor 0, tens of messages per call). */
+static void flush_dirty(struct sessions *s)
+{
+    while (s->dirty) {
+        struct session *x = s->dirty;
+        s->dirty = x->next_dirty;
+        x->dirty = false;
+        x->next_dirty = NULL;
         session_write(x);
+    }
 }
 
 static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
@@ -1028,6 +1076,8 @@ static void session_release(struct session *x)
         fclose(x->spill);
         x->spill = NULL;
     }
+    free(x->spill_buf);
+    x->spill_buf = NULL;
 }
 
 void sessions_end_capture(struct sessions *s)
@@ -1036,6 +1086,7 @@ void sessions_end_capture(struct sessions *s)
         return;
     for (struct session *x = s->list; x; x = x->next_all)
         conversations_end(x);
+    flush_dirty(s);
 }
 
 /* After the last capture: wait until the collectors have acknowledged everything. A session
@@ -1098,7 +1149,10 @@ void sessions_close_all(struct sessions *s)
     for (struct session *x = s->list; x; x = x->next_all) {
         session_close_end(x); /* what is still queued is counted as lost */
         session_release(x);
+        x->dirty = false;
+        x->next_dirty = NULL;
     }
+    s->dirty = NULL;
     /* the next capture's conversations are new sessions */
     memset(s->table, 0, s->table_size * sizeof *s->table);
     s->n = 0;

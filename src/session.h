@@ -51,7 +51,9 @@ bool sessions_active(const struct sessions *s);
 /* Serve the sockets and timers until the monotonic deadline (or a stop). The last
  * ~200 us are spun for precision. Returns *stop. */
 int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop);
-/* Serve without waiting (time_factor 0 between packets). */
+/* Serve without waiting (time_factor 0 between packets); wait while a session whose
+ * collector is reading has over half its memory bound queued (time_factor 0 is paced by the
+ * collectors, not by the disk). */
 void sessions_poll(struct sessions *s);
 /* A capture ended: its conversations deliver what waits behind holes and end; the live
  * sessions go on into the next capture (route monitoring continues an INIT's session). */

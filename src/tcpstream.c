@@ -160,12 +160,15 @@ static void consume(struct msgstream *m, size_t n)
 }
 
 /* Cut whole messages from the buffer; resynchronise past anything frame() rejects. */
-static void cut(struct msgstream *m, int64_t ts, msgstream_message_fn message, void *ctx)
+/* Cut whole messages from p[0..len); returns how many bytes were used (the rest is the start
+ * of an incomplete message). */
+static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts, msgstream_message_fn message,
+                  void *ctx)
 {
     size_t off = 0;
-    while (off < m->len) {
-        ssize_t n = m->frame(m->buf + off, m->len - off);
-        if (n < 0 || (n == 0 && m->len - off >= m->max)) {
+    while (off < len) {
+        ssize_t n = m->frame(p + off, len - off);
+        if (n < 0 || (n == 0 && len - off >= m->max)) {
             if (!m->resync)
                 m->resyncs++;
             m->resync = true;
@@ -176,11 +179,11 @@ static void cut(struct msgstream *m, int64_t ts, msgstream_message_fn message, v
         if (n == 0)
             break;
         m->resync = false;
-        message(ctx, m->buf + off, (size_t)n, ts);
+        message(ctx, p + off, (size_t)n, ts);
         m->messages++;
         off += (size_t)n;
     }
-    consume(m, off);
+    return off;
 }
 
 void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
@@ -192,6 +195,11 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
         m->len = 0;
         m->resyncs++;
         m->resync = true;
+    }
+    if (m->len == 0) { /* nothing waiting: cut in place, keep only an incomplete tail */
+        size_t used = cut(m, data, len, ts_ns, message, ctx);
+        data += used;
+        len -= used;
     }
     while (len > 0) {
         if (m->cap < m->max) {
@@ -216,7 +224,7 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
         m->len += take;
         data += take;
         len -= take;
-        cut(m, ts_ns, message, ctx);
+        consume(m, cut(m, m->buf, m->len, ts_ns, message, ctx));
     }
 }
 

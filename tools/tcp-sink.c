@@ -7,7 +7,8 @@
  * (a collector that is slow to start); --read-delay SECS sleeps after every read (a slow
  * collector that keeps reading); --rcvbuf BYTES sets a small receive buffer;
  * --bmp also counts whole BMP messages.
- * Prints {"connections":N,"bytes":B,"messages":M,"seconds":S,"per_source":{ip:bytes}}. */
+ * Prints {"connections":N,"max_open":N (at once),"accept_seconds":S (first to last accept),
+ * "bytes":B,"messages":M,"seconds":S (first to last byte),"per_source":{ip:bytes}}. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -150,8 +151,8 @@ int main(int argc, char **argv)
             fclose(f);
     }
     static uint8_t buf[1 << 16];
-    uint64_t bytes = 0, messages = 0, conns = 0;
-    double started = now(), first = 0, last = 0;
+    uint64_t bytes = 0, messages = 0, conns = 0, open_now = 0, open_max = 0;
+    double started = now(), first = 0, last = 0, first_accept = 0, last_accept = 0;
     while (!stop && now() - started < timeout && !(last > 0 && now() - last > idle)) {
         struct epoll_event evs[256];
         if (now() - started < pause_for) {
@@ -169,6 +170,11 @@ int main(int argc, char **argv)
                     if (fd < 0)
                         break;
                     conns++;
+                    last_accept = now();
+                    if (!first_accept)
+                        first_accept = last_accept;
+                    if (++open_now > open_max)
+                        open_max = open_now;
                     c = calloc(1, sizeof *c);
                     c->fd = fd;
                     c->source = source_of(&peer);
@@ -195,14 +201,17 @@ int main(int argc, char **argv)
                 }
             }
             if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                open_now--;
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                 close(c->fd);
                 free(c);
             }
         }
     }
-    printf("{\"connections\": %llu, \"bytes\": %llu, \"messages\": %llu, \"seconds\": %.6f, \"per_source\": {",
-           (unsigned long long)conns, (unsigned long long)bytes, (unsigned long long)messages, last - first);
+    printf("{\"connections\": %llu, \"max_open\": %llu, \"accept_seconds\": %.6f, \"bytes\": %llu, "
+           "\"messages\": %llu, \"seconds\": %.6f, \"per_source\": {",
+           (unsigned long long)conns, (unsigned long long)open_max, last_accept - first_accept,
+           (unsigned long long)bytes, (unsigned long long)messages, last - first);
     for (int i = 0; i < n_src; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", src_name[i], (unsigned long long)src_bytes[i]);
     printf("}}\n");

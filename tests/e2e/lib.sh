@@ -35,9 +35,17 @@ eq() { # eq "description" got want
 }
 # jq that says what it could not read: a broken JSON file fails the assertion with its content
 jqf() { # jqf filter file
-    jq "$1" "$2" 2>/dev/null && return 0
-    echo "# $2 is not the JSON expected; it holds: $(head -c 400 "$2" | tr '\n' ' ')" >&2
+    [ -s "$2" ] && jq "$1" "$2" 2>/dev/null && return 0
+    echo "# $2 is not the JSON expected; it holds: '$(head -c 400 "$2" | tr '\n' ' ')';" \
+         "beside it: $(cat "$2.err" "$2.status" 2>/dev/null | head -c 400 | tr '\n' ' ')" >&2
     return 1
+}
+# wait for a background process; its exit status goes to FILE.status when it is not 0
+wait_status() { # wait_status pid file
+    wait "$1"
+    local rc=$?
+    [ $rc -eq 0 ] || echo "exit status $rc" > "$2.status"
+    return 0
 }
 finish() {
     echo "$(basename "$0" .sh): $PASS passed, $FAIL failed"

@@ -87,6 +87,35 @@ eq "bmp multi-sources: pmbmpd logged every INIT and PEER_UP per router" "$bad" 0
 eq "bmp multi-sources: one session per router for the whole run" \
     "$(jq '(.sessions | length) == (.sessions | map(.router) | unique | length)' bmpm.json)" true
 
+# --- the segmented BMP + IPFIX scenario: one router's BMP session across seven captures (INIT
+# and PEER_UPs, route monitoring, Loc-RIB and global peer down/up) with IPFIX in between
+rewrite "$SHARED/compat/anchor-configs/ipfix-bmp-scenario-segmented.yml" scen.yml ::1 21790 0.1
+sed -i "/^ipfix:/,\$ s/port: 21790/port: 21991/" scen.yml
+start_pmbmpd "$WORK/scen" 21790 ::
+start_bg scen-udp.out "$SINK" ::1 21991 --idle 3 --timeout 120
+SCEN_UDP_PID=$LAST_PID
+wait_udp_listen 21991
+in_ns "$TELREP" -t scen.yml -q --stats-json scen.json
+eq "bmp/ipfix scenario: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+wait "$SCEN_UDP_PID"
+parts=("$A"/ipfix-bmp-scenario-PART*.pcap)
+tshark_counts bmp bmp.type "-d tcp.port==1790,bmp" "${parts[@]}" > scen.want
+while read -r src type n; do
+    eq "bmp/ipfix scenario: $src $(bmp_name "$type") sent" \
+        "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bmp.messages.$(bmp_name "$type")" scen.json)" "$n"
+done < scen.want
+for t in init:4 peer_up:3 peer_down:2; do
+    eq "bmp/ipfix scenario: pmbmpd logged every ${t%:*}" \
+        "$(msglog_count "$WORK/scen" bmp cafe::1 bmp_msg_type "${t%:*}")" "$(awk -v t="${t#*:}" '$2 == t {print $3}' scen.want)"
+done
+check "bmp/ipfix scenario: pmbmpd logged the route monitoring" \
+    [ "$(msglog_count "$WORK/scen" bmp cafe::1 bmp_msg_type route_monitor)" -ge "$(awk '$2 == 0 {print $3}' scen.want)" ]
+eq "bmp/ipfix scenario: one BMP session for the seven captures" "$(jq '[.sessions[] | select(.protocol == "bmp")] | length' scen.json)" 1
+eq "bmp/ipfix scenario: every IPFIX packet" "$(jqf .datagrams scen-udp.out)" \
+    "$(for f in "${parts[@]}"; do tshark -r "$f" -Y "udp.dstport == 9991" 2>/dev/null; done | wc -l)"
+
 # --- BGP: bgp-traffic
 rewrite "$SHARED/compat/anchor-configs/bgp-traffic.yml" bgp1.yml 127.0.0.1 20179
 start_pmbgpd "$WORK/bgp1" 20179

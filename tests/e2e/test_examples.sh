@@ -2,7 +2,7 @@
 # The examples run as they are (from the project root) and deliver every packet, each
 # router from its repro_ip. WRAP="valgrind ..." runs telrep under a checker (make valgrind).
 . "$(dirname "$0")/lib.sh"
-need jq ss
+need jq ss pmbgpd
 make_ns
 ROOT=$(pwd)
 WRAP=${WRAP:-}
@@ -54,4 +54,26 @@ run examples/reference.yml
 eq "reference.yml: exit status" "$?" 0
 got
 eq "reference.yml: datagrams" "$(jq .datagrams "$WORK/sink-2055.json")" 40
+# BMP: two sessions to a TCP collector, every message whole, each from its repro_ip
+start_bg "$WORK/bmp.json" "$TCP_SINK" 127.0.0.1 1790 --bmp --idle 2 --timeout 120
+BMP_SINK=$LAST_PID
+wait_udp_listen 1790 tcp
+run examples/bmp.yml --stats-json "$WORK/bmp-report.json"
+eq "bmp.yml: exit status" "$?" 0
+wait $BMP_SINK
+eq "bmp.yml: every message (2 x INIT, 2 PEER_UP, 60 RM, 2 stats, 2 PEER_DOWN, TERM)" "$(jqf .messages "$WORK/bmp.json")" 136
+eq "bmp.yml: one connection per router" "$(jqf .connections "$WORK/bmp.json")" 2
+eq "bmp.yml: from 127.0.0.4 and 127.0.0.5" "$(jq -c '.per_source | keys' "$WORK/bmp.json")" '["127.0.0.4","127.0.0.5"]'
+eq "bmp.yml: nothing lost" "$(jq '[.sessions[].lost] | add' "$WORK/bmp-report.json")" 0
+
+# BGP: a session with pmbgpd, every UPDATE delivered
+start_pmbgpd "$WORK/pmbgp" 179
+run examples/bgp.yml --stats-json "$WORK/bgp-report.json"
+eq "bgp.yml: exit status" "$?" 0
+sleep 0.5
+stop_pid "$PMBGPD_PID" INT
+eq "bgp.yml: pmbgpd answered with its OPEN (it mirrors the AS)" "$(jq '.sessions[0].peer.as' "$WORK/bgp-report.json")" 65001
+eq "bgp.yml: the hold time rewritten to 30 s" "$(jq '.sessions[0].peer.negotiated_hold_time' "$WORK/bgp-report.json")" 30
+eq "bgp.yml: messages delivered (OPEN, 30 UPDATEs, 2 KEEPALIVEs)" "$(jq '.sessions[0].messages_sent' "$WORK/bgp-report.json")" 33
+eq "bgp.yml: pmbgpd logged every prefix (30 UPDATEs x 3)" "$(msglog_count "$WORK/pmbgp" bgp 127.0.0.6 log_type update)" 90
 finish

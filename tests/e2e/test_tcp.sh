@@ -37,7 +37,7 @@ conf g.yml g.pcap tcp_generic 21791
 tcp_sink g.out --bmp --idle 1
 in_ns "$TELREP" -t g.yml -q --stats-json g.json
 eq "tcp_generic: exit status" "$?" 0
-wait $TCP_SINK_PID
+wait_status $TCP_SINK_PID g.out
 eq "tcp_generic: every byte of the streams, once" "$(jqf .bytes g.out)" "$(jq '[.routers[].stream_bytes] | add' g.counts)"
 eq "tcp_generic: the BMP messages inside are whole" "$(jqf .messages g.out)" \
     "$(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' g.counts)"
@@ -51,7 +51,7 @@ t0=$(date +%s)
 in_ns "$TELREP" -t big.yml -q --stats-json big.json 2> big.err
 rc=$?
 t1=$(date +%s)
-wait $TCP_SINK_PID
+wait_status $TCP_SINK_PID stall.out
 eq "stalled collector: exit status 0 (nothing failed, the stall is reported)" "$rc" 0
 eq "stalled collector: the other router's session delivered everything" \
     "$(jqf '.per_source["203.0.113.21"]' stall.out)" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .bytes_sent' big.json)"
@@ -68,7 +68,7 @@ conf slow.yml slow.pcap bmp 21791 "optimize: {network: {so_sndbuf: 65536}}"
 tcp_sink slow.out --bmp --idle 2 --pause 3 --rcvbuf 65536
 in_ns "$TELREP" -t slow.yml -q --stats-json slow.json
 eq "slow collector: exit status" "$?" 0
-wait $TCP_SINK_PID
+wait_status $TCP_SINK_PID slow.out
 eq "slow collector: every byte" "$(jqf .bytes slow.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' slow.counts)"
 eq "slow collector: every message, whole" "$(jqf .messages slow.out)" 75003
 eq "slow collector: nothing lost" "$(jq '.sessions[0].lost' slow.json)" 0
@@ -85,7 +85,7 @@ t0=$(date +%s.%N)
 in_ns "$TELREP" -t crawl.yml -q --stats-json crawl.json
 eq "slow reader: exit status" "$?" 0
 t1=$(date +%s.%N)
-wait $TCP_SINK_PID
+wait_status $TCP_SINK_PID crawl.out
 check "slow reader: the drain took longer than drain_timeout ($(echo "$t1 - $t0" | bc) s)" \
     [ "$(echo "$t1 - $t0 > 2" | bc)" = 1 ]
 eq "slow reader: every byte" "$(jqf .bytes crawl.out)" "$(jq '.routers["10.0.0.1"].stream_bytes' crawl.counts)"
@@ -112,7 +112,7 @@ conf rep.yml "[m-bmp.pcap]" bmp 21791 "repeat: {count: [2]}"
 tcp_sink rep.out --bmp --idle 1
 in_ns "$TELREP" -t rep.yml -q --stats-json rep.json
 eq "repeat: exit status" "$?" 0
-wait $TCP_SINK_PID
+wait_status $TCP_SINK_PID rep.out
 eq "repeat: one connection for both plays" "$(jqf .connections rep.out)" 1
 eq "repeat: both plays' conversations" "$(jq '.sessions[0].conversations' rep.json)" 2
 eq "repeat: the collector got every message sent" "$(jqf .messages rep.out)" "$(jq '.sessions[0].messages_sent' rep.json)"

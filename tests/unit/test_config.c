@@ -110,6 +110,51 @@ static void test_defaults(void **state)
     config_free(c);
 }
 
+/* the TCP session keys, per protocol section, with their defaults */
+static void test_session_keys(void **state)
+{
+    struct config *c = parse("pcap: a.pcap\n"
+                             "bgp:\n  collector: {ip: 127.0.0.1}\n  reconnect: false\n  drain_timeout: 2.5\n"
+                             "  open_timeout: 4\n  my_as: 4200000001\n  bgp_id: 192.0.2.9\n  hold_time: 9\n"
+                             "  send_term: true\n" /* bmp only: a warning, ignored */
+                             "bmp:\n  collector: {ip: 127.0.0.1}\n  send_term: true\n  reconnect: true\n"
+                             "tcp_generic:\n  collector: {ip: 127.0.0.1, port: 5000}\n  drain_timeout: 0\n"
+                             "  my_as: 1\n"); /* bgp only: ignored */
+    if (!c)
+        fail_msg("%s", err);
+    const struct session_config *bgp = &c->protos[0].session, *bmp = &c->protos[1].session,
+                                *tcp = &c->protos[2].session;
+    assert_int_equal(bgp->reconnect, 0);
+    assert_true(bgp->drain_timeout == 2.5);
+    assert_true(bgp->open_timeout == 4);
+    assert_int_equal(bgp->my_as, 4200000001u);
+    assert_int_equal(bgp->bgp_id, 0xc0000209u);
+    assert_int_equal(bgp->hold_time, 9);
+    assert_false(bgp->send_term);
+    assert_true(bmp->send_term);
+    assert_int_equal(bmp->reconnect, 1);
+    assert_int_equal(c->protos[1].collector_port, 1790);
+    assert_true(tcp->drain_timeout == 0);
+    assert_int_equal(tcp->my_as, 0);
+    assert_int_equal(tcp->reconnect, -1); /* not set: on with keep_open */
+    config_free(c);
+    c = parse("pcap: a.pcap\nbgp: {collector: {ip: 127.0.0.1}}\n");
+    assert_non_null(c);
+    assert_int_equal(c->protos[0].collector_port, 179);
+    assert_true(c->protos[0].session.open_timeout == 10);
+    assert_true(c->protos[0].session.drain_timeout == 30);
+    assert_int_equal(c->protos[0].session.hold_time, -1);
+    assert_int_equal(c->protos[0].session.my_as, 0);
+    config_free(c);
+    expect_error("pcap: a.pcap\nbgp: {hold_time: 2}\n", "bgp.hold_time: 0 or at least 3 seconds");
+    expect_error("pcap: a.pcap\nbgp: {hold_time: 70000}\n", "expected an integer from 0 to 65535");
+    expect_error("pcap: a.pcap\nbgp: {bgp_id: \"2001:db8::1\"}\n", "a BGP identifier is an IPv4 address");
+    expect_error("pcap: a.pcap\nbgp: {my_as: 0}\n", "expected an integer from 1 to 4294967295");
+    expect_error("pcap: a.pcap\nbgp: {my_as: 4294967296}\n", "expected an integer from 1 to 4294967295");
+    expect_error("pcap: a.pcap\nbmp: {drain_timeout: -1}\n", "expected a number >= 0");
+    expect_error("pcap: a.pcap\nbmp: {reconnect: sometimes}\n", "expected true or false");
+}
+
 static void test_errors(void **state)
 {
     expect_error("", "t.yml:1:1: the file is empty");
@@ -224,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_session_keys),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_pcap_file),
         cmocka_unit_test(test_unknown_key_is_a_warning),
