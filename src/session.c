@@ -205,6 +205,21 @@ static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_
     x->queued++;
 }
 
+/* m (its data filled in) goes to the tail of the memory queue */
+static void queue_append(struct session *x, struct msg *m, size_t len, int64_t due)
+{
+    m->next = NULL;
+    m->len = len;
+    m->due_ns = due;
+    m->preamble = false;
+    if (x->tail)
+        x->tail->next = m;
+    else
+        x->head = m;
+    x->tail = m;
+    x->mem_bytes += len;
+}
+
 static void queue_push(struct session *x, const uint8_t *data, size_t len, int64_t due)
 {
     if (x->spilled || x->mem_bytes + len > SESSION_MEMORY) {
@@ -216,17 +231,8 @@ static void queue_push(struct session *x, const uint8_t *data, size_t len, int64
         x->lost++;
         return;
     }
-    m->next = NULL;
-    m->len = len;
-    m->due_ns = due;
-    m->preamble = false;
     memcpy(m->data, data, len);
-    if (x->tail)
-        x->tail->next = m;
-    else
-        x->head = m;
-    x->tail = m;
-    x->mem_bytes += len;
+    queue_append(x, m, len, due);
     x->queued++;
 }
 
@@ -246,16 +252,7 @@ static void queue_refill(struct session *x)
             free(m);
             break;
         }
-        m->next = NULL;
-        m->len = l;
-        m->due_ns = due;
-        m->preamble = false;
-        if (x->tail)
-            x->tail->next = m;
-        else
-            x->head = m;
-        x->tail = m;
-        x->mem_bytes += l;
+        queue_append(x, m, l, due);
         x->spilled--;
     }
     x->spill_read = ftell(x->spill);
@@ -525,6 +522,18 @@ static ssize_t raw_write(struct session *x, const void *p, size_t len)
     return w;
 }
 
+/* After a failed read or write: a real error takes the session down (true); EAGAIN/EINTR
+ * only mean "later" (false). */
+static bool socket_failed(struct session *x, const char *what)
+{
+    if (errno == EAGAIN || errno == EINTR)
+        return false;
+    char why[160];
+    snprintf(why, sizeof why, "%s: %s", what, strerror(errno));
+    session_down(x, why);
+    return true;
+}
+
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
 static void session_write(struct session *x)
 {
@@ -569,12 +578,9 @@ static void session_write(struct session *x)
         }
         ssize_t w = writev(x->fd, iov, n);
         if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
-            char why[160];
-            snprintf(why, sizeof why, "write: %s", strerror(errno));
-            session_down(x, why);
-            return;
+            if (socket_failed(x, "write"))
+                return;
+            break;
         }
         x->last_write_ns = schedule_now_monotonic();
         size_t left = (size_t)w;
@@ -683,11 +689,7 @@ static void session_read(struct session *x)
             return;
         }
         if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return;
-            char why[160];
-            snprintf(why, sizeof why, "read: %s", strerror(errno));
-            session_down(x, why);
+            socket_failed(x, "read");
             return;
         }
         if (x->pc->id != PROTO_BGP) { /* BMP collectors send nothing that matters */

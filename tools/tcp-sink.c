@@ -28,12 +28,42 @@
 #define MAX_SOURCES 4096
 
 struct conn {
+    struct conn *prev, *next; /* every open connection, to free them all at the end */
     int fd;
     int source;
     uint8_t head[6];   /* --bmp: the header of the message being read */
     size_t head_len;
     uint64_t left;     /* bytes of the current message still to come */
 };
+
+static struct conn *conns_head;
+
+static struct conn *conn_new(int fd)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->next = conns_head;
+    if (conns_head)
+        conns_head->prev = c;
+    conns_head = c;
+    return c;
+}
+
+static void conn_free(struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        conns_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    close(c->fd);
+    free(c);
+}
 
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
@@ -175,8 +205,8 @@ int main(int argc, char **argv)
                         first_accept = last_accept;
                     if (++open_now > open_max)
                         open_max = open_now;
-                    c = calloc(1, sizeof *c);
-                    c->fd = fd;
+                    if (!(c = conn_new(fd)))
+                        continue;
                     c->source = source_of(&peer);
                     if (stall && !strcmp(src_name[c->source], stall))
                         continue; /* never read: the sender's window fills */
@@ -203,8 +233,7 @@ int main(int argc, char **argv)
             if (r == 0 || (r < 0 && errno != EAGAIN)) {
                 open_now--;
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                close(c->fd);
-                free(c);
+                conn_free(c);
             }
         }
     }
@@ -215,5 +244,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_src; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", src_name[i], (unsigned long long)src_bytes[i]);
     printf("}}\n");
+    /* the report is out before anything else can end the process (a sanitizer's exit at a
+     * leak would lose it), and nothing is left to report as a leak */
+    fflush(stdout);
+    while (conns_head)
+        conn_free(conns_head);
+    close(ep);
+    close(lfd);
     return 0;
 }

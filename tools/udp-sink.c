@@ -124,5 +124,6 @@ int main(int argc, char **argv)
         printf("%s\"%s\": %llu", j ? ", " : "", a, src[j].n);
     }
     printf("}}\n");
+    fflush(stdout); /* out before a sanitizer's exit could lose it */
     return 0;
 }

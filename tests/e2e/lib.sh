@@ -33,6 +33,15 @@ check() { # check "description" command...
 eq() { # eq "description" got want
     if [ "$2" = "$3" ]; then ok "$1 ($2)"; else not_ok "$1: got '$2', want '$3'"; fi
 }
+# a replay config: routers 10.0.0.i -> 203.0.113.(20+i), i = 1..ROUTERS (default 2), time_factor TF
+write_conf() { # write_conf file pcap proto port [extra yaml]
+    {
+        printf 'pcap: %s\ntime_factor: %s\nno_sync: true\nnetwork:\n  map:\n' "$2" "${TF:-0}"
+        for i in $(seq "${ROUTERS:-2}"); do printf '    - {src_ip: 10.0.0.%d, repro_ip: 203.0.113.%d}\n' "$i" $((20 + i)); done
+        printf '%s:\n  collector: {ip: 127.0.0.1, port: %s}\n%s\n' "$3" "$4" "${5:-}"
+    } > "$1"
+}
+
 # jq that says what it could not read: a broken JSON file fails the assertion with its content
 jqf() { # jqf filter file
     [ -s "$2" ] && jq "$1" "$2" 2>/dev/null && return 0
@@ -157,34 +166,27 @@ write_config() {
     } > "$file"
 }
 
-# pmbmpd / pmbgpd with a JSON message log per router in dir
-start_pmbmpd() { # start_pmbmpd dir port [listen-ip]
-    mkdir -p "$1"
-    cat > "$1/pmbmpd.conf" <<CONF
-bmp_daemon_ip: ${3:-127.0.0.1}
-bmp_daemon_port: $2
-bmp_daemon_max_peers: 200
-bmp_daemon_msglog_file: $1/bmp-\$bmp_router.json
-bmp_daemon_msglog_output: json
-CONF
-    start_bg "$1/pmbmpd.log" pmbmpd -f "$1/pmbmpd.conf"
-    PMBMPD_PID=$LAST_PID
-    wait_udp_listen "$2" tcp
+# pmbmpd / pmbgpd with a JSON message log per router in dir; PMBMPD_PID / PMBGPD_PID
+start_pmacct() { # start_pmacct bmp|bgp dir port [listen-ip] [extra config lines]
+    local kind=$1 dir=$2 router='$bmp_router'
+    mkdir -p "$dir"
+    [ "$kind" = bgp ] && router='$peer_src_ip'
+    {
+        echo "${kind}_daemon_ip: ${4:-127.0.0.1}"
+        echo "${kind}_daemon_port: $3"
+        echo "${kind}_daemon_max_peers: 200"
+        echo "${kind}_daemon_msglog_file: $dir/$kind-$router.json"
+        echo "${kind}_daemon_msglog_output: json"
+        echo "${5:-}"
+    } > "$dir/pm${kind}d.conf"
+    start_bg "$dir/pm${kind}d.log" "pm${kind}d" -f "$dir/pm${kind}d.conf"
+    wait_udp_listen "$3" tcp
 }
-start_pmbgpd() { # start_pmbgpd dir port [listen-ip]
-    mkdir -p "$1"
-    cat > "$1/pmbgpd.conf" <<CONF
-bgp_daemon_ip: ${3:-127.0.0.1}
-bgp_daemon_port: $2
-bgp_daemon_id: 127.0.0.1
-bgp_daemon_max_peers: 200
-bgp_disable_router_id_check: true
-bgp_daemon_msglog_file: $1/bgp-\$peer_src_ip.json
-bgp_daemon_msglog_output: json
-CONF
-    start_bg "$1/pmbgpd.log" pmbgpd -f "$1/pmbgpd.conf"
+start_pmbmpd() { start_pmacct bmp "$1" "$2" "${3:-}"; PMBMPD_PID=$LAST_PID; }
+start_pmbgpd() {
+    start_pmacct bgp "$1" "$2" "${3:-}" "bgp_daemon_id: 127.0.0.1
+bgp_disable_router_id_check: true"
     PMBGPD_PID=$LAST_PID
-    wait_udp_listen "$2" tcp
 }
 # message-log lines of one router (file name has its address with _ for . and :)
 msglog_count() { # msglog_count dir prefix addr field value

@@ -35,6 +35,15 @@ tshark_counts() { # tshark_counts filter field decode pcap...
 }
 bmp_name() { case $1 in 0) echo route_monitoring;; 1) echo stats;; 2) echo peer_down;; 3) echo peer_up;;
              4) echo init;; 5) echo term;; 100) echo rpat;; *) echo other;; esac; }
+# how many "src type count" lines of a want file differ from the report (each one is shown)
+mismatches() { # mismatches want report proto name-function
+    local bad=0 src type n got
+    while read -r src type n; do
+        got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.$3.messages.$($4 "$type") // 0" "$2")
+        [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $($4 "$type"): sent $got, capture x repeat $n" >&2; }
+    done < "$1"
+    echo "$bad"
+}
 bgp_name() { case $1 in 1) echo open;; 2) echo update;; 3) echo notification;; 4) echo keepalive;; esac; }
 
 # --- BMP: bmp-traffic, once
@@ -68,12 +77,8 @@ stop_pid "$PMBMPD_PID" INT
         "$A/bmp-multi-sources-stats.pcap" > bmpm.once
     for _ in $(seq 10); do cat bmpm.once; done
 } | awk '{ c[$1 " " $2] += $3 } END { for (k in c) print k, c[k] }' | sort > bmpm.want
-bad=0
-while read -r src type n; do
-    got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bmp.messages.$(bmp_name "$type") // 0" bmpm.json)
-    [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $(bmp_name "$type"): sent $got, capture x repeat $n"; }
-done < bmpm.want
-eq "bmp multi-sources: every message of every type, per router, with the repeats ($(wc -l < bmpm.want) router/type pairs)" "$bad" 0
+eq "bmp multi-sources: every message of every type, per router, with the repeats ($(wc -l < bmpm.want) router/type pairs)" \
+    "$(mismatches bmpm.want bmpm.json bmp bmp_name)" 0
 bad=0
 for repro in $(jq -r '.routers[] | select(.protocols.bmp.messages.init) | .repro_ip' bmpm.json); do
     src=$(jq -r ".routers[] | select(.repro_ip == \"$repro\") | .src_ip" bmpm.json)
@@ -143,12 +148,8 @@ stop_pid "$PMBGPD_PID" INT
     tshark_counts bgp bgp.type "" "$A/bgp-multi-sources-update-keepalive.pcap" > bgpm.once
     for _ in $(seq 100); do cat bgpm.once; done
 } | awk '{ c[$1 " " $2] += $3 } END { for (k in c) print k, c[k] }' | sort > bgpm.want
-bad=0
-while read -r src type n; do
-    got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type") // 0" bgpm.json)
-    [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $(bgp_name "$type"): sent $got, capture x repeat $n"; }
-done < bgpm.want
-eq "bgp multi-sources: every OPEN, UPDATE and KEEPALIVE per router, with the repeats" "$bad" 0
+eq "bgp multi-sources: every OPEN, UPDATE and KEEPALIVE per router, with the repeats" \
+    "$(mismatches bgpm.want bgpm.json bgp bgp_name)" 0
 eq "bgp multi-sources: all 8 sessions established with pmbgpd" \
     "$(jq '[.sessions[] | select(.peer.as)] | length' bgpm.json)" 8
 finish

@@ -9,21 +9,7 @@ need jq ss pmbgpd gobgpd gobgp mergecap
 make_ns 203.0.113.21 203.0.113.22 203.0.113.23
 cd "$WORK"
 
-conf() { # conf file pcap port [extra yaml]
-    cat > "$1" <<CONF
-pcap: $2
-time_factor: ${TF:-0}
-no_sync: true
-network:
-  map:
-    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
-    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
-    - {src_ip: 10.0.0.3, repro_ip: 203.0.113.23}
-bgp:
-  collector: {ip: 127.0.0.1, port: $3}
-${4:-}
-CONF
-}
+conf() { ROUTERS=3 write_conf "$1" "$2" bgp "$3" "${4:-}"; } # conf file pcap port [extra yaml]
 
 # --- pmbgpd: every UPDATE, per router; segmentation does not matter
 $GEN -o a.pcap --format bgp --routers 2 --packets 50 --records 3 --interval 0.002 --handshake --replies \

@@ -9,20 +9,7 @@ need jq ss pmbmpd
 make_ns 203.0.113.21 203.0.113.22
 cd "$WORK"
 
-conf() { # conf file pcap [extra yaml]
-    cat > "$1" <<CONF
-pcap: $2
-time_factor: ${TF:-0}
-no_sync: true
-network:
-  map:
-    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
-    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
-bmp:
-  collector: {ip: 127.0.0.1, port: 21790}
-${3:-}
-CONF
-}
+conf() { write_conf "$1" "$2" bmp 21790 "${3:-}"; } # conf file pcap [extra yaml]
 # every message type pmbmpd logged for a router equals what the generator wrote
 check_router() { # check_router label dir counts.json router repro
     local label=$1 dir=$2 counts=$3 r=$4 repro=$5 peers

@@ -8,20 +8,7 @@ need jq ss mergecap bc
 make_ns 203.0.113.21 203.0.113.22
 cd "$WORK"
 
-conf() { # conf file pcap-list proto port [extra yaml]
-    cat > "$1" <<CONF
-pcap: $2
-time_factor: 0
-no_sync: true
-network:
-  map:
-    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
-    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
-$3:
-  collector: {ip: 127.0.0.1, port: $4}
-${5:-}
-CONF
-}
+conf() { write_conf "$@"; } # conf file pcap proto port [extra yaml]
 tcp_sink() { # tcp_sink out [options]
     local out=$1; shift
     rm -f ready
