@@ -805,6 +805,22 @@ static void tick(struct sessions *s, int64_t now)
 
 static void flush_dirty(struct sessions *s);
 
+/* epoll_pwait2 (Linux 5.11) waits to the nanosecond; where it is missing (older kernels,
+ * valgrind 3.19) epoll_wait waits whole milliseconds, rounded down: the caller's loop spins
+ * the rest. */
+static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_ns)
+{
+    static bool no_pwait2;
+    if (!no_pwait2) {
+        struct timespec ts = { .tv_sec = wait_ns / NS_PER_SEC, .tv_nsec = wait_ns % NS_PER_SEC };
+        int n = epoll_pwait2(epfd, ev, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        no_pwait2 = true;
+    }
+    return epoll_wait(epfd, ev, max, (int)(wait_ns / 1000000));
+}
+
 static void serve(struct sessions *s, int64_t until_ns)
 {
     struct epoll_event ev[64];
@@ -817,8 +833,7 @@ static void serve(struct sessions *s, int64_t until_ns)
             wait = s->next_tick - now;
         if (wait < 0)
             wait = 0;
-        struct timespec ts = { .tv_sec = wait / NS_PER_SEC, .tv_nsec = wait % NS_PER_SEC };
-        int n = epoll_pwait2(s->epfd, ev, 64, &ts, NULL);
+        int n = wait_events(s->epfd, ev, 64, wait);
         for (int i = 0; i < n; i++)
             session_event(ev[i].data.ptr, ev[i].events);
         if (schedule_now_monotonic() >= until_ns || (n < 0 && errno == EINTR))
