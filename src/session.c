@@ -123,12 +123,9 @@ struct sessions {
 
 /* ---- table ---- */
 
-static size_t key_hash(const struct router *r, int proto, const struct addr *dst, uint16_t sport, uint16_t dport)
+static size_t key_hash(const struct router *r, int proto)
 {
-    size_t h = (size_t)(uintptr_t)r * 31u + (size_t)proto;
-    for (int i = 0; i < 16; i++)
-        h = h * 131u + dst->bytes[i];
-    return (h * 2654435761u) ^ ((size_t)sport << 16 | dport);
+    return ((size_t)(uintptr_t)r * 31u + (size_t)proto) * 2654435761u;
 }
 
 struct sessions *sessions_new(const struct session_env *env)
@@ -167,14 +164,18 @@ static void set_state(struct session *x, enum state st)
 
 /* ---- queue ---- */
 
-static void queue_push_front(struct session *x, struct msg *m)
+/* The n messages first..last go to the front of the queue, in their order. */
+static void queue_splice_front(struct session *x, struct msg *first, struct msg *last, size_t n)
 {
-    m->next = x->head;
-    x->head = m;
+    if (!first)
+        return;
+    for (struct msg *m = first; m; m = m->next)
+        x->mem_bytes += m->len;
+    last->next = x->head;
+    x->head = first;
     if (!x->tail)
-        x->tail = m;
-    x->mem_bytes += m->len;
-    x->queued++;
+        x->tail = last;
+    x->queued += n;
 }
 
 static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_t due)
@@ -282,17 +283,7 @@ static void queue_pop(struct session *x) { free(queue_take(x)); }
 /* After a lost connection what it did not acknowledge goes back to the front, in order. */
 static void queue_requeue_unacked(struct session *x)
 {
-    if (!x->unacked)
-        return;
-    size_t bytes = 0;
-    for (struct msg *m = x->unacked; m; m = m->next)
-        bytes += m->len;
-    x->unacked_tail->next = x->head;
-    x->head = x->unacked;
-    if (!x->tail)
-        x->tail = x->unacked_tail;
-    x->mem_bytes += bytes;
-    x->queued += x->unacked_n;
+    queue_splice_front(x, x->unacked, x->unacked_tail, x->unacked_n);
     x->resent += x->unacked_n;
     x->unacked = x->unacked_tail = NULL;
     x->unacked_n = 0;
@@ -411,39 +402,27 @@ static void session_connected(struct session *x)
     if (x->acked_ever && !x->fresh) {
         /* a partly written message is sent again, whole; the preamble before it */
         x->head_off = 0;
-        {
-            size_t off = 0;
-            struct msg *first = NULL, **at = &first;
-            while (off < x->preamble_len) {
-                ssize_t l = x->pc->proto->frame(x->preamble + off, x->preamble_len - off);
-                if (l <= 0)
-                    break;
-                struct msg *m = malloc(sizeof *m + (size_t)l);
-                if (!m)
-                    break;
-                m->next = NULL;
-                m->len = (size_t)l;
-                m->due_ns = schedule_now_monotonic();
-                m->preamble = true;
-                memcpy(m->data, x->preamble + off, (size_t)l);
-                *at = m;
-                at = &m->next;
-                off += (size_t)l;
-            }
-            /* push in reverse so the preamble keeps its order at the front */
-            struct msg *rev = NULL;
-            while (first) {
-                struct msg *nx = first->next;
-                first->next = rev;
-                rev = first;
-                first = nx;
-            }
-            while (rev) {
-                struct msg *nx = rev->next;
-                queue_push_front(x, rev);
-                rev = nx;
-            }
+        struct msg *first = NULL, *last = NULL;
+        size_t n_msgs = 0;
+        for (size_t off = 0; off < x->preamble_len;) {
+            ssize_t l = x->pc->proto->frame(x->preamble + off, x->preamble_len - off);
+            struct msg *m = l > 0 ? malloc(sizeof *m + (size_t)l) : NULL;
+            if (!m)
+                break;
+            m->next = NULL;
+            m->len = (size_t)l;
+            m->due_ns = schedule_now_monotonic();
+            m->preamble = true;
+            memcpy(m->data, x->preamble + off, (size_t)l);
+            if (last)
+                last->next = m;
+            else
+                first = m;
+            last = m;
+            n_msgs++;
+            off += (size_t)l;
         }
+        queue_splice_front(x, first, last, n_msgs);
         log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n),
                  x->preamble_msgs);
     }
@@ -534,6 +513,23 @@ static bool socket_failed(struct session *x, const char *what)
     return true;
 }
 
+static bool is_bgp_open(const struct session *x, const uint8_t *m, size_t len)
+{
+    return x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1;
+}
+
+/* our OPEN is at the head of the queue, not started */
+static bool open_queued(const struct session *x)
+{
+    return x->head && x->head_off == 0 && is_bgp_open(x, x->head->data, x->head->len);
+}
+
+/* BGP in OPEN_SENT: the head (not our OPEN) waits for the collector's OPEN */
+static bool held_for_peer_open(const struct session *x)
+{
+    return x->state == S_OPEN_SENT && x->head && x->head_off == 0 && !open_queued(x);
+}
+
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
 static void session_write(struct session *x)
 {
@@ -545,8 +541,7 @@ static void session_write(struct session *x)
         return;
     }
     while (x->head) {
-        if (x->pc->id == PROTO_BGP && x->state == S_ESTABLISHED && x->head_off == 0 && x->head->len >= 19 &&
-            x->head->data[18] == 1) {
+        if (x->state == S_ESTABLISHED && open_queued(x)) {
             /* the capture starts a new BGP session: end this one as a peer would, open the next */
             char n[160];
             uint8_t cease[21];
@@ -563,13 +558,13 @@ static void session_write(struct session *x)
             watch(x, false);
             return;
         }
-        bool gate = x->state == S_OPEN_SENT;
-        if (gate && x->head->len >= 19 && x->head->data[18] != 1 && x->head_off == 0)
+        if (held_for_peer_open(x))
             break; /* the rest waits for the collector's OPEN */
+        bool gate = x->state == S_OPEN_SENT;
         struct iovec iov[1024]; /* IOV_MAX */
         int n = 0;
         for (struct msg *m = x->head; m && n < 1024; m = m->next) {
-            if (n > 0 && x->pc->id == PROTO_BGP && m->len >= 19 && m->data[18] == 1)
+            if (n > 0 && is_bgp_open(x, m->data, m->len))
                 break; /* an OPEN starts a new session: it must reach the head alone */
             size_t off = n == 0 ? x->head_off : 0;
             iov[n++] = (struct iovec){ m->data + off, m->len - off };
@@ -605,7 +600,7 @@ static void session_write(struct session *x)
             break; /* the socket is full */
     }
     session_ack(x);
-    bool out = x->head && !(x->state == S_OPEN_SENT && x->head_off == 0 && x->head->len >= 19 && x->head->data[18] != 1);
+    bool out = x->head && !held_for_peer_open(x);
     if (out != x->want_out)
         watch(x, out);
 }
@@ -763,7 +758,7 @@ static void session_timers(struct session *x, int64_t now)
         break;
     case S_OPEN_CONFIRM:
     case S_OPEN_SENT:
-        if (x->state == S_OPEN_CONFIRM || !x->head || x->head->data[18] != 1 || x->head_off) { /* the OPEN is out */
+        if (x->state == S_OPEN_CONFIRM || !open_queued(x)) { /* the OPEN is out */
             if (now - x->state_since > (int64_t)(x->pc->session.open_timeout * 1e9)) {
                 snprintf(why, sizeof why, "the collector did not answer the OPEN within %.0f s (bgp.open_timeout)",
                          x->pc->session.open_timeout);
@@ -904,26 +899,21 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
         x->lost++;
         return;
     }
-    const struct session_config *sc = &x->pc->session;
-    if (x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1 && (sc->my_as || sc->bgp_id || sc->hold_time >= 0)) {
-        uint8_t copy[4096 + 19];
-        if (len <= sizeof copy) {
+    uint8_t copy[4096 + 19];
+    if (is_bgp_open(x, m, len)) { /* rewritten as configured; its hold time is ours */
+        const struct session_config *sc = &x->pc->session;
+        if ((sc->my_as || sc->bgp_id || sc->hold_time >= 0) && len <= sizeof copy) {
             memcpy(copy, m, len);
             struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = sc->bgp_id, .set_hold_time = sc->hold_time >= 0,
                                            .hold_time = (uint16_t)(sc->hold_time < 0 ? 0 : sc->hold_time) };
             bgp_rewrite_open(copy, len, &rw);
-            struct bgp_open o;
-            if (bgp_parse_open(copy, len, &o) == 0)
-                x->our_hold_time = o.hold_time;
-            queue_push(x, copy, len, d->due);
-            goto queued;
+            m = copy;
         }
+        struct bgp_open o;
+        if (bgp_parse_open(m, len, &o) == 0)
+            x->our_hold_time = o.hold_time;
     }
-    struct bgp_open o;
-    if (x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1 && bgp_parse_open(m, len, &o) == 0)
-        x->our_hold_time = o.hold_time;
     queue_push(x, m, len, d->due);
-queued:
     if (x->state == S_WAITING)
         session_connect(x);
     else if (!x->dirty) { /* written at the next flush, with whatever else is due by then */
@@ -954,8 +944,7 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, boo
 
 static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc)
 {
-    static const struct addr none;
-    size_t h = key_hash(r, pc->id, &none, 0, 0) % s->table_size;
+    size_t h = key_hash(r, pc->id) % s->table_size;
     for (struct session *x = s->table[h]; x; x = x->next)
         if (x->router == r && x->pc == pc)
             return x;
