@@ -9,10 +9,10 @@ override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc
 ifeq ($(CI),true)
 override CFLAGS += -Werror
 endif
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwandio -lm
 
 # Debian 12 packages the build, the tests and the benchmarks need.
-DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libtrace3-dev libwandio1-dev \
+DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libwandio1-dev \
             libpcap-dev libzstd-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev
 DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc
 

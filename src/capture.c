@@ -1,17 +1,15 @@
 /* capture.c — one way in for every capture format.
  *
- * libtrace 3.0.22 on Debian 12 reads classic pcap (plain and compressed) through
- * `pcapfile:` but not pcapng, while `pcap:` reads pcapng but not compressed files, and
- * neither knows Linux SLL2; its libwandio has no zstd. So: a source layer decompresses
- * (libwandio for gzip/bzip2/xz, libzstd for zstd), libpcap parses pcap and pcapng from
- * that stream (fopencookie), libtrace reads ERF (zstd-compressed ERF is first
- * decompressed into an unlinked temporary file, as libtrace only opens paths). */
+ * A source layer decompresses (libwandio for gzip/bzip2/xz/lzo/lz4, libzstd for zstd: the
+ * libwandio in Debian 12 has none). libpcap parses pcap and pcapng from that stream
+ * (fopencookie). ERF is read here, from the same stream, with bounds-checked reads: its
+ * records are a 16-byte header and a body, and libtrace 3.0.22 (used before) aborted on
+ * a record shorter than its type's header (an assertion, found by fuzz_capture). */
 #define _GNU_SOURCE
 #include "capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libtrace.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +21,8 @@
 
 #include "cursor.h"
 
-#define HEAD 16
+/* sniffed bytes: enough to walk a few ERF records, which have no magic number */
+#define HEAD 65536
 
 struct capture {
     char format[32];
@@ -44,10 +43,10 @@ struct capture {
     /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
-    /* ERF */
-    libtrace_t *trace;
-    libtrace_packet_t *packet;
-    int spool_fd;
+    /* ERF: the current record's body */
+    bool erf;
+    uint8_t *record;
+    uint64_t records;
 };
 
 static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
@@ -179,17 +178,38 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
     return 0;
 }
 
-/* ERF has no magic number: accept a first record header that is plausible. */
-static bool looks_like_erf(const uint8_t *h, size_t n)
+/* ERF has no magic number: the records in the head must chain. Each header needs a
+ * known type, a record length of at least the header, a wire length (but for meta and
+ * pad records) and a time not an hour before the first record's. A whole file in the
+ * head must end on a record boundary, or after at least two whole records (a truncated
+ * capture, reported as such when read). Random bytes pass this once in hundreds. */
+static bool looks_like_erf(const uint8_t *h, size_t n, bool whole_file)
 {
     struct cursor c = cursor_make(h, n);
-    cursor_skip(&c, 8); /* timestamp */
-    uint8_t type = cursor_u8(&c) & 0x7f;
-    cursor_skip(&c, 1);
-    uint16_t rlen = cursor_be16(&c);
-    cursor_skip(&c, 2);
-    uint16_t wlen = cursor_be16(&c);
-    return cursor_ok(&c) && type >= 1 && type <= 27 && rlen >= 16 && wlen > 0;
+    unsigned whole = 0;
+    uint32_t first_sec = 0;
+    while (cursor_remaining(&c) >= 16) {
+        size_t start = n - cursor_remaining(&c);
+        cursor_skip(&c, 4); /* fraction of a second, little-endian */
+        uint32_t sec = cursor_le32(&c);
+        uint8_t type = cursor_u8(&c) & 0x7f;
+        cursor_skip(&c, 1); /* flags */
+        uint16_t rlen = cursor_be16(&c);
+        cursor_skip(&c, 2); /* loss counter or colour */
+        uint16_t wlen = cursor_be16(&c);
+        bool meta = type == 27 || type == 48;
+        if (!((type >= 1 && type <= 27) || type == 48) || rlen < 16 || (wlen == 0 && !meta))
+            return false;
+        if (whole == 0)
+            first_sec = sec;
+        else if ((int64_t)sec < (int64_t)first_sec - 3600)
+            return false;
+        if (start + rlen > n) /* ends beyond the head */
+            return !whole_file || whole >= 2;
+        whole++;
+        cursor_skip(&c, rlen - 16u);
+    }
+    return whole > 0 && (cursor_remaining(&c) == 0 || !whole_file || whole >= 2);
 }
 
 static int open_pcap(struct capture *c, const char *path, char *err, size_t errlen)
@@ -213,35 +233,11 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
     return 0;
 }
 
-/* libtrace opens ERF by path; a zstd-compressed one is spooled to an unlinked file first */
-static int open_erf(struct capture *c, const char *path, char *err, size_t errlen)
+static int open_erf(struct capture *c)
 {
-    char uri[4096];
-    snprintf(uri, sizeof uri, "erf:%s", path);
-    if (c->zstd) {
-        const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-        c->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (c->spool_fd < 0) {
-            snprintf(err, errlen, "%s: cannot make a temporary file in %s: %s", path, dir, strerror(errno));
-            return -1;
-        }
-        static uint8_t buf[1 << 16];
-        ssize_t n;
-        while ((n = source_read(c, buf, sizeof buf)) > 0)
-            if (write(c->spool_fd, buf, (size_t)n) != n) {
-                snprintf(err, errlen, "%s: cannot write a temporary file: %s", path, strerror(errno));
-                return -1;
-            }
-        snprintf(uri, sizeof uri, "erf:/proc/self/fd/%d", c->spool_fd);
-    }
-    c->trace = trace_create(uri);
-    if (trace_is_err(c->trace) || trace_start(c->trace) < 0) {
-        libtrace_err_t e = trace_get_err(c->trace);
-        snprintf(err, errlen, "%s: not a readable ERF capture: %s", path, e.problem);
-        return -1;
-    }
-    c->packet = trace_create_packet();
-    return c->packet ? 0 : -1;
+    c->erf = true;
+    c->record = malloc(UINT16_MAX);
+    return c->record ? 0 : -1;
 }
 
 struct capture *capture_open(const char *path, char *err, size_t errlen)
@@ -251,7 +247,6 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->spool_fd = -1;
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) : "not a regular file");
@@ -273,9 +268,9 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     } else if (magic == 0x0a0d0d0a) {
         snprintf(c->format, sizeof c->format, "pcapng");
         rc = open_pcap(c, path, err, errlen);
-    } else if (looks_like_erf(c->head, c->head_len)) {
+    } else if (looks_like_erf(c->head, c->head_len, c->head_len < HEAD)) {
         snprintf(c->format, sizeof c->format, "erf");
-        rc = open_erf(c, path, err, errlen);
+        rc = open_erf(c);
     } else {
         snprintf(err, errlen, "%s: not a capture: unknown format (expected pcap, pcapng or ERF, "
                  "optionally gzip/bzip2/xz/zstd-compressed)", path);
@@ -311,30 +306,85 @@ static int next_pcap(struct capture *c, struct capture_packet *out)
     return 1;
 }
 
+/* Reads exactly n bytes unless the stream ends; returns how many it got, or -1. */
+static ssize_t read_full(struct capture *c, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = source_read(c, buf + got, n - got);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    c->bytes_read += (off_t)got;
+    return (ssize_t)got;
+}
+
+static int erf_error(struct capture *c, const char *what)
+{
+    char why[200]; /* what may be c->error itself (a decompression error) */
+    snprintf(why, sizeof why, "%.199s", what);
+    snprintf(c->error, sizeof c->error, "ERF record %llu: %s", (unsigned long long)c->records, why);
+    return -1;
+}
+
+/* ERF record types (Endace ERF types reference) */
+enum { ERF_ETH = 2, ERF_COLOR_ETH = 11, ERF_DSM_COLOR_ETH = 16, ERF_COLOR_HASH_ETH = 20,
+       ERF_IPV4 = 22, ERF_IPV6 = 23, ERF_META = 27, ERF_PAD = 48 };
+
 static int next_erf(struct capture *c, struct capture_packet *out)
 {
     for (;;) {
-        int rc = trace_read_packet(c->trace, c->packet);
-        if (rc == 0)
+        uint8_t h[16];
+        ssize_t got = read_full(c, h, sizeof h);
+        if (got == 0)
             return 0;
-        if (rc < 0) {
-            libtrace_err_t e = trace_get_err(c->trace);
-            snprintf(c->error, sizeof c->error, "%s", e.problem);
-            return -1;
+        c->records++;
+        if (got < 0)
+            return erf_error(c, c->error[0] ? c->error : "read error");
+        if (got < (ssize_t)sizeof h)
+            return erf_error(c, "truncated in its header");
+        struct cursor hc = cursor_make(h, sizeof h);
+        uint64_t frac = cursor_le32(&hc), sec = cursor_le32(&hc);
+        uint8_t type = cursor_u8(&hc);
+        cursor_skip(&hc, 1); /* flags */
+        uint16_t rlen = cursor_be16(&hc);
+        cursor_skip(&hc, 2); /* loss counter or colour */
+        uint16_t wlen = cursor_be16(&hc);
+        if (rlen < sizeof h)
+            return erf_error(c, "record length shorter than the header");
+        size_t body = rlen - sizeof h;
+        got = read_full(c, c->record, body);
+        if (got != (ssize_t)body)
+            return erf_error(c, got < 0 ? "read error" : "truncated");
+        struct cursor b = cursor_make(c->record, body);
+        if (type & 0x80) { /* extension headers, 8 bytes each, the top bit says another follows */
+            uint8_t more;
+            do {
+                more = cursor_u8(&b) & 0x80;
+                cursor_skip(&b, 7);
+            } while (more && cursor_ok(&b));
         }
-        libtrace_linktype_t link;
-        uint32_t remaining = 0;
-        void *l2 = trace_get_layer2(c->packet, &link, &remaining);
-        if (!l2)
-            continue; /* a non-data record */
-        uint64_t erf_ts = trace_get_erf_timestamp(c->packet);
-        out->ts_ns = (int64_t)(erf_ts >> 32) * 1000000000 + (int64_t)(((erf_ts & 0xffffffffu) * 1000000000) >> 32);
-        out->data = l2;
-        out->caplen = remaining;
-        out->wirelen = trace_get_wire_length(c->packet);
-        out->dlt = link == TRACE_TYPE_ETH ? DLT_EN10MB : link == TRACE_TYPE_NONE ? DLT_RAW
-                 : link == TRACE_TYPE_LINUX_SLL ? DLT_LINUX_SLL : -1;
-        out->hdr.ts.tv_sec = (time_t)(out->ts_ns / 1000000000);
+        type &= 0x7f;
+        if (type == ERF_META || type == ERF_PAD)
+            continue;
+        if (type == ERF_ETH || type == ERF_COLOR_ETH || type == ERF_DSM_COLOR_ETH || type == ERF_COLOR_HASH_ETH) {
+            cursor_skip(&b, 2); /* offset and padding before the frame */
+            out->dlt = DLT_EN10MB;
+        } else {
+            out->dlt = type == ERF_IPV4 || type == ERF_IPV6 ? DLT_RAW : -1;
+        }
+        if (!cursor_ok(&b))
+            return erf_error(c, "shorter than its type's header");
+        out->caplen = cursor_remaining(&b);
+        if (out->caplen > wlen) /* records may be padded past the wire length */
+            out->caplen = wlen;
+        out->data = cursor_take(&b, 0);
+        out->wirelen = wlen;
+        out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)((frac * 1000000000) >> 32);
+        out->hdr.ts.tv_sec = (time_t)sec;
         out->hdr.ts.tv_usec = (suseconds_t)(out->ts_ns % 1000000000 / 1000);
         out->hdr.caplen = (bpf_u_int32)out->caplen;
         out->hdr.len = (bpf_u_int32)out->wirelen;
@@ -344,7 +394,7 @@ static int next_erf(struct capture *c, struct capture_packet *out)
 
 int capture_next(struct capture *c, struct capture_packet *out)
 {
-    return c->pcap ? next_pcap(c, out) : next_erf(c, out);
+    return c->erf ? next_erf(c, out) : next_pcap(c, out);
 }
 
 const char *capture_error(const struct capture *c) { return c->error; }
@@ -352,7 +402,7 @@ const char *capture_format(const struct capture *c) { return c->format; }
 
 double capture_progress(const struct capture *c)
 {
-    if (c->compressed || !c->pcap || c->file_size <= 0)
+    if (c->compressed || c->file_size <= 0)
         return -1;
     double f = (double)c->bytes_read / (double)c->file_size;
     return f > 1 ? 1 : f;
@@ -366,10 +416,6 @@ void capture_close(struct capture *c)
         pcap_close(c->pcap);
     if (c->stream)
         fclose(c->stream);
-    if (c->packet)
-        trace_destroy_packet(c->packet);
-    if (c->trace)
-        trace_destroy(c->trace);
     if (c->io)
         wandio_destroy(c->io);
     if (c->file)
@@ -378,7 +424,6 @@ void capture_close(struct capture *c)
     free(c->zin_buf);
     free(c->file_buf);
     free(c->stream_buf);
-    if (c->spool_fd >= 0)
-        close(c->spool_fd);
+    free(c->record);
     free(c);
 }

@@ -1,5 +1,6 @@
-/* capture.h — read any capture: classic pcap and pcapng (through libpcap) and ERF
- * (through libtrace), each plain or compressed (.gz/.bz2/.xz/.zst, through libwandio).
+/* capture.h — read any capture: classic pcap and pcapng (through libpcap) and ERF (read
+ * by capture.c), each plain or compressed (.gz/.bz2/.xz through libwandio, .zst through
+ * libzstd).
  * The format is sniffed from the (decompressed) magic number, never from the name. */
 #ifndef TELREP_CAPTURE_H
 #define TELREP_CAPTURE_H

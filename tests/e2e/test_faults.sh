@@ -72,7 +72,8 @@ printf 'pcap: [two.pcap\n' > badyaml.yml
 bad "bad YAML" 2 "badyaml.yml:2:1: not valid YAML" badyaml.yml
 : > empty.pcap; sed 's/two.pcap/empty.pcap/' good.yml > empty.yml
 bad "empty capture" 2 "empty file: not a capture" empty.yml
-head -c 5000 /dev/urandom > garbage.pcap; sed 's/two.pcap/garbage.pcap/' good.yml > garbage.yml
+# fixed pseudo-random bytes (not /dev/urandom: a run must not depend on luck)
+LC_ALL=C awk 'BEGIN { srand(7); for (i = 0; i < 5000; i++) printf "%c", 1 + int(rand() * 255) }' > garbage.pcap; sed 's/two.pcap/garbage.pcap/' good.yml > garbage.yml
 bad "garbage capture" 2 "not a capture" garbage.yml
 sed 's/two.pcap/missing.pcap/' good.yml > missing.yml
 bad "missing capture" 2 'pcap "missing.pcap" cannot be read' missing.yml

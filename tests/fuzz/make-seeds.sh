@@ -32,3 +32,9 @@ mkdir -p "$OUT/fuzz_tcpstream"
 # BGP and BMP messages for fuzz_proto: the first message of generated sessions
 $GEN -o "$tmp/bgp.pcap" --format bgp --packets 1 --link raw > /dev/null
 tail -c +81 "$tmp/bgp.pcap" | head -c 45 > "$OUT/fuzz_proto/bgp-open"
+# captures for fuzz_capture: pcap, ERF, and (where editcap is installed) pcapng, plain and gzip
+mkdir -p "$OUT/fuzz_capture"
+$GEN -o "$OUT/fuzz_capture/a.pcap" --packets 3 --records 1 > /dev/null
+$GEN -o "$OUT/fuzz_capture/a.erf" --erf --packets 3 --records 1 > /dev/null
+gzip -c "$OUT/fuzz_capture/a.pcap" > "$OUT/fuzz_capture/a.pcap.gz"
+! command -v editcap > /dev/null || editcap -F pcapng "$OUT/fuzz_capture/a.pcap" "$OUT/fuzz_capture/a.pcapng"

@@ -1,4 +1,5 @@
-/* capture: classic pcap (µs and ns), empty, garbage and truncated files, and router lookup. */
+/* capture: classic pcap (µs and ns), ERF sniffing, empty, garbage and truncated files, and
+ * router lookup. */
 #include "testutil.h"
 
 #include <pcap/pcap.h>
@@ -87,6 +88,93 @@ static void test_bad_files(void **state)
     tu_rmdir(dir);
 }
 
+/* ERF records: Ethernet type, 2 bytes of padding, a 60-byte frame */
+static size_t erf_records(uint8_t *buf, int records)
+{
+    size_t n = 0;
+    for (int i = 0; i < records; i++) {
+        uint8_t *r = buf + n;
+        memset(r, 0, 78);
+        uint32_t sec = 1672534805u + (uint32_t)i;
+        for (int k = 0; k < 4; k++)
+            r[4 + k] = (uint8_t)(sec >> (8 * k));
+        r[8] = 2;
+        r[11] = 78;
+        r[15] = 60;
+        r[18] = (uint8_t)i;
+        n += 78;
+    }
+    return n;
+}
+
+static void test_erf_sniffing(void **state)
+{
+    char *dir = tu_tmpdir(), path[512], err[512];
+    uint8_t buf[8192];
+    struct capture_packet pkt;
+    snprintf(path, sizeof path, "%s/a.erf", dir);
+
+    tu_write(path, buf, erf_records(buf, 3));
+    struct capture *c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_string_equal(capture_format(c), "erf");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(capture_next(c, &pkt), 1);
+        assert_int_equal(pkt.data[0], i);
+        assert_int_equal(pkt.ts_ns, (1672534805LL + i) * 1000000000);
+    }
+    assert_int_equal(capture_next(c, &pkt), 0);
+    capture_close(c);
+
+    /* cut in the third record: an ERF capture, truncated */
+    tu_write(path, buf, erf_records(buf, 3) - 30);
+    c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_int_equal(capture_next(c, &pkt), -1);
+    capture_close(c);
+
+    /* an Ethernet record without room for its 2 bytes of padding (libtrace asserted on
+     * this), after a good one padded past its wire length: the frame is cut to wlen */
+    erf_records(buf, 2);
+    buf[15] = 50; /* first record: wire length 50 of the 60 bytes recorded */
+    buf[78 + 11] = 16; /* second record: the header alone */
+    tu_write(path, buf, 78 + 16);
+    c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_int_equal(pkt.caplen, 50);
+    assert_int_equal(pkt.wirelen, 50);
+    assert_int_equal(capture_next(c, &pkt), -1);
+    assert_string_equal(capture_error(c), "ERF record 2: shorter than its type's header");
+    capture_close(c);
+
+    /* cut in the first record: nothing says it is ERF */
+    tu_write(path, buf, erf_records(buf, 1) - 30);
+    assert_null(capture_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "not a capture"));
+
+    /* random bytes are never taken for ERF (one time in five passed a one-header check) */
+    uint32_t x = 2463534242u;
+    for (int file = 0; file < 1000; file++) {
+        for (size_t i = 0; i < 5000; i++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            buf[i] = (uint8_t)x;
+        }
+        buf[0] = 0; /* no compression or pcap magic by chance */
+        tu_write(path, buf, 5000);
+        c = capture_open(path, err, sizeof err);
+        if (c)
+            fail_msg("random file %d opened as %s", file, capture_format(c));
+        assert_non_null(strstr(err, "not a capture"));
+    }
+    tu_rmdir(dir);
+}
+
 static void test_router_lookup(void **state)
 {
     struct config c = { 0 };
@@ -118,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classic_pcap),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_erf_sniffing),
         cmocka_unit_test(test_router_lookup),
     };
     return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
