@@ -1,10 +1,13 @@
 /* capture.c — one way in for every capture format.
  *
  * A source layer decompresses (libwandio for gzip/bzip2/xz/lzo/lz4, libzstd for zstd: the
- * libwandio in Debian 12 has none). libpcap parses pcap and pcapng from that stream
- * (fopencookie). ERF is read here, from the same stream, with bounds-checked reads: its
- * records are a 16-byte header and a body, and libtrace 3.0.22 (used before) aborted on
- * a record shorter than its type's header (an assertion, found by fuzz_capture). */
+ * libwandio in Debian 12 has none). Classic pcap and ERF are read here, record by record
+ * with bounds-checked reads: a plain file from a window mapped in memory (no copy: the
+ * replay's packets point into the page cache), a compressed one from a buffer the
+ * decompressor fills. libpcap parses pcapng, from the same stream (fopencookie). libtrace
+ * 3.0.22, used for ERF before, aborted on a record shorter than its type's header (an
+ * assertion, found by fuzz_capture); libpcap's classic pcap reader copied every packet
+ * twice through stdio. */
 #define _GNU_SOURCE
 #include "capture.h"
 
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wandio.h>
@@ -43,11 +47,22 @@ struct capture {
     /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
-    /* ERF: the current record's body */
-    bool erf;
-    uint8_t *record;
+    /* classic pcap and ERF are read here, record by record: from a window of the file
+     * mapped in memory (plain files: no copy at all), or from a buffer the decompressor
+     * fills */
+    enum { READ_LIBPCAP, READ_PCAP, READ_ERF } reader;
+    bool mapped;
+    const uint8_t *map;
+    size_t map_len;
+    off_t map_off, pos;
+    uint8_t *buf;
+    size_t buf_len, buf_pos, buf_cap;
+    bool swapped, nano;       /* classic pcap: byte order, nanosecond timestamps */
+    int linktype;
     uint64_t records;
 };
+
+#define MAP_WINDOW (4u << 20) /* mapped at a time: RSS stays flat with the capture's size */
 
 static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
 {
@@ -113,6 +128,60 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
         return (ssize_t)n;
     }
     return source_read_raw(c, buf, size);
+}
+
+/* The next n bytes of the (decompressed) capture: 1 and *p, 0 at the end, -1 when the
+ * capture ends within them or cannot be read. *p is valid until the next call. */
+static int take(struct capture *c, size_t n, const uint8_t **p)
+{
+    if (c->mapped) {
+        if (c->pos + (off_t)n > c->file_size)
+            return c->pos == c->file_size ? 0 : -1;
+        if (!c->map || c->pos + (off_t)n > c->map_off + (off_t)c->map_len) {
+            if (c->map)
+                munmap((void *)c->map, c->map_len);
+            off_t off = c->pos & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
+            size_t len = MAP_WINDOW > n + (size_t)(c->pos - off) ? MAP_WINDOW : n + (size_t)(c->pos - off);
+            if ((off_t)len > c->file_size - off)
+                len = (size_t)(c->file_size - off);
+            void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(c->file), off);
+            if (m == MAP_FAILED) {
+                c->map = NULL;
+                snprintf(c->error, sizeof c->error, "cannot map the file: %s", strerror(errno));
+                return -1;
+            }
+            c->map = m;
+            c->map_len = len;
+            c->map_off = off;
+        }
+        *p = c->map + (c->pos - c->map_off);
+        c->pos += (off_t)n;
+        c->bytes_read = c->pos;
+        return 1;
+    }
+    if (c->buf_len - c->buf_pos < n) {
+        memmove(c->buf, c->buf + c->buf_pos, c->buf_len - c->buf_pos);
+        c->buf_len -= c->buf_pos;
+        c->buf_pos = 0;
+        if (n > c->buf_cap) {
+            uint8_t *b = realloc(c->buf, n);
+            if (!b)
+                return -1;
+            c->buf = b;
+            c->buf_cap = n;
+        }
+        while (c->buf_len < n) {
+            ssize_t r = source_read(c, c->buf + c->buf_len, c->buf_cap - c->buf_len);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                return c->buf_len == 0 ? 0 : -1;
+            c->buf_len += (size_t)r;
+        }
+    }
+    *p = c->buf + c->buf_pos;
+    c->buf_pos += n;
+    return 1;
 }
 
 /* libpcap reads the decompressed stream through stdio; counting what it took gives progress */
@@ -233,11 +302,41 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
     return 0;
 }
 
-static int open_erf(struct capture *c)
+/* classic pcap and ERF: read here. A plain file is mapped a window at a time, a
+ * compressed one decompressed into a buffer. */
+static int open_records(struct capture *c, const char *path, int reader, char *err, size_t errlen)
 {
-    c->erf = true;
-    c->record = malloc(UINT16_MAX);
-    return c->record ? 0 : -1;
+    c->reader = reader;
+    /* a plain file is mapped, unless it cannot be (then read like a decompressed one) */
+    c->mapped = !c->compressed;
+    const uint8_t *first;
+    if (c->mapped && take(c, 0, &first) < 0) {
+        c->mapped = false;
+        c->error[0] = '\0';
+    }
+    if (!c->mapped) {
+        c->buf_cap = 1u << 20;
+        if (!(c->buf = malloc(c->buf_cap))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    if (reader == READ_ERF)
+        return 0;
+    /* the classic pcap file header */
+    const uint8_t *h;
+    if (take(c, 24, &h) != 1) {
+        snprintf(err, errlen, "%s: not a readable capture: truncated pcap file header", path);
+        return -1;
+    }
+    uint32_t magic = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
+    c->swapped = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+    c->nano = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+    struct cursor hc = cursor_make(h + 20, 4);
+    uint32_t link = c->swapped ? cursor_le32(&hc) : cursor_be32(&hc);
+    link &= 0x03ffffff; /* the upper bits say whether frames carry an FCS */
+    c->linktype = link == 101 ? DLT_RAW : (int)link; /* LINKTYPE_RAW; the others are their DLT */
+    return 0;
 }
 
 struct capture *capture_open(const char *path, char *err, size_t errlen)
@@ -264,13 +363,13 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         rc = -1;
     } else if (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1) {
         snprintf(c->format, sizeof c->format, "pcap");
-        rc = open_pcap(c, path, err, errlen);
+        rc = open_records(c, path, READ_PCAP, err, errlen);
     } else if (magic == 0x0a0d0d0a) {
         snprintf(c->format, sizeof c->format, "pcapng");
         rc = open_pcap(c, path, err, errlen);
     } else if (looks_like_erf(c->head, c->head_len, c->head_len < HEAD)) {
         snprintf(c->format, sizeof c->format, "erf");
-        rc = open_erf(c);
+        rc = open_records(c, path, READ_ERF, err, errlen);
     } else {
         snprintf(err, errlen, "%s: not a capture: unknown format (expected pcap, pcapng or ERF, "
                  "optionally gzip/bzip2/xz/zstd-compressed)", path);
@@ -306,28 +405,52 @@ static int next_pcap(struct capture *c, struct capture_packet *out)
     return 1;
 }
 
-/* Reads exactly n bytes unless the stream ends; returns how many it got, or -1. */
-static ssize_t read_full(struct capture *c, uint8_t *buf, size_t n)
+/* "ERF record N: what" / "packet N: what"; what may be c->error itself (a decompression error) */
+static int record_error(struct capture *c, const char *what)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = source_read(c, buf + got, n - got);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    c->bytes_read += (off_t)got;
-    return (ssize_t)got;
+    char why[200];
+    snprintf(why, sizeof why, "%.199s", what);
+    snprintf(c->error, sizeof c->error, "%s %llu: %s", c->reader == READ_ERF ? "ERF record" : "packet",
+             (unsigned long long)c->records, why);
+    return -1;
 }
 
-static int erf_error(struct capture *c, const char *what)
+/* the next record's header and body, or 0 at the end */
+static int next_record(struct capture *c, size_t hlen, const uint8_t **h)
 {
-    char why[200]; /* what may be c->error itself (a decompression error) */
-    snprintf(why, sizeof why, "%.199s", what);
-    snprintf(c->error, sizeof c->error, "ERF record %llu: %s", (unsigned long long)c->records, why);
-    return -1;
+    int rc = take(c, hlen, h);
+    if (rc == 0)
+        return 0;
+    c->records++;
+    if (rc < 0)
+        return record_error(c, c->error[0] ? c->error : "truncated in its header");
+    return 1;
+}
+
+static int next_classic(struct capture *c, struct capture_packet *out)
+{
+    const uint8_t *h, *body;
+    int rc = next_record(c, 16, &h);
+    if (rc <= 0)
+        return rc;
+    struct cursor hc = cursor_make(h, 16);
+    uint32_t f[4];
+    for (int i = 0; i < 4; i++)
+        f[i] = c->swapped ? cursor_le32(&hc) : cursor_be32(&hc);
+    if (f[2] > 262144) /* libpcap's bound for any link type */
+        return record_error(c, "captured length over 256 KB: not a packet (a corrupt capture)");
+    if (take(c, f[2], &body) != 1)
+        return record_error(c, c->error[0] ? c->error : "truncated: the capture ends within this packet");
+    out->data = body;
+    out->caplen = f[2];
+    out->wirelen = f[3];
+    out->dlt = c->linktype;
+    out->ts_ns = (int64_t)f[0] * 1000000000 + (c->nano ? f[1] : (int64_t)f[1] * 1000);
+    out->hdr.ts.tv_sec = (time_t)f[0];
+    out->hdr.ts.tv_usec = (suseconds_t)(c->nano ? f[1] / 1000 : f[1]);
+    out->hdr.caplen = f[2];
+    out->hdr.len = f[3];
+    return 1;
 }
 
 /* ERF record types (Endace ERF types reference) */
@@ -337,29 +460,22 @@ enum { ERF_ETH = 2, ERF_COLOR_ETH = 11, ERF_DSM_COLOR_ETH = 16, ERF_COLOR_HASH_E
 static int next_erf(struct capture *c, struct capture_packet *out)
 {
     for (;;) {
-        uint8_t h[16];
-        ssize_t got = read_full(c, h, sizeof h);
-        if (got == 0)
-            return 0;
-        c->records++;
-        if (got < 0)
-            return erf_error(c, c->error[0] ? c->error : "read error");
-        if (got < (ssize_t)sizeof h)
-            return erf_error(c, "truncated in its header");
-        struct cursor hc = cursor_make(h, sizeof h);
+        const uint8_t *h, *rec;
+        int rc = next_record(c, 16, &h);
+        if (rc <= 0)
+            return rc;
+        struct cursor hc = cursor_make(h, 16);
         uint64_t frac = cursor_le32(&hc), sec = cursor_le32(&hc);
         uint8_t type = cursor_u8(&hc);
         cursor_skip(&hc, 1); /* flags */
         uint16_t rlen = cursor_be16(&hc);
         cursor_skip(&hc, 2); /* loss counter or colour */
         uint16_t wlen = cursor_be16(&hc);
-        if (rlen < sizeof h)
-            return erf_error(c, "record length shorter than the header");
-        size_t body = rlen - sizeof h;
-        got = read_full(c, c->record, body);
-        if (got != (ssize_t)body)
-            return erf_error(c, got < 0 ? "read error" : "truncated");
-        struct cursor b = cursor_make(c->record, body);
+        if (rlen < 16)
+            return record_error(c, "record length shorter than the header");
+        if (take(c, rlen - 16u, &rec) != 1)
+            return record_error(c, c->error[0] ? c->error : "truncated");
+        struct cursor b = cursor_make(rec, rlen - 16u);
         if (type & 0x80) { /* extension headers, 8 bytes each, the top bit says another follows */
             uint8_t more;
             do {
@@ -377,7 +493,7 @@ static int next_erf(struct capture *c, struct capture_packet *out)
             out->dlt = type == ERF_IPV4 || type == ERF_IPV6 ? DLT_RAW : -1;
         }
         if (!cursor_ok(&b))
-            return erf_error(c, "shorter than its type's header");
+            return record_error(c, "shorter than its type's header");
         out->caplen = cursor_remaining(&b);
         if (out->caplen > wlen) /* records may be padded past the wire length */
             out->caplen = wlen;
@@ -394,7 +510,7 @@ static int next_erf(struct capture *c, struct capture_packet *out)
 
 int capture_next(struct capture *c, struct capture_packet *out)
 {
-    return c->erf ? next_erf(c, out) : next_pcap(c, out);
+    return c->reader == READ_ERF ? next_erf(c, out) : c->reader == READ_PCAP ? next_classic(c, out) : next_pcap(c, out);
 }
 
 const char *capture_error(const struct capture *c) { return c->error; }
@@ -424,6 +540,8 @@ void capture_close(struct capture *c)
     free(c->zin_buf);
     free(c->file_buf);
     free(c->stream_buf);
-    free(c->record);
+    if (c->map)
+        munmap((void *)c->map, c->map_len);
+    free(c->buf);
     free(c);
 }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "msgq.h"
 #include "replay.h"
 #include "proto/proto.h"
 #include "schedule.h"
@@ -35,15 +37,6 @@ enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED
 static const char *state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
                                      "restarting", "backoff", "closed", "failed" };
 #define RESTART_WAIT_NS (2 * NS_PER_SEC)
-
-struct msg {
-    struct msg *next;
-    size_t len;
-    int64_t due_ns;
-    bool preamble;            /* a copy sent again after a reconnect */
-    uint64_t end;             /* written: where it ends in the connection's byte stream */
-    uint8_t data[];
-};
 
 /* One captured TCP conversation (one direction) feeding a session. */
 struct conversation {
@@ -82,25 +75,18 @@ struct session {
     unsigned our_hold_time;   /* in the OPEN we send */
     uint8_t *rbuf;            /* what the collector sent, not yet framed */
     size_t rlen;
-    /* written, not yet acknowledged by the collector's TCP: sent again after a reset */
-    struct msg *unacked, *unacked_tail;
-    size_t unacked_n;
+    /* the messages: queued, written, and kept until the collector's TCP acknowledged them
+     * (sent again after a reset) */
+    struct msgq q;
     uint64_t conn_written, conn_acked; /* bytes on the current connection */
     bool acked_ever;          /* the collector has received something: a reconnect needs the preamble */
     unsigned quick_retries;   /* connections that ended before anything was acknowledged */
     uint64_t resent;
-    /* queue: memory list, then the spill file */
-    struct msg *head, *tail;
-    size_t head_off, mem_bytes, queued;
-    FILE *spill;
-    char *spill_buf;
-    long spill_read, spill_write;
-    size_t spilled;
     /* what a reconnect replays first */
     uint8_t *preamble;
     size_t preamble_len, preamble_msgs;
     /* counters */
-    uint64_t spilled_total;   /* messages that waited in the spill file */
+    uint64_t spilled_total;   /* messages that waited in the temporary file */
     uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
         peer_messages, notifications_received;
     char last_error[160];
@@ -164,151 +150,11 @@ static void set_state(struct session *x, enum state st)
 
 /* ---- queue ---- */
 
-/* The n messages first..last go to the front of the queue, in their order. */
-static void queue_splice_front(struct session *x, struct msg *first, struct msg *last, size_t n)
-{
-    if (!first)
-        return;
-    for (struct msg *m = first; m; m = m->next)
-        x->mem_bytes += m->len;
-    last->next = x->head;
-    x->head = first;
-    if (!x->tail)
-        x->tail = last;
-    x->queued += n;
-}
-
-static void spill_msg(struct session *x, const uint8_t *data, size_t len, int64_t due)
-{
-    if (!x->spill) {
-        char n[160];
-        x->spill = tmpfile();
-        if (!x->spill) {
-            x->lost++;
-            return;
-        }
-        x->spill_buf = malloc(256 * 1024); /* glibc's own would be 4 KB */
-        if (x->spill_buf)
-            setvbuf(x->spill, x->spill_buf, _IOFBF, 256 * 1024);
-        log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
-                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
-    }
-    uint32_t l = (uint32_t)len;
-    fseek(x->spill, x->spill_write, SEEK_SET);
-    if (fwrite(&l, sizeof l, 1, x->spill) != 1 || fwrite(&due, sizeof due, 1, x->spill) != 1 ||
-        fwrite(data, 1, len, x->spill) != len) {
-        x->lost++;
-        return;
-    }
-    x->spill_write = ftell(x->spill);
-    x->spilled++;
-    x->spilled_total++;
-    x->queued++;
-}
-
-/* m (its data filled in) goes to the tail of the memory queue */
-static void queue_append(struct session *x, struct msg *m, size_t len, int64_t due)
-{
-    m->next = NULL;
-    m->len = len;
-    m->due_ns = due;
-    m->preamble = false;
-    if (x->tail)
-        x->tail->next = m;
-    else
-        x->head = m;
-    x->tail = m;
-    x->mem_bytes += len;
-}
-
-static void queue_push(struct session *x, const uint8_t *data, size_t len, int64_t due)
-{
-    if (x->spilled || x->mem_bytes + len > SESSION_MEMORY) {
-        spill_msg(x, data, len, due);
-        return;
-    }
-    struct msg *m = malloc(sizeof *m + len);
-    if (!m) {
-        x->lost++;
-        return;
-    }
-    memcpy(m->data, data, len);
-    queue_append(x, m, len, due);
-    x->queued++;
-}
-
-/* Bring spilled messages back while memory has room. */
-static void queue_refill(struct session *x)
-{
-    if (!x->spilled || x->mem_bytes > SESSION_MEMORY / 2)
-        return;
-    fseek(x->spill, x->spill_read, SEEK_SET);
-    while (x->spilled && x->mem_bytes < SESSION_MEMORY) {
-        uint32_t l;
-        int64_t due;
-        if (fread(&l, sizeof l, 1, x->spill) != 1 || fread(&due, sizeof due, 1, x->spill) != 1)
-            break;
-        struct msg *m = malloc(sizeof *m + l);
-        if (!m || fread(m->data, 1, l, x->spill) != l) {
-            free(m);
-            break;
-        }
-        queue_append(x, m, l, due);
-        x->spilled--;
-    }
-    x->spill_read = ftell(x->spill);
-    if (!x->spilled) {
-        x->spill_read = x->spill_write = 0;
-        if (ftruncate(fileno(x->spill), 0) != 0)
-            log_debug("spill file: truncate failed");
-    }
-}
-
-static struct msg *queue_take(struct session *x)
-{
-    struct msg *m = x->head;
-    x->head = m->next;
-    if (!x->head)
-        x->tail = NULL;
-    m->next = NULL;
-    x->mem_bytes -= m->len;
-    x->queued--;
-    x->head_off = 0;
-    queue_refill(x);
-    return m;
-}
-
-static void queue_pop(struct session *x) { free(queue_take(x)); }
-
-/* After a lost connection what it did not acknowledge goes back to the front, in order. */
-static void queue_requeue_unacked(struct session *x)
-{
-    queue_splice_front(x, x->unacked, x->unacked_tail, x->unacked_n);
-    x->resent += x->unacked_n;
-    x->unacked = x->unacked_tail = NULL;
-    x->unacked_n = 0;
-}
+/* After a lost connection what it did not acknowledge is written again, in order. */
+static void queue_requeue_unacked(struct session *x) { x->resent += msgq_requeue(&x->q); }
 
 /* Everything still queued or unacknowledged is lost (counted). */
-static void queue_drop_all(struct session *x)
-{
-    while (x->unacked) {
-        struct msg *m = x->unacked;
-        x->unacked = m->next;
-        free(m);
-        x->lost++;
-    }
-    x->unacked_tail = NULL;
-    x->unacked_n = 0;
-    while (x->head) {
-        x->lost++;
-        queue_pop(x);
-    }
-    x->lost += x->spilled;
-    x->queued -= x->spilled;
-    x->spilled = 0;
-    x->spill_read = x->spill_write = 0;
-}
+static void queue_drop_all(struct session *x) { x->lost += msgq_drop(&x->q); }
 
 /* ---- socket ---- */
 
@@ -361,12 +207,12 @@ static void session_down(struct session *x, const char *why)
                      why, (double)x->backoff_ns / 1e9);
         else
             log_warn("%s: %s; reconnecting in %.1f s (%zu messages wait)", session_name(x, n, sizeof n), why,
-                     (double)x->backoff_ns / 1e9, x->queued);
+                     (double)x->backoff_ns / 1e9, msgq_queued(&x->q));
         set_state(x, S_BACKOFF);
         return;
     }
     log_error("%s: %s; this session ends, the others go on (%zu queued messages are lost)",
-              session_name(x, n, sizeof n), why, x->queued);
+              session_name(x, n, sizeof n), why, msgq_queued(&x->q));
     queue_drop_all(x);
     x->all->env.stats->session_failures++;
     set_state(x, S_FAILED);
@@ -400,29 +246,11 @@ static void session_connected(struct session *x)
 {
     char n[160];
     if (x->acked_ever && !x->fresh) {
-        /* a partly written message is sent again, whole; the preamble before it */
-        x->head_off = 0;
-        struct msg *first = NULL, *last = NULL;
-        size_t n_msgs = 0;
-        for (size_t off = 0; off < x->preamble_len;) {
-            ssize_t l = x->pc->proto->frame(x->preamble + off, x->preamble_len - off);
-            struct msg *m = l > 0 ? malloc(sizeof *m + (size_t)l) : NULL;
-            if (!m)
-                break;
-            m->next = NULL;
-            m->len = (size_t)l;
-            m->due_ns = schedule_now_monotonic();
-            m->preamble = true;
-            memcpy(m->data, x->preamble + off, (size_t)l);
-            if (last)
-                last->next = m;
-            else
-                first = m;
-            last = m;
-            n_msgs++;
-            off += (size_t)l;
-        }
-        queue_splice_front(x, first, last, n_msgs);
+        /* the preamble, then what the last connection did not deliver (a partly written
+         * message whole again) */
+        if (msgq_prepend(&x->q, x->preamble, x->preamble_len, x->pc->proto->frame, schedule_now_monotonic(),
+                         MSGQ_PREAMBLE) < 0)
+            log_warn("%s: no memory for the preamble", session_name(x, n, sizeof n));
         log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n),
                  x->preamble_msgs);
     }
@@ -449,20 +277,22 @@ static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
     x->preamble_msgs++;
 }
 
-static void count_written(struct session *x, const struct msg *m)
+/* a message the collector acknowledged */
+static void count_written(void *ctx, const uint8_t *m, size_t len, unsigned flags)
 {
-    if (!m->preamble)
-        keep_preamble(x, m->data, m->len);
+    struct session *x = ctx;
+    if (!(flags & MSGQ_PREAMBLE))
+        keep_preamble(x, m, len);
     struct proto_stats *ps = &x->router->stats[x->pc->id];
     struct msg_info info = { .kind = -1 };
-    if (x->pc->proto->inspect(m->data, m->len, &info) < 0)
+    if (x->pc->proto->inspect(m, len, &info) < 0)
         ps->malformed++;
     stats_count_kind(ps, info.kind);
     ps->packets++;
-    ps->bytes += m->len;
+    ps->bytes += len;
     x->all->env.stats->sent++;
     x->messages_sent++;
-    x->bytes_sent += m->len;
+    x->bytes_sent += len;
 }
 
 /* What the collector's TCP has acknowledged (sent minus what is still in the socket's
@@ -477,15 +307,7 @@ static void session_ack(struct session *x)
         x->conn_acked = acked;
         x->last_progress_ns = schedule_now_monotonic();
     }
-    while (x->unacked && x->unacked->end <= x->conn_acked) {
-        struct msg *m = x->unacked;
-        x->unacked = m->next;
-        if (!x->unacked)
-            x->unacked_tail = NULL;
-        x->unacked_n--;
-        count_written(x, m);
-        free(m);
-    }
+    msgq_ack(&x->q, x->conn_acked, count_written, x);
     if (x->conn_acked) {
         x->acked_ever = true;
         x->quick_retries = 0;
@@ -513,21 +335,41 @@ static bool socket_failed(struct session *x, const char *what)
     return true;
 }
 
+static bool bgp_open(const uint8_t *m, size_t len) { return len >= 19 && m[18] == 1; }
+
 static bool is_bgp_open(const struct session *x, const uint8_t *m, size_t len)
 {
-    return x->pc->id == PROTO_BGP && len >= 19 && m[18] == 1;
+    return x->pc->id == PROTO_BGP && bgp_open(m, len);
+}
+
+/* the next message to write, not started (NULL if there is none or it is partly written) */
+static const uint8_t *next_whole(const struct session *x, size_t *len)
+{
+    size_t written;
+    const uint8_t *m = msgq_head(&x->q, len, &written);
+    return m && !written ? m : NULL;
 }
 
 /* our OPEN is at the head of the queue, not started */
 static bool open_queued(const struct session *x)
 {
-    return x->head && x->head_off == 0 && is_bgp_open(x, x->head->data, x->head->len);
+    size_t len;
+    const uint8_t *m = next_whole(x, &len);
+    return m && is_bgp_open(x, m, len);
 }
 
 /* BGP in OPEN_SENT: the head (not our OPEN) waits for the collector's OPEN */
 static bool held_for_peer_open(const struct session *x)
 {
-    return x->state == S_OPEN_SENT && x->head && x->head_off == 0 && !open_queued(x);
+    size_t len;
+    const uint8_t *m = x->state == S_OPEN_SENT ? next_whole(x, &len) : NULL;
+    return m && !is_bgp_open(x, m, len);
+}
+
+static void note_lag(void *ctx, int64_t due_ns)
+{
+    struct session *x = ctx;
+    stats_note_lag(x->all->env.stats, x->last_write_ns - due_ns);
 }
 
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
@@ -540,7 +382,7 @@ static void session_write(struct session *x)
             watch(x, false);
         return;
     }
-    while (x->head) {
+    for (;;) {
         if (x->state == S_ESTABLISHED && open_queued(x)) {
             /* the capture starts a new BGP session: end this one as a peer would, open the next */
             char n[160];
@@ -560,17 +402,16 @@ static void session_write(struct session *x)
         }
         if (held_for_peer_open(x))
             break; /* the rest waits for the collector's OPEN */
-        bool gate = x->state == S_OPEN_SENT;
-        struct iovec iov[1024]; /* IOV_MAX */
-        int n = 0;
-        for (struct msg *m = x->head; m && n < 1024; m = m->next) {
-            if (n > 0 && is_bgp_open(x, m->data, m->len))
-                break; /* an OPEN starts a new session: it must reach the head alone */
-            size_t off = n == 0 ? x->head_off : 0;
-            iov[n++] = (struct iovec){ m->data + off, m->len - off };
-            if (gate)
-                break;
-        }
+        /* BGP: in OPEN_SENT only the OPEN; an OPEN starts a new session: it must reach the
+         * head alone */
+        bool bgp = x->pc->id == PROTO_BGP;
+        struct iovec iov[IOV_MAX];
+        int n = msgq_iov(&x->q, iov, IOV_MAX, x->state == S_OPEN_SENT, bgp ? bgp_open : NULL);
+        if (n <= 0)
+            break;
+        size_t total = 0;
+        for (int i = 0; i < n; i++)
+            total += iov[i].iov_len;
         ssize_t w = writev(x->fd, iov, n);
         if (w < 0) {
             if (socket_failed(x, "write"))
@@ -578,29 +419,13 @@ static void session_write(struct session *x)
             break;
         }
         x->last_write_ns = schedule_now_monotonic();
-        size_t left = (size_t)w;
-        uint64_t at = x->conn_written;
+        msgq_written(&x->q, (size_t)w, x->conn_written, note_lag, x);
         x->conn_written += (uint64_t)w;
-        while (x->head && left >= x->head->len - x->head_off) {
-            left -= x->head->len - x->head_off;
-            at += x->head->len - x->head_off;
-            stats_note_lag(x->all->env.stats, x->last_write_ns - x->head->due_ns);
-            struct msg *m = queue_take(x);
-            m->end = at;
-            if (x->unacked_tail)
-                x->unacked_tail->next = m;
-            else
-                x->unacked = m;
-            x->unacked_tail = m;
-            x->unacked_n++;
-        }
-        if (x->head)
-            x->head_off += left;
-        if (left || (size_t)w < iov[0].iov_len)
+        if ((size_t)w < total)
             break; /* the socket is full */
     }
     session_ack(x);
-    bool out = x->head && !held_for_peer_open(x);
+    bool out = msgq_unwritten(&x->q) && !held_for_peer_open(x);
     if (out != x->want_out)
         watch(x, out);
 }
@@ -749,7 +574,7 @@ static void session_event(struct session *x, uint32_t events)
 static void session_timers(struct session *x, int64_t now)
 {
     char why[160];
-    if (x->unacked)
+    if (msgq_unacked(&x->q))
         session_ack(x);
     switch (x->state) {
     case S_CONNECTING:
@@ -767,7 +592,7 @@ static void session_timers(struct session *x, int64_t now)
         }
         break;
     case S_ESTABLISHED:
-        if (x->pc->id == PROTO_BGP && x->hold_time && !x->head &&
+        if (x->pc->id == PROTO_BGP && x->hold_time && !msgq_queued(&x->q) &&
             now - x->last_write_ns >= (int64_t)x->hold_time * NS_PER_SEC / 3)
             send_keepalive(x);
         break;
@@ -854,7 +679,7 @@ int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *s
 static struct session *pacing_session(struct sessions *s, int64_t now)
 {
     for (struct session *x = s->list; x; x = x->next_all) {
-        if (x->mem_bytes < SESSION_MEMORY / 2 || x->spilled || x->fd < 0)
+        if (x->q.unwritten_bytes < SESSION_MEMORY / 2 || x->q.spilled || x->fd < 0)
             continue;
         int64_t since = x->last_progress_ns > x->state_since ? x->last_progress_ns : x->state_since;
         if (now - since < PACE_STALE_NS)
@@ -913,7 +738,14 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    queue_push(x, m, len, d->due);
+    int rc = msgq_push(&x->q, m, len, d->due, 0);
+    if (rc == MSGQ_LOST) {
+        x->lost++;
+    } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
+        char n[160];
+        log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
+                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
+    }
     if (x->state == S_WAITING)
         session_connect(x);
     else if (!x->dirty) { /* written at the next flush, with whatever else is due by then */
@@ -955,6 +787,7 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->router = r;
     x->pc = pc;
     x->fd = -1;
+    msgq_init(&x->q, SESSION_MEMORY);
     set_state(x, S_WAITING);
     x->next = s->table[h];
     s->table[h] = x;
@@ -1027,7 +860,7 @@ void sessions_segment(struct sessions *s, struct router *r, const struct proto_c
 /* Something still to deliver: queued, spilled, or written but not yet acknowledged. */
 static bool busy(const struct session *x)
 {
-    return (x->head || x->spilled || x->unacked) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
+    return msgq_pending(&x->q) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
 }
 
 /* The first half of a graceful close: a BMP TERM (send_term) or a BGP NOTIFICATION Cease /
@@ -1078,12 +911,7 @@ static void session_release(struct session *x)
     free(x->preamble);
     x->preamble = NULL;
     x->preamble_len = 0;
-    if (x->spill) {
-        fclose(x->spill);
-        x->spill = NULL;
-    }
-    free(x->spill_buf);
-    x->spill_buf = NULL;
+    msgq_free(&x->q);
 }
 
 void sessions_end_capture(struct sessions *s)
@@ -1116,9 +944,9 @@ void sessions_drain(struct sessions *s, volatile const int *stop)
     }
     char n[160];
     for (struct session *x = s->list; x; x = x->next_all)
-        if (x->queued || x->unacked_n)
+        if (msgq_pending(&x->q))
             log_info("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), state_names[x->state],
-                     (unsigned long long)(x->queued + x->unacked_n),
+                     (unsigned long long)(msgq_queued(&x->q) + msgq_unacked(&x->q)),
                      *stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
 }
 

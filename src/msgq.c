@@ -1,0 +1,335 @@
+/* msgq.c — see msgq.h. */
+#include "msgq.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct msgq_chunk {
+    struct msgq_chunk *next;
+    size_t cap, used, begin; /* begin: the first byte of a message not yet acknowledged */
+    uint8_t data[];
+};
+
+void msgq_init(struct msgq *q, size_t mem_limit)
+{
+    memset(q, 0, sizeof *q);
+    q->mem_limit = mem_limit;
+}
+
+static struct msgq_entry *entry(const struct msgq *q, size_t i)
+{
+    return &q->ring[(q->first + i) & (q->ring_size - 1)];
+}
+
+/* room for n more entries */
+static int ring_reserve(struct msgq *q, size_t more)
+{
+    if (q->n + more <= q->ring_size)
+        return 0;
+    size_t size = q->ring_size ? q->ring_size : 256;
+    while (size < q->n + more)
+        size *= 2;
+    struct msgq_entry *r = malloc(size * sizeof *r);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < q->n; i++)
+        r[i] = *entry(q, i);
+    free(q->ring);
+    q->ring = r;
+    q->ring_size = size;
+    q->first = 0;
+    return 0;
+}
+
+static struct msgq_chunk *chunk_new(size_t cap)
+{
+    struct msgq_chunk *c = malloc(sizeof *c + cap);
+    if (c) {
+        c->next = NULL;
+        c->cap = cap;
+        c->used = c->begin = 0;
+    }
+    return c;
+}
+
+/* the write position, moved to the next chunk when it is at the end of one that is done */
+static void wnormalize(struct msgq *q)
+{
+    if (q->part == 0 && q->wchunk && q->woff == q->wchunk->used && q->wchunk->next) {
+        q->wchunk = q->wchunk->next;
+        q->woff = q->wchunk->begin;
+    }
+}
+
+static int memory_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+{
+    if (ring_reserve(q, 1) < 0)
+        return MSGQ_LOST;
+    struct msgq_chunk *c = q->last;
+    if (!c || c->cap - c->used < len) {
+        c = chunk_new(len > MSGQ_CHUNK ? len : MSGQ_CHUNK);
+        if (!c)
+            return MSGQ_LOST;
+        if (q->last)
+            q->last->next = c;
+        else
+            q->chunks = q->wchunk = c;
+        q->last = c;
+    }
+    memcpy(c->data + c->used, data, len);
+    c->used += len;
+    *entry(q, q->n) = (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
+    q->n++;
+    q->unwritten_bytes += len;
+    return MSGQ_MEMORY;
+}
+
+static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns)
+{
+    if (!q->spill) {
+        q->spill = tmpfile();
+        if (!q->spill)
+            return MSGQ_LOST;
+        q->spill_buf = malloc(256 * 1024); /* glibc's own would be 4 KB */
+        if (q->spill_buf)
+            setvbuf(q->spill, q->spill_buf, _IOFBF, 256 * 1024);
+    }
+    uint32_t l = (uint32_t)len;
+    if (fseek(q->spill, q->spill_write, SEEK_SET) != 0 || fwrite(&l, sizeof l, 1, q->spill) != 1 ||
+        fwrite(&due_ns, sizeof due_ns, 1, q->spill) != 1 || fwrite(data, 1, len, q->spill) != len)
+        return MSGQ_LOST;
+    q->spill_write = ftell(q->spill);
+    q->spilled++;
+    return MSGQ_DISK;
+}
+
+int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+{
+    if (q->spilled || (q->unwritten_bytes && q->unwritten_bytes + len > q->mem_limit))
+        return spill_push(q, data, len, due_ns);
+    return memory_push(q, data, len, due_ns, flags);
+}
+
+/* Spilled messages come back while memory has room. */
+static void refill(struct msgq *q)
+{
+    if (!q->spilled || q->unwritten_bytes > q->mem_limit / 2)
+        return;
+    if (fseek(q->spill, q->spill_read, SEEK_SET) != 0)
+        return;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    long at = q->spill_read; /* the start of the next record (a failed one is read again later) */
+    while (q->spilled && q->unwritten_bytes < q->mem_limit) {
+        uint32_t l;
+        int64_t due;
+        if (fread(&l, sizeof l, 1, q->spill) != 1 || fread(&due, sizeof due, 1, q->spill) != 1)
+            break;
+        if (l > cap) {
+            uint8_t *b = realloc(buf, l);
+            if (!b)
+                break;
+            buf = b;
+            cap = l;
+        }
+        if (fread(buf, 1, l, q->spill) != l || memory_push(q, buf, l, due, 0) != MSGQ_MEMORY)
+            break;
+        q->spilled--;
+        at = ftell(q->spill);
+    }
+    free(buf);
+    q->spill_read = at;
+    if (!q->spilled) {
+        q->spill_read = q->spill_write = 0;
+        if (ftruncate(fileno(q->spill), 0) != 0)
+            log_debug("spill file: truncate failed");
+    }
+}
+
+long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*frame)(const uint8_t *, size_t),
+                  int64_t due_ns, unsigned flags)
+{
+    if (q->unacked || q->part)
+        return -1;
+    size_t k = 0, off = 0;
+    for (ssize_t l; off < len && (l = frame(data + off, len - off)) > 0; off += (size_t)l)
+        k++;
+    if (!k)
+        return 0;
+    struct msgq_chunk *c = chunk_new(off);
+    if (!c || ring_reserve(q, k) < 0) {
+        free(c);
+        return -1;
+    }
+    memcpy(c->data, data, off);
+    c->used = off;
+    c->next = q->chunks;
+    q->chunks = q->wchunk = c;
+    if (!q->last)
+        q->last = c;
+    q->woff = 0;
+    q->first = (q->first - k) & (q->ring_size - 1);
+    q->n += k;
+    q->unwritten_bytes += off;
+    off = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t l = (size_t)frame(data + off, len - off);
+        *entry(q, i) = (struct msgq_entry){ .len = (uint32_t)l, .flags = flags, .due_ns = due_ns };
+        off += l;
+    }
+    return (long)k;
+}
+
+const uint8_t *msgq_head(const struct msgq *q, size_t *len, size_t *written)
+{
+    if (q->n == q->unacked)
+        return NULL;
+    const struct msgq_chunk *c = q->wchunk;
+    size_t off = q->woff;
+    if (q->part == 0 && off == c->used && c->next) {
+        c = c->next;
+        off = c->begin;
+    }
+    *len = entry(q, q->unacked)->len;
+    *written = q->part;
+    return c->data + off - q->part;
+}
+
+int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs, bool (*alone)(const uint8_t *, size_t))
+{
+    int k = 0;
+    if (q->n == q->unacked)
+        return 0;
+    wnormalize(q);
+    struct msgq_chunk *c = q->wchunk;
+    size_t off = q->woff;
+    if (!max_msgs && !alone) { /* whole chunks */
+        for (; c && k < max_iov; c = c->next, off = c ? c->begin : 0)
+            if (c->used > off)
+                iov[k++] = (struct iovec){ c->data + off, c->used - off };
+        return k;
+    }
+    size_t part = q->part;
+    for (size_t i = q->unacked, count = 0; i < q->n; i++, count++) {
+        if (part == 0 && off == c->used) {
+            c = c->next;
+            off = c->begin;
+        }
+        size_t l = entry(q, i)->len;
+        if ((max_msgs && count == max_msgs) || (count && alone && alone(c->data + off, l)))
+            break;
+        uint8_t *p = c->data + off;
+        if (k && (uint8_t *)iov[k - 1].iov_base + iov[k - 1].iov_len == p)
+            iov[k - 1].iov_len += l - part;
+        else if (k < max_iov)
+            iov[k++] = (struct iovec){ p, l - part };
+        else
+            break;
+        off += l - part;
+        part = 0;
+    }
+    return k;
+}
+
+void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, int64_t), void *ctx)
+{
+    while (w && q->unacked < q->n) {
+        wnormalize(q);
+        struct msgq_entry *e = entry(q, q->unacked);
+        size_t rest = e->len - q->part;
+        size_t step = w < rest ? w : rest;
+        q->woff += step;
+        q->unwritten_bytes -= step;
+        at += step;
+        w -= step;
+        if (step < rest) {
+            q->part += step;
+            break;
+        }
+        q->part = 0;
+        e->end = at;
+        q->unacked++;
+        if (done)
+            done(ctx, e->due_ns);
+    }
+    refill(q);
+}
+
+void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t *, size_t, unsigned), void *ctx)
+{
+    while (q->unacked && entry(q, 0)->end <= acked) {
+        struct msgq_chunk *c = q->chunks;
+        if (c->begin == c->used) { /* the message is in the next chunk: this one is done */
+            q->chunks = c->next;
+            free(c);
+            c = q->chunks;
+        }
+        struct msgq_entry *e = entry(q, 0);
+        if (ack)
+            ack(ctx, c->data + c->begin, e->len, e->flags);
+        c->begin += e->len;
+        q->first = (q->first + 1) & (q->ring_size - 1);
+        q->n--;
+        q->unacked--;
+    }
+    if (q->n == 0) { /* keep one empty chunk for what comes next */
+        while (q->chunks && q->chunks->next) {
+            struct msgq_chunk *c = q->chunks;
+            q->chunks = c->next;
+            free(c);
+        }
+        if (q->chunks)
+            q->chunks->used = q->chunks->begin = 0;
+        q->wchunk = q->last = q->chunks;
+        q->woff = q->part = 0;
+    } else if (q->chunks->begin == q->chunks->used && q->chunks != q->wchunk) {
+        struct msgq_chunk *c = q->chunks;
+        q->chunks = c->next;
+        free(c);
+    }
+}
+
+size_t msgq_requeue(struct msgq *q)
+{
+    size_t r = q->unacked;
+    q->unacked = q->part = 0;
+    q->wchunk = q->chunks;
+    q->woff = q->chunks ? q->chunks->begin : 0;
+    q->unwritten_bytes = 0;
+    for (size_t i = 0; i < q->n; i++)
+        q->unwritten_bytes += entry(q, i)->len;
+    return r;
+}
+
+size_t msgq_drop(struct msgq *q)
+{
+    size_t r = q->n + q->spilled;
+    while (q->chunks) {
+        struct msgq_chunk *c = q->chunks;
+        q->chunks = c->next;
+        free(c);
+    }
+    q->last = q->wchunk = NULL;
+    q->first = q->n = q->unacked = q->part = q->woff = 0;
+    q->unwritten_bytes = 0;
+    if (q->spilled) {
+        q->spilled = 0;
+        q->spill_read = q->spill_write = 0;
+        if (ftruncate(fileno(q->spill), 0) != 0)
+            log_debug("spill file: truncate failed");
+    }
+    return r;
+}
+
+void msgq_free(struct msgq *q)
+{
+    msgq_drop(q);
+    free(q->ring);
+    if (q->spill)
+        fclose(q->spill);
+    free(q->spill_buf);
+    msgq_init(q, q->mem_limit);
+}

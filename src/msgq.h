@@ -1,0 +1,87 @@
+/* msgq.h — a TCP session's message queue: whole messages in order, each written, then
+ * acknowledged, then gone.
+ *
+ * Messages are copied into 64 KB chunks (one chunk per message only when a message is
+ * larger), never split across two, with a small index entry each (length, due time, flags,
+ * where it ends on the connection). A writev therefore sends a few large pieces rather
+ * than one iovec per message, and nothing is allocated per message. Written messages stay
+ * until the collector's TCP acknowledges them (msgq_ack); after a lost connection
+ * msgq_requeue makes them unwritten again, in order. Beyond mem_limit unwritten bytes,
+ * new messages wait in an unlinked temporary file and come back as memory frees up. */
+#ifndef TELREP_MSGQ_H
+#define TELREP_MSGQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define MSGQ_CHUNK (64u * 1024)
+#define MSGQ_PREAMBLE 1u /* flag: a copy sent again after a reconnect */
+
+struct msgq_entry {
+    uint32_t len, flags;
+    int64_t due_ns;
+    uint64_t end; /* once written: where it ends in the connection's byte stream */
+};
+
+struct msgq_chunk;
+
+struct msgq {
+    size_t mem_limit;
+    /* the index: a ring of entries from the oldest unacknowledged one */
+    struct msgq_entry *ring;
+    size_t ring_size, first, n;   /* n entries from first (mod ring_size) */
+    size_t unacked;               /* of them, written (the first ones) */
+    size_t part;                  /* bytes of the first unwritten message already written */
+    /* the bytes: a list of chunks; the first holds the oldest message */
+    struct msgq_chunk *chunks, *last;
+    struct msgq_chunk *wchunk;    /* where the next unwritten byte is */
+    size_t aoff, woff;            /* offset of the oldest message / next unwritten byte in its chunk */
+    size_t unwritten_bytes;       /* in memory, not yet written */
+    /* the spill file: [len u32][due i64][bytes] records between spill_read and spill_write */
+    FILE *spill;
+    char *spill_buf;
+    long spill_read, spill_write;
+    size_t spilled;               /* messages in it now */
+};
+
+enum { MSGQ_LOST = -1, MSGQ_MEMORY = 0, MSGQ_DISK = 1 };
+
+void msgq_init(struct msgq *q, size_t mem_limit);
+void msgq_free(struct msgq *q);
+/* Appends a message: MSGQ_MEMORY, MSGQ_DISK (over the memory bound), or MSGQ_LOST (no memory
+ * and no temporary file). */
+int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags);
+/* Puts the messages framed from data[0..len) before everything else; only when nothing is
+ * written but unacknowledged (after msgq_requeue). Returns how many, or -1. */
+long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*frame)(const uint8_t *, size_t),
+                  int64_t due_ns, unsigned flags);
+
+/* Messages not written yet (memory and disk), written but not acknowledged. */
+static inline size_t msgq_queued(const struct msgq *q) { return q->n - q->unacked + q->spilled; }
+static inline size_t msgq_unacked(const struct msgq *q) { return q->unacked; }
+static inline bool msgq_pending(const struct msgq *q) { return q->n || q->spilled; }
+static inline bool msgq_unwritten(const struct msgq *q) { return q->n > q->unacked; }
+/* The first unwritten message in memory, or NULL; *written = how much of it is already out. */
+const uint8_t *msgq_head(const struct msgq *q, size_t *len, size_t *written);
+
+/* The unwritten bytes as iovecs, for writev. Whole chunks at a time, unless a limit applies:
+ * at most max_msgs messages (0: no limit), and, with alone(), stop before a message (other
+ * than the first) for which alone() is true. */
+int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs,
+             bool (*alone)(const uint8_t *, size_t));
+/* w bytes were written, starting at offset at of the connection; each message completed is
+ * passed to done() (with its due time). */
+void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, int64_t), void *ctx);
+/* Messages that end at or before offset acked are acknowledged: passed to ack(), then freed. */
+void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t *, size_t, unsigned), void *ctx);
+/* The connection is gone: what was written but not acknowledged is unwritten again (and a
+ * partly written message is whole again). Returns how many messages that was. */
+size_t msgq_requeue(struct msgq *q);
+/* Everything is dropped; returns how many messages that was. */
+size_t msgq_drop(struct msgq *q);
+
+#endif

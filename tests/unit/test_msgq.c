@@ -1,0 +1,222 @@
+/* msgq: order through chunks, partial writes, acknowledgement, requeue after a reset, the
+ * preamble put in front, the BGP limits (alone, one message), spill to disk and back. */
+#include "testutil.h"
+
+#include "msgq.h"
+
+/* message i: [length][i low][i high][filler...] */
+static size_t make(uint8_t *m, unsigned i, size_t len)
+{
+    memset(m, 0xab, len);
+    m[0] = (uint8_t)(len < 256 ? len : 0);
+    m[1] = (uint8_t)i;
+    m[2] = (uint8_t)(i >> 8);
+    return len;
+}
+
+static ssize_t frame_first_byte(const uint8_t *p, size_t len)
+{
+    return len && p[0] && p[0] <= len ? p[0] : 0;
+}
+
+struct seen {
+    unsigned n, ids[4096], flags[4096];
+    size_t lens[4096];
+};
+
+static void on_ack(void *ctx, const uint8_t *m, size_t len, unsigned flags)
+{
+    struct seen *s = ctx;
+    assert_true(s->n < 4096);
+    s->ids[s->n] = m[1] | (unsigned)m[2] << 8;
+    s->lens[s->n] = len;
+    s->flags[s->n++] = flags;
+}
+
+static void on_done(void *ctx, int64_t due) { (*(unsigned *)ctx)++; (void)due; }
+
+/* "writes" up to limit bytes of the iovecs into out; returns how many */
+static size_t fake_writev(const struct iovec *iov, int n, uint8_t *out, size_t limit)
+{
+    size_t w = 0;
+    for (int i = 0; i < n && w < limit; i++) {
+        size_t l = iov[i].iov_len < limit - w ? iov[i].iov_len : limit - w;
+        memcpy(out + w, iov[i].iov_base, l);
+        w += l;
+    }
+    return w;
+}
+
+static void test_chunks_partial_ack(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20);
+    uint8_t m[100];
+    for (unsigned i = 0; i < 1000; i++)
+        assert_int_equal(msgq_push(&q, m, make(m, i, sizeof m), i, 0), MSGQ_MEMORY);
+    assert_int_equal(msgq_queued(&q), 1000);
+    struct iovec iov[16];
+    int n = msgq_iov(&q, iov, 16, 0, NULL);
+    assert_int_equal(n, 2); /* 655 messages fill the first 64 KB chunk, the rest the second */
+    assert_int_equal(iov[0].iov_len, 65500);
+    assert_int_equal(iov[1].iov_len, 34500);
+
+    static uint8_t wire[100000];
+    unsigned done = 0;
+    size_t w = fake_writev(iov, n, wire, 150); /* a message and a half */
+    msgq_written(&q, w, 0, on_done, &done);
+    assert_int_equal(done, 1);
+    assert_int_equal(msgq_unacked(&q), 1);
+    size_t len, written;
+    const uint8_t *h = msgq_head(&q, &len, &written);
+    assert_non_null(h);
+    assert_int_equal(h[1], 1);
+    assert_int_equal(len, 100);
+    assert_int_equal(written, 50);
+
+    n = msgq_iov(&q, iov, 16, 0, NULL);
+    size_t w2 = fake_writev(iov, n, wire + w, sizeof wire - w);
+    assert_int_equal(w2, 100000 - 150);
+    msgq_written(&q, w2, w, on_done, &done);
+    assert_int_equal(done, 1000);
+    assert_false(msgq_unwritten(&q));
+    for (unsigned i = 0; i < 1000; i++)
+        assert_int_equal(wire[i * 100 + 1] | wire[i * 100 + 2] << 8, i);
+
+    struct seen s = { 0 };
+    msgq_ack(&q, 250, on_ack, &s); /* messages 0 and 1 end at 100 and 200 */
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.ids[1], 1);
+    assert_int_equal(msgq_unacked(&q), 998);
+    msgq_ack(&q, 100000, on_ack, &s);
+    assert_int_equal(s.n, 1000);
+    for (unsigned i = 0; i < 1000; i++)
+        assert_int_equal(s.ids[i], i);
+    assert_false(msgq_pending(&q));
+    /* empty again: the next message starts a fresh stream */
+    assert_int_equal(msgq_push(&q, m, make(m, 7, 10), 0, 0), MSGQ_MEMORY);
+    n = msgq_iov(&q, iov, 16, 0, NULL);
+    assert_int_equal(n, 1);
+    assert_int_equal(((uint8_t *)iov[0].iov_base)[1], 7);
+    msgq_free(&q);
+}
+
+static void test_requeue_and_preamble(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20);
+    uint8_t m[50], wire[1000];
+    struct iovec iov[8];
+    for (unsigned i = 0; i < 5; i++)
+        msgq_push(&q, m, make(m, i, 20), 0, 0);
+    int n = msgq_iov(&q, iov, 8, 0, NULL);
+    msgq_written(&q, fake_writev(iov, n, wire, 90), 0, NULL, NULL); /* 4 whole, 1 partly */
+    struct seen s = { 0 };
+    msgq_ack(&q, 40, on_ack, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(msgq_requeue(&q), 2); /* messages 2 and 3 written, not acknowledged */
+    assert_int_equal(msgq_queued(&q), 3);
+
+    uint8_t pre[30];
+    make(pre, 100, 10);
+    make(pre + 10, 101, 20);
+    assert_int_equal(msgq_prepend(&q, pre, sizeof pre, frame_first_byte, 0, MSGQ_PREAMBLE), 2);
+    assert_int_equal(msgq_queued(&q), 5);
+    n = msgq_iov(&q, iov, 8, 0, NULL);
+    size_t w = fake_writev(iov, n, wire, sizeof wire);
+    assert_int_equal(w, 30 + 3 * 20);
+    static const unsigned want[] = { 100, 101, 2, 3, 4 };
+    static const size_t at[] = { 0, 10, 30, 50, 70 };
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(wire[at[i] + 1], want[i]);
+    msgq_written(&q, w, 0, NULL, NULL);
+    msgq_ack(&q, w, on_ack, &s);
+    assert_int_equal(s.n, 7);
+    assert_int_equal(s.ids[2], 100);
+    assert_int_equal(s.flags[2], MSGQ_PREAMBLE);
+    assert_int_equal(s.lens[3], 20);
+    assert_int_equal(s.ids[4], 2);
+    assert_int_equal(s.flags[4], 0);
+    assert_false(msgq_pending(&q));
+    /* not while something is written and unacknowledged */
+    msgq_push(&q, m, make(m, 9, 20), 0, 0);
+    n = msgq_iov(&q, iov, 8, 0, NULL);
+    msgq_written(&q, 20, 0, NULL, NULL);
+    assert_int_equal(msgq_prepend(&q, pre, sizeof pre, frame_first_byte, 0, MSGQ_PREAMBLE), -1);
+    assert_int_equal(msgq_drop(&q), 1);
+    msgq_free(&q);
+}
+
+static bool alone_if_ff(const uint8_t *m, size_t len) { return len > 3 && m[3] == 0xff; }
+
+static void test_limits(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20);
+    uint8_t m[40];
+    for (unsigned i = 0; i < 4; i++) {
+        make(m, i, 40);
+        m[3] = i == 2 ? 0xff : 0;
+        msgq_push(&q, m, 40, 0, 0);
+    }
+    struct iovec iov[8];
+    int n = msgq_iov(&q, iov, 8, 0, alone_if_ff);
+    assert_int_equal(n, 1); /* 0 and 1, contiguous: one iovec; 2 must start a write */
+    assert_int_equal(iov[0].iov_len, 80);
+    n = msgq_iov(&q, iov, 8, 1, alone_if_ff);
+    assert_int_equal(n, 1);
+    assert_int_equal(iov[0].iov_len, 40);
+    msgq_written(&q, 80, 0, NULL, NULL);
+    n = msgq_iov(&q, iov, 8, 0, alone_if_ff); /* at the head, 2 goes with what follows */
+    assert_int_equal(iov[0].iov_len, 80);
+    msgq_free(&q);
+}
+
+static void test_spill_and_big(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1000);
+    static uint8_t m[200000], wire[400000];
+    unsigned disk = 0;
+    for (unsigned i = 0; i < 100; i++) {
+        int rc = msgq_push(&q, m, make(m, i, i == 50 ? 200000 : 100), i, 0);
+        assert_true(rc == MSGQ_MEMORY || rc == MSGQ_DISK);
+        disk += rc == MSGQ_DISK;
+    }
+    assert_int_equal(disk, 90);
+    assert_int_equal(q.spilled, 90);
+    assert_int_equal(msgq_queued(&q), 100);
+    struct seen s = { 0 };
+    size_t total = 0;
+    while (msgq_pending(&q)) {
+        struct iovec iov[8];
+        int n = msgq_iov(&q, iov, 8, 0, NULL);
+        assert_true(n > 0);
+        size_t w = fake_writev(iov, n, wire + total, 333); /* small, uneven writes */
+        msgq_written(&q, w, total, NULL, NULL);
+        total += w;
+        msgq_ack(&q, total, on_ack, &s);
+    }
+    assert_int_equal(total, 99 * 100 + 200000);
+    assert_int_equal(s.n, 100);
+    for (unsigned i = 0; i < 100; i++) {
+        assert_int_equal(s.ids[i], i);
+        assert_int_equal(s.lens[i], i == 50 ? 200000 : 100);
+    }
+    for (int i = 0; i < 5; i++)
+        msgq_push(&q, m, make(m, i, 100), 0, 0);
+    assert_int_equal(msgq_drop(&q), 5);
+    assert_int_equal(msgq_queued(&q), 0);
+    msgq_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chunks_partial_ack),
+        cmocka_unit_test(test_requeue_and_preamble),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_spill_and_big),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
