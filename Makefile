@@ -5,7 +5,7 @@ CC      ?= cc
 BUILD   ?= build
 PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc -Itools/pcap-proc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(CI),true)
 override CFLAGS += -Werror
 endif
@@ -16,7 +16,8 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libw
             libpcap-dev libzstd-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev
 DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c)
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) \
+           $(filter-out tools/pcap-proc/main.c,$(wildcard tools/pcap-proc/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -24,9 +25,9 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
-all: $(BUILD)/telrep $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
+all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h tools/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h tools/*.h tools/pcap-proc/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -34,6 +35,9 @@ $(BUILD)/libtelrep.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/pcap-proc: $(BUILD)/tools/pcap-proc/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
@@ -81,7 +85,7 @@ fuzz: all
 	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    -Itools/pcap-proc -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus $(BUILD)/fuzz/seeds/$$n \
@@ -113,8 +117,8 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/doc/telrep/examples
-	install -m 755 $(BUILD)/telrep $(DESTDIR)$(PREFIX)/bin/telrep
-	install -m 644 docs/telrep.1 $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1
+	install -m 755 $(BUILD)/telrep $(BUILD)/pcap-proc $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/telrep.1 docs/pcap-proc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/telrep.yml.5 $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
 	install -m 644 examples/*.yml $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
@@ -122,7 +126,8 @@ install: all
 	install -m 644 examples/pcaps/*.pcap $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 \
+	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/pcap-proc.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/telrep
 

@@ -12,3 +12,6 @@ $G -o pcaps/nfv5.pcap --format v5 --src 2001:db8::1 --dst 2001:db8::100 --packet
 $G -o pcaps/syslog.pcap --format udp --src 10.0.2.1 --dport 514 --packets 10 --interval 0.2
 $G -o pcaps/bmp-2routers.pcap --format bmp --routers 2 --src 10.0.3.1 --peers 2 --packets 60 --records 2 --interval 0.05 --start 1672534805 --peer-down --term
 $G -o pcaps/bgp.pcap --format bgp --src 10.0.4.1 --asn 65001 --hold 90 --packets 30 --records 3 --segment 300 --interval 0.1 --start 1672534805
+# a raw capture for pcap-proc: handshakes, both directions, two route monitoring messages
+# before each INIT, retransmitted and reordered segments
+$G -o pcaps/bmp-raw.pcap --format bmp --routers 2 --src 10.0.5.1 --peers 2 --packets 30 --records 2 --interval 0.05 --start 1672534805 --handshake --replies --before-start 2 --retransmit-every 6 --reorder-every 9 --segment 200

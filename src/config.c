@@ -374,6 +374,10 @@ static int key_map_src(struct parse *p, yaml_node_t *v, void *t, int arg)
 
 static int key_map_repro(struct parse *p, yaml_node_t *v, void *t, int arg)
 {
+    const char *s = scalar(v);
+    if (s && strcmp(s, CONFIG_REPRO_PLACEHOLDER) == 0)
+        return fail(p, v, "network.map repro_ip: still pcap-proc's placeholder: set the local address this "
+                          "router is replayed from (one of `ip -brief addr`, or add one with `ip addr add`)");
     return get_host_addr(p, v, "network.map repro_ip", t);
 }
 
@@ -806,4 +810,17 @@ size_t config_play_order(const struct config *c, size_t **order)
                     (*order)[k++] = i;
     }
     return k;
+}
+
+int config_replace_pcaps(struct config *c, const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    for (size_t i = 0; i < c->n_pcaps; i++)
+        free(c->pcaps[i]);
+    c->pcaps[0] = copy;
+    c->n_pcaps = 1;
+    c->repeat_counts[0] = 1;
+    return 0;
 }

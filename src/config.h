@@ -9,6 +9,9 @@
 #include "proto/proto.h"
 #include "select.h"
 
+/* what pcap-proc writes as repro_ip for a router the input config did not map */
+#define CONFIG_REPRO_PLACEHOLDER "SET-LOCAL-ADDRESS"
+
 enum repeat_pattern { REPEAT_ROUND_ROBIN, REPEAT_BULK };
 
 struct map_entry {
@@ -71,6 +74,8 @@ struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
                             char *err, size_t errlen);
 void config_free(struct config *c);
+/* Replay `path` once instead of the configured pcaps (telrep -p). 0 or -1. */
+int config_replace_pcaps(struct config *c, const char *path);
 
 /* The order pcaps are played in: indexes into c->pcaps. Returns the count (sum of
  * repeat counts), fills *order (caller frees). */

@@ -1,5 +1,6 @@
 /* main.c — the telrep command line: args -> config -> replay -> exit status. */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,10 @@
 
 #include "config.h"
 #include "log.h"
+#include "pcapproc.h"
 #include "replay.h"
+#include "version.h"
 
-#define TELREP_VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
@@ -21,7 +23,8 @@ static void usage(FILE *out)
         "  -t, --cfg FILE         the YAML config (traffic-reproducer compatible; see telrep.yml(5))\n"
         "  -v                     informational messages\n"
         "  -d                     debug messages\n"
-        "  -p, --pcap-proc        pre-process the captures first (pcap_processing section)\n"
+        "  -p, --pcap-proc        pre-process the captures first, as pcap-proc(1) does (pcap_processing\n"
+        "                         section); with pcap_processing.exit: false, then replay the result\n"
         "      --no-sync          start right away instead of at the capture's second-of-minute\n"
         "      --keep-open        stay (sockets open) after the last capture, until SIGINT/SIGTERM\n"
         "      --ask-for-input    ask before each capture: 'y' replays it, anything else skips it\n"
@@ -36,10 +39,13 @@ static void usage(FILE *out)
         "2 usage, config or environment error (nothing was sent).\n");
 }
 
+extern volatile int pcapproc_stop;
+
 static void on_signal(int sig)
 {
     (void)sig;
     replay_stop = 1;
+    pcapproc_stop = 1;
 }
 
 static void install_signals(void)
@@ -132,10 +138,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "telrep: error: %s\n", err);
         return 2;
     }
-    if (pcap_proc) {
-        fprintf(stderr, "telrep: error: -p/--pcap-proc is not available in this version\n");
-        config_free(c);
-        return 2;
+    install_signals();
+    if (pcap_proc) { /* pcap-proc first; pcap_processing.exit: false goes on with its output */
+        char out[PATH_MAX];
+        struct pcapproc_options po = { .progress = !quiet && level >= LOG_INFO };
+        int status = pcapproc_run(c, &po, out, sizeof out);
+        if (status != 0 || c->pcap_processing.exit || check_only) {
+            config_free(c);
+            return status;
+        }
+        if (config_replace_pcaps(c, out) < 0) {
+            fprintf(stderr, "telrep: error: out of memory\n");
+            config_free(c);
+            return 1;
+        }
+        log_info("replaying the processed capture %s", out);
     }
     o.keep_open |= c->keep_open;
     o.no_sync |= c->no_sync;
@@ -146,7 +163,6 @@ int main(int argc, char **argv)
         o.keep_open = false;
         o.progress_interval = 0;
     }
-    install_signals();
     int status = replay_run(c, &o);
     if (check_only && status == 0 && !quiet)
         fprintf(stderr, "telrep: %s: config, captures, collectors and addresses are fine\n", cfg_path);

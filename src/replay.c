@@ -302,21 +302,6 @@ static void report_failures(struct engine *e)
 
 /* ---- one packet ---- */
 
-static const struct proto_config *select_protocol(struct engine *e, const struct decoded *d,
-                                                  const struct capture_packet *pkt)
-{
-    const struct config *c = e->cfg;
-    for (size_t i = 0; i < c->n_protos; i++) {
-        struct proto_config *pc = (struct proto_config *)&c->protos[i];
-        bool tcp = d->ip_proto == IPPROTO_TCP;
-        if ((pc->proto->transport == TRANSPORT_TCP) != tcp)
-            continue;
-        if (selector_matches(&pc->select, d, pkt->dlt, &pkt->hdr, pkt->data))
-            return pc;
-    }
-    return NULL;
-}
-
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
 {
     struct decoded d;
@@ -325,7 +310,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         e->stats.decode[dr]++;
         return;
     }
-    const struct proto_config *pc = select_protocol(e, &d, pkt);
+    const struct proto_config *pc = select_protocol(e->cfg, &d, pkt->dlt, &pkt->hdr, pkt->data);
     if (!pc) {
         e->stats.unselected++;
         return;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "log.h"
 
 static bool port_in(const struct u16_list *l, uint16_t port)
@@ -92,4 +93,18 @@ void selector_free(struct selector *s)
         if (s->compiled[i].ok)
             pcap_freecode(&s->compiled[i].prog);
     free(s->bpf);
+}
+
+const struct proto_config *select_protocol(const struct config *c, const struct decoded *d, int dlt,
+                                           const struct pcap_pkthdr *hdr, const uint8_t *frame)
+{
+    bool tcp = d->ip_proto == IPPROTO_TCP;
+    for (size_t i = 0; i < c->n_protos; i++) {
+        struct proto_config *pc = (struct proto_config *)&c->protos[i];
+        if ((pc->proto->transport == TRANSPORT_TCP) != tcp)
+            continue;
+        if (selector_matches(&pc->select, d, dlt, hdr, frame))
+            return pc;
+    }
+    return NULL;
 }

@@ -32,4 +32,11 @@ bool selector_matches(struct selector *s, const struct decoded *d, int dlt,
 int selector_check_bpf(const char *expr, char *err, size_t errlen);
 void selector_free(struct selector *s);
 
+/* The protocol a packet belongs to: the first configured protocol (config order) of the
+ * packet's transport whose selector matches; NULL = none. Replay and pcap-proc share it. */
+struct config;
+struct proto_config;
+const struct proto_config *select_protocol(const struct config *c, const struct decoded *d, int dlt,
+                                           const struct pcap_pkthdr *hdr, const uint8_t *frame);
+
 #endif

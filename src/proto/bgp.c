@@ -1,6 +1,7 @@
 /* bgp.c — BGP-4 (RFC 4271): message framing, OPEN (RFC 5492 capabilities, RFC 6793 4-octet
  * AS), NOTIFICATION names, KEEPALIVE; what the replay needs to be a peer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -43,16 +44,6 @@ static const char *bgp_kind_name(int kind)
     return kind >= 1 && kind <= 5 ? names[kind] : "malformed";
 }
 
-const struct proto proto_bgp = {
-    .name = "bgp",
-    .transport = TRANSPORT_TCP,
-    .max_message = BGP_MAX,
-    .default_port = 179,
-    .inspect = bgp_inspect,
-    .frame = bgp_frame,
-    .starts_session = bgp_starts_session,
-    .kind_name = bgp_kind_name,
-};
 
 /* ---- the session side: OPEN, NOTIFICATION, KEEPALIVE ---- */
 
@@ -202,3 +193,124 @@ size_t bgp_notification(uint8_t out[21], uint8_t code, uint8_t subcode)
     out[20] = subcode;
     return 21;
 }
+
+/* ---- pcap-proc: the summary of one captured session ---- */
+
+#define MAX_NOTIFICATIONS 16
+
+struct bgp_digest {
+    struct bgp_open open;
+    bool has_open;
+    uint64_t types[6], opens;
+    struct { uint8_t code, subcode; } notifications[MAX_NOTIFICATIONS];
+    unsigned n_notifications;
+    uint64_t more_notifications;
+};
+
+static const char *afi_safi_name(uint16_t afi, uint8_t safi)
+{
+    static const struct { uint16_t afi; uint8_t safi; const char *name; } names[] = {
+        { 1, 1, "ipv4_unicast" }, { 1, 2, "ipv4_multicast" }, { 1, 4, "ipv4_labeled_unicast" },
+        { 1, 5, "ipv4_mvpn" }, { 1, 128, "ipv4_vpn" }, { 1, 133, "ipv4_flowspec" }, { 1, 73, "ipv4_sr_policy" },
+        { 2, 1, "ipv6_unicast" }, { 2, 2, "ipv6_multicast" }, { 2, 4, "ipv6_labeled_unicast" },
+        { 2, 5, "ipv6_mvpn" }, { 2, 128, "ipv6_vpn" }, { 2, 133, "ipv6_flowspec" }, { 2, 73, "ipv6_sr_policy" },
+        { 25, 65, "l2vpn_vpls" }, { 25, 70, "l2vpn_evpn" }, { 16388, 71, "bgp_ls" }, { 16388, 72, "bgp_ls_vpn" },
+        { 1, 132, "ipv4_rtc" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (names[i].afi == afi && names[i].safi == safi)
+            return names[i].name;
+    return NULL;
+}
+
+static void *bgp_digest_new(void) { return calloc(1, sizeof(struct bgp_digest)); }
+static void bgp_digest_free(void *g) { free(g); }
+
+static bool bgp_digest_message(void *digest, uint8_t *msg, size_t *len)
+{
+    struct bgp_digest *g = digest;
+    struct msg_info info = { .kind = -1 };
+    bgp_inspect(msg, *len, &info);
+    g->types[info.kind >= 1 && info.kind <= 5 ? info.kind : 0]++;
+    uint8_t code, subcode;
+    if (info.kind == 1 && !g->has_open && bgp_parse_open(msg, *len, &g->open) == 0)
+        g->has_open = true;
+    if (info.kind == 3 && bgp_parse_notification(msg, *len, &code, &subcode) == 0) {
+        if (g->n_notifications < MAX_NOTIFICATIONS) {
+            g->notifications[g->n_notifications].code = code;
+            g->notifications[g->n_notifications++].subcode = subcode;
+        } else {
+            g->more_notifications++;
+        }
+    }
+    return true;
+}
+
+static json_t *open_json(const struct bgp_open *o)
+{
+    char id[16];
+    snprintf(id, sizeof id, "%u.%u.%u.%u", o->bgp_id >> 24, o->bgp_id >> 16 & 255, o->bgp_id >> 8 & 255,
+             o->bgp_id & 255);
+    json_t *j = json_object(), *caps = json_array(), *fams = json_array();
+    json_object_set_new(j, "version", json_integer(o->version));
+    json_object_set_new(j, "as", json_integer(o->asn));
+    json_object_set_new(j, "my_as_field", json_integer(o->my_as));
+    json_object_set_new(j, "hold_time", json_integer(o->hold_time));
+    json_object_set_new(j, "bgp_id", json_string(id));
+    for (unsigned i = 0; i < o->n_caps; i++) {
+        const char *name = bgp_capability_name(o->caps[i]);
+        bool seen = false; /* multiprotocol comes once per family: name it once */
+        for (unsigned k = 0; k < i; k++)
+            seen |= o->caps[k] == o->caps[i];
+        if (!seen)
+            json_array_append_new(caps, strcmp(name, "unknown") ? json_string(name)
+                                                                 : json_sprintf("unknown_%u", o->caps[i]));
+    }
+    for (unsigned i = 0; i < o->n_afi_safi; i++) {
+        const char *name = afi_safi_name(o->afi[i], o->safi[i]);
+        json_t *f = json_pack("{s:i,s:i}", "afi", o->afi[i], "safi", o->safi[i]);
+        if (name)
+            json_object_set_new(f, "name", json_string(name));
+        json_array_append_new(fams, f);
+    }
+    json_object_set_new(j, "capabilities", caps);
+    json_object_set_new(j, "afi_safi", fams);
+    return j;
+}
+
+static json_t *bgp_digest_json(const void *digest)
+{
+    const struct bgp_digest *g = digest;
+    json_t *j = json_object(), *types = json_object(), *notes = json_array();
+    if (g->has_open)
+        json_object_set_new(j, "open", open_json(&g->open));
+    for (int t = 1; t <= 5; t++)
+        json_object_set_new(types, bgp_kind_name(t), json_integer((json_int_t)g->types[t]));
+    if (g->types[0])
+        json_object_set_new(types, "malformed", json_integer((json_int_t)g->types[0]));
+    json_object_set_new(j, "messages", types);
+    for (unsigned i = 0; i < g->n_notifications; i++) {
+        char name[160];
+        bgp_notification_name(g->notifications[i].code, g->notifications[i].subcode, name, sizeof name);
+        json_array_append_new(notes, json_string(name));
+    }
+    json_object_set_new(j, "notifications", notes);
+    if (g->more_notifications)
+        json_object_set_new(j, "notifications_not_listed", json_integer((json_int_t)g->more_notifications));
+    return j;
+}
+
+const struct proto proto_bgp = {
+    .name = "bgp",
+    .transport = TRANSPORT_TCP,
+    .max_message = BGP_MAX,
+    .default_port = 179,
+    .inspect = bgp_inspect,
+    .frame = bgp_frame,
+    .starts_session = bgp_starts_session,
+    .kind_name = bgp_kind_name,
+    .digest_new = bgp_digest_new,
+    .digest_message = bgp_digest_message,
+    .digest_json = bgp_digest_json,
+    .digest_free = bgp_digest_free,
+};

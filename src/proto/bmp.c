@@ -1,4 +1,10 @@
-/* bmp.c — BMP v3 (RFC 7854) message framing. Session logic arrives with TCP replay. */
+/* bmp.c — BMP v3 (RFC 7854, RFC 9069 Loc-RIB): message framing and session start for the
+ * replay; INIT information, per-peer headers and peer down reasons for pcap-proc's summary. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
 #include "cursor.h"
 #include "proto/proto.h"
 
@@ -39,6 +45,247 @@ static const char *bmp_kind_name(int kind)
     return kind == 100 ? "rpat" : "other";
 }
 
+/* ---- pcap-proc: the summary of one captured session ---- */
+
+#define PEER_HEADER 42
+#define PEER_KEY 33          /* type, RD, address, AS, BGP ID */
+#define MAX_PEERS 65536
+#define MAX_STRING 256
+
+struct bmp_peer {
+    uint8_t key[PEER_KEY];
+    bool ipv6;
+    uint64_t peer_up, peer_down, route_monitoring, stats, route_mirroring, other;
+    uint64_t down_reasons[8];  /* 0 = unknown reason code */
+};
+
+struct bmp_digest {
+    uint64_t types[8], rpat, other_types, malformed;
+    char sys_name[MAX_STRING], sys_descr[MAX_STRING];
+    struct bmp_peer *peers;
+    uint32_t *slots;           /* open addressing: index + 1 */
+    size_t n_peers, n_slots;
+    uint64_t peers_over_limit;
+};
+
+static uint32_t key_hash(const uint8_t *k)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < PEER_KEY; i++)
+        h = (h ^ k[i]) * 16777619u;
+    return h;
+}
+
+static bool grow_slots(struct bmp_digest *g)
+{
+    size_t n = g->n_slots ? g->n_slots * 2 : 64;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < g->n_peers; i++) {
+        size_t at = key_hash(g->peers[i].key) & (n - 1);
+        while (slots[at])
+            at = (at + 1) & (n - 1);
+        slots[at] = (uint32_t)i + 1;
+    }
+    free(g->slots);
+    g->slots = slots;
+    g->n_slots = n;
+    return true;
+}
+
+static struct bmp_peer *find_peer(struct bmp_digest *g, const uint8_t *key, bool ipv6)
+{
+    if (g->n_slots) {
+        for (size_t at = key_hash(key) & (g->n_slots - 1); g->slots[at]; at = (at + 1) & (g->n_slots - 1))
+            if (memcmp(g->peers[g->slots[at] - 1].key, key, PEER_KEY) == 0)
+                return &g->peers[g->slots[at] - 1];
+    }
+    if (g->n_peers == MAX_PEERS) {
+        g->peers_over_limit++;
+        return NULL;
+    }
+    if ((g->n_peers + 1) * 2 > g->n_slots && !grow_slots(g))
+        return NULL;
+    struct bmp_peer *p = realloc(g->peers, (g->n_peers + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    g->peers = p;
+    p = &g->peers[g->n_peers];
+    memset(p, 0, sizeof *p);
+    memcpy(p->key, key, PEER_KEY);
+    p->ipv6 = ipv6;
+    size_t at = key_hash(key) & (g->n_slots - 1);
+    while (g->slots[at])
+        at = (at + 1) & (g->n_slots - 1);
+    g->slots[at] = (uint32_t)++g->n_peers;
+    return p;
+}
+
+static void *bmp_digest_new(void) { return calloc(1, sizeof(struct bmp_digest)); }
+
+static void bmp_digest_free(void *digest)
+{
+    struct bmp_digest *g = digest;
+    if (!g)
+        return;
+    free(g->peers);
+    free(g->slots);
+    free(g);
+}
+
+/* INIT information TLVs (RFC 7854 4.4): 0 string, 1 sysDescr, 2 sysName */
+static void read_init(struct bmp_digest *g, struct cursor *c)
+{
+    while (cursor_remaining(c) >= 4) {
+        uint16_t type = cursor_be16(c), len = cursor_be16(c);
+        const uint8_t *v = cursor_take(c, len);
+        if (!v)
+            return;
+        char *out = type == 1 ? g->sys_descr : type == 2 ? g->sys_name : NULL;
+        if (!out)
+            continue;
+        size_t n = len < MAX_STRING - 1 ? len : MAX_STRING - 1;
+        for (size_t i = 0; i < n; i++) /* printable ASCII only: the summary is for people */
+            out[i] = v[i] >= 0x20 && v[i] < 0x7f ? (char)v[i] : '?';
+        out[n] = 0;
+    }
+}
+
+static bool bmp_digest_message(void *digest, uint8_t *msg, size_t *len)
+{
+    struct bmp_digest *g = digest;
+    ssize_t framed = bmp_frame(msg, *len);
+    if (framed <= 0 || framed != (ssize_t)*len) {
+        g->malformed++;
+        return true;
+    }
+    uint8_t type = msg[5];
+    if (type < 8)
+        g->types[type]++;
+    else if (type == 100)
+        g->rpat++;
+    else
+        g->other_types++;
+    struct cursor c = cursor_make(msg + BMP_HEADER, *len - BMP_HEADER);
+    if (type == 4) {
+        read_init(g, &c);
+        return true;
+    }
+    if (!(type <= 3 || type == 6 || type == 100))
+        return true; /* TERM and unknown types have no per-peer header */
+    uint8_t key[PEER_KEY];
+    uint8_t peer_type = cursor_u8(&c), flags = cursor_u8(&c);
+    key[0] = peer_type;
+    cursor_copy(&c, key + 1, 8);   /* RD */
+    cursor_copy(&c, key + 9, 16);  /* address */
+    cursor_copy(&c, key + 25, 8);  /* AS, BGP ID */
+    cursor_skip(&c, 8);            /* timestamp */
+    if (!cursor_ok(&c)) {
+        g->malformed++;
+        return true;
+    }
+    struct bmp_peer *p = find_peer(g, key, flags & 0x80);
+    if (!p)
+        return true;
+    switch (type) {
+    case 0: p->route_monitoring++; break;
+    case 1: p->stats++; break;
+    case 2: {
+        uint8_t reason = cursor_u8(&c);
+        p->peer_down++;
+        p->down_reasons[reason >= 1 && reason <= 6 ? reason : 0]++;
+        break;
+    }
+    case 3: p->peer_up++; break;
+    case 6: p->route_mirroring++; break;
+    default: p->other++;
+    }
+    return true;
+}
+
+static void format_rd(const uint8_t *rd, char *out, size_t len)
+{
+    struct cursor c = cursor_make(rd, 8);
+    uint16_t type = cursor_be16(&c);
+    if (type == 0) {
+        uint16_t as = cursor_be16(&c);
+        snprintf(out, len, "%u:%u", as, cursor_be32(&c));
+    } else if (type == 1) {
+        uint32_t ip = cursor_be32(&c);
+        snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, cursor_be16(&c));
+    } else if (type == 2) {
+        uint32_t as = cursor_be32(&c);
+        snprintf(out, len, "%u:%u", as, cursor_be16(&c));
+    } else {
+        snprintf(out, len, "type%u:%02x%02x%02x%02x%02x%02x", type, rd[2], rd[3], rd[4], rd[5], rd[6], rd[7]);
+    }
+}
+
+static json_t *peer_json(const struct bmp_peer *p)
+{
+    static const char *types[] = { "global", "rd", "local", "loc_rib" };
+    static const char *reasons[] = { "unknown", "local_notification", "local_no_notification",
+                                     "remote_notification", "remote_no_notification", "peer_deconfigured",
+                                     "local_system_closed" };
+    struct cursor c = cursor_make(p->key + 25, 8);
+    uint32_t as = cursor_be32(&c), id = cursor_be32(&c);
+    char rd[48], a[ADDR_STRLEN], bgp_id[16];
+    struct addr addr;
+    if (p->ipv6)
+        addr_from_bytes(&addr, AF_INET6, p->key + 9);
+    else
+        addr_from_bytes(&addr, AF_INET, p->key + 9 + 12);
+    format_rd(p->key + 1, rd, sizeof rd);
+    snprintf(bgp_id, sizeof bgp_id, "%u.%u.%u.%u", id >> 24, id >> 16 & 255, id >> 8 & 255, id & 255);
+    json_t *j = json_object();
+    json_object_set_new(j, "type", p->key[0] < 4 ? json_string(types[p->key[0]]) : json_integer(p->key[0]));
+    json_object_set_new(j, "rd", json_string(rd));
+    json_object_set_new(j, "address", json_string(addr_format(&addr, a)));
+    json_object_set_new(j, "as", json_integer(as));
+    json_object_set_new(j, "bgp_id", json_string(bgp_id));
+    json_object_set_new(j, "peer_up", json_integer((json_int_t)p->peer_up));
+    json_object_set_new(j, "peer_down", json_integer((json_int_t)p->peer_down));
+    if (p->peer_down) {
+        json_t *r = json_object();
+        for (int i = 0; i < 7; i++)
+            if (p->down_reasons[i])
+                json_object_set_new(r, reasons[i], json_integer((json_int_t)p->down_reasons[i]));
+        json_object_set_new(j, "down_reasons", r);
+    }
+    json_object_set_new(j, "route_monitoring", json_integer((json_int_t)p->route_monitoring));
+    json_object_set_new(j, "stats", json_integer((json_int_t)p->stats));
+    if (p->route_mirroring)
+        json_object_set_new(j, "route_mirroring", json_integer((json_int_t)p->route_mirroring));
+    if (p->other)
+        json_object_set_new(j, "other", json_integer((json_int_t)p->other));
+    return j;
+}
+
+static json_t *bmp_digest_json(const void *digest)
+{
+    const struct bmp_digest *g = digest;
+    json_t *j = json_object(), *types = json_object(), *peers = json_array();
+    if (g->types[4])
+        json_object_set_new(j, "init", json_pack("{s:s,s:s}", "sys_name", g->sys_name, "sys_descr", g->sys_descr));
+    for (int t = 0; t < 8; t++)
+        if (g->types[t] || t <= 5)
+            json_object_set_new(types, t == 7 ? "type_7" : bmp_kind_name(t), json_integer((json_int_t)g->types[t]));
+    if (g->rpat)
+        json_object_set_new(types, "rpat", json_integer((json_int_t)g->rpat));
+    if (g->other_types)
+        json_object_set_new(types, "other", json_integer((json_int_t)g->other_types));
+    if (g->malformed)
+        json_object_set_new(types, "malformed", json_integer((json_int_t)g->malformed));
+    json_object_set_new(j, "messages", types);
+    for (size_t i = 0; i < g->n_peers; i++)
+        json_array_append_new(peers, peer_json(&g->peers[i]));
+    json_object_set_new(j, "peers", peers);
+    if (g->peers_over_limit)
+        json_object_set_new(j, "messages_of_peers_over_limit", json_integer((json_int_t)g->peers_over_limit));
+    return j;
+}
+
 const struct proto proto_bmp = {
     .name = "bmp",
     .transport = TRANSPORT_TCP,
@@ -48,4 +295,8 @@ const struct proto proto_bmp = {
     .frame = bmp_frame,
     .starts_session = bmp_starts_session,
     .kind_name = bmp_kind_name,
+    .digest_new = bmp_digest_new,
+    .digest_message = bmp_digest_message,
+    .digest_json = bmp_digest_json,
+    .digest_free = bmp_digest_free,
 };

@@ -3,6 +3,7 @@
 #ifndef TELREP_PROTO_H
 #define TELREP_PROTO_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,14 @@ struct proto {
     bool (*starts_session)(const uint8_t *msg, size_t len);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
+    /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says
+     * whether to keep a message and may shorten it in place (NetFlow drops the data sets
+     * whose template was not seen); digest_json() is the summary so far (a new object).
+     * NULL digest_new = keep every message, counters only. */
+    void *(*digest_new)(void);
+    bool (*digest_message)(void *digest, uint8_t *msg, size_t *len);
+    json_t *(*digest_json)(const void *digest);
+    void (*digest_free)(void *digest);
 };
 
 enum proto_id { PROTO_IPFIX, PROTO_BGP, PROTO_BMP, PROTO_UDP_GENERIC, PROTO_TCP_GENERIC, PROTO_COUNT };
@@ -57,6 +66,12 @@ struct netflow_header {
     uint32_t sets, templates, option_templates, data_sets;
 };
 int netflow_parse(const uint8_t *msg, size_t len, struct netflow_header *out);
+struct netflow_digest;
+struct netflow_digest *netflow_digest_new(void);
+/* false = drop the message; *len may shrink (data sets without their template removed) */
+bool netflow_digest_message(struct netflow_digest *g, uint8_t *msg, size_t *len);
+json_t *netflow_digest_json(const struct netflow_digest *g);
+void netflow_digest_free(struct netflow_digest *g);
 
 /* bgp.c specifics: being a BGP peer */
 #define BGP_MAX_CAPS 32

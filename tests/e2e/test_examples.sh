@@ -76,4 +76,22 @@ eq "bgp.yml: pmbgpd answered with its OPEN (it mirrors the AS)" "$(jq '.sessions
 eq "bgp.yml: the hold time rewritten to 30 s" "$(jq '.sessions[0].peer.negotiated_hold_time' "$WORK/bgp-report.json")" 30
 eq "bgp.yml: messages delivered (OPEN, 30 UPDATEs, 2 KEEPALIVEs)" "$(jq '.sessions[0].messages_sent' "$WORK/bgp-report.json")" 33
 eq "bgp.yml: pmbgpd logged every prefix (30 UPDATEs x 3)" "$(msglog_count "$WORK/pmbgp" bgp 127.0.0.6 log_type update)" 90
+
+# pcap-proc: the raw example capture cleaned, and its written config replayed as it is
+in_ns $WRAP "$BUILD/pcap-proc" -t examples/pcap-proc.yml -q -o "$WORK/pp"
+eq "pcap-proc.yml: pcap-proc exit status" "$?" 0
+eq "pcap-proc.yml: the messages before each INIT left out" \
+    "$(jq '[.routers[].bmp.sessions[]?.before_session_start] | add' "$WORK/pp/traffic-info.json")" 4
+start_bg "$WORK/ppbmp.json" "$TCP_SINK" 127.0.0.1 1790 --bmp --idle 2 --timeout 120
+BMP_SINK=$LAST_PID
+wait_udp_listen 1790 tcp
+sinks 2055
+run "$WORK/pp/traffic-reproducer.yml"
+eq "pcap-proc.yml: replay of the output: exit status" "$?" 0
+wait $BMP_SINK
+got
+eq "pcap-proc.yml: every BMP message the summary wrote" "$(jqf .messages "$WORK/ppbmp.json")" \
+    "$(jq .output.protocols.bmp.messages "$WORK/pp/traffic-info.json")"
+eq "pcap-proc.yml: BMP from 127.0.0.7 and 127.0.0.8" "$(jq -c '.per_source | keys' "$WORK/ppbmp.json")" '["127.0.0.7","127.0.0.8"]'
+eq "pcap-proc.yml: every IPFIX message" "$(jq .datagrams "$WORK/sink-2055.json")" 40
 finish

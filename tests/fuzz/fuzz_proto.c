@@ -1,12 +1,40 @@
 /* fuzz_proto — every protocol plugin's message parsers on any bytes: netflow_parse
  * (v5/v9/IPFIX headers, sets, templates), BGP OPEN / NOTIFICATION parsing and OPEN
- * rewriting, each plugin's inspect(), frame() and starts_session(). A frame length must
- * never exceed the input; a rewritten OPEN must still parse. */
+ * rewriting, each plugin's inspect(), frame() and starts_session(), and pcap-proc's
+ * digests over a sequence of messages (the input cut at 2-byte length prefixes, so
+ * templates learned from one message apply to the next). A frame length must never exceed
+ * the input; a rewritten OPEN must still parse; a cleaned NetFlow message must still parse
+ * and never grow. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/proto.h"
+
+static void digest(const struct proto *p, const uint8_t *data, size_t size)
+{
+    void *g = p->digest_new();
+    size_t at = 0;
+    while (size - at >= 2) {
+        size_t len = (size_t)(data[at] << 8 | data[at + 1]);
+        at += 2;
+        if (len > size - at)
+            len = size - at;
+        uint8_t *copy = malloc(len + 1);
+        memcpy(copy, data + at, len);
+        size_t n = len;
+        bool keep = p->digest_message(g, copy, &n);
+        struct netflow_header h;
+        if (n > len || (keep && p == &proto_netflow && netflow_parse(copy, n, &h) != 0))
+            abort();
+        free(copy);
+        at += len;
+    }
+    json_t *j = p->digest_json(g);
+    free(json_dumps(j, 0));
+    json_decref(j);
+    p->digest_free(g);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (p->kind_name)
             (void)p->kind_name(size ? data[0] : -1);
+        if (p->digest_new)
+            digest(p, data, size);
     }
     return 0;
 }

@@ -16,6 +16,10 @@ done
 for v in ipfix v9 v5; do
     $GEN -o "$tmp/$v.pcap" --format "$v" --packets 1 --records 3 --link raw > /dev/null
     tail -c +69 "$tmp/$v.pcap" > "$OUT/fuzz_proto/$v"
+    # the same message twice with 2-byte length prefixes: a sequence for the digests
+    n=$(stat -c %s "$OUT/fuzz_proto/$v")
+    { for _ in 1 2; do printf "\\$(printf %03o $((n >> 8)))\\$(printf %03o $((n & 255)))"; cat "$OUT/fuzz_proto/$v"; done; } \
+        > "$OUT/fuzz_proto/$v-seq"
 done
 $GEN -o "$tmp/v6.pcap" --packets 1 --src 2001:db8::1 --dst 2001:db8::2 --link raw > /dev/null
 { printf "\\001"; tail -c +41 "$tmp/v6.pcap"; } > "$OUT/fuzz_decode/raw6"

@@ -1,0 +1,862 @@
+/* pcapproc.c — pcap-proc's engine. The front half is the replay's (capture -> decode ->
+ * select -> tcpstream -> the protocol's frame()); it ends in the protocols' digests and a
+ * pcap writer instead of sockets.
+ *
+ * Output time is made up, not copied: packets follow each other by inter_packet_delay from
+ * PCAPPROC_EPOCH + initial_delay, 1 s after a segment that carries a BGP OPEN (the peer
+ * answers before the session goes on), and the protocols come one after another (config
+ * order) with inter_protocol_delay between them. So the input is read once per protocol:
+ * streaming, memory grows with the sessions and exporters, not with the captures. */
+#define _GNU_SOURCE
+#include "pcapproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "log.h"
+#include "pktwrite.h"
+#include "schedule.h"
+#include "tcpstream.h"
+#include "version.h"
+
+volatile int pcapproc_stop;
+
+#define NS 1000000000LL
+#define STREAM_BUCKETS 4096
+#define MAX_STREAMS 100000
+
+struct proc;
+
+/* one router's direction of one TCP connection: one session */
+struct stream {
+    struct stream *next, *next_all; /* hash bucket; creation order */
+    struct proc *p;
+    struct proc_router *router;
+    struct pktwrite_flow flow;      /* the output's addresses, ports and sequence numbers */
+    struct tcpstream ts;
+    struct msgstream ms;
+    void *digest;
+    bool started;                   /* the session start (OPEN, INIT) was seen */
+    uint64_t messages, before_start, filtered, dropped, kept, segments;
+    uint8_t *seg;                   /* the output segment being packed */
+    size_t seg_len, seg_cap;
+    bool seg_open;                  /* it carries a BGP OPEN */
+};
+
+struct proc_router {
+    struct addr addr;
+    json_t *json;                   /* its object in "routers" */
+    void *digest;                   /* the current pass's protocol (UDP) */
+    uint64_t packets, kept, filtered;
+    size_t next;                    /* hash chain: index + 1 */
+};
+
+struct proc {
+    const struct config *c;
+    const struct pcapproc_options *o;
+    const struct proto_config *pc;  /* this pass's protocol */
+    size_t pass, passes;
+    /* routers in order of appearance */
+    struct proc_router *routers;
+    size_t n_routers, cap_routers;
+    size_t router_slots[1024];      /* index + 1 of a chain's first router */
+    struct stream *buckets[STREAM_BUCKETS], *streams, **streams_tail;
+    size_t n_streams;
+    uint64_t streams_over_limit;
+    struct pktwrite w;
+    int64_t next_ts, last_ts;
+    bool wrote_any, pass_wrote;
+    uint8_t *scratch;
+    /* counters of the first pass (every pass reads the same packets) */
+    uint64_t read, decode[DECODE_UNKNOWN_LINK + 1], unselected, collector_side;
+    uint64_t selected[PROTO_COUNT], out_packets[PROTO_COUNT], out_messages[PROTO_COUNT];
+    bool have_dst[PROTO_COUNT];
+    struct addr dst[PROTO_COUNT];
+    uint16_t dport[PROTO_COUNT];
+    json_t *top, *routers_json, *inputs;
+    int status;
+    int64_t next_progress;
+};
+
+/* ---- output time ---- */
+
+static int64_t take_time(struct proc *p)
+{
+    if (!p->pass_wrote) {
+        p->pass_wrote = true;
+        if (p->wrote_any)
+            p->next_ts = p->last_ts + (int64_t)(p->c->pcap_processing.inter_protocol_delay * NS);
+    }
+    int64_t t = p->next_ts;
+    p->last_ts = t;
+    p->wrote_any = true;
+    p->next_ts = t + (int64_t)(p->c->pcap_processing.inter_packet_delay * NS);
+    return t;
+}
+
+static void write_packet(struct proc *p, struct pktwrite_flow *fl, const uint8_t *data, size_t len, bool open)
+{
+    int64_t t = take_time(p);
+    if (open)
+        p->next_ts = t + NS;
+    pktwrite_packet(&p->w, fl, t, data, len);
+    p->out_packets[p->pc->id]++;
+}
+
+/* ---- routers ---- */
+
+static struct proc_router *router_get(struct proc *p, const struct addr *a)
+{
+    size_t slot = addr_hash(a) % (sizeof p->router_slots / sizeof *p->router_slots);
+    for (size_t i = p->router_slots[slot]; i; i = p->routers[i - 1].next)
+        if (addr_equal(&p->routers[i - 1].addr, a))
+            return &p->routers[i - 1];
+    if (p->n_routers == p->cap_routers) {
+        size_t cap = p->cap_routers ? p->cap_routers * 2 : 16;
+        struct proc_router *r = realloc(p->routers, cap * sizeof *r);
+        if (!r)
+            return NULL;
+        p->routers = r;
+        p->cap_routers = cap;
+    }
+    struct proc_router *r = &p->routers[p->n_routers++];
+    memset(r, 0, sizeof *r);
+    r->addr = *a;
+    r->next = p->router_slots[slot];
+    p->router_slots[slot] = p->n_routers;
+    char s[ADDR_STRLEN];
+    r->json = json_object();
+    json_object_set_new(p->routers_json, addr_format(a, s), r->json);
+    return r;
+}
+
+/* ---- what to keep ---- */
+
+static bool type_selected(const struct proto_config *pc, const uint8_t *msg, size_t len)
+{
+    const struct u16_list *types = &pc->select.header_types;
+    if (!types->n)
+        return true;
+    struct msg_info info = { .kind = -1 };
+    pc->proto->inspect(msg, len, &info);
+    for (size_t i = 0; i < types->n; i++)
+        if (info.kind == types->v[i])
+            return true;
+    return false;
+}
+
+/* ---- TCP: sessions, messages, segments ---- */
+
+static void segment_flush(struct stream *st)
+{
+    if (!st->seg_len)
+        return;
+    write_packet(st->p, &st->flow, st->seg, st->seg_len, st->seg_open);
+    st->segments++;
+    st->seg_len = 0;
+    st->seg_open = false;
+}
+
+static bool segment_reserve(struct stream *st, size_t len)
+{
+    if (st->seg_len + len <= st->seg_cap)
+        return true;
+    size_t cap = st->seg_len + len;
+    uint8_t *b = realloc(st->seg, cap);
+    if (!b)
+        return false;
+    st->seg = b;
+    st->seg_cap = cap;
+    return true;
+}
+
+/* Pack whole messages into segments of at most desired_tcp_payload_size bytes; a larger
+ * message goes alone (split only where one frame cannot carry it). A BGP OPEN ends its
+ * segment: the pause after it must fall before the next message. tcp_generic has no
+ * messages: its bytes are cut at the desired size. */
+static void segment_add(struct stream *st, const uint8_t *msg, size_t len, bool open)
+{
+    size_t desired = st->p->c->pcap_processing.desired_tcp_payload_size;
+    if (desired > PKTWRITE_MAX_PAYLOAD)
+        desired = PKTWRITE_MAX_PAYLOAD;
+    bool generic = st->p->pc->id == PROTO_TCP_GENERIC;
+    if (st->seg_len && (open || st->seg_len + len > desired) && !generic)
+        segment_flush(st);
+    while (len) {
+        size_t room = (generic ? desired : PKTWRITE_MAX_PAYLOAD) - st->seg_len;
+        size_t take = len < room ? len : room;
+        if (!segment_reserve(st, take))
+            return;
+        memcpy(st->seg + st->seg_len, msg, take);
+        st->seg_len += take;
+        msg += take;
+        len -= take;
+        if (len)
+            segment_flush(st);
+    }
+    st->seg_open |= open;
+    if (st->seg_len >= desired || open)
+        segment_flush(st);
+}
+
+static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
+{
+    struct stream *st = ctx;
+    struct proc *p = st->p;
+    const struct proto *pr = p->pc->proto;
+    st->messages++;
+    memcpy(p->scratch, msg, len);
+    size_t n = len;
+    bool keep = pr->digest_message ? pr->digest_message(st->digest, p->scratch, &n) : true;
+    if (!st->started) {
+        if (pr->starts_session && !pr->starts_session(p->scratch, n)) {
+            st->before_start++;
+            return;
+        }
+        st->started = true;
+    }
+    if (!type_selected(p->pc, p->scratch, n)) {
+        st->filtered++;
+        return;
+    }
+    if (!keep) {
+        st->dropped++;
+        return;
+    }
+    st->kept++;
+    p->out_messages[p->pc->id]++;
+    bool open = p->pc->id == PROTO_BGP && pr->starts_session(p->scratch, n);
+    segment_add(st, p->scratch, n, open);
+}
+
+static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
+{
+    struct stream *st = ctx;
+    msgstream_add(&st->ms, data, len, ts, after_hole, on_message, st);
+}
+
+static uint32_t stream_hash(const struct decoded *d)
+{
+    return (addr_hash(&d->src) * 31 + addr_hash(&d->dst)) * 31 + (uint32_t)(d->sport << 16 | d->dport);
+}
+
+static struct stream *stream_new(struct proc *p, struct proc_router *r, const struct decoded *d, uint32_t h)
+{
+    if (p->n_streams == MAX_STREAMS) {
+        p->streams_over_limit++;
+        return NULL;
+    }
+    struct stream *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->p = p;
+    st->router = r;
+    st->flow = (struct pktwrite_flow){ .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport,
+                                       .tcp = true, .seq = 1, .ack = 1 };
+    tcpstream_init(&st->ts, 0);
+    msgstream_init(&st->ms, p->pc->proto->frame, p->pc->proto->max_message);
+    st->digest = p->pc->proto->digest_new ? p->pc->proto->digest_new() : NULL;
+    st->started = !p->pc->proto->starts_session;
+    st->next = p->buckets[h % STREAM_BUCKETS];
+    p->buckets[h % STREAM_BUCKETS] = st;
+    *p->streams_tail = st;
+    p->streams_tail = &st->next_all;
+    p->n_streams++;
+    return st;
+}
+
+/* The session ends (capture over, or a new connection on the same addresses and ports):
+ * its summary joins its router's. */
+static void stream_end(struct stream *st)
+{
+    struct proc *p = st->p;
+    tcpstream_finish(&st->ts, on_bytes, st);
+    segment_flush(st);
+    json_t *j = json_object(), *proto_json = json_object_get(st->router->json, proto_names[p->pc->id]);
+    char a[ADDR_STRLEN], b[ADDR_STRLEN], conn[2 * ADDR_STRLEN + 32];
+    bool v6 = st->flow.src.family == AF_INET6;
+    snprintf(conn, sizeof conn, v6 ? "[%s]:%u -> [%s]:%u" : "%s:%u -> %s:%u", addr_format(&st->flow.src, a),
+             st->flow.sport, addr_format(&st->flow.dst, b), st->flow.dport);
+    json_object_set_new(j, "connection", json_string(conn));
+    json_object_set_new(j, "messages_seen", json_integer((json_int_t)st->messages));
+    json_object_set_new(j, "messages_written", json_integer((json_int_t)st->kept));
+    if (p->pc->proto->starts_session)
+        json_object_set_new(j, "before_session_start", json_integer((json_int_t)st->before_start));
+    json_object_set_new(j, "filtered_by_type", json_integer((json_int_t)st->filtered));
+    json_object_set_new(j, "segments_written", json_integer((json_int_t)st->segments));
+    json_object_set_new(j, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+        "bytes", (json_int_t)st->ts.delivered_bytes, "duplicate_bytes", (json_int_t)st->ts.duplicate_bytes,
+        "reordered_segments", (json_int_t)st->ts.reordered_segments, "holes", (json_int_t)st->ts.holes,
+        "hole_bytes", (json_int_t)st->ts.hole_bytes, "skipped_bytes", (json_int_t)st->ms.skipped_bytes));
+    if (st->digest) {
+        json_t *dj = p->pc->proto->digest_json(st->digest);
+        json_object_update(j, dj);
+        json_decref(dj);
+    }
+    if (!proto_json) {
+        proto_json = json_pack("{s:[]}", "sessions");
+        json_object_set_new(st->router->json, proto_names[p->pc->id], proto_json);
+    }
+    json_array_append_new(json_object_get(proto_json, "sessions"), j);
+    tcpstream_free(&st->ts);
+    msgstream_free(&st->ms);
+    if (st->digest)
+        p->pc->proto->digest_free(st->digest);
+    free(st->seg);
+    st->digest = NULL;
+    st->seg = NULL;
+}
+
+/* No select key that picks a direction: the side sending from the protocol's well-known
+ * port is the collector (BGP 179, BMP 1790), not a router to replay. */
+static bool collector_side(const struct proto_config *pc, const struct decoded *d)
+{
+    const struct selector *s = &pc->select;
+    if (s->ip_src.n || s->ip_dst.n || s->tcp_sport.n || s->tcp_dport.n || s->bpf || !pc->proto->default_port)
+        return false;
+    return d->sport == pc->proto->default_port && d->dport != pc->proto->default_port;
+}
+
+static void tcp_packet(struct proc *p, struct proc_router *r, const struct decoded *d)
+{
+    if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
+        return;
+    uint32_t h = stream_hash(d);
+    struct stream *st = p->buckets[h % STREAM_BUCKETS];
+    for (; st; st = st->next)
+        if (st->flow.sport == d->sport && st->flow.dport == d->dport && addr_equal(&st->flow.src, &d->src) &&
+            addr_equal(&st->flow.dst, &d->dst))
+            break;
+    if (st && (d->tcp_flags & TCP_SYN) && st->ts.delivered_bytes) {
+        /* a new connection reuses the addresses and ports: a new session */
+        stream_end(st);
+        st->flow.sport = st->flow.dport = 0; /* never matches again; freed at the pass end */
+        st->flow.src.family = 0;
+        st = NULL;
+    }
+    if (!st && !(st = stream_new(p, r, d, h)))
+        return;
+    tcpstream_add(&st->ts, d->seq, d->tcp_flags, d->payload, d->payload_len, 0, on_bytes, st);
+}
+
+/* ---- UDP ---- */
+
+static void udp_packet(struct proc *p, struct proc_router *r, const struct decoded *d)
+{
+    const struct proto *pr = p->pc->proto;
+    if (!r->digest && pr->digest_new)
+        r->digest = pr->digest_new();
+    r->packets++;
+    size_t n = d->payload_len;
+    memcpy(p->scratch, d->payload, n);
+    bool keep = pr->digest_message && r->digest ? pr->digest_message(r->digest, p->scratch, &n) : true;
+    if (!type_selected(p->pc, p->scratch, n)) {
+        r->filtered++;
+        return;
+    }
+    if (!keep)
+        return; /* the digest counts it */
+    r->kept++;
+    p->out_messages[p->pc->id]++;
+    struct pktwrite_flow fl = { .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport };
+    write_packet(p, &fl, p->scratch, n, false);
+}
+
+static void udp_pass_end(struct proc *p)
+{
+    for (size_t i = 0; i < p->n_routers; i++) {
+        struct proc_router *r = &p->routers[i];
+        if (!r->packets)
+            continue;
+        json_t *j = r->digest ? p->pc->proto->digest_json(r->digest) : json_object();
+        json_t *counts = json_pack("{s:I,s:I,s:I}", "packets", (json_int_t)r->packets, "written",
+                                   (json_int_t)r->kept, "filtered_by_version", (json_int_t)r->filtered);
+        json_object_update(counts, j); /* the counters first, then the protocol's view */
+        json_decref(j);
+        json_object_set_new(r->json, proto_names[p->pc->id], counts);
+        if (r->digest)
+            p->pc->proto->digest_free(r->digest);
+        r->digest = NULL;
+        r->packets = r->kept = r->filtered = 0;
+    }
+}
+
+/* ---- one pass: every capture, this pass's protocol ---- */
+
+static void progress(struct proc *p, const char *path, struct capture *cap, bool force)
+{
+    if (!p->o->progress)
+        return;
+    int64_t now = schedule_now_monotonic();
+    if (!force && now < p->next_progress)
+        return;
+    p->next_progress = now + 2 * NS;
+    double f = capture_progress(cap);
+    char pct[16] = "";
+    if (f >= 0)
+        snprintf(pct, sizeof pct, " %.0f%%", f * 100);
+    fprintf(stderr, "pcap-proc: [%zu/%zu %s] %s%s, %llu packets written\n", p->pass + 1, p->passes,
+            proto_names[p->pc->id], path, pct, (unsigned long long)p->w.packets);
+}
+
+static void count_input(struct proc *p, size_t file, uint64_t packets, const char *format, const char *error)
+{
+    if (p->pass)
+        return;
+    json_t *in = json_pack("{s:s,s:s,s:I}", "file", p->c->pcaps[file], "format", format, "packets",
+                           (json_int_t)packets);
+    if (error)
+        json_object_set_new(in, "error", json_string(error));
+    json_array_append_new(p->inputs, in);
+}
+
+static void run_pass(struct proc *p)
+{
+    p->pass_wrote = false;
+    p->streams = NULL;
+    p->streams_tail = &p->streams;
+    bool tcp = p->pc->proto->transport == TRANSPORT_TCP;
+    for (size_t f = 0; f < p->c->n_pcaps && !pcapproc_stop; f++) {
+        char err[512];
+        const char *path = p->c->pcaps[f];
+        struct capture *cap = capture_open(path, err, sizeof err);
+        if (!cap) {
+            log_error("%s", err);
+            count_input(p, f, 0, "unreadable", err);
+            p->status = 1;
+            continue;
+        }
+        struct capture_packet pkt;
+        uint64_t n = 0;
+        int rc = 0;
+        while (!pcapproc_stop && (rc = capture_next(cap, &pkt)) == 1) {
+            n++;
+            if ((n & 4095) == 0)
+                progress(p, path, cap, false);
+            bool first = p->pass == 0;
+            p->read += first;
+            if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt)) {
+                p->decode[DECODE_UNKNOWN_LINK] += first;
+                continue;
+            }
+            struct decoded d;
+            enum decode_result dr = decode_frame(pkt.dlt, pkt.data, pkt.caplen, &d);
+            if (dr != DECODE_OK) {
+                p->decode[dr] += first;
+                continue;
+            }
+            const struct proto_config *pc = select_protocol(p->c, &d, pkt.dlt, &pkt.hdr, pkt.data);
+            if (!pc) {
+                p->unselected += first;
+                continue;
+            }
+            if (pc != p->pc)
+                continue;
+            if (tcp && collector_side(pc, &d)) {
+                p->collector_side++;
+                continue;
+            }
+            p->selected[pc->id]++;
+            if (!p->have_dst[pc->id]) {
+                p->have_dst[pc->id] = true;
+                p->dst[pc->id] = d.dst;
+                p->dport[pc->id] = d.dport;
+            }
+            struct proc_router *r = router_get(p, &d.src);
+            if (!r)
+                continue;
+            if (tcp)
+                tcp_packet(p, r, &d);
+            else
+                udp_packet(p, r, &d);
+        }
+        if (rc < 0 && !pcapproc_stop) {
+            log_error("%s: the capture ends in an error after %llu packets: %s (the packets before it were "
+                      "processed)", path, (unsigned long long)n, capture_error(cap));
+            p->status = 1;
+        }
+        count_input(p, f, n, capture_format(cap), rc < 0 ? capture_error(cap) : NULL);
+        capture_close(cap);
+    }
+    /* the sessions end with the captures, in the order they began */
+    while (p->streams) {
+        struct stream *st = p->streams;
+        p->streams = st->next_all;
+        if (st->flow.src.family)
+            stream_end(st);
+        free(st);
+    }
+    memset(p->buckets, 0, sizeof p->buckets);
+    p->n_streams = 0;
+    if (!tcp)
+        udp_pass_end(p);
+}
+
+/* ---- outputs ---- */
+
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        snprintf(err, errlen, "output folder name too long: %s", path);
+        return -1;
+    }
+    for (char *s = buf + 1; ; s++) {
+        bool end = *s == 0;
+        if (*s == '/' || end) {
+            *s = 0;
+            if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+                snprintf(err, errlen, "cannot create the output folder %s: %s", buf, strerror(errno));
+                return -1;
+            }
+            if (end)
+                break;
+            *s = '/';
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "output folder %s is not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* A temporary file beside `final`; renamed into place only when complete. */
+static FILE *temp_open(const char *final, char *tmp, size_t tmplen)
+{
+    snprintf(tmp, tmplen, "%s.tmp-XXXXXX", final);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return NULL;
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
+static void yaml_list_addrs(FILE *f, const char *indent, const char *key, const struct addr_list *l)
+{
+    if (!l->n)
+        return;
+    fprintf(f, "%s%s:\n", indent, key);
+    for (size_t i = 0; i < l->n; i++) {
+        char a[ADDR_STRLEN];
+        unsigned host = l->v[i].family == AF_INET6 ? 128 : 32;
+        if (l->v[i].prefix && l->v[i].prefix < host)
+            fprintf(f, "%s- %s/%u\n", indent, addr_format(&l->v[i], a), l->v[i].prefix);
+        else
+            fprintf(f, "%s- %s\n", indent, addr_format(&l->v[i], a));
+    }
+}
+
+static void yaml_list_ports(FILE *f, const char *indent, const char *key, const struct u16_list *l)
+{
+    if (!l->n)
+        return;
+    fprintf(f, "%s%s: [", indent, key);
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(f, "%s%u", i ? ", " : "", l->v[i]);
+    fprintf(f, "]\n");
+}
+
+static void yaml_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static const struct addr *configured_repro(const struct config *c, const struct addr *src)
+{
+    for (size_t i = 0; i < c->n_map; i++)
+        if (addr_equal(&c->map[i].src, src))
+            return &c->map[i].repro;
+    return NULL;
+}
+
+static void write_config(struct proc *p, FILE *f, const char *pcap_path)
+{
+    const struct config *c = p->c;
+    time_t now = time(NULL);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+    fprintf(f, "# Written by pcap-proc from %s on %s: replays the processed capture.\n", c->file, when);
+    fprintf(f, "# Set every repro_ip left as %s to a local address first (telrep.yml(5)).\n",
+            CONFIG_REPRO_PLACEHOLDER);
+    fprintf(f, "pcap: ");
+    yaml_string(f, pcap_path);
+    fprintf(f, "\ntime_factor: %g\nno_sync: %s\nkeep_open: %s\n", c->time_factor, c->no_sync ? "true" : "false",
+            c->keep_open ? "true" : "false");
+    if (c->so_sndbuf || c->so_rcvbuf) {
+        fprintf(f, "optimize:\n  network:\n");
+        if (c->so_sndbuf)
+            fprintf(f, "    so_sndbuf: %d\n", c->so_sndbuf);
+        if (c->so_rcvbuf)
+            fprintf(f, "    so_rcvbuf: %d\n", c->so_rcvbuf);
+    }
+    fprintf(f, "network:\n  map:%s\n", p->n_routers ? "" : " []  # no router was selected");
+    for (size_t i = 0; i < p->n_routers; i++) {
+        char a[ADDR_STRLEN], b[ADDR_STRLEN];
+        const struct addr *repro = configured_repro(c, &p->routers[i].addr);
+        fprintf(f, "    - src_ip: %s\n", addr_format(&p->routers[i].addr, a));
+        if (repro)
+            fprintf(f, "      repro_ip: %s\n", addr_format(repro, b));
+        else
+            fprintf(f, "      repro_ip: %s  # the local address to replay %s from\n", CONFIG_REPRO_PLACEHOLDER, a);
+    }
+    if (c->interface) {
+        fprintf(f, "  interface: ");
+        yaml_string(f, c->interface);
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < c->n_protos; i++) {
+        const struct proto_config *pc = &c->protos[i];
+        const struct selector *s = &pc->select;
+        fprintf(f, "%s:\n", proto_names[pc->id]);
+        if (s->present) {
+            fprintf(f, "  select:\n");
+            if (s->ip_src.n || s->ip_dst.n) {
+                fprintf(f, "    ip:\n");
+                yaml_list_addrs(f, "      ", "src", &s->ip_src);
+                yaml_list_addrs(f, "      ", "dst", &s->ip_dst);
+            }
+            const char *l4 = s->has_tcp ? "tcp" : s->has_udp ? "udp" : NULL;
+            const struct u16_list *sp = s->has_tcp ? &s->tcp_sport : &s->udp_sport;
+            const struct u16_list *dp = s->has_tcp ? &s->tcp_dport : &s->udp_dport;
+            if (l4 && (sp->n || dp->n)) {
+                fprintf(f, "    %s:\n", l4);
+                yaml_list_ports(f, "      ", "sport", sp);
+                yaml_list_ports(f, "      ", "dport", dp);
+            }
+            if (s->bpf) {
+                fprintf(f, "    bpf: ");
+                yaml_string(f, s->bpf);
+                fputc('\n', f);
+            }
+        }
+        char a[ADDR_STRLEN];
+        if (pc->collector_host)
+            fprintf(f, "  collector:\n    ip: %s\n    port: %u\n", pc->collector_host, pc->collector_port);
+        else if (p->have_dst[pc->id])
+            fprintf(f, "  collector:  # the captured destination: point it at your collector\n"
+                       "    ip: %s\n    port: %u\n", addr_format(&p->dst[pc->id], a), p->dport[pc->id]);
+        else
+            fprintf(f, "  collector:  # nothing was captured for %s: point it at your collector\n"
+                       "    ip: 127.0.0.1\n    port: %u\n", proto_names[pc->id],
+                    pc->proto->default_port ? pc->proto->default_port : 9999);
+    }
+}
+
+static json_t *iso_time(int64_t ns)
+{
+    time_t t = (time_t)(ns / NS);
+    char s[40];
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(s + n, sizeof s - n, ".%06lldZ", (long long)(ns % NS / 1000));
+    return json_string(s);
+}
+
+static void summary_finish(struct proc *p, const char *pcap_name)
+{
+    const struct pcap_processing *pp = &p->c->pcap_processing;
+    json_t *t = p->top;
+    json_object_set_new(t, "settings", json_pack("{s:f,s:f,s:f,s:i}", "initial_delay", pp->initial_delay,
+                                                 "inter_packet_delay", pp->inter_packet_delay, "inter_protocol_delay",
+                                                 pp->inter_protocol_delay, "desired_tcp_payload_size",
+                                                 (int)pp->desired_tcp_payload_size));
+    json_t *pk = json_object(), *sel = json_object();
+    json_object_set_new(pk, "read", json_integer((json_int_t)p->read));
+    static const char *skipped[] = { [DECODE_NOT_IP] = "not_ip", [DECODE_NOT_UDP_TCP] = "not_udp_tcp",
+                                     [DECODE_FRAGMENT] = "ip_fragment", [DECODE_TRUNCATED] = "truncated",
+                                     [DECODE_MALFORMED] = "malformed", [DECODE_UNKNOWN_LINK] = "unknown_link_type" };
+    for (int r = DECODE_NOT_IP; r <= DECODE_UNKNOWN_LINK; r++)
+        json_object_set_new(pk, skipped[r], json_integer((json_int_t)p->decode[r]));
+    json_object_set_new(pk, "unselected", json_integer((json_int_t)p->unselected));
+    if (p->collector_side)
+        json_object_set_new(pk, "collector_side", json_integer((json_int_t)p->collector_side));
+    for (size_t i = 0; i < p->c->n_protos; i++)
+        json_object_set_new(sel, proto_names[p->c->protos[i].id],
+                            json_integer((json_int_t)p->selected[p->c->protos[i].id]));
+    json_object_set_new(pk, "selected", sel);
+    if (p->streams_over_limit)
+        json_object_set_new(pk, "sessions_over_limit", json_integer((json_int_t)p->streams_over_limit));
+    json_object_set_new(t, "packets", pk);
+    json_t *out = json_object(), *protos = json_object();
+    json_object_set_new(out, "pcap", pcap_name ? json_string(pcap_name) : json_null());
+    json_object_set_new(out, "packets", json_integer((json_int_t)p->w.packets));
+    json_object_set_new(out, "bytes", json_integer((json_int_t)p->w.bytes));
+    int64_t first = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
+    json_object_set_new(out, "first_time", p->wrote_any ? iso_time(first) : json_null());
+    json_object_set_new(out, "last_time", p->wrote_any ? iso_time(p->last_ts) : json_null());
+    for (size_t i = 0; i < p->c->n_protos; i++) {
+        int id = p->c->protos[i].id;
+        json_object_set_new(protos, proto_names[id], json_pack("{s:I,s:I}", "packets",
+                            (json_int_t)p->out_packets[id], "messages", (json_int_t)p->out_messages[id]));
+    }
+    json_object_set_new(out, "protocols", protos);
+    json_object_set_new(t, "output", out);
+    /* routers last: the big part */
+    json_object_del(t, "routers");
+    json_object_set(t, "routers", p->routers_json);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char *out_pcap, size_t out_len)
+{
+    const struct pcap_processing *pp = &c->pcap_processing;
+    char folder[PATH_MAX], err[PATH_MAX + 256];
+    if (o->output_folder || pp->output_folder) {
+        snprintf(folder, sizeof folder, "%s", o->output_folder ? o->output_folder : pp->output_folder);
+    } else { /* the first pcap's path without its extension */
+        snprintf(folder, sizeof folder, "%s", c->pcaps[0]);
+        char *slash = strrchr(folder, '/'), *dot = strrchr(folder, '.');
+        if (dot && (!slash || dot > slash + 1))
+            *dot = 0;
+        else
+            strncat(folder, ".out", sizeof folder - strlen(folder) - 1);
+    }
+    if (make_dirs(folder, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    char pcap_path[PATH_MAX + 32], yml_path[PATH_MAX + 32], json_path[PATH_MAX + 32];
+    snprintf(pcap_path, sizeof pcap_path, "%s/traffic.pcap", folder);
+    snprintf(yml_path, sizeof yml_path, "%s/traffic-reproducer.yml", folder);
+    snprintf(json_path, sizeof json_path, "%s/traffic-info.json", folder);
+    for (size_t i = 0; i < c->n_pcaps; i++) {
+        if (same_file(c->pcaps[i], pcap_path) || same_file(c->pcaps[i], yml_path) ||
+            same_file(c->pcaps[i], json_path)) {
+            log_error("%s: the output would overwrite the input %s: choose another pcap_processing.output_folder",
+                      folder, c->pcaps[i]);
+            return 2;
+        }
+        struct capture *cap = capture_open(c->pcaps[i], err, sizeof err);
+        if (!cap) {
+            log_error("%s", err);
+            return 2;
+        }
+        capture_close(cap);
+    }
+
+    struct proc *p = calloc(1, sizeof *p);
+    char pcap_tmp[PATH_MAX + 64] = "", yml_tmp[PATH_MAX + 64] = "", json_tmp[PATH_MAX + 64] = "";
+    FILE *pf = NULL;
+    if (!p || !(p->scratch = malloc(1u << 20 | 65536))) {
+        free(p);
+        log_error("out of memory");
+        return 1;
+    }
+    p->c = c;
+    p->o = o;
+    p->top = json_object();
+    p->routers_json = json_object();
+    p->inputs = json_array();
+    json_object_set_new(p->top, "pcap_proc", json_pack("{s:s,s:s}", "version", TELREP_VERSION, "config", c->file));
+    json_object_set(p->top, "inputs", p->inputs);
+    if (!o->summary_only && !(pf = temp_open(pcap_path, pcap_tmp, sizeof pcap_tmp))) {
+        log_error("cannot write in %s: %s", folder, strerror(errno));
+        p->status = 2;
+        goto out;
+    }
+    if (pktwrite_open(&p->w, pf, err, sizeof err) < 0) {
+        log_error("%s", err);
+        p->status = 1;
+        goto out;
+    }
+    p->next_ts = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
+    p->passes = c->n_protos;
+    p->next_progress = schedule_now_monotonic() + 2 * NS;
+    for (p->pass = 0; p->pass < c->n_protos && !pcapproc_stop; p->pass++) {
+        p->pc = &c->protos[p->pass];
+        run_pass(p);
+    }
+    if (pktwrite_close(&p->w) < 0) {
+        log_error("%s: write error: %s", pcap_tmp, strerror(errno));
+        p->status = 1;
+        goto out;
+    }
+    if (pcapproc_stop) {
+        log_error("interrupted: no output written");
+        p->status = 1;
+        goto out;
+    }
+    summary_finish(p, o->summary_only ? NULL : pcap_path);
+    if (!o->summary_only) {
+        FILE *yf = temp_open(yml_path, yml_tmp, sizeof yml_tmp);
+        if (yf)
+            write_config(p, yf, pcap_path);
+        if (!yf || fclose(yf) != 0) {
+            log_error("cannot write %s: %s", yml_path, strerror(errno));
+            p->status = 1;
+            goto out;
+        }
+    }
+    FILE *jf = temp_open(json_path, json_tmp, sizeof json_tmp);
+    if (!jf || json_dumpf(p->top, jf, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', jf) == EOF ||
+        fclose(jf) != 0) {
+        log_error("cannot write %s: %s", json_path, strerror(errno));
+        p->status = 1;
+        goto out;
+    }
+    /* all three complete: into place together */
+    if ((!o->summary_only && (rename(pcap_tmp, pcap_path) < 0 || rename(yml_tmp, yml_path) < 0)) ||
+        rename(json_tmp, json_path) < 0) {
+        log_error("cannot rename the outputs into %s: %s", folder, strerror(errno));
+        p->status = 1;
+        goto out;
+    }
+    pcap_tmp[0] = yml_tmp[0] = json_tmp[0] = 0;
+    if (out_pcap)
+        snprintf(out_pcap, out_len, "%s", pcap_path);
+    if (!p->wrote_any)
+        log_warn("nothing was selected: %llu packets read, %llu not selected by any protocol section; the outputs "
+                 "are empty (check the select: keys)", (unsigned long long)p->read,
+                 (unsigned long long)p->unselected);
+    log_info("%s: %llu packets, %llu routers (traffic.pcap, traffic-reproducer.yml, traffic-info.json)", folder,
+             (unsigned long long)p->w.packets, (unsigned long long)p->n_routers);
+out:
+    if (p->w.dumper || p->w.dead)
+        pktwrite_close(&p->w);
+    if (pcap_tmp[0])
+        unlink(pcap_tmp);
+    if (yml_tmp[0])
+        unlink(yml_tmp);
+    if (json_tmp[0])
+        unlink(json_tmp);
+    int status = p->status;
+    for (size_t i = 0; i < p->n_routers; i++)
+        if (p->routers[i].digest)
+            p->pc->proto->digest_free(p->routers[i].digest);
+    free(p->routers);
+    free(p->scratch);
+    json_decref(p->routers_json);
+    json_decref(p->inputs);
+    json_decref(p->top);
+    free(p);
+    return status;
+}
