@@ -13,6 +13,9 @@
 #     sink (MB/s and messages/s at the sink, median of RUNS).
 #  5. Concurrency: BMP_SESSIONS (default 2000) simultaneous BMP sessions from as many loopback
 #     addresses in one process: peak RSS and connection setup time.
+#  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
+#     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
+#     1/10 the size (RSS must stay flat).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd)
@@ -27,7 +30,7 @@ cleanup() {
     ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
-for t in tcpreplay tcprewrite tcpdump jq bc; do
+for t in tcpreplay tcprewrite tcpdump mergecap jq bc; do
     command -v $t > /dev/null || { echo "bench: $t is missing (make deps installs it)"; exit 1; }
 done
 in_ns() { ip netns exec "$NS" "$@"; }
@@ -211,14 +214,44 @@ printf "  connections %s, at once %s, all accepted within %.3f s; whole run %.2f
     "$(echo "$t1 - $t0" | bc)" "$MKB" "$(echo "$MKB / 1024" | bc -l)"
 echo "  messages delivered: $(jq .messages "$OUT/many.json") of $(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' "$OUT/many.counts")"
 
+echo "== 6. pcap-proc on a mixed raw capture (BMP with handshakes and replies, IPFIX), full and 1/10 size"
+PP_BMP=${BENCH_PP_BMP:-70000}    # route monitoring messages per BMP router (20 routers)
+PP_IPFIX=${BENCH_PP_IPFIX:-100000}
+: > "$OUT/pp.txt"
+for div in 10 1; do
+    $GEN -o "$OUT/pp-bmp.pcap" --format bmp --routers 20 --peers 4 --packets $((PP_BMP / div)) --records 4 \
+        --src 10.4.0.1 --handshake --replies --segment 1424 --pack --interval 0.0001 > /dev/null
+    $GEN -o "$OUT/pp-ipfix.pcap" --format ipfix --routers 10 --packets $((PP_IPFIX / div)) --records 20 \
+        --src 10.5.0.1 --template-every 100 --interval 0.0001 > /dev/null
+    mergecap -F pcap -w "$OUT/pp-$div.pcap" "$OUT/pp-bmp.pcap" "$OUT/pp-ipfix.pcap"
+    rm -f "$OUT/pp-bmp.pcap" "$OUT/pp-ipfix.pcap"
+    printf 'pcap: %s\npcap_processing: {output_folder: %s}\nbmp: {select: {tcp: {dport: [1790]}}}\nipfix: {select: {udp: {dport: [9991]}}}\n' \
+        "$OUT/pp-$div.pcap" "$OUT/pp-out-$div" > "$OUT/pp-$div.yml"
+    t0=$(now)
+    "$BUILD/maxrss" "$BUILD/pcap-proc" -t "$OUT/pp-$div.yml" -q 2> "$OUT/pp-$div.err"
+    t1=$(now)
+    secs=$(echo "$t1 - $t0" | bc)
+    pkts=$(jq .packets.read "$OUT/pp-out-$div/traffic-info.json")
+    mb=$(echo "$(stat -c %s "$OUT/pp-$div.pcap") / 1000000" | bc)
+    kb=$(awk '/maxrss_kb/ {print $2}' "$OUT/pp-$div.err")
+    printf "  %4s MB, %8s packets: %6.2f s, %8.0f packets/s, %6.1f MB/s, peak RSS %6d KiB; out %s packets\n" "$mb" "$pkts" \
+        "$secs" "$(echo "$pkts / $secs" | bc -l)" "$(echo "$mb / $secs" | bc -l)" "$kb" \
+        "$(jq .output.packets "$OUT/pp-out-$div/traffic-info.json")"
+    echo "$div $mb $pkts $secs $kb" >> "$OUT/pp.txt"
+    rm -rf "$OUT/pp-$div.pcap" "$OUT/pp-out-$div"
+done
+PPR=$(awk '$1 == 10 {s=$5} $1 == 1 {b=$5} END {printf "%.2f", b / s}' "$OUT/pp.txt")
+echo "  peak RSS full / tenth = $PPR (flat = about 1)"
+
 jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
    --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
-   --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" \
+   --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r)},
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
      peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
      bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
-     bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb}}' \
+     bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb},
+     pcap_proc: ($pp | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber), packets: (.[2] | tonumber), seconds: (.[3] | tonumber), peak_rss_kb: (.[4] | tonumber)}))}' \
    > "$OUT/results.json"
 echo "== results: $OUT/results.json"

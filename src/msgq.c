@@ -44,9 +44,30 @@ static int ring_reserve(struct msgq *q, size_t more)
     return 0;
 }
 
+/* Chunks of the usual size are recycled through a small pool shared by every queue (the
+ * program is single-threaded): a busy session at time_factor 0 frees and takes one every
+ * 64 KB, and fresh memory costs page faults and zeroing that warm chunks do not. */
+#define POOL_MAX 32
+static struct msgq_chunk *pool[POOL_MAX];
+static size_t pool_n;
+
+static void chunk_free(struct msgq_chunk *c)
+{
+    if (c && c->cap == MSGQ_CHUNK && pool_n < POOL_MAX)
+        pool[pool_n++] = c;
+    else
+        free(c);
+}
+
+void msgq_pool_release(void)
+{
+    while (pool_n)
+        free(pool[--pool_n]);
+}
+
 static struct msgq_chunk *chunk_new(size_t cap)
 {
-    struct msgq_chunk *c = malloc(sizeof *c + cap);
+    struct msgq_chunk *c = cap == MSGQ_CHUNK && pool_n ? pool[--pool_n] : malloc(sizeof *c + cap);
     if (c) {
         c->next = NULL;
         c->cap = cap;
@@ -87,7 +108,7 @@ static int memory_push(struct msgq *q, const uint8_t *data, size_t len, int64_t 
     return MSGQ_MEMORY;
 }
 
-static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns)
+static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
 {
     if (!q->spill) {
         q->spill = tmpfile();
@@ -97,9 +118,10 @@ static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t d
         if (q->spill_buf)
             setvbuf(q->spill, q->spill_buf, _IOFBF, 256 * 1024);
     }
-    uint32_t l = (uint32_t)len;
+    uint32_t l = (uint32_t)len, f = flags;
     if (fseek(q->spill, q->spill_write, SEEK_SET) != 0 || fwrite(&l, sizeof l, 1, q->spill) != 1 ||
-        fwrite(&due_ns, sizeof due_ns, 1, q->spill) != 1 || fwrite(data, 1, len, q->spill) != len)
+        fwrite(&f, sizeof f, 1, q->spill) != 1 || fwrite(&due_ns, sizeof due_ns, 1, q->spill) != 1 ||
+        fwrite(data, 1, len, q->spill) != len)
         return MSGQ_LOST;
     q->spill_write = ftell(q->spill);
     q->spilled++;
@@ -109,7 +131,7 @@ static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t d
 int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
 {
     if (q->spilled || (q->unwritten_bytes && q->unwritten_bytes + len > q->mem_limit))
-        return spill_push(q, data, len, due_ns);
+        return spill_push(q, data, len, due_ns, flags);
     return memory_push(q, data, len, due_ns, flags);
 }
 
@@ -124,9 +146,10 @@ static void refill(struct msgq *q)
     size_t cap = 0;
     long at = q->spill_read; /* the start of the next record (a failed one is read again later) */
     while (q->spilled && q->unwritten_bytes < q->mem_limit) {
-        uint32_t l;
+        uint32_t l, f;
         int64_t due;
-        if (fread(&l, sizeof l, 1, q->spill) != 1 || fread(&due, sizeof due, 1, q->spill) != 1)
+        if (fread(&l, sizeof l, 1, q->spill) != 1 || fread(&f, sizeof f, 1, q->spill) != 1 ||
+            fread(&due, sizeof due, 1, q->spill) != 1)
             break;
         if (l > cap) {
             uint8_t *b = realloc(buf, l);
@@ -135,7 +158,7 @@ static void refill(struct msgq *q)
             buf = b;
             cap = l;
         }
-        if (fread(buf, 1, l, q->spill) != l || memory_push(q, buf, l, due, 0) != MSGQ_MEMORY)
+        if (fread(buf, 1, l, q->spill) != l || memory_push(q, buf, l, due, f) != MSGQ_MEMORY)
             break;
         q->spilled--;
         at = ftell(q->spill);
@@ -161,7 +184,7 @@ long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*fra
         return 0;
     struct msgq_chunk *c = chunk_new(off);
     if (!c || ring_reserve(q, k) < 0) {
-        free(c);
+        chunk_free(c);
         return -1;
     }
     memcpy(c->data, data, off);
@@ -264,7 +287,7 @@ void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t 
         struct msgq_chunk *c = q->chunks;
         if (c->begin == c->used) { /* the message is in the next chunk: this one is done */
             q->chunks = c->next;
-            free(c);
+            chunk_free(c);
             c = q->chunks;
         }
         struct msgq_entry *e = entry(q, 0);
@@ -279,7 +302,7 @@ void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t 
         while (q->chunks && q->chunks->next) {
             struct msgq_chunk *c = q->chunks;
             q->chunks = c->next;
-            free(c);
+            chunk_free(c);
         }
         if (q->chunks)
             q->chunks->used = q->chunks->begin = 0;
@@ -288,7 +311,7 @@ void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t 
     } else if (q->chunks->begin == q->chunks->used && q->chunks != q->wchunk) {
         struct msgq_chunk *c = q->chunks;
         q->chunks = c->next;
-        free(c);
+        chunk_free(c);
     }
 }
 
@@ -310,7 +333,7 @@ size_t msgq_drop(struct msgq *q)
     while (q->chunks) {
         struct msgq_chunk *c = q->chunks;
         q->chunks = c->next;
-        free(c);
+        chunk_free(c);
     }
     q->last = q->wchunk = NULL;
     q->first = q->n = q->unacked = q->part = q->woff = 0;

@@ -19,7 +19,7 @@
 #include <sys/uio.h>
 
 #define MSGQ_CHUNK (64u * 1024)
-#define MSGQ_PREAMBLE 1u /* flag: a copy sent again after a reconnect */
+#define MSGQ_PREAMBLE 1u /* flag: a copy sent again after a reconnect; bits 8.. are the caller's */
 
 struct msgq_entry {
     uint32_t len, flags;
@@ -41,7 +41,7 @@ struct msgq {
     struct msgq_chunk *wchunk;    /* where the next unwritten byte is */
     size_t aoff, woff;            /* offset of the oldest message / next unwritten byte in its chunk */
     size_t unwritten_bytes;       /* in memory, not yet written */
-    /* the spill file: [len u32][due i64][bytes] records between spill_read and spill_write */
+    /* the spill file: [len u32][flags u32][due i64][bytes] records between spill_read and spill_write */
     FILE *spill;
     char *spill_buf;
     long spill_read, spill_write;
@@ -81,6 +81,8 @@ void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t 
 /* The connection is gone: what was written but not acknowledged is unwritten again (and a
  * partly written message is whole again). Returns how many messages that was. */
 size_t msgq_requeue(struct msgq *q);
+/* Free the pool of recycled chunks every queue shares (at the end of a run). */
+void msgq_pool_release(void);
 /* Everything is dropped; returns how many messages that was. */
 size_t msgq_drop(struct msgq *q);
 

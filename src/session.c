@@ -277,17 +277,38 @@ static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
     x->preamble_msgs++;
 }
 
+/* What the counters need of a message, found while it is queued (and in the cache) and kept
+ * in its queue flags, so that counting it once acknowledged does not read it again. */
+#define FLAG_CLASSIFIED (1u << 8)
+#define FLAG_MALFORMED (1u << 9)
+#define FLAG_PREAMBLE_KIND (1u << 10) /* BGP OPEN, BMP INIT or PEER_UP: kept for a reconnect */
+#define FLAG_KIND_SHIFT 16            /* kind + 1 (0: none) */
+
+static unsigned classify(const struct session *x, const uint8_t *m, size_t len)
+{
+    struct msg_info info = { .kind = -1 };
+    unsigned f = FLAG_CLASSIFIED;
+    if (x->pc->proto->inspect(m, len, &info) < 0)
+        f |= FLAG_MALFORMED;
+    if (info.kind >= 0 && info.kind < 0xffff)
+        f |= (unsigned)(info.kind + 1) << FLAG_KIND_SHIFT;
+    if ((x->pc->id == PROTO_BGP && info.kind == 1) || (x->pc->id == PROTO_BMP && (info.kind == 4 || info.kind == 3)))
+        f |= FLAG_PREAMBLE_KIND;
+    return f;
+}
+
 /* a message the collector acknowledged */
 static void count_written(void *ctx, const uint8_t *m, size_t len, unsigned flags)
 {
     struct session *x = ctx;
-    if (!(flags & MSGQ_PREAMBLE))
+    if (!(flags & FLAG_CLASSIFIED)) /* the reconnect preamble */
+        flags |= classify(x, m, len);
+    if ((flags & FLAG_PREAMBLE_KIND) && !(flags & MSGQ_PREAMBLE))
         keep_preamble(x, m, len);
     struct proto_stats *ps = &x->router->stats[x->pc->id];
-    struct msg_info info = { .kind = -1 };
-    if (x->pc->proto->inspect(m, len, &info) < 0)
+    if (flags & FLAG_MALFORMED)
         ps->malformed++;
-    stats_count_kind(ps, info.kind);
+    stats_count_kind(ps, (int)(flags >> FLAG_KIND_SHIFT) - 1);
     ps->packets++;
     ps->bytes += len;
     x->all->env.stats->sent++;
@@ -419,7 +440,8 @@ static void session_write(struct session *x)
             break;
         }
         x->last_write_ns = schedule_now_monotonic();
-        msgq_written(&x->q, (size_t)w, x->conn_written, note_lag, x);
+        /* lag is behind a schedule: time_factor 0 has none (as for UDP) */
+        msgq_written(&x->q, (size_t)w, x->conn_written, x->all->env.cfg->time_factor > 0 ? note_lag : NULL, x);
         x->conn_written += (uint64_t)w;
         if ((size_t)w < total)
             break; /* the socket is full */
@@ -738,7 +760,7 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    int rc = msgq_push(&x->q, m, len, d->due, 0);
+    int rc = msgq_push(&x->q, m, len, d->due, classify(x, m, len));
     if (rc == MSGQ_LOST) {
         x->lost++;
     } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
@@ -1041,4 +1063,5 @@ void sessions_free(struct sessions *s)
     close(s->epfd);
     free(s->table);
     free(s);
+    msgq_pool_release();
 }

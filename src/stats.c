@@ -2,14 +2,25 @@
 
 void stats_count_kind(struct proto_stats *ps, int kind)
 {
+    if (ps->n_kinds && ps->kinds[ps->last_kind].kind == kind) { /* runs of one kind are the rule */
+        ps->kinds[ps->last_kind].count++;
+        return;
+    }
     for (int i = 0; i < ps->n_kinds; i++)
         if (ps->kinds[i].kind == kind) {
             ps->kinds[i].count++;
+            ps->last_kind = i;
             return;
         }
-    int i = ps->n_kinds < STATS_KINDS ? ps->n_kinds++ : STATS_KINDS - 1; /* last slot collects the rest */
-    ps->kinds[i].kind = kind;
-    ps->kinds[i].count++;
+    if (ps->n_kinds == STATS_KINDS) { /* the last slot collects the rest, named "other" */
+        ps->kinds[STATS_KINDS - 1].kind = STATS_KIND_OTHER;
+        ps->kinds[STATS_KINDS - 1].count++;
+        ps->last_kind = STATS_KINDS - 1;
+        return;
+    }
+    ps->last_kind = ps->n_kinds++;
+    ps->kinds[ps->last_kind].kind = kind;
+    ps->kinds[ps->last_kind].count++;
 }
 
 void stats_note_unmapped(struct stats *s, const struct addr *a)
@@ -59,8 +70,12 @@ static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
 {
     const struct proto *p = proto_by_id(id);
     json_t *kinds = json_object();
-    for (int k = 0; k < ps->n_kinds; k++)
-        json_object_set_new(kinds, p->kind_name(ps->kinds[k].kind), json_integer((json_int_t)ps->kinds[k].count));
+    for (int k = 0; k < ps->n_kinds; k++) { /* kinds that share a name ("other") add up */
+        const char *name = ps->kinds[k].kind == STATS_KIND_OTHER ? "other" : p->kind_name(ps->kinds[k].kind);
+        json_t *prev = json_object_get(kinds, name);
+        json_int_t n = (json_int_t)ps->kinds[k].count + (prev ? json_integer_value(prev) : 0);
+        json_object_set_new(kinds, name, json_integer(n));
+    }
     json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "packets", (json_int_t)ps->packets, "bytes",
                           (json_int_t)ps->bytes, "refused", (json_int_t)ps->refused, "send_errors",
                           (json_int_t)ps->send_errors, "malformed", (json_int_t)ps->malformed, "messages", kinds);

@@ -10,6 +10,7 @@
 #include "proto/proto.h"
 
 #define STATS_KINDS 8
+#define STATS_KIND_OTHER (-2) /* the last slot, once STATS_KINDS kinds were seen */
 #define STATS_UNMAPPED_KEPT 64
 
 /* One router x protocol. */
@@ -20,7 +21,7 @@ struct proto_stats {
     uint64_t malformed;       /* sent, but the plugin found the message malformed */
     uint64_t records;         /* when the protocol tells (NetFlow v5) */
     struct { int kind; uint64_t count; } kinds[STATS_KINDS];
-    int n_kinds;
+    int n_kinds, last_kind;
 };
 
 struct stats {

@@ -186,6 +186,30 @@ static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts,
     return off;
 }
 
+/* Make room for `want` bytes in the buffer (bounded by max); false when it cannot grow. */
+static bool reserve(struct msgstream *m, size_t want)
+{
+    if (want > m->max)
+        want = m->max;
+    if (want <= m->cap)
+        return true;
+    size_t cap = m->cap ? m->cap : 4096;
+    while (cap < want)
+        cap *= 2;
+    if (cap > m->max)
+        cap = m->max;
+    uint8_t *b = realloc(m->buf, cap);
+    if (!b)
+        return false;
+    m->buf = b;
+    m->cap = cap;
+    return true;
+}
+
+/* Messages are cut in place from the delivered bytes; only a message that straddles two
+ * deliveries is copied, and only until it is complete: its head waits in the buffer, which
+ * takes the next bytes in doubling steps until frame() accepts it. Bytes copied beyond it are
+ * dropped from the buffer and cut in place again. */
 void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
                    msgstream_message_fn message, void *ctx)
 {
@@ -196,35 +220,41 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
         m->resyncs++;
         m->resync = true;
     }
-    if (m->len == 0) { /* nothing waiting: cut in place, keep only an incomplete tail */
-        size_t used = cut(m, data, len, ts_ns, message, ctx);
-        data += used;
-        len -= used;
-    }
     while (len > 0) {
-        if (m->cap < m->max) {
-            size_t want = m->len + len < m->max ? m->len + len : m->max;
-            if (want > m->cap) {
-                size_t cap = m->cap ? m->cap : 4096;
-                while (cap < want)
-                    cap *= 2;
-                if (cap > m->max)
-                    cap = m->max;
-                uint8_t *b = realloc(m->buf, cap);
-                if (!b) {
-                    m->skipped_bytes += len;
-                    return;
-                }
-                m->buf = b;
-                m->cap = cap;
+        if (m->len == 0) {
+            size_t used = cut(m, data, len, ts_ns, message, ctx);
+            data += used;
+            len -= used;
+            if (len == 0)
+                return;
+            if (!reserve(m, len)) {
+                m->skipped_bytes += len;
+                return;
             }
+            memcpy(m->buf, data, len); /* the start of an incomplete message (len < max) */
+            m->len = len;
+            return;
         }
-        size_t take = m->cap - m->len < len ? m->cap - m->len : len;
-        memcpy(m->buf + m->len, data, take);
-        m->len += take;
-        data += take;
-        len -= take;
-        consume(m, cut(m, m->buf, m->len, ts_ns, message, ctx));
+        size_t old = m->len, step = old < 64 ? 64 : old;
+        if (!reserve(m, old + step) || m->cap == old) {
+            m->skipped_bytes += len;
+            return;
+        }
+        size_t take = step < len ? step : len;
+        if (take > m->cap - old)
+            take = m->cap - old;
+        memcpy(m->buf + old, data, take);
+        m->len = old + take;
+        size_t used = cut(m, m->buf, m->len, ts_ns, message, ctx);
+        if (used >= old) { /* the buffered head is done: go on from the delivered bytes */
+            m->len = 0;
+            data += used - old;
+            len -= used - old;
+        } else {
+            consume(m, used);
+            data += take;
+            len -= take;
+        }
     }
 }
 

@@ -1,23 +1,39 @@
 /* fuzz_tcpstream — segments in any order, overlap and size through tcpstream, and the
  * bytes it delivers through BGP and BMP framing. Input: records of
  * [seq offset: 2 bytes][flags: 1][length: 1][payload: length]. Checks that the stream
- * never delivers more than it was given, nor a message longer than the protocol's bound. */
+ * never delivers more than it was given, nor a message longer than the protocol's bound, and
+ * that cutting the deliveries as they come gives the same messages as cutting all the
+ * delivered bytes at once (when no hole reset the framing). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "proto/proto.h"
 #include "tcpstream.h"
 
+struct cut_log { uint64_t messages, hash; };
+
 struct sink {
     struct msgstream bgp, bmp;
+    struct cut_log log;
     size_t delivered;
+    bool hole;
+    uint8_t all[1 << 16];
 };
 
 static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts)
 {
-    (void)ctx; (void)ts;
+    (void)ts;
     if (len == 0 || len > (1u << 20))
         abort();
+    if (ctx) { /* the BMP framing: remember what it cut, in order */
+        struct cut_log *l = ctx;
+        l->messages++;
+        for (size_t i = 0; i < len; i++)
+            l->hash = (l->hash ^ msg[i]) * 1099511628211u;
+        l->hash = (l->hash ^ len) * 1099511628211u;
+    }
     (void)proto_bgp.starts_session(msg, len);
     (void)proto_bmp.starts_session(msg, len);
 }
@@ -25,15 +41,19 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts)
 static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
 {
     struct sink *s = ctx;
+    if (s->delivered + len <= sizeof s->all)
+        memcpy(s->all + s->delivered, data, len);
     s->delivered += len;
+    s->hole |= after_hole;
     msgstream_add(&s->bgp, data, len, ts, after_hole, on_message, NULL);
-    msgstream_add(&s->bmp, data, len, ts, after_hole, on_message, NULL);
+    msgstream_add(&s->bmp, data, len, ts, after_hole, on_message, &s->log);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tcpstream st;
-    struct sink s = { .delivered = 0 };
+    static struct sink s;
+    memset(&s, 0, offsetof(struct sink, all));
     tcpstream_init(&st, 512);
     msgstream_init(&s.bgp, proto_bgp.frame, proto_bgp.max_message);
     msgstream_init(&s.bmp, proto_bmp.frame, 4096);
@@ -53,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tcpstream_finish(&st, on_bytes, &s);
     if (s.delivered > given)
         abort();
+    if (!s.hole && s.delivered <= sizeof s.all) {
+        struct msgstream once;
+        struct cut_log ref = { 0, 0 };
+        msgstream_init(&once, proto_bmp.frame, 4096);
+        msgstream_add(&once, s.all, s.delivered, 0, false, on_message, &ref);
+        msgstream_free(&once);
+        if (ref.messages != s.log.messages || ref.hash != s.log.hash)
+            abort();
+    }
     tcpstream_free(&st);
     msgstream_free(&s.bgp);
     msgstream_free(&s.bmp);

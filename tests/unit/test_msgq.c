@@ -179,7 +179,7 @@ static void test_spill_and_big(void **state)
     static uint8_t m[200000], wire[400000];
     unsigned disk = 0;
     for (unsigned i = 0; i < 100; i++) {
-        int rc = msgq_push(&q, m, make(m, i, i == 50 ? 200000 : 100), i, 0);
+        int rc = msgq_push(&q, m, make(m, i, i == 50 ? 200000 : 100), i, i << 8); /* the caller's flags */
         assert_true(rc == MSGQ_MEMORY || rc == MSGQ_DISK);
         disk += rc == MSGQ_DISK;
     }
@@ -202,6 +202,7 @@ static void test_spill_and_big(void **state)
     for (unsigned i = 0; i < 100; i++) {
         assert_int_equal(s.ids[i], i);
         assert_int_equal(s.lens[i], i == 50 ? 200000 : 100);
+        assert_int_equal(s.flags[i], i << 8); /* kept through the spill file too */
     }
     for (int i = 0; i < 5; i++)
         msgq_push(&q, m, make(m, i, 100), 0, 0);
@@ -220,3 +221,4 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+

@@ -78,7 +78,7 @@ struct proc {
     bool wrote_any, pass_wrote;
     uint8_t *scratch;
     /* counters of the first pass (every pass reads the same packets) */
-    uint64_t read, decode[DECODE_UNKNOWN_LINK + 1], unselected, collector_side;
+    uint64_t read, decode[DECODE_UNKNOWN_LINK + 1], unselected, collector_side, oversized;
     uint64_t selected[PROTO_COUNT], out_packets[PROTO_COUNT], out_messages[PROTO_COUNT];
     bool have_dst[PROTO_COUNT];
     struct addr dst[PROTO_COUNT];
@@ -247,7 +247,7 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, boo
 
 static uint32_t stream_hash(const struct decoded *d)
 {
-    return (addr_hash(&d->src) * 31 + addr_hash(&d->dst)) * 31 + (uint32_t)(d->sport << 16 | d->dport);
+    return (addr_hash(&d->src) * 31 + addr_hash(&d->dst)) * 31 + ((uint32_t)d->sport << 16 | d->dport);
 }
 
 static struct stream *stream_new(struct proc *p, struct proc_router *r, const struct decoded *d, uint32_t h)
@@ -354,6 +354,10 @@ static void tcp_packet(struct proc *p, struct proc_router *r, const struct decod
 static void udp_packet(struct proc *p, struct proc_router *r, const struct decoded *d)
 {
     const struct proto *pr = p->pc->proto;
+    if (d->payload_len > PKTWRITE_MAX_PAYLOAD) { /* only IPv4 jumbo datagrams: no frame carries them */
+        p->oversized++;
+        return;
+    }
     if (!r->digest && pr->digest_new)
         r->digest = pr->digest_new();
     r->packets++;
@@ -694,6 +698,8 @@ static void summary_finish(struct proc *p, const char *pcap_name)
     json_object_set_new(pk, "unselected", json_integer((json_int_t)p->unselected));
     if (p->collector_side)
         json_object_set_new(pk, "collector_side", json_integer((json_int_t)p->collector_side));
+    if (p->oversized)
+        json_object_set_new(pk, "oversized", json_integer((json_int_t)p->oversized));
     for (size_t i = 0; i < p->c->n_protos; i++)
         json_object_set_new(sel, proto_names[p->c->protos[i].id],
                             json_integer((json_int_t)p->selected[p->c->protos[i].id]));

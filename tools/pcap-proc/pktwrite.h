@@ -10,14 +10,14 @@
 
 #include "addr.h"
 
-/* the most a frame carries: the IPv4 total length field bounds it */
-#define PKTWRITE_MAX_PAYLOAD (65535 - 60 - 60)
+/* the most a frame carries: the IPv4 total length field bounds a TCP payload to 65,495 */
+#define PKTWRITE_MAX_PAYLOAD (65535 - 20 - 20)
 
 struct pktwrite {
     pcap_t *dead;
     pcap_dumper_t *dumper; /* NULL: count only (pcap-proc --summary-only) */
     uint16_t ip_id;
-    uint8_t frame[14 + 60 + 60 + PKTWRITE_MAX_PAYLOAD];
+    uint8_t frame[14 + 40 + 20 + PKTWRITE_MAX_PAYLOAD];
     uint64_t packets, bytes;
 };
 
