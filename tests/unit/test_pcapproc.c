@@ -409,6 +409,42 @@ static void test_selects_nothing(void **state)
     tu_rmdir(dir);
 }
 
+/* many routers: the router table grows while every session is still open */
+static void test_many_routers(void **state)
+{
+    char *dir = tu_tmpdir(), in_path[256], out_dir[256], yaml[1024];
+    snprintf(in_path, sizeof in_path, "%s/in.pcap", dir);
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    struct input in;
+    input_open(&in, in_path);
+    enum { ROUTERS = 100 };
+    struct pktwrite_flow fl[ROUTERS];
+    uint8_t m[64];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < ROUTERS; i++) {
+            if (!round) {
+                fl[i] = (struct pktwrite_flow){ .sport = 1000, .dport = 1790, .tcp = true, .seq = 7, .ack = 1 };
+                char a[32];
+                snprintf(a, sizeof a, "10.9.%d.%d", i / 200, i % 200 + 1);
+                addr_parse(a, &fl[i].src);
+                addr_parse("192.0.2.100", &fl[i].dst);
+            }
+            size_t n = bmp_msg(m, round ? 0 : 4, round ? 60 : 20);
+            input_send(&in, &fl[i], m, n);
+        }
+    assert_int_equal(pktwrite_close(&in.w), 0);
+    snprintf(yaml, sizeof yaml, "pcap: %s\nbmp: {select: {tcp: {dport: [1790]}}}\n", in_path);
+    json_t *j = run(out_dir, yaml, 0);
+    json_t *routers = json_object_get(j, "routers");
+    assert_int_equal(json_object_size(routers), ROUTERS);
+    json_t *last = json_object_get(routers, "10.9.0.100");
+    json_t *sess = json_array_get(json_object_get(json_object_get(last, "bmp"), "sessions"), 0);
+    assert_int_equal(json_integer_value(json_object_get(sess, "messages_written")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "output"), "packets")), ROUTERS);
+    json_decref(j);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_pktwrite_checksums),
         cmocka_unit_test(test_sessions_resegmented_and_retimed),
         cmocka_unit_test(test_selects_nothing),
+        cmocka_unit_test(test_many_routers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,7 @@ struct proc;
 struct stream {
     struct stream *next, *next_all; /* hash bucket; creation order */
     struct proc *p;
-    struct proc_router *router;
+    size_t router;                  /* index in p->routers (which grows: no pointer) */
     struct pktwrite_flow flow;      /* the output's addresses, ports and sequence numbers */
     struct tcpstream ts;
     struct msgstream ms;
@@ -260,7 +260,7 @@ static struct stream *stream_new(struct proc *p, struct proc_router *r, const st
     if (!st)
         return NULL;
     st->p = p;
-    st->router = r;
+    st->router = (size_t)(r - p->routers);
     st->flow = (struct pktwrite_flow){ .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport,
                                        .tcp = true, .seq = 1, .ack = 1 };
     tcpstream_init(&st->ts, 0);
@@ -282,7 +282,8 @@ static void stream_end(struct stream *st)
     struct proc *p = st->p;
     tcpstream_finish(&st->ts, on_bytes, st);
     segment_flush(st);
-    json_t *j = json_object(), *proto_json = json_object_get(st->router->json, proto_names[p->pc->id]);
+    struct proc_router *r = &p->routers[st->router];
+    json_t *j = json_object(), *proto_json = json_object_get(r->json, proto_names[p->pc->id]);
     char a[ADDR_STRLEN], b[ADDR_STRLEN], conn[2 * ADDR_STRLEN + 32];
     bool v6 = st->flow.src.family == AF_INET6;
     snprintf(conn, sizeof conn, v6 ? "[%s]:%u -> [%s]:%u" : "%s:%u -> %s:%u", addr_format(&st->flow.src, a),
@@ -305,7 +306,7 @@ static void stream_end(struct stream *st)
     }
     if (!proto_json) {
         proto_json = json_pack("{s:[]}", "sessions");
-        json_object_set_new(st->router->json, proto_names[p->pc->id], proto_json);
+        json_object_set_new(r->json, proto_names[p->pc->id], proto_json);
     }
     json_array_append_new(json_object_get(proto_json, "sessions"), j);
     tcpstream_free(&st->ts);
