@@ -445,6 +445,51 @@ static void test_many_routers(void **state)
     tu_rmdir(dir);
 }
 
+/* bmp_h.type and ipfix_h.version keep only the listed message types / versions */
+static void test_header_selectors(void **state)
+{
+    char *dir = tu_tmpdir(), in_path[256], out_dir[256], yaml[1024], out_pcap[300];
+    snprintf(in_path, sizeof in_path, "%s/in.pcap", dir);
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    struct input in;
+    input_open(&in, in_path);
+    struct pktwrite_flow bmp = { .sport = 1000, .dport = 1790, .tcp = true, .seq = 1, .ack = 1 };
+    struct pktwrite_flow nf = { .sport = 1001, .dport = 2055 };
+    addr_parse("192.0.2.1", &bmp.src); addr_parse("192.0.2.100", &bmp.dst);
+    addr_parse("192.0.2.2", &nf.src); addr_parse("192.0.2.100", &nf.dst);
+    uint8_t m[64];
+    static const uint8_t types[] = { 4, 3, 0, 1, 0, 2 }; /* INIT, PEER_UP, RM, STATS, RM, PEER_DOWN */
+    for (size_t i = 0; i < sizeof types; i++)
+        input_send(&in, &bmp, m, bmp_msg(m, types[i], 60));
+    struct tu_buf b = { .n = 0 };
+    ipfix_header(&b, 0); template_set(&b, 2, 256); tu_set16(&b, 2, (uint16_t)b.n);
+    input_send(&in, &nf, b.b, b.n);
+    uint8_t v5[24 + 48] = { 0, 5, 0, 1 };
+    input_send(&in, &nf, v5, sizeof v5);
+    assert_int_equal(pktwrite_close(&in.w), 0);
+    snprintf(yaml, sizeof yaml,
+             "pcap: %s\npcap_processing: {desired_tcp_payload_size: 1}\n"
+             "bmp: {select: {tcp: {dport: [1790]}, bmp_h: {type: [4, 0]}}}\n"
+             "ipfix: {select: {ipfix_h: {version: [5]}}}\n", in_path);
+    json_t *j = run(out_dir, yaml, 0);
+    snprintf(out_pcap, sizeof out_pcap, "%s/traffic.pcap", out_dir);
+    struct packet_seen s[16];
+    size_t k = read_output(out_pcap, s, 16);
+    assert_int_equal(k, 4); /* INIT, RM, RM; the v5 message */
+    assert_int_equal(s[0].first_type, 4);
+    assert_int_equal(s[1].first_type, 0);
+    assert_int_equal(s[2].first_type, 0);
+    assert_int_equal(s[3].dport, 2055);
+    assert_int_equal(s[3].payload, sizeof v5);
+    json_t *sess = json_array_get(json_object_get(json_object_get(json_object_get(json_object_get(j, "routers"),
+                                  "192.0.2.1"), "bmp"), "sessions"), 0);
+    assert_int_equal(json_integer_value(json_object_get(sess, "filtered_by_type")), 3);
+    json_t *ipfix = json_object_get(json_object_get(json_object_get(j, "routers"), "192.0.2.2"), "ipfix");
+    assert_int_equal(json_integer_value(json_object_get(ipfix, "filtered_by_version")), 1);
+    json_decref(j);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_sessions_resegmented_and_retimed),
         cmocka_unit_test(test_selects_nothing),
         cmocka_unit_test(test_many_routers),
+        cmocka_unit_test(test_header_selectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
