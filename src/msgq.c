@@ -7,12 +7,6 @@
 
 #include "log.h"
 
-struct msgq_chunk {
-    struct msgq_chunk *next;
-    size_t cap, used, begin; /* begin: the first byte of a message not yet acknowledged */
-    uint8_t data[];
-};
-
 void msgq_init(struct msgq *q, size_t mem_limit)
 {
     memset(q, 0, sizeof *q);
@@ -128,7 +122,7 @@ static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t d
     return MSGQ_DISK;
 }
 
-int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
 {
     if (q->spilled || (q->unwritten_bytes && q->unwritten_bytes + len > q->mem_limit))
         return spill_push(q, data, len, due_ns, flags);

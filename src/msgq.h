@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -27,7 +28,11 @@ struct msgq_entry {
     uint64_t end; /* once written: where it ends in the connection's byte stream */
 };
 
-struct msgq_chunk;
+struct msgq_chunk {
+    struct msgq_chunk *next;
+    size_t cap, used, begin; /* begin: the first byte of a message not yet acknowledged */
+    uint8_t data[];
+};
 
 struct msgq {
     size_t mem_limit;
@@ -54,7 +59,24 @@ void msgq_init(struct msgq *q, size_t mem_limit);
 void msgq_free(struct msgq *q);
 /* Appends a message: MSGQ_MEMORY, MSGQ_DISK (over the memory bound), or MSGQ_LOST (no memory
  * and no temporary file). */
-int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags);
+int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags);
+static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+{
+    /* the usual case, inline (once per message at time_factor 0): room in the last chunk and
+     * in the index, nothing spilled, under the memory bound */
+    struct msgq_chunk *c = q->last;
+    if (c && !q->spilled && c->cap - c->used >= len && q->n < q->ring_size &&
+        q->unwritten_bytes + len <= q->mem_limit) {
+        memcpy(c->data + c->used, data, len);
+        c->used += len;
+        q->ring[(q->first + q->n) & (q->ring_size - 1)] =
+            (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
+        q->n++;
+        q->unwritten_bytes += len;
+        return MSGQ_MEMORY;
+    }
+    return msgq_push_slow(q, data, len, due_ns, flags);
+}
 /* Puts the messages framed from data[0..len) before everything else; only when nothing is
  * written but unacknowledged (after msgq_requeue). Returns how many, or -1. */
 long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*frame)(const uint8_t *, size_t),

@@ -288,7 +288,10 @@ static unsigned classify(const struct session *x, const uint8_t *m, size_t len)
 {
     struct msg_info info = { .kind = -1 };
     unsigned f = FLAG_CLASSIFIED;
-    if (x->pc->proto->inspect(m, len, &info) < 0)
+    size_t at = x->pc->proto->kind_offset;
+    if (at && len > at) /* frame() accepted it whole: its type byte is all there is to read */
+        info.kind = m[at];
+    else if (x->pc->proto->inspect(m, len, &info) < 0)
         f |= FLAG_MALFORMED;
     if (info.kind >= 0 && info.kind < 0xffff)
         f |= (unsigned)(info.kind + 1) << FLAG_KIND_SHIFT;
@@ -873,7 +876,8 @@ void sessions_segment(struct sessions *s, struct router *r, const struct proto_c
     struct conversation *c = x ? conversation_find(x, d) : NULL;
     if (!c)
         return;
-    struct delivery dl = { x, c, schedule_now_monotonic() };
+    /* the due time only serves the lag, which time_factor 0 does not have */
+    struct delivery dl = { x, c, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
     tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
 }
 

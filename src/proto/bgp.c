@@ -303,6 +303,7 @@ static json_t *bgp_digest_json(const void *digest)
 const struct proto proto_bgp = {
     .name = "bgp",
     .transport = TRANSPORT_TCP,
+    .kind_offset = 18,
     .max_message = BGP_MAX,
     .default_port = 179,
     .inspect = bgp_inspect,

@@ -289,6 +289,7 @@ static json_t *bmp_digest_json(const void *digest)
 const struct proto proto_bmp = {
     .name = "bmp",
     .transport = TRANSPORT_TCP,
+    .kind_offset = 5,
     .max_message = BMP_MAX,
     .default_port = 1790,
     .inspect = bmp_inspect,

@@ -25,6 +25,7 @@ struct proto {
     enum transport transport;
     uint16_t default_port;
     size_t max_message;      /* TCP: the largest message frame() accepts (bounds buffers) */
+    size_t kind_offset;      /* TCP: where a framed message's type byte is (0: ask inspect()) */
     /* Look at one whole message (UDP: the datagram). 0 = well formed, <0 = malformed
      * (replay still sends it: the capture is the truth, the counter tells). */
     int (*inspect)(const uint8_t *msg, size_t len, struct msg_info *info);
