@@ -16,7 +16,7 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libw
             libpcap-dev libzstd-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev
 DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) \
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/flow/*.c) \
            $(filter-out tools/pcap-proc/main.c,$(wildcard tools/pcap-proc/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -25,9 +25,9 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
-all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
+all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h tools/*.h tools/pcap-proc/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/flow/*.h tools/*.h tools/pcap-proc/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -38,6 +38,9 @@ $(BUILD)/telrep: $(BUILD)/src/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/pcap-proc: $(BUILD)/tools/pcap-proc/main.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/flow-extract: $(BUILD)/tools/flow-extract/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
@@ -117,8 +120,8 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/doc/telrep/examples
-	install -m 755 $(BUILD)/telrep $(BUILD)/pcap-proc $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 docs/telrep.1 docs/pcap-proc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 755 $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/telrep.1 docs/pcap-proc.1 docs/flow-extract.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/telrep.yml.5 $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
 	install -m 644 examples/*.yml $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
@@ -126,8 +129,9 @@ install: all
 	install -m 644 examples/pcaps/*.pcap $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man1/pcap-proc.1 \
+	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/bin/flow-extract \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 $(DESTDIR)$(PREFIX)/share/man/man1/pcap-proc.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/flow-extract.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/telrep
 

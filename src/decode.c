@@ -104,7 +104,9 @@ static enum decode_result decode_tcp(struct cursor *c, struct decoded *out)
         return DECODE_TRUNCATED;
     if (offset < 5)
         return DECODE_MALFORMED;
-    if (!cursor_skip(c, (offset - 5u) * 4))
+    out->tcp_options_len = (offset - 5u) * 4;
+    out->tcp_options = cursor_take(c, out->tcp_options_len);
+    if (!out->tcp_options)
         return DECODE_TRUNCATED;
     out->payload_len = cursor_remaining(c);
     out->payload = cursor_take(c, out->payload_len);

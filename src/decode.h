@@ -25,6 +25,8 @@ struct decoded {
     uint32_t seq, ack;
     uint8_t tcp_flags;
     uint16_t window;
+    const uint8_t *tcp_options; /* inside the frame (read them with a cursor) */
+    size_t tcp_options_len;
     /* the L4 payload, inside the frame */
     const uint8_t *payload;
     size_t payload_len;

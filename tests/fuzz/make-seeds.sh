@@ -36,6 +36,11 @@ mkdir -p "$OUT/fuzz_tcpstream"
 # BGP and BMP messages for fuzz_proto: the first message of generated sessions
 $GEN -o "$tmp/bgp.pcap" --format bgp --packets 1 --link raw > /dev/null
 tail -c +81 "$tmp/bgp.pcap" | head -c 45 > "$OUT/fuzz_proto/bgp-open"
+# TCP conversations for fuzz_flow_extract: pcap records without the file header, raw IP
+mkdir -p "$OUT/fuzz_flow_extract"
+$GEN -o "$tmp/flows.pcap" --format bgp --routers 2 --packets 6 --segment 40 --handshake --replies --retransmit-every 3 \
+    --reorder-every 4 --link raw > /dev/null
+tail -c +25 "$tmp/flows.pcap" > "$OUT/fuzz_flow_extract/bgp-both-ways"
 # captures for fuzz_capture: pcap, ERF, and (where editcap is installed) pcapng, plain and gzip
 mkdir -p "$OUT/fuzz_capture"
 $GEN -o "$OUT/fuzz_capture/a.pcap" --packets 3 --records 1 > /dev/null

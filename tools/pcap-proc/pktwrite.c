@@ -97,11 +97,11 @@ int pktwrite_packet(struct pktwrite *w, struct pktwrite_flow *fl, int64_t ts_ns,
         put32(l4 + 4, fl->seq);
         put32(l4 + 8, fl->ack);
         l4[12] = 5 << 4;
-        l4[13] = 0x18; /* PSH, ACK */
+        l4[13] = fl->flags ? fl->flags : 0x18; /* PSH, ACK */
         put16(l4 + 14, 65535);
         put32(l4 + 16, 0); /* checksum, urgent */
         hdr = TCP_HEADER;
-        fl->seq += (uint32_t)len;
+        fl->seq += (uint32_t)len + ((fl->flags & 0x03) != 0); /* SYN and FIN take a sequence number */
     } else {
         put16(l4 + 4, (uint16_t)l4_len);
         put16(l4 + 6, 0);

@@ -26,6 +26,7 @@ struct pktwrite_flow {
     uint16_t sport, dport;
     bool tcp;
     uint32_t seq, ack; /* TCP */
+    uint8_t flags;     /* TCP flags; 0 = PSH|ACK */
 };
 
 /* f: the open output file (taken; closed by pktwrite_close), or NULL to count only. */

@@ -1,0 +1,165 @@
+/* main.c — the flow-extract command line: captures -> Mimic-style events + flow details. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "flow/extract.h"
+#include "log.h"
+#include "version.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: flow-extract CAPTURE [CAPTURE...] -o FLOWS.csv [options]\n"
+        "Turn the TCP conversations of captures into Mimic-style events (CONN, then SEND / WAIT /\n"
+        "CLOSE per side) for flow-replay, and write per-flow details beside them.\n\n"
+        "  -o, --output FILE       the events file (required); written to FILE.tmp, then renamed\n"
+        "  -m, --meta FILE         the per-flow details as JSON (default: FILE with .csv replaced by\n"
+        "                          .meta.json)\n"
+        "  -g, --quiet-gap SECS    silence that ends a SEND (default 0.5)\n"
+        "  -i, --idle-timeout SECS trace time without a packet that ends a flow (default 300)\n"
+        "      --max-flows N       flows tracked at once (default 1000000)\n"
+        "  -v                      a progress line and a summary on stderr\n"
+        "  -q, --quiet             errors only\n"
+        "  -h, --help              this text\n"
+        "  -V, --version           the version\n\n"
+        "Rules: flow-extract(1). Exit status: 0 done; 1 a capture ended in an error (what came before\n"
+        "is extracted) or an output could not be written; 2 usage error or no capture could be read.\n");
+}
+
+static double number(const char *opt, const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || v <= 0) {
+        fprintf(stderr, "flow-extract: %s expects a positive number, not \"%s\"\n", opt, s);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_MAX_FLOWS = 256 };
+    static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' }, { "meta", required_argument, NULL, 'm' },
+        { "quiet-gap", required_argument, NULL, 'g' }, { "idle-timeout", required_argument, NULL, 'i' },
+        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
+    };
+    struct flow_extract_options o = { 0 };
+    const char *out = NULL, *meta_path = NULL;
+    bool verbose = false, quiet = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "o:m:g:i:vqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'm': meta_path = optarg; break;
+        case 'g': o.quiet_gap = number("--quiet-gap", optarg); break;
+        case 'i': o.idle_timeout = number("--idle-timeout", optarg); break;
+        case OPT_MAX_FLOWS: o.max_flows = (size_t)number("--max-flows", optarg); break;
+        case 'v': verbose = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("flow-extract (telrep) %s\n", TELREP_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    log_program = "flow-extract";
+    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_WARN);
+    if (optind >= argc || !out) {
+        fprintf(stderr, "flow-extract: %s (flow-extract --help)\n", optind >= argc ? "no capture given" : "-o FLOWS.csv is required");
+        return 2;
+    }
+    char meta_buf[PATH_MAX];
+    if (!meta_path) {
+        size_t n = strlen(out);
+        bool csv = n > 4 && strcmp(out + n - 4, ".csv") == 0;
+        snprintf(meta_buf, sizeof meta_buf, "%.*s.meta.json", (int)(csv ? n - 4 : n), out);
+        meta_path = meta_buf;
+    }
+    /* every capture must open before anything is written */
+    for (int i = optind; i < argc; i++) {
+        char err[512];
+        struct capture *c = capture_open(argv[i], err, sizeof err);
+        if (!c) {
+            log_error("%s", err);
+            return 2;
+        }
+        capture_close(c);
+    }
+    char csv_tmp[PATH_MAX + 8], meta_tmp[PATH_MAX + 8];
+    snprintf(csv_tmp, sizeof csv_tmp, "%s.tmp", out);
+    snprintf(meta_tmp, sizeof meta_tmp, "%s.tmp", meta_path);
+    FILE *csv = fopen(csv_tmp, "w"), *meta = fopen(meta_tmp, "w");
+    if (!csv || !meta) {
+        log_error("cannot write %s: %s", !csv ? csv_tmp : meta_tmp, strerror(errno));
+        if (csv) { fclose(csv); unlink(csv_tmp); }
+        if (meta) { fclose(meta); unlink(meta_tmp); }
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct flow_extract *x = flow_extract_new(&o, csv, meta);
+    int status = x ? 0 : 1;
+    for (int i = optind; x && i < argc && !stop; i++) {
+        char err[512];
+        struct capture *c = capture_open(argv[i], err, sizeof err);
+        if (!c) {
+            log_error("%s", err);
+            status = 1;
+            continue;
+        }
+        struct capture_packet p;
+        int rc = 0;
+        uint64_t n = 0;
+        while (!stop && (rc = capture_next(c, &p)) == 1) {
+            flow_extract_packet(x, p.dlt, p.data, p.caplen, p.ts_ns);
+            if (verbose && (++n & 0xfffff) == 0)
+                fprintf(stderr, "flow-extract: %s: %llu packets\n", argv[i], (unsigned long long)n);
+        }
+        if (rc < 0 && !stop) {
+            log_error("%s: the capture ends in an error: %s (the packets before it were extracted)", argv[i],
+                      capture_error(c));
+            status = 1;
+        }
+        capture_close(c);
+    }
+    struct flow_extract_stats st = { 0 };
+    if (x)
+        flow_extract_finish(x, &st);
+    flow_extract_free(x);
+    bool write_failed = ferror(csv) || ferror(meta);
+    write_failed |= fclose(csv) != 0;
+    write_failed |= fclose(meta) != 0;
+    if (stop || write_failed) {
+        log_error(stop ? "interrupted: nothing written" : "cannot write the outputs: %s", strerror(errno));
+        unlink(csv_tmp);
+        unlink(meta_tmp);
+        return 1;
+    }
+    if (rename(csv_tmp, out) < 0 || rename(meta_tmp, meta_path) < 0) {
+        log_error("cannot rename the outputs into place: %s", strerror(errno));
+        return 1;
+    }
+    if (st.unbalanced)
+        log_error("%llu flows whose SENDs and the other side's WAITs disagree (a bug: please report it)",
+                  (unsigned long long)st.unbalanced);
+    log_info("%llu packets (%llu TCP), %llu flows (%llu without their SYN), %llu events, %llu bytes sent; "
+             "retransmitted %llu, missing %llu bytes; %s and %s written", (unsigned long long)st.packets,
+             (unsigned long long)st.tcp_packets, (unsigned long long)st.flows,
+             (unsigned long long)st.flows_without_syn, (unsigned long long)st.events,
+             (unsigned long long)st.send_bytes, (unsigned long long)st.retransmitted_bytes,
+             (unsigned long long)st.missing_bytes, out, meta_path);
+    return st.unbalanced ? 1 : status;
+}
