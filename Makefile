@@ -25,7 +25,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
-all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
+all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/flow/*.h tools/*.h tools/pcap-proc/*.h)
 	@mkdir -p $(dir $@)
@@ -41,6 +41,9 @@ $(BUILD)/pcap-proc: $(BUILD)/tools/pcap-proc/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/flow-extract: $(BUILD)/tools/flow-extract/main.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/flow-replay: $(BUILD)/tools/flow-replay/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
@@ -120,18 +123,18 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/doc/telrep/examples
-	install -m 755 $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 docs/telrep.1 docs/pcap-proc.1 docs/flow-extract.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 755 $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/telrep.1 docs/pcap-proc.1 docs/flow-extract.1 docs/flow-replay.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/telrep.yml.5 $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
-	install -m 644 examples/*.yml $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
+	install -m 644 examples/*.yml examples/flows.csv $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps
 	install -m 644 examples/pcaps/*.pcap $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/bin/flow-extract \
+	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/bin/flow-extract $(DESTDIR)$(PREFIX)/bin/flow-replay \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/telrep.1 $(DESTDIR)$(PREFIX)/share/man/man1/pcap-proc.1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man1/flow-extract.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/flow-extract.1 $(DESTDIR)$(PREFIX)/share/man/man1/flow-replay.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5/telrep.yml.5
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/telrep
 

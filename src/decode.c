@@ -87,6 +87,7 @@ static enum decode_result decode_udp(struct cursor *c, struct decoded *out)
         return DECODE_TRUNCATED;
     out->payload_len = len - 8u;
     out->payload = cursor_take(c, out->payload_len);
+    out->payload_wire_len = out->payload_len;
     return DECODE_OK;
 }
 
@@ -110,6 +111,7 @@ static enum decode_result decode_tcp(struct cursor *c, struct decoded *out)
         return DECODE_TRUNCATED;
     out->payload_len = cursor_remaining(c);
     out->payload = cursor_take(c, out->payload_len);
+    out->payload_wire_len = out->payload_len + out->cut_bytes;
     return DECODE_OK;
 }
 
@@ -146,8 +148,12 @@ static enum decode_result decode_ipv4(struct cursor *c, struct decoded *out)
     if (frag & 0x3fff) /* MF or a fragment offset */
         return DECODE_FRAGMENT;
     size_t body = total - ihl;
-    if (body > cursor_remaining(c))
-        return DECODE_TRUNCATED;
+    if (body > cursor_remaining(c)) {
+        if (!out->allow_cut)
+            return DECODE_TRUNCATED;
+        out->cut_bytes = body - cursor_remaining(c); /* a snap length: the payload's end is missing */
+        body = cursor_remaining(c);
+    }
     /* Ethernet padding after the IP packet is not payload */
     struct cursor l4 = cursor_sub(c, body);
     return decode_l4(&l4, proto, out);
@@ -166,8 +172,12 @@ static enum decode_result decode_ipv6(struct cursor *c, struct decoded *out)
     addr_from_bytes(&out->dst, AF_INET6, dst);
     if (plen == 0) /* jumbogram or TSO artefact: length unknown */
         return DECODE_MALFORMED;
-    if (plen > cursor_remaining(c))
-        return DECODE_TRUNCATED;
+    if (plen > cursor_remaining(c)) {
+        if (!out->allow_cut)
+            return DECODE_TRUNCATED;
+        out->cut_bytes = plen - cursor_remaining(c);
+        plen = (uint16_t)cursor_remaining(c);
+    }
     struct cursor body = cursor_sub(c, plen);
     for (int i = 0; i < MAX_IPV6_EXT; i++) {
         switch (next) {
@@ -226,9 +236,23 @@ static enum decode_result decode_null(struct cursor *c, int dlt, struct decoded 
     return DECODE_NOT_IP;
 }
 
+static enum decode_result decode(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out);
+
 enum decode_result decode_frame(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out)
 {
     memset(out, 0, sizeof *out);
+    return decode(dlt, frame, caplen, out);
+}
+
+enum decode_result decode_frame_headers(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out)
+{
+    memset(out, 0, sizeof *out);
+    out->allow_cut = true;
+    return decode(dlt, frame, caplen, out);
+}
+
+static enum decode_result decode(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out)
+{
     struct cursor c = cursor_make(frame, caplen);
     switch (dlt) {
     case DLT_EN10MB: {

@@ -2,6 +2,7 @@
 #ifndef TELREP_DECODE_H
 #define TELREP_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ struct decoded {
     /* the L4 payload, inside the frame */
     const uint8_t *payload;
     size_t payload_len;
+    size_t payload_wire_len;  /* as the IP header says: more than payload_len when the capture
+                                 cut it (decode_frame_headers only) */
+    bool allow_cut;           /* internal: decode_frame_headers */
+    size_t cut_bytes;
 };
 
 #define TCP_FIN 0x01
@@ -40,6 +45,9 @@ struct decoded {
 
 /* dlt: a libpcap DLT_* link type. */
 enum decode_result decode_frame(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out);
+/* The same for header-only captures (a snap length): a TCP segment whose payload the capture
+ * cut is fine, payload_wire_len says how long it was. */
+enum decode_result decode_frame_headers(int dlt, const uint8_t *frame, size_t caplen, struct decoded *out);
 const char *decode_result_name(enum decode_result r);
 /* Does decode_frame() understand this link type? */
 int decode_link_supported(int dlt);

@@ -387,8 +387,8 @@ static void segment(struct flow_extract *x, struct flow *f, int i, const struct 
         s->last_ack = d->ack;
         s->ack_valid = true;
     }
-    if (d->payload_len) {
-        uint64_t start = extend(s->high, seq - s->isn), end = start + d->payload_len;
+    if (d->payload_wire_len) { /* its length on the wire: header-only captures do */
+        uint64_t start = extend(s->high, seq - s->isn), end = start + d->payload_wire_len;
         uint64_t old = (end < s->high ? end : s->high) > start ? (end < s->high ? end : s->high) - start : 0;
         if (old) { /* bytes below the highest seen: they fill a hole (reordering) or come again */
             uint64_t filled = fill_holes(s, start, start + old);
@@ -439,7 +439,7 @@ void flow_extract_packet(struct flow_extract *x, int dlt, const uint8_t *frame, 
         x->t0_set = true;
     }
     struct decoded d;
-    if (decode_frame(dlt, frame, caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP) {
+    if (decode_frame_headers(dlt, frame, caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP) {
         x->st.skipped++;
         return;
     }
@@ -459,8 +459,8 @@ void flow_extract_packet(struct flow_extract *x, int dlt, const uint8_t *frame, 
         f = NULL;
     }
     if (!f) {
-        if (d.tcp_flags & TCP_RST)
-            return; /* a reset of nothing we know */
+        if (!(d.tcp_flags & TCP_SYN) && !d.payload_wire_len)
+            return; /* an ACK, FIN or RST of nothing we know (the last ACK of a flow that ended) */
         if (!(f = flow_new(x, &d, h, ts)))
             return;
         i = side_of(f, &d);

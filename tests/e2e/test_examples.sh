@@ -94,4 +94,10 @@ eq "pcap-proc.yml: every BMP message the summary wrote" "$(jqf .messages "$WORK/
     "$(jq .output.protocols.bmp.messages "$WORK/pp/traffic-info.json")"
 eq "pcap-proc.yml: BMP from 127.0.0.7 and 127.0.0.8" "$(jq -c '.per_source | keys' "$WORK/ppbmp.json")" '["127.0.0.7","127.0.0.8"]'
 eq "pcap-proc.yml: every IPFIX message" "$(jq .datagrams "$WORK/sink-2055.json")" 40
+
+# flow-replay: the example flows on loopback, both ends
+in_ns $WRAP "$BUILD/flow-replay" examples/flows.csv -o "$WORK/flows.jsonl" -S "$WORK/flows.json" -q
+eq "flows.csv: exit status" "$?" 0
+eq "flows.csv: every flow done" "$(jqf .states.done "$WORK/flows.json")" 3
+eq "flows.csv: every byte" "$(jq .bytes_sent "$WORK/flows.json")" "$(jq .bytes_expected "$WORK/flows.json")"
 finish

@@ -41,6 +41,10 @@ mkdir -p "$OUT/fuzz_flow_extract"
 $GEN -o "$tmp/flows.pcap" --format bgp --routers 2 --packets 6 --segment 40 --handshake --replies --retransmit-every 3 \
     --reorder-every 4 --link raw > /dev/null
 tail -c +25 "$tmp/flows.pcap" > "$OUT/fuzz_flow_extract/bgp-both-ways"
+# an events file for fuzz_flow_events: flow-extract's output of the same conversations
+mkdir -p "$OUT/fuzz_flow_events"
+"$BUILD/flow-extract" "$tmp/flows.pcap" -o "$OUT/fuzz_flow_events/flows.csv" -q
+rm -f "$OUT/fuzz_flow_events/flows.meta.json"
 # captures for fuzz_capture: pcap, ERF, and (where editcap is installed) pcapng, plain and gzip
 mkdir -p "$OUT/fuzz_capture"
 $GEN -o "$OUT/fuzz_capture/a.pcap" --packets 3 --records 1 > /dev/null

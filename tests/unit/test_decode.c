@@ -231,6 +231,30 @@ static void test_fragments_and_malformed(void **state)
     assert_int_equal(decode_frame(DLT_EN10MB, b.b, b.n, &d), DECODE_MALFORMED);
 }
 
+/* a header-only capture (snap length): decode_frame_headers gives the TCP segment with the
+ * payload's length on the wire; decode_frame still calls it truncated; headers cut are not OK */
+static void test_headers_only(void **state)
+{
+    struct tu_buf b = { .n = 0 };
+    ipv6_tcp(&b, true, false, 0);
+    size_t headers = b.n - sizeof PAYLOAD;
+    struct decoded d;
+    for (size_t cut = headers; cut < b.n; cut++) {
+        assert_int_equal(decode_frame(DLT_RAW, b.b, cut, &d), DECODE_TRUNCATED);
+        assert_int_equal(decode_frame_headers(DLT_RAW, b.b, cut, &d), DECODE_OK);
+        assert_int_equal(d.payload_len, cut - headers);
+        assert_int_equal(d.payload_wire_len, sizeof PAYLOAD);
+        assert_int_equal(d.sport, 179);
+    }
+    for (size_t cut = 0; cut < headers; cut++)
+        assert_int_not_equal(decode_frame_headers(DLT_RAW, b.b, cut, &d), DECODE_OK);
+    assert_int_equal(decode_frame(DLT_RAW, b.b, b.n, &d), DECODE_OK);
+    assert_int_equal(d.payload_wire_len, sizeof PAYLOAD);
+    b.n = 0;
+    ipv4_udp(&b, 0, 0); /* UDP has no use for a cut payload */
+    assert_int_equal(decode_frame_headers(DLT_RAW, b.b, b.n - 1, &d), DECODE_TRUNCATED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_options),
         cmocka_unit_test(test_ipv6_extension_headers),
         cmocka_unit_test(test_fragments_and_malformed),
+        cmocka_unit_test(test_headers_only),
     };
     return cmocka_run_group_tests_name("decode", tests, NULL, NULL);
 }

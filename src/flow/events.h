@@ -1,0 +1,49 @@
+/* events.h — a Mimic-style events file (see flow-extract(1)) read into flows: each flow's
+ * two endpoints, its start, and each side's SEND / WAIT / CLOSE events in order. */
+#ifndef TELREP_FLOW_EVENTS_H
+#define TELREP_FLOW_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum flow_event_type { FLOW_SEND, FLOW_WAIT, FLOW_CLOSE };
+
+struct flow_event {
+    enum flow_event_type type;
+    uint64_t bytes;
+    double stime;           /* seconds since the start of the trace */
+};
+
+struct flow_side {
+    struct addr ip;
+    uint16_t port;
+    struct flow_event *ev;
+    size_t n, cap;
+    uint64_t send_bytes, wait_bytes;
+};
+
+struct flow_spec {
+    uint64_t fid;
+    double stime;           /* the CONN's */
+    struct flow_side side[2]; /* [0] the client (CONN's source), [1] the server */
+    unsigned line;          /* of the CONN, for messages */
+};
+
+struct flow_set {
+    struct flow_spec *flows; /* sorted by start time */
+    size_t n;
+    uint64_t events, send_bytes;
+};
+
+/* Read and check a whole file. On error returns -1 with "file:line: what" in err. Checks:
+ * 8 fields, known record types, numbers, a CONN before its flow's events, an event's IP one of
+ * the flow's ends, per flow and side the SENDs equal the other side's WAITs. */
+int flow_events_load(const char *path, struct flow_set *out, char *err, size_t errlen);
+/* The same from memory; name labels messages. */
+int flow_events_parse(const char *name, const char *text, size_t len, struct flow_set *out, char *err, size_t errlen);
+void flow_set_free(struct flow_set *s);
+
+#endif

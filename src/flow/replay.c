@@ -1,0 +1,809 @@
+/* replay.c — see replay.h. Each flow has two ends; an end runs its events in order: SEND
+ * writes that many bytes as fast as its socket takes them, WAIT completes once the end has
+ * received that many more bytes (cumulatively), CLOSE shuts its writing half down. An event
+ * starts at its capture time x time_scale after the start of the run (with asap: at once),
+ * never before the end's previous event is done. A flow is done when both ends ran their
+ * events and read the other's close. */
+#define _GNU_SOURCE
+#include "flow/replay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* its tcp_info has the newer fields (delivery rate) */
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+volatile int flow_replay_stop;
+
+#define NS 1000000000LL
+#define IO_CHUNK (64 * 1024)
+
+enum kind { K_LISTENER, K_END };
+enum flow_state { F_PENDING, F_RUNNING, F_DONE, F_REFUSED, F_RESET, F_STALLED, F_TIMEOUT, F_FAILED };
+static const char *const state_names[] = { "pending", "running", "done", "refused", "reset", "stalled", "timeout",
+                                           "failed" };
+
+struct rflow;
+
+struct end {
+    enum kind kind;            /* first: epoll data points here */
+    struct rflow *f;
+    int side;                  /* 0 client, 1 server */
+    int fd;
+    size_t next;               /* the next event */
+    uint64_t to_send;          /* left of the SEND under way */
+    bool sending, waiting;     /* an event under way */
+    uint64_t sent, received, wait_target;
+    bool connected, shut, eof, finished;
+    int64_t due;               /* when the next event may start (heap key) */
+    size_t heap_at;            /* index + 1 in the timer heap, 0 = not in it */
+    uint32_t epoll_events;
+};
+
+struct rflow {
+    const struct flow_spec *spec;
+    struct end e[2];
+    struct addr ip[2];         /* as replayed */
+    enum flow_state state;
+    int64_t planned, started, ended, last_progress;
+    struct rflow *next_accept; /* waiting for the server's accept, same client address */
+    struct rflow *next_active, *prev_active;
+};
+
+struct listener {
+    enum kind kind;
+    int fd;
+    struct addr ip;
+    uint16_t port;
+};
+
+struct accept_key { struct addr ip; uint16_t port; struct rflow *first; };
+
+struct engine {
+    const struct flow_set *set;
+    const struct flow_replay_options *o;
+    struct rflow *flows;
+    size_t n, next_start, active_n, max_active, finished;
+    struct rflow *active;
+    int epfd, netns_self, netns_client, netns_server;
+    struct listener **listeners; /* each its own allocation: epoll points at them */
+    size_t n_listeners;
+    struct accept_key *keys;   /* open addressing on (client address, port) */
+    size_t n_keys;
+    struct end **heap;
+    size_t heap_n, heap_cap;
+    int64_t t0, next_sample, next_scan, next_progress;
+    uint8_t *buf;
+    uint64_t counts[F_FAILED + 1];
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * NS + t.tv_nsec;
+}
+
+/* ---- addresses, namespaces, sockets ---- */
+
+static struct addr mapped(const struct flow_replay_options *o, const struct addr *a)
+{
+    for (size_t i = 0; i < o->n_map; i++)
+        if (addr_equal(&o->map[i].from, a))
+            return o->map[i].to;
+    return *a;
+}
+
+/* A socket in a network namespace (-1 = this one). */
+static int socket_in(struct engine *e, int netns, int family)
+{
+    if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
+        return -1;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int saved = errno;
+    if (netns >= 0 && setns(e->netns_self, CLONE_NEWNET) < 0)
+        log_error("cannot return to the original network namespace: %s", strerror(errno));
+    errno = saved;
+    return fd;
+}
+
+static void tune(struct engine *e, int fd)
+{
+    const struct flow_replay_options *o = e->o;
+    int one = 1;
+    if (o->nodelay)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (o->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->congestion, (socklen_t)strlen(o->congestion)) < 0)
+        log_warn("congestion control \"%s\": %s (is its module loaded? see "
+                 "/proc/sys/net/ipv4/tcp_available_congestion_control)", o->congestion, strerror(errno));
+    if (o->sndbuf)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
+    if (o->rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
+}
+
+static int open_netns(const char *name, char *err, size_t errlen)
+{
+    if (!name)
+        return -1;
+    char path[256];
+    snprintf(path, sizeof path, "/var/run/netns/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        snprintf(err, errlen, "network namespace \"%s\": %s (ip netns list shows the names)", name, strerror(errno));
+    return fd;
+}
+
+/* What an end waits for: readable until EOF (epoll is level-triggered: a read EOF would
+ * report forever), writable only while a SEND is blocked; nothing = out of the set. */
+static void want(struct engine *e, struct end *x, bool out)
+{
+    uint32_t events = (x->eof || x->finished ? 0 : EPOLLIN | EPOLLRDHUP) | (out ? EPOLLOUT : 0);
+    if (x->fd < 0 || x->epoll_events == events)
+        return;
+    struct epoll_event ev = { .events = events, .data.ptr = x };
+    if (!events)
+        epoll_ctl(e->epfd, EPOLL_CTL_DEL, x->fd, &ev);
+    else
+        epoll_ctl(e->epfd, x->epoll_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, x->fd, &ev);
+    x->epoll_events = events;
+}
+
+/* ---- the timer heap: ends whose next event is not due yet ---- */
+
+static void heap_swap(struct engine *e, size_t a, size_t b)
+{
+    struct end *t = e->heap[a];
+    e->heap[a] = e->heap[b];
+    e->heap[b] = t;
+    e->heap[a]->heap_at = a + 1;
+    e->heap[b]->heap_at = b + 1;
+}
+
+static void heap_up(struct engine *e, size_t i)
+{
+    while (i && e->heap[(i - 1) / 2]->due > e->heap[i]->due) {
+        heap_swap(e, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(struct engine *e, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < e->heap_n && e->heap[l]->due < e->heap[m]->due)
+            m = l;
+        if (r < e->heap_n && e->heap[r]->due < e->heap[m]->due)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(e, i, m);
+        i = m;
+    }
+}
+
+static void heap_push(struct engine *e, struct end *x)
+{
+    if (x->heap_at)
+        return;
+    if (e->heap_n == e->heap_cap) {
+        size_t cap = e->heap_cap ? e->heap_cap * 2 : 1024;
+        struct end **h = realloc(e->heap, cap * sizeof *h);
+        if (!h)
+            return;
+        e->heap = h;
+        e->heap_cap = cap;
+    }
+    e->heap[e->heap_n] = x;
+    x->heap_at = ++e->heap_n;
+    heap_up(e, e->heap_n - 1);
+}
+
+static void heap_remove(struct engine *e, struct end *x)
+{
+    if (!x->heap_at)
+        return;
+    size_t i = x->heap_at - 1;
+    x->heap_at = 0;
+    if (i != --e->heap_n) {
+        e->heap[i] = e->heap[e->heap_n];
+        e->heap[i]->heap_at = i + 1;
+        heap_down(e, i);
+        heap_up(e, i);
+    }
+}
+
+/* ---- accepting: which flow is this connection? ---- */
+
+static size_t key_slot(const struct engine *e, const struct addr *ip, uint16_t port)
+{
+    return (addr_hash(ip) * 31u + port) & (e->n_keys - 1);
+}
+
+static struct accept_key *key_find(struct engine *e, const struct addr *ip, uint16_t port, bool add)
+{
+    for (size_t at = key_slot(e, ip, port);; at = (at + 1) & (e->n_keys - 1)) {
+        struct accept_key *k = &e->keys[at];
+        if (!k->ip.family) {
+            if (!add)
+                return NULL;
+            k->ip = *ip;
+            k->port = port;
+            return k;
+        }
+        if (k->port == port && addr_equal(&k->ip, ip))
+            return k;
+    }
+}
+
+/* The server end of f will be the connection from ip:port (appended: the earliest first). */
+static void expect(struct engine *e, struct rflow *f, const struct addr *ip, uint16_t port)
+{
+    struct accept_key *k = key_find(e, ip, port, true);
+    struct rflow **at = &k->first;
+    while (*at)
+        at = &(*at)->next_accept;
+    f->next_accept = NULL;
+    *at = f;
+}
+
+static struct rflow *expected(struct engine *e, const struct addr *ip, uint16_t port)
+{
+    struct accept_key *k = key_find(e, ip, port, false);
+    if (!k || !k->first)
+        return NULL;
+    struct rflow *f = k->first;
+    k->first = f->next_accept;
+    return f;
+}
+
+/* ---- results ---- */
+
+static json_t *tcp_info_json(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return json_null();
+    char cc[32] = "";
+    socklen_t cl = sizeof cc - 1;
+    getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "rtt_us", (json_int_t)ti.tcpi_rtt, "rttvar_us",
+                     (json_int_t)ti.tcpi_rttvar, "cwnd", (json_int_t)ti.tcpi_snd_cwnd, "retransmits",
+                     (json_int_t)ti.tcpi_total_retrans, "lost", (json_int_t)ti.tcpi_lost, "delivery_rate",
+                     (json_int_t)ti.tcpi_delivery_rate, "congestion", cc);
+}
+
+static void write_result(struct engine *e, struct rflow *f)
+{
+    if (!e->o->results)
+        return;
+    char a[ADDR_STRLEN], b[ADDR_STRLEN];
+    double planned = (double)(f->planned - e->t0) / 1e9;
+    json_t *j = json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:i,s:f}", "type", "flow", "fid", (json_int_t)f->spec->fid,
+                          "state", state_names[f->state], "client", addr_format(&f->ip[0], a), "client_port",
+                          f->spec->side[0].port, "server", addr_format(&f->ip[1], b), "server_port",
+                          f->spec->side[1].port, "planned_start", planned);
+    if (f->started) {
+        json_object_set_new(j, "actual_start", json_real((double)(f->started - e->t0) / 1e9));
+        json_object_set_new(j, "lateness_ms", json_real((double)(f->started - f->planned) / 1e6));
+        json_object_set_new(j, "duration", json_real((double)(f->ended - f->started) / 1e9));
+    }
+    for (int s = 0; s < 2; s++) {
+        struct end *x = &f->e[s];
+        json_t *side = json_pack("{s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)x->sent, "received",
+                                 (json_int_t)x->received, "expected_sent", (json_int_t)f->spec->side[s].send_bytes,
+                                 "events_done", (json_int_t)x->next, "events", (json_int_t)f->spec->side[s].n);
+        json_object_set_new(side, "tcp_info", tcp_info_json(x->fd));
+        json_object_set_new(j, s ? "server_end" : "client_end", side);
+    }
+    json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    fputc('\n', e->o->results);
+    json_decref(j);
+}
+
+/* ---- flows ---- */
+
+static void close_end(struct engine *e, struct end *x)
+{
+    heap_remove(e, x);
+    if (x->fd >= 0)
+        close(x->fd); /* also leaves the epoll set */
+    x->fd = -1;
+    x->epoll_events = 0;
+}
+
+static bool runs_side(const struct engine *e, int side)
+{
+    return e->o->role == FLOW_ROLE_BOTH || (int)e->o->role == (side ? FLOW_ROLE_SERVER : FLOW_ROLE_CLIENT);
+}
+
+static void flow_finish(struct engine *e, struct rflow *f, enum flow_state st)
+{
+    if (f->state >= F_DONE)
+        return;
+    f->state = st;
+    f->ended = now_ns();
+    write_result(e, f);
+    for (int s = 0; s < 2; s++)
+        close_end(e, &f->e[s]);
+    if (f->prev_active)
+        f->prev_active->next_active = f->next_active;
+    else if (e->active == f)
+        e->active = f->next_active;
+    if (f->next_active)
+        f->next_active->prev_active = f->prev_active;
+    e->active_n--;
+    e->finished++;
+    e->counts[st]++;
+}
+
+static void maybe_done(struct engine *e, struct rflow *f)
+{
+    for (int s = 0; s < 2; s++)
+        if (runs_side(e, s) && !f->e[s].finished)
+            return;
+    flow_finish(e, f, F_DONE);
+}
+
+static void progress(struct rflow *f) { f->last_progress = now_ns(); }
+
+static void advance(struct engine *e, struct end *x);
+
+/* Read what there is; EOF and errors end or fail the flow. */
+static void read_end(struct engine *e, struct end *x)
+{
+    for (;;) {
+        ssize_t n = recv(x->fd, e->buf, IO_CHUNK, 0);
+        if (n > 0) {
+            x->received += (uint64_t)n;
+            progress(x->f);
+            continue;
+        }
+        if (n == 0) {
+            x->eof = true;
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            flow_finish(e, x->f, errno == ECONNRESET ? F_RESET : F_FAILED);
+        return;
+    }
+}
+
+static void advance(struct engine *e, struct end *x)
+{
+    struct rflow *f = x->f;
+    const struct flow_side *spec = &f->spec->side[x->side];
+    while (f->state == F_RUNNING && x->connected && !x->finished) {
+        if (x->next >= spec->n) { /* all done: the end closes (if its events did not) and reads to EOF */
+            if (!x->shut) {
+                shutdown(x->fd, SHUT_WR);
+                x->shut = true;
+            }
+            if (!x->eof) {
+                want(e, x, false);
+                return;
+            }
+            x->finished = true;
+            want(e, x, false);
+            maybe_done(e, f);
+            return;
+        }
+        const struct flow_event *ev = &spec->ev[x->next];
+        if (!x->sending && !x->waiting) { /* the event starts: is it due? */
+            int64_t due = e->o->asap ? 0 : e->t0 + (int64_t)(ev->stime * e->o->time_scale * 1e9);
+            if (due > now_ns()) {
+                x->due = due;
+                heap_push(e, x);
+                want(e, x, false);
+                return;
+            }
+            if (ev->type == FLOW_SEND) {
+                x->sending = true;
+                x->to_send = ev->bytes;
+            } else if (ev->type == FLOW_WAIT) {
+                x->waiting = true;
+                x->wait_target += ev->bytes;
+            } else {
+                shutdown(x->fd, SHUT_WR);
+                x->shut = true;
+                x->next++;
+                continue;
+            }
+        }
+        if (x->sending) {
+            while (x->to_send) {
+                size_t n = x->to_send < IO_CHUNK ? (size_t)x->to_send : IO_CHUNK;
+                ssize_t w = send(x->fd, e->buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (w > 0) {
+                    x->to_send -= (uint64_t)w;
+                    x->sent += (uint64_t)w;
+                    progress(f);
+                    continue;
+                }
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0 && errno == EAGAIN) {
+                    want(e, x, true);
+                    return;
+                }
+                flow_finish(e, f, errno == ECONNRESET || errno == EPIPE ? F_RESET : F_FAILED);
+                return;
+            }
+            x->sending = false;
+            x->next++;
+            continue;
+        }
+        /* waiting */
+        if (x->received < x->wait_target) {
+            if (x->eof) { /* the peer closed before sending what the flow says it would */
+                flow_finish(e, f, F_RESET);
+                return;
+            }
+            want(e, x, false);
+            return;
+        }
+        x->waiting = false;
+        x->next++;
+    }
+}
+
+static void end_ready(struct engine *e, struct end *x)
+{
+    x->connected = true;
+    tune(e, x->fd);
+    advance(e, x);
+}
+
+/* The flow's planned start: the client connects; the server end waits for its accept. */
+static void flow_start(struct engine *e, struct rflow *f)
+{
+    if (f->state != F_PENDING) /* a server end can start it early: its client came first */
+        return;
+    f->state = F_RUNNING;
+    f->started = f->last_progress = now_ns();
+    f->next_active = e->active;
+    f->prev_active = NULL;
+    if (e->active)
+        e->active->prev_active = f;
+    e->active = f;
+    if (++e->active_n > e->max_active)
+        e->max_active = e->active_n;
+    if (!runs_side(e, 0))
+        return; /* server only: the client comes from elsewhere */
+    struct end *c = &f->e[0];
+    struct sockaddr_storage src, dst;
+    socklen_t sl = addr_to_sockaddr(&f->ip[0], e->o->role == FLOW_ROLE_BOTH ? 0 : f->spec->side[0].port, &src);
+    socklen_t dl = addr_to_sockaddr(&f->ip[1], f->spec->side[1].port, &dst);
+    c->fd = socket_in(e, e->netns_client, f->ip[0].family);
+    int one = 1;
+    if (c->fd < 0 || setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(c->fd, (struct sockaddr *)&src, sl) < 0) {
+        char a[ADDR_STRLEN];
+        log_warn("flow %llu: cannot bind the client to %s: %s", (unsigned long long)f->spec->fid,
+                 addr_format(&f->ip[0], a), strerror(errno));
+        flow_finish(e, f, F_FAILED);
+        return;
+    }
+    tune(e, c->fd); /* before connect: the congestion control and buffers apply to the handshake */
+    if (connect(c->fd, (struct sockaddr *)&dst, dl) < 0 && errno != EINPROGRESS) {
+        flow_finish(e, f, errno == ECONNREFUSED ? F_REFUSED : F_FAILED);
+        return;
+    }
+    if (runs_side(e, 1)) { /* both here: the server end is the connection from this port */
+        struct sockaddr_storage me;
+        socklen_t ml = sizeof me;
+        getsockname(c->fd, (struct sockaddr *)&me, &ml);
+        struct addr a;
+        addr_from_sockaddr(&a, (struct sockaddr *)&me);
+        expect(e, f, &a, ntohs(((struct sockaddr_in *)&me)->sin_port));
+    }
+    want(e, c, true); /* writable = connected (or failed) */
+}
+
+static void on_accept(struct engine *e, struct listener *l)
+{
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof peer;
+        int fd = accept4(l->fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct addr a;
+        addr_from_sockaddr(&a, (struct sockaddr *)&peer);
+        uint16_t port = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+        struct rflow *f = expected(e, &a, port);
+        if (f && f->state == F_PENDING) /* its client is early (another clock): it starts now */
+            flow_start(e, f);
+        if (!f || f->state != F_RUNNING) {
+            char s[ADDR_STRLEN];
+            log_debug("a connection from %s port %u that no flow expects: closed", addr_format(&a, s), port);
+            close(fd);
+            continue;
+        }
+        struct end *x = &f->e[1];
+        x->fd = fd;
+        if (e->o->role == FLOW_ROLE_SERVER)
+            f->started = now_ns();
+        end_ready(e, x);
+    }
+}
+
+static void on_end(struct engine *e, struct end *x, uint32_t ev)
+{
+    struct rflow *f = x->f;
+    if (!x->connected) { /* the client's connect completed, or not */
+        int err = 0;
+        socklen_t el = sizeof err;
+        getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (err) {
+            flow_finish(e, f, err == ECONNREFUSED ? F_REFUSED : err == ETIMEDOUT ? F_TIMEOUT : F_FAILED);
+            return;
+        }
+        if (!(ev & EPOLLOUT))
+            return;
+        x->connected = true;
+        progress(f);
+    }
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        read_end(e, x);
+    if (f->state == F_RUNNING)
+        advance(e, x);
+}
+
+/* ---- listeners ---- */
+
+static int listeners_open(struct engine *e, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        struct rflow *f = &e->flows[i];
+        bool have = false;
+        for (size_t k = 0; k < e->n_listeners && !have; k++)
+            have = e->listeners[k]->port == f->spec->side[1].port && addr_equal(&e->listeners[k]->ip, &f->ip[1]);
+        if (have)
+            continue;
+        struct listener **all = realloc(e->listeners, (e->n_listeners + 1) * sizeof *all);
+        struct listener *l = malloc(sizeof *l);
+        if (all)
+            e->listeners = all;
+        if (!all || !l) {
+            free(l);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *l = (struct listener){ .kind = K_LISTENER, .ip = f->ip[1], .port = f->spec->side[1].port };
+        struct sockaddr_storage ss;
+        socklen_t sl = addr_to_sockaddr(&l->ip, l->port, &ss);
+        int one = 1;
+        l->fd = socket_in(e, e->netns_server, l->ip.family);
+        if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+            bind(l->fd, (struct sockaddr *)&ss, sl) < 0 || listen(l->fd, 4096) < 0) {
+            char a[ADDR_STRLEN];
+            snprintf(err, errlen, "cannot listen on %s port %u: %s%s", addr_format(&l->ip, a), l->port,
+                     strerror(errno), errno == EADDRNOTAVAIL ? " (add the address, or map it with --map)" : "");
+            if (l->fd >= 0)
+                close(l->fd);
+            free(l);
+            return -1;
+        }
+        tune(e, l->fd); /* accepted sockets inherit it */
+        e->listeners[e->n_listeners++] = l;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+        epoll_ctl(e->epfd, EPOLL_CTL_ADD, l->fd, &ev);
+    }
+    return 0;
+}
+
+/* ---- the loop ---- */
+
+static void sample(struct engine *e)
+{
+    if (!e->o->results)
+        return;
+    double t = (double)(now_ns() - e->t0) / 1e9;
+    for (struct rflow *f = e->active; f; f = f->next_active)
+        for (int s = 0; s < 2; s++)
+            if (f->e[s].fd >= 0 && f->e[s].connected) {
+                json_t *j = json_pack("{s:s,s:f,s:I,s:s,s:o}", "type", "tcp_info", "t", t, "fid",
+                                      (json_int_t)f->spec->fid, "end", s ? "server" : "client", "tcp_info",
+                                      tcp_info_json(f->e[s].fd));
+                json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+                fputc('\n', e->o->results);
+                json_decref(j);
+            }
+}
+
+static void scan_stalled(struct engine *e, int64_t now)
+{
+    int64_t limit = (int64_t)(e->o->stall_timeout * 1e9);
+    for (struct rflow *f = e->active, *n; f; f = n) {
+        n = f->next_active;
+        bool timed = f->e[0].heap_at || f->e[1].heap_at; /* waiting for the clock is not a stall */
+        bool connected = f->e[0].connected || f->e[1].connected;
+        if (!timed && now - f->last_progress > limit)
+            flow_finish(e, f, connected ? F_STALLED : F_TIMEOUT); /* never connected: the peer is not there */
+    }
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)ceil(p * (double)n) - 1;
+    return v[i < n ? i : n - 1];
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static json_t *summary_json(struct engine *e, int64_t end)
+{
+    double secs = (double)(end - e->t0) / 1e9;
+    json_t *j = json_object(), *states = json_object();
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < e->n; i++)
+        bytes += e->flows[i].e[0].sent + e->flows[i].e[1].sent;
+    json_object_set_new(j, "flows", json_integer((json_int_t)e->n));
+    for (int s = F_DONE; s <= F_FAILED; s++)
+        json_object_set_new(states, state_names[s], json_integer((json_int_t)e->counts[s]));
+    json_object_set_new(j, "states", states);
+    json_object_set_new(j, "bytes_sent", json_integer((json_int_t)bytes));
+    json_object_set_new(j, "bytes_expected", json_integer((json_int_t)e->set->send_bytes));
+    json_object_set_new(j, "seconds", json_real(secs));
+    json_object_set_new(j, "flows_per_second", json_real(secs > 0 ? (double)e->finished / secs : 0));
+    json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
+    double *late = calloc(e->n ? e->n : 1, sizeof *late);
+    size_t nl = 0;
+    for (size_t i = 0; late && i < e->n; i++)
+        if (e->flows[i].started)
+            late[nl++] = (double)(e->flows[i].started - e->flows[i].planned) / 1e6;
+    if (late) {
+        qsort(late, nl, sizeof *late, cmp_double);
+        json_object_set_new(j, "lateness_ms", json_pack("{s:f,s:f}", "p50", percentile(late, nl, 0.5), "p99",
+                                                        percentile(late, nl, 0.99)));
+    }
+    free(late);
+    return j;
+}
+
+int flow_replay_run(const struct flow_set *set, const struct flow_replay_options *o, json_t **summary, char *err,
+                    size_t errlen)
+{
+    struct engine *e = calloc(1, sizeof *e);
+    int status = 2;
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return 2;
+    }
+    e->set = set;
+    e->o = o;
+    e->n = set->n;
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    e->netns_self = e->netns_client = e->netns_server = -1;
+    e->flows = calloc(e->n ? e->n : 1, sizeof *e->flows);
+    e->buf = calloc(1, IO_CHUNK); /* what SEND writes: zeroes (and whatever was read since) */
+    for (e->n_keys = 1024; e->n_keys < 2 * e->n; e->n_keys *= 2)
+        ;
+    e->keys = calloc(e->n_keys, sizeof *e->keys);
+    if (e->epfd < 0 || !e->flows || !e->buf || !e->keys) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (o->client_netns || o->server_netns) {
+        e->netns_self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if ((o->client_netns && (e->netns_client = open_netns(o->client_netns, err, errlen)) < 0) ||
+            (o->server_netns && (e->netns_server = open_netns(o->server_netns, err, errlen)) < 0))
+            goto out;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        struct rflow *f = &e->flows[i];
+        f->spec = &set->flows[i];
+        for (int s = 0; s < 2; s++) {
+            f->ip[s] = mapped(o, &f->spec->side[s].ip);
+            f->e[s] = (struct end){ .kind = K_END, .f = f, .side = s, .fd = -1 };
+        }
+    }
+    if (o->role != FLOW_ROLE_CLIENT && listeners_open(e, err, errlen) < 0)
+        goto out;
+    if (o->role == FLOW_ROLE_SERVER) /* the clients keep their captured ports: that is how they are told apart */
+        for (size_t i = 0; i < e->n; i++)
+            expect(e, &e->flows[i], &e->flows[i].ip[0], e->flows[i].spec->side[0].port);
+    e->t0 = now_ns();
+    for (size_t i = 0; i < e->n; i++)
+        e->flows[i].planned = o->asap ? e->t0 : e->t0 + (int64_t)(set->flows[i].stime * o->time_scale * 1e9);
+    e->next_sample = o->tcpinfo_interval > 0 ? e->t0 + (int64_t)(o->tcpinfo_interval * 1e9) : INT64_MAX;
+    e->next_scan = e->t0 + NS / 10;
+    e->next_progress = e->t0 + 5 * NS;
+    int64_t deadline = o->timeout > 0 ? e->t0 + (int64_t)(o->timeout * 1e9) : INT64_MAX;
+    struct epoll_event evs[256];
+    while (e->finished < e->n && !flow_replay_stop) {
+        int64_t now = now_ns();
+        /* server only: a flow is running from its planned start, waiting for its client */
+        while (e->next_start < e->n && e->flows[e->next_start].planned <= now)
+            flow_start(e, &e->flows[e->next_start++]);
+        while (e->heap_n && e->heap[0]->due <= now) {
+            struct end *x = e->heap[0];
+            heap_remove(e, x);
+            advance(e, x);
+        }
+        if (now >= e->next_sample) {
+            sample(e);
+            e->next_sample = now + (int64_t)(o->tcpinfo_interval * 1e9);
+        }
+        if (now >= e->next_scan) {
+            scan_stalled(e, now);
+            e->next_scan = now + NS / 10;
+        }
+        if (o->progress && now >= e->next_progress) {
+            fprintf(stderr, "flow-replay: %.0fs: %zu of %zu flows ended, %zu open\n", (double)(now - e->t0) / 1e9,
+                    e->finished, e->n, e->active_n);
+            e->next_progress = now + 5 * NS;
+        }
+        if (now >= deadline)
+            break;
+        int64_t wake = e->next_scan;
+        if (e->next_start < e->n && e->flows[e->next_start].planned < wake)
+            wake = e->flows[e->next_start].planned;
+        if (e->heap_n && e->heap[0]->due < wake)
+            wake = e->heap[0]->due;
+        if (e->next_sample < wake)
+            wake = e->next_sample;
+        int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+        int n = epoll_wait(e->epfd, evs, 256, timeout_ms);
+        for (int i = 0; i < n; i++) {
+            enum kind *k = evs[i].data.ptr;
+            if (*k == K_LISTENER)
+                on_accept(e, (struct listener *)k);
+            else if (((struct end *)k)->fd >= 0)
+                on_end(e, (struct end *)k, evs[i].events);
+        }
+    }
+    for (struct rflow *f = e->active; f; f = e->active)
+        flow_finish(e, f, F_TIMEOUT);
+    for (size_t i = e->next_start; i < e->n; i++)
+        e->counts[F_TIMEOUT]++, e->finished++;
+    if (summary)
+        *summary = summary_json(e, now_ns());
+    status = e->counts[F_DONE] == e->n ? 0 : 1;
+out:
+    for (size_t i = 0; i < e->n_listeners; i++) {
+        close(e->listeners[i]->fd);
+        free(e->listeners[i]);
+    }
+    for (size_t i = 0; e->flows && i < e->n; i++)
+        for (int s = 0; s < 2; s++)
+            if (e->flows[i].e[s].fd >= 0)
+                close(e->flows[i].e[s].fd);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    if (e->netns_self >= 0)
+        close(e->netns_self);
+    if (e->netns_client >= 0)
+        close(e->netns_client);
+    if (e->netns_server >= 0)
+        close(e->netns_server);
+    free(e->listeners);
+    free(e->keys);
+    free(e->heap);
+    free(e->flows);
+    free(e->buf);
+    free(e);
+    return status;
+}

@@ -1,0 +1,43 @@
+/* replay.h — flow-replay's engine: the flows of an events file over real TCP sockets, the
+ * client end, the server end or both in one process (optionally each in its own network
+ * namespace), one epoll loop, congestion-responsive (the kernel's TCP does the pacing), with
+ * per-flow results and tcp_info samples. */
+#ifndef TELREP_FLOW_REPLAY_H
+#define TELREP_FLOW_REPLAY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow/events.h"
+
+enum flow_role { FLOW_ROLE_BOTH, FLOW_ROLE_CLIENT, FLOW_ROLE_SERVER };
+
+struct flow_addr_map { struct addr from, to; };
+
+struct flow_replay_options {
+    enum flow_role role;
+    double time_scale;        /* event times x this (default 1) */
+    bool asap;                /* every event as soon as the one before it is done */
+    double stall_timeout;     /* seconds without progress that end a flow as stalled (default 30) */
+    double timeout;           /* seconds the whole run may take (0 = no limit) */
+    double tcpinfo_interval;  /* seconds between tcp_info samples of open flows (0 = at the end only) */
+    const char *congestion;   /* TCP_CONGESTION for every socket, NULL = the system's */
+    bool nodelay;             /* TCP_NODELAY */
+    int sndbuf, rcvbuf;       /* SO_SNDBUF / SO_RCVBUF, 0 = default */
+    const struct flow_addr_map *map; /* addresses as captured -> as replayed */
+    size_t n_map;
+    const char *client_netns, *server_netns; /* ip netns names, NULL = this one */
+    FILE *results;            /* JSON lines: each flow when it ends, tcp_info samples; may be NULL */
+    bool progress;            /* a line on stderr every few seconds */
+};
+
+extern volatile int flow_replay_stop;
+
+/* Runs every flow; fills *summary (a new JSON object: totals, rates, percentiles). Returns 0
+ * when every flow completed, 1 when some did not (refused, reset, stalled, timeout), 2 when
+ * the replay could not start (a listener, a namespace); err says why. */
+int flow_replay_run(const struct flow_set *set, const struct flow_replay_options *o, json_t **summary, char *err,
+                    size_t errlen);
+
+#endif

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The flow path: real TCP traffic between two network namespaces joined by a veth is captured
+# with tcpdump, flow-extract turns the capture into events, flow-replay plays them back with
+# both ends across the namespaces, every flow completes with the capture's byte counts;
+# under a tbf rate limit a bulk flow slows to the limit and tcp_info shows it, with the
+# congestion control asked for; bad events files and absent peers end cleanly.
+. "$(dirname "$0")/lib.sh"
+need jq tcpdump tc
+EXTRACT=$BUILD/flow-extract
+REPLAY=$BUILD/flow-replay
+A=telrep-fa-$$ B=telrep-fb-$$
+trap 'cleanup; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null' EXIT
+ip netns add $A && ip netns add $B || { echo "FAIL - cannot create network namespaces (root needed)"; exit 1; }
+ip link add fa-$$ type veth peer name fb-$$
+ip link set fa-$$ netns $A
+ip link set fb-$$ netns $B
+ip -n $A addr add 10.9.0.1/24 dev fa-$$
+ip -n $B addr add 10.9.0.2/24 dev fb-$$
+for n in $A $B; do ip -n $n link set lo up; done
+ip -n $A link set fa-$$ up
+ip -n $B link set fb-$$ up
+cd "$WORK"
+
+# --- traffic to capture (headers only, as usual): request/response rounds, a bulk download,
+# both ends at once
+{
+    t=0
+    for f in $(seq 0 9); do # 10 request/response flows, 3 rounds each
+        echo "CONN,$f,10.9.0.1,$((41000 + f)),->,10.9.0.2,8080,$t"
+        e=0
+        for r in 1 2 3; do
+            echo "EVENT,$f,$e,10.9.0.1,SEND,$((300 + f)),0,$t"; e=$((e + 1))
+            echo "EVENT,$f,$e,10.9.0.2,WAIT,$((300 + f)),0,$t"; e=$((e + 1))
+            echo "EVENT,$f,$e,10.9.0.2,SEND,$((20000 * r)),0,$t"; e=$((e + 1))
+            echo "EVENT,$f,$e,10.9.0.1,WAIT,$((20000 * r)),0,$t"; e=$((e + 1))
+        done
+        echo "EVENT,$f,$e,10.9.0.1,CLOSE,0,0,$t"; echo "EVENT,$f,$((e + 1)),10.9.0.2,CLOSE,0,0,$t"
+        t=$(echo "$t + 0.02" | bc)
+    done
+    echo "CONN,10,10.9.0.1,42000,->,10.9.0.2,8080,0.1"
+    echo "EVENT,10,0,10.9.0.1,SEND,100,0,0.1"
+    echo "EVENT,10,1,10.9.0.2,WAIT,100,0,0.1"
+    echo "EVENT,10,2,10.9.0.2,SEND,3000000,0,0.1"
+    echo "EVENT,10,3,10.9.0.1,WAIT,3000000,0,0.1"
+    echo "EVENT,10,4,10.9.0.1,CLOSE,0,0,0.2"
+    echo "EVENT,10,5,10.9.0.2,CLOSE,0,0,0.2"
+    echo "CONN,11,10.9.0.1,42001,->,10.9.0.2,8081,0.15"
+    echo "EVENT,11,0,10.9.0.1,SEND,80000,0,0.15"
+    echo "EVENT,11,1,10.9.0.2,SEND,90000,0,0.15"
+    echo "EVENT,11,2,10.9.0.1,WAIT,90000,0,0.2"
+    echo "EVENT,11,3,10.9.0.2,WAIT,80000,0,0.2"
+    echo "EVENT,11,4,10.9.0.1,CLOSE,0,0,0.3"
+    echo "EVENT,11,5,10.9.0.2,CLOSE,0,0,0.3"
+} > made.csv
+ip netns exec $B tcpdump -i fb-$$ -w cap.pcap --immediate-mode -Z root -s 96 -B 65536 tcp 2> tcpdump.log &
+TCPDUMP=$!
+PIDS+=($TCPDUMP)
+for _ in $(seq 50); do grep -q listening tcpdump.log && break; sleep 0.1; done
+"$REPLAY" made.csv --client-netns $A --server-netns $B -S made.json -q
+eq "made traffic: exit status" "$?" 0
+sleep 0.5
+kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
+eq "made traffic: every flow done" "$(jq .states.done made.json)" 12
+eq "made traffic: tcpdump lost nothing (headers only, -s 96)" "$(grep -o '^[0-9]* packets dropped by kernel' tcpdump.log)" \
+    "0 packets dropped by kernel"
+
+# --- extract
+"$EXTRACT" cap.pcap -o ex.csv
+eq "extract: exit status" "$?" 0
+eq "extract: one CONN per flow" "$(grep -c ^CONN ex.csv)" 12
+eq "extract: every flow from its SYN" "$(jq .totals.flows_without_syn ex.meta.json)" 0
+eq "extract: every flow ends with both FINs" "$(jq '[.flows[] | select(.close == "fin")] | length' ex.meta.json)" 12
+sends() { # sends file: per flow "client_bytes server_bytes" sorted, from its SEND events
+    awk -F, '$1 == "CONN" {c[$2] = $3} $1 == "EVENT" && $5 == "SEND" {if ($4 == c[$2]) cs[$2] += $6; else ss[$2] += $6}
+             END {for (f in c) print cs[f] + 0, ss[f] + 0}' "$1" | sort
+}
+eq "extract: the bytes each end sent, per flow, as made" "$(sends ex.csv | md5sum)" "$(sends made.csv | md5sum)"
+eq "extract: the request/response rounds kept (SENDs of flow with 3 rounds)" \
+    "$(awk -F, '$1 == "CONN" && $3 == "10.9.0.1" && $4 == 41003 {f = $2} $1 == "EVENT" && $2 == f && $5 == "SEND" {n++} END {print n}' ex.csv)" 6
+eq "extract: the handshake seen (SYN options)" "$(jq '[.flows[] | select(.syn_options.mss > 0)] | length' ex.meta.json)" 12
+
+# --- replay what was extracted, both ends across the namespaces
+"$REPLAY" ex.csv --client-netns $A --server-netns $B -o ex.jsonl -S ex.json -q
+eq "replay: exit status" "$?" 0
+eq "replay: every flow done" "$(jq .states.done ex.json)" 12
+eq "replay: the bytes of the capture" "$(jq .bytes_sent ex.json)" "$(jq .bytes_expected ex.json)"
+eq "replay: each end sent what the capture says" \
+    "$(jq -s '[.[] | select(.type == "flow") | select(.client_end.sent != .client_end.expected_sent or .server_end.sent != .server_end.expected_sent)] | length' ex.jsonl)" 0
+
+# --- congestion response: a bulk flow under a tbf rate limit, with the congestion control asked for
+{
+    echo "CONN,0,10.9.0.1,43000,->,10.9.0.2,8082,0"
+    echo "EVENT,0,0,10.9.0.1,SEND,10,0,0"
+    echo "EVENT,0,1,10.9.0.2,WAIT,10,0,0"
+    echo "EVENT,0,2,10.9.0.2,SEND,4000000,0,0"
+    echo "EVENT,0,3,10.9.0.1,WAIT,4000000,0,0"
+    echo "EVENT,0,4,10.9.0.1,CLOSE,0,0,0"
+    echo "EVENT,0,5,10.9.0.2,CLOSE,0,0,0"
+} > bulk.csv
+"$REPLAY" bulk.csv --client-netns $A --server-netns $B --congestion reno -o free.jsonl -S free.json -q
+eq "bulk, no limit: done" "$(jq .states.done free.json)" 1
+ip netns exec $B tc qdisc add dev fb-$$ root tbf rate 20mbit burst 32kbit latency 50ms
+for cc in reno bbr; do
+    "$REPLAY" bulk.csv --client-netns $A --server-netns $B --congestion $cc -i 0.2 -o $cc.jsonl -S $cc.json -q
+    eq "bulk at 20 Mbit/s, $cc: done" "$(jq .states.done $cc.json)" 1
+    eq "bulk at 20 Mbit/s, $cc: the congestion control in effect at both ends" \
+        "$(jq -r 'select(.type == "flow") | [.client_end.tcp_info.congestion, .server_end.tcp_info.congestion] | join(" ")' $cc.jsonl)" "$cc $cc"
+    check "bulk at 20 Mbit/s, $cc: slower than without the limit (x3 at least)" \
+        jq -e --slurpfile f free.json '.seconds > 3 * $f[0].seconds' $cc.json
+    check "bulk at 20 Mbit/s, $cc: the sender's delivery rate near the limit (<= 3 MB/s)" \
+        jq -e -s '[.[] | select(.type == "tcp_info" and .end == "server") | .tcp_info.delivery_rate] | max < 3000000' $cc.jsonl
+    check "bulk at 20 Mbit/s, $cc: tcp_info sampled while it ran" \
+        jq -e -s '[.[] | select(.type == "tcp_info")] | length >= 3' $cc.jsonl
+done
+ip netns exec $B tc qdisc del dev fb-$$ root
+
+# --- robustness
+printf 'CONN,0,10.9.0.1,1,->,10.9.0.2,2,0\nEVENT,0,0,10.9.0.1,SEND,ten,0,0\n' > bad.csv
+"$REPLAY" bad.csv -q 2> bad.err
+eq "bad events file: exit status 2" "$?" 2
+check "bad events file: file:line in the message" grep -q "bad.csv:2: EVENT bytes" bad.err
+"$REPLAY" bulk.csv --role client --client-netns $A --stall-timeout 2 -S refused.json -q
+eq "no server: exit status 1" "$?" 1
+eq "no server: the flow ends as refused" "$(jq .states.refused refused.json)" 1
+"$REPLAY" bulk.csv --role client --client-netns $A --map 10.9.0.2=10.9.0.9 --stall-timeout 1 -S silent.json -q
+eq "a server that never answers: exit status 1" "$?" 1
+eq "a server that never answers: the flow ends as timeout" "$(jq .states.timeout silent.json)" 1
+finish

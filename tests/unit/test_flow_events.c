@@ -1,0 +1,82 @@
+/* flow events files: a valid file read into flows sorted by start, and each kind of bad line
+ * refused with file:line and what is wrong. */
+#include "testutil.h"
+
+#include "flow/events.h"
+
+static const char *good =
+    "# a comment\n"
+    "CONN,7,10.0.0.1,40000,->,10.0.0.2,80,1.5\n"
+    "CONN,3,2001:db8::1,40001,->,2001:db8::2,443,0.25\n"
+    "EVENT,7,0,10.0.0.1,SEND,100,0,1.5\n"
+    "EVENT,3,0,2001:db8::1,SEND,10,0,0.25\n"
+    "EVENT,7,1,10.0.0.2,WAIT,100,0.1,1.6\n"
+    "EVENT,7,2,10.0.0.2,SEND,2000,0,1.6\r\n"
+    "EVENT,7,3,10.0.0.1,WAIT,2000,0.2,1.8\n"
+    "EVENT,3,1,2001:db8::2,WAIT,10,0,0.3\n"
+    "EVENT,7,4,10.0.0.1,CLOSE,0,0,1.9\n"
+    "EVENT,7,5,10.0.0.2,CLOSE,0,0,1.9\n";
+
+static void test_good(void **state)
+{
+    struct flow_set s;
+    char err[256];
+    assert_int_equal(flow_events_parse("f.csv", good, strlen(good), &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.flows[0].fid, 3); /* sorted by start */
+    assert_int_equal(s.flows[1].fid, 7);
+    const struct flow_spec *f = &s.flows[1];
+    assert_int_equal(f->side[0].n, 3);
+    assert_int_equal(f->side[1].n, 3);
+    assert_int_equal(f->side[1].ev[1].type, FLOW_SEND);
+    assert_int_equal(f->side[1].ev[1].bytes, 2000);
+    assert_true(f->side[0].ev[1].stime > 1.79 && f->side[0].ev[1].stime < 1.81);
+    assert_int_equal(f->side[1].port, 80);
+    assert_int_equal(s.events, 8);
+    assert_int_equal(s.send_bytes, 2110);
+    flow_set_free(&s);
+}
+
+static void bad(const char *text, const char *want)
+{
+    struct flow_set s;
+    char err[256] = "";
+    assert_int_equal(flow_events_parse("f.csv", text, strlen(text), &s, err, sizeof err), -1);
+    if (!strstr(err, want))
+        fail_msg("error \"%s\" does not say \"%s\"", err, want);
+}
+
+static void test_bad_lines(void **state)
+{
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2\n", "f.csv:1: expected 8 comma-separated fields");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0,extra\n", "f.csv:1: expected 8");
+    bad("HELLO,1,2,3,4,5,6,7\n", "f.csv:1: a line starts with CONN or EVENT");
+    bad("CONN,x,10.0.0.1,1,->,10.0.0.2,2,0\n", "CONN fid: expected a whole number");
+    bad("CONN,1,10.0.0.1,70000,->,10.0.0.2,2,0\n", "CONN source port: expected a whole number 0..65535");
+    bad("CONN,1,10.0.0.1,1,<-,10.0.0.2,2,0\n", "the fifth field must be \"->\"");
+    bad("CONN,1,10.0.0.999,1,->,10.0.0.2,2,0\n", "\"10.0.0.999\" is not an IPv4 or IPv6 address");
+    bad("CONN,1,10.0.0.1,1,->,2001:db8::2,2,0\n", "not of one address family");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,-1\n", "CONN stime: expected a number >= 0");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nCONN,1,10.0.0.1,1,->,10.0.0.2,2,0\n", "f.csv:2: CONN: flow 1 is defined twice");
+    bad("EVENT,1,0,10.0.0.1,SEND,1,0,0\n", "f.csv:1: EVENT: flow 1 has no CONN line before it");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.3,SEND,1,0,0\n", "f.csv:2: EVENT: 10.0.0.3 is neither end");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,PUSH,1,0,0\n", "SEND, WAIT or CLOSE, not \"PUSH\"");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,CLOSE,0,0,0\nEVENT,1,1,10.0.0.1,SEND,1,0,0\n",
+        "f.csv:3: EVENT: 10.0.0.1 of flow 1 after its CLOSE");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,SEND,10,0,0\nEVENT,1,1,10.0.0.2,WAIT,9,0,0\n",
+        "f.csv:1: flow 1: 10.0.0.1 SENDs 10 bytes but 10.0.0.2 WAITs for 9");
+    static const char nul[] = "CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\n\0\n";
+    struct flow_set s;
+    char err[256];
+    assert_int_equal(flow_events_parse("f.csv", nul, sizeof nul - 1, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "f.csv:2: a NUL byte"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_bad_lines),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

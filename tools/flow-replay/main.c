@@ -1,0 +1,184 @@
+/* main.c — the flow-replay command line: an events file -> real TCP flows -> results. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "flow/events.h"
+#include "flow/replay.h"
+#include "log.h"
+#include "version.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: flow-replay FLOWS.csv [options]\n"
+        "Play the flows of an events file (flow-extract's, or Mimic's) over real TCP sockets: SEND writes\n"
+        "that many bytes, WAIT waits until that many more arrived, CLOSE half-closes; events start at\n"
+        "their capture time (x --time-scale), never before the one before them is done.\n\n"
+        "  -r, --role ROLE          both (default: client and server ends in this process), client, server\n"
+        "  -s, --time-scale X       event times x X (default 1; 0.5 = twice as fast)\n"
+        "  -a, --asap               every event as soon as the one before it is done\n"
+        "  -m, --map FROM=TO        replay the captured address FROM as TO (repeatable)\n"
+        "      --client-netns NAME  create the client sockets in network namespace NAME (ip netns)\n"
+        "      --server-netns NAME  the same for the server sockets\n"
+        "  -c, --congestion ALG     congestion control of every socket (cubic, reno, bbr, ...)\n"
+        "      --nodelay            TCP_NODELAY on every socket\n"
+        "      --sndbuf BYTES, --rcvbuf BYTES  socket buffer sizes\n"
+        "      --stall-timeout SECS a flow without progress this long ends as stalled (default 30)\n"
+        "      --timeout SECS       the whole run at most this long (default: no limit)\n"
+        "  -i, --tcpinfo-interval SECS  sample tcp_info of open flows this often (default: at the end only)\n"
+        "  -o, --results FILE       per-flow results and tcp_info samples, JSON lines (default: none)\n"
+        "  -S, --summary FILE       the summary as JSON (default: on stdout)\n"
+        "  -v                       progress on stderr; -q errors only\n"
+        "  -h, --help, -V, --version\n\n"
+        "Exit status: 0 every flow completed; 1 some did not (refused, reset, stalled, timeout);\n"
+        "2 usage error, an events file error (file:line), or the replay could not start.\n");
+}
+
+static double number(const char *opt, const char *s, double min)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || end == s || v < min) {
+        fprintf(stderr, "flow-replay: %s expects a number >= %g, not \"%s\"\n", opt, min, s);
+        exit(2);
+    }
+    return v;
+}
+
+static void on_signal(int sig) { (void)sig; flow_replay_stop = 1; }
+
+int main(int argc, char **argv)
+{
+    enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT };
+    static const struct option longopts[] = {
+        { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
+        { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
+        { "client-netns", required_argument, NULL, O_CNS }, { "server-netns", required_argument, NULL, O_SNS },
+        { "congestion", required_argument, NULL, 'c' }, { "nodelay", no_argument, NULL, O_NODELAY },
+        { "sndbuf", required_argument, NULL, O_SNDBUF }, { "rcvbuf", required_argument, NULL, O_RCVBUF },
+        { "stall-timeout", required_argument, NULL, O_STALL }, { "timeout", required_argument, NULL, O_TIMEOUT },
+        { "tcpinfo-interval", required_argument, NULL, 'i' }, { "results", required_argument, NULL, 'o' },
+        { "summary", required_argument, NULL, 'S' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
+    };
+    struct flow_replay_options o = { .time_scale = 1, .stall_timeout = 30 };
+    struct flow_addr_map map[256];
+    size_t n_map = 0;
+    const char *results = NULL, *summary_path = NULL;
+    bool verbose = false, quiet = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r':
+            if (!strcmp(optarg, "both")) o.role = FLOW_ROLE_BOTH;
+            else if (!strcmp(optarg, "client")) o.role = FLOW_ROLE_CLIENT;
+            else if (!strcmp(optarg, "server")) o.role = FLOW_ROLE_SERVER;
+            else { fprintf(stderr, "flow-replay: --role is both, client or server, not \"%s\"\n", optarg); return 2; }
+            break;
+        case 's': o.time_scale = number("--time-scale", optarg, 0); break;
+        case 'a': o.asap = true; break;
+        case 'm': {
+            char from[64], to[64];
+            const char *eq = strchr(optarg, '=');
+            if (!eq || n_map == sizeof map / sizeof *map || (size_t)(eq - optarg) >= sizeof from || strlen(eq + 1) >= sizeof to) {
+                fprintf(stderr, "flow-replay: --map expects FROM=TO addresses, not \"%s\"\n", optarg);
+                return 2;
+            }
+            snprintf(from, sizeof from, "%.*s", (int)(eq - optarg), optarg);
+            snprintf(to, sizeof to, "%s", eq + 1);
+            if (addr_parse(from, &map[n_map].from) < 0 || addr_parse(to, &map[n_map].to) < 0 ||
+                map[n_map].from.family != map[n_map].to.family) {
+                fprintf(stderr, "flow-replay: --map %s: two addresses of one family expected\n", optarg);
+                return 2;
+            }
+            n_map++;
+            break;
+        }
+        case O_CNS: o.client_netns = optarg; break;
+        case O_SNS: o.server_netns = optarg; break;
+        case 'c': o.congestion = optarg; break;
+        case O_NODELAY: o.nodelay = true; break;
+        case O_SNDBUF: o.sndbuf = (int)number("--sndbuf", optarg, 1); break;
+        case O_RCVBUF: o.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
+        case O_STALL: o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
+        case O_TIMEOUT: o.timeout = number("--timeout", optarg, 0.001); break;
+        case 'i': o.tcpinfo_interval = number("--tcpinfo-interval", optarg, 0.001); break;
+        case 'o': results = optarg; break;
+        case 'S': summary_path = optarg; break;
+        case 'v': verbose = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("flow-replay (telrep) %s\n", TELREP_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    log_program = "flow-replay";
+    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_WARN);
+    o.progress = verbose;
+    o.map = map;
+    o.n_map = n_map;
+    if (optind != argc - 1) {
+        fprintf(stderr, "flow-replay: one events file expected (flow-replay --help)\n");
+        return 2;
+    }
+    struct rlimit rl; /* one descriptor per end: many flows at once need more than 1024 */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    char err[1024];
+    struct flow_set set;
+    if (flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    log_info("%zu flows, %llu events, %llu bytes to send", set.n, (unsigned long long)set.events,
+             (unsigned long long)set.send_bytes);
+    FILE *rf = NULL;
+    if (results && !(rf = fopen(results, "w"))) {
+        log_error("cannot write %s: %s", results, strerror(errno));
+        flow_set_free(&set);
+        return 2;
+    }
+    o.results = rf;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    json_t *summary = NULL;
+    int status = flow_replay_run(&set, &o, &summary, err, sizeof err);
+    if (status == 2)
+        log_error("%s", err);
+    if (rf && fclose(rf) != 0) {
+        log_error("cannot write %s: %s", results, strerror(errno));
+        status = status ? status : 1;
+    }
+    if (summary) {
+        int flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9);
+        if (summary_path) {
+            if (json_dump_file(summary, summary_path, flags) < 0) {
+                log_error("cannot write %s", summary_path);
+                status = status ? status : 1;
+            }
+        } else {
+            json_dumpf(summary, stdout, flags);
+            putchar('\n');
+        }
+        json_t *states = json_object_get(summary, "states");
+        if (status == 1)
+            log_warn("%lld of %zu flows did not complete: refused %lld, reset %lld, stalled %lld, timeout %lld, "
+                     "failed %lld", (long long)(set.n - (size_t)json_integer_value(json_object_get(states, "done"))),
+                     set.n, (long long)json_integer_value(json_object_get(states, "refused")),
+                     (long long)json_integer_value(json_object_get(states, "reset")),
+                     (long long)json_integer_value(json_object_get(states, "stalled")),
+                     (long long)json_integer_value(json_object_get(states, "timeout")),
+                     (long long)json_integer_value(json_object_get(states, "failed")));
+        json_decref(summary);
+    }
+    flow_set_free(&set);
+    return status;
+}
