@@ -13,6 +13,9 @@
 #     sink (MB/s and messages/s at the sink, median of RUNS).
 #  5. Concurrency: BMP_SESSIONS (default 2000) simultaneous BMP sessions from as many loopback
 #     addresses in one process: peak RSS and connection setup time.
+#  7. flow-replay: new flows/s with both ends in one process on loopback (a request and a
+#     response each) beside a plain C connect/accept loop of the same flows; and the most flows
+#     open at once (client and server as two processes, each flow held 2 s).
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat).
@@ -242,6 +245,30 @@ for div in 10 1; do
 done
 PPR=$(awk '$1 == 10 {s=$5} $1 == 1 {b=$5} END {printf "%.2f", b / s}' "$OUT/pp.txt")
 echo "  peak RSS full / tenth = $PPR (flat = about 1)"
+
+echo "== 7. flow-replay: new flows/s and flows open at once (loopback, request 100 B / response 100 B)"
+FLOWS=${BENCH_FLOWS:-20000}
+: > "$OUT/fr.rates"; : > "$OUT/cl.rates"
+for run in $(seq "$RUNS"); do
+    in_ns "$BUILD/flow-replay" --synthetic --flows "$FLOWS" --rate 1000000 --request 100 --response 100 \
+        --client 127.0.0.1 --clients 8 --server 127.0.0.2 --port 18080 -S "$OUT/fr.json" -q
+    jq .flows_per_second "$OUT/fr.json" >> "$OUT/fr.rates"
+    in_ns "$BUILD/connect-loop" 127.0.0.2 18081 "$FLOWS" | jq .flows_per_second >> "$OUT/cl.rates"
+done
+FR=$(median < "$OUT/fr.rates"); CL=$(median < "$OUT/cl.rates")
+printf "  flow-replay --synthetic (both ends)   %8.0f flows/s (target >= 5000)\n" "$FR"
+printf "  connect/accept loop (sequential)      %8.0f flows/s\n" "$CL"
+printf "  flow-replay / loop = %s\n" "$(ratio "$FR" "$CL")"
+in_ns "$BUILD/flow-replay" --synthetic --role server --flows "$FLOWS" --rate "$FLOWS" --think 2 --request 100 --response 100 \
+    --client 127.0.1.1 --clients 4 --server 127.0.0.2 --port 18082 -S "$OUT/frs.json" -q &
+SRV=$!
+sleep 0.5
+in_ns "$BUILD/flow-replay" --synthetic --role client --flows "$FLOWS" --rate "$FLOWS" --think 2 --request 100 --response 100 \
+    --client 127.0.1.1 --clients 4 --server 127.0.0.2 --port 18082 -S "$OUT/frc.json" -q
+wait $SRV
+printf "  flows open at once: %s (client process), %s (server process), of %s; descriptor limit allows %s; done %s/%s\n" \
+    "$(jq .max_concurrent "$OUT/frc.json")" "$(jq .max_concurrent "$OUT/frs.json")" "$FLOWS" \
+    "$(jq .concurrency_limit "$OUT/frc.json")" "$(jq .states.done "$OUT/frc.json")" "$(jq .states.done "$OUT/frs.json")"
 
 jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \

@@ -45,6 +45,20 @@ static void *grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
     return p;
 }
 
+int flow_side_add(struct flow_side *sd, enum flow_event_type t, uint64_t bytes, double stime)
+{
+    struct flow_event *ev = grow(sd->ev, &sd->cap, sd->n, sizeof *ev, 4);
+    if (!ev)
+        return -1;
+    sd->ev = ev;
+    sd->ev[sd->n++] = (struct flow_event){ .type = t, .bytes = bytes, .stime = stime };
+    if (t == FLOW_SEND)
+        sd->send_bytes += bytes;
+    else if (t == FLOW_WAIT)
+        sd->wait_bytes += bytes;
+    return 0;
+}
+
 static size_t slot_of(const struct parse *p, uint64_t fid)
 {
     return (size_t)(fid * 11400714819323198485ull >> 20) & (p->n_slots - 1);
@@ -173,15 +187,8 @@ static int event(struct parse *p, char **f)
     struct flow_side *sd = &fl->side[i];
     if (sd->n && sd->ev[sd->n - 1].type == FLOW_CLOSE)
         return fail(p, "EVENT: %s of flow %llu after its CLOSE", f[3], (unsigned long long)fid);
-    struct flow_event *ev = grow(sd->ev, &sd->cap, sd->n, sizeof *ev, 4);
-    if (!ev)
+    if (flow_side_add(sd, t, bytes, stime) < 0)
         return fail(p, "out of memory");
-    sd->ev = ev;
-    sd->ev[sd->n++] = (struct flow_event){ .type = t, .bytes = bytes, .stime = stime };
-    if (t == FLOW_SEND)
-        sd->send_bytes += bytes;
-    else if (t == FLOW_WAIT)
-        sd->wait_bytes += bytes;
     p->set->events++;
     (void)eid; /* events are taken in file order per side */
     return 0;

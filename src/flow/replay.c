@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,8 @@ struct engine {
     const struct flow_replay_options *o;
     struct rflow *flows;
     size_t n, next_start, active_n, max_active, finished;
+    size_t max_open;           /* flows open at once that the descriptor limit allows */
+    uint64_t held_back;        /* flow starts that waited for a descriptor */
     struct rflow *active;
     int epfd, netns_self, netns_client, netns_server;
     struct listener **listeners; /* each its own allocation: epoll points at them */
@@ -669,6 +672,8 @@ static json_t *summary_json(struct engine *e, int64_t end)
     json_object_set_new(j, "seconds", json_real(secs));
     json_object_set_new(j, "flows_per_second", json_real(secs > 0 ? (double)e->finished / secs : 0));
     json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
+    json_object_set_new(j, "concurrency_limit", json_integer((json_int_t)e->max_open));
+    json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held_back));
     double *late = calloc(e->n ? e->n : 1, sizeof *late);
     size_t nl = 0;
     for (size_t i = 0; late && i < e->n; i++)
@@ -725,6 +730,9 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     if (o->role == FLOW_ROLE_SERVER) /* the clients keep their captured ports: that is how they are told apart */
         for (size_t i = 0; i < e->n; i++)
             expect(e, &e->flows[i], &e->flows[i].ip[0], e->flows[i].spec->side[0].port);
+    struct rlimit rl;
+    size_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
+    e->max_open = fds > 64 + e->n_listeners ? (fds - 64 - e->n_listeners) / (o->role == FLOW_ROLE_BOTH ? 2 : 1) : 1;
     e->t0 = now_ns();
     for (size_t i = 0; i < e->n; i++)
         e->flows[i].planned = o->asap ? e->t0 : e->t0 + (int64_t)(set->flows[i].stime * o->time_scale * 1e9);
@@ -735,9 +743,15 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     struct epoll_event evs[256];
     while (e->finished < e->n && !flow_replay_stop) {
         int64_t now = now_ns();
-        /* server only: a flow is running from its planned start, waiting for its client */
-        while (e->next_start < e->n && e->flows[e->next_start].planned <= now)
+        /* server only: a flow is running from its planned start, waiting for its client. Past
+         * the descriptor limit a flow starts late rather than fail (its lateness says so). */
+        while (e->next_start < e->n && e->flows[e->next_start].planned <= now) {
+            if (e->active_n >= e->max_open) {
+                e->held_back++;
+                break;
+            }
             flow_start(e, &e->flows[e->next_start++]);
+        }
         while (e->heap_n && e->heap[0]->due <= now) {
             struct end *x = e->heap[0];
             heap_remove(e, x);
@@ -759,7 +773,7 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         if (now >= deadline)
             break;
         int64_t wake = e->next_scan;
-        if (e->next_start < e->n && e->flows[e->next_start].planned < wake)
+        if (e->next_start < e->n && e->flows[e->next_start].planned < wake && e->active_n < e->max_open)
             wake = e->flows[e->next_start].planned;
         if (e->heap_n && e->heap[0]->due < wake)
             wake = e->heap[0]->due;

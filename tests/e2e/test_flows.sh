@@ -114,6 +114,20 @@ for cc in reno bbr; do
 done
 ip netns exec $B tc qdisc del dev fb-$$ root
 
+# --- made-up traffic, client and server as two processes (one per namespace)
+SYN="--synthetic --flows 300 --rate 2000 --rounds uniform:1:3 --request exp:300 --response uniform:100:20000 --client 10.9.0.1 --server 10.9.0.2 --port 8090 --seed 7"
+ip netns exec $B "$REPLAY" $SYN --role server -S syn-server.json -q &
+SERVER=$!
+PIDS+=($SERVER)
+sleep 0.3
+ip netns exec $A "$REPLAY" $SYN --role client -S syn-client.json -q
+eq "synthetic, two processes: the client's exit status" "$?" 0
+wait $SERVER
+eq "synthetic, two processes: the server's exit status" "$?" 0
+eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq .states.done syn-server.json)" "300 300"
+check "synthetic: what both sent adds up to the flows' bytes" \
+    jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
+
 # --- robustness
 printf 'CONN,0,10.9.0.1,1,->,10.9.0.2,2,0\nEVENT,0,0,10.9.0.1,SEND,ten,0,0\n' > bad.csv
 "$REPLAY" bad.csv -q 2> bad.err

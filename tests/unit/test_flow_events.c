@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "flow/events.h"
+#include "flow/synthetic.h"
 
 static const char *good =
     "# a comment\n"
@@ -72,11 +73,66 @@ static void test_bad_lines(void **state)
     assert_non_null(strstr(err, "f.csv:2: a NUL byte"));
 }
 
+/* made-up flows: distributions parsed or refused; the same seed, the same flows; arrivals at
+ * the rate; each flow balanced, with its rounds; client addresses counted up */
+static void test_synthetic(void **state)
+{
+    struct flow_dist d;
+    char err[256];
+    assert_int_equal(flow_dist_parse("250", &d, err, sizeof err), 0);
+    assert_int_equal(d.kind, 'f');
+    assert_int_equal(flow_dist_parse("uniform:10:20", &d, err, sizeof err), 0);
+    assert_int_equal(flow_dist_parse("exp:3.5", &d, err, sizeof err), 0);
+    assert_int_equal(flow_dist_parse("uniform:20:10", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("exp:0", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("-4", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("lots", &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "uniform:A:B"));
+
+    struct flow_synthetic_options o = { .flows = 300, .rate = 100, .clients = 3, .port = 8080, .seed = 42 };
+    flow_dist_parse("uniform:1:4", &o.rounds, err, sizeof err);
+    flow_dist_parse("exp:500", &o.request, err, sizeof err);
+    flow_dist_parse("uniform:100:9000", &o.response, err, sizeof err);
+    flow_dist_parse("0.01", &o.think, err, sizeof err);
+    addr_parse("10.0.0.254", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set a, b;
+    assert_int_equal(flow_synthetic(&o, &a, err, sizeof err), 0);
+    assert_int_equal(flow_synthetic(&o, &b, err, sizeof err), 0);
+    assert_int_equal(a.n, 300);
+    assert_int_equal(a.send_bytes, b.send_bytes);
+    assert_true(a.flows[299].stime > 2.98 && a.flows[299].stime < 3.0);
+    char ip[ADDR_STRLEN];
+    assert_string_equal(addr_format(&a.flows[2].side[0].ip, ip), "10.0.1.0"); /* 254 + 2, carried */
+    size_t rounds[5] = { 0 };
+    for (size_t i = 0; i < a.n; i++) {
+        const struct flow_spec *f = &a.flows[i];
+        assert_int_equal(f->side[0].send_bytes, f->side[1].wait_bytes);
+        assert_int_equal(f->side[1].send_bytes, f->side[0].wait_bytes);
+        assert_int_equal(f->side[0].ev[f->side[0].n - 1].type, FLOW_CLOSE);
+        size_t sends = 0;
+        for (size_t k = 0; k < f->side[1].n; k++)
+            sends += f->side[1].ev[k].type == FLOW_SEND;
+        assert_true(sends >= 1 && sends <= 4);
+        rounds[sends]++;
+    }
+    assert_true(rounds[1] > 0 && rounds[4] > 0); /* the distribution is used */
+    flow_set_free(&b);
+    o.seed = 43;
+    assert_int_equal(flow_synthetic(&o, &b, err, sizeof err), 0);
+    assert_int_not_equal(a.send_bytes, b.send_bytes);
+    flow_set_free(&a);
+    flow_set_free(&b);
+    o.rate = 0;
+    assert_int_equal(flow_synthetic(&o, &a, err, sizeof err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_synthetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "flow/events.h"
 #include "flow/replay.h"
+#include "flow/synthetic.h"
 #include "log.h"
 #include "version.h"
 
@@ -16,6 +17,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: flow-replay FLOWS.csv [options]\n"
+        "       flow-replay --synthetic [--flows N] [--rate R] [--rounds D] [--request D] [--response D] ... [options]\n"
         "Play the flows of an events file (flow-extract's, or Mimic's) over real TCP sockets: SEND writes\n"
         "that many bytes, WAIT waits until that many more arrived, CLOSE half-closes; events start at\n"
         "their capture time (x --time-scale), never before the one before them is done.\n\n"
@@ -34,6 +36,13 @@ static void usage(FILE *out)
         "  -o, --results FILE       per-flow results and tcp_info samples, JSON lines (default: none)\n"
         "  -S, --summary FILE       the summary as JSON (default: on stdout)\n"
         "  -v                       progress on stderr; -q errors only\n"
+        "Made-up traffic (--synthetic, no file); D = N, uniform:A:B or exp:MEAN:\n"
+        "      --flows N            how many flows (default 100)     --rate R   new flows per second (100)\n"
+        "      --poisson            exponential gaps between new flows (default: even)\n"
+        "      --rounds D           request/response rounds per flow (1)\n"
+        "      --request D, --response D  bytes of each (100, 1000)  --think D  seconds before a response (0)\n"
+        "      --client ADDR, --clients N  the first client address and how many (127.0.0.1, 1)\n"
+        "      --server ADDR, --port P     the server (127.0.0.2, 18080)   --seed N   (a fixed default)\n"
         "  -h, --help, -V, --version\n\n"
         "Exit status: 0 every flow completed; 1 some did not (refused, reset, stalled, timeout);\n"
         "2 usage error, an events file error (file:line), or the replay could not start.\n");
@@ -54,7 +63,8 @@ static void on_signal(int sig) { (void)sig; flow_replay_stop = 1; }
 
 int main(int argc, char **argv)
 {
-    enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT };
+    enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED };
     static const struct option longopts[] = {
         { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -64,13 +74,26 @@ int main(int argc, char **argv)
         { "stall-timeout", required_argument, NULL, O_STALL }, { "timeout", required_argument, NULL, O_TIMEOUT },
         { "tcpinfo-interval", required_argument, NULL, 'i' }, { "results", required_argument, NULL, 'o' },
         { "summary", required_argument, NULL, 'S' }, { "quiet", no_argument, NULL, 'q' },
+        { "synthetic", no_argument, NULL, O_SYN }, { "flows", required_argument, NULL, O_FLOWS },
+        { "rate", required_argument, NULL, O_RATE }, { "poisson", no_argument, NULL, O_POISSON },
+        { "rounds", required_argument, NULL, O_ROUNDS }, { "request", required_argument, NULL, O_REQ },
+        { "response", required_argument, NULL, O_RESP }, { "think", required_argument, NULL, O_THINK },
+        { "client", required_argument, NULL, O_CLIENT }, { "clients", required_argument, NULL, O_CLIENTS },
+        { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
+        { "seed", required_argument, NULL, O_SEED },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     struct flow_replay_options o = { .time_scale = 1, .stall_timeout = 30 };
     struct flow_addr_map map[256];
     size_t n_map = 0;
     const char *results = NULL, *summary_path = NULL;
-    bool verbose = false, quiet = false;
+    bool verbose = false, quiet = false, synthetic = false;
+    struct flow_synthetic_options so = { .flows = 100, .rate = 100, .rounds = { 'f', 1, 0 }, .request = { 'f', 100, 0 },
+                                         .response = { 'f', 1000, 0 }, .think = { 'f', 0, 0 }, .clients = 1,
+                                         .port = 18080 };
+    addr_parse("127.0.0.1", &so.client);
+    addr_parse("127.0.0.2", &so.server);
+    char derr[256];
     int opt;
     while ((opt = getopt_long(argc, argv, "r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
         switch (opt) {
@@ -110,6 +133,28 @@ int main(int argc, char **argv)
         case 'i': o.tcpinfo_interval = number("--tcpinfo-interval", optarg, 0.001); break;
         case 'o': results = optarg; break;
         case 'S': summary_path = optarg; break;
+        case O_SYN: synthetic = true; break;
+        case O_FLOWS: so.flows = (size_t)number("--flows", optarg, 1); break;
+        case O_RATE: so.rate = number("--rate", optarg, 0.001); break;
+        case O_POISSON: so.poisson = 1; break;
+        case O_ROUNDS: case O_REQ: case O_RESP: case O_THINK: {
+            struct flow_dist *d = opt == O_ROUNDS ? &so.rounds : opt == O_REQ ? &so.request
+                                : opt == O_RESP ? &so.response : &so.think;
+            if (flow_dist_parse(optarg, d, derr, sizeof derr) < 0) {
+                fprintf(stderr, "flow-replay: %s\n", derr);
+                return 2;
+            }
+            break;
+        }
+        case O_CLIENT: case O_SERVER:
+            if (addr_parse(optarg, opt == O_CLIENT ? &so.client : &so.server) < 0) {
+                fprintf(stderr, "flow-replay: \"%s\" is not an IPv4 or IPv6 address\n", optarg);
+                return 2;
+            }
+            break;
+        case O_CLIENTS: so.clients = (size_t)number("--clients", optarg, 1); break;
+        case O_PORT: so.port = (uint16_t)number("--port", optarg, 1); break;
+        case O_SEED: so.seed = (uint64_t)number("--seed", optarg, 0); break;
         case 'v': verbose = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
@@ -122,8 +167,9 @@ int main(int argc, char **argv)
     o.progress = verbose;
     o.map = map;
     o.n_map = n_map;
-    if (optind != argc - 1) {
-        fprintf(stderr, "flow-replay: one events file expected (flow-replay --help)\n");
+    if (synthetic ? optind != argc : optind != argc - 1) {
+        fprintf(stderr, "flow-replay: %s (flow-replay --help)\n",
+                synthetic ? "--synthetic takes no events file" : "one events file expected");
         return 2;
     }
     struct rlimit rl; /* one descriptor per end: many flows at once need more than 1024 */
@@ -133,7 +179,8 @@ int main(int argc, char **argv)
     }
     char err[1024];
     struct flow_set set;
-    if (flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
+    if (synthetic ? flow_synthetic(&so, &set, err, sizeof err) < 0
+                  : flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
         log_error("%s", err);
         return 2;
     }
