@@ -57,6 +57,8 @@ struct rflow {
     struct addr ip[2];         /* as replayed */
     enum flow_state state;
     int64_t planned, started, ended, last_progress;
+    bool has_info;             /* its tcp_info at the end: for the summary's percentiles */
+    uint32_t rtt_us, retransmits;
     struct rflow *next_accept; /* waiting for the server's accept, same client address */
     struct rflow *next_active, *prev_active;
 };
@@ -145,6 +147,20 @@ static int open_netns(const char *name, char *err, size_t errlen)
     if (fd < 0)
         snprintf(err, errlen, "network namespace \"%s\": %s (ip netns list shows the names)", name, strerror(errno));
     return fd;
+}
+
+/* net.ipv4.tcp_ecn of a namespace (ECN has no per-socket switch on Linux): 0 or -1. */
+static int set_ecn(struct engine *e, int netns, int value)
+{
+    if (setns(netns, CLONE_NEWNET) < 0)
+        return -1;
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_ecn", "w");
+    int rc = f && fprintf(f, "%d\n", value) > 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (setns(e->netns_self, CLONE_NEWNET) < 0)
+        log_error("cannot return to the original network namespace: %s", strerror(errno));
+    return rc;
 }
 
 /* What an end waits for: readable until EOF (epoll is level-triggered: a read EOF would
@@ -283,10 +299,11 @@ static json_t *tcp_info_json(int fd)
     char cc[32] = "";
     socklen_t cl = sizeof cc - 1;
     getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "rtt_us", (json_int_t)ti.tcpi_rtt, "rttvar_us",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "rtt_us", (json_int_t)ti.tcpi_rtt, "rttvar_us",
                      (json_int_t)ti.tcpi_rttvar, "cwnd", (json_int_t)ti.tcpi_snd_cwnd, "retransmits",
                      (json_int_t)ti.tcpi_total_retrans, "lost", (json_int_t)ti.tcpi_lost, "delivery_rate",
-                     (json_int_t)ti.tcpi_delivery_rate, "congestion", cc);
+                     (json_int_t)ti.tcpi_delivery_rate, "congestion", cc, "ecn",
+                     (ti.tcpi_options & TCPI_OPT_ECN) != 0);
 }
 
 static void write_result(struct engine *e, struct rflow *f)
@@ -339,6 +356,15 @@ static void flow_finish(struct engine *e, struct rflow *f, enum flow_state st)
         return;
     f->state = st;
     f->ended = now_ns();
+    for (int s = 1; s >= 0; s--) { /* the client's RTT when it is here, the retransmissions of both */
+        struct tcp_info ti;
+        socklen_t len = sizeof ti;
+        if (f->e[s].fd >= 0 && f->e[s].connected && getsockopt(f->e[s].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+            f->has_info = true;
+            f->rtt_us = ti.tcpi_rtt;
+            f->retransmits += ti.tcpi_total_retrans;
+        }
+    }
     write_result(e, f);
     for (int s = 0; s < 2; s++)
         close_end(e, &f->e[s]);
@@ -674,17 +700,22 @@ static json_t *summary_json(struct engine *e, int64_t end)
     json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
     json_object_set_new(j, "concurrency_limit", json_integer((json_int_t)e->max_open));
     json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held_back));
-    double *late = calloc(e->n ? e->n : 1, sizeof *late);
-    size_t nl = 0;
-    for (size_t i = 0; late && i < e->n; i++)
-        if (e->flows[i].started)
-            late[nl++] = (double)(e->flows[i].started - e->flows[i].planned) / 1e6;
-    if (late) {
-        qsort(late, nl, sizeof *late, cmp_double);
-        json_object_set_new(j, "lateness_ms", json_pack("{s:f,s:f}", "p50", percentile(late, nl, 0.5), "p99",
-                                                        percentile(late, nl, 0.99)));
+    double *v = calloc(e->n ? e->n : 1, sizeof *v);
+    static const char *const names[] = { "lateness_ms", "rtt_us", "retransmits" };
+    for (int k = 0; v && k < 3; k++) {
+        size_t nv = 0;
+        for (size_t i = 0; i < e->n; i++) {
+            const struct rflow *f = &e->flows[i];
+            if (k == 0 && f->started)
+                v[nv++] = (double)(f->started - f->planned) / 1e6;
+            else if (k > 0 && f->has_info)
+                v[nv++] = k == 1 ? f->rtt_us : f->retransmits;
+        }
+        qsort(v, nv, sizeof *v, cmp_double);
+        json_object_set_new(j, names[k], json_pack("{s:f,s:f,s:f}", "p50", percentile(v, nv, 0.5), "p99",
+                                                   percentile(v, nv, 0.99), "max", nv ? v[nv - 1] : 0.0));
     }
-    free(late);
+    free(v);
     return j;
 }
 
@@ -716,6 +747,21 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         if ((o->client_netns && (e->netns_client = open_netns(o->client_netns, err, errlen)) < 0) ||
             (o->server_netns && (e->netns_server = open_netns(o->server_netns, err, errlen)) < 0))
             goto out;
+    }
+    if (o->ecn >= 0) {
+        if (e->netns_client < 0 && e->netns_server < 0) {
+            snprintf(err, errlen, "--ecn sets net.ipv4.tcp_ecn in --client-netns / --server-netns; for this "
+                                  "namespace set it yourself (sysctl net.ipv4.tcp_ecn=%d)", o->ecn);
+            goto out;
+        }
+        for (int k = 0; k < 2; k++) {
+            int ns = k ? e->netns_server : e->netns_client;
+            if (ns >= 0 && set_ecn(e, ns, o->ecn) < 0) {
+                snprintf(err, errlen, "cannot set net.ipv4.tcp_ecn in %s: %s", k ? o->server_netns : o->client_netns,
+                         strerror(errno));
+                goto out;
+            }
+        }
     }
     for (size_t i = 0; i < e->n; i++) {
         struct rflow *f = &e->flows[i];

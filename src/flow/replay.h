@@ -25,6 +25,7 @@ struct flow_replay_options {
     const char *congestion;   /* TCP_CONGESTION for every socket, NULL = the system's */
     bool nodelay;             /* TCP_NODELAY */
     int sndbuf, rcvbuf;       /* SO_SNDBUF / SO_RCVBUF, 0 = default */
+    int ecn;                  /* -1 = leave it; 0/1: net.ipv4.tcp_ecn in the namespaces given */
     const struct flow_addr_map *map; /* addresses as captured -> as replayed */
     size_t n_map;
     const char *client_netns, *server_netns; /* ip netns names, NULL = this one */

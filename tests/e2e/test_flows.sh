@@ -113,6 +113,12 @@ for cc in reno bbr; do
         jq -e -s '[.[] | select(.type == "tcp_info")] | length >= 3' $cc.jsonl
 done
 ip netns exec $B tc qdisc del dev fb-$$ root
+for ecn in on off; do
+    "$REPLAY" bulk.csv --client-netns $A --server-netns $B --ecn $ecn -o ecn-$ecn.jsonl -q > /dev/null
+    eq "--ecn $ecn: negotiated as asked (tcp_info at both ends)" \
+        "$(jq -r 'select(.type == "flow") | [.client_end.tcp_info.ecn, .server_end.tcp_info.ecn] | map(tostring) | join(" ")' ecn-$ecn.jsonl)" \
+        "$([ $ecn = on ] && echo "true true" || echo "false false")"
+done
 
 # --- made-up traffic, client and server as two processes (one per namespace)
 SYN="--synthetic --flows 300 --rate 2000 --rounds uniform:1:3 --request exp:300 --response uniform:100:20000 --client 10.9.0.1 --server 10.9.0.2 --port 8090 --seed 7"

@@ -29,6 +29,8 @@ static void usage(FILE *out)
         "      --server-netns NAME  the same for the server sockets\n"
         "  -c, --congestion ALG     congestion control of every socket (cubic, reno, bbr, ...)\n"
         "      --nodelay            TCP_NODELAY on every socket\n"
+        "      --ecn on|off         net.ipv4.tcp_ecn in the client and server namespaces (ECN has no\n"
+        "                           per-socket switch); tcp_info says whether a flow used it\n"
         "      --sndbuf BYTES, --rcvbuf BYTES  socket buffer sizes\n"
         "      --stall-timeout SECS a flow without progress this long ends as stalled (default 30)\n"
         "      --timeout SECS       the whole run at most this long (default: no limit)\n"
@@ -64,7 +66,7 @@ static void on_signal(int sig) { (void)sig; flow_replay_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN };
     static const struct option longopts[] = {
         { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -80,10 +82,10 @@ int main(int argc, char **argv)
         { "response", required_argument, NULL, O_RESP }, { "think", required_argument, NULL, O_THINK },
         { "client", required_argument, NULL, O_CLIENT }, { "clients", required_argument, NULL, O_CLIENTS },
         { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
-        { "seed", required_argument, NULL, O_SEED },
+        { "seed", required_argument, NULL, O_SEED }, { "ecn", required_argument, NULL, O_ECN },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
-    struct flow_replay_options o = { .time_scale = 1, .stall_timeout = 30 };
+    struct flow_replay_options o = { .time_scale = 1, .stall_timeout = 30, .ecn = -1 };
     struct flow_addr_map map[256];
     size_t n_map = 0;
     const char *results = NULL, *summary_path = NULL;
@@ -126,6 +128,13 @@ int main(int argc, char **argv)
         case O_SNS: o.server_netns = optarg; break;
         case 'c': o.congestion = optarg; break;
         case O_NODELAY: o.nodelay = true; break;
+        case O_ECN:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                fprintf(stderr, "flow-replay: --ecn is on or off, not \"%s\"\n", optarg);
+                return 2;
+            }
+            o.ecn = !strcmp(optarg, "on");
+            break;
         case O_SNDBUF: o.sndbuf = (int)number("--sndbuf", optarg, 1); break;
         case O_RCVBUF: o.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
         case O_STALL: o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
