@@ -11,249 +11,47 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "yamlwalk.h"
+
 #include "log.h"
 
-struct parse {
-    yaml_document_t doc;
-    const char *name;
-    char *err;
-    size_t errlen;
-    bool failed;
+/* what the config's handlers need beside the walker (yw.user points here) */
+struct config_state {
     struct config *cfg;
     size_t n_repeat_counts;          /* for the check against the pcap list */
     yaml_node_t *repeat_count_node;
 };
-
-struct key {
-    const char *name;
-    int (*handle)(struct parse *p, yaml_node_t *value, void *target, int arg);
-    void *target; /* NULL: the handler finds its own */
-    int arg;
-};
-
-static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-{
-    if (p->failed)
-        return -1; /* the first error is the one worth reading */
-    p->failed = true;
-    int off = snprintf(p->err, p->errlen, "%s:%zu:%zu: ", p->name,
-                       n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
-    if (off < 0 || (size_t)off >= p->errlen)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->err + off, p->errlen - off, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-    const char *s = scalar(n);
-    if (!n)
-        return true;
-    if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    return !*s || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL") || !strcmp(s, "~");
-}
-
-static yaml_node_t *node(struct parse *p, int index) { return yaml_document_get_node(&p->doc, index); }
-
-static const char *node_kind(const yaml_node_t *n)
-{
-    if (!n) return "nothing";
-    if (n->type == YAML_MAPPING_NODE) return "a mapping";
-    if (n->type == YAML_SEQUENCE_NODE) return "a list";
-    return is_null(n) ? "null" : "a scalar";
-}
-
-/* ---- scalars ---- */
-
-static int get_bool(struct parse *p, yaml_node_t *n, bool *out)
-{
-    static const char *yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", "On" };
-    static const char *no[] = { "false", "False", "FALSE", "no", "No", "off", "Off" };
-    const char *s = scalar(n);
-    if (is_null(n)) {
-        *out = false;
-        return 0;
-    }
-    for (size_t i = 0; s && i < sizeof yes / sizeof *yes; i++) {
-        if (!strcmp(s, yes[i]))
-            return *out = true, 0;
-        if (!strcmp(s, no[i]))
-            return *out = false, 0;
-    }
-    return fail(p, n, "expected true or false, found %s%s%s", s ? "\"" : node_kind(n), s ? s : "",
-                s ? "\"" : "");
-}
-
-static int get_double(struct parse *p, yaml_node_t *n, double min, double *out)
-{
-    const char *s = scalar(n);
-    char *end;
-    errno = 0;
-    double v = s ? strtod(s, &end) : 0;
-    if (!s || !*s || *end || errno || !isfinite(v))
-        return fail(p, n, "expected a number, found %s%s%s", s ? "\"" : node_kind(n), s ? s : "",
-                    s ? "\"" : "");
-    if (v < min)
-        return fail(p, n, "expected a number >= %g, found %s", min, s);
-    *out = v;
-    return 0;
-}
-
-static int get_ulong(struct parse *p, yaml_node_t *n, unsigned long min, unsigned long max,
-                     unsigned long *out)
-{
-    const char *s = scalar(n);
-    char *end;
-    errno = 0;
-    unsigned long v = s && *s != '-' ? strtoul(s, &end, 10) : 0;
-    if (!s || !*s || *s == '-' || *end || errno || v < min || v > max)
-        return fail(p, n, "expected an integer from %lu to %lu, found %s%s%s", min, max,
-                    s ? "\"" : node_kind(n), s ? s : "", s ? "\"" : "");
-    *out = v;
-    return 0;
-}
-
-static int get_string(struct parse *p, yaml_node_t *n, char **out)
-{
-    const char *s = scalar(n);
-    if (!s || is_null(n))
-        return fail(p, n, "expected a string, found %s", node_kind(n));
-    free(*out);
-    *out = strdup(s);
-    return *out ? 0 : fail(p, n, "out of memory");
-}
-
-/* ---- structure ---- */
-
-const char *config_closest(const char *word, const char *const *candidates, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = 4, wl = strlen(word);
-    for (size_t k = 0; k < n; k++) {
-        const char *c = candidates[k];
-        size_t cl = strlen(c);
-        if (wl > 64 || cl > 64)
-            continue;
-        size_t row[65];
-        for (size_t j = 0; j <= cl; j++)
-            row[j] = j;
-        for (size_t i = 1; i <= wl; i++) {
-            size_t diag = row[0];
-            row[0] = i;
-            for (size_t j = 1; j <= cl; j++) {
-                size_t up = row[j];
-                size_t cost = word[i - 1] == c[j - 1] ? 0 : 1;
-                size_t v = diag + cost;
-                if (up + 1 < v) v = up + 1;
-                if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-                row[j] = v;
-                diag = up;
-            }
-        }
-        if (row[cl] < best_d && row[cl] * 2 <= (cl > wl ? cl : wl)) {
-            best_d = row[cl];
-            best = c;
-        }
-    }
-    return best;
-}
-
-static int walk_mapping(struct parse *p, yaml_node_t *map, const struct key *keys, size_t n_keys,
-                        const char *where)
-{
-    if (is_null(map))
-        return 0;
-    if (map->type != YAML_MAPPING_NODE)
-        return fail(p, map, "%s: expected a mapping of keys, found %s", where, node_kind(map));
-    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = node(p, pair->key), *v = node(p, pair->value);
-        const char *name = scalar(k);
-        if (!name)
-            return fail(p, k, "%s: expected a key name, found %s", where, node_kind(k));
-        const struct key *found = NULL;
-        for (size_t i = 0; i < n_keys; i++)
-            if (!strcmp(keys[i].name, name))
-                found = &keys[i];
-        if (!found) {
-            const char *names[32];
-            size_t nn = n_keys < 32 ? n_keys : 32;
-            for (size_t i = 0; i < nn; i++)
-                names[i] = keys[i].name;
-            const char *close = config_closest(name, names, nn);
-            log_warn("%s:%zu:%zu: unknown key \"%s\" in %s ignored%s%s%s", p->name, k->start_mark.line + 1,
-                     k->start_mark.column + 1, name, where, close ? "; did you mean \"" : "",
-                     close ? close : "", close ? "\"?" : "");
-            continue;
-        }
-        if (found->handle(p, v, found->target, found->arg) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* A scalar or a list of scalars: call `item` for each. */
-static int each_item(struct parse *p, yaml_node_t *n, int (*item)(struct parse *, yaml_node_t *, void *),
-                     void *target)
-{
-    if (is_null(n))
-        return 0;
-    if (n->type == YAML_SCALAR_NODE)
-        return item(p, n, target);
-    if (n->type != YAML_SEQUENCE_NODE)
-        return fail(p, n, "expected a value or a list of values, found %s", node_kind(n));
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-        if (item(p, node(p, *it), target) < 0)
-            return -1;
-    return 0;
-}
-
-static void *grow(void *v, size_t n, size_t size)
-{
-    /* grow by one element; n is the current count */
-    return realloc(v, (n + 1) * size);
-}
+#define STATE(p) ((struct config_state *)(p)->user)
 
 /* ---- leaves ---- */
 
-static int key_bool(struct parse *p, yaml_node_t *v, void *t, int arg) { return get_bool(p, v, t); }
+static int key_bool(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_bool(p, v, t); }
 
-static int key_int_or_null(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_int_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x = 0;
-    if (!is_null(v) && get_ulong(p, v, 1, 1u << 30, &x) < 0)
+    if (!yw_is_null(v) && yw_ulong(p, v, 1, 1u << 30, &x) < 0)
         return -1;
     *(int *)t = (int)x;
     return 0;
 }
 
-static int key_nonneg_double(struct parse *p, yaml_node_t *v, void *t, int arg) { return get_double(p, v, 0, t); }
+static int key_nonneg_double(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_double(p, v, 0, t); }
 
-static int key_string_or_null(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_string_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    if (is_null(v)) {
+    if (yw_is_null(v)) {
         free(*(char **)t);
         *(char **)t = NULL;
         return 0;
     }
-    return get_string(p, v, t);
+    return yw_string(p, v, t);
 }
 
-static int key_accepted_ignored(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_accepted_ignored(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     bool on;
-    if (get_bool(p, v, &on) < 0)
+    if (yw_bool(p, v, &on) < 0)
         return -1;
     *(bool *)t = on;
     if (on)
@@ -262,260 +60,260 @@ static int key_accepted_ignored(struct parse *p, yaml_node_t *v, void *t, int ar
     return 0;
 }
 
-static int pcap_item(struct parse *p, yaml_node_t *n, void *t)
+static int pcap_item(struct yw *p, yaml_node_t *n, void *t)
 {
-    struct config *c = p->cfg;
+    struct config *c = STATE(p)->cfg;
     char *s = NULL;
-    if (get_string(p, n, &s) < 0)
+    if (yw_string(p, n, &s) < 0)
         return -1;
-    char **v = grow(c->pcaps, c->n_pcaps, sizeof *v);
+    char **v = yw_grow(c->pcaps, c->n_pcaps, sizeof *v);
     if (!v)
-        return free(s), fail(p, n, "out of memory");
+        return free(s), yw_fail(p, n, "out of memory");
     c->pcaps = v;
     c->pcaps[c->n_pcaps++] = s;
     return 0;
 }
 
-static int key_pcap(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_pcap(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    if (is_null(v))
-        return fail(p, v, "pcap: expected a capture path or a list of paths");
-    return each_item(p, v, pcap_item, NULL);
+    if (yw_is_null(v))
+        return yw_fail(p, v, "pcap: expected a capture path or a list of paths");
+    return yw_each_item(p, v, pcap_item, NULL);
 }
 
 struct count_list { unsigned *v; size_t n; };
 
-static int count_item(struct parse *p, yaml_node_t *n, void *t)
+static int count_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct count_list *l = t;
     unsigned long x;
-    if (get_ulong(p, n, 0, 1000000, &x) < 0)
+    if (yw_ulong(p, n, 0, 1000000, &x) < 0)
         return -1;
-    unsigned *v = grow(l->v, l->n, sizeof *v);
+    unsigned *v = yw_grow(l->v, l->n, sizeof *v);
     if (!v)
-        return fail(p, n, "out of memory");
+        return yw_fail(p, n, "out of memory");
     l->v = v;
     l->v[l->n++] = (unsigned)x;
     return 0;
 }
 
-static int key_repeat_count(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_repeat_count(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct count_list l = { 0 };
-    if (each_item(p, v, count_item, &l) < 0)
+    if (yw_each_item(p, v, count_item, &l) < 0)
         return free(l.v), -1;
-    free(p->cfg->repeat_counts);
-    p->cfg->repeat_counts = l.v;
-    p->n_repeat_counts = l.n;
-    p->repeat_count_node = v;
+    free(STATE(p)->cfg->repeat_counts);
+    STATE(p)->cfg->repeat_counts = l.v;
+    STATE(p)->n_repeat_counts = l.n;
+    STATE(p)->repeat_count_node = v;
     return 0;
 }
 
-static int key_repeat_pattern(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_repeat_pattern(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const char *s = scalar(v);
+    const char *s = yw_scalar(v);
     if (s && !strcmp(s, "round-robin"))
-        p->cfg->repeat_pattern = REPEAT_ROUND_ROBIN;
+        STATE(p)->cfg->repeat_pattern = REPEAT_ROUND_ROBIN;
     else if (s && !strcmp(s, "bulk"))
-        p->cfg->repeat_pattern = REPEAT_BULK;
+        STATE(p)->cfg->repeat_pattern = REPEAT_BULK;
     else
-        return fail(p, v, "repeat.pattern: expected round-robin or bulk, found %s%s%s", s ? "\"" : node_kind(v),
+        return yw_fail(p, v, "repeat.pattern: expected round-robin or bulk, found %s%s%s", s ? "\"" : yw_kind(v),
                     s ? s : "", s ? "\"" : "");
     return 0;
 }
 
-static int key_repeat(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_repeat(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "count", key_repeat_count, NULL, 0 },
         { "pattern", key_repeat_pattern, NULL, 0 },
     };
-    return walk_mapping(p, v, keys, 2, "repeat");
+    return yw_walk_mapping(p, v, keys, 2, "repeat");
 }
 
-static int key_time_factor(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_time_factor(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    return get_double(p, v, 0, &p->cfg->time_factor);
+    return yw_double(p, v, 0, &STATE(p)->cfg->time_factor);
 }
 
-static int key_optimize_network(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_optimize_network(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const struct key keys[] = {
-        { "so_sndbuf", key_int_or_null, &p->cfg->so_sndbuf, 0 },
-        { "so_rcvbuf", key_int_or_null, &p->cfg->so_rcvbuf, 0 },
+    const struct yw_key keys[] = {
+        { "so_sndbuf", key_int_or_null, &STATE(p)->cfg->so_sndbuf, 0 },
+        { "so_rcvbuf", key_int_or_null, &STATE(p)->cfg->so_rcvbuf, 0 },
     };
-    return walk_mapping(p, v, keys, 2, "optimize.network");
+    return yw_walk_mapping(p, v, keys, 2, "optimize.network");
 }
 
-static int key_optimize(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_optimize(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const struct key keys[] = {
-        { "threading", key_accepted_ignored, &p->cfg->threading, 0 },
-        { "preload", key_accepted_ignored, &p->cfg->preload, 0 },
+    const struct yw_key keys[] = {
+        { "threading", key_accepted_ignored, &STATE(p)->cfg->threading, 0 },
+        { "preload", key_accepted_ignored, &STATE(p)->cfg->preload, 0 },
         { "network", key_optimize_network, NULL, 0 },
     };
-    return walk_mapping(p, v, keys, 3, "optimize");
+    return yw_walk_mapping(p, v, keys, 3, "optimize");
 }
 
-static int get_host_addr(struct parse *p, yaml_node_t *v, const char *what, struct addr *out)
+static int get_host_addr(struct yw *p, yaml_node_t *v, const char *what, struct addr *out)
 {
-    const char *s = scalar(v);
-    if (!s || is_null(v))
-        return fail(p, v, "%s: expected an IPv4 or IPv6 address, found %s", what, node_kind(v));
+    const char *s = yw_scalar(v);
+    if (!s || yw_is_null(v))
+        return yw_fail(p, v, "%s: expected an IPv4 or IPv6 address, found %s", what, yw_kind(v));
     if (addr_parse(s, out) < 0 || strchr(s, '/'))
-        return fail(p, v, "%s: \"%s\" is not an IPv4 or IPv6 address", what, s);
+        return yw_fail(p, v, "%s: \"%s\" is not an IPv4 or IPv6 address", what, s);
     return 0;
 }
 
-static int key_map_src(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_map_src(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     return get_host_addr(p, v, "network.map src_ip", t);
 }
 
-static int key_map_repro(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_map_repro(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const char *s = scalar(v);
+    const char *s = yw_scalar(v);
     if (s && strcmp(s, CONFIG_REPRO_PLACEHOLDER) == 0)
-        return fail(p, v, "network.map repro_ip: still pcap-proc's placeholder: set the local address this "
+        return yw_fail(p, v, "network.map repro_ip: still pcap-proc's placeholder: set the local address this "
                           "router is replayed from (one of `ip -brief addr`, or add one with `ip addr add`)");
     return get_host_addr(p, v, "network.map repro_ip", t);
 }
 
-static int map_item(struct parse *p, yaml_node_t *n, void *t)
+static int map_item(struct yw *p, yaml_node_t *n, void *t)
 {
-    struct config *c = p->cfg;
+    struct config *c = STATE(p)->cfg;
     struct map_entry e = { .line = (unsigned)n->start_mark.line + 1 };
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "src_ip", key_map_src, &e.src, 0 },
         { "repro_ip", key_map_repro, &e.repro, 0 },
     };
     if (n->type != YAML_MAPPING_NODE)
-        return fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", node_kind(n));
-    if (walk_mapping(p, n, keys, 2, "network.map entry") < 0)
+        return yw_fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", yw_kind(n));
+    if (yw_walk_mapping(p, n, keys, 2, "network.map entry") < 0)
         return -1;
     if (!e.src.family || !e.repro.family)
-        return fail(p, n, "network.map: each entry needs both src_ip and repro_ip");
+        return yw_fail(p, n, "network.map: each entry needs both src_ip and repro_ip");
     for (size_t i = 0; i < c->n_map; i++)
         if (addr_equal(&c->map[i].src, &e.src)) {
             char b[ADDR_STRLEN];
-            return fail(p, n, "network.map: src_ip %s is mapped twice (first on line %u)",
+            return yw_fail(p, n, "network.map: src_ip %s is mapped twice (first on line %u)",
                         addr_format(&e.src, b), c->map[i].line);
         }
-    struct map_entry *m = grow(c->map, c->n_map, sizeof *m);
+    struct map_entry *m = yw_grow(c->map, c->n_map, sizeof *m);
     if (!m)
-        return fail(p, n, "out of memory");
+        return yw_fail(p, n, "out of memory");
     c->map = m;
     c->map[c->n_map++] = e;
     return 0;
 }
 
-static int key_map(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_map(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    if (!is_null(v) && v->type != YAML_SEQUENCE_NODE)
-        return fail(p, v, "network.map: expected a list of {src_ip, repro_ip}, found %s", node_kind(v));
-    return each_item(p, v, map_item, NULL);
+    if (!yw_is_null(v) && v->type != YAML_SEQUENCE_NODE)
+        return yw_fail(p, v, "network.map: expected a list of {src_ip, repro_ip}, found %s", yw_kind(v));
+    return yw_each_item(p, v, map_item, NULL);
 }
 
-static int key_network(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_network(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "map", key_map, NULL, 0 },
-        { "interface", key_string_or_null, &p->cfg->interface, 0 },
+        { "interface", key_string_or_null, &STATE(p)->cfg->interface, 0 },
     };
-    return walk_mapping(p, v, keys, 2, "network");
+    return yw_walk_mapping(p, v, keys, 2, "network");
 }
 
 /* ---- selectors ---- */
 
-static int addr_item(struct parse *p, yaml_node_t *n, void *t)
+static int addr_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct addr_list *l = t;
     struct addr a;
-    const char *s = scalar(n);
+    const char *s = yw_scalar(n);
     if (!s || addr_parse(s, &a) < 0)
-        return fail(p, n, "select.ip: \"%s\" is not an IPv4/IPv6 address or prefix", s ? s : node_kind(n));
-    struct addr *v = grow(l->v, l->n, sizeof *v);
+        return yw_fail(p, n, "select.ip: \"%s\" is not an IPv4/IPv6 address or prefix", s ? s : yw_kind(n));
+    struct addr *v = yw_grow(l->v, l->n, sizeof *v);
     if (!v)
-        return fail(p, n, "out of memory");
+        return yw_fail(p, n, "out of memory");
     l->v = v;
     l->v[l->n++] = a;
     return 0;
 }
 
-static int port_item(struct parse *p, yaml_node_t *n, void *t)
+static int port_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct u16_list *l = t;
     unsigned long x;
-    if (get_ulong(p, n, 0, 65535, &x) < 0)
+    if (yw_ulong(p, n, 0, 65535, &x) < 0)
         return -1;
-    uint16_t *v = grow(l->v, l->n, sizeof *v);
+    uint16_t *v = yw_grow(l->v, l->n, sizeof *v);
     if (!v)
-        return fail(p, n, "out of memory");
+        return yw_fail(p, n, "out of memory");
     l->v = v;
     l->v[l->n++] = (uint16_t)x;
     return 0;
 }
 
-static int key_addr_list(struct parse *p, yaml_node_t *v, void *t, int arg) { return each_item(p, v, addr_item, t); }
-static int key_port_list(struct parse *p, yaml_node_t *v, void *t, int arg) { return each_item(p, v, port_item, t); }
+static int key_addr_list(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_each_item(p, v, addr_item, t); }
+static int key_port_list(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_each_item(p, v, port_item, t); }
 
-static int key_select_ip(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select_ip(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "src", key_addr_list, &s->ip_src, 0 },
         { "dst", key_addr_list, &s->ip_dst, 0 },
     };
-    return walk_mapping(p, v, keys, 2, "select.ip");
+    return yw_walk_mapping(p, v, keys, 2, "select.ip");
 }
 
-static int key_select_tcp(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select_tcp(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "sport", key_port_list, &s->tcp_sport, 0 },
         { "dport", key_port_list, &s->tcp_dport, 0 },
     };
     s->has_tcp = true;
-    return walk_mapping(p, v, keys, 2, "select.tcp");
+    return yw_walk_mapping(p, v, keys, 2, "select.tcp");
 }
 
-static int key_select_udp(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select_udp(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "sport", key_port_list, &s->udp_sport, 0 },
         { "dport", key_port_list, &s->udp_dport, 0 },
     };
     s->has_udp = true;
-    return walk_mapping(p, v, keys, 2, "select.udp");
+    return yw_walk_mapping(p, v, keys, 2, "select.udp");
 }
 
 /* ipfix_h.version, bgp_h.type, bmp_h.type: read by pcap-proc */
-static int key_select_header(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select_header(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { arg == PROTO_IPFIX ? "version" : "type", key_port_list, &s->header_types, 0 },
     };
-    return walk_mapping(p, v, keys, 1, arg == PROTO_IPFIX ? "select.ipfix_h" : "select header");
+    return yw_walk_mapping(p, v, keys, 1, arg == PROTO_IPFIX ? "select.ipfix_h" : "select header");
 }
 
-static int key_select_bpf(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select_bpf(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
     char why[PCAP_ERRBUF_SIZE + 64];
-    if (get_string(p, v, &s->bpf) < 0)
+    if (yw_string(p, v, &s->bpf) < 0)
         return -1;
     if (selector_check_bpf(s->bpf, why, sizeof why) < 0)
-        return fail(p, v, "select.bpf: \"%s\" is not a valid filter: %s", s->bpf, why);
+        return yw_fail(p, v, "select.bpf: \"%s\" is not a valid filter: %s", s->bpf, why);
     return 0;
 }
 
-static int key_select(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_select(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct selector *s = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "ip", key_select_ip, s, 0 },
         { "tcp", key_select_tcp, s, 0 },
         { "udp", key_select_udp, s, 0 },
@@ -524,86 +322,86 @@ static int key_select(struct parse *p, yaml_node_t *v, void *t, int arg)
         { "bmp_h", key_select_header, s, PROTO_BMP },
         { "bpf", key_select_bpf, s, 0 },
     };
-    s->present = !is_null(v);
-    return walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "select");
+    s->present = !yw_is_null(v);
+    return yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "select");
 }
 
-static int key_collector_port(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_collector_port(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x;
-    if (get_ulong(p, v, 1, 65535, &x) < 0)
+    if (yw_ulong(p, v, 1, 65535, &x) < 0)
         return -1;
     *(uint16_t *)t = (uint16_t)x;
     return 0;
 }
 
-static int key_collector(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_collector(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct proto_config *pc = t;
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "ip", key_string_or_null, &pc->collector_host, 0 },
         { "port", key_collector_port, &pc->collector_port, 0 },
     };
-    if (walk_mapping(p, v, keys, 2, "collector") < 0)
+    if (yw_walk_mapping(p, v, keys, 2, "collector") < 0)
         return -1;
     if (pc->collector_host && !pc->collector_port)
         pc->collector_port = pc->proto->default_port;
     return 0;
 }
 
-static int key_reconnect(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_reconnect(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     bool b;
-    if (get_bool(p, v, &b) < 0)
+    if (yw_bool(p, v, &b) < 0)
         return -1;
     *(int *)t = b;
     return 0;
 }
 
-static int key_my_as(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_my_as(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x;
-    if (get_ulong(p, v, 1, 4294967295ul, &x) < 0)
+    if (yw_ulong(p, v, 1, 4294967295ul, &x) < 0)
         return -1;
     *(uint32_t *)t = (uint32_t)x;
     return 0;
 }
 
-static int key_hold_time(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_hold_time(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x;
-    if (get_ulong(p, v, 0, 65535, &x) < 0)
+    if (yw_ulong(p, v, 0, 65535, &x) < 0)
         return -1;
     if (x == 1 || x == 2)
-        return fail(p, v, "bgp.hold_time: 0 or at least 3 seconds (RFC 4271), found %lu", x);
+        return yw_fail(p, v, "bgp.hold_time: 0 or at least 3 seconds (RFC 4271), found %lu", x);
     *(int *)t = (int)x;
     return 0;
 }
 
-static int key_bgp_id(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct addr a;
     if (get_host_addr(p, v, "bgp.bgp_id", &a) < 0)
         return -1;
     if (a.family != AF_INET)
-        return fail(p, v, "bgp.bgp_id: a BGP identifier is an IPv4 address");
+        return yw_fail(p, v, "bgp.bgp_id: a BGP identifier is an IPv4 address");
     *(uint32_t *)t = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 | (uint32_t)a.bytes[2] << 8 | a.bytes[3];
     return 0;
 }
 
-static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    struct config *c = p->cfg;
+    struct config *c = STATE(p)->cfg;
     for (size_t i = 0; i < c->n_protos; i++)
         if (c->protos[i].id == (enum proto_id)arg)
-            return fail(p, v, "protocol section %s given twice", proto_names[arg]);
+            return yw_fail(p, v, "protocol section %s given twice", proto_names[arg]);
     struct proto_config *pc = &c->protos[c->n_protos++];
     pc->id = (enum proto_id)arg;
     pc->proto = proto_by_id(pc->id);
     pc->line = (unsigned)v->start_mark.line + 1;
     struct session_config *sc = &pc->session;
     *sc = (struct session_config){ .reconnect = -1, .open_timeout = 10, .drain_timeout = 30, .hold_time = -1 };
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "select", key_select, &pc->select, 0 },
         { "collector", key_collector, pc, 0 },
         /* TCP sessions */
@@ -615,26 +413,26 @@ static int key_protocol(struct parse *p, yaml_node_t *v, void *t, int arg)
         { "bgp_id", key_bgp_id, &sc->bgp_id, 0 },
         { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
-    const struct key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
+    const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
     if (pc->id == PROTO_BMP)
-        return walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
+        return yw_walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
     size_t n = pc->id == PROTO_BGP ? 8 : pc->proto->transport == TRANSPORT_TCP ? 4 : 2;
-    return walk_mapping(p, v, keys, n, proto_names[arg]);
+    return yw_walk_mapping(p, v, keys, n, proto_names[arg]);
 }
 
-static int key_payload_size(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_payload_size(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x;
-    if (get_ulong(p, v, 1, 65535, &x) < 0)
+    if (yw_ulong(p, v, 1, 65535, &x) < 0)
         return -1;
     *(unsigned *)t = (unsigned)x;
     return 0;
 }
 
-static int key_pcap_processing(struct parse *p, yaml_node_t *v, void *t, int arg)
+static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    struct pcap_processing *pp = &p->cfg->pcap_processing;
-    const struct key keys[] = {
+    struct pcap_processing *pp = &STATE(p)->cfg->pcap_processing;
+    const struct yw_key keys[] = {
         { "initial_delay", key_nonneg_double, &pp->initial_delay, 0 },
         { "inter_packet_delay", key_nonneg_double, &pp->inter_packet_delay, 0 },
         { "inter_protocol_delay", key_nonneg_double, &pp->inter_protocol_delay, 0 },
@@ -643,40 +441,40 @@ static int key_pcap_processing(struct parse *p, yaml_node_t *v, void *t, int arg
         { "exit", key_bool, &pp->exit, 0 },
     };
     pp->present = true;
-    return walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing");
+    return yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing");
 }
 
 /* ---- checks once everything is read ---- */
 
-static int check_config(struct parse *p, yaml_node_t *root, bool check_files)
+static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
 {
-    struct config *c = p->cfg;
+    struct config *c = STATE(p)->cfg;
     if (c->n_pcaps == 0)
-        return fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list)");
+        return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list)");
     if (c->repeat_counts) {
-        if (p->n_repeat_counts != c->n_pcaps)
-            return fail(p, p->repeat_count_node, "repeat.count has %zu entries but pcap lists %zu capture%s: "
-                        "give one count per pcap", p->n_repeat_counts, c->n_pcaps, c->n_pcaps == 1 ? "" : "s");
+        if (STATE(p)->n_repeat_counts != c->n_pcaps)
+            return yw_fail(p, STATE(p)->repeat_count_node, "repeat.count has %zu entries but pcap lists %zu capture%s: "
+                        "give one count per pcap", STATE(p)->n_repeat_counts, c->n_pcaps, c->n_pcaps == 1 ? "" : "s");
     } else {
         c->repeat_counts = calloc(c->n_pcaps, sizeof *c->repeat_counts);
         if (!c->repeat_counts)
-            return fail(p, root, "out of memory");
+            return yw_fail(p, root, "out of memory");
         for (size_t i = 0; i < c->n_pcaps; i++)
             c->repeat_counts[i] = 1;
     }
     if (c->n_protos == 0)
-        return fail(p, root, "no protocol section: add at least one of ipfix, bgp, bmp, udp_generic, tcp_generic");
+        return yw_fail(p, root, "no protocol section: add at least one of ipfix, bgp, bmp, udp_generic, tcp_generic");
     for (size_t i = 0; check_files && i < c->n_pcaps; i++)
         if (access(c->pcaps[i], R_OK) != 0)
-            return fail(p, root, "pcap \"%s\" cannot be read: %s", c->pcaps[i], strerror(errno));
+            return yw_fail(p, root, "pcap \"%s\" cannot be read: %s", c->pcaps[i], strerror(errno));
     return 0;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
                             char *err, size_t errlen)
 {
-    struct parse p = { .name = name, .err = err, .errlen = errlen };
-    yaml_parser_t parser;
+    struct yw p;
+    struct config_state st = { 0 };
     struct config *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
@@ -687,19 +485,15 @@ struct config *config_parse(const char *name, const char *text, size_t len, bool
     c->pcap_processing = (struct pcap_processing){ .initial_delay = 5, .inter_packet_delay = 0.001,
                                                    .inter_protocol_delay = 1, .desired_tcp_payload_size = 1424,
                                                    .exit = true };
-    p.cfg = c;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &p.doc)) {
-        snprintf(err, errlen, "%s:%zu:%zu: not valid YAML: %s%s%s", name, parser.problem_mark.line + 1,
-                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
+    st.cfg = c;
+    if (yw_load(&p, name, text, len, err, errlen) < 0) {
+        yw_free(&p);
         config_free(c);
         return NULL;
     }
+    p.user = &st;
     yaml_node_t *root = yaml_document_get_root_node(&p.doc);
-    const struct key keys[] = {
+    const struct yw_key keys[] = {
         { "pcap", key_pcap, NULL, 0 },
         { "repeat", key_repeat, NULL, 0 },
         { "time_factor", key_time_factor, NULL, 0 },
@@ -717,15 +511,14 @@ struct config *config_parse(const char *name, const char *text, size_t len, bool
     };
     int rc;
     if (!root)
-        rc = fail(&p, NULL, "the file is empty: a config needs at least pcap: and a protocol section");
+        rc = yw_fail(&p, NULL, "the file is empty: a config needs at least pcap: and a protocol section");
     else if (root->type != YAML_MAPPING_NODE)
-        rc = fail(&p, root, "expected a mapping of settings at the top level, found %s", node_kind(root));
+        rc = yw_fail(&p, root, "expected a mapping of settings at the top level, found %s", yw_kind(root));
     else
-        rc = walk_mapping(&p, root, keys, sizeof keys / sizeof *keys, "the top level");
+        rc = yw_walk_mapping(&p, root, keys, sizeof keys / sizeof *keys, "the top level");
     if (rc == 0)
         rc = check_config(&p, root, check_files);
-    yaml_document_delete(&p.doc);
-    yaml_parser_delete(&parser);
+    yw_free(&p);
     if (rc < 0) {
         config_free(c);
         return NULL;
@@ -823,4 +616,9 @@ int config_replace_pcaps(struct config *c, const char *path)
     c->n_pcaps = 1;
     c->repeat_counts[0] = 1;
     return 0;
+}
+
+const char *config_closest(const char *word, const char *const *candidates, size_t n)
+{
+    return yw_closest(word, candidates, n);
 }
