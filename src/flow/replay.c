@@ -57,6 +57,8 @@ struct rflow {
     struct addr ip[2];         /* as replayed */
     enum flow_state state;
     int64_t planned, started, ended, last_progress;
+    struct flow_sockopts opts; /* resolved: its rule's, else the global ones */
+    uint16_t port[2];          /* as replayed */
     bool has_info;             /* its tcp_info at the end: for the summary's percentiles */
     uint32_t rtt_us, retransmits;
     struct rflow *next_accept; /* waiting for the server's accept, same client address */
@@ -122,19 +124,49 @@ static int socket_in(struct engine *e, int netns, int family)
     return fd;
 }
 
-static void tune(struct engine *e, int fd)
+static uint16_t mapped_port(const struct flow_replay_options *o, uint16_t port)
 {
-    const struct flow_replay_options *o = e->o;
-    int one = 1;
-    if (o->nodelay)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (o->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->congestion, (socklen_t)strlen(o->congestion)) < 0)
-        log_warn("congestion control \"%s\": %s (is its module loaded? see "
-                 "/proc/sys/net/ipv4/tcp_available_congestion_control)", o->congestion, strerror(errno));
-    if (o->sndbuf)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
-    if (o->rcvbuf)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
+    for (size_t i = 0; i < o->n_port_map; i++)
+        if (o->port_map[i].from == port)
+            return o->port_map[i].to;
+    return port;
+}
+
+/* A flow's options: the first rule that matches it, over the global ones. */
+static struct flow_sockopts flow_opts(const struct flow_replay_options *o, const struct flow_spec *f)
+{
+    struct flow_sockopts r = o->sock;
+    for (size_t i = 0; i < o->n_rules; i++) {
+        const struct flow_rule *u = &o->rules[i];
+        if ((u->has_fid && u->fid != f->fid) || (u->has_client && !addr_equal(&u->client, &f->side[0].ip)) ||
+            (u->has_server && !addr_equal(&u->server, &f->side[1].ip)) ||
+            (u->server_port >= 0 && u->server_port != f->side[1].port))
+            continue;
+        if (u->opts.congestion)
+            r.congestion = u->opts.congestion;
+        if (u->opts.nodelay >= 0)
+            r.nodelay = u->opts.nodelay;
+        if (u->opts.sndbuf)
+            r.sndbuf = u->opts.sndbuf;
+        if (u->opts.rcvbuf)
+            r.rcvbuf = u->opts.rcvbuf;
+        break;
+    }
+    return r;
+}
+
+static void tune(int fd, const struct flow_sockopts *s)
+{
+    static unsigned warned;
+    if (s->nodelay >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &s->nodelay, sizeof s->nodelay);
+    if (s->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->congestion, (socklen_t)strlen(s->congestion)) < 0)
+        log_warn_limited(&warned, 3, "congestion control \"%s\": %s (is its module loaded? see "
+                         "/proc/sys/net/ipv4/tcp_available_congestion_control)", s->congestion, strerror(errno));
+    if (s->sndbuf)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof s->sndbuf);
+    if (s->rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, sizeof s->rcvbuf);
 }
 
 static int open_netns(const char *name, char *err, size_t errlen)
@@ -314,8 +346,8 @@ static void write_result(struct engine *e, struct rflow *f)
     double planned = (double)(f->planned - e->t0) / 1e9;
     json_t *j = json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:i,s:f}", "type", "flow", "fid", (json_int_t)f->spec->fid,
                           "state", state_names[f->state], "client", addr_format(&f->ip[0], a), "client_port",
-                          f->spec->side[0].port, "server", addr_format(&f->ip[1], b), "server_port",
-                          f->spec->side[1].port, "planned_start", planned);
+                          f->port[0], "server", addr_format(&f->ip[1], b), "server_port", f->port[1],
+                          "planned_start", planned);
     if (f->started) {
         json_object_set_new(j, "actual_start", json_real((double)(f->started - e->t0) / 1e9));
         json_object_set_new(j, "lateness_ms", json_real((double)(f->started - f->planned) / 1e6));
@@ -494,7 +526,7 @@ static void advance(struct engine *e, struct end *x)
 static void end_ready(struct engine *e, struct end *x)
 {
     x->connected = true;
-    tune(e, x->fd);
+    tune(x->fd, &x->f->opts); /* the listener's were the global ones: now the flow's */
     advance(e, x);
 }
 
@@ -516,8 +548,8 @@ static void flow_start(struct engine *e, struct rflow *f)
         return; /* server only: the client comes from elsewhere */
     struct end *c = &f->e[0];
     struct sockaddr_storage src, dst;
-    socklen_t sl = addr_to_sockaddr(&f->ip[0], e->o->role == FLOW_ROLE_BOTH ? 0 : f->spec->side[0].port, &src);
-    socklen_t dl = addr_to_sockaddr(&f->ip[1], f->spec->side[1].port, &dst);
+    socklen_t sl = addr_to_sockaddr(&f->ip[0], e->o->role == FLOW_ROLE_BOTH ? 0 : f->port[0], &src);
+    socklen_t dl = addr_to_sockaddr(&f->ip[1], f->port[1], &dst);
     c->fd = socket_in(e, e->netns_client, f->ip[0].family);
     int one = 1;
     if (c->fd < 0 || setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
@@ -528,7 +560,7 @@ static void flow_start(struct engine *e, struct rflow *f)
         flow_finish(e, f, F_FAILED);
         return;
     }
-    tune(e, c->fd); /* before connect: the congestion control and buffers apply to the handshake */
+    tune(c->fd, &f->opts); /* before connect: the congestion control and buffers apply to the handshake */
     if (connect(c->fd, (struct sockaddr *)&dst, dl) < 0 && errno != EINPROGRESS) {
         flow_finish(e, f, errno == ECONNREFUSED ? F_REFUSED : F_FAILED);
         return;
@@ -602,7 +634,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
         struct rflow *f = &e->flows[i];
         bool have = false;
         for (size_t k = 0; k < e->n_listeners && !have; k++)
-            have = e->listeners[k]->port == f->spec->side[1].port && addr_equal(&e->listeners[k]->ip, &f->ip[1]);
+            have = e->listeners[k]->port == f->port[1] && addr_equal(&e->listeners[k]->ip, &f->ip[1]);
         if (have)
             continue;
         struct listener **all = realloc(e->listeners, (e->n_listeners + 1) * sizeof *all);
@@ -614,7 +646,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        *l = (struct listener){ .kind = K_LISTENER, .ip = f->ip[1], .port = f->spec->side[1].port };
+        *l = (struct listener){ .kind = K_LISTENER, .ip = f->ip[1], .port = f->port[1] };
         struct sockaddr_storage ss;
         socklen_t sl = addr_to_sockaddr(&l->ip, l->port, &ss);
         int one = 1;
@@ -629,7 +661,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
             free(l);
             return -1;
         }
-        tune(e, l->fd); /* accepted sockets inherit it */
+        tune(l->fd, &e->o->sock); /* accepted sockets inherit it */
         e->listeners[e->n_listeners++] = l;
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
         epoll_ctl(e->epfd, EPOLL_CTL_ADD, l->fd, &ev);
@@ -766,8 +798,10 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     for (size_t i = 0; i < e->n; i++) {
         struct rflow *f = &e->flows[i];
         f->spec = &set->flows[i];
+        f->opts = flow_opts(o, f->spec);
         for (int s = 0; s < 2; s++) {
             f->ip[s] = mapped(o, &f->spec->side[s].ip);
+            f->port[s] = mapped_port(o, f->spec->side[s].port);
             f->e[s] = (struct end){ .kind = K_END, .f = f, .side = s, .fd = -1 };
         }
     }
@@ -775,7 +809,7 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         goto out;
     if (o->role == FLOW_ROLE_SERVER) /* the clients keep their captured ports: that is how they are told apart */
         for (size_t i = 0; i < e->n; i++)
-            expect(e, &e->flows[i], &e->flows[i].ip[0], e->flows[i].spec->side[0].port);
+            expect(e, &e->flows[i], &e->flows[i].ip[0], e->flows[i].port[0]);
     struct rlimit rl;
     size_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
     e->max_open = fds > 64 + e->n_listeners ? (fds - 64 - e->n_listeners) / (o->role == FLOW_ROLE_BOTH ? 2 : 1) : 1;

@@ -14,6 +14,24 @@
 enum flow_role { FLOW_ROLE_BOTH, FLOW_ROLE_CLIENT, FLOW_ROLE_SERVER };
 
 struct flow_addr_map { struct addr from, to; };
+struct flow_port_map { uint16_t from, to; };
+
+/* socket options: of every flow, or of the flows a rule matches */
+struct flow_sockopts {
+    const char *congestion;   /* TCP_CONGESTION, NULL = the system's */
+    int nodelay;              /* TCP_NODELAY: 1, 0, -1 = unset */
+    int sndbuf, rcvbuf;       /* SO_SNDBUF / SO_RCVBUF, 0 = unset */
+};
+
+/* per-flow options: the first rule whose set fields all match a flow applies (its unset
+ * options fall back to the global ones) */
+struct flow_rule {
+    bool has_fid, has_client, has_server;
+    uint64_t fid;
+    struct addr client, server; /* as captured */
+    int server_port;          /* as captured, -1 = any */
+    struct flow_sockopts opts;
+};
 
 struct flow_replay_options {
     enum flow_role role;
@@ -22,9 +40,11 @@ struct flow_replay_options {
     double stall_timeout;     /* seconds without progress that end a flow as stalled (default 30) */
     double timeout;           /* seconds the whole run may take (0 = no limit) */
     double tcpinfo_interval;  /* seconds between tcp_info samples of open flows (0 = at the end only) */
-    const char *congestion;   /* TCP_CONGESTION for every socket, NULL = the system's */
-    bool nodelay;             /* TCP_NODELAY */
-    int sndbuf, rcvbuf;       /* SO_SNDBUF / SO_RCVBUF, 0 = default */
+    struct flow_sockopts sock; /* of every socket */
+    const struct flow_rule *rules;
+    size_t n_rules;
+    const struct flow_port_map *port_map; /* ports as captured -> as replayed */
+    size_t n_port_map;
     int ecn;                  /* -1 = leave it; 0/1: net.ipv4.tcp_ecn in the namespaces given */
     const struct flow_addr_map *map; /* addresses as captured -> as replayed */
     size_t n_map;

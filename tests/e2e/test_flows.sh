@@ -87,6 +87,27 @@ eq "replay: the bytes of the capture" "$(jq .bytes_sent ex.json)" "$(jq .bytes_e
 eq "replay: each end sent what the capture says" \
     "$(jq -s '[.[] | select(.type == "flow") | select(.client_end.sent != .client_end.expected_sent or .server_end.sent != .server_end.expected_sent)] | length' ex.jsonl)" 0
 
+# --- the same from a config: namespaces, a port map, per-flow congestion control
+cat > replay.yml <<CONF
+client_netns: $A
+server_netns: $B
+asap: true
+port_map: [{from: 8080, to: 9080}]
+socket: {congestion: reno}
+flows:
+  - match: {server_port: 8081}
+    congestion: bbr
+results: cfg.jsonl
+summary: cfg.json
+CONF
+"$REPLAY" ex.csv -C replay.yml -q
+eq "config: exit status" "$?" 0
+eq "config: every flow done" "$(jq .states.done cfg.json)" 12
+eq "config: port 8080 replayed as 9080" "$(jq -s '[.[] | select(.type == "flow") | .server_port] | unique' -c cfg.jsonl)" "[8081,9080]"
+eq "config: the rule's congestion control for its flow, the global one for the others" \
+    "$(jq -r -s '[.[] | select(.type == "flow") | "\(.server_port):\(.server_end.tcp_info.congestion)"] | unique | join(" ")' cfg.jsonl)" \
+    "8081:bbr 9080:reno"
+
 # --- congestion response: a bulk flow under a tbf rate limit, with the congestion control asked for
 {
     echo "CONN,0,10.9.0.1,43000,->,10.9.0.2,8082,0"

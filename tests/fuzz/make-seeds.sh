@@ -45,6 +45,9 @@ tail -c +25 "$tmp/flows.pcap" > "$OUT/fuzz_flow_extract/bgp-both-ways"
 mkdir -p "$OUT/fuzz_flow_events"
 "$BUILD/flow-extract" "$tmp/flows.pcap" -o "$OUT/fuzz_flow_events/flows.csv" -q
 rm -f "$OUT/fuzz_flow_events/flows.meta.json"
+# flow-replay configs for fuzz_flow_config: the one in the man page
+mkdir -p "$OUT/fuzz_flow_config"
+sed -n '/^role: both/,/^ *client: 10.9.0.1, clients/p' "$(dirname "$0")/../../docs/flow-replay.1" > "$OUT/fuzz_flow_config/man.yml"
 # captures for fuzz_capture: pcap, ERF, and (where editcap is installed) pcapng, plain and gzip
 mkdir -p "$OUT/fuzz_capture"
 $GEN -o "$OUT/fuzz_capture/a.pcap" --packets 3 --records 1 > /dev/null

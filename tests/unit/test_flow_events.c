@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "flow/events.h"
+#include "flow/flowconfig.h"
 #include "flow/synthetic.h"
 
 static const char *good =
@@ -127,12 +128,75 @@ static void test_synthetic(void **state)
     assert_int_equal(flow_synthetic(&o, &a, err, sizeof err), -1);
 }
 
+/* flow-replay's YAML config: every key read; errors with file:line:col */
+static void test_config(void **state)
+{
+    static const char *yaml =
+        "role: server\ntime_scale: 0.5\nasap: true\nclient_netns: a\nserver_netns: b\nstall_timeout: 5\n"
+        "timeout: 60\ntcpinfo_interval: 0.25\nresults: r.jsonl\nsummary: s.json\n"
+        "map: [{from: 10.0.0.1, to: 127.0.0.1}, {from: '2001:db8::1', to: '::1'}]\n"
+        "port_map: [{from: 80, to: 8080}]\n"
+        "socket: {congestion: cubic, nodelay: true, sndbuf: 65536, rcvbuf: 131072, ecn: on}\n"
+        "flows:\n  - match: {server_port: 443, client: 10.0.0.9}\n    congestion: bbr\n    nodelay: false\n"
+        "  - match: {fid: 7}\n    rcvbuf: 4096\n"
+        "synthetic: {flows: 50, rate: 10, poisson: true, rounds: 'uniform:1:3', request: 'exp:200', response: 3000,"
+        " think: 0.1, client: 10.1.0.1, clients: 4, server: 10.2.0.1, port: 9000, seed: 11}\n";
+    struct flow_config c;
+    char err[256];
+    flow_config_defaults(&c);
+    if (flow_config_parse("f.yml", yaml, strlen(yaml), &c, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.o.role, FLOW_ROLE_SERVER);
+    assert_true(c.o.asap);
+    assert_true(c.o.time_scale == 0.5 && c.o.stall_timeout == 5 && c.o.timeout == 60);
+    assert_string_equal(c.o.client_netns, "a");
+    assert_string_equal(c.results, "r.jsonl");
+    assert_int_equal(c.o.n_map, 2);
+    assert_int_equal(c.o.map[1].to.family, AF_INET6);
+    assert_int_equal(c.o.n_port_map, 1);
+    assert_int_equal(c.o.port_map[0].to, 8080);
+    assert_string_equal(c.o.sock.congestion, "cubic");
+    assert_int_equal(c.o.sock.nodelay, 1);
+    assert_int_equal(c.o.sock.rcvbuf, 131072);
+    assert_int_equal(c.o.ecn, 1);
+    assert_int_equal(c.o.n_rules, 2);
+    assert_int_equal(c.o.rules[0].server_port, 443);
+    assert_true(c.o.rules[0].has_client && !c.o.rules[0].has_fid);
+    assert_int_equal(c.o.rules[0].opts.nodelay, 0);
+    assert_string_equal(c.o.rules[0].opts.congestion, "bbr");
+    assert_true(c.o.rules[1].has_fid && c.o.rules[1].fid == 7 && c.o.rules[1].server_port == -1);
+    assert_true(c.synthetic && c.syn.poisson && c.syn.flows == 50 && c.syn.clients == 4 && c.syn.port == 9000);
+    assert_int_equal(c.syn.rounds.kind, 'u');
+    flow_config_free(&c);
+
+    static const struct { const char *yaml, *want; } bad[] = {
+        { "role: maybe\n", "f.yml:1:7: role: expected both, client or server" },
+        { "map: [{from: 10.0.0.1}]\n", "map: each entry needs from and to" },
+        { "map: [{from: 10.0.0.1, to: '::1'}]\n", "one address family" },
+        { "port_map: [{from: 0, to: 1}]\n", "expected an integer from 1 to 65535" },
+        { "flows: [{match: {port: 1}}]\n", "match: the keys are fid, client, server and server_port" },
+        { "synthetic: {rounds: 'lots'}\n", "expected a number >= 0, uniform:A:B" },
+        { "stall_timeout: 0\n", "stall_timeout must be > 0" },
+        { "socket: [1]\n", "socket: expected a mapping" },
+        { "a: [\n", "not valid YAML" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        flow_config_defaults(&c);
+        err[0] = 0;
+        assert_int_equal(flow_config_parse("f.yml", bad[i].yaml, strlen(bad[i].yaml), &c, err, sizeof err), -1);
+        if (!strstr(err, bad[i].want))
+            fail_msg("\"%s\": error \"%s\" does not say \"%s\"", bad[i].yaml, err, bad[i].want);
+        flow_config_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_synthetic),
+        cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "flow/events.h"
+#include "flow/flowconfig.h"
 #include "flow/replay.h"
 #include "flow/synthetic.h"
 #include "log.h"
@@ -21,6 +22,7 @@ static void usage(FILE *out)
         "Play the flows of an events file (flow-extract's, or Mimic's) over real TCP sockets: SEND writes\n"
         "that many bytes, WAIT waits until that many more arrived, CLOSE half-closes; events start at\n"
         "their capture time (x --time-scale), never before the one before them is done.\n\n"
+        "  -C, --config FILE        a YAML config (see flow-replay(1)); the flags override it\n"
         "  -r, --role ROLE          both (default: client and server ends in this process), client, server\n"
         "  -s, --time-scale X       event times x X (default 1; 0.5 = twice as fast)\n"
         "  -a, --asap               every event as soon as the one before it is done\n"
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
     enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
            O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN };
     static const struct option longopts[] = {
-        { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
+        { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
         { "client-netns", required_argument, NULL, O_CNS }, { "server-netns", required_argument, NULL, O_SNS },
         { "congestion", required_argument, NULL, 'c' }, { "nodelay", no_argument, NULL, O_NODELAY },
@@ -85,28 +87,35 @@ int main(int argc, char **argv)
         { "seed", required_argument, NULL, O_SEED }, { "ecn", required_argument, NULL, O_ECN },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
-    struct flow_replay_options o = { .time_scale = 1, .stall_timeout = 30, .ecn = -1 };
+    log_program = "flow-replay";
+    static struct flow_config fc;
+    flow_config_defaults(&fc);
+    char err[1024], derr[256];
+    /* the config first, wherever it is on the line: the flags override it */
+    for (int i = 1; i < argc; i++) {
+        const char *path = !strcmp(argv[i], "-C") || !strcmp(argv[i], "--config") ? (i + 1 < argc ? argv[i + 1] : NULL)
+                         : !strncmp(argv[i], "--config=", 9) ? argv[i] + 9 : NULL;
+        if (path && flow_config_load(path, &fc, err, sizeof err) < 0) {
+            fprintf(stderr, "flow-replay: error: %s\n", err);
+            return 2;
+        }
+    }
     struct flow_addr_map map[256];
     size_t n_map = 0;
-    const char *results = NULL, *summary_path = NULL;
-    bool verbose = false, quiet = false, synthetic = false;
-    struct flow_synthetic_options so = { .flows = 100, .rate = 100, .rounds = { 'f', 1, 0 }, .request = { 'f', 100, 0 },
-                                         .response = { 'f', 1000, 0 }, .think = { 'f', 0, 0 }, .clients = 1,
-                                         .port = 18080 };
-    addr_parse("127.0.0.1", &so.client);
-    addr_parse("127.0.0.2", &so.server);
-    char derr[256];
+    const char *results = fc.results, *summary_path = fc.summary;
+    bool verbose = false, quiet = false, synthetic = fc.synthetic;
     int opt;
-    while ((opt = getopt_long(argc, argv, "r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "C:r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'C': break; /* read above */
         case 'r':
-            if (!strcmp(optarg, "both")) o.role = FLOW_ROLE_BOTH;
-            else if (!strcmp(optarg, "client")) o.role = FLOW_ROLE_CLIENT;
-            else if (!strcmp(optarg, "server")) o.role = FLOW_ROLE_SERVER;
+            if (!strcmp(optarg, "both")) fc.o.role = FLOW_ROLE_BOTH;
+            else if (!strcmp(optarg, "client")) fc.o.role = FLOW_ROLE_CLIENT;
+            else if (!strcmp(optarg, "server")) fc.o.role = FLOW_ROLE_SERVER;
             else { fprintf(stderr, "flow-replay: --role is both, client or server, not \"%s\"\n", optarg); return 2; }
             break;
-        case 's': o.time_scale = number("--time-scale", optarg, 0); break;
-        case 'a': o.asap = true; break;
+        case 's': fc.o.time_scale = number("--time-scale", optarg, 0); break;
+        case 'a': fc.o.asap = true; break;
         case 'm': {
             char from[64], to[64];
             const char *eq = strchr(optarg, '=');
@@ -124,31 +133,31 @@ int main(int argc, char **argv)
             n_map++;
             break;
         }
-        case O_CNS: o.client_netns = optarg; break;
-        case O_SNS: o.server_netns = optarg; break;
-        case 'c': o.congestion = optarg; break;
-        case O_NODELAY: o.nodelay = true; break;
+        case O_CNS: fc.o.client_netns = optarg; break;
+        case O_SNS: fc.o.server_netns = optarg; break;
+        case 'c': fc.o.sock.congestion = optarg; break;
+        case O_NODELAY: fc.o.sock.nodelay = 1; break;
         case O_ECN:
             if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
                 fprintf(stderr, "flow-replay: --ecn is on or off, not \"%s\"\n", optarg);
                 return 2;
             }
-            o.ecn = !strcmp(optarg, "on");
+            fc.o.ecn = !strcmp(optarg, "on");
             break;
-        case O_SNDBUF: o.sndbuf = (int)number("--sndbuf", optarg, 1); break;
-        case O_RCVBUF: o.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
-        case O_STALL: o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
-        case O_TIMEOUT: o.timeout = number("--timeout", optarg, 0.001); break;
-        case 'i': o.tcpinfo_interval = number("--tcpinfo-interval", optarg, 0.001); break;
+        case O_SNDBUF: fc.o.sock.sndbuf = (int)number("--sndbuf", optarg, 1); break;
+        case O_RCVBUF: fc.o.sock.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
+        case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
+        case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
+        case 'i': fc.o.tcpinfo_interval = number("--tcpinfo-interval", optarg, 0.001); break;
         case 'o': results = optarg; break;
         case 'S': summary_path = optarg; break;
         case O_SYN: synthetic = true; break;
-        case O_FLOWS: so.flows = (size_t)number("--flows", optarg, 1); break;
-        case O_RATE: so.rate = number("--rate", optarg, 0.001); break;
-        case O_POISSON: so.poisson = 1; break;
+        case O_FLOWS: fc.syn.flows = (size_t)number("--flows", optarg, 1); break;
+        case O_RATE: fc.syn.rate = number("--rate", optarg, 0.001); break;
+        case O_POISSON: fc.syn.poisson = 1; break;
         case O_ROUNDS: case O_REQ: case O_RESP: case O_THINK: {
-            struct flow_dist *d = opt == O_ROUNDS ? &so.rounds : opt == O_REQ ? &so.request
-                                : opt == O_RESP ? &so.response : &so.think;
+            struct flow_dist *d = opt == O_ROUNDS ? &fc.syn.rounds : opt == O_REQ ? &fc.syn.request
+                                : opt == O_RESP ? &fc.syn.response : &fc.syn.think;
             if (flow_dist_parse(optarg, d, derr, sizeof derr) < 0) {
                 fprintf(stderr, "flow-replay: %s\n", derr);
                 return 2;
@@ -156,14 +165,14 @@ int main(int argc, char **argv)
             break;
         }
         case O_CLIENT: case O_SERVER:
-            if (addr_parse(optarg, opt == O_CLIENT ? &so.client : &so.server) < 0) {
+            if (addr_parse(optarg, opt == O_CLIENT ? &fc.syn.client : &fc.syn.server) < 0) {
                 fprintf(stderr, "flow-replay: \"%s\" is not an IPv4 or IPv6 address\n", optarg);
                 return 2;
             }
             break;
-        case O_CLIENTS: so.clients = (size_t)number("--clients", optarg, 1); break;
-        case O_PORT: so.port = (uint16_t)number("--port", optarg, 1); break;
-        case O_SEED: so.seed = (uint64_t)number("--seed", optarg, 0); break;
+        case O_CLIENTS: fc.syn.clients = (size_t)number("--clients", optarg, 1); break;
+        case O_PORT: fc.syn.port = (uint16_t)number("--port", optarg, 1); break;
+        case O_SEED: fc.syn.seed = (uint64_t)number("--seed", optarg, 0); break;
         case 'v': verbose = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
@@ -171,11 +180,14 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    log_program = "flow-replay";
     log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_WARN);
-    o.progress = verbose;
-    o.map = map;
-    o.n_map = n_map;
+    fc.o.progress = verbose;
+    if (n_map) { /* --map flags add to the config's map, before it */
+        for (size_t i = 0; i < fc.o.n_map && n_map < sizeof map / sizeof *map; i++)
+            map[n_map++] = fc.o.map[i];
+        fc.o.map = map;
+        fc.o.n_map = n_map;
+    }
     if (synthetic ? optind != argc : optind != argc - 1) {
         fprintf(stderr, "flow-replay: %s (flow-replay --help)\n",
                 synthetic ? "--synthetic takes no events file" : "one events file expected");
@@ -186,9 +198,8 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    char err[1024];
     struct flow_set set;
-    if (synthetic ? flow_synthetic(&so, &set, err, sizeof err) < 0
+    if (synthetic ? flow_synthetic(&fc.syn, &set, err, sizeof err) < 0
                   : flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
         log_error("%s", err);
         return 2;
@@ -201,12 +212,12 @@ int main(int argc, char **argv)
         flow_set_free(&set);
         return 2;
     }
-    o.results = rf;
+    fc.o.results = rf;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     json_t *summary = NULL;
-    int status = flow_replay_run(&set, &o, &summary, err, sizeof err);
+    int status = flow_replay_run(&set, &fc.o, &summary, err, sizeof err);
     if (status == 2)
         log_error("%s", err);
     if (rf && fclose(rf) != 0) {
@@ -236,5 +247,6 @@ int main(int argc, char **argv)
         json_decref(summary);
     }
     flow_set_free(&set);
+    flow_config_free(&fc);
     return status;
 }
