@@ -425,9 +425,16 @@ struct flow_extract *flow_extract_new(const struct flow_extract_options *o, FILE
     x->csv = csv;
     x->meta = meta;
     x->first_meta = true;
-    if (meta)
-        fprintf(meta, "{\n  \"options\": {\"quiet_gap\": %g, \"idle_timeout\": %g, \"max_flows\": %zu},\n  \"flows\": [",
-                x->o.quiet_gap, x->o.idle_timeout, x->o.max_flows);
+    if (meta) {
+        json_t *src = json_array();
+        for (size_t i = 0; i < o->n_sources; i++)
+            json_array_append_new(src, json_string(o->sources[i]));
+        char *list = json_dumps(src, JSON_COMPACT);
+        fprintf(meta, "{\n  \"source\": %s,\n  \"options\": {\"quiet_gap\": %g, \"idle_timeout\": %g, \"max_flows\": %zu},"
+                "\n  \"flows\": [", list ? list : "[]", x->o.quiet_gap, x->o.idle_timeout, x->o.max_flows);
+        free(list);
+        json_decref(src);
+    }
     return x;
 }
 

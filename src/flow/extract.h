@@ -20,6 +20,8 @@ struct flow_extract_options {
     double quiet_gap;     /* seconds of silence that end a SEND (default 0.5) */
     double idle_timeout;  /* seconds of trace time without a packet that end a flow (default 300) */
     size_t max_flows;     /* tracked at once; beyond, the least recently active one ends (default 1e6) */
+    const char *const *sources; /* the captures, named in the details file */
+    size_t n_sources;
 };
 
 struct flow_extract_stats {

@@ -69,6 +69,7 @@ eq "made traffic: tcpdump lost nothing (headers only, -s 96)" "$(grep -o '^[0-9]
 eq "extract: exit status" "$?" 0
 eq "extract: one CONN per flow" "$(grep -c ^CONN ex.csv)" 12
 eq "extract: every flow from its SYN" "$(jq .totals.flows_without_syn ex.meta.json)" 0
+eq "extract: the details name the capture" "$(jq -r '.source[0]' ex.meta.json)" cap.pcap
 eq "extract: every flow ends with both FINs" "$(jq '[.flows[] | select(.close == "fin")] | length' ex.meta.json)" 12
 sends() { # sends file: per flow "client_bytes server_bytes" sorted, from its SEND events
     awk -F, '$1 == "CONN" {c[$2] = $3} $1 == "EVENT" && $5 == "SEND" {if ($4 == c[$2]) cs[$2] += $6; else ss[$2] += $6}

@@ -110,6 +110,8 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    o.sources = (const char *const *)argv + optind;
+    o.n_sources = (size_t)(argc - optind);
     struct flow_extract *x = flow_extract_new(&o, csv, meta);
     int status = x ? 0 : 1;
     for (int i = optind; x && i < argc && !stop; i++) {

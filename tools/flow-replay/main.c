@@ -193,10 +193,24 @@ int main(int argc, char **argv)
                 synthetic ? "--synthetic takes no events file" : "one events file expected");
         return 2;
     }
-    struct rlimit rl; /* one descriptor per end: many flows at once need more than 1024 */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    /* one descriptor per end: many flows at once need more than 1024. Root may raise the hard
+     * limit too, up to fs.nr_open; anyone the soft limit up to the hard one. */
+    struct rlimit rl;
+    FILE *nr = fopen("/proc/sys/fs/nr_open", "r");
+    unsigned long nr_open = 0;
+    if (nr) {
+        if (fscanf(nr, "%lu", &nr_open) != 1)
+            nr_open = 0;
+        fclose(nr);
+    }
+    if (nr_open > (1ul << 20))
+        nr_open = 1ul << 20;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        struct rlimit more = { .rlim_cur = nr_open, .rlim_max = nr_open };
+        if (nr_open <= rl.rlim_max || setrlimit(RLIMIT_NOFILE, &more) < 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
     }
     struct flow_set set;
     if (synthetic ? flow_synthetic(&fc.syn, &set, err, sizeof err) < 0
