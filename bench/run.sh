@@ -15,7 +15,7 @@
 #     addresses in one process: peak RSS and connection setup time.
 #  7. flow-replay: new flows/s with both ends in one process on loopback (a request and a
 #     response each) beside a plain C connect/accept loop of the same flows; and the most flows
-#     open at once (client and server as two processes, each flow held 2 s).
+#     open at once (each held 2 s), both ends in one process and as two processes.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat).
@@ -259,6 +259,11 @@ FR=$(median < "$OUT/fr.rates"); CL=$(median < "$OUT/cl.rates")
 printf "  flow-replay --synthetic (both ends)   %8.0f flows/s (target >= 5000)\n" "$FR"
 printf "  connect/accept loop (sequential)      %8.0f flows/s\n" "$CL"
 printf "  flow-replay / loop = %s\n" "$(ratio "$FR" "$CL")"
+in_ns "$BUILD/flow-replay" --synthetic --flows "$FLOWS" --rate "$FLOWS" --think 2 --request 100 --response 100 \
+    --client 127.0.1.1 --clients 8 --server 127.0.0.2 --port 18083 -S "$OUT/frb.json" -q
+printf "  flows open at once, both ends in one process: %s of %s (the descriptor limit allows %s; %s/%s done)\n" \
+    "$(jq .max_concurrent "$OUT/frb.json")" "$FLOWS" "$(jq .concurrency_limit "$OUT/frb.json")" \
+    "$(jq .states.done "$OUT/frb.json")" "$FLOWS"
 in_ns "$BUILD/flow-replay" --synthetic --role server --flows "$FLOWS" --rate "$FLOWS" --think 2 --request 100 --response 100 \
     --client 127.0.1.1 --clients 4 --server 127.0.0.2 --port 18082 -S "$OUT/frs.json" -q &
 SRV=$!
@@ -266,7 +271,7 @@ sleep 0.5
 in_ns "$BUILD/flow-replay" --synthetic --role client --flows "$FLOWS" --rate "$FLOWS" --think 2 --request 100 --response 100 \
     --client 127.0.1.1 --clients 4 --server 127.0.0.2 --port 18082 -S "$OUT/frc.json" -q
 wait $SRV
-printf "  flows open at once: %s (client process), %s (server process), of %s; descriptor limit allows %s; done %s/%s\n" \
+printf "  flows open at once, client and server processes: %s and %s of %s (limit %s per process); done %s/%s\n" \
     "$(jq .max_concurrent "$OUT/frc.json")" "$(jq .max_concurrent "$OUT/frs.json")" "$FLOWS" \
     "$(jq .concurrency_limit "$OUT/frc.json")" "$(jq .states.done "$OUT/frc.json")" "$(jq .states.done "$OUT/frs.json")"
 
@@ -274,11 +279,14 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
    --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
+   --argjson frfps "$FR" --argjson clfps "$CL" --slurpfile frb "$OUT/frb.json" --slurpfile frc "$OUT/frc.json" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r)},
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
      peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
      bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
      bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb},
+     flows: {flow_replay_per_s: $frfps, connect_loop_per_s: $clfps, open_at_once_one_process: $frb[0].max_concurrent,
+             open_at_once_client_process: $frc[0].max_concurrent, descriptor_limit_flows: $frb[0].concurrency_limit},
      pcap_proc: ($pp | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber), packets: (.[2] | tonumber), seconds: (.[3] | tonumber), peak_rss_kb: (.[4] | tonumber)}))}' \
    > "$OUT/results.json"
 echo "== results: $OUT/results.json"
