@@ -16,6 +16,8 @@ ip link set fa-$$ netns $A
 ip link set fb-$$ netns $B
 ip -n $A addr add 10.9.0.1/24 dev fa-$$
 ip -n $B addr add 10.9.0.2/24 dev fb-$$
+ip -n $A addr add 2001:db8:9::1/64 dev fa-$$ nodad
+ip -n $B addr add 2001:db8:9::2/64 dev fb-$$ nodad
 for n in $A $B; do ip -n $n link set lo up; done
 ip -n $A link set fa-$$ up
 ip -n $B link set fb-$$ up
@@ -155,6 +157,12 @@ eq "synthetic, two processes: the server's exit status" "$?" 0
 eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq .states.done syn-server.json)" "300 300"
 check "synthetic: what both sent adds up to the flows' bytes" \
     jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
+
+# --- IPv6: made-up flows between the namespaces, both ends in one process
+"$REPLAY" --synthetic --flows 50 --rate 500 --client 2001:db8:9::1 --server 2001:db8:9::2 --port 8091 \
+    --client-netns $A --server-netns $B -S v6.json -q
+eq "IPv6: every flow done" "$(jq .states.done v6.json)" 50
+eq "IPv6: every byte" "$(jq .bytes_sent v6.json)" "$(jq .bytes_expected v6.json)"
 
 # --- robustness
 printf 'CONN,0,10.9.0.1,1,->,10.9.0.2,2,0\nEVENT,0,0,10.9.0.1,SEND,ten,0,0\n' > bad.csv

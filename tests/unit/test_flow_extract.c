@@ -22,7 +22,14 @@ struct conv {
     size_t meta_len;
 };
 
+static void conv_open_family(struct conv *v, const struct flow_extract_options *o, uint16_t cport, bool v6);
+
 static void conv_open(struct conv *v, const struct flow_extract_options *o, uint16_t cport)
+{
+    conv_open_family(v, o, cport, false);
+}
+
+static void conv_open_family(struct conv *v, const struct flow_extract_options *o, uint16_t cport, bool v6)
 {
     memset(v, 0, sizeof *v);
     char err[64];
@@ -33,7 +40,8 @@ static void conv_open(struct conv *v, const struct flow_extract_options *o, uint
     v->x = flow_extract_new(o ? o : &def, v->out, v->meta);
     v->dir[C] = (struct pktwrite_flow){ .sport = cport, .dport = 80, .tcp = true, .seq = 1000 };
     v->dir[S] = (struct pktwrite_flow){ .sport = 80, .dport = cport, .tcp = true, .seq = 5000 };
-    addr_parse("192.0.2.1", &v->dir[C].src); addr_parse("192.0.2.2", &v->dir[C].dst);
+    addr_parse(v6 ? "2001:db8::1" : "192.0.2.1", &v->dir[C].src);
+    addr_parse(v6 ? "2001:db8::2" : "192.0.2.2", &v->dir[C].dst);
     v->dir[S].src = v->dir[C].dst; v->dir[S].dst = v->dir[C].src;
     v->t = 1700000000LL * 1000000000LL;
 }
@@ -49,7 +57,8 @@ static void seg(struct conv *v, int i, int64_t dt_ms, uint8_t flags, size_t len,
     f->flags = flags;
     v->t += dt_ms * MS;
     assert_int_equal(pktwrite_packet(&v->w, f, v->t, payload, len), 0);
-    flow_extract_packet(v->x, DLT_EN10MB, v->w.frame, 14 + 20 + 20 + len, v->t);
+    size_t ip = f->src.family == AF_INET6 ? 40 : 20;
+    flow_extract_packet(v->x, DLT_EN10MB, v->w.frame, 14 + ip + 20 + len, v->t);
 }
 
 static void handshake(struct conv *v)
@@ -85,7 +94,8 @@ static void events(const struct conv *v, char *out, size_t len)
         if (sscanf(line, "EVENT,%llu,%llu,%63[^,],%15[^,],%llu", &fid, &eid, ip, type, &bytes) != 5)
             continue;
         size_t n = strlen(out);
-        snprintf(out + n, len - n, "%s%s %s %llu", n ? " | " : "", strcmp(ip, "192.0.2.1") == 0 ? "C" : "S",
+        bool client = !strcmp(ip, "192.0.2.1") || !strcmp(ip, "2001:db8::1");
+        snprintf(out + n, len - n, "%s%s %s %llu", n ? " | " : "", client ? "C" : "S",
                  type, bytes);
     }
     free(copy);
@@ -214,6 +224,29 @@ static void test_gap_idle_reuse(void **state)
     conv_free(&v);
 }
 
+/* IPv6, and a header-only capture: the payload's length on the wire counts */
+static void test_ipv6_headers_only(void **state)
+{
+    struct conv v;
+    conv_open_family(&v, NULL, 40010, true);
+    handshake(&v);
+    static uint8_t payload[1400];
+    struct pktwrite_flow *f = &v.dir[C];
+    f->ack = 5001;
+    f->flags = 0;
+    v.t += 1000000;
+    assert_int_equal(pktwrite_packet(&v.w, f, v.t, payload, sizeof payload), 0);
+    flow_extract_packet(v.x, DLT_EN10MB, v.w.frame, 14 + 40 + 20 + 10, v.t); /* cut after 10 payload bytes */
+    seg(&v, S, 1, 0, 300, -1);
+    struct flow_extract_stats st;
+    finish(&v, &st);
+    assert_non_null(strstr(v.csv, "CONN,0,2001:db8::1,40010,->,2001:db8::2,80,"));
+    char ev[512];
+    events(&v, ev, sizeof ev);
+    assert_string_equal(ev, "C SEND 1400 | S WAIT 1400 | S SEND 300 | C WAIT 300 | C CLOSE 0 | S CLOSE 0");
+    conv_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_retransmission_reordering_hole),
         cmocka_unit_test(test_without_syn),
         cmocka_unit_test(test_gap_idle_reuse),
+        cmocka_unit_test(test_ipv6_headers_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
