@@ -35,6 +35,14 @@ int addr_parse(const char *text, struct addr *out)
     return 0;
 }
 
+const char *addr_format_ipv4(uint32_t v, char buf[ADDR_STRLEN])
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    struct addr a;
+    addr_from_bytes(&a, AF_INET, b);
+    return addr_format(&a, buf);
+}
+
 const char *addr_format(const struct addr *a, char buf[ADDR_STRLEN])
 {
     if (a->family != AF_INET && a->family != AF_INET6)

@@ -18,6 +18,8 @@ struct addr {
 /* "192.0.2.1", "2001:db8::1", optionally "/len". Returns 0 or -1. */
 int addr_parse(const char *text, struct addr *out);
 const char *addr_format(const struct addr *a, char buf[ADDR_STRLEN]);
+/* An IPv4 address held as a number (a BGP identifier, say), dotted. */
+const char *addr_format_ipv4(uint32_t v, char buf[ADDR_STRLEN]);
 bool addr_equal(const struct addr *a, const struct addr *b);
 /* Does `a` fall inside prefix `net`? */
 bool addr_in_prefix(const struct addr *a, const struct addr *net);

@@ -481,10 +481,10 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
         }
         x->have_peer_open = true;
         x->hold_time = x->our_hold_time < x->peer_open.hold_time ? x->our_hold_time : x->peer_open.hold_time;
-        log_info("%s: collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %u.%u.%u.%u, %u capabilities",
+        char id[ADDR_STRLEN];
+        log_info("%s: collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %s, %u capabilities",
                  session_name(x, n, sizeof n), x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
-                 x->peer_open.bgp_id >> 24, x->peer_open.bgp_id >> 16 & 255, x->peer_open.bgp_id >> 8 & 255,
-                 x->peer_open.bgp_id & 255, x->peer_open.n_caps);
+                 addr_format_ipv4(x->peer_open.bgp_id, id), x->peer_open.n_caps);
         if (x->state == S_OPEN_SENT) {
             session_write(x); /* our OPEN first, if it is not out yet */
             send_keepalive(x); /* confirms theirs */

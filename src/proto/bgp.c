@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "cursor.h"
 #include "proto/proto.h"
 
@@ -248,9 +249,8 @@ static bool bgp_digest_message(void *digest, uint8_t *msg, size_t *len)
 
 static json_t *open_json(const struct bgp_open *o)
 {
-    char id[16];
-    snprintf(id, sizeof id, "%u.%u.%u.%u", o->bgp_id >> 24, o->bgp_id >> 16 & 255, o->bgp_id >> 8 & 255,
-             o->bgp_id & 255);
+    char id[ADDR_STRLEN];
+    addr_format_ipv4(o->bgp_id, id);
     json_t *j = json_object(), *caps = json_array(), *fams = json_array();
     json_object_set_new(j, "version", json_integer(o->version));
     json_object_set_new(j, "as", json_integer(o->asn));

@@ -212,8 +212,9 @@ static void format_rd(const uint8_t *rd, char *out, size_t len)
         uint16_t as = cursor_be16(&c);
         snprintf(out, len, "%u:%u", as, cursor_be32(&c));
     } else if (type == 1) {
-        uint32_t ip = cursor_be32(&c);
-        snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, cursor_be16(&c));
+        char ip[ADDR_STRLEN];
+        addr_format_ipv4(cursor_be32(&c), ip);
+        snprintf(out, len, "%s:%u", ip, cursor_be16(&c));
     } else if (type == 2) {
         uint32_t as = cursor_be32(&c);
         snprintf(out, len, "%u:%u", as, cursor_be16(&c));
@@ -230,14 +231,14 @@ static json_t *peer_json(const struct bmp_peer *p)
                                      "local_system_closed" };
     struct cursor c = cursor_make(p->key + 25, 8);
     uint32_t as = cursor_be32(&c), id = cursor_be32(&c);
-    char rd[48], a[ADDR_STRLEN], bgp_id[16];
+    char rd[64], a[ADDR_STRLEN], bgp_id[ADDR_STRLEN];
     struct addr addr;
     if (p->ipv6)
         addr_from_bytes(&addr, AF_INET6, p->key + 9);
     else
         addr_from_bytes(&addr, AF_INET, p->key + 9 + 12);
     format_rd(p->key + 1, rd, sizeof rd);
-    snprintf(bgp_id, sizeof bgp_id, "%u.%u.%u.%u", id >> 24, id >> 16 & 255, id >> 8 & 255, id & 255);
+    addr_format_ipv4(id, bgp_id);
     json_t *j = json_object();
     json_object_set_new(j, "type", p->key[0] < 4 ? json_string(types[p->key[0]]) : json_integer(p->key[0]));
     json_object_set_new(j, "rd", json_string(rd));
