@@ -260,11 +260,10 @@ static void session_connected(struct session *x)
     x->last_write_ns = schedule_now_monotonic();
 }
 
+/* m is a preamble message (classify() said so: a BGP OPEN, a BMP INIT or PEER_UP) */
 static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
 {
-    int type = x->pc->id == PROTO_BGP ? (len >= 19 ? m[18] : -1) : (len >= 6 ? m[5] : -1);
-    bool keep = x->pc->id == PROTO_BGP ? type == 1 : x->pc->id == PROTO_BMP && (type == 4 || type == 3);
-    if (!keep || x->preamble_len + len > PREAMBLE_MAX)
+    if (x->preamble_len + len > PREAMBLE_MAX)
         return;
     if (x->pc->id == PROTO_BGP)
         x->preamble_len = x->preamble_msgs = 0; /* one OPEN */
@@ -359,11 +358,9 @@ static bool socket_failed(struct session *x, const char *what)
     return true;
 }
 
-static bool bgp_open(const uint8_t *m, size_t len) { return len >= 19 && m[18] == 1; }
-
 static bool is_bgp_open(const struct session *x, const uint8_t *m, size_t len)
 {
-    return x->pc->id == PROTO_BGP && bgp_open(m, len);
+    return x->pc->id == PROTO_BGP && x->pc->proto->starts_session(m, len);
 }
 
 /* the next message to write, not started (NULL if there is none or it is partly written) */
@@ -430,7 +427,7 @@ static void session_write(struct session *x)
          * head alone */
         bool bgp = x->pc->id == PROTO_BGP;
         struct iovec iov[IOV_MAX];
-        int n = msgq_iov(&x->q, iov, IOV_MAX, x->state == S_OPEN_SENT, bgp ? bgp_open : NULL);
+        int n = msgq_iov(&x->q, iov, IOV_MAX, x->state == S_OPEN_SENT, bgp ? x->pc->proto->starts_session : NULL);
         if (n <= 0)
             break;
         size_t total = 0;
