@@ -94,11 +94,7 @@ static int memory_push(struct msgq *q, const uint8_t *data, size_t len, int64_t 
             q->chunks = q->wchunk = c;
         q->last = c;
     }
-    memcpy(c->data + c->used, data, len);
-    c->used += len;
-    *entry(q, q->n) = (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
-    q->n++;
-    q->unwritten_bytes += len;
+    msgq_store(q, c, data, len, due_ns, flags);
     return MSGQ_MEMORY;
 }
 

@@ -60,6 +60,18 @@ void msgq_free(struct msgq *q);
 /* Appends a message: MSGQ_MEMORY, MSGQ_DISK (over the memory bound), or MSGQ_LOST (no memory
  * and no temporary file). */
 int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags);
+/* (msgq.c's) the message goes at the end of chunk c, the last, which has room, as does the index */
+static inline void msgq_store(struct msgq *q, struct msgq_chunk *c, const uint8_t *data, size_t len, int64_t due_ns,
+                              unsigned flags)
+{
+    memcpy(c->data + c->used, data, len);
+    c->used += len;
+    q->ring[(q->first + q->n) & (q->ring_size - 1)] =
+        (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
+    q->n++;
+    q->unwritten_bytes += len;
+}
+
 static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
 {
     /* the usual case, inline (once per message at time_factor 0): room in the last chunk and
@@ -67,12 +79,7 @@ static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int
     struct msgq_chunk *c = q->last;
     if (c && !q->spilled && c->cap - c->used >= len && q->n < q->ring_size &&
         q->unwritten_bytes + len <= q->mem_limit) {
-        memcpy(c->data + c->used, data, len);
-        c->used += len;
-        q->ring[(q->first + q->n) & (q->ring_size - 1)] =
-            (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
-        q->n++;
-        q->unwritten_bytes += len;
+        msgq_store(q, c, data, len, due_ns, flags);
         return MSGQ_MEMORY;
     }
     return msgq_push_slow(q, data, len, due_ns, flags);

@@ -47,7 +47,7 @@ struct stream {
     struct msgstream ms;
     void *digest;
     bool started;                   /* the session start (OPEN, INIT) was seen */
-    uint64_t messages, before_start, filtered, dropped, kept, segments;
+    uint64_t messages, before_start, filtered, kept, segments;
     uint8_t *seg;                   /* the output segment being packed */
     size_t seg_len, seg_cap;
     bool seg_open;                  /* it carries a BGP OPEN */
@@ -229,10 +229,8 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
         st->filtered++;
         return;
     }
-    if (!keep) {
-        st->dropped++;
-        return;
-    }
+    if (!keep)
+        return; /* the digest counts it */
     st->kept++;
     p->out_messages[p->pc->id]++;
     bool open = p->pc->id == PROTO_BGP && pr->starts_session(p->scratch, n);
