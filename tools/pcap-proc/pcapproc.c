@@ -74,7 +74,7 @@ struct proc {
     size_t n_streams;
     uint64_t streams_over_limit;
     struct pktwrite w;
-    int64_t next_ts, last_ts;
+    int64_t first_ts, next_ts, last_ts; /* first_ts: EPOCH + initial_delay */
     bool wrote_any, pass_wrote;
     uint8_t *scratch;
     /* counters of the first pass (every pass reads the same packets) */
@@ -710,8 +710,7 @@ static void summary_finish(struct proc *p, const char *pcap_name)
     json_object_set_new(out, "pcap", pcap_name ? json_string(pcap_name) : json_null());
     json_object_set_new(out, "packets", json_integer((json_int_t)p->w.packets));
     json_object_set_new(out, "bytes", json_integer((json_int_t)p->w.bytes));
-    int64_t first = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
-    json_object_set_new(out, "first_time", p->wrote_any ? iso_time(first) : json_null());
+    json_object_set_new(out, "first_time", p->wrote_any ? iso_time(p->first_ts) : json_null());
     json_object_set_new(out, "last_time", p->wrote_any ? iso_time(p->last_ts) : json_null());
     for (size_t i = 0; i < p->c->n_protos; i++) {
         int id = p->c->protos[i].id;
@@ -793,7 +792,7 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         p->status = 1;
         goto out;
     }
-    p->next_ts = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
+    p->first_ts = p->next_ts = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
     p->passes = c->n_protos;
     p->next_progress = schedule_now_monotonic() + 2 * NS;
     for (p->pass = 0; p->pass < c->n_protos && !pcapproc_stop; p->pass++) {
