@@ -78,12 +78,8 @@ static void emit(struct flow_extract *x, struct flow *f, int side, const char *t
             (double)(ts - f->last_event) / 1e9, rel(x, ts));
     f->last_event = ts;
     x->st.events++;
-    if (type[0] == 'S') {
-        x->st.sends++;
+    if (type[0] == 'S')
         x->st.send_bytes += bytes;
-    } else if (type[0] == 'W') {
-        x->st.waits++;
-    }
 }
 
 /* The SEND being gathered ends. */
@@ -446,10 +442,8 @@ void flow_extract_packet(struct flow_extract *x, int dlt, const uint8_t *frame, 
         x->t0_set = true;
     }
     struct decoded d;
-    if (decode_frame_headers(dlt, frame, caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP) {
-        x->st.skipped++;
+    if (decode_frame_headers(dlt, frame, caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP)
         return;
-    }
     x->st.tcp_packets++;
     /* flows quiet for idle_timeout (trace time) end first */
     while (x->oldest && (double)(ts - x->oldest->last) / 1e9 > x->o.idle_timeout)

@@ -25,8 +25,8 @@ struct flow_extract_options {
 };
 
 struct flow_extract_stats {
-    uint64_t packets, tcp_packets, skipped; /* skipped: not decodable, not TCP */
-    uint64_t flows, events, sends, waits, send_bytes;
+    uint64_t packets, tcp_packets;          /* the rest: not decodable, not TCP */
+    uint64_t flows, events, send_bytes;
     uint64_t flows_without_syn, retransmitted_bytes, missing_bytes;
     uint64_t unbalanced;  /* flows whose SENDs and the peer's WAITs disagree (a bug if ever > 0) */
 };
