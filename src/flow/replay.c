@@ -321,27 +321,39 @@ static struct rflow *expected(struct engine *e, const struct addr *ip, uint16_t 
 
 /* ---- results ---- */
 
-static json_t *tcp_info_json(int fd)
+static bool read_tcp_info(int fd, struct tcp_info *ti)
 {
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    socklen_t len = sizeof *ti;
+    memset(ti, 0, sizeof *ti);
+    return fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0;
+}
+
+/* ti: what read_tcp_info() read from fd, or NULL when it read nothing */
+static json_t *tcp_info_json(int fd, const struct tcp_info *ti)
+{
+    if (!ti)
         return json_null();
     char cc[32] = "";
     socklen_t cl = sizeof cc - 1;
     getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "rtt_us", (json_int_t)ti.tcpi_rtt, "rttvar_us",
-                     (json_int_t)ti.tcpi_rttvar, "cwnd", (json_int_t)ti.tcpi_snd_cwnd, "retransmits",
-                     (json_int_t)ti.tcpi_total_retrans, "lost", (json_int_t)ti.tcpi_lost, "delivery_rate",
-                     (json_int_t)ti.tcpi_delivery_rate, "congestion", cc, "ecn",
-                     (ti.tcpi_options & TCPI_OPT_ECN) != 0);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "rtt_us", (json_int_t)ti->tcpi_rtt, "rttvar_us",
+                     (json_int_t)ti->tcpi_rttvar, "cwnd", (json_int_t)ti->tcpi_snd_cwnd, "retransmits",
+                     (json_int_t)ti->tcpi_total_retrans, "lost", (json_int_t)ti->tcpi_lost, "delivery_rate",
+                     (json_int_t)ti->tcpi_delivery_rate, "congestion", cc, "ecn",
+                     (ti->tcpi_options & TCPI_OPT_ECN) != 0);
 }
 
-static void write_result(struct engine *e, struct rflow *f)
+/* one line of the results file (j is taken) */
+static void write_line(struct engine *e, json_t *j)
 {
-    if (!e->o->results)
-        return;
+    json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    fputc('\n', e->o->results);
+    json_decref(j);
+}
+
+/* ti[s]: the end's tcp_info, NULL where there is none */
+static void write_result(struct engine *e, struct rflow *f, const struct tcp_info *const ti[2])
+{
     char a[ADDR_STRLEN], b[ADDR_STRLEN];
     double planned = (double)(f->planned - e->t0) / 1e9;
     json_t *j = json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:i,s:f}", "type", "flow", "fid", (json_int_t)f->spec->fid,
@@ -358,12 +370,10 @@ static void write_result(struct engine *e, struct rflow *f)
         json_t *side = json_pack("{s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)x->sent, "received",
                                  (json_int_t)x->received, "expected_sent", (json_int_t)f->spec->side[s].send_bytes,
                                  "events_done", (json_int_t)x->next, "events", (json_int_t)f->spec->side[s].n);
-        json_object_set_new(side, "tcp_info", tcp_info_json(x->fd));
+        json_object_set_new(side, "tcp_info", tcp_info_json(x->fd, ti[s]));
         json_object_set_new(j, s ? "server_end" : "client_end", side);
     }
-    json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-    fputc('\n', e->o->results);
-    json_decref(j);
+    write_line(e, j);
 }
 
 /* ---- flows ---- */
@@ -388,16 +398,18 @@ static void flow_finish(struct engine *e, struct rflow *f, enum flow_state st)
         return;
     f->state = st;
     f->ended = now_ns();
+    struct tcp_info info[2];
+    const struct tcp_info *ti[2];
     for (int s = 1; s >= 0; s--) { /* the client's RTT when it is here, the retransmissions of both */
-        struct tcp_info ti;
-        socklen_t len = sizeof ti;
-        if (f->e[s].fd >= 0 && f->e[s].connected && getsockopt(f->e[s].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+        ti[s] = read_tcp_info(f->e[s].fd, &info[s]) ? &info[s] : NULL;
+        if (ti[s] && f->e[s].connected) {
             f->has_info = true;
-            f->rtt_us = ti.tcpi_rtt;
-            f->retransmits += ti.tcpi_total_retrans;
+            f->rtt_us = ti[s]->tcpi_rtt;
+            f->retransmits += ti[s]->tcpi_total_retrans;
         }
     }
-    write_result(e, f);
+    if (e->o->results)
+        write_result(e, f, ti);
     for (int s = 0; s < 2; s++)
         close_end(e, &f->e[s]);
     if (f->prev_active)
@@ -679,12 +691,11 @@ static void sample(struct engine *e)
     for (struct rflow *f = e->active; f; f = f->next_active)
         for (int s = 0; s < 2; s++)
             if (f->e[s].fd >= 0 && f->e[s].connected) {
-                json_t *j = json_pack("{s:s,s:f,s:I,s:s,s:o}", "type", "tcp_info", "t", t, "fid",
-                                      (json_int_t)f->spec->fid, "end", s ? "server" : "client", "tcp_info",
-                                      tcp_info_json(f->e[s].fd));
-                json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-                fputc('\n', e->o->results);
-                json_decref(j);
+                struct tcp_info info;
+                bool ok = read_tcp_info(f->e[s].fd, &info);
+                write_line(e, json_pack("{s:s,s:f,s:I,s:s,s:o}", "type", "tcp_info", "t", t, "fid",
+                                        (json_int_t)f->spec->fid, "end", s ? "server" : "client", "tcp_info",
+                                        tcp_info_json(f->e[s].fd, ok ? &info : NULL)));
             }
 }
 
