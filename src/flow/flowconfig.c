@@ -126,21 +126,21 @@ static int key_dist(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-static int sockopt_keys(struct yw *p, yaml_node_t *v, struct flow_sockopts *s, int *ecn, const char *where)
+/* The socket option keys (socket: and each flows: rule), then one more: `extra`. */
+static void sockopt_keys(struct yw_key keys[5], struct flow_sockopts *s, struct yw_key extra)
 {
-    const struct yw_key keys[] = {
-        { "congestion", key_kept, &s->congestion, 0 },
-        { "nodelay", key_tristate, &s->nodelay, 0 },
-        { "sndbuf", key_bytes, &s->sndbuf, 0 },
-        { "rcvbuf", key_bytes, &s->rcvbuf, 0 },
-        { "ecn", key_tristate, ecn, 0 },
-    };
-    return yw_walk_mapping(p, v, keys, ecn ? 5 : 4, where);
+    keys[0] = (struct yw_key){ "congestion", key_kept, &s->congestion, 0 };
+    keys[1] = (struct yw_key){ "nodelay", key_tristate, &s->nodelay, 0 };
+    keys[2] = (struct yw_key){ "sndbuf", key_bytes, &s->sndbuf, 0 };
+    keys[3] = (struct yw_key){ "rcvbuf", key_bytes, &s->rcvbuf, 0 };
+    keys[4] = extra;
 }
 
 static int key_socket(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    return sockopt_keys(p, v, &CFG(p)->o.sock, &CFG(p)->o.ecn, "socket");
+    struct yw_key keys[5];
+    sockopt_keys(keys, &CFG(p)->o.sock, (struct yw_key){ "ecn", key_tristate, &CFG(p)->o.ecn, 0 });
+    return yw_walk_mapping(p, v, keys, 5, "socket");
 }
 
 /* a list of {from, to}: addresses (arg 0) or ports (arg 1) */
@@ -233,14 +233,9 @@ static int key_flows(struct yw *p, yaml_node_t *v, void *t, int arg)
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         yaml_node_t *n = yw_node(p, *it);
         struct flow_rule r = { .server_port = -1, .opts = { .nodelay = -1 } };
-        const struct yw_key keys[] = {
-            { "match", key_match, &r, 0 },
-            { "congestion", key_kept, &r.opts.congestion, 0 },
-            { "nodelay", key_tristate, &r.opts.nodelay, 0 },
-            { "sndbuf", key_bytes, &r.opts.sndbuf, 0 },
-            { "rcvbuf", key_bytes, &r.opts.rcvbuf, 0 },
-        };
-        if (yw_walk_mapping(p, n, keys, sizeof keys / sizeof *keys, "flows") < 0)
+        struct yw_key keys[5];
+        sockopt_keys(keys, &r.opts, (struct yw_key){ "match", key_match, &r, 0 });
+        if (yw_walk_mapping(p, n, keys, 5, "flows") < 0)
             return -1;
         struct flow_rule *all = yw_grow(c->rules, c->o.n_rules, sizeof *all);
         if (!all)
