@@ -50,6 +50,44 @@ static double draw(const struct flow_dist *d, uint64_t *s)
     return d->a;
 }
 
+/* bytes from one side: its SEND and the other's WAIT, at time `at` (nothing for 0 bytes) */
+static int exchange(struct flow_side *from, struct flow_side *to, uint64_t bytes, double at)
+{
+    if (!bytes)
+        return 0;
+    return flow_side_add(from, FLOW_SEND, bytes, at) < 0 || flow_side_add(to, FLOW_WAIT, bytes, at) < 0 ? -1 : 0;
+}
+
+/* flow i starting at t: its addresses, rounds and close */
+static int make_flow(const struct flow_synthetic_options *o, size_t i, double t, uint64_t *s, struct flow_spec *f)
+{
+    size_t clients = o->clients ? o->clients : 1;
+    f->fid = i;
+    f->stime = t;
+    f->side[0].ip = o->client;
+    /* consecutive client addresses: the last byte(s) counted up */
+    uint32_t k = (uint32_t)(i % clients);
+    for (int b = f->side[0].ip.family == AF_INET6 ? 15 : 3; k && b >= 0; b--) {
+        uint32_t v = f->side[0].ip.bytes[b] + (k & 0xff);
+        f->side[0].ip.bytes[b] = (uint8_t)v;
+        k = (k >> 8) + (v >> 8);
+    }
+    f->side[0].port = (uint16_t)(20000 + (i / clients) % 40000);
+    f->side[1].ip = o->server;
+    f->side[1].port = o->port;
+    long rounds = lround(draw(&o->rounds, s));
+    double at = t;
+    for (long r = 0; r < rounds; r++) {
+        uint64_t req = (uint64_t)llround(draw(&o->request, s)), resp = (uint64_t)llround(draw(&o->response, s));
+        double think = draw(&o->think, s);
+        if (exchange(&f->side[0], &f->side[1], req, at) < 0 || exchange(&f->side[1], &f->side[0], resp, at + think) < 0)
+            return -1;
+        at += think;
+    }
+    return flow_side_add(&f->side[0], FLOW_CLOSE, 0, at) < 0 || flow_side_add(&f->side[1], FLOW_CLOSE, 0, at) < 0
+               ? -1 : 0;
+}
+
 int flow_synthetic(const struct flow_synthetic_options *o, struct flow_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -64,47 +102,19 @@ int flow_synthetic(const struct flow_synthetic_options *o, struct flow_set *out,
         return -1;
     }
     uint64_t s = o->seed ? o->seed : 0x9e3779b97f4a7c15ull;
+    const struct flow_dist gap = { o->poisson ? 'e' : 'f', 1 / o->rate, 0 };
     double t = 0;
-    size_t clients = o->clients ? o->clients : 1;
     for (size_t i = 0; i < o->flows; i++) {
         struct flow_spec *f = &out->flows[i];
-        f->fid = i;
-        f->stime = t;
-        f->side[0].ip = o->client;
-        /* consecutive client addresses: the last byte(s) counted up */
-        uint32_t k = (uint32_t)(i % clients);
-        for (int b = f->side[0].ip.family == AF_INET6 ? 15 : 3; k && b >= 0; b--) {
-            uint32_t v = f->side[0].ip.bytes[b] + (k & 0xff);
-            f->side[0].ip.bytes[b] = (uint8_t)v;
-            k = (k >> 8) + (v >> 8);
-        }
-        f->side[0].port = (uint16_t)(20000 + (i / clients) % 40000);
-        f->side[1].ip = o->server;
-        f->side[1].port = o->port;
-        long rounds = lround(draw(&o->rounds, &s));
-        double at = t;
-        for (long r = 0; r < rounds; r++) {
-            uint64_t req = (uint64_t)llround(draw(&o->request, &s)), resp = (uint64_t)llround(draw(&o->response, &s));
-            double think = draw(&o->think, &s);
-            if ((req && (flow_side_add(&f->side[0], FLOW_SEND, req, at) < 0 || flow_side_add(&f->side[1], FLOW_WAIT, req, at) < 0)) ||
-                (resp && (flow_side_add(&f->side[1], FLOW_SEND, resp, at + think) < 0 ||
-                          flow_side_add(&f->side[0], FLOW_WAIT, resp, at + think) < 0))) {
-                flow_set_free(out);
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            at += think;
-            out->events += (req ? 2 : 0) + (resp ? 2 : 0);
-        }
-        if (flow_side_add(&f->side[0], FLOW_CLOSE, 0, at) < 0 || flow_side_add(&f->side[1], FLOW_CLOSE, 0, at) < 0) {
+        out->n++; /* freed with the set, even half made */
+        if (make_flow(o, i, t, &s, f) < 0) {
             flow_set_free(out);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        out->events += 2;
+        out->events += f->side[0].n + f->side[1].n;
         out->send_bytes += f->side[0].send_bytes + f->side[1].send_bytes;
-        out->n++;
-        t += o->poisson ? -log(1 - uniform01(&s)) / o->rate : 1 / o->rate;
+        t += draw(&gap, &s);
     }
     return 0;
 }
