@@ -249,30 +249,44 @@ int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs, bo
 
 void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, int64_t), void *ctx)
 {
-    while (w && q->unacked < q->n) {
-        wnormalize(q);
-        struct msgq_entry *e = entry(q, q->unacked);
-        size_t rest = e->len - q->part;
-        size_t step = w < rest ? w : rest;
-        q->woff += step;
-        q->unwritten_bytes -= step;
-        at += step;
-        w -= step;
-        if (step < rest) {
-            q->part += step;
-            break;
+    if (w > q->unwritten_bytes)
+        w = q->unwritten_bytes; /* more than was given: cannot be */
+    q->unwritten_bytes -= w;
+    /* the write position: a chunk at a time (it stays at the end of a chunk until more follows) */
+    for (size_t left = w; left;) {
+        struct msgq_chunk *c = q->wchunk;
+        if (q->woff == c->used) {
+            if (!c->next)
+                break;
+            q->wchunk = c->next;
+            q->woff = q->wchunk->begin;
+            continue;
         }
-        q->part = 0;
+        size_t step = c->used - q->woff < left ? c->used - q->woff : left;
+        q->woff += step;
+        left -= step;
+    }
+    /* the messages now whole on the connection: where each ends there */
+    size_t pos = q->part + w, i = q->unacked, mask = q->ring_size - 1;
+    at -= q->part;
+    for (; i < q->n; i++) {
+        struct msgq_entry *e = &q->ring[(q->first + i) & mask];
+        if (e->len > pos)
+            break;
+        pos -= e->len;
+        at += e->len;
         e->end = at;
-        q->unacked++;
         if (done)
             done(ctx, e->due_ns);
     }
+    q->unacked = i;
+    q->part = pos;
     refill(q);
 }
 
-void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t *, size_t, unsigned), void *ctx)
+void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
 {
+    size_t mask = q->ring_size - 1;
     while (q->unacked && entry(q, 0)->end <= acked) {
         struct msgq_chunk *c = q->chunks;
         if (c->begin == c->used) { /* the message is in the next chunk: this one is done */
@@ -280,13 +294,22 @@ void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t 
             chunk_free(c);
             c = q->chunks;
         }
-        struct msgq_entry *e = entry(q, 0);
+        /* a run: the same flags, in this chunk */
+        const uint8_t *first = c->data + c->begin;
+        unsigned flags = entry(q, 0)->flags;
+        size_t i = q->first, left = q->unacked, count = 0, bytes = 0, room = c->used - c->begin;
+        do {
+            bytes += q->ring[i].len;
+            count++;
+            i = (i + 1) & mask;
+        } while (--left && !(flags & (MSGQ_ALONE | MSGQ_PREAMBLE)) && bytes < room && q->ring[i].flags == flags &&
+                 q->ring[i].end <= acked);
+        c->begin += bytes;
+        q->first = i;
+        q->n -= count;
+        q->unacked = left;
         if (ack)
-            ack(ctx, c->data + c->begin, e->len, e->flags);
-        c->begin += e->len;
-        q->first = (q->first + 1) & (q->ring_size - 1);
-        q->n--;
-        q->unacked--;
+            ack(ctx, first, bytes, count, flags);
     }
     if (q->n == 0) { /* keep one empty chunk for what comes next */
         while (q->chunks && q->chunks->next) {

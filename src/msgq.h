@@ -21,6 +21,7 @@
 
 #define MSGQ_CHUNK (64u * 1024)
 #define MSGQ_PREAMBLE 1u /* flag: a copy sent again after a reconnect; bits 8.. are the caller's */
+#define MSGQ_ALONE 2u    /* flag: acknowledged on its own, with its bytes (see msgq_ack) */
 
 struct msgq_entry {
     uint32_t len, flags;
@@ -84,6 +85,30 @@ static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int
     }
     return msgq_push_slow(q, data, len, due_ns, flags);
 }
+/* Appends n messages back to back from data (lens[i] bytes and flags[i] each, bytes in all)
+ * with one copy, when they fit the last chunk and nothing waits on disk (true); false: nothing
+ * was queued, msgq_push them one by one. */
+static inline bool msgq_push_run(struct msgq *q, const uint8_t *data, size_t bytes, const uint32_t *lens,
+                                 const unsigned *flags, size_t n, int64_t due_ns)
+{
+    struct msgq_chunk *c = q->last;
+    if (!c || q->spilled || c->cap - c->used < bytes || q->n + n > q->ring_size ||
+        q->unwritten_bytes + bytes > q->mem_limit)
+        return false;
+    memcpy(c->data + c->used, data, bytes);
+    c->used += bytes;
+    struct msgq_entry *ring = q->ring;
+    size_t at = q->first + q->n, mask = q->ring_size - 1;
+    for (size_t i = 0; i < n; i++) {
+        struct msgq_entry *e = &ring[(at + i) & mask];
+        e->len = lens[i];
+        e->flags = flags[i];
+        e->due_ns = due_ns; /* end: set once written */
+    }
+    q->n += n;
+    q->unwritten_bytes += bytes;
+    return true;
+}
 /* Puts the messages framed from data[0..len) before everything else; only when nothing is
  * written but unacknowledged (after msgq_requeue). Returns how many, or -1. */
 long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*frame)(const uint8_t *, size_t),
@@ -105,8 +130,11 @@ int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs,
 /* w bytes were written, starting at offset at of the connection; each message completed is
  * passed to done() (with its due time). */
 void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, int64_t), void *ctx);
-/* Messages that end at or before offset acked are acknowledged: passed to ack(), then freed. */
-void msgq_ack(struct msgq *q, uint64_t acked, void (*ack)(void *, const uint8_t *, size_t, unsigned), void *ctx);
+/* Messages that end at or before offset acked are acknowledged, then freed: passed to ack()
+ * in runs of `count` messages with the same flags, back to back from `first`, `bytes` in all.
+ * A message flagged MSGQ_ALONE or MSGQ_PREAMBLE is a run of its own. */
+typedef void (*msgq_ack_fn)(void *ctx, const uint8_t *first, size_t bytes, size_t count, unsigned flags);
+void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx);
 /* The connection is gone: what was written but not acknowledged is unwritten again (and a
  * partly written message is whole again). Returns how many messages that was. */
 size_t msgq_requeue(struct msgq *q);

@@ -333,7 +333,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     if (!tcp) { /* TCP messages are counted when the session writes them */
         if (pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
             ps->malformed++;
-        stats_count_kind(ps, info.kind);
+        stats_count_kind(ps, info.kind, 1);
         ps->records += info.records;
     }
 

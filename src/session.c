@@ -283,39 +283,44 @@ static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
 #define FLAG_PREAMBLE_KIND (1u << 10) /* BGP OPEN, BMP INIT or PEER_UP: kept for a reconnect */
 #define FLAG_KIND_SHIFT 16            /* kind + 1 (0: none) */
 
-static unsigned classify(const struct session *x, const uint8_t *m, size_t len)
+/* the flags of a message of this kind (-1: unknown) */
+static inline unsigned kind_flags(int proto, int kind)
 {
-    struct msg_info info = { .kind = -1 };
     unsigned f = FLAG_CLASSIFIED;
-    size_t at = x->pc->proto->kind_offset;
-    if (at && len > at) /* frame() accepted it whole: its type byte is all there is to read */
-        info.kind = m[at];
-    else if (x->pc->proto->inspect(m, len, &info) < 0)
-        f |= FLAG_MALFORMED;
-    if (info.kind >= 0 && info.kind < 0xffff)
-        f |= (unsigned)(info.kind + 1) << FLAG_KIND_SHIFT;
-    if ((x->pc->id == PROTO_BGP && info.kind == 1) || (x->pc->id == PROTO_BMP && (info.kind == 4 || info.kind == 3)))
-        f |= FLAG_PREAMBLE_KIND;
+    if (kind >= 0 && kind < 0xffff)
+        f |= (unsigned)(kind + 1) << FLAG_KIND_SHIFT;
+    if ((proto == PROTO_BGP && kind == 1) || (proto == PROTO_BMP && (kind == 4 || kind == 3)))
+        f |= FLAG_PREAMBLE_KIND | MSGQ_ALONE; /* kept from its acknowledgement on */
     return f;
 }
 
-/* a message the collector acknowledged */
-static void count_written(void *ctx, const uint8_t *m, size_t len, unsigned flags)
+static unsigned classify(const struct session *x, const uint8_t *m, size_t len)
+{
+    size_t at = x->pc->proto->kind_offset;
+    if (at && len > at) /* frame() accepted it whole: its type byte is all there is to read */
+        return kind_flags(x->pc->id, m[at]);
+    struct msg_info info = { .kind = -1 };
+    bool malformed = x->pc->proto->inspect(m, len, &info) < 0;
+    return kind_flags(x->pc->id, info.kind) | (malformed ? FLAG_MALFORMED : 0);
+}
+
+/* messages the collector acknowledged: count of them, the same flags, bytes in all from m */
+static void count_written(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
 {
     struct session *x = ctx;
-    if (!(flags & FLAG_CLASSIFIED)) /* the reconnect preamble */
-        flags |= classify(x, m, len);
+    if (!(flags & FLAG_CLASSIFIED)) /* the reconnect preamble (a run of one) */
+        flags |= classify(x, m, bytes);
     if ((flags & FLAG_PREAMBLE_KIND) && !(flags & MSGQ_PREAMBLE))
-        keep_preamble(x, m, len);
+        keep_preamble(x, m, bytes);
     struct proto_stats *ps = &x->router->stats[x->pc->id];
     if (flags & FLAG_MALFORMED)
-        ps->malformed++;
-    stats_count_kind(ps, (int)(flags >> FLAG_KIND_SHIFT) - 1);
-    ps->packets++;
-    ps->bytes += len;
-    x->all->env.stats->sent++;
-    x->messages_sent++;
-    x->bytes_sent += len;
+        ps->malformed += count;
+    stats_count_kind(ps, (int)(flags >> FLAG_KIND_SHIFT) - 1, count);
+    ps->packets += count;
+    ps->bytes += bytes;
+    x->all->env.stats->sent += count;
+    x->messages_sent += count;
+    x->bytes_sent += bytes;
 }
 
 /* What the collector's TCP has acknowledged (sent minus what is still in the socket's
@@ -692,16 +697,19 @@ int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *s
     return *stop;
 }
 
-/* time_factor 0 is paced by the collectors: while a session's memory queue is over half its
- * bound and its collector is reading (it acknowledged something within the last second), the
- * captures wait for it instead of spilling to disk. A collector that stopped reading does not
- * hold the others up: its session spills, as at any other time_factor. */
+/* time_factor 0 is paced by the collectors: while a session has over PACE_BYTES unwritten and
+ * its collector is reading (it acknowledged something within the last second), the captures
+ * wait for it instead of spilling to disk. PACE_BYTES is small (the socket's buffer holds far
+ * more), so that what is queued is still in the CPU's cache when the kernel copies it. A
+ * collector that stopped reading does not hold the others up: its session spills, as at any
+ * other time_factor. */
 #define PACE_STALE_NS NS_PER_SEC
+#define PACE_BYTES (256u << 10)
 
 static struct session *pacing_session(struct sessions *s, int64_t now)
 {
     for (struct session *x = s->list; x; x = x->next_all) {
-        if (x->q.unwritten_bytes < SESSION_MEMORY / 2 || x->q.spilled || x->fd < 0)
+        if (x->q.unwritten_bytes < PACE_BYTES || x->q.spilled || x->fd < 0)
             continue;
         int64_t since = x->last_progress_ns > x->state_since ? x->last_progress_ns : x->state_since;
         if (now - since < PACE_STALE_NS)
@@ -728,9 +736,38 @@ struct delivery {
     int64_t due;
 };
 
-static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
+/* a message queued (or not): the queue's answer counted and logged */
+static void queued(struct session *x, int rc)
 {
-    struct delivery *d = ctx;
+    if (rc == MSGQ_LOST) {
+        x->lost++;
+    } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
+        char n[160];
+        log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
+                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
+    }
+}
+
+/* something was queued: connect, or write at the next flush with whatever else is due by then */
+static void mark_dirty(struct session *x)
+{
+    if (x->state == S_WAITING)
+        session_connect(x);
+    else if (!x->dirty) {
+        x->dirty = true;
+        x->next_dirty = x->all->dirty;
+        x->all->dirty = x;
+    }
+}
+
+/* still to start, failed or closed: a message goes through on_message() */
+static bool taking_runs(const struct session *x)
+{
+    return x->started && x->state != S_FAILED && x->state != S_CLOSED;
+}
+
+static void on_message(struct delivery *d, const uint8_t *m, size_t len)
+{
     struct session *x = d->x;
     /* The session starts at the run's first OPEN / INIT; later captures continue it, with
      * or without one of their own (a capture of UPDATEs or route monitoring continues the
@@ -760,20 +797,46 @@ static void on_message(void *ctx, const uint8_t *m, size_t len, int64_t ts)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    int rc = msgq_push(&x->q, m, len, d->due, classify(x, m, len));
-    if (rc == MSGQ_LOST) {
-        x->lost++;
-    } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
-        char n[160];
-        log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
-                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
-    }
-    if (x->state == S_WAITING)
-        session_connect(x);
-    else if (!x->dirty) { /* written at the next flush, with whatever else is due by then */
-        x->dirty = true;
-        x->next_dirty = x->all->dirty;
-        x->all->dirty = x;
+    queued(x, msgq_push(&x->q, m, len, d->due, classify(x, m, len)));
+    mark_dirty(x);
+}
+
+/* Messages that arrived together. Once the session runs, they are queued with one copy,
+ * each classified as it goes; a BGP OPEN (rewritten, and starting a session) and whatever
+ * comes before the session's start go through on_message(). */
+static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
+{
+    struct delivery *d = ctx;
+    struct session *x = d->x;
+    unsigned flags[MSGSTREAM_RUN_MAX];
+    int id = x->pc->id;
+    size_t at = x->pc->proto->kind_offset;
+    (void)ts;
+    for (size_t i = 0; i < n;) {
+        if (!taking_runs(x)) {
+            on_message(d, p, lens[i]);
+            p += lens[i++];
+            continue;
+        }
+        size_t k = i, bytes = 0;
+        for (; k < n; bytes += lens[k++]) {
+            flags[k] = at && lens[k] > at ? kind_flags(id, p[bytes + at]) : classify(x, p + bytes, lens[k]);
+            if (id == PROTO_BGP && (flags[k] & FLAG_PREAMBLE_KIND))
+                break; /* an OPEN */
+        }
+        if (k > i) {
+            if (!msgq_push_run(&x->q, p, bytes, lens + i, flags + i, k - i, d->due))
+                for (size_t j = i, off = 0; j < k; off += lens[j++])
+                    queued(x, msgq_push(&x->q, p + off, lens[j], d->due, flags[j]));
+            mark_dirty(x);
+            p += bytes;
+            i = k;
+        }
+        if (k < n) {
+            on_message(d, p, lens[k]);
+            p += lens[k];
+            i = k + 1;
+        }
     }
 }
 
@@ -793,7 +856,7 @@ static void flush_dirty(struct sessions *s)
 static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
 {
     struct delivery *d = ctx;
-    msgstream_add(&d->c->msgs, data, len, ts, after_hole, on_message, ctx);
+    msgstream_add_runs(&d->c->msgs, data, len, ts, after_hole, on_run, ctx);
 }
 
 static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc)

@@ -1,26 +1,26 @@
 #include "stats.h"
 
-void stats_count_kind(struct proto_stats *ps, int kind)
+void stats_count_kind(struct proto_stats *ps, int kind, uint64_t n)
 {
     if (ps->n_kinds && ps->kinds[ps->last_kind].kind == kind) { /* runs of one kind are the rule */
-        ps->kinds[ps->last_kind].count++;
+        ps->kinds[ps->last_kind].count += n;
         return;
     }
     for (int i = 0; i < ps->n_kinds; i++)
         if (ps->kinds[i].kind == kind) {
-            ps->kinds[i].count++;
+            ps->kinds[i].count += n;
             ps->last_kind = i;
             return;
         }
     if (ps->n_kinds == STATS_KINDS) { /* the last slot collects the rest, named "other" */
         ps->kinds[STATS_KINDS - 1].kind = STATS_KIND_OTHER;
-        ps->kinds[STATS_KINDS - 1].count++;
+        ps->kinds[STATS_KINDS - 1].count += n;
         ps->last_kind = STATS_KINDS - 1;
         return;
     }
     ps->last_kind = ps->n_kinds++;
     ps->kinds[ps->last_kind].kind = kind;
-    ps->kinds[ps->last_kind].count++;
+    ps->kinds[ps->last_kind].count += n;
 }
 
 void stats_note_unmapped(struct stats *s, const struct addr *a)

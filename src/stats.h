@@ -40,7 +40,8 @@ struct stats {
     int n_unmapped_sources;
 };
 
-void stats_count_kind(struct proto_stats *ps, int kind);
+/* n messages of this kind (-1: none known) */
+void stats_count_kind(struct proto_stats *ps, int kind, uint64_t n);
 void stats_note_unmapped(struct stats *s, const struct addr *a);
 void stats_note_lag(struct stats *s, int64_t lag_ns);
 uint64_t stats_skipped(const struct stats *s);

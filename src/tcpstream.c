@@ -159,29 +159,43 @@ static void consume(struct msgstream *m, size_t n)
     m->len -= n;
 }
 
-/* Cut whole messages from the buffer; resynchronise past anything frame() rejects. */
-/* Cut whole messages from p[0..len); returns how many bytes were used (the rest is the start
- * of an incomplete message). */
-static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts, msgstream_message_fn message,
-                  void *ctx)
+/* Cut whole messages from p[0..len), handed on in runs of up to MSGSTREAM_RUN_MAX back to
+ * back; resynchronise past anything frame() rejects. Returns how many bytes were used (the
+ * rest is the start of an incomplete message). */
+static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts, msgstream_run_fn run, void *ctx)
 {
-    size_t off = 0;
+    uint32_t lens[MSGSTREAM_RUN_MAX];
+    size_t off = 0, start = 0, n = 0;
     while (off < len) {
-        ssize_t n = m->frame(p + off, len - off);
-        if (n < 0 || (n == 0 && len - off >= m->max)) {
-            if (!m->resync)
-                m->resyncs++;
-            m->resync = true;
-            m->skipped_bytes++;
-            off++;
+        ssize_t k = m->frame(p + off, len - off);
+        if (k > 0) {
+            m->resync = false;
+            lens[n++] = (uint32_t)k;
+            off += (size_t)k;
+            if (n == MSGSTREAM_RUN_MAX) {
+                run(ctx, p + start, lens, n, ts);
+                m->messages += n;
+                n = 0;
+                start = off;
+            }
             continue;
         }
-        if (n == 0)
-            break;
-        m->resync = false;
-        message(ctx, p + off, (size_t)n, ts);
-        m->messages++;
-        off += (size_t)n;
+        if (k == 0 && len - off < m->max)
+            break; /* incomplete */
+        if (n) {
+            run(ctx, p + start, lens, n, ts);
+            m->messages += n;
+            n = 0;
+        }
+        if (!m->resync)
+            m->resyncs++;
+        m->resync = true;
+        m->skipped_bytes++;
+        start = ++off;
+    }
+    if (n) {
+        run(ctx, p + start, lens, n, ts);
+        m->messages += n;
     }
     return off;
 }
@@ -210,8 +224,8 @@ static bool reserve(struct msgstream *m, size_t want)
  * deliveries is copied, and only until it is complete: its head waits in the buffer, which
  * takes the next bytes in doubling steps until frame() accepts it. Bytes copied beyond it are
  * dropped from the buffer and cut in place again. */
-void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
-                   msgstream_message_fn message, void *ctx)
+void msgstream_add_runs(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
+                        msgstream_run_fn run, void *ctx)
 {
     if (after_hole && m->len) {
         /* the partial message before the hole can never complete */
@@ -222,7 +236,7 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
     }
     while (len > 0) {
         if (m->len == 0) {
-            size_t used = cut(m, data, len, ts_ns, message, ctx);
+            size_t used = cut(m, data, len, ts_ns, run, ctx);
             data += used;
             len -= used;
             if (len == 0)
@@ -245,7 +259,7 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
             take = m->cap - old;
         memcpy(m->buf + old, data, take);
         m->len = old + take;
-        size_t used = cut(m, m->buf, m->len, ts_ns, message, ctx);
+        size_t used = cut(m, m->buf, m->len, ts_ns, run, ctx);
         if (used >= old) { /* the buffered head is done: go on from the delivered bytes */
             m->len = 0;
             data += used - old;
@@ -256,6 +270,25 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
             len -= take;
         }
     }
+}
+
+struct one_by_one {
+    msgstream_message_fn message;
+    void *ctx;
+};
+
+static void each(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
+{
+    struct one_by_one *o = ctx;
+    for (size_t i = 0; i < n; p += lens[i++])
+        o->message(o->ctx, p, lens[i], ts);
+}
+
+void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
+                   msgstream_message_fn message, void *ctx)
+{
+    struct one_by_one o = { message, ctx };
+    msgstream_add_runs(m, data, len, ts_ns, after_hole, each, &o);
 }
 
 void msgstream_free(struct msgstream *m)

@@ -47,6 +47,9 @@ void tcpstream_free(struct tcpstream *s);
 /* ---- messages ---- */
 
 typedef void (*msgstream_message_fn)(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns);
+/* n whole messages back to back from p, lens[i] bytes each (1 <= n <= MSGSTREAM_RUN_MAX) */
+typedef void (*msgstream_run_fn)(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts_ns);
+#define MSGSTREAM_RUN_MAX 64
 
 struct msgstream {
     ssize_t (*frame)(const uint8_t *p, size_t len); /* the protocol's frame() */
@@ -60,6 +63,10 @@ void msgstream_init(struct msgstream *m, ssize_t (*frame)(const uint8_t *, size_
 /* Bytes from tcpstream; calls message() for each whole message they complete. */
 void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
                    msgstream_message_fn message, void *ctx);
+/* The same, a run of messages per call (those that arrived together): for a consumer that
+ * handles a run faster than its messages one by one. */
+void msgstream_add_runs(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
+                        msgstream_run_fn run, void *ctx);
 void msgstream_free(struct msgstream *m);
 
 #endif

@@ -14,11 +14,11 @@
 static ssize_t bmp_frame(const uint8_t *p, size_t len)
 {
     struct cursor c = cursor_make(p, len);
-    uint8_t version = cursor_u8(&c);
-    uint32_t msg_len = cursor_be32(&c);
-    cursor_u8(&c); /* type */
-    if (!cursor_ok(&c))
+    struct cursor h = cursor_sub(&c, BMP_HEADER); /* checked once: the reads below are all there */
+    if (!cursor_ok(&h))
         return len > 0 && p[0] != 3 ? -1 : 0;
+    uint8_t version = cursor_u8(&h);
+    uint32_t msg_len = cursor_be32(&h);
     if (version != 3 || msg_len < BMP_HEADER || msg_len > BMP_MAX)
         return -1;
     return msg_len <= len ? (ssize_t)msg_len : 0;

@@ -22,15 +22,24 @@ static ssize_t frame_first_byte(const uint8_t *p, size_t len)
 struct seen {
     unsigned n, ids[4096], flags[4096];
     size_t lens[4096];
+    unsigned runs;
 };
 
-static void on_ack(void *ctx, const uint8_t *m, size_t len, unsigned flags)
+/* a run: its messages are walked by their length byte (0: the run's only message) */
+static void on_ack(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
 {
     struct seen *s = ctx;
-    assert_true(s->n < 4096);
-    s->ids[s->n] = m[1] | (unsigned)m[2] << 8;
-    s->lens[s->n] = len;
-    s->flags[s->n++] = flags;
+    s->runs++;
+    size_t off = 0;
+    for (size_t i = 0; i < count; i++) {
+        assert_true(s->n < 4096);
+        size_t len = m[off] ? m[off] : bytes;
+        s->ids[s->n] = m[off + 1] | (unsigned)m[off + 2] << 8;
+        s->lens[s->n] = len;
+        s->flags[s->n++] = flags;
+        off += len;
+    }
+    assert_int_equal(off, bytes);
 }
 
 static void on_done(void *ctx, int64_t due) { (*(unsigned *)ctx)++; (void)due; }
@@ -211,6 +220,54 @@ static void test_spill_and_big(void **state)
     msgq_free(&q);
 }
 
+/* push_run: one copy for many; acknowledged in runs of equal flags that never cross a chunk
+ * and leave a MSGQ_ALONE message on its own */
+static void test_runs(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20);
+    assert_false(msgq_push_run(&q, NULL, 0, NULL, NULL, 0, 0)); /* no chunk yet: one by one */
+    uint8_t m[200];
+    msgq_push(&q, m, make(m, 0, 100), 0, 0); /* the first chunk */
+    uint8_t run[50 * 100];
+    uint32_t lens[50];
+    unsigned flags[50];
+    for (unsigned i = 0; i < 50; i++) {
+        lens[i] = (uint32_t)make(run + i * 100, i + 1, 100);
+        flags[i] = i == 20 ? MSGQ_ALONE : i < 30 ? 0 : 1u << 8;
+    }
+    assert_true(msgq_push_run(&q, run, sizeof run, lens, flags, 50, 7));
+    assert_int_equal(msgq_queued(&q), 51);
+    /* more than a chunk holds: refused whole, then one by one into a new chunk */
+    static uint8_t big[700 * 100];
+    static uint32_t blens[700];
+    static unsigned bflags[700];
+    for (unsigned i = 0; i < 700; i++)
+        blens[i] = (uint32_t)make(big + i * 100, 51 + i, 100);
+    assert_false(msgq_push_run(&q, big, sizeof big, blens, bflags, 700, 0));
+    for (unsigned i = 0; i < 700; i++)
+        assert_int_equal(msgq_push(&q, big + i * 100, 100, 0, 0), MSGQ_MEMORY);
+    static uint8_t wire[100000];
+    size_t total = 0;
+    struct iovec iov[8];
+    int n = msgq_iov(&q, iov, 8, 0, NULL);
+    assert_int_equal(n, 2);
+    total = fake_writev(iov, n, wire, sizeof wire);
+    assert_int_equal(total, 751 * 100);
+    msgq_written(&q, total, 0, NULL, NULL);
+    struct seen s = { 0 };
+    msgq_ack(&q, total, on_ack, &s);
+    assert_int_equal(s.n, 751);
+    for (unsigned i = 0; i < 751; i++)
+        assert_int_equal(s.ids[i], i);
+    assert_int_equal(s.flags[20 + 1], MSGQ_ALONE);
+    assert_int_equal(s.flags[40], 1u << 8);
+    /* 0..20 | 21 alone | 22..30 | 31..50 (other flags) | the rest of chunk 1 | chunk 2 */
+    assert_int_equal(s.runs, 6);
+    assert_false(msgq_pending(&q));
+    msgq_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_requeue_and_preamble),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_spill_and_big),
+        cmocka_unit_test(test_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
