@@ -2,9 +2,10 @@
  *
  * A source layer decompresses (libwandio for gzip/bzip2/xz/lzo/lz4, libzstd for zstd: the
  * libwandio in Debian 12 has none). Classic pcap and ERF are read here, record by record
- * with bounds-checked reads: a plain file from a window mapped in memory (no copy: the
- * replay's packets point into the page cache), a compressed one from a buffer the
- * decompressor fills. libpcap parses pcapng, from the same stream (fopencookie). libtrace
+ * with bounds-checked reads from a buffer that read() or the decompressor fills (1 MB: it
+ * stays in the CPU's cache while the replay parses it; mapping the file instead costs as
+ * much in page tables, and a file truncated while mapped kills the reader with SIGBUS).
+ * libpcap parses pcapng, from the same stream (fopencookie). libtrace
  * 3.0.22, used for ERF before, aborted on a record shorter than its type's header (an
  * assertion, found by fuzz_capture); libpcap's classic pcap reader copied every packet
  * twice through stdio. */
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wandio.h>
@@ -47,14 +47,8 @@ struct capture {
     /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
-    /* classic pcap and ERF are read here, record by record: from a window of the file
-     * mapped in memory (plain files: no copy at all), or from a buffer the decompressor
-     * fills */
+    /* classic pcap and ERF are read here, record by record, from a buffer */
     enum { READ_LIBPCAP, READ_PCAP, READ_ERF } reader;
-    bool mapped;
-    const uint8_t *map;
-    size_t map_len;
-    off_t map_off, pos;
     uint8_t *buf;
     size_t buf_len, buf_pos, buf_cap;
     bool swapped, nano;       /* classic pcap: byte order, nanosecond timestamps */
@@ -62,7 +56,7 @@ struct capture {
     uint64_t records;
 };
 
-#define MAP_WINDOW (4u << 20) /* mapped at a time: RSS stays flat with the capture's size */
+#define READ_BUFFER (1u << 20)
 
 static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
 {
@@ -94,11 +88,9 @@ static ssize_t source_read_raw(struct capture *c, void *buf, size_t size)
         n = zstd_read(c, buf, size);
     else if (c->io)
         n = (ssize_t)wandio_read(c->io, buf, (off_t)size);
-    else {
-        n = (ssize_t)fread(buf, 1, size, c->file);
-        if (n == 0 && ferror(c->file))
-            n = -1;
-    }
+    else /* a plain file: straight into the caller's buffer */
+        while ((n = read(fileno(c->file), buf, size)) < 0 && errno == EINTR)
+            ;
     return n < 0 ? -1 : n;
 }
 
@@ -134,31 +126,6 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
  * capture ends within them or cannot be read. *p is valid until the next call. */
 static int take(struct capture *c, size_t n, const uint8_t **p)
 {
-    if (c->mapped) {
-        if (c->pos + (off_t)n > c->file_size)
-            return c->pos == c->file_size ? 0 : -1;
-        if (!c->map || c->pos + (off_t)n > c->map_off + (off_t)c->map_len) {
-            if (c->map)
-                munmap((void *)c->map, c->map_len);
-            off_t off = c->pos & ~(off_t)(sysconf(_SC_PAGESIZE) - 1);
-            size_t len = MAP_WINDOW > n + (size_t)(c->pos - off) ? MAP_WINDOW : n + (size_t)(c->pos - off);
-            if ((off_t)len > c->file_size - off)
-                len = (size_t)(c->file_size - off);
-            void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fileno(c->file), off);
-            if (m == MAP_FAILED) {
-                c->map = NULL;
-                snprintf(c->error, sizeof c->error, "cannot map the file: %s", strerror(errno));
-                return -1;
-            }
-            c->map = m;
-            c->map_len = len;
-            c->map_off = off;
-        }
-        *p = c->map + (c->pos - c->map_off);
-        c->pos += (off_t)n;
-        c->bytes_read = c->pos;
-        return 1;
-    }
     if (c->buf_len - c->buf_pos < n) {
         memmove(c->buf, c->buf + c->buf_pos, c->buf_len - c->buf_pos);
         c->buf_len -= c->buf_pos;
@@ -177,6 +144,8 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
             if (r == 0)
                 return c->buf_len == 0 ? 0 : -1;
             c->buf_len += (size_t)r;
+            if (!c->compressed)
+                c->bytes_read += r;
         }
     }
     *p = c->buf + c->buf_pos;
@@ -202,13 +171,13 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    c->file_buf = malloc(256 * 1024);
-    if (c->file_buf) /* before any read, or it does not apply */
-        setvbuf(f, c->file_buf, _IOFBF, 256 * 1024);
-    size_t got = fread(raw, 1, sizeof raw, f);
-    rewind(f);
+    ssize_t peeked = pread(fileno(f), raw, sizeof raw, 0);
+    size_t got = peeked > 0 ? (size_t)peeked : 0;
     if (got >= 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd) {
         c->file = f;
+        c->file_buf = malloc(256 * 1024);
+        if (c->file_buf) /* glibc's own would be 4 KB */
+            setvbuf(f, c->file_buf, _IOFBF, 256 * 1024);
         c->zstd = ZSTD_createDStream();
         c->zin_buf = malloc(ZSTD_DStreamInSize());
         if (!c->zstd || !c->zin_buf) {
@@ -230,7 +199,7 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         }
         c->compressed = true;
     } else {
-        /* not compressed: read directly, no reader thread, no copies */
+        /* not compressed: read(), no reader thread, no stdio copy */
         c->file = f;
     }
     /* read the head to sniff the format; source_read() serves it again */
@@ -302,24 +271,14 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
     return 0;
 }
 
-/* classic pcap and ERF: read here. A plain file is mapped a window at a time, a
- * compressed one decompressed into a buffer. */
+/* classic pcap and ERF: read here */
 static int open_records(struct capture *c, const char *path, int reader, char *err, size_t errlen)
 {
     c->reader = reader;
-    /* a plain file is mapped, unless it cannot be (then read like a decompressed one) */
-    c->mapped = !c->compressed;
-    const uint8_t *first;
-    if (c->mapped && take(c, 0, &first) < 0) {
-        c->mapped = false;
-        c->error[0] = '\0';
-    }
-    if (!c->mapped) {
-        c->buf_cap = 1u << 20;
-        if (!(c->buf = malloc(c->buf_cap))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
+    c->buf_cap = READ_BUFFER;
+    if (!(c->buf = malloc(c->buf_cap))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     if (reader == READ_ERF)
         return 0;
@@ -540,8 +499,6 @@ void capture_close(struct capture *c)
     free(c->zin_buf);
     free(c->file_buf);
     free(c->stream_buf);
-    if (c->map)
-        munmap((void *)c->map, c->map_len);
     free(c->buf);
     free(c);
 }
