@@ -7,10 +7,11 @@
 
 #include "log.h"
 
-void msgq_init(struct msgq *q, size_t mem_limit)
+void msgq_init(struct msgq *q, size_t mem_limit, ssize_t (*frame)(const uint8_t *, size_t))
 {
     memset(q, 0, sizeof *q);
     q->mem_limit = mem_limit;
+    q->frame = frame;
 }
 
 static struct msgq_entry *entry(const struct msgq *q, size_t i)
@@ -79,7 +80,8 @@ static void wnormalize(struct msgq *q)
     }
 }
 
-static int memory_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+static int memory_push(struct msgq *q, const uint8_t *data, size_t len, size_t count, int64_t due_ns,
+                       unsigned flags)
 {
     if (ring_reserve(q, 1) < 0)
         return MSGQ_LOST;
@@ -94,11 +96,11 @@ static int memory_push(struct msgq *q, const uint8_t *data, size_t len, int64_t 
             q->chunks = q->wchunk = c;
         q->last = c;
     }
-    msgq_store(q, c, data, len, due_ns, flags);
+    msgq_store(q, c, data, len, count, due_ns, flags);
     return MSGQ_MEMORY;
 }
 
-static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+static int spill_push(struct msgq *q, const uint8_t *data, size_t len, size_t count, int64_t due_ns, unsigned flags)
 {
     if (!q->spill) {
         q->spill = tmpfile();
@@ -108,21 +110,21 @@ static int spill_push(struct msgq *q, const uint8_t *data, size_t len, int64_t d
         if (q->spill_buf)
             setvbuf(q->spill, q->spill_buf, _IOFBF, 256 * 1024);
     }
-    uint32_t l = (uint32_t)len, f = flags;
-    if (fseek(q->spill, q->spill_write, SEEK_SET) != 0 || fwrite(&l, sizeof l, 1, q->spill) != 1 ||
-        fwrite(&f, sizeof f, 1, q->spill) != 1 || fwrite(&due_ns, sizeof due_ns, 1, q->spill) != 1 ||
-        fwrite(data, 1, len, q->spill) != len)
+    uint32_t head[3] = { (uint32_t)len, flags, (uint32_t)count };
+    if (fseek(q->spill, q->spill_write, SEEK_SET) != 0 || fwrite(head, sizeof head, 1, q->spill) != 1 ||
+        fwrite(&due_ns, sizeof due_ns, 1, q->spill) != 1 || fwrite(data, 1, len, q->spill) != len)
         return MSGQ_LOST;
     q->spill_write = ftell(q->spill);
     q->spilled++;
+    q->spilled_msgs += count;
     return MSGQ_DISK;
 }
 
-int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
+int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, size_t count, int64_t due_ns, unsigned flags)
 {
     if (q->spilled || (q->unwritten_bytes && q->unwritten_bytes + len > q->mem_limit))
-        return spill_push(q, data, len, due_ns, flags);
-    return memory_push(q, data, len, due_ns, flags);
+        return spill_push(q, data, len, count, due_ns, flags);
+    return memory_push(q, data, len, count, due_ns, flags);
 }
 
 /* Spilled messages come back while memory has room. */
@@ -136,11 +138,11 @@ static void refill(struct msgq *q)
     size_t cap = 0;
     long at = q->spill_read; /* the start of the next record (a failed one is read again later) */
     while (q->spilled && q->unwritten_bytes < q->mem_limit) {
-        uint32_t l, f;
+        uint32_t head[3];
         int64_t due;
-        if (fread(&l, sizeof l, 1, q->spill) != 1 || fread(&f, sizeof f, 1, q->spill) != 1 ||
-            fread(&due, sizeof due, 1, q->spill) != 1)
+        if (fread(head, sizeof head, 1, q->spill) != 1 || fread(&due, sizeof due, 1, q->spill) != 1)
             break;
+        uint32_t l = head[0], f = head[1], count = head[2];
         if (l > cap) {
             uint8_t *b = realloc(buf, l);
             if (!b)
@@ -148,9 +150,10 @@ static void refill(struct msgq *q)
             buf = b;
             cap = l;
         }
-        if (fread(buf, 1, l, q->spill) != l || memory_push(q, buf, l, due, f) != MSGQ_MEMORY)
+        if (fread(buf, 1, l, q->spill) != l || memory_push(q, buf, l, count, due, f) != MSGQ_MEMORY)
             break;
         q->spilled--;
+        q->spilled_msgs -= count;
         at = ftell(q->spill);
     }
     free(buf);
@@ -186,11 +189,12 @@ long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*fra
     q->woff = 0;
     q->first = (q->first - k) & (q->ring_size - 1);
     q->n += k;
+    q->msgs += k;
     q->unwritten_bytes += off;
     off = 0;
     for (size_t i = 0; i < k; i++) {
         size_t l = (size_t)frame(data + off, len - off);
-        *entry(q, i) = (struct msgq_entry){ .len = (uint32_t)l, .flags = flags, .due_ns = due_ns };
+        *entry(q, i) = (struct msgq_entry){ .len = (uint32_t)l, .flags = flags, .count = 1, .due_ns = due_ns };
         off += l;
     }
     return (long)k;
@@ -276,6 +280,7 @@ void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, in
         pos -= e->len;
         at += e->len;
         e->end = at;
+        q->unacked_msgs += e->count;
         if (done)
             done(ctx, e->due_ns);
     }
@@ -284,33 +289,66 @@ void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, in
     refill(q);
 }
 
+/* The first entry, a run written and acknowledged up to `acked` but not to its end: its
+ * whole messages acknowledged are passed to ack() and leave it. */
+static void ack_part(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
+{
+    struct msgq_entry *e = entry(q, 0);
+    struct msgq_chunk *c = q->chunks;
+    if (c->begin == c->used) /* the entry is in the next chunk */
+        c = c->next;
+    uint64_t start = e->end - e->len;
+    if (!q->frame || e->count < 2 || acked <= start || !c)
+        return;
+    const uint8_t *m = c->data + c->begin;
+    size_t bytes = 0, count = 0;
+    for (ssize_t l; count + 1 < e->count && (l = q->frame(m + bytes, e->len - bytes)) > 0 &&
+                    start + bytes + (size_t)l <= acked;
+         count++)
+        bytes += (size_t)l;
+    if (!count)
+        return;
+    c->begin += bytes; /* (a chunk before it that is done goes with the next msgq_ack) */
+    e->len -= (uint32_t)bytes;
+    e->count -= (uint32_t)count;
+    q->msgs -= count;
+    q->unacked_msgs -= count;
+    if (ack)
+        ack(ctx, m, bytes, count, e->flags);
+}
+
 void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
 {
     size_t mask = q->ring_size - 1;
     while (q->unacked && entry(q, 0)->end <= acked) {
         struct msgq_chunk *c = q->chunks;
-        if (c->begin == c->used) { /* the message is in the next chunk: this one is done */
+        if (c->begin == c->used) { /* the entry is in the next chunk: this one is done */
             q->chunks = c->next;
             chunk_free(c);
             c = q->chunks;
         }
-        /* a run: the same flags, in this chunk */
+        /* entries of the same flags, in this chunk */
         const uint8_t *first = c->data + c->begin;
         unsigned flags = entry(q, 0)->flags;
-        size_t i = q->first, left = q->unacked, count = 0, bytes = 0, room = c->used - c->begin;
+        size_t i = q->first, left = q->unacked, count = 0, n = 0, bytes = 0, room = c->used - c->begin;
         do {
             bytes += q->ring[i].len;
-            count++;
+            count += q->ring[i].count;
+            n++;
             i = (i + 1) & mask;
         } while (--left && !(flags & (MSGQ_ALONE | MSGQ_PREAMBLE)) && bytes < room && q->ring[i].flags == flags &&
                  q->ring[i].end <= acked);
         c->begin += bytes;
         q->first = i;
-        q->n -= count;
+        q->n -= n;
         q->unacked = left;
+        q->msgs -= count;
+        q->unacked_msgs -= count;
         if (ack)
             ack(ctx, first, bytes, count, flags);
     }
+    if (q->unacked)
+        ack_part(q, acked, ack, ctx);
     if (q->n == 0) { /* keep one empty chunk for what comes next */
         while (q->chunks && q->chunks->next) {
             struct msgq_chunk *c = q->chunks;
@@ -330,8 +368,8 @@ void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
 
 size_t msgq_requeue(struct msgq *q)
 {
-    size_t r = q->unacked;
-    q->unacked = q->part = 0;
+    size_t r = q->unacked_msgs;
+    q->unacked = q->unacked_msgs = q->part = 0;
     q->wchunk = q->chunks;
     q->woff = q->chunks ? q->chunks->begin : 0;
     q->unwritten_bytes = 0;
@@ -342,7 +380,7 @@ size_t msgq_requeue(struct msgq *q)
 
 size_t msgq_drop(struct msgq *q)
 {
-    size_t r = q->n + q->spilled;
+    size_t r = q->msgs + q->spilled_msgs;
     while (q->chunks) {
         struct msgq_chunk *c = q->chunks;
         q->chunks = c->next;
@@ -350,9 +388,10 @@ size_t msgq_drop(struct msgq *q)
     }
     q->last = q->wchunk = NULL;
     q->first = q->n = q->unacked = q->part = q->woff = 0;
+    q->msgs = q->unacked_msgs = 0;
     q->unwritten_bytes = 0;
     if (q->spilled) {
-        q->spilled = 0;
+        q->spilled = q->spilled_msgs = 0;
         q->spill_read = q->spill_write = 0;
         if (ftruncate(fileno(q->spill), 0) != 0)
             log_debug("spill file: truncate failed");
@@ -367,5 +406,5 @@ void msgq_free(struct msgq *q)
     if (q->spill)
         fclose(q->spill);
     free(q->spill_buf);
-    msgq_init(q, q->mem_limit);
+    msgq_init(q, q->mem_limit, q->frame);
 }

@@ -1,13 +1,15 @@
 /* msgq.h — a TCP session's message queue: whole messages in order, each written, then
  * acknowledged, then gone.
  *
- * Messages are copied into 64 KB chunks (one chunk per message only when a message is
- * larger), never split across two, with a small index entry each (length, due time, flags,
- * where it ends on the connection). A writev therefore sends a few large pieces rather
- * than one iovec per message, and nothing is allocated per message. Written messages stay
- * until the collector's TCP acknowledges them (msgq_ack); after a lost connection
- * msgq_requeue makes them unwritten again, in order. Beyond mem_limit unwritten bytes,
- * new messages wait in an unlinked temporary file and come back as memory frees up. */
+ * Messages are copied into 64 KB chunks (one chunk per entry only when an entry is larger),
+ * never split across two, with a small index entry (length, message count, due time, flags,
+ * where it ends on the connection) per message or per run of messages that arrived together
+ * with the same flags. A writev therefore sends a few large pieces rather than one iovec per
+ * message, and neither memory nor bookkeeping is spent per message. Written messages stay
+ * until the collector's TCP acknowledges them (msgq_ack; a run acknowledged in part is cut
+ * after its last whole message acknowledged, with the protocol's frame()); after a lost
+ * connection msgq_requeue makes them unwritten again, in order. Beyond mem_limit unwritten
+ * bytes, new entries wait in an unlinked temporary file and come back as memory frees up. */
 #ifndef TELREP_MSGQ_H
 #define TELREP_MSGQ_H
 
@@ -25,8 +27,9 @@
 
 struct msgq_entry {
     uint32_t len, flags;
+    uint32_t count; /* messages, back to back */
     int64_t due_ns;
-    uint64_t end; /* once written: where it ends in the connection's byte stream */
+    uint64_t end;   /* once written: where it ends in the connection's byte stream */
 };
 
 struct msgq_chunk {
@@ -37,6 +40,8 @@ struct msgq_chunk {
 
 struct msgq {
     size_t mem_limit;
+    ssize_t (*frame)(const uint8_t *, size_t); /* to cut a run acknowledged in part (NULL: not cut) */
+    size_t msgs, unacked_msgs, spilled_msgs;   /* messages in the entries (n, unacked, spilled) */
     /* the index: a ring of entries from the oldest unacknowledged one */
     struct msgq_entry *ring;
     size_t ring_size, first, n;   /* n entries from first (mod ring_size) */
@@ -51,63 +56,51 @@ struct msgq {
     FILE *spill;
     char *spill_buf;
     long spill_read, spill_write;
-    size_t spilled;               /* messages in it now */
+    size_t spilled;               /* entries in it now */
 };
 
 enum { MSGQ_LOST = -1, MSGQ_MEMORY = 0, MSGQ_DISK = 1 };
 
-void msgq_init(struct msgq *q, size_t mem_limit);
+/* frame: the protocol's, to cut a run acknowledged in part (may be NULL) */
+void msgq_init(struct msgq *q, size_t mem_limit, ssize_t (*frame)(const uint8_t *, size_t));
 void msgq_free(struct msgq *q);
-/* Appends a message: MSGQ_MEMORY, MSGQ_DISK (over the memory bound), or MSGQ_LOST (no memory
- * and no temporary file). */
-int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags);
-/* (msgq.c's) the message goes at the end of chunk c, the last, which has room, as does the index */
-static inline void msgq_store(struct msgq *q, struct msgq_chunk *c, const uint8_t *data, size_t len, int64_t due_ns,
-                              unsigned flags)
+/* Appends count messages back to back from data (len bytes in all, the same flags) as one
+ * entry: MSGQ_MEMORY, MSGQ_DISK (over the memory bound), or MSGQ_LOST (no memory and no
+ * temporary file). */
+int msgq_push_slow(struct msgq *q, const uint8_t *data, size_t len, size_t count, int64_t due_ns, unsigned flags);
+/* (msgq.c's) the entry goes at the end of chunk c, the last, which has room, as does the index */
+static inline void msgq_store(struct msgq *q, struct msgq_chunk *c, const uint8_t *data, size_t len, size_t count,
+                              int64_t due_ns, unsigned flags)
 {
     memcpy(c->data + c->used, data, len);
     c->used += len;
-    q->ring[(q->first + q->n) & (q->ring_size - 1)] =
-        (struct msgq_entry){ .len = (uint32_t)len, .flags = flags, .due_ns = due_ns };
+    struct msgq_entry *e = &q->ring[(q->first + q->n) & (q->ring_size - 1)];
+    e->len = (uint32_t)len;
+    e->flags = flags;
+    e->count = (uint32_t)count;
+    e->due_ns = due_ns; /* end: set once written */
     q->n++;
+    q->msgs += count;
     q->unwritten_bytes += len;
+}
+
+static inline int msgq_push_n(struct msgq *q, const uint8_t *data, size_t len, size_t count, int64_t due_ns,
+                              unsigned flags)
+{
+    /* the usual case, inline (once per run at time_factor 0): room in the last chunk and in
+     * the index, nothing spilled, under the memory bound */
+    struct msgq_chunk *c = q->last;
+    if (c && !q->spilled && c->cap - c->used >= len && q->n < q->ring_size &&
+        q->unwritten_bytes + len <= q->mem_limit) {
+        msgq_store(q, c, data, len, count, due_ns, flags);
+        return MSGQ_MEMORY;
+    }
+    return msgq_push_slow(q, data, len, count, due_ns, flags);
 }
 
 static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int64_t due_ns, unsigned flags)
 {
-    /* the usual case, inline (once per message at time_factor 0): room in the last chunk and
-     * in the index, nothing spilled, under the memory bound */
-    struct msgq_chunk *c = q->last;
-    if (c && !q->spilled && c->cap - c->used >= len && q->n < q->ring_size &&
-        q->unwritten_bytes + len <= q->mem_limit) {
-        msgq_store(q, c, data, len, due_ns, flags);
-        return MSGQ_MEMORY;
-    }
-    return msgq_push_slow(q, data, len, due_ns, flags);
-}
-/* Appends n messages back to back from data (lens[i] bytes and flags[i] each, bytes in all)
- * with one copy, when they fit the last chunk and nothing waits on disk (true); false: nothing
- * was queued, msgq_push them one by one. */
-static inline bool msgq_push_run(struct msgq *q, const uint8_t *data, size_t bytes, const uint32_t *lens,
-                                 const unsigned *flags, size_t n, int64_t due_ns)
-{
-    struct msgq_chunk *c = q->last;
-    if (!c || q->spilled || c->cap - c->used < bytes || q->n + n > q->ring_size ||
-        q->unwritten_bytes + bytes > q->mem_limit)
-        return false;
-    memcpy(c->data + c->used, data, bytes);
-    c->used += bytes;
-    struct msgq_entry *ring = q->ring;
-    size_t at = q->first + q->n, mask = q->ring_size - 1;
-    for (size_t i = 0; i < n; i++) {
-        struct msgq_entry *e = &ring[(at + i) & mask];
-        e->len = lens[i];
-        e->flags = flags[i];
-        e->due_ns = due_ns; /* end: set once written */
-    }
-    q->n += n;
-    q->unwritten_bytes += bytes;
-    return true;
+    return msgq_push_n(q, data, len, 1, due_ns, flags);
 }
 /* Puts the messages framed from data[0..len) before everything else; only when nothing is
  * written but unacknowledged (after msgq_requeue). Returns how many, or -1. */
@@ -115,24 +108,25 @@ long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*fra
                   int64_t due_ns, unsigned flags);
 
 /* Messages not written yet (memory and disk), written but not acknowledged. */
-static inline size_t msgq_queued(const struct msgq *q) { return q->n - q->unacked + q->spilled; }
-static inline size_t msgq_unacked(const struct msgq *q) { return q->unacked; }
+static inline size_t msgq_queued(const struct msgq *q) { return q->msgs - q->unacked_msgs + q->spilled_msgs; }
+static inline size_t msgq_unacked(const struct msgq *q) { return q->unacked_msgs; }
 static inline bool msgq_pending(const struct msgq *q) { return q->n || q->spilled; }
 static inline bool msgq_unwritten(const struct msgq *q) { return q->n > q->unacked; }
-/* The first unwritten message in memory, or NULL; *written = how much of it is already out. */
+/* The first unwritten entry in memory (a message, or a run that starts with one), or NULL;
+ * *written = how much of it is already out. */
 const uint8_t *msgq_head(const struct msgq *q, size_t *len, size_t *written);
 
 /* The unwritten bytes as iovecs, for writev. Whole chunks at a time, unless a limit applies:
- * at most max_msgs messages (0: no limit), and, with alone(), stop before a message (other
- * than the first) for which alone() is true. */
+ * at most max_msgs entries (0: no limit), and, with alone(), stop before an entry (other
+ * than the first) whose first message alone() is true of. */
 int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs,
              bool (*alone)(const uint8_t *, size_t));
-/* w bytes were written, starting at offset at of the connection; each message completed is
+/* w bytes were written, starting at offset at of the connection; each entry completed is
  * passed to done() (with its due time). */
 void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, int64_t), void *ctx);
 /* Messages that end at or before offset acked are acknowledged, then freed: passed to ack()
  * in runs of `count` messages with the same flags, back to back from `first`, `bytes` in all.
- * A message flagged MSGQ_ALONE or MSGQ_PREAMBLE is a run of its own. */
+ * A message flagged MSGQ_ALONE or MSGQ_PREAMBLE is a run of its own (push it alone). */
 typedef void (*msgq_ack_fn)(void *ctx, const uint8_t *first, size_t bytes, size_t count, unsigned flags);
 void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx);
 /* The connection is gone: what was written but not acknowledged is unwritten again (and a

@@ -801,14 +801,14 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
     mark_dirty(x);
 }
 
-/* Messages that arrived together. Once the session runs, they are queued with one copy,
- * each classified as it goes; a BGP OPEN (rewritten, and starting a session) and whatever
- * comes before the session's start go through on_message(). */
+/* Messages that arrived together. Once the session runs, those of the same kind go into
+ * the queue as one entry with one copy (classified in one loop, by their type byte); a
+ * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
+ * session) and whatever comes before the session's start go through on_message(). */
 static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
 {
     struct delivery *d = ctx;
     struct session *x = d->x;
-    unsigned flags[MSGSTREAM_RUN_MAX];
     int id = x->pc->id;
     size_t at = x->pc->proto->kind_offset;
     (void)ts;
@@ -818,25 +818,27 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
             p += lens[i++];
             continue;
         }
-        size_t k = i, bytes = 0;
-        for (; k < n; bytes += lens[k++]) {
-            flags[k] = at && lens[k] > at ? kind_flags(id, p[bytes + at]) : classify(x, p + bytes, lens[k]);
-            if (id == PROTO_BGP && (flags[k] & FLAG_PREAMBLE_KIND))
-                break; /* an OPEN */
-        }
-        if (k > i) {
-            if (!msgq_push_run(&x->q, p, bytes, lens + i, flags + i, k - i, d->due))
-                for (size_t j = i, off = 0; j < k; off += lens[j++])
-                    queued(x, msgq_push(&x->q, p + off, lens[j], d->due, flags[j]));
+        unsigned flags = at && lens[i] > at ? kind_flags(id, p[at]) : classify(x, p, lens[i]);
+        if (flags & MSGQ_ALONE) {
+            if (id == PROTO_BGP) /* an OPEN */
+                on_message(d, p, lens[i]);
+            else
+                queued(x, msgq_push(&x->q, p, lens[i], d->due, flags));
             mark_dirty(x);
-            p += bytes;
-            i = k;
+            p += lens[i++];
+            continue;
         }
-        if (k < n) {
-            on_message(d, p, lens[k]);
-            p += lens[k];
-            i = k + 1;
-        }
+        size_t k = i + 1, bytes = lens[i];
+        if (at && lens[i] > at) /* the same kind byte, the same flags */
+            for (uint8_t kind = p[at]; k < n && lens[k] > at && p[bytes + at] == kind; bytes += lens[k++])
+                ;
+        else
+            for (; k < n && classify(x, p + bytes, lens[k]) == flags; bytes += lens[k++])
+                ;
+        queued(x, msgq_push_n(&x->q, p, bytes, k - i, d->due, flags));
+        mark_dirty(x);
+        p += bytes;
+        i = k;
     }
 }
 
@@ -872,7 +874,7 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->router = r;
     x->pc = pc;
     x->fd = -1;
-    msgq_init(&x->q, SESSION_MEMORY);
+    msgq_init(&x->q, SESSION_MEMORY, x->pc->proto->frame);
     set_state(x, S_WAITING);
     x->next = s->table[h];
     s->table[h] = x;

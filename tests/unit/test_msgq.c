@@ -59,7 +59,7 @@ static size_t fake_writev(const struct iovec *iov, int n, uint8_t *out, size_t l
 static void test_chunks_partial_ack(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1 << 20);
+    msgq_init(&q, 1 << 20, frame_first_byte);
     uint8_t m[100];
     for (unsigned i = 0; i < 1000; i++)
         assert_int_equal(msgq_push(&q, m, make(m, i, sizeof m), i, 0), MSGQ_MEMORY);
@@ -113,7 +113,7 @@ static void test_chunks_partial_ack(void **state)
 static void test_requeue_and_preamble(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1 << 20);
+    msgq_init(&q, 1 << 20, frame_first_byte);
     uint8_t m[50], wire[1000];
     struct iovec iov[8];
     for (unsigned i = 0; i < 5; i++)
@@ -161,7 +161,7 @@ static bool alone_if_ff(const uint8_t *m, size_t len) { return len > 3 && m[3] =
 static void test_limits(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1 << 20);
+    msgq_init(&q, 1 << 20, frame_first_byte);
     uint8_t m[40];
     for (unsigned i = 0; i < 4; i++) {
         make(m, i, 40);
@@ -184,7 +184,7 @@ static void test_limits(void **state)
 static void test_spill_and_big(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1000);
+    msgq_init(&q, 1000, frame_first_byte);
     static uint8_t m[200000], wire[400000];
     unsigned disk = 0;
     for (unsigned i = 0; i < 100; i++) {
@@ -220,51 +220,90 @@ static void test_spill_and_big(void **state)
     msgq_free(&q);
 }
 
-/* push_run: one copy for many; acknowledged in runs of equal flags that never cross a chunk
- * and leave a MSGQ_ALONE message on its own */
+/* runs: one entry and one copy for many messages; acknowledged in runs of equal flags that
+ * never cross a chunk and leave a MSGQ_ALONE message on its own; counted as messages */
 static void test_runs(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1 << 20);
-    assert_false(msgq_push_run(&q, NULL, 0, NULL, NULL, 0, 0)); /* no chunk yet: one by one */
+    msgq_init(&q, 1 << 20, frame_first_byte);
     uint8_t m[200];
-    msgq_push(&q, m, make(m, 0, 100), 0, 0); /* the first chunk */
-    uint8_t run[50 * 100];
-    uint32_t lens[50];
-    unsigned flags[50];
-    for (unsigned i = 0; i < 50; i++) {
-        lens[i] = (uint32_t)make(run + i * 100, i + 1, 100);
-        flags[i] = i == 20 ? MSGQ_ALONE : i < 30 ? 0 : 1u << 8;
-    }
-    assert_true(msgq_push_run(&q, run, sizeof run, lens, flags, 50, 7));
+    msgq_push(&q, m, make(m, 0, 100), 0, 0);
+    static uint8_t run[50 * 100];
+    for (unsigned i = 0; i < 50; i++)
+        make(run + i * 100, i + 1, 100);
+    assert_int_equal(msgq_push_n(&q, run, 20 * 100, 20, 7, 0), MSGQ_MEMORY);                /* 1..20 */
+    assert_int_equal(msgq_push(&q, run + 2000, 100, 7, MSGQ_ALONE), MSGQ_MEMORY);           /* 21 */
+    assert_int_equal(msgq_push_n(&q, run + 2100, 9 * 100, 9, 7, 0), MSGQ_MEMORY);            /* 22..30 */
+    assert_int_equal(msgq_push_n(&q, run + 3000, 20 * 100, 20, 7, 1u << 8), MSGQ_MEMORY);    /* 31..50 */
+    assert_int_equal(q.n, 5);
     assert_int_equal(msgq_queued(&q), 51);
-    /* more than a chunk holds: refused whole, then one by one into a new chunk */
-    static uint8_t big[700 * 100];
-    static uint32_t blens[700];
-    static unsigned bflags[700];
-    for (unsigned i = 0; i < 700; i++)
-        blens[i] = (uint32_t)make(big + i * 100, 51 + i, 100);
-    assert_false(msgq_push_run(&q, big, sizeof big, blens, bflags, 700, 0));
-    for (unsigned i = 0; i < 700; i++)
-        assert_int_equal(msgq_push(&q, big + i * 100, 100, 0, 0), MSGQ_MEMORY);
+    uint8_t one[100];
+    for (unsigned i = 0; i < 700; i++) /* 51..750: the first chunk is full at 654 */
+        assert_int_equal(msgq_push(&q, one, make(one, 51 + i, 100), 0, 0), MSGQ_MEMORY);
     static uint8_t wire[100000];
-    size_t total = 0;
     struct iovec iov[8];
     int n = msgq_iov(&q, iov, 8, 0, NULL);
     assert_int_equal(n, 2);
-    total = fake_writev(iov, n, wire, sizeof wire);
+    size_t total = fake_writev(iov, n, wire, sizeof wire);
     assert_int_equal(total, 751 * 100);
     msgq_written(&q, total, 0, NULL, NULL);
+    assert_int_equal(msgq_unacked(&q), 751);
     struct seen s = { 0 };
     msgq_ack(&q, total, on_ack, &s);
     assert_int_equal(s.n, 751);
     for (unsigned i = 0; i < 751; i++)
         assert_int_equal(s.ids[i], i);
-    assert_int_equal(s.flags[20 + 1], MSGQ_ALONE);
+    assert_int_equal(s.flags[21], MSGQ_ALONE);
     assert_int_equal(s.flags[40], 1u << 8);
     /* 0..20 | 21 alone | 22..30 | 31..50 (other flags) | the rest of chunk 1 | chunk 2 */
     assert_int_equal(s.runs, 6);
     assert_false(msgq_pending(&q));
+    assert_int_equal(msgq_unacked(&q), 0);
+    msgq_free(&q);
+}
+
+/* a run acknowledged in part gives up its whole messages acknowledged; after a reset only
+ * the rest is sent again */
+static void test_run_acked_in_part(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20, frame_first_byte);
+    uint8_t run[10 * 20], wire[400];
+    for (unsigned i = 0; i < 10; i++)
+        make(run + i * 20, i, 20);
+    msgq_push_n(&q, run, sizeof run, 10, 0, 0);
+    struct iovec iov[4];
+    int n = msgq_iov(&q, iov, 4, 0, NULL);
+    msgq_written(&q, fake_writev(iov, n, wire, sizeof wire), 0, NULL, NULL);
+    struct seen s = { 0 };
+    msgq_ack(&q, 95, on_ack, &s); /* 4 whole messages, the fifth in part */
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.ids[3], 3);
+    assert_int_equal(msgq_unacked(&q), 6);
+    msgq_ack(&q, 100, on_ack, &s); /* to the end of the fifth */
+    assert_int_equal(s.n, 5);
+    assert_int_equal(msgq_requeue(&q), 5);
+    assert_int_equal(msgq_queued(&q), 5);
+    n = msgq_iov(&q, iov, 4, 0, NULL);
+    size_t w = fake_writev(iov, n, wire, sizeof wire);
+    assert_int_equal(w, 100);
+    assert_int_equal(wire[1], 5); /* the sixth message first */
+    msgq_written(&q, w, 1000, NULL, NULL);
+    msgq_ack(&q, 1000 + w, on_ack, &s);
+    assert_int_equal(s.n, 10);
+    for (unsigned i = 0; i < 10; i++)
+        assert_int_equal(s.ids[i], i);
+    assert_false(msgq_pending(&q));
+    /* without frame() a run is acknowledged whole or not at all */
+    struct msgq q2;
+    msgq_init(&q2, 1 << 20, NULL);
+    msgq_push_n(&q2, run, sizeof run, 10, 0, 0);
+    n = msgq_iov(&q2, iov, 4, 0, NULL);
+    msgq_written(&q2, fake_writev(iov, n, wire, sizeof wire), 0, NULL, NULL);
+    msgq_ack(&q2, 195, on_ack, &s);
+    assert_int_equal(s.n, 10);
+    assert_int_equal(msgq_drop(&q2), 10);
+    msgq_free(&q2);
     msgq_free(&q);
 }
 
@@ -276,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_spill_and_big),
         cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_run_acked_in_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
