@@ -51,12 +51,65 @@ struct capture {
     enum { READ_LIBPCAP, READ_PCAP, READ_ERF } reader;
     uint8_t *buf;
     size_t buf_len, buf_pos, buf_cap;
+    bool whole;               /* buf holds (or is being filled with) the whole file */
+    bool borrowed;            /* buf is a kept capture's (see capture_keep) */
+    char *path;
+    struct stat st;
     bool swapped, nano;       /* classic pcap: byte order, nanosecond timestamps */
     int linktype;
     uint64_t records;
 };
 
 #define READ_BUFFER (1u << 20)
+
+/* Captures played more than once are kept in memory after their first play (capture_keep):
+ * the plays after it read no file, and parse what is already in memory. One capture is
+ * open at a time while they are kept (the replay plays them one after another). */
+#define KEPT_MAX 16
+static struct kept_capture {
+    char *path;
+    struct stat st;
+    uint8_t *data;
+} kept[KEPT_MAX];
+static size_t n_kept, kept_bytes, keep_limit;
+
+void capture_keep(size_t limit)
+{
+    keep_limit = limit;
+    if (limit)
+        return;
+    for (size_t i = 0; i < n_kept; i++) {
+        free(kept[i].path);
+        free(kept[i].data);
+    }
+    n_kept = kept_bytes = 0;
+}
+
+size_t capture_kept_bytes(void) { return kept_bytes; }
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* the kept copy of this file, unless it changed since (then it is dropped) */
+static struct kept_capture *find_kept(const struct capture *c)
+{
+    if (!c->path)
+        return NULL;
+    for (size_t i = 0; i < n_kept; i++)
+        if (!strcmp(kept[i].path, c->path)) {
+            if (same_file(&kept[i].st, &c->st))
+                return &kept[i];
+            kept_bytes -= (size_t)kept[i].st.st_size;
+            free(kept[i].path);
+            free(kept[i].data);
+            kept[i] = kept[--n_kept];
+            return NULL;
+        }
+    return NULL;
+}
 
 static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
 {
@@ -127,22 +180,27 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
 static int take(struct capture *c, size_t n, const uint8_t **p)
 {
     if (c->buf_len - c->buf_pos < n) {
-        memmove(c->buf, c->buf + c->buf_pos, c->buf_len - c->buf_pos);
-        c->buf_len -= c->buf_pos;
-        c->buf_pos = 0;
-        if (n > c->buf_cap) {
-            uint8_t *b = realloc(c->buf, n);
-            if (!b)
-                return -1;
-            c->buf = b;
-            c->buf_cap = n;
+        if (c->whole) { /* the buffer is the file: nothing moves */
+            if (n > c->buf_cap - c->buf_pos)
+                return c->buf_pos == c->buf_cap ? 0 : -1;
+        } else {
+            memmove(c->buf, c->buf + c->buf_pos, c->buf_len - c->buf_pos);
+            c->buf_len -= c->buf_pos;
+            c->buf_pos = 0;
+            if (n > c->buf_cap) {
+                uint8_t *b = realloc(c->buf, n);
+                if (!b)
+                    return -1;
+                c->buf = b;
+                c->buf_cap = n;
+            }
         }
-        while (c->buf_len < n) {
+        while (c->buf_len - c->buf_pos < n) {
             ssize_t r = source_read(c, c->buf + c->buf_len, c->buf_cap - c->buf_len);
             if (r < 0)
                 return -1;
             if (r == 0)
-                return c->buf_len == 0 ? 0 : -1;
+                return c->buf_len == c->buf_pos ? 0 : -1;
             c->buf_len += (size_t)r;
             if (!c->compressed)
                 c->bytes_read += r;
@@ -150,6 +208,8 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
     }
     *p = c->buf + c->buf_pos;
     c->buf_pos += n;
+    if (c->borrowed)
+        c->bytes_read = (off_t)c->buf_pos;
     return 1;
 }
 
@@ -275,10 +335,21 @@ static int open_pcap(struct capture *c, const char *path, char *err, size_t errl
 static int open_records(struct capture *c, const char *path, int reader, char *err, size_t errlen)
 {
     c->reader = reader;
-    c->buf_cap = READ_BUFFER;
-    if (!(c->buf = malloc(c->buf_cap))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    struct kept_capture *k = c->compressed ? NULL : find_kept(c);
+    size_t size = (size_t)c->file_size;
+    if (k) { /* played before: the whole file is in memory */
+        c->buf = k->data;
+        c->buf_len = c->buf_cap = size;
+        c->whole = c->borrowed = true;
+    } else {
+        /* to be kept for the next play: read whole, once */
+        c->whole = !c->compressed && c->path && keep_limit && n_kept < KEPT_MAX && size > 0 &&
+                   kept_bytes + size <= keep_limit;
+        c->buf_cap = c->whole ? size : READ_BUFFER;
+        if (!(c->buf = malloc(c->buf_cap))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     if (reader == READ_ERF)
         return 0;
@@ -312,6 +383,8 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     c->file_size = st.st_size;
+    c->st = st;
+    c->path = strdup(path);
     int rc = source_open(c, path, err, errlen);
     const uint8_t *h = c->head;
     uint32_t magic = c->head_len >= 4 ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : 0;
@@ -499,6 +572,13 @@ void capture_close(struct capture *c)
     free(c->zin_buf);
     free(c->file_buf);
     free(c->stream_buf);
-    free(c->buf);
+    if (c->whole && !c->borrowed && c->buf_len == c->buf_cap && n_kept < KEPT_MAX && c->path) {
+        /* read whole, to the end: kept for the next play */
+        kept[n_kept++] = (struct kept_capture){ .path = c->path, .st = c->st, .data = c->buf };
+        kept_bytes += c->buf_len;
+        c->path = NULL;
+    } else if (!c->borrowed)
+        free(c->buf);
+    free(c->path);
     free(c);
 }

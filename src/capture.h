@@ -29,5 +29,11 @@ const char *capture_format(const struct capture *c);
 /* Fraction of the file read so far, or -1 when it cannot be known (compressed input). */
 double capture_progress(const struct capture *c);
 void capture_close(struct capture *c);
+/* Captures (uncompressed classic pcap or ERF) opened from now on are kept in memory once
+ * read to their end, up to `limit` bytes in all, and later opens of the same unchanged file
+ * read them from there. 0: keep none from now on, and free those kept. */
+void capture_keep(size_t limit);
+/* bytes of captures kept in memory now */
+size_t capture_kept_bytes(void);
 
 #endif

@@ -26,6 +26,8 @@ volatile int replay_stop;
 #define BATCH_MAX 1024
 #define BATCH_BYTES (2u << 20)
 #define DATAGRAM_MAX 65507
+/* captures played more than once are kept in memory after their first play, up to this */
+#define CAPTURE_KEEP_BYTES (64u << 20)
 
 struct collector {
     bool has[2]; /* [0] IPv4, [1] IPv6 */
@@ -480,6 +482,8 @@ int replay_run(const struct config *c, const struct replay_options *o)
     e->plays = config_play_order(c, &order);
     e->started_ns = schedule_now_monotonic();
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
+    if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
+        capture_keep(CAPTURE_KEEP_BYTES);
     for (size_t i = 0; i < e->plays && !replay_stop; i++) {
         e->play_index = i + 1;
         e->current_pcap = c->pcaps[order[i]];
@@ -490,6 +494,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         replay_capture(e, e->current_pcap);
     }
     free(order);
+    capture_keep(0);
     e->stats.backward_steps = e->schedule.backward_steps;
     if (e->schedule.backward_steps)
         log_warn("capture time went backwards %llu times; each step was replayed as a zero gap",

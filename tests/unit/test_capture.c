@@ -1,8 +1,11 @@
-/* capture: classic pcap (µs and ns), ERF sniffing, empty, garbage and truncated files, and
- * router lookup. */
+/* capture: classic pcap (µs and ns), ERF sniffing, empty, garbage and truncated files,
+ * captures kept in memory between plays, and router lookup. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "router.h"
@@ -48,6 +51,85 @@ static void test_classic_pcap(void **state)
         assert_true(capture_progress(c) > 0.99);
         capture_close(c);
     }
+    tu_rmdir(dir);
+}
+
+/* packets, and the first byte of each summed */
+static int play(const char *path, int stop_after, int *sum)
+{
+    char err[512];
+    struct capture *c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    struct capture_packet pkt;
+    int n = 0, rc;
+    *sum = 0;
+    while ((stop_after < 0 || n < stop_after) && (rc = capture_next(c, &pkt)) == 1) {
+        *sum += pkt.data[0];
+        n++;
+    }
+    capture_close(c);
+    return n;
+}
+
+static void test_kept_between_plays(void **state)
+{
+    char *dir = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/k.pcap", dir);
+    write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 2000); /* beyond the 64 KB sniffed first */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    int sum;
+    /* not asked: nothing kept */
+    assert_int_equal(play(path, -1, &sum), 2000);
+    assert_int_equal(capture_kept_bytes(), 0);
+    capture_keep(1 << 20);
+    /* a play stopped before the file was read whole is not kept */
+    assert_int_equal(play(path, 10, &sum), 10);
+    assert_int_equal(capture_kept_bytes(), 0);
+    /* played to the end: kept; the next play gives the same packets from memory */
+    int want = 0;
+    for (int i = 0; i < 2000; i++)
+        want += i & 0xff;
+    assert_int_equal(play(path, -1, &sum), 2000);
+    assert_int_equal(sum, want);
+    assert_int_equal(capture_kept_bytes(), (size_t)st.st_size);
+    assert_int_equal(play(path, -1, &sum), 2000);
+    assert_int_equal(sum, want);
+    assert_int_equal(capture_kept_bytes(), (size_t)st.st_size);
+    /* the file changed: read again (the stale copy goes), and kept anew */
+    write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 50);
+    struct timespec later[2] = { { .tv_nsec = UTIME_OMIT }, { st.st_mtim.tv_sec + 10, 0 } };
+    assert_int_equal(utimensat(AT_FDCWD, path, later, 0), 0);
+    assert_int_equal(play(path, -1, &sum), 50);
+    assert_int_equal(sum, 49 * 50 / 2);
+    assert_int_equal(play(path, -1, &sum), 50);
+    assert_true(capture_kept_bytes() > 0 && capture_kept_bytes() < (size_t)st.st_size);
+    /* over the limit: read as usual, not kept */
+    capture_keep(0);
+    capture_keep(100);
+    assert_int_equal(play(path, -1, &sum), 50);
+    assert_int_equal(capture_kept_bytes(), 0);
+    /* truncated in a packet: the same error on every play, from the file and from memory */
+    capture_keep(1 << 20);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size - 7), 0);
+    for (int round = 0; round < 2; round++) {
+        char err[512];
+        struct capture *c = capture_open(path, err, sizeof err);
+        assert_non_null(c);
+        struct capture_packet pkt;
+        int n = 0, rc;
+        while ((rc = capture_next(c, &pkt)) == 1)
+            n++;
+        assert_int_equal(rc, -1);
+        assert_int_equal(n, 49);
+        assert_non_null(strstr(capture_error(c), "truncated"));
+        capture_close(c);
+        assert_int_equal(capture_kept_bytes(), (size_t)st.st_size - 7);
+    }
+    capture_keep(0);
+    assert_int_equal(capture_kept_bytes(), 0);
     tu_rmdir(dir);
 }
 
@@ -206,6 +288,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classic_pcap),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_kept_between_plays),
         cmocka_unit_test(test_erf_sniffing),
         cmocka_unit_test(test_router_lookup),
     };
