@@ -736,11 +736,11 @@ struct delivery {
     int64_t due;
 };
 
-/* a message queued (or not): the queue's answer counted and logged */
-static void queued(struct session *x, int rc)
+/* count messages queued (or not): the queue's answer counted and logged */
+static void queued(struct session *x, int rc, size_t count)
 {
     if (rc == MSGQ_LOST) {
-        x->lost++;
+        x->lost += count;
     } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
         char n[160];
         log_info("%s: the collector is slower than the capture: over %u MB queued, the rest waits in a "
@@ -797,7 +797,7 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    queued(x, msgq_push(&x->q, m, len, d->due, classify(x, m, len)));
+    queued(x, msgq_push(&x->q, m, len, d->due, classify(x, m, len)), 1);
     mark_dirty(x);
 }
 
@@ -823,7 +823,7 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
             if (id == PROTO_BGP) /* an OPEN */
                 on_message(d, p, lens[i]);
             else
-                queued(x, msgq_push(&x->q, p, lens[i], d->due, flags));
+                queued(x, msgq_push(&x->q, p, lens[i], d->due, flags), 1);
             mark_dirty(x);
             p += lens[i++];
             continue;
@@ -835,7 +835,7 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
         else
             for (; k < n && classify(x, p + bytes, lens[k]) == flags; bytes += lens[k++])
                 ;
-        queued(x, msgq_push_n(&x->q, p, bytes, k - i, d->due, flags));
+        queued(x, msgq_push_n(&x->q, p, bytes, k - i, d->due, flags), k - i);
         mark_dirty(x);
         p += bytes;
         i = k;
