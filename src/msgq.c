@@ -285,20 +285,24 @@ void msgq_written(struct msgq *q, size_t w, uint64_t at, void (*done)(void *, in
             done(ctx, e->due_ns);
     }
     q->unacked = i;
+    q->part_at = at;
     q->part = pos;
     refill(q);
 }
 
-/* The first entry, a run written and acknowledged up to `acked` but not to its end: its
- * whole messages acknowledged are passed to ack() and leave it. */
+/* The first entry, a run written (whole or in part) and acknowledged up to `acked` but not
+ * to its end: its whole messages acknowledged are passed to ack() and leave it. */
 static void ack_part(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
 {
     struct msgq_entry *e = entry(q, 0);
     struct msgq_chunk *c = q->chunks;
     if (c->begin == c->used) /* the entry is in the next chunk */
         c = c->next;
-    uint64_t start = e->end - e->len;
-    if (!q->frame || e->count < 2 || acked <= start || !c)
+    bool whole = q->unacked > 0; /* else it is being written */
+    if ((!whole && !q->part) || !q->frame || e->count < 2 || !c)
+        return;
+    uint64_t start = whole ? e->end - e->len : q->part_at;
+    if (acked <= start)
         return;
     const uint8_t *m = c->data + c->begin;
     size_t bytes = 0, count = 0;
@@ -312,7 +316,12 @@ static void ack_part(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
     e->len -= (uint32_t)bytes;
     e->count -= (uint32_t)count;
     q->msgs -= count;
-    q->unacked_msgs -= count;
+    if (whole)
+        q->unacked_msgs -= count;
+    else {
+        q->part -= bytes;
+        q->part_at += bytes;
+    }
     if (ack)
         ack(ctx, m, bytes, count, e->flags);
 }
@@ -347,7 +356,7 @@ void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
         if (ack)
             ack(ctx, first, bytes, count, flags);
     }
-    if (q->unacked)
+    if (q->n)
         ack_part(q, acked, ack, ctx);
     if (q->n == 0) { /* keep one empty chunk for what comes next */
         while (q->chunks && q->chunks->next) {

@@ -46,7 +46,8 @@ struct msgq {
     struct msgq_entry *ring;
     size_t ring_size, first, n;   /* n entries from first (mod ring_size) */
     size_t unacked;               /* of them, written (the first ones) */
-    size_t part;                  /* bytes of the first unwritten message already written */
+    size_t part;                  /* bytes of the first unwritten entry already written */
+    uint64_t part_at;             /* where that entry starts on the connection */
     /* the bytes: a list of chunks; the first holds the oldest message */
     struct msgq_chunk *chunks, *last;
     struct msgq_chunk *wchunk;    /* where the next unwritten byte is */
