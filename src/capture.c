@@ -32,7 +32,7 @@ struct capture {
     char format[32];
     char error[PCAP_ERRBUF_SIZE + 128];
     bool compressed;
-    off_t file_size, bytes_read;
+    off_t bytes_read; /* of the file (size: st.st_size) */
     /* the decompressed byte source: the file itself, zstd over it, or wandio (gzip,
      * bzip2, xz, lzo, lz4) */
     io_t *io;
@@ -208,8 +208,6 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
     }
     *p = c->buf + c->buf_pos;
     c->buf_pos += n;
-    if (c->borrowed)
-        c->bytes_read = (off_t)c->buf_pos;
     return 1;
 }
 
@@ -336,7 +334,7 @@ static int open_records(struct capture *c, const char *path, int reader, char *e
 {
     c->reader = reader;
     struct kept_capture *k = c->compressed ? NULL : find_kept(c);
-    size_t size = (size_t)c->file_size;
+    size_t size = (size_t)c->st.st_size;
     if (k) { /* played before: the whole file is in memory */
         c->buf = k->data;
         c->buf_len = c->buf_cap = size;
@@ -382,7 +380,6 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
         free(c);
         return NULL;
     }
-    c->file_size = st.st_size;
     c->st = st;
     c->path = strdup(path);
     int rc = source_open(c, path, err, errlen);
@@ -550,9 +547,11 @@ const char *capture_format(const struct capture *c) { return c->format; }
 
 double capture_progress(const struct capture *c)
 {
-    if (c->compressed || c->file_size <= 0)
+    if (c->compressed || c->st.st_size <= 0)
         return -1;
-    double f = (double)c->bytes_read / (double)c->file_size;
+    /* a kept capture is read from memory: how far it is parsed */
+    off_t at = c->borrowed ? (off_t)c->buf_pos : c->bytes_read;
+    double f = (double)at / (double)c->st.st_size;
     return f > 1 ? 1 : f;
 }
 

@@ -818,7 +818,7 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
             p += lens[i++];
             continue;
         }
-        unsigned flags = at && lens[i] > at ? kind_flags(id, p[at]) : classify(x, p, lens[i]);
+        unsigned flags = classify(x, p, lens[i]);
         if (flags & MSGQ_ALONE) {
             if (id == PROTO_BGP) /* an OPEN */
                 on_message(d, p, lens[i]);

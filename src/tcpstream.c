@@ -159,6 +159,17 @@ static void consume(struct msgstream *m, size_t n)
     m->len -= n;
 }
 
+/* the n messages cut so far, from start, handed on as a run */
+static void hand_on(struct msgstream *m, const uint8_t *start, const uint32_t *lens, size_t *n, int64_t ts,
+                    msgstream_run_fn run, void *ctx)
+{
+    if (*n) {
+        run(ctx, start, lens, *n, ts);
+        m->messages += *n;
+        *n = 0;
+    }
+}
+
 /* Cut whole messages from p[0..len), handed on in runs of up to MSGSTREAM_RUN_MAX back to
  * back; resynchronise past anything frame() rejects. Returns how many bytes were used (the
  * rest is the start of an incomplete message). */
@@ -173,30 +184,21 @@ static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts,
             lens[n++] = (uint32_t)k;
             off += (size_t)k;
             if (n == MSGSTREAM_RUN_MAX) {
-                run(ctx, p + start, lens, n, ts);
-                m->messages += n;
-                n = 0;
+                hand_on(m, p + start, lens, &n, ts, run, ctx);
                 start = off;
             }
             continue;
         }
         if (k == 0 && len - off < m->max)
             break; /* incomplete */
-        if (n) {
-            run(ctx, p + start, lens, n, ts);
-            m->messages += n;
-            n = 0;
-        }
+        hand_on(m, p + start, lens, &n, ts, run, ctx);
         if (!m->resync)
             m->resyncs++;
         m->resync = true;
         m->skipped_bytes++;
         start = ++off;
     }
-    if (n) {
-        run(ctx, p + start, lens, n, ts);
-        m->messages += n;
-    }
+    hand_on(m, p + start, lens, &n, ts, run, ctx);
     return off;
 }
 
