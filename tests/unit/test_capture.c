@@ -68,6 +68,8 @@ static int play(const char *path, int stop_after, int *sum)
         *sum += pkt.data[0];
         n++;
     }
+    if (stop_after < 0) /* read to the end, from the file or from memory */
+        assert_true(capture_progress(c) > 0.99);
     capture_close(c);
     return n;
 }

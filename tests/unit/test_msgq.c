@@ -262,6 +262,24 @@ static void test_runs(void **state)
     msgq_free(&q);
 }
 
+/* after a reset: the rest of the 10-message run goes out whole (`bytes`, starting with message
+ * `first`) on a connection at offset `at`, is acknowledged, and all 10 were, in order */
+static void finish_run(struct msgq *q, size_t bytes, unsigned first, uint64_t at, struct seen *s)
+{
+    struct iovec iov[4];
+    uint8_t wire[400];
+    int n = msgq_iov(q, iov, 4, 0, NULL);
+    size_t w = fake_writev(iov, n, wire, sizeof wire);
+    assert_int_equal(w, bytes);
+    assert_int_equal(wire[1], first);
+    msgq_written(q, w, at, NULL, NULL);
+    msgq_ack(q, at + w, on_ack, s);
+    assert_int_equal(s->n, 10);
+    for (unsigned i = 0; i < 10; i++)
+        assert_int_equal(s->ids[i], i);
+    assert_false(msgq_pending(q));
+}
+
 /* a run acknowledged in part gives up its whole messages acknowledged; after a reset only
  * the rest is sent again */
 static void test_run_acked_in_part(void **state)
@@ -284,16 +302,7 @@ static void test_run_acked_in_part(void **state)
     assert_int_equal(s.n, 5);
     assert_int_equal(msgq_requeue(&q), 5);
     assert_int_equal(msgq_queued(&q), 5);
-    n = msgq_iov(&q, iov, 4, 0, NULL);
-    size_t w = fake_writev(iov, n, wire, sizeof wire);
-    assert_int_equal(w, 100);
-    assert_int_equal(wire[1], 5); /* the sixth message first */
-    msgq_written(&q, w, 1000, NULL, NULL);
-    msgq_ack(&q, 1000 + w, on_ack, &s);
-    assert_int_equal(s.n, 10);
-    for (unsigned i = 0; i < 10; i++)
-        assert_int_equal(s.ids[i], i);
-    assert_false(msgq_pending(&q));
+    finish_run(&q, 100, 5, 1000, &s); /* from the sixth message */
     /* a run still being written (the socket took 90 of its 200 bytes): its 4 whole messages
      * acknowledged leave it, and after a reset the rest goes out from the fifth */
     msgq_push_n(&q, run, sizeof run, 10, 0, 0);
@@ -311,16 +320,7 @@ static void test_run_acked_in_part(void **state)
     assert_int_equal(len, 120);
     assert_int_equal(written, 10);
     assert_int_equal(msgq_requeue(&q), 0);
-    n = msgq_iov(&q, iov, 4, 0, NULL);
-    w = fake_writev(iov, n, wire, sizeof wire);
-    assert_int_equal(w, 120);
-    assert_int_equal(wire[1], 4);
-    msgq_written(&q, w, 3000, NULL, NULL);
-    msgq_ack(&q, 3000 + w, on_ack, &s);
-    assert_int_equal(s.n, 10);
-    for (unsigned i = 0; i < 10; i++)
-        assert_int_equal(s.ids[i], i);
-    assert_false(msgq_pending(&q));
+    finish_run(&q, 120, 4, 3000, &s); /* from the fifth */
     /* without frame() a run is acknowledged whole or not at all */
     struct msgq q2;
     msgq_init(&q2, 1 << 20, NULL);
