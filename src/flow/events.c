@@ -314,3 +314,31 @@ void flow_set_free(struct flow_set *s)
     free(s->flows);
     memset(s, 0, sizeof *s);
 }
+
+int flow_events_write(FILE *out, const struct flow_set *s)
+{
+    for (size_t k = 0; k < s->n; k++) {
+        const struct flow_spec *f = &s->flows[k];
+        char a[ADDR_STRLEN], b[ADDR_STRLEN];
+        fprintf(out, "CONN,%llu,%s,%u,->,%s,%u,%.6f\n", (unsigned long long)f->fid, addr_format(&f->side[0].ip, a),
+                f->side[0].port, addr_format(&f->side[1].ip, b), f->side[1].port, f->stime);
+        size_t at[2] = { 0, 0 };
+        uint64_t eid = 0;
+        double last = f->stime;
+        while (at[0] < f->side[0].n || at[1] < f->side[1].n) {
+            /* the earlier of the two sides' next events; the client's first on a tie */
+            int i = at[0] == f->side[0].n ? 1
+                    : at[1] == f->side[1].n ? 0
+                    : f->side[1].ev[at[1]].stime < f->side[0].ev[at[0]].stime;
+            const struct flow_event *e = &f->side[i].ev[at[i]++];
+            static const char *const names[] = { [FLOW_SEND] = "SEND", [FLOW_WAIT] = "WAIT", [FLOW_CLOSE] = "CLOSE" };
+            double rtime = e->stime > last ? e->stime - last : 0;
+            fprintf(out, "EVENT,%llu,%llu,%s,%s,%llu,%.6f,%.6f\n", (unsigned long long)f->fid,
+                    (unsigned long long)eid++, addr_format(&f->side[i].ip, a), names[e->type],
+                    (unsigned long long)e->bytes, rtime, e->stime);
+            if (e->stime > last)
+                last = e->stime;
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}

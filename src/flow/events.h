@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 
@@ -45,6 +46,9 @@ int flow_events_load(const char *path, struct flow_set *out, char *err, size_t e
 /* The same from memory; name labels messages. */
 int flow_events_parse(const char *name, const char *text, size_t len, struct flow_set *out, char *err, size_t errlen);
 void flow_set_free(struct flow_set *s);
+/* Write a set as an events file, flows in order, each flow's events of both sides merged by
+ * time (the file flow_events_parse() reads back to the same set). 0, or -1 (errno). */
+int flow_events_write(FILE *out, const struct flow_set *s);
 /* Append an event to a side (its SEND / WAIT totals too); 0 or -1 (out of memory). */
 int flow_side_add(struct flow_side *sd, enum flow_event_type t, uint64_t bytes, double stime);
 

@@ -95,16 +95,21 @@ static void flush_run(struct flow_extract *x, struct flow *f)
 
 /* ---- sequence numbers ---- */
 
-/* A 32-bit offset from the start, extended to 64 bits next to `near` (flows over 4 GB). */
-static uint64_t extend(uint64_t near, uint32_t rel32)
+/* A 32-bit offset from the start, unwrapped to the 64-bit value nearest to `near` (flows over
+ * 4 GB go forwards; a segment from before the first one seen comes out negative). */
+static int64_t nearest(uint64_t near, uint32_t rel32)
 {
-    uint64_t c = (near & ~0xffffffffULL) | rel32;
-    if (c + 0x80000000ULL < near)
-        c += 1ULL << 32;
-    else if (c > near + 0x80000000ULL && c >= 1ULL << 32)
-        c -= 1ULL << 32;
+    int64_t c = (int64_t)((near & ~0xffffffffULL) | rel32), n = (int64_t)near;
+    if (c - n > 0x80000000LL)
+        c -= 1LL << 32;
+    else if (n - c > 0x80000000LL)
+        c += 1LL << 32;
     return c;
 }
+
+/* Bytes further than this from a stream's highest byte are not part of it: TCP's largest
+ * window (scaled) is 1 GiB, so a sender cannot be that far ahead of what it sent before. */
+#define WINDOW_MAX (1LL << 30)
 
 /* ---- holes: bytes skipped by a later segment ---- */
 
@@ -274,6 +279,10 @@ static void write_meta(struct flow_extract *x, struct flow *f, const char *reaso
 static void flow_end(struct flow_extract *x, struct flow *f, const char *reason, int64_t ts)
 {
     flush_run(x, f);
+    if (x->o.payload_only && !f->conn_written) { /* nothing was sent either way: no event yet */
+        x->st.flows_without_payload++;
+        goto unlink;
+    }
     for (int i = 0; i < 2; i++) {
         struct side *s = &f->s[i], *p = &f->s[1 - i];
         if (p->high > s->waited) {
@@ -292,7 +301,7 @@ static void flow_end(struct flow_extract *x, struct flow *f, const char *reason,
     x->st.missing_bytes += f->s[0].missing + f->s[1].missing;
     x->st.flows_without_syn += !f->s[0].syn;
     write_meta(x, f, reason);
-    /* unlink from its bucket and the activity list */
+unlink: /* from its bucket and the activity list */
     struct flow **at = &x->buckets[f->hash % BUCKETS];
     while (*at != f)
         at = &(*at)->hnext;
@@ -343,7 +352,8 @@ static void new_bytes(struct flow_extract *x, struct flow *f, int i, uint64_t n,
     flush_run(x, f);
     struct side *s = &f->s[i], *p = &f->s[1 - i];
     if (s->ack_valid && p->isn_set) {
-        uint64_t acked = extend(p->high, s->last_ack - p->isn);
+        int64_t a = nearest(p->high, s->last_ack - p->isn);
+        uint64_t acked = a < 0 ? 0 : (uint64_t)a;
         if (acked > p->high)
             acked = p->high;
         if (acked > s->waited) {
@@ -354,6 +364,48 @@ static void new_bytes(struct flow_extract *x, struct flow *f, int i, uint64_t n,
     f->run = i;
     f->run_bytes = n;
     f->run_start = f->run_last = ts;
+}
+
+/* A side's bytes [start, start + len) in its stream's offsets, arrived at ts. */
+static void payload(struct flow_extract *x, struct flow *f, int i, int64_t start, uint64_t len, int64_t ts)
+{
+    struct side *s = &f->s[i];
+    if (start + (int64_t)len < -WINDOW_MAX || start - (int64_t)s->high > WINDOW_MAX) {
+        x->st.out_of_window_segments++;
+        return;
+    }
+    if (start < 0) {
+        /* from before the first byte seen (a flow seen without its SYN, its first segment a
+         * later one): the stream starts earlier. Its offsets move up; the new front is sent,
+         * as a forward hole is, and missing until it arrives. */
+        uint64_t shift = (uint64_t)-start;
+        s->isn -= (uint32_t)shift;
+        s->high += shift;
+        for (unsigned h = 0; h < s->n_holes; h++)
+            s->holes[h].from += shift, s->holes[h].to += shift;
+        if (len < shift)
+            add_hole(s, len, shift);
+        new_bytes(x, f, i, shift, ts);
+        if (len <= shift)
+            return;
+        start = (int64_t)shift; /* the rest of the segment: at the old front */
+        len -= shift;
+    }
+    uint64_t from = (uint64_t)start, end = from + len;
+    uint64_t top = end < s->high ? end : s->high;
+    uint64_t old = top > from ? top - from : 0;
+    if (old) { /* bytes below the highest seen: they fill a hole (reordering) or come again */
+        uint64_t filled = fill_holes(s, from, from + old);
+        s->reordered += filled;
+        s->retransmitted += old - filled;
+    }
+    if (end > s->high) {
+        if (from > s->high)
+            add_hole(s, s->high, from); /* counted as sent; missing unless it fills later */
+        uint64_t n = end - s->high;
+        s->high = end;
+        new_bytes(x, f, i, n, ts);
+    }
 }
 
 static void segment(struct flow_extract *x, struct flow *f, int i, const struct decoded *d, int64_t ts)
@@ -383,22 +435,8 @@ static void segment(struct flow_extract *x, struct flow *f, int i, const struct 
         s->last_ack = d->ack;
         s->ack_valid = true;
     }
-    if (d->payload_wire_len) { /* its length on the wire: header-only captures do */
-        uint64_t start = extend(s->high, seq - s->isn), end = start + d->payload_wire_len;
-        uint64_t old = (end < s->high ? end : s->high) > start ? (end < s->high ? end : s->high) - start : 0;
-        if (old) { /* bytes below the highest seen: they fill a hole (reordering) or come again */
-            uint64_t filled = fill_holes(s, start, start + old);
-            s->reordered += filled;
-            s->retransmitted += old - filled;
-        }
-        if (end > s->high) {
-            if (start > s->high)
-                add_hole(s, s->high, start); /* counted as sent; missing unless it fills later */
-            uint64_t n = end - s->high;
-            s->high = end;
-            new_bytes(x, f, i, n, ts);
-        }
-    }
+    if (d->payload_wire_len) /* its length on the wire: header-only captures do */
+        payload(x, f, i, nearest(s->high, seq - s->isn), d->payload_wire_len, ts);
     if (fl & TCP_FIN) {
         s->fin = true;
         if (f->run == i)
@@ -484,12 +522,14 @@ void flow_extract_finish(struct flow_extract *x, struct flow_extract_stats *out)
     if (x->meta)
         fprintf(x->meta, "%s],\n  \"totals\": {\"packets\": %llu, \"tcp_packets\": %llu, \"flows\": %llu, "
                 "\"events\": %llu, \"send_bytes\": %llu, \"flows_without_syn\": %llu, "
-                "\"retransmitted_bytes\": %llu, \"missing_bytes\": %llu}\n}\n",
+                "\"retransmitted_bytes\": %llu, \"missing_bytes\": %llu, \"out_of_window_segments\": %llu, "
+                "\"flows_without_payload_dropped\": %llu}\n}\n",
                 x->first_meta ? "" : "\n  ", (unsigned long long)x->st.packets,
                 (unsigned long long)x->st.tcp_packets, (unsigned long long)x->st.flows,
                 (unsigned long long)x->st.events, (unsigned long long)x->st.send_bytes,
                 (unsigned long long)x->st.flows_without_syn, (unsigned long long)x->st.retransmitted_bytes,
-                (unsigned long long)x->st.missing_bytes);
+                (unsigned long long)x->st.missing_bytes, (unsigned long long)x->st.out_of_window_segments,
+                (unsigned long long)x->st.flows_without_payload);
     if (out)
         *out = x->st;
 }

@@ -20,6 +20,7 @@ struct flow_extract_options {
     double quiet_gap;     /* seconds of silence that end a SEND (default 0.5) */
     double idle_timeout;  /* seconds of trace time without a packet that end a flow (default 300) */
     size_t max_flows;     /* tracked at once; beyond, the least recently active one ends (default 1e6) */
+    bool payload_only;    /* leave out flows that carried no payload either way (as Mimic's extractor does) */
     const char *const *sources; /* the captures, named in the details file */
     size_t n_sources;
 };
@@ -28,6 +29,8 @@ struct flow_extract_stats {
     uint64_t packets, tcp_packets;          /* the rest: not decodable, not TCP */
     uint64_t flows, events, send_bytes;
     uint64_t flows_without_syn, retransmitted_bytes, missing_bytes;
+    uint64_t out_of_window_segments; /* 1 GiB or more from their stream: not part of it */
+    uint64_t flows_without_payload;  /* left out with payload_only */
     uint64_t unbalanced;  /* flows whose SENDs and the peer's WAITs disagree (a bug if ever > 0) */
 };
 

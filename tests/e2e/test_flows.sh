@@ -80,6 +80,11 @@ sends() { # sends file: per flow "client_bytes server_bytes" sorted, from its SE
 eq "extract: the bytes each end sent, per flow, as made" "$(sends ex.csv | md5sum)" "$(sends made.csv | md5sum)"
 eq "extract: the request/response rounds kept (SENDs of flow with 3 rounds)" \
     "$(awk -F, '$1 == "CONN" && $3 == "10.9.0.1" && $4 == 41003 {f = $2} $1 == "EVENT" && $2 == f && $5 == "SEND" {n++} END {print n}' ex.csv)" 6
+"$EXTRACT" cap.pcap -o - -m stdout.meta.json > stdout.csv
+eq "extract -o -: the events on standard output, as in the file" "$(md5sum < stdout.csv)" "$(md5sum < ex.csv)"
+check "extract -o -: no file named '-'" test ! -e ./-
+"$EXTRACT" cap.pcap -o payload.csv --payload-only
+eq "extract --payload-only: every flow here carried payload: all kept" "$(grep -c ^CONN payload.csv)" 12
 eq "extract: the handshake seen (SYN options)" "$(jq '[.flows[] | select(.syn_options.mss > 0)] | length' ex.meta.json)" 12
 
 # --- replay what was extracted, both ends across the namespaces
@@ -157,6 +162,14 @@ eq "synthetic, two processes: the server's exit status" "$?" 0
 eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq .states.done syn-server.json)" "300 300"
 check "synthetic: what both sent adds up to the flows' bytes" \
     jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
+
+# --- the made-up flows written as an events file replay as the same flows
+"$REPLAY" $SYN --write-events syn.csv -q
+eq "--write-events: exit status" "$?" 0
+eq "--write-events: one CONN per flow" "$(grep -c ^CONN syn.csv)" 300
+"$REPLAY" syn.csv --client-netns $A --server-netns $B -S syn-file.json -q
+eq "--write-events: the file replays every flow" "$(jq .states.done syn-file.json)" 300
+eq "--write-events: the same bytes as the synthetic flows" "$(jq .bytes_expected syn-file.json)" "$(jq .bytes_expected syn-client.json)"
 
 # --- IPv6: made-up flows between the namespaces, both ends in one process
 "$REPLAY" --synthetic --flows 50 --rate 500 --client 2001:db8:9::1 --server 2001:db8:9::2 --port 8091 \

@@ -2,6 +2,8 @@
  * refused with file:line and what is wrong. */
 #include "testutil.h"
 
+#include <math.h>
+
 #include "flow/events.h"
 #include "flow/flowconfig.h"
 #include "flow/synthetic.h"
@@ -118,6 +120,26 @@ static void test_synthetic(void **state)
         rounds[sends]++;
     }
     assert_true(rounds[1] > 0 && rounds[4] > 0); /* the distribution is used */
+    /* written as an events file, it reads back as the same flows */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(flow_events_write(f, &a), 0);
+    fclose(f);
+    struct flow_set back;
+    assert_int_equal(flow_events_parse("written", text, len, &back, err, sizeof err), 0);
+    assert_int_equal(back.n, a.n);
+    assert_int_equal(back.events, a.events);
+    assert_int_equal(back.send_bytes, a.send_bytes);
+    for (size_t i = 0; i < a.n; i++)
+        for (int s = 0; s < 2; s++) {
+            assert_int_equal(back.flows[i].side[s].n, a.flows[i].side[s].n);
+            assert_int_equal(back.flows[i].side[s].send_bytes, a.flows[i].side[s].send_bytes);
+            for (size_t k = 0; k < a.flows[i].side[s].n; k++)
+                assert_true(fabs(back.flows[i].side[s].ev[k].stime - a.flows[i].side[s].ev[k].stime) < 2e-6);
+        }
+    flow_set_free(&back);
+    free(text);
     flow_set_free(&b);
     o.seed = 43;
     assert_int_equal(flow_synthetic(&o, &b, err, sizeof err), 0);

@@ -198,6 +198,82 @@ static void test_without_syn(void **state)
     conv_free(&v);
 }
 
+/* no SYN, and the first segment seen is not the first byte: a FIN at the end, or a later
+ * segment, then earlier ones. Sequence numbers unwrap to the nearest value, so the earlier
+ * bytes extend the stream backwards (a SEND of the bytes the capture carried, not ~2^32). */
+static void test_without_syn_backwards(void **state)
+{
+    struct conv v;
+    conv_open(&v, NULL, 50001);
+    uint32_t at = v.dir[C].seq;
+    v.dir[C].seq = at + 300;
+    seg(&v, C, 0, 0x11, 0, 0);     /* the FIN first */
+    v.dir[C].seq = at;
+    seg(&v, C, 1, 0, 100, 0);      /* then the data, in order */
+    seg(&v, C, 1, 0, 100, 0);
+    seg(&v, C, 1, 0, 100, 0);
+    v.dir[S].seq = 7000;
+    seg(&v, S, 1, 0, 40, 300);     /* a later segment of the other side ... */
+    v.dir[S].seq = 6960;
+    seg(&v, S, 1, 0, 40, 300);     /* ... then the one before it */
+    struct flow_extract_stats st;
+    finish(&v, &st);
+    char ev[1024];
+    events(&v, ev, sizeof ev);
+    assert_string_equal(ev, "C SEND 300 | S WAIT 300 | S SEND 80 | C WAIT 80 | C CLOSE 0 | S CLOSE 0");
+    assert_int_equal(st.send_bytes, 380);
+    assert_int_equal(st.unbalanced, 0);
+    assert_int_equal(st.missing_bytes, 0);
+    conv_free(&v);
+}
+
+/* a segment 1 GiB or more away from its stream (garbage, or another connection) is not part of
+ * it: counted, never a SEND */
+static void test_out_of_window(void **state)
+{
+    struct conv v;
+    conv_open(&v, NULL, 50002);
+    handshake(&v);
+    seg(&v, C, 1, 0, 100, -1);
+    uint32_t at = v.dir[C].seq;
+    v.dir[C].seq = at + 0x60000000u;
+    seg(&v, C, 1, 0, 100, -1);
+    v.dir[C].seq = at - 0x60000000u;
+    seg(&v, C, 1, 0, 100, -1);
+    struct flow_extract_stats st;
+    finish(&v, &st);
+    char ev[1024];
+    events(&v, ev, sizeof ev);
+    assert_string_equal(ev, "C SEND 100 | S WAIT 100 | C CLOSE 0 | S CLOSE 0");
+    assert_int_equal(st.out_of_window_segments, 2);
+    conv_free(&v);
+}
+
+/* payload_only: a flow that carried nothing either way leaves no event and no details */
+static void test_payload_only(void **state)
+{
+    struct conv v;
+    struct flow_extract_options o = { .payload_only = true };
+    conv_open(&v, &o, 50003);
+    handshake(&v);
+    seg(&v, C, 1, 0x11, 0, -1);    /* FIN: an empty flow */
+    seg(&v, S, 1, 0x11, 0, -1);
+    v.dir[C].sport = 50004;
+    v.dir[S].dport = 50004;
+    handshake(&v);
+    seg(&v, C, 1, 0, 10, -1);
+    struct flow_extract_stats st;
+    finish(&v, &st);
+    char ev[1024];
+    events(&v, ev, sizeof ev);
+    assert_string_equal(ev, "C SEND 10 | S WAIT 10 | C CLOSE 0 | S CLOSE 0");
+    assert_null(strstr(v.csv, ",50003,"));
+    assert_non_null(strstr(v.csv, ",50004,"));
+    assert_null(strstr(v.meta_text, "\"port\":50003"));
+    assert_int_equal(st.flows_without_payload, 1);
+    conv_free(&v);
+}
+
 /* a silence longer than the quiet gap ends a SEND; a flow idle past the timeout ends, and
  * the same addresses and ports with a new SYN are a new flow */
 static void test_gap_idle_reuse(void **state)
@@ -254,6 +330,9 @@ int main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_retransmission_reordering_hole),
         cmocka_unit_test(test_without_syn),
+        cmocka_unit_test(test_without_syn_backwards),
+        cmocka_unit_test(test_out_of_window),
+        cmocka_unit_test(test_payload_only),
         cmocka_unit_test(test_gap_idle_reuse),
         cmocka_unit_test(test_ipv6_headers_only),
     };

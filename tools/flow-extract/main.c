@@ -23,9 +23,12 @@ static void usage(FILE *out)
         "usage: flow-extract CAPTURE [CAPTURE...] -o FLOWS.csv [options]\n"
         "Turn the TCP conversations of captures into Mimic-style events (CONN, then SEND / WAIT /\n"
         "CLOSE per side) for flow-replay, and write per-flow details beside them.\n\n"
-        "  -o, --output FILE       the events file (required); written to FILE.tmp, then renamed\n"
+        "  -o, --output FILE       the events file (required; - = standard output); written to\n"
+        "                          FILE.tmp, then renamed\n"
         "  -m, --meta FILE         the per-flow details as JSON (default: FILE with .csv replaced by\n"
-        "                          .meta.json)\n"
+        "                          .meta.json; none with -o - unless given)\n"
+        "  -P, --payload-only      leave out flows that carried no payload either way (handshakes,\n"
+        "                          scans), as Mimic's extractor does\n"
         "  -g, --quiet-gap SECS    silence that ends a SEND (default 0.5)\n"
         "  -i, --idle-timeout SECS trace time without a packet that ends a flow (default 300)\n"
         "      --max-flows N       flows tracked at once (default 1000000)\n"
@@ -55,19 +58,21 @@ int main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "meta", required_argument, NULL, 'm' },
         { "quiet-gap", required_argument, NULL, 'g' }, { "idle-timeout", required_argument, NULL, 'i' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, { "quiet", no_argument, NULL, 'q' },
+        { "payload-only", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     struct flow_extract_options o = { 0 };
     const char *out = NULL, *meta_path = NULL;
     bool verbose = false, quiet = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "o:m:g:i:vqhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:m:g:i:PvqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': out = optarg; break;
         case 'm': meta_path = optarg; break;
         case 'g': o.quiet_gap = number("--quiet-gap", optarg); break;
         case 'i': o.idle_timeout = number("--idle-timeout", optarg); break;
         case OPT_MAX_FLOWS: o.max_flows = (size_t)number("--max-flows", optarg); break;
+        case 'P': o.payload_only = true; break;
         case 'v': verbose = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
@@ -81,8 +86,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "flow-extract: %s (flow-extract --help)\n", optind >= argc ? "no capture given" : "-o FLOWS.csv is required");
         return 2;
     }
+    bool to_stdout = !strcmp(out, "-");
     char meta_buf[PATH_MAX];
-    if (!meta_path) {
+    if (!meta_path && !to_stdout) {
         size_t n = strlen(out);
         bool csv = n > 4 && strcmp(out + n - 4, ".csv") == 0;
         snprintf(meta_buf, sizeof meta_buf, "%.*s.meta.json", (int)(csv ? n - 4 : n), out);
@@ -98,13 +104,15 @@ int main(int argc, char **argv)
         }
         capture_close(c);
     }
+    /* each output goes to NAME.tmp and is renamed into place once complete: a failed or
+     * interrupted run leaves no half-written file (standard output is written as it goes) */
     char csv_tmp[PATH_MAX + 8], meta_tmp[PATH_MAX + 8];
     snprintf(csv_tmp, sizeof csv_tmp, "%s.tmp", out);
-    snprintf(meta_tmp, sizeof meta_tmp, "%s.tmp", meta_path);
-    FILE *csv = fopen(csv_tmp, "w"), *meta = fopen(meta_tmp, "w");
-    if (!csv || !meta) {
+    snprintf(meta_tmp, sizeof meta_tmp, "%s.tmp", meta_path ? meta_path : "");
+    FILE *csv = to_stdout ? stdout : fopen(csv_tmp, "w"), *meta = meta_path ? fopen(meta_tmp, "w") : NULL;
+    if (!csv || (meta_path && !meta)) {
         log_error("cannot write %s: %s", !csv ? csv_tmp : meta_tmp, strerror(errno));
-        if (csv) { fclose(csv); unlink(csv_tmp); }
+        if (csv && !to_stdout) { fclose(csv); unlink(csv_tmp); }
         if (meta) { fclose(meta); unlink(meta_tmp); }
         return 2;
     }
@@ -141,16 +149,18 @@ int main(int argc, char **argv)
     if (x)
         flow_extract_finish(x, &st);
     flow_extract_free(x);
-    bool write_failed = ferror(csv) || ferror(meta);
-    write_failed |= fclose(csv) != 0;
-    write_failed |= fclose(meta) != 0;
+    bool write_failed = ferror(csv) || (meta && ferror(meta));
+    write_failed |= (to_stdout ? fflush(csv) : fclose(csv)) != 0;
+    write_failed |= meta && fclose(meta) != 0;
     if (stop || write_failed) {
         log_error(stop ? "interrupted: nothing written" : "cannot write the outputs: %s", strerror(errno));
-        unlink(csv_tmp);
-        unlink(meta_tmp);
+        if (!to_stdout)
+            unlink(csv_tmp);
+        if (meta)
+            unlink(meta_tmp);
         return 1;
     }
-    if (rename(csv_tmp, out) < 0 || rename(meta_tmp, meta_path) < 0) {
+    if ((!to_stdout && rename(csv_tmp, out) < 0) || (meta && rename(meta_tmp, meta_path) < 0)) {
         log_error("cannot rename the outputs into place: %s", strerror(errno));
         return 1;
     }
@@ -158,10 +168,13 @@ int main(int argc, char **argv)
         log_error("%llu flows whose SENDs and the other side's WAITs disagree (a bug: please report it)",
                   (unsigned long long)st.unbalanced);
     log_info("%llu packets (%llu TCP), %llu flows (%llu without their SYN), %llu events, %llu bytes sent; "
-             "retransmitted %llu, missing %llu bytes; %s and %s written", (unsigned long long)st.packets,
+             "retransmitted %llu, missing %llu bytes; %llu segments out of window, %llu flows without payload "
+             "left out; %s%s%s written", (unsigned long long)st.packets,
              (unsigned long long)st.tcp_packets, (unsigned long long)st.flows,
              (unsigned long long)st.flows_without_syn, (unsigned long long)st.events,
              (unsigned long long)st.send_bytes, (unsigned long long)st.retransmitted_bytes,
-             (unsigned long long)st.missing_bytes, out, meta_path);
+             (unsigned long long)st.missing_bytes, (unsigned long long)st.out_of_window_segments,
+             (unsigned long long)st.flows_without_payload, to_stdout ? "standard output" : out,
+             meta_path ? " and " : "", meta_path ? meta_path : "");
     return st.unbalanced ? 1 : status;
 }

@@ -1,11 +1,13 @@
 /* main.c — the flow-replay command line: an events file -> real TCP flows -> results. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "flow/events.h"
 #include "flow/flowconfig.h"
@@ -47,9 +49,35 @@ static void usage(FILE *out)
         "      --request D, --response D  bytes of each (100, 1000)  --think D  seconds before a response (0)\n"
         "      --client ADDR, --clients N  the first client address and how many (127.0.0.1, 1)\n"
         "      --server ADDR, --port P     the server (127.0.0.2, 18080)   --seed N   (a fixed default)\n"
+        "      --write-events FILE  write the flows as an events file (- = stdout) and stop: the same\n"
+        "                           flows replay later with flow-replay FILE\n"
         "  -h, --help, -V, --version\n\n"
         "Exit status: 0 every flow completed; 1 some did not (refused, reset, stalled, timeout);\n"
         "2 usage error, an events file error (file:line), or the replay could not start.\n");
+}
+
+/* The flows as an events file: FILE.tmp renamed into place, so no half-written file is left;
+ * "-" is standard output. The exit status. */
+static int write_events_file(const char *path, const struct flow_set *set)
+{
+    bool std = !strcmp(path, "-");
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = std ? stdout : fopen(tmp, "w");
+    if (!f) {
+        log_error("cannot write %s: %s", tmp, strerror(errno));
+        return 2;
+    }
+    bool bad = flow_events_write(f, set) < 0;
+    bad |= std ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad || (!std && rename(tmp, path) < 0)) {
+        log_error("cannot write %s: %s", path, strerror(errno));
+        if (!std)
+            unlink(tmp);
+        return 1;
+    }
+    log_info("%zu flows written to %s", set->n, path);
+    return 0;
 }
 
 static double number(const char *opt, const char *s, double min)
@@ -67,7 +95,7 @@ static void on_signal(int sig) { (void)sig; flow_replay_stop = 1; }
 
 int main(int argc, char **argv)
 {
-    enum { O_CNS = 256, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
+    enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
            O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
@@ -84,7 +112,8 @@ int main(int argc, char **argv)
         { "response", required_argument, NULL, O_RESP }, { "think", required_argument, NULL, O_THINK },
         { "client", required_argument, NULL, O_CLIENT }, { "clients", required_argument, NULL, O_CLIENTS },
         { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
-        { "seed", required_argument, NULL, O_SEED }, { "ecn", required_argument, NULL, O_ECN },
+        { "seed", required_argument, NULL, O_SEED },
+        { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -102,12 +131,13 @@ int main(int argc, char **argv)
     }
     struct flow_addr_map map[256];
     size_t n_map = 0;
-    const char *results = fc.results, *summary_path = fc.summary;
+    const char *results = fc.results, *summary_path = fc.summary, *write_events = NULL;
     bool verbose = false, quiet = false, synthetic = fc.synthetic;
     int opt;
     while ((opt = getopt_long(argc, argv, "C:r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'C': break; /* read above */
+        case O_WRITE_EVENTS: write_events = optarg; break;
         case 'r':
             if (!strcmp(optarg, "both")) fc.o.role = FLOW_ROLE_BOTH;
             else if (!strcmp(optarg, "client")) fc.o.role = FLOW_ROLE_CLIENT;
@@ -220,6 +250,12 @@ int main(int argc, char **argv)
     }
     log_info("%zu flows, %llu events, %llu bytes to send", set.n, (unsigned long long)set.events,
              (unsigned long long)set.send_bytes);
+    if (write_events) {
+        int rc = write_events_file(write_events, &set);
+        flow_set_free(&set);
+        flow_config_free(&fc);
+        return rc;
+    }
     FILE *rf = NULL;
     if (results && !(rf = fopen(results, "w"))) {
         log_error("cannot write %s: %s", results, strerror(errno));
