@@ -60,6 +60,11 @@ static int key_accepted_ignored(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
+static struct config_mark mark_of(const yaml_node_t *n)
+{
+    return (struct config_mark){ (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1 };
+}
+
 static int pcap_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct config *c = STATE(p)->cfg;
@@ -67,9 +72,13 @@ static int pcap_item(struct yw *p, yaml_node_t *n, void *t)
     if (yw_string(p, n, &s) < 0)
         return -1;
     char **v = yw_grow(c->pcaps, c->n_pcaps, sizeof *v);
-    if (!v)
+    if (v)
+        c->pcaps = v;
+    struct config_mark *at = v ? yw_grow(c->pcap_at, c->n_pcaps, sizeof *at) : NULL;
+    if (!at)
         return free(s), yw_fail(p, n, "out of memory");
-    c->pcaps = v;
+    c->pcap_at = at;
+    c->pcap_at[c->n_pcaps] = mark_of(n);
     c->pcaps[c->n_pcaps++] = s;
     return 0;
 }
@@ -179,17 +188,21 @@ static int key_map_repro(struct yw *p, yaml_node_t *v, void *t, int arg)
     return get_host_addr(p, v, "network.map repro_ip", t);
 }
 
+static int key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg);
+
 static int map_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct config *c = STATE(p)->cfg;
-    struct map_entry e = { .line = (unsigned)n->start_mark.line + 1 };
+    struct config_mark at = mark_of(n);
+    struct map_entry e = { .line = at.line, .col = at.col };
     const struct yw_key keys[] = {
         { "src_ip", key_map_src, &e.src, 0 },
         { "repro_ip", key_map_repro, &e.repro, 0 },
+        { "bgp_id", key_bgp_id, &e.bgp_id, 0 },
     };
     if (n->type != YAML_MAPPING_NODE)
         return yw_fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", yw_kind(n));
-    if (yw_walk_mapping(p, n, keys, 2, "network.map entry") < 0)
+    if (yw_walk_mapping(p, n, keys, 3, "network.map entry") < 0)
         return -1;
     if (!e.src.family || !e.repro.family)
         return yw_fail(p, n, "network.map: each entry needs both src_ip and repro_ip");
@@ -335,17 +348,68 @@ static int key_collector_port(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
+/* A collector address: a literal that looks like an address must be one (300.1.1.1 is a
+ * typo, not a host name to look up); anything else is a host name, resolved at the start. */
+static int collector_host_item(struct yw *p, yaml_node_t *n, void *t)
+{
+    struct proto_config *pc = t;
+    char *s = NULL;
+    if (yw_string(p, n, &s) < 0)
+        return -1;
+    bool dotted = s[0] != 0 && strspn(s, "0123456789.") == strlen(s), colon = strchr(s, ':') != NULL;
+    struct addr a;
+    if ((dotted || colon) && (addr_parse(s, &a) < 0 || strchr(s, '/'))) {
+        yw_fail(p, n, "collector ip: \"%s\" is not an %s address", s, colon ? "IPv6" : "IPv4");
+        free(s);
+        return -1;
+    }
+    char **v = yw_grow(pc->collector_hosts, pc->n_collector_hosts, sizeof *v);
+    if (!v)
+        return free(s), yw_fail(p, n, "out of memory");
+    pc->collector_hosts = v;
+    pc->collector_hosts[pc->n_collector_hosts++] = s;
+    return 0;
+}
+
+static int key_collector_hosts(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct proto_config *pc = t;
+    for (size_t i = 0; i < pc->n_collector_hosts; i++)
+        free(pc->collector_hosts[i]);
+    pc->n_collector_hosts = 0;
+    return yw_each_item(p, v, collector_host_item, pc);
+}
+
 static int key_collector(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct proto_config *pc = t;
     const struct yw_key keys[] = {
-        { "ip", key_string_or_null, &pc->collector_host, 0 },
+        { "ip", key_collector_hosts, pc, 0 },
         { "port", key_collector_port, &pc->collector_port, 0 },
     };
+    pc->collector_at = mark_of(v);
     if (yw_walk_mapping(p, v, keys, 2, "collector") < 0)
         return -1;
-    if (pc->collector_host && !pc->collector_port)
+    if (pc->n_collector_hosts && !pc->collector_port)
         pc->collector_port = pc->proto->default_port;
+    return 0;
+}
+
+/* source_port: keep (the captured exporter's) or a number; absent: the kernel picks one */
+static int key_source_port(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    const char *s = yw_scalar(v);
+    char *end = NULL;
+    unsigned long x = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
+    if (yw_is_null(v))
+        *(int *)t = 0;
+    else if (s && !strcmp(s, "keep"))
+        *(int *)t = -1;
+    else if (end && !*end && x >= 1 && x <= 65535)
+        *(int *)t = (int)x;
+    else
+        return yw_fail(p, v, "source_port: expected keep (the captured exporter's port) or a port 1-65535, found "
+                             "%s%s%s", s ? "\"" : yw_kind(v), s ? s : "", s ? "\"" : "");
     return 0;
 }
 
@@ -414,9 +478,12 @@ static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
     const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
+    const struct yw_key udp_keys[] = { keys[0], keys[1], { "source_port", key_source_port, &pc->source_port, 0 } };
     if (pc->id == PROTO_BMP)
         return yw_walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
-    size_t n = pc->id == PROTO_BGP ? 8 : pc->proto->transport == TRANSPORT_TCP ? 4 : 2;
+    if (pc->proto->transport == TRANSPORT_UDP)
+        return yw_walk_mapping(p, v, udp_keys, 3, proto_names[arg]);
+    size_t n = pc->id == PROTO_BGP ? 8 : 4;
     return yw_walk_mapping(p, v, keys, n, proto_names[arg]);
 }
 
@@ -464,14 +531,33 @@ static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
     }
     if (c->n_protos == 0)
         return yw_fail(p, root, "no protocol section: add at least one of ipfix, bgp, bmp, udp_generic, tcp_generic");
-    for (size_t i = 0; check_files && i < c->n_pcaps; i++)
-        if (access(c->pcaps[i], R_OK) != 0)
-            return yw_fail(p, root, "pcap \"%s\" cannot be read: %s", c->pcaps[i], strerror(errno));
+    if (check_files) { /* every capture that cannot be read, each where it is named */
+        size_t off = 0, bad = 0;
+        for (size_t i = 0; i < c->n_pcaps; i++) {
+            if (access(c->pcaps[i], R_OK) == 0)
+                continue;
+            int n = snprintf(p->err + off, off < p->errlen ? p->errlen - off : 0, "%s%s:%u:%u: pcap \"%s\" cannot be read: %s",
+                             bad ? "\n  " : "", c->file, c->pcap_at[i].line, c->pcap_at[i].col, c->pcaps[i],
+                             strerror(errno));
+            off += n > 0 ? (size_t)n : 0;
+            bad++;
+        }
+        if (bad) {
+            p->failed = true;
+            return -1;
+        }
+    }
     return 0;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
                             char *err, size_t errlen)
+{
+    return config_parse_flags(name, text, len, check_files, 0, err, errlen);
+}
+
+struct config *config_parse_flags(const char *name, const char *text, size_t len, bool check_files,
+                                  unsigned flags, char *err, size_t errlen)
 {
     struct yw p;
     struct config_state st = { 0 };
@@ -492,6 +578,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, bool
         return NULL;
     }
     p.user = &st;
+    p.strict = flags & CONFIG_STRICT;
     yaml_node_t *root = yaml_document_get_root_node(&p.doc);
     const struct yw_key keys[] = {
         { "pcap", key_pcap, NULL, 0 },
@@ -528,35 +615,34 @@ struct config *config_parse(const char *name, const char *text, size_t len, bool
 
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
+    return config_load_flags(path, 0, err, errlen);
+}
+
+struct config *config_load_flags(const char *path, unsigned flags, char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open config: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, len = 0;
+    /* read one byte past the limit, so that a file over it is said to be so */
+    size_t cap = YW_MAX_BYTES + 1, len = 0;
     char *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap || cap >= (64u << 20))
-            break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
+    if (buf)
+        while (len < cap) {
+            size_t n = fread(buf + len, 1, cap - len, f);
+            if (n == 0)
+                break;
+            len += n;
         }
-        buf = bigger;
-        cap *= 2;
-    }
     bool read_error = ferror(f);
     fclose(f);
-    if (!buf || read_error || len == cap) {
-        snprintf(err, errlen, "%s: cannot read config (%s)", path,
-                 !buf ? "out of memory" : read_error ? "read error" : "larger than 64 MiB");
+    if (!buf || read_error) {
+        snprintf(err, errlen, "%s: cannot read config (%s)", path, !buf ? "out of memory" : "read error");
         free(buf);
         return NULL;
     }
-    struct config *c = config_parse(path, buf, len, true, err, errlen);
+    struct config *c = config_parse_flags(path, buf, len, true, flags, err, errlen);
     free(buf);
     return c;
 }
@@ -568,12 +654,15 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->n_pcaps; i++)
         free(c->pcaps[i]);
     free(c->pcaps);
+    free(c->pcap_at);
     free(c->repeat_counts);
     free(c->map);
     free(c->interface);
     for (size_t i = 0; i < c->n_protos; i++) {
         selector_free(&c->protos[i].select);
-        free(c->protos[i].collector_host);
+        for (size_t k = 0; k < c->protos[i].n_collector_hosts; k++)
+            free(c->protos[i].collector_hosts[k]);
+        free(c->protos[i].collector_hosts);
     }
     free(c->pcap_processing.output_folder);
     free(c->file);

@@ -14,9 +14,14 @@
 
 enum repeat_pattern { REPEAT_ROUND_ROBIN, REPEAT_BULK };
 
+/* where something was configured, for messages (1-based) */
+struct config_mark { unsigned line, col; };
+
 struct map_entry {
     struct addr src, repro;
-    unsigned line; /* where it was configured, for messages */
+    uint32_t bgp_id; /* this router's BGP identifier in its OPEN (0 = the bgp section's, or as captured) */
+    unsigned line;   /* where it was configured, for messages */
+    unsigned col;
 };
 
 /* TCP sessions (bgp, bmp, tcp_generic): telrep extensions */
@@ -34,8 +39,13 @@ struct proto_config {
     const struct proto *proto;
     enum proto_id id;
     struct selector select;
-    char *collector_host; /* address or host name; NULL = none configured */
+    /* the collector's addresses or host names: for each router the first address of its
+     * repro_ip's family is used (a collector reachable over IPv4 and IPv6 is one collector) */
+    char **collector_hosts;
+    size_t n_collector_hosts;   /* 0 = none configured */
     uint16_t collector_port;
+    struct config_mark collector_at;
+    int source_port;      /* UDP: -1 = the captured exporter's, 0 = any (the kernel's), else this one */
     unsigned line;
     struct session_config session;
 };
@@ -51,6 +61,7 @@ struct pcap_processing {
 struct config {
     char *file;
     char **pcaps;
+    struct config_mark *pcap_at; /* one per pcap */
     size_t n_pcaps;
     unsigned *repeat_counts; /* one per pcap; 1 when no repeat: key */
     enum repeat_pattern repeat_pattern;
@@ -67,12 +78,17 @@ struct config {
 };
 
 /* Parse and check a config file. On error returns NULL and a message naming
- * file:line:col in err. Warnings (unknown keys, ignored options) go to the log. */
+ * file:line:col in err. Warnings (unknown keys, ignored options) go to the log; with
+ * CONFIG_STRICT an unknown key is an error. */
+#define CONFIG_STRICT 1u
 struct config *config_load(const char *path, char *err, size_t errlen);
+struct config *config_load_flags(const char *path, unsigned flags, char *err, size_t errlen);
 /* The same from memory; `name` labels messages. Paths of pcaps are not checked for
  * existence when check_files is false. */
 struct config *config_parse(const char *name, const char *text, size_t len, bool check_files,
                             char *err, size_t errlen);
+struct config *config_parse_flags(const char *name, const char *text, size_t len, bool check_files,
+                                  unsigned flags, char *err, size_t errlen);
 void config_free(struct config *c);
 /* Replay `path` once instead of the configured pcaps (telrep -p). 0 or -1. */
 int config_replace_pcaps(struct config *c, const char *path);

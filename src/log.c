@@ -4,16 +4,16 @@
 #include <stdio.h>
 
 const char *log_program = "telrep";
-enum log_level log_threshold = LOG_WARN;
+enum log_level log_threshold = LOG_NOTE;
 
 void log_set_level(enum log_level level) { log_threshold = level; }
 
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-    static const char *names[] = { "error", "warning", "info", "debug" };
+    static const char *names[] = { "error: ", "warning: ", "", "info: ", "debug: " };
     if (level > log_threshold)
         return;
-    fprintf(stderr, "%s: %s: ", log_program, names[level]);
+    fprintf(stderr, "%s: %s", log_program, names[level]);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }

@@ -2,7 +2,9 @@
 #ifndef TELREP_LOG_H
 #define TELREP_LOG_H
 
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* LOG_NOTE: what a user at the default level should see although nothing is wrong (a long
+ * wait, the summary); -q hides it. LOG_DEBUG in telrep: a line per packet. */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_NOTE, LOG_INFO, LOG_DEBUG };
 
 extern enum log_level log_threshold;
 extern const char *log_program; /* the prefix of every line: "telrep" unless a tool says otherwise */
@@ -16,6 +18,7 @@ void log_warn_limited(unsigned *counter, unsigned limit, const char *fmt, ...)
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_note(...) do { if (log_threshold >= LOG_NOTE) log_msg(LOG_NOTE, __VA_ARGS__); } while (0)
 #define log_info(...) do { if (log_threshold >= LOG_INFO) log_msg(LOG_INFO, __VA_ARGS__); } while (0)
 #define log_debug(...) do { if (log_threshold >= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
 

@@ -18,11 +18,11 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: telrep -t CONFIG.yml [options]\n"
-        "Replay router telemetry (IPFIX, NetFlow v9/v5, generic UDP) from captures to live collectors,\n"
-        "each router sending from its own address, with the capture's timing.\n\n"
-        "  -t, --cfg FILE         the YAML config (traffic-reproducer compatible; see telrep.yml(5))\n"
-        "  -v                     informational messages\n"
-        "  -d                     debug messages\n"
+        "Replay router telemetry (IPFIX, NetFlow v9/v5, BGP, BMP, generic UDP/TCP) from captures to live\n"
+        "collectors, each router sending from its own address, with the capture's timing.\n\n"
+        "  -t, --cfg, --test FILE the YAML config (traffic-reproducer compatible; see telrep.yml(5))\n"
+        "  -v, --verbose          informational messages\n"
+        "  -d, --debug            debug messages: a line per packet saying where it went or why it was skipped\n"
         "  -p, --pcap-proc        pre-process the captures first, as pcap-proc(1) does (pcap_processing\n"
         "                         section); with pcap_processing.exit: false, then replay the result\n"
         "      --no-sync          start right away instead of at the capture's second-of-minute\n"
@@ -31,12 +31,15 @@ static void usage(FILE *out)
         "      --stats-json FILE  write the final report per router and protocol as JSON\n"
         "      --progress SECS    progress line on stderr every SECS seconds (default 5; 0 = off)\n"
         "  -q, --quiet            no progress line, errors only\n"
-        "      --check            load the config, check captures, collectors and addresses; send nothing\n"
-        "      --no-address-check do not check that every repro_ip is assigned locally\n"
+        "      --check            check config, captures (what each router would send, what would be\n"
+        "                         skipped and why), collectors and addresses; send nothing\n"
+        "      --strict           an unknown config key is an error, not a warning\n"
+        "      --no-address-check do not require each repro_ip to be local (sockets bind with IP_FREEBIND)\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n\n"
-        "Exit status: 0 all replayed; 1 runtime failure (refused or failed sends, unreadable capture);\n"
-        "2 usage, config or environment error (nothing was sent).\n");
+        "Exit status: 0 all replayed (also after faults recovered from with nothing lost);\n"
+        "1 runtime failure (messages refused, lost or not sent, an unreadable or truncated capture: what\n"
+        "could be read was replayed); 2 usage, config or environment error, or nothing to send.\n");
 }
 
 extern volatile int pcapproc_stop;
@@ -71,9 +74,13 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
     raise_fd_limit();
-    enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR };
+    enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },
+        { "test", required_argument, NULL, 't' }, /* the Python tool's README calls it so */
+        { "verbose", no_argument, NULL, 'v' },
+        { "debug", no_argument, NULL, 'd' },
+        { "strict", no_argument, NULL, OPT_STRICT },
         { "pcap-proc", no_argument, NULL, 'p' },
         { "no-sync", no_argument, NULL, OPT_NO_SYNC },
         { "keep-open", no_argument, NULL, OPT_KEEP_OPEN },
@@ -89,8 +96,8 @@ int main(int argc, char **argv)
     };
     const char *cfg_path = NULL;
     struct replay_options o = { .progress_interval = 5 };
-    bool pcap_proc = false, check_only = false, quiet = false;
-    enum log_level level = LOG_WARN;
+    bool pcap_proc = false, check_only = false, quiet = false, strict = false;
+    enum log_level level = LOG_NOTE;
     int opt;
     while ((opt = getopt_long(argc, argv, "t:vdpqhV", longopts, NULL)) != -1) {
         switch (opt) {
@@ -104,6 +111,7 @@ int main(int argc, char **argv)
         case OPT_ASK: o.ask_for_input = true; break;
         case OPT_STATS: o.stats_json = optarg; break;
         case OPT_CHECK: check_only = true; break;
+        case OPT_STRICT: strict = true; break;
         case OPT_NO_ADDR: o.skip_address_check = true; break;
         case OPT_PROGRESS: {
             char *end;
@@ -116,12 +124,14 @@ int main(int argc, char **argv)
         }
         case 'h': usage(stdout); return 0;
         case 'V': printf("telrep %s\n", TELREP_VERSION); return 0;
-        default: usage(stderr); return 2;
+        default: /* getopt said which option; one line more says where to look */
+            fprintf(stderr, "telrep: telrep --help lists the options\n");
+            return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "telrep: unexpected argument \"%s\"\n", argv[optind]);
-        usage(stderr);
+        fprintf(stderr, "telrep: unexpected argument \"%s\" (the config goes after -t; telrep --help lists the "
+                "options)\n", argv[optind]);
         return 2;
     }
     if (!cfg_path) {
@@ -133,7 +143,7 @@ int main(int argc, char **argv)
         o.progress_interval = 0;
 
     char err[2048];
-    struct config *c = config_load(cfg_path, err, sizeof err);
+    struct config *c = config_load_flags(cfg_path, strict ? CONFIG_STRICT : 0, err, sizeof err);
     if (!c) {
         fprintf(stderr, "telrep: error: %s\n", err);
         return 2;
@@ -141,7 +151,7 @@ int main(int argc, char **argv)
     install_signals();
     if (pcap_proc) { /* pcap-proc first; pcap_processing.exit: false goes on with its output */
         char out[PATH_MAX];
-        struct pcapproc_options po = { .progress = !quiet && level >= LOG_INFO };
+        struct pcapproc_options po = { .progress = !quiet && level >= LOG_INFO, .check_only = check_only };
         int status = pcapproc_run(c, &po, out, sizeof out);
         if (status != 0 || c->pcap_processing.exit || check_only) {
             config_free(c);

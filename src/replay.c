@@ -80,37 +80,42 @@ static int resolve_collectors(struct engine *e)
     for (size_t i = 0; i < c->n_protos; i++) {
         const struct proto_config *pc = &c->protos[i];
         struct collector *col = &e->collectors[pc->id];
-        if (!pc->collector_host) {
-            log_error("%s: protocol %s has no collector: add collector: {ip: ..., port: ...} (line %u)",
-                      c->file, proto_names[pc->id], pc->line);
+        if (!pc->n_collector_hosts) {
+            log_error("%s:%u: protocol %s has no collector: add collector: {ip: ..., port: ...}", c->file, pc->line,
+                      proto_names[pc->id]);
             return -1;
         }
-        struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-        char port[8];
-        snprintf(port, sizeof port, "%u", pc->collector_port);
-        int rc = getaddrinfo(pc->collector_host, port, &hints, &res);
-        if (rc != 0) {
-            log_error("%s: %s collector \"%s\" does not resolve: %s", c->file, proto_names[pc->id],
-                      pc->collector_host, gai_strerror(rc));
-            return -1;
-        }
-        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-            int f = ai->ai_family == AF_INET6;
-            if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && !col->has[f]) {
-                col->has[f] = true;
-                memcpy(&col->addr[f], ai->ai_addr, ai->ai_addrlen);
-                col->len[f] = ai->ai_addrlen;
+        for (size_t h = 0; h < pc->n_collector_hosts; h++) {
+            const char *host = pc->collector_hosts[h];
+            struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+            char port[8];
+            snprintf(port, sizeof port, "%u", pc->collector_port);
+            int rc = getaddrinfo(host, port, &hints, &res);
+            if (rc != 0) {
+                log_error("%s:%u:%u: %s collector \"%s\" does not resolve: %s", c->file, pc->collector_at.line,
+                          pc->collector_at.col, proto_names[pc->id], host, gai_strerror(rc));
+                return -1;
             }
+            for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+                int f = ai->ai_family == AF_INET6;
+                if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && !col->has[f]) {
+                    col->has[f] = true;
+                    memcpy(&col->addr[f], ai->ai_addr, ai->ai_addrlen);
+                    col->len[f] = ai->ai_addrlen;
+                }
+            }
+            freeaddrinfo(res);
         }
-        freeaddrinfo(res);
         /* every router must be able to reach this collector from its repro_ip */
         for (size_t m = 0; m < c->n_map; m++) {
             int f = c->map[m].repro.family == AF_INET6;
             if (!col->has[f]) {
                 char r[ADDR_STRLEN];
-                log_error("%s: repro_ip %s (line %u) is IPv%d but the %s collector \"%s\" has no IPv%d address",
-                          c->file, addr_format(&c->map[m].repro, r), c->map[m].line, f ? 6 : 4,
-                          proto_names[pc->id], pc->collector_host, f ? 6 : 4);
+                log_error("%s:%u:%u: repro_ip %s is IPv%d but the %s collector (%s:%u:%u) has no IPv%d address: give "
+                          "it one of each family the routers use (ip: [192.0.2.10, \"2001:db8::10\"]) or map this "
+                          "router to an IPv%d address", c->file, c->map[m].line, c->map[m].col,
+                          addr_format(&c->map[m].repro, r), f ? 6 : 4, proto_names[pc->id], c->file,
+                          pc->collector_at.line, pc->collector_at.col, f ? 6 : 4, f ? 4 : 6);
                 return -1;
             }
         }

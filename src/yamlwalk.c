@@ -10,12 +10,50 @@
 
 #include "log.h"
 
+/* Nesting depth and size, from libyaml's events, before the document is built: the scanner
+ * is stopped at the first level past YW_MAX_DEPTH, so a hostile file costs no more than a
+ * config YW_MAX_DEPTH deep. 0, or -1 with the message in err. */
+static int yw_bounds(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+    if (len > YW_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %zu bytes: a config may have at most %u MiB (a config is kilobytes; is this "
+                 "the right file?)", name, len, YW_MAX_BYTES >> 20);
+        return -1;
+    }
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break; /* yaml_parser_load says what is wrong, with its mark */
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > YW_MAX_DEPTH) {
+                snprintf(err, errlen, "%s:%zu:%zu: nested more than %d levels deep: a config needs a few", name,
+                         ev.start_mark.line + 1, ev.start_mark.column + 1, YW_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc < 0 || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int yw_load(struct yw *p, const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->name = name;
     p->err = err;
     p->errlen = errlen;
+    if (yw_bounds(name, text, len, err, errlen) < 0)
+        return -1;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -139,37 +177,72 @@ int yw_string(struct yw *p, yaml_node_t *n, char **out)
 
 /* ---- structure ---- */
 
+/* word without case, '_' and '-', at most 64 characters; its length, or -1 if longer */
+static int fold(const char *word, char *out)
+{
+    int n = 0;
+    for (; *word; word++) {
+        if (*word == '_' || *word == '-')
+            continue;
+        if (n == 64)
+            return -1;
+        out[n++] = (char)(*word >= 'A' && *word <= 'Z' ? *word - 'A' + 'a' : *word);
+    }
+    out[n] = 0;
+    return n;
+}
+
+static size_t distance(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t row[65];
+    for (size_t j = 0; j <= bl; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= al; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= bl; j++) {
+            size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+        }
+    }
+    return row[bl];
+}
+
+/* the score of candidate c for word (both folded): lower is closer */
+static size_t score(const char *w, size_t wl, const char *c, size_t cl)
+{
+    return distance(w, wl, c, cl) + (wl && cl && w[0] != c[0]);
+}
+
 const char *yw_closest(const char *word, const char *const *candidates, size_t n)
 {
+    char w[65], c[65];
+    int wl = fold(word, w);
+    if (wl < 0)
+        return NULL;
     const char *best = NULL;
-    size_t best_d = 4, wl = strlen(word);
+    size_t best_d = 4;
     for (size_t k = 0; k < n; k++) {
-        const char *c = candidates[k];
-        size_t cl = strlen(c);
-        if (wl > 64 || cl > 64)
+        int cl = fold(candidates[k], c);
+        if (cl < 0)
             continue;
-        size_t row[65];
-        for (size_t j = 0; j <= cl; j++)
-            row[j] = j;
-        for (size_t i = 1; i <= wl; i++) {
-            size_t diag = row[0];
-            row[0] = i;
-            for (size_t j = 1; j <= cl; j++) {
-                size_t up = row[j];
-                size_t cost = word[i - 1] == c[j - 1] ? 0 : 1;
-                size_t v = diag + cost;
-                if (up + 1 < v) v = up + 1;
-                if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-                row[j] = v;
-                diag = up;
-            }
-        }
-        if (row[cl] < best_d && row[cl] * 2 <= (cl > wl ? cl : wl)) {
-            best_d = row[cl];
-            best = c;
+        size_t d = score(w, (size_t)wl, c, (size_t)cl);
+        if (d < best_d && d * 2 <= (size_t)(cl > wl ? cl : wl)) {
+            best_d = d;
+            best = candidates[k];
         }
     }
     return best;
+}
+
+/* word and candidate differ only in case, '_' or '-' */
+static bool same_folded(const char *word, const char *candidate)
+{
+    char a[65], b[65];
+    return fold(word, a) >= 0 && fold(candidate, b) >= 0 && !strcmp(a, b);
 }
 
 int yw_walk_mapping(struct yw *p, yaml_node_t *map, const struct yw_key *keys, size_t n_keys,
@@ -194,6 +267,10 @@ int yw_walk_mapping(struct yw *p, yaml_node_t *map, const struct yw_key *keys, s
             for (size_t i = 0; i < nn; i++)
                 names[i] = keys[i].name;
             const char *close = yw_closest(name, names, nn);
+            if (p->strict || (close && same_folded(name, close)))
+                return yw_fail(p, k, "unknown key \"%s\" in %s%s%s%s%s", name, where,
+                               close ? ": did you mean \"" : "", close ? close : "", close ? "\"?" : "",
+                               p->strict && !(close && same_folded(name, close)) ? " (--strict)" : "");
             log_warn("%s:%zu:%zu: unknown key \"%s\" in %s ignored%s%s%s", p->name, k->start_mark.line + 1,
                      k->start_mark.column + 1, name, where, close ? "; did you mean \"" : "",
                      close ? close : "", close ? "\"?" : "");

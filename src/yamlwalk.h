@@ -14,6 +14,7 @@ struct yw {
     char *err;
     size_t errlen;
     bool failed;       /* the first error is kept: the one worth reading */
+    bool strict;       /* an unknown key is an error, not a warning (set after yw_load) */
     void *user;        /* the caller's state, for its key handlers */
 };
 
@@ -24,7 +25,13 @@ struct yw_key {
     int arg;
 };
 
-/* Parse text into p->doc; 0, or -1 with "name:line:col: not valid YAML: ..." in err. */
+/* Configs are kilobytes; libyaml's time grows with the square of the nesting depth and its
+ * memory ~30 times the text, so both are bounded before the document is built. */
+#define YW_MAX_BYTES (4u << 20)
+#define YW_MAX_DEPTH 64
+
+/* Parse text into p->doc; 0, or -1 with "name:line:col: not valid YAML: ..." (or what limit
+ * was passed, and where) in err. */
 int yw_load(struct yw *p, const char *name, const char *text, size_t len, char *err, size_t errlen);
 void yw_free(struct yw *p);
 
@@ -37,8 +44,13 @@ int yw_bool(struct yw *p, yaml_node_t *n, bool *out);
 int yw_double(struct yw *p, yaml_node_t *n, double min, double *out);
 int yw_ulong(struct yw *p, yaml_node_t *n, unsigned long min, unsigned long max, unsigned long *out);
 int yw_string(struct yw *p, yaml_node_t *n, char **out);
-/* Levenshtein-closest of candidates to word, or NULL if none is close. */
+/* The candidate closest to word, or NULL if none is close: edit distance between the two
+ * with case, '_' and '-' ignored, one more when the first letters differ ("dst_port" is
+ * closer to "dport" than to "sport"). */
 const char *yw_closest(const char *word, const char *const *candidates, size_t n);
+/* Walk a mapping against keys. An unknown key is warned about with the closest known one; it
+ * is an error when p->strict is set or when it differs from a known key only in case, '_'
+ * or '-' ("IPFIX", "time-factor": ignoring those would silently change the run). */
 int yw_walk_mapping(struct yw *p, yaml_node_t *map, const struct yw_key *keys, size_t n_keys, const char *where);
 /* A scalar or a list of scalars: item() for each. */
 int yw_each_item(struct yw *p, yaml_node_t *n, int (*item)(struct yw *, yaml_node_t *, void *), void *target);

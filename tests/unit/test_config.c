@@ -1,6 +1,8 @@
 /* config: every key, every error, repeat patterns. */
 #include "testutil.h"
 
+#include <time.h>
+
 #include "config.h"
 #include "log.h"
 
@@ -78,7 +80,8 @@ static void test_every_key(void **state)
     assert_int_equal(ip->select.udp_sport.v[0], 40000);
     assert_int_equal(ip->select.header_types.n, 2);
     assert_string_equal(ip->select.bpf, "udp and not port 53");
-    assert_string_equal(ip->collector_host, "localhost");
+    assert_int_equal(ip->n_collector_hosts, 1);
+    assert_string_equal(ip->collector_hosts[0], "localhost");
     assert_int_equal(ip->collector_port, 2100);
     assert_int_equal(c->protos[1].id, PROTO_BGP);
     assert_int_equal(c->protos[1].select.header_types.v[1], 2);
@@ -197,6 +200,14 @@ static void test_missing_pcap_file(void **state)
     struct config *c = config_load(path, err, sizeof err);
     assert_null(c);
     assert_non_null(strstr(err, "pcap \"/nonexistent/x.pcap\" cannot be read: No such file or directory"));
+    /* every capture of a list that cannot be read, each at its own line:col */
+    const char *list = "pcap:\n  - /nonexistent/a.pcap\n  - /dev/null\n  - /nonexistent/b.pcap\n"
+                       "ipfix: {collector: {ip: 127.0.0.1}}\n";
+    tu_write(path, list, strlen(list));
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "c.yml:2:5: pcap \"/nonexistent/a.pcap\" cannot be read"));
+    assert_non_null(strstr(err, "c.yml:4:5: pcap \"/nonexistent/b.pcap\" cannot be read"));
+    assert_null(strstr(err, "/dev/null"));
     assert_null(config_load("/nonexistent/c.yml", err, sizeof err));
     assert_non_null(strstr(err, "cannot open config"));
     tu_rmdir(dir);
@@ -213,6 +224,94 @@ static void test_unknown_key_is_a_warning(void **state)
                         "time_factor");
     assert_string_equal(config_closest("colector", (const char *[]){ "select", "collector" }, 2), "collector");
     assert_null(config_closest("zzzzzzzz", (const char *[]){ "pcap", "repeat" }, 2));
+    /* the abbreviation that starts the same way is closer: dst_port is dport, not sport */
+    assert_string_equal(config_closest("dst_port", (const char *[]){ "sport", "dport" }, 2), "dport");
+    assert_string_equal(config_closest("src_port", (const char *[]){ "sport", "dport" }, 2), "sport");
+    assert_string_equal(config_closest("IPFIX", (const char *[]){ "pcap", "ipfix", "bgp" }, 3), "ipfix");
+}
+
+/* a key that differs from a known one only in case, '_' or '-' would silently change the run:
+ * an error naming the key; --strict makes every unknown key one */
+static void test_unknown_key_errors(void **state)
+{
+    expect_error(MINIMAL "time-factor: 0\n", "t.yml:4:1: unknown key \"time-factor\" in the top level: did you mean \"time_factor\"?");
+    expect_error("pcap: a.pcap\nIPFIX:\n  collector: {ip: 127.0.0.1}\n", "t.yml:2:1: unknown key \"IPFIX\" in the top level: did you mean \"ipfix\"?");
+    expect_error(MINIMAL "bgp:\n  collector: {ip: 127.0.0.1}\n  Open_Timeout: 3\n", "did you mean \"open_timeout\"?");
+    /* strict */
+    const char *y = MINIMAL "time_factr: 2\n";
+    struct config *c = config_parse_flags("t.yml", y, strlen(y), false, CONFIG_STRICT, err, sizeof err);
+    assert_null(c);
+    assert_non_null(strstr(err, "t.yml:4:1: unknown key \"time_factr\" in the top level: did you mean \"time_factor\"? (--strict)"));
+    y = MINIMAL "ipfix2: {}\n";
+    assert_null(config_parse_flags("t.yml", y, strlen(y), false, CONFIG_STRICT, err, sizeof err));
+    c = parse(y); /* not strict: a warning */
+    assert_non_null(c);
+    config_free(c);
+}
+
+/* collector addresses: a literal that looks like an address must be one; a list gives the
+ * collector one address per family; source_port; a router's own BGP identifier */
+static void test_collector_and_router_keys(void **state)
+{
+    expect_error("pcap: a.pcap\nipfix:\n  collector: {ip: 300.1.1.1, port: 9991}\n",
+                 "t.yml:3:19: collector ip: \"300.1.1.1\" is not an IPv4 address");
+    expect_error("pcap: a.pcap\nipfix:\n  collector: {ip: \"2001:db8::zz\"}\n", "is not an IPv6 address");
+    struct config *c = parse("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: 192.0.2.9}\n"
+                             "    - {src_ip: 10.0.0.2, repro_ip: 127.0.0.2}\n"
+                             "ipfix:\n  collector: {ip: [127.0.0.1, \"::1\", collector.example], port: 9991}\n"
+                             "  source_port: keep\nudp_generic:\n  collector: {ip: 127.0.0.1}\n  source_port: 2055\n");
+    assert_non_null(c);
+    assert_int_equal(c->protos[0].n_collector_hosts, 3);
+    assert_string_equal(c->protos[0].collector_hosts[1], "::1");
+    assert_int_equal(c->protos[0].collector_at.line, 7);
+    assert_int_equal(c->protos[0].source_port, -1);
+    assert_int_equal(c->protos[1].source_port, 2055);
+    assert_int_equal(c->map[0].bgp_id, 0xc0000209);
+    assert_int_equal(c->map[1].bgp_id, 0);
+    assert_int_equal(c->map[1].line, 5);
+    assert_int_equal(c->map[1].col, 7);
+    config_free(c);
+    expect_error(MINIMAL "  source_port: 70000\n", "source_port: expected keep (the captured exporter's port) or a port");
+    expect_error("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: \"::1\"}\n" MINIMAL,
+                 "a BGP identifier is an IPv4 address");
+}
+
+/* hostile configs: deep nesting is refused at its depth, at once (libyaml's time grows with
+ * the square of it); a file over the size limit is refused before it is parsed */
+static void test_hostile_yaml(void **state)
+{
+    size_t n = 200000;
+    char *deep = malloc(n + 64);
+    memcpy(deep, "pcap: ", 6);
+    memset(deep + 6, '[', n);
+    deep[6 + n] = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct config *c = config_parse("t.yml", deep, strlen(deep), false, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_null(c);
+    if (!strstr(err, "t.yml:1:70: nested more than 64 levels deep"))
+        fail_msg("%s", err);
+    /* bounded work: the limit is met within the first levels, not after 200,000 (34 s before) */
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 2000000000L);
+    /* block nesting too */
+    char *p = deep;
+    p += sprintf(p, "pcap: a.pcap\nx:\n");
+    for (int i = 1; i < 70; i++)
+        p += sprintf(p, "%*sk:\n", i, "");
+    assert_null(parse(deep));
+    assert_non_null(strstr(err, "nested more than 64 levels deep"));
+    free(deep);
+    char *dir = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/big.yml", dir);
+    size_t big = (4u << 20) + 10;
+    char *text = malloc(big);
+    memset(text, '#', big);
+    tu_write(path, text, big);
+    free(text);
+    assert_null(config_load(path, err, sizeof err));
+    assert_non_null(strstr(err, "a config may have at most 4 MiB"));
+    tu_rmdir(dir);
 }
 
 static void expect_order(const char *yaml, const size_t *want, size_t n)
@@ -273,6 +372,9 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_pcap_file),
         cmocka_unit_test(test_unknown_key_is_a_warning),
+        cmocka_unit_test(test_unknown_key_errors),
+        cmocka_unit_test(test_collector_and_router_keys),
+        cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_repeat_patterns),
         cmocka_unit_test(test_anchor_configs),
     };

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         }
     }
     log_program = "flow-extract";
-    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_WARN);
+    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_NOTE);
     if (optind >= argc || !out) {
         fprintf(stderr, "flow-extract: %s (flow-extract --help)\n", optind >= argc ? "no capture given" : "-o FLOWS.csv is required");
         return 2;

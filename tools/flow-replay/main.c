@@ -210,7 +210,7 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_WARN);
+    log_set_level(quiet ? LOG_ERROR : verbose ? LOG_INFO : LOG_NOTE);
     fc.o.progress = verbose;
     if (n_map) { /* --map flags add to the config's map, before it */
         for (size_t i = 0; i < fc.o.n_map && n_map < sizeof map / sizeof *map; i++)

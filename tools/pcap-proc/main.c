@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     };
     const char *cfg_path = NULL;
     struct pcapproc_options o = { 0 };
-    enum log_level level = LOG_WARN;
+    enum log_level level = LOG_NOTE;
     bool quiet = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "t:o:svdqhV", longopts, NULL)) != -1) {

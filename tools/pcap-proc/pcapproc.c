@@ -80,8 +80,8 @@ struct proc {
     /* counters of the first pass (every pass reads the same packets) */
     uint64_t read, decode[DECODE_UNKNOWN_LINK + 1], unselected, collector_side, oversized;
     uint64_t selected[PROTO_COUNT], out_packets[PROTO_COUNT], out_messages[PROTO_COUNT];
-    bool have_dst[PROTO_COUNT];
-    struct addr dst[PROTO_COUNT];
+    bool have_dst[PROTO_COUNT][2]; /* per protocol, per family ([1] IPv6) */
+    struct addr dst[PROTO_COUNT][2];
     uint16_t dport[PROTO_COUNT];
     json_t *top, *routers_json, *inputs;
     int status;
@@ -470,9 +470,10 @@ static void run_pass(struct proc *p)
                 continue;
             }
             p->selected[pc->id]++;
-            if (!p->have_dst[pc->id]) {
-                p->have_dst[pc->id] = true;
-                p->dst[pc->id] = d.dst;
+            int fam = d.dst.family == AF_INET6;
+            if (!p->have_dst[pc->id][fam]) {
+                p->have_dst[pc->id][fam] = true;
+                p->dst[pc->id][fam] = d.dst;
                 p->dport[pc->id] = d.dport;
             }
             struct proc_router *r = router_get(p, &d.src);
@@ -604,8 +605,16 @@ static void write_config(struct proc *p, FILE *f, const char *pcap_path)
     fprintf(f, "# Written by pcap-proc from %s on %s: replays the processed capture.\n", c->file, when);
     fprintf(f, "# Set every repro_ip left as %s to a local address first (telrep.yml(5)).\n",
             CONFIG_REPRO_PLACEHOLDER);
+    /* absolute, so that the config replays from any working directory */
+    char dir[PATH_MAX], abs[PATH_MAX * 2];
+    const char *slash = strrchr(pcap_path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - pcap_path) : 1, slash ? pcap_path : ".");
+    if (realpath(dir, abs))
+        snprintf(abs + strlen(abs), sizeof abs - strlen(abs), "/%s", slash ? slash + 1 : pcap_path);
+    else
+        snprintf(abs, sizeof abs, "%s", pcap_path);
     fprintf(f, "pcap: ");
-    yaml_string(f, pcap_path);
+    yaml_string(f, abs);
     fprintf(f, "\ntime_factor: %g\nno_sync: %s\nkeep_open: %s\n", c->time_factor, c->no_sync ? "true" : "false",
             c->keep_open ? "true" : "false");
     if (c->so_sndbuf || c->so_rcvbuf) {
@@ -656,11 +665,21 @@ static void write_config(struct proc *p, FILE *f, const char *pcap_path)
             }
         }
         char a[ADDR_STRLEN];
-        if (pc->collector_host)
-            fprintf(f, "  collector:\n    ip: %s\n    port: %u\n", pc->collector_host, pc->collector_port);
-        else if (p->have_dst[pc->id])
-            fprintf(f, "  collector:  # the captured destination: point it at your collector\n"
-                       "    ip: %s\n    port: %u\n", addr_format(&p->dst[pc->id], a), p->dport[pc->id]);
+        const bool *have = p->have_dst[pc->id];
+        if (pc->n_collector_hosts) {
+            fprintf(f, "  collector:\n    ip: [");
+            for (size_t h = 0; h < pc->n_collector_hosts; h++) {
+                fputs(h ? ", " : "", f);
+                yaml_string(f, pc->collector_hosts[h]);
+            }
+            fprintf(f, "]\n    port: %u\n", pc->collector_port);
+        } else if (have[0] || have[1]) { /* one address per family the routers sent to */
+            fprintf(f, "  collector:  # the captured destination: point it at your collector\n    ip: [");
+            for (int fam = 0; fam < 2; fam++)
+                if (have[fam])
+                    fprintf(f, "%s\"%s\"", fam && have[0] ? ", " : "", addr_format(&p->dst[pc->id][fam], a));
+            fprintf(f, "]\n    port: %u\n", p->dport[pc->id]);
+        }
         else
             fprintf(f, "  collector:  # nothing was captured for %s: point it at your collector\n"
                        "    ip: 127.0.0.1\n    port: %u\n", proto_names[pc->id],
@@ -744,7 +763,7 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         else
             strncat(folder, ".out", sizeof folder - strlen(folder) - 1);
     }
-    if (make_dirs(folder, err, sizeof err) < 0) {
+    if (!o->check_only && make_dirs(folder, err, sizeof err) < 0) {
         log_error("%s", err);
         return 2;
     }
@@ -765,6 +784,18 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
             return 2;
         }
         capture_close(cap);
+    }
+    if (o->check_only) { /* the folder must exist and be writable, or be creatable */
+        char parent[PATH_MAX + 8];
+        const char *slash = strrchr(folder, '/');
+        snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - folder) + !(slash - folder) : 1, slash ? folder : ".");
+        const char *dir = access(folder, F_OK) == 0 ? folder : parent;
+        if (access(dir, W_OK) != 0) {
+            log_error("%s: cannot write the outputs there: %s", dir, strerror(errno));
+            return 2;
+        }
+        log_info("%s: the captures read and the outputs can be written (--check: nothing written)", folder);
+        return 0;
     }
 
     struct proc *p = calloc(1, sizeof *p);

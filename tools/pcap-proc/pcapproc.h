@@ -17,6 +17,7 @@ struct pcapproc_options {
     bool summary_only;          /* write traffic-info.json only */
     const char *output_folder;  /* overrides pcap_processing.output_folder */
     bool progress;              /* a progress line on stderr for long runs */
+    bool check_only;            /* check the captures and the output folder; write nothing */
 };
 
 /* Process c->pcaps. Returns 0 (done), 1 (done, but a capture ended in an error or an
