@@ -1,7 +1,9 @@
 /* capture.c — one way in for every capture format.
  *
- * A source layer decompresses (libwandio for gzip/bzip2/xz/lzo/lz4, libzstd for zstd: the
- * libwandio in Debian 12 has none). Classic pcap and ERF are read here, record by record
+ * A source layer decompresses (zlib for gzip, libwandio for bzip2/xz/lzo/lz4, libzstd for
+ * zstd: the libwandio in Debian 12 has none). gzip goes through zlib itself because
+ * libwandio's gzip reader drops what it inflated in a read that reaches a truncated end: a
+ * small truncated .gz gave nothing at all, a large one lost its last megabyte. Classic pcap and ERF are read here, record by record
  * with bounds-checked reads from a buffer that read() or the decompressor fills (1 MB: it
  * stays in the CPU's cache while the replay parses it; mapping the file instead costs as
  * much in page tables, and a file truncated while mapped kills the reader with SIGBUS).
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wandio.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "cursor.h"
@@ -42,8 +45,12 @@ struct capture {
     ZSTD_inBuffer zin;
     uint8_t *zin_buf;
     bool zstd_eof;
+    z_stream *gz;
+    uint8_t *gz_buf;
+    bool gz_eof, gz_end;      /* input ended; the last member ended cleanly */
     uint8_t head[HEAD]; /* the first bytes, read to sniff the format, served again */
     size_t head_len, head_pos;
+    bool head_error;    /* the head ended in a read error: what it holds is served, then the error */
     /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
@@ -134,13 +141,61 @@ static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
     return (ssize_t)out.pos;
 }
 
+#define GZ_IN (256u << 10)
+
+/* gzip, member after member (concatenated .gz files are one stream); what was inflated
+ * before a truncation or a corrupt byte is returned first, the error on the next call */
+static ssize_t gz_read(struct capture *c, uint8_t *buf, size_t size)
+{
+    z_stream *z = c->gz;
+    z->next_out = buf;
+    z->avail_out = (uInt)(size > (1u << 30) ? 1u << 30 : size);
+    while (z->avail_out) {
+        if (z->avail_in == 0 && !c->gz_eof) {
+            size_t n = fread(c->gz_buf, 1, GZ_IN, c->file);
+            if (n == 0)
+                c->gz_eof = true;
+            z->next_in = c->gz_buf;
+            z->avail_in = (uInt)n;
+        }
+        if (z->avail_in == 0 && c->gz_eof) {
+            if (!c->gz_end && !c->error[0])
+                snprintf(c->error, sizeof c->error, "the compressed data ends early (a truncated file?)");
+            break;
+        }
+        int rc = inflate(z, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            c->gz_end = true;
+            if (z->avail_in || !c->gz_eof)
+                inflateReset(z); /* another member may follow */
+            continue;
+        }
+        if (rc == Z_OK || rc == Z_BUF_ERROR) {
+            if (rc == Z_OK)
+                c->gz_end = false; /* a member is under way */
+            continue;
+        }
+        snprintf(c->error, sizeof c->error, "gzip: %s", z->msg ? z->msg : "corrupt data");
+        break;
+    }
+    size_t got = size - z->avail_out;
+    if (got)
+        return (ssize_t)got;
+    return c->error[0] ? -1 : 0;
+}
+
 static ssize_t source_read_raw(struct capture *c, void *buf, size_t size)
 {
     ssize_t n;
     if (c->zstd)
         n = zstd_read(c, buf, size);
-    else if (c->io)
+    else if (c->gz)
+        n = gz_read(c, buf, size);
+    else if (c->io) {
         n = (ssize_t)wandio_read(c->io, buf, (off_t)size);
+        if (n < 0 && !c->error[0])
+            snprintf(c->error, sizeof c->error, "the compressed data ends early or is corrupt (a truncated file?)");
+    }
     else /* a plain file: straight into the caller's buffer */
         while ((n = read(fileno(c->file), buf, size)) < 0 && errno == EINTR)
             ;
@@ -151,7 +206,6 @@ static ssize_t source_read_raw(struct capture *c, void *buf, size_t size)
 static bool wandio_compressed(const uint8_t *m, size_t n)
 {
     static const struct { uint8_t len, magic[6]; } known[] = {
-        { 2, { 0x1f, 0x8b } },                         /* gzip */
         { 3, { 'B', 'Z', 'h' } },                      /* bzip2 */
         { 6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } },     /* xz */
         { 4, { 0x89, 'L', 'Z', 'O' } },                /* lzo */
@@ -172,6 +226,8 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
         c->head_pos += n;
         return (ssize_t)n;
     }
+    if (c->head_error)
+        return -1;
     return source_read_raw(c, buf, size);
 }
 
@@ -244,6 +300,17 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         }
         ZSTD_initDStream(c->zstd);
         c->compressed = true;
+    } else if (got >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        c->file = f;
+        c->gz = calloc(1, sizeof *c->gz);
+        c->gz_buf = malloc(GZ_IN);
+        if (!c->gz || !c->gz_buf || inflateInit2(c->gz, 15 + 32) != Z_OK) { /* +32: gzip header */
+            free(c->gz);
+            c->gz = NULL;
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        c->compressed = true;
     } else if (wandio_compressed(raw, got)) {
         fclose(f);
         /* libwandio's reader thread reads ahead into 50 one-megabyte buffers by default:
@@ -263,6 +330,12 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
     /* read the head to sniff the format; source_read() serves it again */
     while (c->head_len < HEAD) {
         ssize_t n = source_read_raw(c, c->head + c->head_len, HEAD - c->head_len);
+        if (n < 0 && c->head_len > 0) {
+            /* a small truncated file: its packets are replayed, then the error is said, as
+             * for a large one */
+            c->head_error = true;
+            break;
+        }
         if (n < 0) {
             snprintf(err, errlen, "%s: cannot decompress: %s", path, c->error[0] ? c->error : "read error");
             return -1;
@@ -569,6 +642,10 @@ void capture_close(struct capture *c)
         fclose(c->file);
     ZSTD_freeDStream(c->zstd);
     free(c->zin_buf);
+    if (c->gz)
+        inflateEnd(c->gz);
+    free(c->gz);
+    free(c->gz_buf);
     free(c->file_buf);
     free(c->stream_buf);
     if (c->whole && !c->borrowed && c->buf_len == c->buf_cap && n_kept < KEPT_MAX && c->path) {

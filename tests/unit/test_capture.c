@@ -169,6 +169,25 @@ static void test_bad_files(void **state)
     assert_int_equal(capture_next(c, &pkt), -1);
     assert_non_null(strstr(capture_error(c), "truncated"));
     capture_close(c);
+
+    /* a small .gz cut short (the whole file inside the sniffed head): it opens, its packets
+     * are read, then the error, as for a large one (it was refused at the open) */
+    snprintf(path, sizeof path, "%s/small.pcap", dir);
+    write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 40);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "gzip -f %s && truncate -s -20 %s.gz", path, path);
+    assert_int_equal(system(cmd), 0);
+    strcat(path, ".gz");
+    c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    int rc, n = 0;
+    while ((rc = capture_next(c, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, -1);
+    assert_true(n > 0 && n < 40);
+    assert_non_null(strstr(capture_error(c), "the compressed data ends early"));
+    capture_close(c);
     tu_rmdir(dir);
 }
 
