@@ -60,6 +60,7 @@ struct session {
     uint64_t conversations;   /* seen in all */
     /* what the conversations held, summed when they end */
     uint64_t duplicate_bytes, reordered_segments, holes, hole_bytes, resyncs, skipped_bytes;
+    uint64_t incomplete_messages, incomplete_bytes; /* cut short by the capture's end */
     bool started;             /* a session start was seen */
     bool dirty;               /* on the sessions' dirty list */
     struct session *next_dirty;
@@ -134,6 +135,13 @@ struct sessions *sessions_new(const struct session_env *env)
 }
 
 bool sessions_active(const struct sessions *s) { return s && s->n > 0; }
+
+/* The send queue frames messages its stream already cut, so it takes the longest the
+ * protocol may carry. */
+static ssize_t (*queue_frame(const struct proto *p))(const uint8_t *, size_t)
+{
+    return p->frame_ext ? p->frame_ext : p->frame;
+}
 
 static const char *session_name(const struct session *x, char *buf, size_t len)
 {
@@ -248,7 +256,7 @@ static void session_connected(struct session *x)
     if (x->acked_ever && !x->fresh) {
         /* the preamble, then what the last connection did not deliver (a partly written
          * message whole again) */
-        if (msgq_prepend(&x->q, x->preamble, x->preamble_len, x->pc->proto->frame, schedule_now_monotonic(),
+        if (msgq_prepend(&x->q, x->preamble, x->preamble_len, queue_frame(x->pc->proto), schedule_now_monotonic(),
                          MSGQ_PREAMBLE) < 0)
             log_warn("%s: no memory for the preamble", session_name(x, n, sizeof n));
         log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n),
@@ -546,7 +554,7 @@ static void session_read(struct session *x)
         x->rlen += (size_t)r;
         size_t off = 0;
         while (off < x->rlen) {
-            ssize_t l = proto_bgp.frame(x->rbuf + off, x->rlen - off);
+            ssize_t l = proto_bgp.frame_ext(x->rbuf + off, x->rlen - off);
             if (l < 0) {
                 session_down(x, "the collector sent bytes that are not BGP");
                 return;
@@ -874,7 +882,7 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->router = r;
     x->pc = pc;
     x->fd = -1;
-    msgq_init(&x->q, SESSION_MEMORY, x->pc->proto->frame);
+    msgq_init(&x->q, SESSION_MEMORY, queue_frame(x->pc->proto));
     set_state(x, S_WAITING);
     x->next = s->table[h];
     s->table[h] = x;
@@ -889,6 +897,9 @@ static void conversation_end(struct session *x, struct conversation *c)
 {
     struct delivery dl = { x, c, schedule_now_monotonic() };
     tcpstream_finish(&c->stream, on_bytes, &dl);
+    msgstream_finish(&c->msgs);
+    x->incomplete_messages += c->msgs.incomplete_messages;
+    x->incomplete_bytes += c->msgs.incomplete_bytes;
     x->duplicate_bytes += c->stream.duplicate_bytes;
     x->reordered_segments += c->stream.reordered_segments;
     x->holes += c->stream.holes;
@@ -922,6 +933,7 @@ static struct conversation *conversation_find(struct session *x, const struct de
     c->dport = d->dport;
     tcpstream_init(&c->stream, 0);
     msgstream_init(&c->msgs, x->pc->proto->frame, x->pc->proto->max_message);
+    msgstream_set_upgrade(&c->msgs, x->pc->proto->upgrades, x->pc->proto->frame_ext, x->pc->proto->max_message_ext);
     c->next = x->convs;
     x->convs = c;
     x->n_convs++;
@@ -1098,12 +1110,14 @@ void *sessions_report_json(const struct sessions *s)
         json_object_set_new(o, "queued_on_disk", json_integer((json_int_t)x->spilled_total));
         json_object_set_new(o, "bgp_restarts", json_integer((json_int_t)x->restarts));
         json_object_set_new(o, "resent_after_reset", json_integer((json_int_t)x->resent));
-        json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
+        json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
                                                    (json_int_t)x->duplicate_bytes, "reordered_segments",
                                                    (json_int_t)x->reordered_segments, "holes", (json_int_t)x->holes,
                                                    "hole_bytes", (json_int_t)x->hole_bytes, "resyncs",
                                                    (json_int_t)x->resyncs, "skipped_bytes",
-                                                   (json_int_t)x->skipped_bytes));
+                                                   (json_int_t)x->skipped_bytes, "incomplete_messages",
+                                                   (json_int_t)x->incomplete_messages, "incomplete_bytes",
+                                                   (json_int_t)x->incomplete_bytes));
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));

@@ -183,6 +183,11 @@ static size_t cut(struct msgstream *m, const uint8_t *p, size_t len, int64_t ts,
             m->resync = false;
             lens[n++] = (uint32_t)k;
             off += (size_t)k;
+            if (m->upgrades && m->upgrades(p + off - (size_t)k, (size_t)k)) {
+                m->upgrades = NULL; /* once: the messages after this one may be longer */
+                m->frame = m->frame_ext;
+                m->max = m->max_ext;
+            }
             if (n == MSGSTREAM_RUN_MAX) {
                 hand_on(m, p + start, lens, &n, ts, run, ctx);
                 start = off;
@@ -291,6 +296,26 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
 {
     struct one_by_one o = { message, ctx };
     msgstream_add_runs(m, data, len, ts_ns, after_hole, each, &o);
+}
+
+void msgstream_set_upgrade(struct msgstream *m, bool (*upgrades)(const uint8_t *, size_t),
+                           ssize_t (*frame_ext)(const uint8_t *, size_t), size_t max_ext)
+{
+    if (!upgrades || !frame_ext || max_ext < m->max)
+        return;
+    m->upgrades = upgrades;
+    m->frame_ext = frame_ext;
+    m->max_ext = max_ext;
+}
+
+void msgstream_finish(struct msgstream *m)
+{
+    /* what waits in the buffer is a head frame() could not yet judge: a message cut short */
+    if (m->len) {
+        m->incomplete_messages++;
+        m->incomplete_bytes += m->len;
+    }
+    m->len = 0;
 }
 
 void msgstream_free(struct msgstream *m)

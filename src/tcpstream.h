@@ -56,7 +56,13 @@ struct msgstream {
     uint8_t *buf;
     size_t len, cap, max;     /* max: the largest message accepted (bounds memory) */
     bool resync;              /* looking for the next message start */
+    /* optional: after a message upgrades() accepts, frame with frame_ext up to max_ext */
+    bool (*upgrades)(const uint8_t *msg, size_t len);
+    ssize_t (*frame_ext)(const uint8_t *p, size_t len);
+    size_t max_ext;
     uint64_t messages, skipped_bytes, resyncs;
+    /* msgstream_finish: the partial message the stream ended in */
+    uint64_t incomplete_messages, incomplete_bytes;
 };
 
 void msgstream_init(struct msgstream *m, ssize_t (*frame)(const uint8_t *, size_t), size_t max_message);
@@ -67,6 +73,13 @@ void msgstream_add(struct msgstream *m, const uint8_t *data, size_t len, int64_t
  * handles a run faster than its messages one by one. */
 void msgstream_add_runs(struct msgstream *m, const uint8_t *data, size_t len, int64_t ts_ns, bool after_hole,
                         msgstream_run_fn run, void *ctx);
+/* A message upgrades() accepts (BGP: an OPEN announcing extended messages) switches the
+ * stream to frame_ext() and max_ext for the messages after it. */
+void msgstream_set_upgrade(struct msgstream *m, bool (*upgrades)(const uint8_t *, size_t),
+                           ssize_t (*frame_ext)(const uint8_t *, size_t), size_t max_ext);
+/* The conversation ended: bytes still waiting for the rest of their message are counted
+ * (incomplete_messages, incomplete_bytes), never sent. */
+void msgstream_finish(struct msgstream *m);
 void msgstream_free(struct msgstream *m);
 
 #endif

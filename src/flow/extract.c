@@ -301,7 +301,7 @@ static void flow_end(struct flow_extract *x, struct flow *f, const char *reason,
     x->st.missing_bytes += f->s[0].missing + f->s[1].missing;
     x->st.flows_without_syn += !f->s[0].syn;
     write_meta(x, f, reason);
-unlink: /* from its bucket and the activity list */
+unlink:; /* from its bucket and the activity list */
     struct flow **at = &x->buckets[f->hash % BUCKETS];
     while (*at != f)
         at = &(*at)->hnext;

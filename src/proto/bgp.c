@@ -9,9 +9,13 @@
 #include "proto/proto.h"
 
 #define BGP_HEADER 19
-#define BGP_MAX 65535 /* RFC 8654 extended messages */
+#define BGP_MAX 4096        /* RFC 4271 section 4.1 */
+#define BGP_MAX_EXT 65535   /* RFC 8654 extended messages */
+#define BGP_CAP_EXTENDED 6  /* RFC 8654 section 3 */
+#define BGP_OPEN 1
 
-static ssize_t bgp_frame(const uint8_t *p, size_t len)
+/* The length of the message at p (0: incomplete, -1: not a BGP header or longer than max). */
+static ssize_t frame_upto(const uint8_t *p, size_t len, size_t max)
 {
     struct cursor c = cursor_make(p, len);
     const uint8_t *marker = cursor_take(&c, 16);
@@ -22,14 +26,38 @@ static ssize_t bgp_frame(const uint8_t *p, size_t len)
     for (int i = 0; i < 16; i++)
         if (marker[i] != 0xff)
             return -1;
-    if (msg_len < BGP_HEADER || type < 1 || type > 5)
+    if (msg_len < BGP_HEADER || msg_len > max || type < 1 || type > 5)
         return -1;
     return msg_len <= len ? msg_len : 0;
 }
 
+/* Until a speaker's OPEN announces extended messages, a length over 4096 is a corrupt
+ * header, never a reason to wait for 64 KB that would swallow the messages after it. */
+static ssize_t bgp_frame(const uint8_t *p, size_t len)
+{
+    return frame_upto(p, len, BGP_MAX);
+}
+
+static ssize_t bgp_frame_ext(const uint8_t *p, size_t len)
+{
+    return frame_upto(p, len, BGP_MAX_EXT);
+}
+
+/* Does this OPEN announce the extended message capability? */
+static bool bgp_upgrades(const uint8_t *msg, size_t len)
+{
+    struct bgp_open o;
+    if (len <= BGP_HEADER || msg[18] != BGP_OPEN || bgp_parse_open(msg, len, &o) < 0)
+        return false;
+    for (unsigned i = 0; i < o.n_caps; i++)
+        if (o.caps[i] == BGP_CAP_EXTENDED)
+            return true;
+    return false;
+}
+
 static int bgp_inspect(const uint8_t *msg, size_t len, struct msg_info *info)
 {
-    ssize_t n = bgp_frame(msg, len);
+    ssize_t n = bgp_frame_ext(msg, len); /* already framed: its stream decided the limit */
     info->kind = n > 0 ? msg[18] : -1;
     return n > 0 && n == (ssize_t)len ? 0 : -1;
 }
@@ -120,7 +148,7 @@ int bgp_rewrite_open(uint8_t *msg, size_t len, const struct bgp_open_rewrite *rw
 
 int bgp_parse_notification(const uint8_t *msg, size_t len, uint8_t *code, uint8_t *subcode)
 {
-    if (len < BGP_HEADER + 2 || bgp_frame(msg, len) != (ssize_t)len || msg[18] != 3)
+    if (len < BGP_HEADER + 2 || bgp_frame_ext(msg, len) != (ssize_t)len || msg[18] != 3)
         return -1;
     *code = msg[19];
     *subcode = msg[20];
@@ -305,9 +333,12 @@ const struct proto proto_bgp = {
     .transport = TRANSPORT_TCP,
     .kind_offset = 18,
     .max_message = BGP_MAX,
+    .max_message_ext = BGP_MAX_EXT,
     .default_port = 179,
     .inspect = bgp_inspect,
     .frame = bgp_frame,
+    .frame_ext = bgp_frame_ext,
+    .upgrades = bgp_upgrades,
     .starts_session = bgp_starts_session,
     .kind_name = bgp_kind_name,
     .digest_new = bgp_digest_new,

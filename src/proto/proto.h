@@ -32,6 +32,13 @@ struct proto {
     /* TCP: length of the message at the head of the stream; 0 = need more bytes,
      * <0 = not this protocol / corrupt. */
     ssize_t (*frame)(const uint8_t *p, size_t len);
+    /* TCP, optional: a message after which a speaker's stream may carry longer messages
+     * (BGP: an OPEN with the extended message capability, RFC 8654), framed from then on
+     * by frame_ext() up to max_message_ext. frame_ext() also frames what was already cut
+     * (the send queue), so it accepts everything frame() does. */
+    bool (*upgrades)(const uint8_t *msg, size_t len);
+    ssize_t (*frame_ext)(const uint8_t *p, size_t len);
+    size_t max_message_ext;
     /* Is this message a session start (BGP OPEN, BMP INIT)? */
     bool (*starts_session)(const uint8_t *msg, size_t len);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */

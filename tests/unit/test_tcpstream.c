@@ -261,6 +261,100 @@ static void test_bgp_resync(void **state)
     msgstream_free(&m);
 }
 
+/* An OPEN, with the extended message capability (RFC 8654) or without. */
+static void bgp_open(struct tu_buf *b, bool extended)
+{
+    for (int i = 0; i < 16; i++)
+        tu_u8(b, 0xff);
+    tu_u16(b, (uint16_t)(19 + 10 + (extended ? 4 : 0)));
+    tu_u8(b, 1);
+    tu_u8(b, 4);          /* version */
+    tu_u16(b, 65001);     /* my AS */
+    tu_u16(b, 90);        /* hold time */
+    tu_u32(b, 0x0a000001); /* BGP identifier */
+    tu_u8(b, extended ? 4 : 0);
+    if (extended) {
+        tu_u8(b, 2); /* capabilities */
+        tu_u8(b, 2);
+        tu_u8(b, 6); /* extended message, no value */
+        tu_u8(b, 0);
+    }
+}
+
+/* A header claiming 65535 bytes on a stream without extended messages is corrupt: the
+ * messages after it are found, not swallowed while waiting for 64 KB. */
+static void test_bgp_length_past_stream(void **state)
+{
+    struct tu_buf b = { .n = 0 };
+    for (int i = 0; i < 16; i++)
+        tu_u8(&b, 0xff);
+    tu_u16(&b, 65535);
+    tu_u8(&b, 2);
+    for (int i = 0; i < 3; i++)
+        bgp_msg(&b, 4, 0);
+    struct msgstream m;
+    struct msgs got = { .n = 0 };
+    msgstream_init(&m, proto_bgp.frame, proto_bgp.max_message);
+    msgstream_set_upgrade(&m, proto_bgp.upgrades, proto_bgp.frame_ext, proto_bgp.max_message_ext);
+    msgstream_add(&m, b.b, b.n, 1, false, on_message, &got);
+    msgstream_finish(&m);
+    assert_int_equal(got.n, 3);
+    assert_int_equal(m.resyncs, 1);
+    assert_int_equal(m.skipped_bytes, 19);
+    assert_int_equal(m.incomplete_messages, 0);
+    msgstream_free(&m);
+}
+
+/* After an OPEN announcing extended messages, a 5000-byte UPDATE is one message; without
+ * it the same bytes are a corrupt header. */
+static void test_bgp_extended_messages(void **state)
+{
+    for (int extended = 0; extended < 2; extended++) {
+        static struct tu_buf b;
+        b.n = 0;
+        bgp_open(&b, extended);
+        bgp_msg(&b, 2, 5000);
+        bgp_msg(&b, 4, 0);
+        struct msgstream m;
+        struct msgs got = { .n = 0 };
+        msgstream_init(&m, proto_bgp.frame, proto_bgp.max_message);
+        msgstream_set_upgrade(&m, proto_bgp.upgrades, proto_bgp.frame_ext, proto_bgp.max_message_ext);
+        for (size_t off = 0; off < b.n; off += 1000) /* across deliveries */
+            msgstream_add(&m, b.b + off, b.n - off < 1000 ? b.n - off : 1000, 1, false, on_message, &got);
+        msgstream_finish(&m);
+        if (extended) {
+            assert_int_equal(got.n, 3);
+            assert_int_equal(got.lens[1], 5019);
+            assert_int_equal(m.resyncs, 0);
+        } else {
+            assert_int_equal(got.n, 2); /* the OPEN and the KEEPALIVE */
+            assert_int_equal(got.types[1], 4);
+            assert_int_equal(m.resyncs, 1);
+            assert_true(m.skipped_bytes >= 5019);
+        }
+        msgstream_free(&m);
+    }
+}
+
+/* The capture ends inside a message: not sent, but counted. */
+static void test_incomplete_last_message(void **state)
+{
+    struct tu_buf b = { .n = 0 };
+    bgp_msg(&b, 4, 0);
+    bgp_msg(&b, 2, 200);
+    struct msgstream m;
+    struct msgs got = { .n = 0 };
+    msgstream_init(&m, proto_bgp.frame, proto_bgp.max_message);
+    msgstream_add(&m, b.b, b.n - 8, 1, false, on_message, &got);
+    assert_int_equal(m.incomplete_messages, 0);
+    msgstream_finish(&m);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(m.incomplete_messages, 1);
+    assert_int_equal(m.incomplete_bytes, 219 - 8);
+    assert_int_equal(m.skipped_bytes, 0);
+    msgstream_free(&m);
+}
+
 static void test_bmp_framing(void **state)
 {
     struct tu_buf b = { .n = 0 };
@@ -299,6 +393,9 @@ int main(void)
         cmocka_unit_test(test_many_tiny_segments_bounded),
         cmocka_unit_test(test_bgp_split_and_packed),
         cmocka_unit_test(test_bgp_resync),
+        cmocka_unit_test(test_bgp_length_past_stream),
+        cmocka_unit_test(test_bgp_extended_messages),
+        cmocka_unit_test(test_incomplete_last_message),
         cmocka_unit_test(test_bmp_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static inline void tu_write(const char *path, const void *data, size_t len)
 }
 
 /* byte builder */
-struct tu_buf { uint8_t b[4096]; size_t n; };
+struct tu_buf { uint8_t b[16384]; size_t n; };
 static inline void tu_u8(struct tu_buf *b, uint8_t v) { b->b[b->n++] = v; }
 static inline void tu_u16(struct tu_buf *b, uint16_t v) { tu_u8(b, v >> 8); tu_u8(b, v & 0xff); }
 static inline void tu_u32(struct tu_buf *b, uint32_t v) { tu_u16(b, v >> 16); tu_u16(b, v & 0xffff); }

@@ -263,6 +263,7 @@ static struct stream *stream_new(struct proc *p, struct proc_router *r, const st
                                        .tcp = true, .seq = 1, .ack = 1 };
     tcpstream_init(&st->ts, 0);
     msgstream_init(&st->ms, p->pc->proto->frame, p->pc->proto->max_message);
+    msgstream_set_upgrade(&st->ms, p->pc->proto->upgrades, p->pc->proto->frame_ext, p->pc->proto->max_message_ext);
     st->digest = p->pc->proto->digest_new ? p->pc->proto->digest_new() : NULL;
     st->started = !p->pc->proto->starts_session;
     st->next = p->buckets[h % STREAM_BUCKETS];
@@ -279,6 +280,7 @@ static void stream_end(struct stream *st)
 {
     struct proc *p = st->p;
     tcpstream_finish(&st->ts, on_bytes, st);
+    msgstream_finish(&st->ms);
     segment_flush(st);
     struct proc_router *r = &p->routers[st->router];
     json_t *j = json_object(), *proto_json = json_object_get(r->json, proto_names[p->pc->id]);
@@ -293,10 +295,12 @@ static void stream_end(struct stream *st)
         json_object_set_new(j, "before_session_start", json_integer((json_int_t)st->before_start));
     json_object_set_new(j, "filtered_by_type", json_integer((json_int_t)st->filtered));
     json_object_set_new(j, "segments_written", json_integer((json_int_t)st->segments));
-    json_object_set_new(j, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+    json_object_set_new(j, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
         "bytes", (json_int_t)st->ts.delivered_bytes, "duplicate_bytes", (json_int_t)st->ts.duplicate_bytes,
         "reordered_segments", (json_int_t)st->ts.reordered_segments, "holes", (json_int_t)st->ts.holes,
-        "hole_bytes", (json_int_t)st->ts.hole_bytes, "skipped_bytes", (json_int_t)st->ms.skipped_bytes));
+        "hole_bytes", (json_int_t)st->ts.hole_bytes, "skipped_bytes", (json_int_t)st->ms.skipped_bytes,
+        "resyncs", (json_int_t)st->ms.resyncs, "incomplete_messages", (json_int_t)st->ms.incomplete_messages,
+        "incomplete_bytes", (json_int_t)st->ms.incomplete_bytes));
     if (st->digest) {
         json_t *dj = p->pc->proto->digest_json(st->digest);
         json_object_update(j, dj);
