@@ -53,7 +53,7 @@ $(BUILD)/tcp-sink: tools/tcp-sink.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 $(BUILD)/udp-sink: tools/udp-sink.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< -ljansson
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)

@@ -622,8 +622,10 @@ double capture_progress(const struct capture *c)
 {
     if (c->compressed || c->st.st_size <= 0)
         return -1;
-    /* a kept capture is read from memory: how far it is parsed */
-    off_t at = c->borrowed ? (off_t)c->buf_pos : c->bytes_read;
+    /* how far the packets handed out reach, not how far the file was read ahead: a kept or
+     * whole capture is parsed from memory; a streamed one has buf_len - buf_pos bytes read
+     * but not yet handed out */
+    off_t at = c->borrowed || c->whole ? (off_t)c->buf_pos : c->bytes_read - (off_t)(c->buf_len - c->buf_pos);
     double f = (double)at / (double)c->st.st_size;
     return f > 1 ? 1 : f;
 }

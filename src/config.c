@@ -669,29 +669,49 @@ void config_free(struct config *c)
     free(c);
 }
 
-size_t config_play_order(const struct config *c, size_t **order)
+uint64_t config_plays(const struct config *c)
 {
-    size_t total = 0, max = 0;
-    for (size_t i = 0; i < c->n_pcaps; i++) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->n_pcaps; i++)
         total += c->repeat_counts[i];
-        if (c->repeat_counts[i] > max)
-            max = c->repeat_counts[i];
-    }
-    *order = calloc(total ? total : 1, sizeof **order);
-    if (!*order)
-        return 0;
-    size_t k = 0;
+    return total;
+}
+
+/* Computed, never stored: repeat counts of a billion cost no memory. Round robin: play k
+ * is in the first round r where the plays of rounds 0..r (each capture whose count exceeds
+ * the round plays once in it) pass k. */
+size_t config_play_pcap(const struct config *c, uint64_t k)
+{
     if (c->repeat_pattern == REPEAT_BULK) {
-        for (size_t i = 0; i < c->n_pcaps; i++)
-            for (unsigned r = 0; r < c->repeat_counts[i]; r++)
-                (*order)[k++] = i;
-    } else {
-        for (size_t round = 0; round < max; round++)
-            for (size_t i = 0; i < c->n_pcaps; i++)
-                if (round < c->repeat_counts[i])
-                    (*order)[k++] = i;
+        for (size_t i = 0; i < c->n_pcaps; i++) {
+            if (k < c->repeat_counts[i])
+                return i;
+            k -= c->repeat_counts[i];
+        }
+        return 0;
     }
-    return k;
+    uint64_t round = 0;
+    for (;;) {
+        /* the rounds up to the next count boundary all have the same captures */
+        uint64_t in_round = 0, next = UINT64_MAX;
+        for (size_t i = 0; i < c->n_pcaps; i++)
+            if (c->repeat_counts[i] > round) {
+                in_round++;
+                if (c->repeat_counts[i] < next)
+                    next = c->repeat_counts[i];
+            }
+        if (!in_round)
+            return 0;
+        uint64_t span = next - round; /* rounds alike */
+        if (k < span * in_round) {
+            uint64_t at = k % in_round;
+            for (size_t i = 0; i < c->n_pcaps; i++)
+                if (c->repeat_counts[i] > round && at-- == 0)
+                    return i;
+        }
+        k -= span * in_round;
+        round = next;
+    }
 }
 
 int config_replace_pcaps(struct config *c, const char *path)

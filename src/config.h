@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "proto/proto.h"
@@ -93,9 +94,11 @@ void config_free(struct config *c);
 /* Replay `path` once instead of the configured pcaps (telrep -p). 0 or -1. */
 int config_replace_pcaps(struct config *c, const char *path);
 
-/* The order pcaps are played in: indexes into c->pcaps. Returns the count (sum of
- * repeat counts), fills *order (caller frees). */
-size_t config_play_order(const struct config *c, size_t **order);
+/* The plays of a run: config_plays() of them (the sum of the repeat counts); play k
+ * (0-based) is capture config_play_pcap(c, k), an index into c->pcaps. Round robin
+ * [2, 1] plays a b a; bulk [2, 1] plays a a b. Nothing is allocated. */
+uint64_t config_plays(const struct config *c);
+size_t config_play_pcap(const struct config *c, uint64_t k);
 
 /* Levenshtein-closest of `candidates` to `word`, or NULL if none is close. */
 const char *config_closest(const char *word, const char *const *candidates, size_t n);

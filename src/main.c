@@ -168,8 +168,8 @@ int main(int argc, char **argv)
     o.no_sync |= c->no_sync;
     o.ask_for_input |= c->ask_for_input;
     if (check_only) {
-        /* everything replay_run() checks before sending, then stop */
-        replay_stop = 1;
+        /* everything replay_run() checks before sending, then a dry pass over the captures */
+        o.check = true;
         o.keep_open = false;
         o.progress_interval = 0;
     }

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,7 @@ struct collector {
 struct pending {
     struct router *router;
     int proto;
+    uint16_t sport; /* the captured exporter's source port (source_port: keep) */
     size_t offset, len;
 };
 
@@ -47,6 +51,7 @@ struct engine {
     struct router_table routers;
     struct collector collectors[PROTO_COUNT];
     struct sock_options sock_opts;
+    int source_port[PROTO_COUNT]; /* per UDP protocol: -1 keep, 0 the kernel's, else this */
     struct stats stats;
     struct schedule schedule;
     /* time_factor 0: datagrams wait here and leave in sendmmsg batches */
@@ -56,10 +61,12 @@ struct engine {
     /* progress */
     int64_t next_progress_ns, started_ns;
     const char *current_pcap;
-    size_t play_index, plays;
+    uint64_t play_index, plays;
     struct capture *current_capture;
     unsigned warned_open;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
+    bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
+    uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
 };
 
 static const struct sockaddr_storage *session_collector(void *ctx, int proto, int family, socklen_t *len)
@@ -125,14 +132,39 @@ static int resolve_collectors(struct engine *e)
 
 /* ---- sending ---- */
 
-static int router_socket(struct engine *e, struct router *r, int proto)
+/* The socket router r sends proto from: bound to its repro_ip and the configured source
+ * port, or with source_port: keep one per captured source port. -1 when it cannot be
+ * opened (said once; its datagrams count as send errors). */
+static int router_socket(struct engine *e, struct router *r, int proto, uint16_t sport)
 {
-    if (r->fd[proto] >= 0 || r->open_failed[proto])
-        return r->fd[proto];
     struct collector *col = &e->collectors[proto];
     int f = r->repro.family == AF_INET6;
     char err[256], a[ADDR_STRLEN];
-    r->fd[proto] = sock_open_udp(&r->repro, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
+    if (e->source_port[proto] < 0 && sport) {
+        for (size_t k = 0; k < r->n_ports; k++)
+            if (r->ports[k].proto == proto && r->ports[k].port == sport)
+                return r->ports[k].fd;
+        if (r->n_ports < ROUTER_PORTS_MAX) {
+            struct router_port *np = realloc(r->ports, (r->n_ports + 1) * sizeof *np);
+            if (np) {
+                r->ports = np;
+                int fd = sock_open_udp(&r->repro, sport, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
+                r->ports[r->n_ports++] = (struct router_port){ proto, sport, fd };
+                if (fd < 0)
+                    log_error("router %s: %s: %s; its %s packets from port %u are counted as send errors",
+                              addr_format(&r->src, a), proto_names[proto], err, proto_names[proto], sport);
+                return fd;
+            }
+        } else if (!r->ports_full) {
+            r->ports_full = true;
+            log_warn("router %s: over %d captured source ports: the others are sent from a port the kernel picks",
+                     addr_format(&r->src, a), ROUTER_PORTS_MAX);
+        }
+    }
+    if (r->fd[proto] >= 0 || r->open_failed[proto])
+        return r->fd[proto];
+    uint16_t port = e->source_port[proto] > 0 ? (uint16_t)e->source_port[proto] : 0;
+    r->fd[proto] = sock_open_udp(&r->repro, port, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
     if (r->fd[proto] < 0) {
         r->open_failed[proto] = true;
         log_error("router %s: %s: %s; its %s packets are counted as send errors", addr_format(&r->src, a),
@@ -146,8 +178,15 @@ static void count_send_failure(struct engine *e, struct router *r, int proto, in
     char a[ADDR_STRLEN], b[80];
     struct proto_stats *ps = &r->stats[proto];
     if (err == ECONNREFUSED) {
+        /* the refusal is about a datagram already counted as sent (the ICMP error comes
+         * back on the next send): it moves from sent to refused, taken as the last one */
         ps->refused++;
         e->stats.refused++;
+        if (ps->packets) {
+            ps->packets--;
+            ps->bytes -= ps->last_len <= ps->bytes ? ps->last_len : ps->bytes;
+            e->stats.sent--;
+        }
         if (ps->refused == 1)
             log_warn("router %s: %s collector %s refused (not listening?); replay goes on, refusals are "
                      "counted", addr_format(&r->src, a), proto_names[proto],
@@ -164,21 +203,22 @@ static void count_sent(struct engine *e, struct router *r, int proto, size_t len
 {
     r->stats[proto].packets++;
     r->stats[proto].bytes += len;
+    r->stats[proto].last_len = len;
     e->stats.sent++;
 }
 
 /* Send msgs[0..n) on fd. A connected UDP socket reports an ICMP port unreachable of an
  * earlier datagram on a later send, which is then not sent: that datagram is retried once. */
-static void send_many(struct engine *e, struct router *r, int proto, struct mmsghdr *msgs, unsigned n)
+static void send_many(struct engine *e, struct router *r, int proto, uint16_t sport, struct mmsghdr *msgs, unsigned n)
 {
-    int fd = router_socket(e, r, proto);
+    int fd = router_socket(e, r, proto, sport);
     unsigned i = 0;
     bool retried = false;
     while (i < n) {
-        if (fd < 0) {
-            count_send_failure(e, r, proto, EBADF);
-            i++;
-            continue;
+        if (fd < 0) { /* the socket could not be opened, which was said: counted, not said again */
+            r->stats[proto].send_errors += n - i;
+            e->stats.send_errors += n - i;
+            break;
         }
         int k = sendmmsg(fd, msgs + i, n - i, 0);
         if (k > 0) {
@@ -203,11 +243,11 @@ static void send_many(struct engine *e, struct router *r, int proto, struct mmsg
     }
 }
 
-static void send_one(struct engine *e, struct router *r, int proto, const uint8_t *data, size_t len)
+static void send_one(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len)
 {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
     struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
-    send_many(e, r, proto, &m, 1);
+    send_many(e, r, proto, sport, &m, 1);
 }
 
 /* Batches go out per socket, in capture order within each socket. */
@@ -223,25 +263,26 @@ static void batch_flush(struct engine *e)
         unsigned n = 0;
         for (size_t j = i; j < e->n_batch; j++) {
             struct pending *p = &e->batch[j];
-            if (done[j] || p->router != first->router || p->proto != first->proto)
+            if (done[j] || p->router != first->router || p->proto != first->proto || p->sport != first->sport)
                 continue;
             iov[n] = (struct iovec){ .iov_base = e->batch_bytes + p->offset, .iov_len = p->len };
             msgs[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n], .msg_iovlen = 1 } };
             n++;
             done[j] = true;
         }
-        send_many(e, first->router, first->proto, msgs, n);
+        send_many(e, first->router, first->proto, first->sport, msgs, n);
     }
     e->n_batch = 0;
     e->batch_used = 0;
 }
 
-static void batch_add(struct engine *e, struct router *r, int proto, const uint8_t *data, size_t len)
+static void batch_add(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len)
 {
     if (e->n_batch == BATCH_MAX || e->batch_used + len > BATCH_BYTES)
         batch_flush(e);
     memcpy(e->batch_bytes + e->batch_used, data, len);
-    e->batch[e->n_batch++] = (struct pending){ .router = r, .proto = proto, .offset = e->batch_used, .len = len };
+    e->batch[e->n_batch++] =
+        (struct pending){ .router = r, .proto = proto, .sport = sport, .offset = e->batch_used, .len = len };
     e->batch_used += len;
 }
 
@@ -269,12 +310,14 @@ static void progress_line(struct engine *e, bool final)
                                 (unsigned long long)per_proto[p]);
     }
     uint64_t malformed = s->decode[DECODE_TRUNCATED] + s->decode[DECODE_MALFORMED];
-    fprintf(stderr, "telrep: %s[%zu/%zu %s%s] %.1fs sent:%s | skipped: unmapped %llu, unselected %llu, "
-            "malformed %llu, other %llu | refused %llu | lag %.0fus (max %.0fus)\n",
-            final ? "done " : "", e->play_index, e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
+    struct session_summary t;
+    sessions_summary(e->sessions, NULL, -1, &t);
+    fprintf(stderr, "telrep: %s[%llu/%llu %s%s] %.1fs sent:%s | skipped: unmapped %llu, unselected %llu, "
+            "malformed %llu, other %llu | refused %llu | lost %llu | lag mean %.0fus (max %.0fus)\n",
+            final ? "done " : "", (unsigned long long)e->play_index, (unsigned long long)e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
             sent, (unsigned long long)s->unmapped, (unsigned long long)s->unselected,
             (unsigned long long)malformed, (unsigned long long)(stats_skipped(s) - s->unmapped - s->unselected - malformed),
-            (unsigned long long)s->refused, s->lag_last_ns / 1e3, s->lag_max_ns / 1e3);
+            (unsigned long long)s->refused, (unsigned long long)t.lost, stats_lag_mean_us(s), s->lag_max_ns / 1e3);
 }
 
 static void progress_tick(struct engine *e)
@@ -288,26 +331,253 @@ static void progress_tick(struct engine *e)
     progress_line(e, false);
 }
 
-/* What made the run fail, said even with --quiet: the exit status needs its reason. */
-static void report_failures(struct engine *e)
+/* ---- the end: what each router did, and the exit status ---- */
+
+static void late_refusal(struct engine *e, struct router *r, int proto, int fd)
 {
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
+        count_send_failure(e, r, proto, err);
+}
+
+/* A refusal of the last datagrams comes back after the last send: wait a moment and
+ * collect what each UDP socket holds (one error per socket however many were refused). */
+static void collect_late_refusals(struct engine *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < e->routers.n && !any; i++) {
+        any = e->routers.routers[i].n_ports > 0;
+        for (int p = 0; p < PROTO_COUNT && !any; p++)
+            any = e->routers.routers[i].fd[p] >= 0;
+    }
+    if (!any)
+        return;
+    schedule_sleep_until(schedule_now_monotonic() + NS_PER_SEC / 20, &replay_stop);
+    for (size_t i = 0; i < e->routers.n; i++) {
+        struct router *r = &e->routers.routers[i];
+        for (int p = 0; p < PROTO_COUNT; p++)
+            late_refusal(e, r, p, r->fd[p]);
+        for (size_t k = 0; k < r->n_ports; k++)
+            late_refusal(e, r, r->ports[k].proto, r->ports[k].fd);
+    }
+}
+
+/* One router's line for one protocol into buf; returns whether something went wrong
+ * (refused, failed or lost). Units add up: UDP datagrams sent + refused + failed = what the
+ * capture held; TCP messages delivered + lost + incomplete = what its sessions held. */
+static bool router_proto_line(struct engine *e, const struct router *r, int p, char *buf, size_t len)
+{
+    const struct proto_stats *ps = &r->stats[p];
+    char a[ADDR_STRLEN], b[ADDR_STRLEN], col[80];
+    size_t off = (size_t)snprintf(buf, len, "router %s (as %s) %s -> %s: ", addr_format(&r->src, a),
+                                  addr_format(&r->repro, b), proto_names[p],
+                                  sock_format(&e->collectors[p].addr[r->repro.family == AF_INET6], col, sizeof col));
+    if (e->dry) {
+        snprintf(buf + off, len - off, proto_by_id(p)->transport == TRANSPORT_TCP
+                 ? "would send %llu bytes (%llu segments with payload)" : "would send %llu datagrams (%llu bytes)",
+                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->bytes : ps->packets),
+                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->packets : ps->bytes));
+        return false;
+    }
+    if (proto_by_id(p)->transport == TRANSPORT_UDP) {
+        snprintf(buf + off, len - off, "%llu datagrams sent (%llu bytes), %llu refused by the collector, %llu failed",
+                 (unsigned long long)ps->packets, (unsigned long long)ps->bytes, (unsigned long long)ps->refused,
+                 (unsigned long long)ps->send_errors);
+        return ps->refused || ps->send_errors;
+    }
+    struct session_summary t;
+    sessions_summary(e->sessions, r, p, &t);
+    off += (size_t)snprintf(buf + off, len - off, "%llu messages delivered (%llu bytes), %llu lost",
+                            (unsigned long long)t.delivered, (unsigned long long)t.bytes, (unsigned long long)t.lost);
+    if (t.lost && off < len)
+        off += (size_t)snprintf(buf + off, len - off, " (%s)", t.reason);
+    if (t.incomplete && off < len)
+        off += (size_t)snprintf(buf + off, len - off, ", %llu incomplete at the capture's end (not sent)",
+                                (unsigned long long)t.incomplete);
+    if (t.skipped_before_start && off < len)
+        off += (size_t)snprintf(buf + off, len - off, ", %llu before the session start (not sent)",
+                                (unsigned long long)t.skipped_before_start);
+    if ((t.connect_refused || t.reconnects) && off < len)
+        off += (size_t)snprintf(buf + off, len - off, "; %llu connection attempts refused, %llu reconnects",
+                                (unsigned long long)t.connect_refused, (unsigned long long)t.reconnects);
+    if (t.failed && off < len)
+        snprintf(buf + off, len - off, t.lost ? "; %llu session%s failed" : "; %llu session%s failed: %s",
+                 (unsigned long long)t.failed, t.failed == 1 ? "" : "s", t.reason);
+    return t.lost || t.failed || ps->send_errors;
+}
+
+#define SUMMARY_ROUTERS 32 /* beyond this many routers only those with a problem get a line */
+
+/* The per-router summary, said at the end of every run: problems at error level (seen with
+ * --quiet too), the rest as notes. */
+static void summary(struct engine *e)
+{
+    const struct config *c = e->cfg;
+    size_t shown = 0, quiet_routers = 0;
     for (size_t i = 0; i < e->routers.n; i++) {
         const struct router *r = &e->routers.routers[i];
-        for (int p = 0; p < PROTO_COUNT; p++) {
+        bool any = false, bad_router = false;
+        for (size_t k = 0; k < c->n_protos; k++) {
+            int p = c->protos[k].id;
+            struct session_summary t;
+            sessions_summary(e->sessions, r, p, &t);
             const struct proto_stats *ps = &r->stats[p];
-            if (!ps->refused && !ps->send_errors)
+            if (!ps->packets && !ps->refused && !ps->send_errors && !t.sessions)
                 continue;
-            char a[ADDR_STRLEN], b[80];
-            log_error("router %s: %s to %s: %llu sent, %llu refused (collector not listening), %llu failed",
-                      addr_format(&r->src, a), proto_names[p],
-                      sock_format(&e->collectors[p].addr[r->repro.family == AF_INET6], b, sizeof b),
-                      (unsigned long long)ps->packets, (unsigned long long)ps->refused,
-                      (unsigned long long)ps->send_errors);
+            any = true;
+            char line[768];
+            bool bad = router_proto_line(e, r, p, line, sizeof line);
+            bad_router |= bad;
+            if (bad && shown < SUMMARY_ROUTERS * PROTO_COUNT)
+                log_error("%s", line);
+            else if (e->routers.n <= SUMMARY_ROUTERS)
+                log_note("%s", line);
+            shown += bad;
+        }
+        if (!any && e->routers.n <= SUMMARY_ROUTERS) {
+            char a[ADDR_STRLEN];
+            log_note("router %s: nothing in the captures for it", addr_format(&r->src, a));
+        }
+        quiet_routers += !bad_router && e->routers.n > SUMMARY_ROUTERS;
+    }
+    if (quiet_routers)
+        log_note("%zu more routers %s without a problem (the --stats-json report has each)", quiet_routers,
+                 e->dry ? "checked" : "replayed");
+    /* what was skipped, and why, with the ports and sources seen (explain_nothing() says
+     * it when nothing was for a router) */
+    const struct stats *s = &e->stats;
+    if (!s->routed)
+        return;
+    char ports[512], sources[512];
+    if (s->unselected)
+        log_note("%llu packets skipped: no protocol's select matches them: %s", (unsigned long long)s->unselected,
+                 stats_unselected_text(s, ports, sizeof ports));
+    if (s->unmapped)
+        log_warn("%llu packets skipped: from %d source address%s not in network.map: %s%s",
+                 (unsigned long long)s->unmapped, s->n_unmapped_sources, s->n_unmapped_sources == 1 ? "" : "es",
+                 stats_unmapped_text(s, sources, sizeof sources),
+                 e->opt->stats_json ? " (the report lists them)" : "");
+    uint64_t other = stats_skipped(s) - s->unselected - s->unmapped - s->tcp_reverse;
+    if (other)
+        log_note("%llu packets skipped: not IP, not UDP/TCP, fragments, truncated, malformed or oversized (the "
+                 "--stats-json report counts each reason)", (unsigned long long)other);
+}
+
+/* --check: can a TCP connection to each TCP protocol's collector be made? (2 s each) A
+ * warning, not an error: the collector may be started after the check. */
+static int check_tcp_collectors(struct engine *e)
+{
+    int bad = 0;
+    for (size_t k = 0; k < e->cfg->n_protos; k++) {
+        int p = e->cfg->protos[k].id;
+        if (proto_by_id(p)->transport != TRANSPORT_TCP)
+            continue;
+        for (int f = 0; f < 2; f++) {
+            const struct collector *col = &e->collectors[p];
+            if (!col->has[f])
+                continue;
+            char where[80];
+            sock_format(&col->addr[f], where, sizeof where);
+            int fd = socket(col->addr[f].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            int err = fd < 0 ? errno : 0;
+            if (!err && connect(fd, (const struct sockaddr *)&col->addr[f], col->len[f]) < 0 && errno != EINPROGRESS)
+                err = errno;
+            if (!err && fd >= 0) {
+                struct pollfd pf = { .fd = fd, .events = POLLOUT };
+                int n = poll(&pf, 1, 2000);
+                socklen_t l = sizeof err;
+                if (n == 0)
+                    err = ETIMEDOUT;
+                else if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+                    err = errno;
+            }
+            if (fd >= 0)
+                close(fd);
+            if (err) {
+                log_warn("%s collector %s: cannot connect now: %s (its sessions fail unless it listens by the "
+                         "time the run starts)", proto_names[p], where, strerror(err));
+                bad++;
+            } else {
+                log_note("%s collector %s: accepts connections", proto_names[p], where);
+            }
+        }
+    }
+    return bad;
+}
+
+/* --check: routers whose OPENs would carry the same BGP ID (a collector such as pmbgpd
+ * refuses the second session). The ID is the network.map entry's, else bgp.bgp_id, else
+ * the captured one. */
+static void check_bgp_ids(struct engine *e)
+{
+    const struct proto_config *pc = NULL;
+    for (size_t k = 0; k < e->cfg->n_protos; k++)
+        if (e->cfg->protos[k].id == PROTO_BGP)
+            pc = &e->cfg->protos[k];
+    if (!pc)
+        return;
+    for (size_t i = 0; i < e->routers.n; i++) {
+        const struct router *r = &e->routers.routers[i];
+        uint32_t id = r->bgp_id ? r->bgp_id : pc->session.bgp_id ? pc->session.bgp_id : e->captured_bgp_id[i];
+        if (!id || !r->stats[PROTO_BGP].packets)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const struct router *q = &e->routers.routers[j];
+            uint32_t id2 = q->bgp_id ? q->bgp_id : pc->session.bgp_id ? pc->session.bgp_id : e->captured_bgp_id[j];
+            if (id2 != id || !q->stats[PROTO_BGP].packets)
+                continue;
+            char a[ADDR_STRLEN], b[ADDR_STRLEN];
+            log_warn("routers %s and %s would both open BGP with BGP ID %u.%u.%u.%u: a collector that keys peers "
+                     "by BGP ID (pmbgpd) refuses the second; give each its own with bgp_id: in its network.map "
+                     "entry", addr_format(&q->src, a), addr_format(&r->src, b), id >> 24, id >> 16 & 255,
+                     id >> 8 & 255, id & 255);
+            break;
         }
     }
 }
 
+/* Nothing to send is a mistake, never a success: say what was seen instead. */
+static void explain_nothing(struct engine *e)
+{
+    const struct stats *s = &e->stats;
+    if (!s->read) {
+        log_error("the captures hold no packets: nothing to replay");
+        return;
+    }
+    char ports[512], sources[512];
+    log_error("none of the %llu packets read is for a configured protocol from a router in network.map: "
+              "nothing %s sent", (unsigned long long)s->read, e->dry ? "would be" : "was");
+    if (s->unselected)
+        log_error("  %llu matched no protocol's select; seen: %s (check the protocols' select: ports and "
+                  "collectors)", (unsigned long long)s->unselected, stats_unselected_text(s, ports, sizeof ports));
+    if (s->unmapped)
+        log_error("  %llu came from sources not in network.map: %s (map them with src_ip:)",
+                  (unsigned long long)s->unmapped, stats_unmapped_text(s, sources, sizeof sources));
+}
+
 /* ---- one packet ---- */
+
+/* -d: why each packet was skipped or where it went, one line each */
+static void trace(const struct engine *e, const struct decoded *d, const char *what)
+{
+    char a[ADDR_STRLEN], b[ADDR_STRLEN];
+    log_debug("packet %llu: %s %s:%u -> %s:%u, %zu bytes: %s", (unsigned long long)e->stats.read,
+              d->ip_proto == IPPROTO_TCP ? "TCP" : "UDP", addr_format(&d->src, a), d->sport, addr_format(&d->dst, b),
+              d->dport, d->payload_len, what);
+}
+
+/* --check: the BGP ID of a router's first captured OPEN (at a segment's start: enough to warn) */
+static void note_bgp_id(struct engine *e, const struct router *r, const struct decoded *d)
+{
+    size_t i = (size_t)(r - e->routers.routers);
+    if (!e->captured_bgp_id || e->captured_bgp_id[i])
+        return;
+    struct bgp_open o;
+    ssize_t n = proto_bgp.frame(d->payload, d->payload_len);
+    if (n > 0 && bgp_parse_open(d->payload, (size_t)n, &o) == 0)
+        e->captured_bgp_id[i] = o.bgp_id;
+}
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
 {
@@ -315,25 +585,38 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     enum decode_result dr = decode_frame(pkt->dlt, pkt->data, pkt->caplen, &d);
     if (dr != DECODE_OK) {
         e->stats.decode[dr]++;
+        log_debug("packet %llu: skipped: %s", (unsigned long long)e->stats.read, decode_result_name(dr));
         return;
     }
     const struct proto_config *pc = select_protocol(e->cfg, &d, pkt->dlt, &pkt->hdr, pkt->data);
     if (!pc) {
-        e->stats.unselected++;
+        stats_note_unselected(&e->stats, d.ip_proto,
+                              d.ip_proto == IPPROTO_TCP && d.sport < d.dport ? d.sport : d.dport);
+        trace(e, &d, "skipped: no protocol's select matches");
         return;
     }
     bool tcp = pc->proto->transport == TRANSPORT_TCP;
     struct router *r = router_lookup(&e->routers, &d.src);
     if (!r) {
-        if (tcp && router_lookup(&e->routers, &d.dst))
+        if (tcp && router_lookup(&e->routers, &d.dst)) {
             e->stats.tcp_reverse++; /* the collector's side of a router's session */
-        else
+            trace(e, &d, "skipped: the collector's side of a TCP session");
+        } else {
             stats_note_unmapped(&e->stats, &d.src);
+            trace(e, &d, "skipped: its source is not in network.map");
+        }
         return;
     }
     if (d.payload_len > DATAGRAM_MAX) {
         e->stats.oversized++;
+        trace(e, &d, "skipped: larger than a UDP datagram can be");
         return;
+    }
+    e->stats.routed++;
+    if (log_threshold >= LOG_DEBUG) {
+        char what[64 + ADDR_STRLEN], b[ADDR_STRLEN];
+        snprintf(what, sizeof what, "%s from %s", proto_names[pc->id], addr_format(&r->repro, b));
+        trace(e, &d, what);
     }
     struct msg_info info = { .kind = -1 };
     struct proto_stats *ps = &r->stats[pc->id];
@@ -343,13 +626,24 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         stats_count_kind(ps, info.kind, 1);
         ps->records += info.records;
     }
+    if (e->dry) { /* what a run would send: datagrams, or TCP segments with payload */
+        if (!tcp || d.payload_len) {
+            ps->packets++;
+            ps->bytes += d.payload_len;
+            e->stats.sent++;
+        }
+        if (tcp && pc->id == PROTO_BGP)
+            note_bgp_id(e, r, &d);
+        return;
+    }
 
     if (*first) {
         int64_t start = schedule_now_monotonic();
         if (!e->opt->no_sync && e->play_index == 1) {
             int64_t now_real = schedule_now_realtime();
             int64_t at = schedule_minute_sync(now_real, pkt->ts_ns);
-            log_info("waiting %.1f s for second %lld of the minute (no_sync: true skips this)",
+            log_note("waiting %.1f s for second %lld of the minute, as the capture began (no_sync: true or "
+                     "--no-sync skips this)",
                      (double)(at - now_real) / 1e9, (long long)(pkt->ts_ns / NS_PER_SEC % 60));
             start += at - now_real;
         }
@@ -362,7 +656,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
             sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
             return;
         }
-        batch_add(e, r, pc->id, d.payload, d.payload_len);
+        batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
         return;
     }
     if (sessions_active(e->sessions) ? sessions_wait(e->sessions, deadline, &replay_stop)
@@ -373,7 +667,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         return;
     }
     stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
-    send_one(e, r, pc->id, d.payload, d.payload_len);
+    send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
 }
 
 /* ---- captures ---- */
@@ -450,7 +744,10 @@ int replay_run(const struct config *c, const struct replay_options *o)
         return 1;
     e->cfg = c;
     e->opt = o;
-    e->sock_opts = (struct sock_options){ .device = c->interface, .sndbuf = c->so_sndbuf, .rcvbuf = c->so_rcvbuf };
+    e->sock_opts = (struct sock_options){ .device = c->interface, .sndbuf = c->so_sndbuf, .rcvbuf = c->so_rcvbuf,
+                                          .freebind = o->skip_address_check };
+    for (size_t k = 0; k < c->n_protos; k++)
+        e->source_port[c->protos[k].id] = c->protos[k].source_port;
     e->batch_bytes = malloc(BATCH_BYTES);
     schedule_init(&e->schedule, c->time_factor);
     if (!e->batch_bytes || router_table_init(&e->routers, c) < 0) {
@@ -458,8 +755,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
         status = 1;
         goto out;
     }
-    if (c->n_map == 0)
-        log_warn("%s: network.map is empty: every packet will be skipped as unmapped", c->file);
+    if (c->n_map == 0) {
+        log_error("%s: network.map is missing or empty: no packet can be replayed. Map each captured router to a "
+                  "local address: network: {map: [{src_ip: 192.0.2.1, repro_ip: 127.0.0.11}]} (telrep -p "
+                  "writes one from the captures)", c->file);
+        goto out;
+    }
     if (check_captures(c) < 0 || resolve_collectors(e) < 0)
         goto out;
     char err[4096];
@@ -467,12 +768,35 @@ int replay_run(const struct config *c, const struct replay_options *o)
         log_error("%s", err);
         goto out;
     }
+    e->dry = o->check;
+    if (e->dry) {
+        if (!(e->captured_bgp_id = calloc(e->routers.n, sizeof *e->captured_bgp_id))) {
+            log_error("out of memory");
+            status = 1;
+            goto out;
+        }
+        /* each capture once, as a run would read it; nothing opened, nothing sent */
+        for (size_t i = 0; i < c->n_pcaps && !replay_stop; i++) {
+            e->current_pcap = c->pcaps[i];
+            replay_capture(e, c->pcaps[i]);
+        }
+        summary(e);
+        check_bgp_ids(e);
+        int unreachable = check_tcp_collectors(e);
+        if (!e->stats.routed)
+            explain_nothing(e);
+        status = replay_stop ? 1 : !e->stats.routed || e->stats.capture_errors ? 2 : 0;
+        if (!status && unreachable)
+            log_note("%d TCP collector%s did not accept a connection: see the warning%s above", unreachable,
+                     unreachable == 1 ? "" : "s", unreachable == 1 ? "" : "s");
+        goto out;
+    }
     /* open every socket before the first packet, so that no bind/connect lands inside
      * the schedule (the first packet of each router would be late) */
     for (size_t i = 0; i < e->routers.n; i++)
         for (size_t k = 0; k < c->n_protos; k++)
-            if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP)
-                router_socket(e, &e->routers.routers[i], c->protos[k].id);
+            if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP && c->protos[k].source_port >= 0)
+                router_socket(e, &e->routers.routers[i], c->protos[k].id, 0);
     for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
@@ -483,22 +807,20 @@ int replay_run(const struct config *c, const struct replay_options *o)
                 goto out;
             }
         }
-    size_t *order;
-    e->plays = config_play_order(c, &order);
+    e->plays = config_plays(c);
     e->started_ns = schedule_now_monotonic();
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
         capture_keep(CAPTURE_KEEP_BYTES);
-    for (size_t i = 0; i < e->plays && !replay_stop; i++) {
+    for (uint64_t i = 0; i < e->plays && !replay_stop; i++) {
         e->play_index = i + 1;
-        e->current_pcap = c->pcaps[order[i]];
+        e->current_pcap = c->pcaps[config_play_pcap(c, i)];
         if (o->ask_for_input && !ask_user(e->current_pcap)) {
             log_info("skipping %s", e->current_pcap);
             continue;
         }
         replay_capture(e, e->current_pcap);
     }
-    free(order);
     capture_keep(0);
     e->stats.backward_steps = e->schedule.backward_steps;
     if (e->schedule.backward_steps)
@@ -506,7 +828,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
                  (unsigned long long)e->schedule.backward_steps);
     sessions_drain(e->sessions, &replay_stop);
     if (o->keep_open && !replay_stop) {
-        log_info("keep_open: all captures replayed; sockets stay open until SIGINT/SIGTERM");
+        log_note("keep_open: all captures replayed; the sockets stay open until SIGINT or SIGTERM");
         while (!replay_stop) {
             if (sessions_active(e->sessions))
                 sessions_wait(e->sessions, schedule_now_monotonic() + NS_PER_SEC / 10, &replay_stop);
@@ -515,18 +837,30 @@ int replay_run(const struct config *c, const struct replay_options *o)
         }
     }
     sessions_close_all(e->sessions);
+    collect_late_refusals(e);
     if (o->progress_interval > 0)
         progress_line(e, true);
-    report_failures(e);
-    if (e->stats.unmapped)
-        log_warn("%llu packets from %d source address%s not in network.map were skipped (see the report)",
-                 (unsigned long long)e->stats.unmapped, e->stats.n_unmapped_sources,
-                 e->stats.n_unmapped_sources == 1 ? "" : "es");
+    summary(e);
+    struct session_summary t;
+    sessions_summary(e->sessions, NULL, -1, &t);
+    e->stats.lost = t.lost;
+    e->stats.incomplete = t.incomplete;
+    bool nothing = !e->stats.routed && !replay_stop;
+    bool failed = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || e->stats.session_failures ||
+                  t.lost;
+    bool recovered = !failed && (t.reconnects || t.connect_refused || t.resent);
+    e->stats.outcome = nothing ? "nothing sent" : failed ? "failed" : recovered ? "recovered" : "success";
+    if (nothing)
+        explain_nothing(e);
+    else if (recovered)
+        log_warn("recovered: %llu reconnects after %llu refused connection attempts, nothing lost (%llu messages "
+                 "written again after a reset may reach the collector twice)", (unsigned long long)t.reconnects,
+                 (unsigned long long)t.connect_refused, (unsigned long long)t.resent);
     bool report_failed = o->stats_json && stats_write_json(&e->stats, &e->routers, c,
                                                            sessions_report_json(e->sessions), o->stats_json) < 0;
-    status = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || e->stats.session_failures ||
-                     report_failed ? 1 : 0;
+    status = nothing ? 2 : failed || report_failed ? 1 : 0;
 out:
+    free(e->captured_bgp_id);
     sessions_free(e->sessions);
     router_table_free(&e->routers);
     free(e->batch_bytes);

@@ -11,13 +11,16 @@ struct replay_options {
     const char *stats_json;                 /* final report path, NULL = none */
     double progress_interval;               /* seconds; 0 = no progress line */
     bool skip_address_check;                /* tests and --no-address-check */
+    bool check;                             /* --check: read the captures, send nothing */
 };
 
 /* Set by the signal handlers; the engine stops at the next packet. */
 extern volatile int replay_stop;
 
-/* Runs the whole replay. Returns the exit status: 0 all sent, 1 runtime failure
- * (refused or failed sends, unreadable capture), 2 configuration/environment. */
+/* Runs the whole replay (or with check, the dry pass). Returns the exit status:
+ * 0 everything delivered (a run that recovered from a collector restart losing nothing
+ * too, with a warning); 1 something refused, failed or lost, an unreadable capture, a stop
+ * by signal; 2 configuration or environment, and a run or check that would send nothing. */
 int replay_run(const struct config *c, const struct replay_options *o);
 
 #endif

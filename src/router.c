@@ -18,6 +18,7 @@ int router_table_init(struct router_table *t, const struct config *c)
         struct router *r = &t->routers[i];
         r->src = c->map[i].src;
         r->repro = c->map[i].repro;
+        r->bgp_id = c->map[i].bgp_id;
         for (int p = 0; p < PROTO_COUNT; p++)
             r->fd[p] = -1;
         size_t s = addr_hash(&r->src) & (t->n_slots - 1);
@@ -42,10 +43,15 @@ struct router *router_lookup(const struct router_table *t, const struct addr *sr
 
 void router_table_free(struct router_table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         for (int p = 0; p < PROTO_COUNT; p++)
             if (t->routers[i].fd[p] >= 0)
                 close(t->routers[i].fd[p]);
+        for (size_t k = 0; k < t->routers[i].n_ports; k++)
+            if (t->routers[i].ports[k].fd >= 0)
+                close(t->routers[i].ports[k].fd);
+        free(t->routers[i].ports);
+    }
     free(t->routers);
     free(t->slots);
     *t = (struct router_table){ 0 };

@@ -8,11 +8,20 @@
 #include "config.h"
 #include "stats.h"
 
+/* source_port: keep — a socket per captured exporter source port, at most ROUTER_PORTS_MAX
+ * per router (beyond, the kernel's port is used and a warning said) */
+#define ROUTER_PORTS_MAX 16
+struct router_port { int proto; uint16_t port; int fd; };
+
 struct router {
     struct addr src, repro;
+    uint32_t bgp_id;                /* from its network.map entry; 0 = the bgp section's or as captured */
     int fd[PROTO_COUNT];            /* -1 = not opened yet */
     bool open_failed[PROTO_COUNT];  /* said once, then its packets count as send errors */
     struct proto_stats stats[PROTO_COUNT];
+    struct router_port *ports;      /* source_port: keep */
+    size_t n_ports;
+    bool ports_full;                /* over ROUTER_PORTS_MAX: said once */
 };
 
 struct router_table {

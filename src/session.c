@@ -90,6 +90,7 @@ struct session {
     uint64_t spilled_total;   /* messages that waited in the temporary file */
     uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
         peer_messages, notifications_received;
+    uint64_t connect_refused; /* connection attempts the collector refused (not messages) */
     char last_error[160];
     struct bgp_open peer_open;
     bool have_peer_open;
@@ -219,8 +220,9 @@ static void session_down(struct session *x, const char *why)
         set_state(x, S_BACKOFF);
         return;
     }
-    log_error("%s: %s; this session ends, the others go on (%zu queued messages are lost)",
-              session_name(x, n, sizeof n), why, msgq_queued(&x->q));
+    log_error("%s: %s; this session ends, the others go on (its %zu queued messages and what the capture still "
+              "holds for it are lost: the summary at the end counts them)", session_name(x, n, sizeof n), why,
+              msgq_queued(&x->q));
     queue_drop_all(x);
     x->all->env.stats->session_failures++;
     set_state(x, S_FAILED);
@@ -582,8 +584,11 @@ static void session_event(struct session *x, uint32_t events)
         if (err) {
             char why[160], n[160];
             x->connect_failures++;
-            x->router->stats[x->pc->id].refused++;
-            x->all->env.stats->refused++;
+            if (err == ECONNREFUSED) { /* attempts, not messages: counted apart */
+                x->connect_refused++;
+                x->router->stats[x->pc->id].connect_refused++;
+                x->all->env.stats->connect_refused++;
+            }
             snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
             if (x->connect_failures == 1)
                 log_debug("%s: %s", session_name(x, n, sizeof n), why);
@@ -794,9 +799,11 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
     uint8_t copy[4096 + 19];
     if (is_bgp_open(x, m, len)) { /* rewritten as configured; its hold time is ours */
         const struct session_config *sc = &x->pc->session;
-        if ((sc->my_as || sc->bgp_id || sc->hold_time >= 0) && len <= sizeof copy) {
+        /* the router's own BGP ID (its network.map entry) before the section's */
+        uint32_t bgp_id = x->router->bgp_id ? x->router->bgp_id : sc->bgp_id;
+        if ((sc->my_as || bgp_id || sc->hold_time >= 0) && len <= sizeof copy) {
             memcpy(copy, m, len);
-            struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = sc->bgp_id, .set_hold_time = sc->hold_time >= 0,
+            struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = bgp_id, .set_hold_time = sc->hold_time >= 0,
                                            .hold_time = (uint16_t)(sc->hold_time < 0 ? 0 : sc->hold_time) };
             bgp_rewrite_open(copy, len, &rw);
             m = copy;
@@ -987,6 +994,9 @@ static bool session_close_begin(struct session *x)
 static void session_close_end(struct session *x)
 {
     session_ack(x);
+    if (msgq_pending(&x->q) && !x->last_error[0])
+        snprintf(x->last_error, sizeof x->last_error, "timeout: the collector had not taken everything when the "
+                 "run ended (drain_timeout)");
     queue_drop_all(x);
     close_socket(x);
     if (x->state != S_FAILED)
@@ -1045,7 +1055,7 @@ void sessions_drain(struct sessions *s, volatile const int *stop)
     char n[160];
     for (struct session *x = s->list; x; x = x->next_all)
         if (msgq_pending(&x->q))
-            log_info("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), state_names[x->state],
+            log_warn("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), state_names[x->state],
                      (unsigned long long)(msgq_queued(&x->q) + msgq_unacked(&x->q)),
                      *stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
 }
@@ -1092,6 +1102,29 @@ void sessions_close_all(struct sessions *s)
     s->n = 0;
 }
 
+void sessions_summary(const struct sessions *s, const struct router *r, int proto, struct session_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    for (const struct session *x = s ? s->list : NULL; x; x = x->next_all) {
+        if ((r && x->router != r) || (proto >= 0 && (int)x->pc->id != proto))
+            continue;
+        out->sessions++;
+        out->delivered += x->messages_sent;
+        out->bytes += x->bytes_sent;
+        out->lost += x->lost;
+        out->incomplete += x->incomplete_messages;
+        out->skipped_before_start += x->skipped_before_start;
+        out->connect_refused += x->connect_refused;
+        out->connect_failures += x->connect_failures;
+        out->reconnects += x->reconnects;
+        out->resent += x->resent;
+        if (x->state == S_FAILED || x->lost) {
+            out->failed += x->state == S_FAILED;
+            snprintf(out->reason, sizeof out->reason, "%s", x->last_error[0] ? x->last_error : "unknown");
+        }
+    }
+}
+
 void *sessions_report_json(const struct sessions *s)
 {
     if (!s || !s->list)
@@ -1121,8 +1154,12 @@ void *sessions_report_json(const struct sessions *s)
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));
+        json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->incomplete_messages));
+        json_object_set_new(o, "connect_refused", json_integer((json_int_t)x->connect_refused));
         if (x->last_error[0])
             json_object_set_new(o, "last_error", json_string(x->last_error));
+        if (x->state == S_FAILED || x->lost)
+            json_object_set_new(o, "reason", json_string(x->last_error[0] ? x->last_error : "unknown"));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -63,7 +63,17 @@ void sessions_drain(struct sessions *s, volatile const int *stop);
 /* Close every session gracefully, all at once (BMP TERM if configured, BGP Cease, FIN,
  * up to a second for the collectors' FINs); what is still queued is counted as lost. */
 void sessions_close_all(struct sessions *s);
-/* Per session: state, counters, peer; NULL when there were none. (json_t *) */
+/* What the sessions of router r (NULL: of every router) for protocol proto (-1: every
+ * TCP protocol) did, in units that add up: messages delivered (acknowledged by the
+ * collector) + lost + incomplete = what the capture held after the session start. */
+struct session_summary {
+    uint64_t sessions, delivered, bytes, lost, incomplete, skipped_before_start;
+    uint64_t connect_refused, connect_failures, reconnects, resent, failed;
+    char reason[160]; /* why the last failed session failed ("" when none failed) */
+};
+void sessions_summary(const struct sessions *s, const struct router *r, int proto, struct session_summary *out);
+/* Per session: state, counters, peer, and for a failed session its reason; NULL when there
+ * were none. (json_t *) */
 void *sessions_report_json(const struct sessions *s);
 void sessions_free(struct sessions *s);
 

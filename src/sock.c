@@ -23,7 +23,7 @@ const char *sock_format(const struct sockaddr_storage *ss, char *buf, size_t len
     return buf;
 }
 
-static int set_options(int fd, const struct sock_options *o, char *err, size_t errlen)
+static int set_options(int fd, int family, const struct sock_options *o, char *err, size_t errlen)
 {
     if (o->device && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->device, (socklen_t)strlen(o->device) + 1) < 0) {
         snprintf(err, errlen, "cannot bind to device %s (SO_BINDTODEVICE): %s", o->device, strerror(errno));
@@ -37,11 +37,19 @@ static int set_options(int fd, const struct sock_options *o, char *err, size_t e
         snprintf(err, errlen, "so_rcvbuf %d: %s", o->rcvbuf, strerror(errno));
         return -1;
     }
+    int one = 1;
+    if (o->freebind && (family == AF_INET6 ? setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof one)
+                                           : setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof one)) < 0) {
+        snprintf(err, errlen, "cannot bind to addresses not on this host (IP_FREEBIND): %s; or let the kernel "
+                 "do it for every socket: sysctl net.ipv4.ip_nonlocal_bind=1 net.ipv6.ip_nonlocal_bind=1",
+                 strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
-static int sock_open(int type, const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
-                     const struct sock_options *o, char *err, size_t errlen)
+static int sock_open(int type, const struct addr *local, uint16_t port, const struct sockaddr_storage *remote,
+                     socklen_t remote_len, const struct sock_options *o, char *err, size_t errlen)
 {
     char la[ADDR_STRLEN], ra[80];
     int fd = socket(local->family, type | SOCK_CLOEXEC, 0);
@@ -50,21 +58,26 @@ static int sock_open(int type, const struct addr *local, const struct sockaddr_s
         return -1;
     }
     struct sockaddr_storage ss;
-    socklen_t len = addr_to_sockaddr(local, 0, &ss);
-    if (set_options(fd, o, err, errlen) < 0)
+    socklen_t len = addr_to_sockaddr(local, port, &ss);
+    if (set_options(fd, local->family, o, err, errlen) < 0)
         goto fail;
+    int one = 1;
+    if (port)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-        snprintf(err, errlen, "cannot bind to %s: %s%s", addr_format(local, la), strerror(errno),
-                 errno == EADDRNOTAVAIL ? " (is the address assigned here? IPv6: added with nodad?)" : "");
+        snprintf(err, errlen, port ? "cannot bind to %s port %u: %s%s" : "cannot bind to %s%.0u: %s%s",
+                 addr_format(local, la), port, strerror(errno),
+                 errno == EADDRNOTAVAIL ? " (is the address assigned here? IPv6: added with nodad? or "
+                                          "--no-address-check to bind it anyway)" : "");
         goto fail;
     }
-    if (type & SOCK_STREAM) {
-        int one = 1; /* whole messages are queued: no reason to wait for more */
+    if (type & SOCK_STREAM) /* whole messages are queued: no reason to wait for more */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
     if (connect(fd, (const struct sockaddr *)remote, remote_len) < 0 && errno != EINPROGRESS) {
-        snprintf(err, errlen, "cannot reach collector %s from %s: %s", sock_format(remote, ra, sizeof ra),
-                 addr_format(local, la), strerror(errno));
+        snprintf(err, errlen, "cannot reach collector %s from %s: %s%s", sock_format(remote, ra, sizeof ra),
+                 addr_format(local, la), strerror(errno),
+                 o->freebind && errno == ENETUNREACH ? " (with --no-address-check an address not on this host "
+                 "can only send to other hosts)" : "");
         goto fail;
     }
     return fd;
@@ -73,14 +86,14 @@ fail:
     return -1;
 }
 
-int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
-                  const struct sock_options *o, char *err, size_t errlen)
+int sock_open_udp(const struct addr *local, uint16_t port, const struct sockaddr_storage *remote,
+                  socklen_t remote_len, const struct sock_options *o, char *err, size_t errlen)
 {
-    return sock_open(SOCK_DGRAM, local, remote, remote_len, o, err, errlen);
+    return sock_open(SOCK_DGRAM, local, port, remote, remote_len, o, err, errlen);
 }
 
 int sock_open_tcp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
                   const struct sock_options *o, char *err, size_t errlen)
 {
-    return sock_open(SOCK_STREAM | SOCK_NONBLOCK, local, remote, remote_len, o, err, errlen);
+    return sock_open(SOCK_STREAM | SOCK_NONBLOCK, local, 0, remote, remote_len, o, err, errlen);
 }

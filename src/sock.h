@@ -2,6 +2,8 @@
 #ifndef TELREP_SOCK_H
 #define TELREP_SOCK_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -10,11 +12,14 @@
 struct sock_options {
     const char *device; /* SO_BINDTODEVICE, NULL = none */
     int sndbuf, rcvbuf; /* 0 = system default */
+    bool freebind;      /* IP_FREEBIND / IPV6_FREEBIND: bind an address not (yet) on this host */
 };
 
-/* A UDP socket bound to local:0 and connected to remote. Returns the fd or -1 with err. */
-int sock_open_udp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,
-                  const struct sock_options *o, char *err, size_t errlen);
+/* A UDP socket bound to local:port (0: the kernel picks) and connected to remote. A
+ * fixed port is bound with SO_REUSEADDR (two protocols of one router may share it).
+ * Returns the fd or -1 with err. */
+int sock_open_udp(const struct addr *local, uint16_t port, const struct sockaddr_storage *remote,
+                  socklen_t remote_len, const struct sock_options *o, char *err, size_t errlen);
 /* A non-blocking TCP socket bound to local:0, its connect to remote started (EPOLLOUT
  * tells when it is done; SO_ERROR how). Returns the fd or -1 with err. */
 int sock_open_tcp(const struct addr *local, const struct sockaddr_storage *remote, socklen_t remote_len,

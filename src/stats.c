@@ -37,6 +37,57 @@ void stats_note_unmapped(struct stats *s, const struct addr *a)
     }
 }
 
+void stats_note_unselected(struct stats *s, uint8_t ip_proto, uint16_t port)
+{
+    s->unselected++;
+    for (int i = 0; i < s->n_unselected_ports; i++)
+        if (s->unselected_ports[i].ip_proto == ip_proto && s->unselected_ports[i].port == port) {
+            s->unselected_ports[i].packets++;
+            return;
+        }
+    if (s->n_unselected_ports == STATS_PORTS_KEPT) {
+        s->unselected_other_ports++;
+        return;
+    }
+    s->unselected_ports[s->n_unselected_ports].ip_proto = ip_proto;
+    s->unselected_ports[s->n_unselected_ports].port = port;
+    s->unselected_ports[s->n_unselected_ports++].packets = 1;
+}
+
+const char *stats_unselected_text(const struct stats *s, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < s->n_unselected_ports && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s port %u (%llu packets)", i ? ", " : "",
+                                s->unselected_ports[i].ip_proto == 6 ? "TCP" : "UDP", s->unselected_ports[i].port,
+                                (unsigned long long)s->unselected_ports[i].packets);
+    if (s->unselected_other_ports && off < len)
+        snprintf(buf + off, len - off, ", other ports (%llu packets)", (unsigned long long)s->unselected_other_ports);
+    return buf;
+}
+
+const char *stats_unmapped_text(const struct stats *s, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    int shown = s->n_unmapped_sources < 5 ? s->n_unmapped_sources : 5;
+    for (int i = 0; i < shown && off < len; i++) {
+        char a[ADDR_STRLEN];
+        off += (size_t)snprintf(buf + off, len - off, "%s%s (%llu packets)", i ? ", " : "",
+                                addr_format(&s->unmapped_sources[i].ip, a),
+                                (unsigned long long)s->unmapped_sources[i].packets);
+    }
+    if (s->n_unmapped_sources > shown && off < len)
+        snprintf(buf + off, len - off, " and %d more", s->n_unmapped_sources - shown);
+    return buf;
+}
+
+double stats_lag_mean_us(const struct stats *s)
+{
+    return s->lag_samples ? (double)s->lag_sum_ns / (double)s->lag_samples / 1e3 : 0.0;
+}
+
 void stats_note_lag(struct stats *s, int64_t lag_ns)
 {
     s->lag_samples++;
@@ -79,6 +130,8 @@ static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
     json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "packets", (json_int_t)ps->packets, "bytes",
                           (json_int_t)ps->bytes, "refused", (json_int_t)ps->refused, "send_errors",
                           (json_int_t)ps->send_errors, "malformed", (json_int_t)ps->malformed, "messages", kinds);
+    if (p->transport == TRANSPORT_TCP)
+        json_object_set_new(o, "connect_refused", json_integer((json_int_t)ps->connect_refused));
     if (ps->records)
         json_object_set_new(o, "records", json_integer((json_int_t)ps->records));
     return o;
@@ -116,8 +169,7 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
         json_array_append_new(unmapped, json_pack("{s:s,s:I}", "src_ip", addr_format(&s->unmapped_sources[i].ip, a),
                                                   "packets", (json_int_t)s->unmapped_sources[i].packets));
     json_t *timing = json_pack("{s:f,s:I,s:f,s:f,s:I,s:I}", "time_factor", c->time_factor, "lag_samples",
-                               (json_int_t)s->lag_samples, "lag_mean_us",
-                               s->lag_samples ? (double)s->lag_sum_ns / (double)s->lag_samples / 1e3 : 0.0,
+                               (json_int_t)s->lag_samples, "lag_mean_us", stats_lag_mean_us(s),
                                "lag_max_us", s->lag_max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
                                "backward_steps", (json_int_t)s->backward_steps);
     json_t *root = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "config", c->file, "read",
@@ -125,6 +177,18 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
                              (json_int_t)s->refused, "send_errors", (json_int_t)s->send_errors, "capture_errors",
                              (json_int_t)s->capture_errors, "timing", timing, "routers", routers,
                              "unmapped_sources", unmapped);
+    json_t *ports = json_array();
+    for (int i = 0; i < s->n_unselected_ports; i++)
+        json_array_append_new(ports, json_pack("{s:s,s:i,s:I}", "transport",
+                                               s->unselected_ports[i].ip_proto == 6 ? "tcp" : "udp", "port",
+                                               s->unselected_ports[i].port,
+                                               "packets", (json_int_t)s->unselected_ports[i].packets));
+    json_object_set_new(root, "unselected_ports", ports);
+    json_object_set_new(root, "connect_refused", json_integer((json_int_t)s->connect_refused));
+    json_object_set_new(root, "lost", json_integer((json_int_t)s->lost));
+    json_object_set_new(root, "incomplete", json_integer((json_int_t)s->incomplete));
+    if (s->outcome)
+        json_object_set_new(root, "outcome", json_string(s->outcome));
     if (sessions) {
         json_object_set_new(root, "sessions", sessions);
         json_object_set_new(root, "session_failures", json_integer((json_int_t)s->session_failures));

@@ -12,11 +12,14 @@
 #define STATS_KINDS 8
 #define STATS_KIND_OTHER (-2) /* the last slot, once STATS_KINDS kinds were seen */
 #define STATS_UNMAPPED_KEPT 64
+#define STATS_PORTS_KEPT 8
 
 /* One router x protocol. */
 struct proto_stats {
     uint64_t packets, bytes;  /* sent */
-    uint64_t refused;         /* collector not listening (ICMP port unreachable reported) */
+    uint64_t refused;         /* UDP datagrams the collector refused (ICMP port unreachable), not in packets */
+    uint64_t connect_refused; /* TCP connection attempts refused (attempts, not messages) */
+    size_t last_len;          /* UDP: the last datagram sent, which a later refusal is about */
     uint64_t send_errors;     /* any other failed send */
     uint64_t malformed;       /* sent, but the plugin found the message malformed */
     uint64_t records;         /* when the protocol tells (NetFlow v5) */
@@ -28,22 +31,37 @@ struct stats {
     uint64_t read;            /* frames read from captures */
     uint64_t sent;
     uint64_t decode[DECODE_UNKNOWN_LINK + 1]; /* by decode result (DECODE_OK unused) */
+    uint64_t routed;          /* packets selected and from a mapped router: what the run is for */
     uint64_t unselected, unmapped, oversized;
     uint64_t tcp_reverse;     /* segments of the collector's side of a replayed TCP session */
     uint64_t session_failures; /* TCP sessions that ended early (refused, closed, NOTIFICATION) */
     uint64_t refused, send_errors, capture_errors;
+    uint64_t connect_refused; /* TCP connection attempts refused */
+    uint64_t lost, incomplete; /* TCP messages, from the sessions at the end */
+    const char *outcome;      /* "success", "recovered", "failed", "nothing sent" */
     /* timing, time_factor > 0 only */
     uint64_t lag_samples, late_1ms;
     int64_t lag_sum_ns, lag_max_ns, lag_last_ns;
     uint64_t backward_steps;
     struct { struct addr ip; uint64_t packets; } unmapped_sources[STATS_UNMAPPED_KEPT];
     int n_unmapped_sources;
+    /* what the unselected packets were, so that a wrong port can be named */
+    struct { uint8_t ip_proto; uint16_t port; uint64_t packets; } unselected_ports[STATS_PORTS_KEPT];
+    int n_unselected_ports;
+    uint64_t unselected_other_ports;
 };
 
 /* n messages of this kind (-1: none known) */
 void stats_count_kind(struct proto_stats *ps, int kind, uint64_t n);
 void stats_note_unmapped(struct stats *s, const struct addr *a);
+/* An unselected packet; port: UDP the destination, TCP the lower of the two (the service's) */
+void stats_note_unselected(struct stats *s, uint8_t ip_proto, uint16_t port);
+/* "UDP port 2055 (1200 packets), TCP port 179 (40 packets)" into buf; "" when none */
+const char *stats_unselected_text(const struct stats *s, char *buf, size_t len);
+/* "192.0.2.7 (20 packets), ..." (the first few); "" when none */
+const char *stats_unmapped_text(const struct stats *s, char *buf, size_t len);
 void stats_note_lag(struct stats *s, int64_t lag_ns);
+double stats_lag_mean_us(const struct stats *s);
 uint64_t stats_skipped(const struct stats *s);
 
 struct router_table;

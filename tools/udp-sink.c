@@ -1,9 +1,11 @@
 /* udp-sink — counts UDP datagrams with recvmmsg; for tests and benchmarks.
  * udp-sink ADDR PORT [--idle SECS] [--expect N] [--timeout SECS] [--ready FILE]
  * Exits after --expect datagrams, or after --idle SECS without any (default 2) once one
- * has arrived, or after --timeout SECS in all (default 600), or on SIGTERM/SIGINT; prints {"datagrams":N,"bytes":B,"seconds":S,"per_source":{...}}. */
+ * has arrived, or after --timeout SECS in all (default 600), or on SIGTERM/SIGINT; prints
+ * {"datagrams":N,"bytes":B,"seconds":S,"per_source":{"ADDR":N},"per_port":{"ADDR:PORT":N}}. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -114,16 +116,28 @@ int main(int argc, char **argv)
                 src[j].n++;
         }
     }
-    printf("{\"datagrams\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"per_source\": {", n, bytes, last - first);
+    json_t *per_source = json_object(), *per_port = json_object();
     for (int j = 0; j < nsrc; j++) {
-        char a[INET6_ADDRSTRLEN];
-        if (src[j].a.ss_family == AF_INET)
+        char a[INET6_ADDRSTRLEN], ap[INET6_ADDRSTRLEN + 16];
+        unsigned port;
+        if (src[j].a.ss_family == AF_INET) {
             inet_ntop(AF_INET, &((struct sockaddr_in *)&src[j].a)->sin_addr, a, sizeof a);
-        else
+            port = ntohs(((struct sockaddr_in *)&src[j].a)->sin_port);
+        } else {
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&src[j].a)->sin6_addr, a, sizeof a);
-        printf("%s\"%s\": %llu", j ? ", " : "", a, src[j].n);
+            port = ntohs(((struct sockaddr_in6 *)&src[j].a)->sin6_port);
+        }
+        json_t *had = json_object_get(per_source, a); /* one address, several ports: added up */
+        json_object_set_new(per_source, a, json_integer((json_int_t)src[j].n + (had ? json_integer_value(had) : 0)));
+        snprintf(ap, sizeof ap, "%s:%u", a, port);
+        json_object_set_new(per_port, ap, json_integer((json_int_t)src[j].n));
     }
-    printf("}}\n");
+    json_t *out = json_pack("{s:I,s:I,s:f,s:o,s:o}", "datagrams", (json_int_t)n, "bytes", (json_int_t)bytes,
+                            "seconds", last - first, "per_source", per_source, "per_port", per_port);
+    char *text = json_dumps(out, JSON_PRESERVE_ORDER);
+    puts(text ? text : "{}");
+    free(text);
+    json_decref(out);
     fflush(stdout); /* out before a sanitizer's exit could lose it */
     return 0;
 }

@@ -86,6 +86,8 @@ check "keep_open: telrep still running" kill -0 $TP
 kill -TERM $TP
 wait $TP
 eq "keep_open: exit status 1 (one session was refused)" "$?" 1
+check "the refused session's reason names the NOTIFICATION" \
+    bash -c "jq -r '.sessions[] | select(.router == \"10.0.0.2\") | .reason' g.json | grep -q 'Bad Peer AS'"
 eq "the refused router is not retried (an OPEN error does not heal)" \
     "$(jq '.sessions[] | select(.router == "10.0.0.2") | .reconnects' g.json)" 0
 eq "keep_open: KEEPALIVEs sent at a third of the hold time" \

@@ -67,7 +67,7 @@ check "no collector: the error says why" grep -q "Connection refused" none.err
 $GEN -o long.pcap --format bmp --routers 1 --peers 2 --packets 150 --records 1 --interval 0.02 > long.counts
 TF=1 conf long.yml long.pcap "  reconnect: true"
 start_pmbmpd "$WORK/first" 21790
-ip netns exec "$NS" "$TELREP" -t long.yml -q --stats-json long.report &
+ip netns exec "$NS" "$TELREP" -t long.yml --progress 0 --stats-json long.report 2> long.err &
 TP=$!
 PIDS+=($TP)
 sleep 1.2
@@ -75,13 +75,16 @@ stop_pid "$PMBMPD_PID" KILL # a crash: the kernel resets the connection
 sleep 0.5
 start_pmbmpd "$WORK/second" 21790
 wait $TP
-eq "restart: exit status 1 (connections were refused while it was down)" "$?" 1
+eq "restart: exit status 0 (recovered: nothing lost)" "$?" 0
 sleep 1
 stop_pid "$PMBMPD_PID" INT
 first=$(msglog_count "$WORK/first" bmp 203.0.113.21 bmp_msg_type route_monitor)
 second=$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type route_monitor)
 eq "restart: reconnected" "$(jq '.sessions[0].reconnects >= 1' long.report)" true
-eq "restart: the refusals are reported" "$(jq '.refused > 0 and .session_failures == 0' long.report)" true
+eq "restart: the refused attempts are reported, apart from messages" \
+    "$(jq '.connect_refused > 0 and .refused == 0 and .session_failures == 0' long.report)" true
+eq "restart: the outcome is recovered" "$(jq -r .outcome long.report)" recovered
+check "restart: recovered is said, as a warning" grep -q "warning: recovered" long.err
 eq "restart: the new collector got INIT again" "$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type init)" 1
 eq "restart: and every PEER_UP seen before" "$(msglog_count "$WORK/second" bmp 203.0.113.21 bmp_msg_type peer_up)" 2
 check "restart: both collectors saw route monitoring ($first + $second)" [ "$first" -gt 0 -a "$second" -gt 0 ]

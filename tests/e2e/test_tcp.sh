@@ -39,7 +39,7 @@ in_ns "$TELREP" -t big.yml -q --stats-json big.json 2> big.err
 rc=$?
 t1=$(date +%s)
 wait_status $TCP_SINK_PID stall.out
-eq "stalled collector: exit status 0 (nothing failed, the stall is reported)" "$rc" 0
+eq "stalled collector: exit status 1 (messages were lost)" "$rc" 1
 eq "stalled collector: the other router's session delivered everything" \
     "$(jqf '.per_source["203.0.113.21"]' stall.out)" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .bytes_sent' big.json)"
 eq "stalled collector: the other router sent every message" \
@@ -47,6 +47,10 @@ eq "stalled collector: the other router sent every message" \
 check "stalled collector: the stalled session reports what it could not send" \
     [ "$(jq '.sessions[] | select(.router == "10.0.0.2") | .lost' big.json)" -gt 1000 ]
 check "stalled collector: bounded by drain_timeout ($((t1 - t0)) s)" [ $((t1 - t0)) -le 15 ]
+check "stalled collector: the lost session's reason is the timeout" \
+    bash -c "jq -r '.sessions[] | select(.router == \"10.0.0.2\") | .reason' big.json | grep -q timeout"
+check "stalled collector: the loss is said with -q, with the report's count" \
+    grep -q "$(jq '.sessions[] | select(.router == "10.0.0.2") | .lost' big.json) lost (timeout" big.err
 
 # --- a collector slow to start reading: the queue goes over its memory bound (the rest waits
 # in a temporary file) and everything still arrives, in order

@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s, 0, offsetof(struct sink, all));
     tcpstream_init(&st, 512);
     msgstream_init(&s.bgp, proto_bgp.frame, proto_bgp.max_message);
+    msgstream_set_upgrade(&s.bgp, proto_bgp.upgrades, proto_bgp.frame_ext, proto_bgp.max_message_ext);
     msgstream_init(&s.bmp, proto_bmp.frame, 4096);
     size_t given = 0, i = 0;
     uint32_t base = 0xffffff00u; /* wraps early */
@@ -71,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += len;
     }
     tcpstream_finish(&st, on_bytes, &s);
-    if (s.delivered > given)
+    msgstream_finish(&s.bgp);
+    if (s.delivered > given || s.bgp.len || s.bgp.incomplete_bytes > s.bgp.max || s.bgp.incomplete_messages > 1)
         abort();
     if (!s.hole && s.delivered <= sizeof s.all) {
         struct msgstream once;

@@ -319,12 +319,9 @@ static void expect_order(const char *yaml, const size_t *want, size_t n)
     struct config *c = parse(yaml);
     if (!c)
         fail_msg("%s", err);
-    size_t *order;
-    size_t got = config_play_order(c, &order);
-    assert_int_equal(got, n);
+    assert_int_equal(config_plays(c), n);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(order[i], want[i]);
-    free(order);
+        assert_int_equal(config_play_pcap(c, i), want[i]);
     config_free(c);
 }
 
@@ -336,6 +333,16 @@ static void test_repeat_patterns(void **state)
     expect_order("pcap: [a, b]\nrepeat: {count: [2, 1], pattern: bulk}\nipfix: {}\n", (size_t[]){ 0, 0, 1 }, 3);
     expect_order("pcap: [a, b, c]\nrepeat: {count: [1, 0, 3]}\nipfix: {}\n", (size_t[]){ 0, 2, 2, 2 }, 4);
     expect_order("pcap: a\nipfix: {}\n", (size_t[]){ 0 }, 1);
+    expect_order("pcap: [a, b, c]\nrepeat: {count: [3, 1, 2]}\nipfix: {}\n", (size_t[]){ 0, 1, 2, 0, 2, 0 }, 6);
+    /* the largest counts: the order is computed, never stored */
+    struct config *c = parse("pcap: [a, b, c]\nrepeat: {count: [1000000, 1000000, 1], pattern: round-robin}\n"
+                             "ipfix: {}\n");
+    assert_non_null(c);
+    assert_true(config_plays(c) == 2000001u);
+    assert_int_equal(config_play_pcap(c, 2), 2);
+    assert_int_equal(config_play_pcap(c, 2000000), 1);
+    assert_int_equal(config_play_pcap(c, 1999999), 0);
+    config_free(c);
 }
 
 static void test_anchor_configs(void **state)
