@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "pcapproc.h"
+#include "loop.h"
 #include "replay.h"
 #include "version.h"
 
@@ -47,7 +48,7 @@ extern volatile int pcapproc_stop;
 static void on_signal(int sig)
 {
     (void)sig;
-    replay_stop = 1;
+    loop_stop = 1;
     pcapproc_stop = 1;
 }
 

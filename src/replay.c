@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "log.h"
+#include "loop.h"
 #include "netlink.h"
 #include "router.h"
 #include "schedule.h"
@@ -24,7 +25,6 @@
 #include "sock.h"
 #include "stats.h"
 
-volatile int replay_stop;
 
 #define BATCH_MAX 1024
 #define BATCH_BYTES (2u << 20)
@@ -65,6 +65,7 @@ struct engine {
     struct capture *current_capture;
     unsigned warned_open;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
+    struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
     bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
     uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
 };
@@ -353,7 +354,7 @@ static void collect_late_refusals(struct engine *e)
     }
     if (!any)
         return;
-    schedule_sleep_until(schedule_now_monotonic() + NS_PER_SEC / 20, &replay_stop);
+    loop_run(e->loop, schedule_now_monotonic() + NS_PER_SEC / 20);
     for (size_t i = 0; i < e->routers.n; i++) {
         struct router *r = &e->routers.routers[i];
         for (int p = 0; p < PROTO_COUNT; p++)
@@ -659,8 +660,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
         return;
     }
-    if (sessions_active(e->sessions) ? sessions_wait(e->sessions, deadline, &replay_stop)
-                                     : schedule_sleep_until(deadline, &replay_stop))
+    if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
         return;
     if (tcp) { /* messages are counted (and their lag) when written */
         sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
@@ -697,7 +697,7 @@ static int replay_capture(struct engine *e, const char *path)
     bool first = true;
     int rc;
     uint64_t n = 0;
-    while (!replay_stop && (rc = capture_next(cap, &pkt)) == 1) {
+    while (!loop_stop && (rc = capture_next(cap, &pkt)) == 1) {
         e->stats.read++;
         if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt)) {
             e->stats.decode[DECODE_UNKNOWN_LINK]++;
@@ -711,7 +711,7 @@ static int replay_capture(struct engine *e, const char *path)
     }
     batch_flush(e);
     sessions_end_capture(e->sessions);
-    if (!replay_stop && rc < 0) {
+    if (!loop_stop && rc < 0) {
         log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
                   path, (unsigned long long)n, capture_error(cap));
         e->stats.capture_errors++;
@@ -750,7 +750,8 @@ int replay_run(const struct config *c, const struct replay_options *o)
         e->source_port[c->protos[k].id] = c->protos[k].source_port;
     e->batch_bytes = malloc(BATCH_BYTES);
     schedule_init(&e->schedule, c->time_factor);
-    if (!e->batch_bytes || router_table_init(&e->routers, c) < 0) {
+    e->loop = loop_new();
+    if (!e->batch_bytes || !e->loop || router_table_init(&e->routers, c) < 0) {
         log_error("out of memory");
         status = 1;
         goto out;
@@ -776,7 +777,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
             goto out;
         }
         /* each capture once, as a run would read it; nothing opened, nothing sent */
-        for (size_t i = 0; i < c->n_pcaps && !replay_stop; i++) {
+        for (size_t i = 0; i < c->n_pcaps && !loop_stop; i++) {
             e->current_pcap = c->pcaps[i];
             replay_capture(e, c->pcaps[i]);
         }
@@ -785,7 +786,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         int unreachable = check_tcp_collectors(e);
         if (!e->stats.routed)
             explain_nothing(e);
-        status = replay_stop ? 1 : !e->stats.routed || e->stats.capture_errors ? 2 : 0;
+        status = loop_stop ? 1 : !e->stats.routed || e->stats.capture_errors ? 2 : 0;
         if (!status && unreachable)
             log_note("%d TCP collector%s did not accept a connection: see the warning%s above", unreachable,
                      unreachable == 1 ? "" : "s", unreachable == 1 ? "" : "s");
@@ -800,7 +801,8 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
-                                       .collector = session_collector, .ctx = e, .keep_open = o->keep_open };
+                                       .collector = session_collector, .ctx = e, .keep_open = o->keep_open,
+                                       .loop = e->loop };
             if (!(e->sessions = sessions_new(&env))) {
                 log_error("cannot set up the TCP sessions: %s", strerror(errno));
                 status = 1;
@@ -812,7 +814,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
         capture_keep(CAPTURE_KEEP_BYTES);
-    for (uint64_t i = 0; i < e->plays && !replay_stop; i++) {
+    for (uint64_t i = 0; i < e->plays && !loop_stop; i++) {
         e->play_index = i + 1;
         e->current_pcap = c->pcaps[config_play_pcap(c, i)];
         if (o->ask_for_input && !ask_user(e->current_pcap)) {
@@ -826,15 +828,11 @@ int replay_run(const struct config *c, const struct replay_options *o)
     if (e->schedule.backward_steps)
         log_warn("capture time went backwards %llu times; each step was replayed as a zero gap",
                  (unsigned long long)e->schedule.backward_steps);
-    sessions_drain(e->sessions, &replay_stop);
-    if (o->keep_open && !replay_stop) {
+    sessions_drain(e->sessions);
+    if (o->keep_open && !loop_stop) {
         log_note("keep_open: all captures replayed; the sockets stay open until SIGINT or SIGTERM");
-        while (!replay_stop) {
-            if (sessions_active(e->sessions))
-                sessions_wait(e->sessions, schedule_now_monotonic() + NS_PER_SEC / 10, &replay_stop);
-            else
-                pause();
-        }
+        while (!loop_stop) /* a signal ends the wait at once */
+            loop_run(e->loop, schedule_now_monotonic() + NS_PER_SEC);
     }
     sessions_close_all(e->sessions);
     collect_late_refusals(e);
@@ -845,7 +843,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     sessions_summary(e->sessions, NULL, -1, &t);
     e->stats.lost = t.lost;
     e->stats.incomplete = t.incomplete;
-    bool nothing = !e->stats.routed && !replay_stop;
+    bool nothing = !e->stats.routed && !loop_stop;
     bool failed = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || e->stats.session_failures ||
                   t.lost;
     bool recovered = !failed && (t.reconnects || t.connect_refused || t.resent);
@@ -862,6 +860,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
 out:
     free(e->captured_bgp_id);
     sessions_free(e->sessions);
+    loop_free(e->loop);
     router_table_free(&e->routers);
     free(e->batch_bytes);
     free(e);

@@ -14,8 +14,7 @@ struct replay_options {
     bool check;                             /* --check: read the captures, send nothing */
 };
 
-/* Set by the signal handlers; the engine stops at the next packet. */
-extern volatile int replay_stop;
+/* The signal handlers set loop_stop (loop.h); the engine stops at the next packet. */
 
 /* Runs the whole replay (or with check, the dry pass). Returns the exit status:
  * 0 everything delivered (a run that recovered from a collector restart losing nothing

@@ -1,11 +1,7 @@
 #include "schedule.h"
 
-#include <errno.h>
 #include <math.h>
 #include <time.h>
-
-/* The kernel wakes a timer sleeper tens of microseconds late; the last stretch is spun. */
-#define SPIN_NS 200000
 
 void schedule_init(struct schedule *s, double time_factor)
 {
@@ -55,17 +51,3 @@ static int64_t now_ns(clockid_t clock)
 
 int64_t schedule_now_monotonic(void) { return now_ns(CLOCK_MONOTONIC); }
 int64_t schedule_now_realtime(void) { return now_ns(CLOCK_REALTIME); }
-
-int schedule_sleep_until(int64_t deadline_ns, volatile const int *stop)
-{
-    int64_t wake = deadline_ns - SPIN_NS;
-    while (!*stop && now_ns(CLOCK_MONOTONIC) < wake) {
-        struct timespec ts = { .tv_sec = wake / NS_PER_SEC, .tv_nsec = wake % NS_PER_SEC };
-        int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-        if (rc != 0 && rc != EINTR)
-            break;
-    }
-    while (!*stop && now_ns(CLOCK_MONOTONIC) < deadline_ns)
-        ;
-    return *stop;
-}

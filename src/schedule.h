@@ -35,8 +35,7 @@ int64_t schedule_minute_sync(int64_t now_real_ns, int64_t first_pcap_ns);
 
 int64_t schedule_now_monotonic(void);
 int64_t schedule_now_realtime(void);
-/* Sleep until a CLOCK_MONOTONIC deadline: clock_nanosleep(TIMER_ABSTIME) to shortly
- * before it, then spin. Returns early (nonzero) if *stop becomes true. */
-int schedule_sleep_until(int64_t deadline_ns, volatile const int *stop);
+/* Waiting for a deadline is the event loop's (loop.h: loop_run), which serves the sockets
+ * while it waits. */
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "msgq.h"
 #include "replay.h"
 #include "proto/proto.h"
@@ -22,8 +23,8 @@
 #include "session.h"
 #include "tcpstream.h"
 
-#define SPIN_NS 200000
-#define TICK_NS 50000000             /* timers are looked at every 50 ms */
+#define ACK_POLL_NS 50000000         /* unacknowledged bytes are looked at every 50 ms */
+#define DRAIN_STEP_NS 50000000
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define BACKOFF_MIN_NS (NS_PER_SEC / 2)
 #define BACKOFF_MAX_NS (30 * NS_PER_SEC)
@@ -70,6 +71,8 @@ struct session {
     enum state state;
     int fd;
     bool want_out;            /* EPOLLOUT registered */
+    struct loop_io io;        /* the socket on the loop (io.fd == fd) */
+    struct loop_timer timer;  /* the state's next deadline: see arm() */
     int64_t state_since, last_write_ns, retry_at, backoff_ns;
     int64_t last_progress_ns; /* when the collector last acknowledged something */
     unsigned hold_time;       /* negotiated, BGP */
@@ -101,12 +104,13 @@ struct session {
 
 struct sessions {
     struct session_env env;
-    int epfd;
+    struct loop *loop;        /* the run's one event loop (env.loop) */
+    struct loop_work flush;   /* posted when a session became dirty */
+    size_t closing;           /* sessions_close_all: FINs still awaited */
     struct session **table;
     size_t table_size, n;
     struct session *list;     /* every session ever, for the report */
     struct session *dirty;    /* sessions with new messages, written at the next flush */
-    int64_t next_tick;
 };
 
 /* ---- table ---- */
@@ -116,19 +120,19 @@ static size_t key_hash(const struct router *r, int proto)
     return ((size_t)(uintptr_t)r * 31u + (size_t)proto) * 2654435761u;
 }
 
+static void flush_dirty(void *obj);
+
 struct sessions *sessions_new(const struct session_env *env)
 {
     struct sessions *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->env = *env;
-    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->loop = env->loop;
+    s->flush = (struct loop_work){ .fn = flush_dirty, .obj = s };
     s->table_size = 1024;
     s->table = calloc(s->table_size, sizeof *s->table);
-    if (s->epfd < 0 || !s->table) {
-        free(s->table);
-        if (s->epfd >= 0)
-            close(s->epfd);
+    if (!s->table) {
         free(s);
         return NULL;
     }
@@ -151,10 +155,14 @@ static const char *session_name(const struct session *x, char *buf, size_t len)
     return buf;
 }
 
+static void arm(struct session *x);
+
+/* Every state change re-arms the session's timer (a timer that fires early only looks). */
 static void set_state(struct session *x, enum state st)
 {
     x->state = st;
     x->state_since = schedule_now_monotonic();
+    arm(x);
 }
 
 /* ---- queue ---- */
@@ -169,17 +177,17 @@ static void queue_drop_all(struct session *x) { x->lost += msgq_drop(&x->q); }
 
 static void watch(struct session *x, bool out)
 {
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = x };
-    if (epoll_ctl(x->all->epfd, EPOLL_CTL_MOD, x->fd, &ev) == 0)
+    if (loop_watch(x->all->loop, &x->io, EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0)) == 0)
         x->want_out = out;
 }
 
 static void close_socket(struct session *x)
 {
     if (x->fd >= 0) {
-        epoll_ctl(x->all->epfd, EPOLL_CTL_DEL, x->fd, NULL);
+        loop_unwatch(x->all->loop, &x->io);
         close(x->fd);
         x->fd = -1;
+        x->io.fd = -1;
     }
     x->rlen = 0;
     x->want_out = false;
@@ -206,7 +214,7 @@ static void session_down(struct session *x, const char *why)
     bool nothing_delivered = x->conn_acked == 0 && !x->no_reconnect && x->quick_retries < 5;
     if (nothing_delivered)
         x->quick_retries++;
-    if ((nothing_delivered || reconnect_enabled(x)) && !replay_stop) {
+    if ((nothing_delivered || reconnect_enabled(x)) && !loop_stop) {
         x->backoff_ns = x->backoff_ns ? x->backoff_ns * 2 : BACKOFF_MIN_NS;
         if (x->backoff_ns > BACKOFF_MAX_NS)
             x->backoff_ns = BACKOFF_MAX_NS;
@@ -245,9 +253,8 @@ static void session_connect(struct session *x)
         return;
     }
     x->conn_written = x->conn_acked = 0;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = x };
-    epoll_ctl(all->epfd, EPOLL_CTL_ADD, x->fd, &ev);
-    x->want_out = true;
+    x->io.fd = x->fd;
+    watch(x, true);
     set_state(x, S_CONNECTING);
 }
 
@@ -526,6 +533,22 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
     }
 }
 
+static void count_lost(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
+{
+    ((struct session *)ctx)->lost += count;
+}
+
+/* A captured BGP session ended with our Cease and the collector's close: what the collector
+ * acknowledged is delivered (after a FIN the send queue still tells; after a reset it was
+ * discarded), the rest of that session is lost, never written on the next connection,
+ * whose byte count starts again at 0. */
+static void end_old_session(struct session *x, bool clean_close)
+{
+    if (clean_close)
+        session_ack(x);
+    msgq_ack(&x->q, UINT64_MAX, count_lost, x);
+}
+
 static void session_read(struct session *x)
 {
     if (!x->rbuf && !(x->rbuf = malloc(READ_MAX)))
@@ -533,6 +556,7 @@ static void session_read(struct session *x)
     for (;;) {
         ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
         if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
+            end_old_session(x, r == 0);
             close_socket(x); /* the old session is gone: the new one starts */
             session_connect(x);
             return;
@@ -542,6 +566,7 @@ static void session_read(struct session *x)
             continue;
         }
         if (r == 0) {
+            session_ack(x); /* the last acknowledgement may have come with the FIN */
             session_down(x, "the collector closed the connection");
             return;
         }
@@ -573,8 +598,27 @@ static void session_read(struct session *x)
     }
 }
 
+/* sessions_close_all: the FIN is out, the collector's is awaited */
+static void closing_event(struct session *x)
+{
+    char b[4096];
+    ssize_t r;
+    while ((r = read(x->fd, b, sizeof b)) > 0)
+        ; /* what the collector still says does not matter */
+    if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        session_ack(x);
+        close_socket(x);
+        if (x->all->closing && --x->all->closing == 0)
+            loop_break(x->all->loop);
+    }
+}
+
 static void session_event(struct session *x, uint32_t events)
 {
+    if (x->state == S_CLOSED) {
+        closing_event(x);
+        return;
+    }
     if (x->state == S_CONNECTING) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
@@ -638,6 +682,7 @@ static void session_timers(struct session *x, int64_t now)
         break;
     case S_RESTARTING:
         if (now - x->state_since > RESTART_WAIT_NS) {
+            end_old_session(x, true); /* no close from the collector: the socket still tells */
             close_socket(x);
             session_connect(x);
         }
@@ -653,61 +698,52 @@ static void session_timers(struct session *x, int64_t now)
     }
 }
 
-static void tick(struct sessions *s, int64_t now)
+/* When the state next needs a look: its timeout, the next KEEPALIVE, the end of a backoff,
+ * and while bytes are unacknowledged the next look at the socket's send queue. */
+static void arm(struct session *x)
 {
-    if (now < s->next_tick)
-        return;
-    s->next_tick = now + TICK_NS;
-    for (struct session *x = s->list; x; x = x->next_all)
-        if (x->state != S_CLOSED && x->state != S_FAILED)
-            session_timers(x, now);
-}
-
-static void flush_dirty(struct sessions *s);
-
-/* epoll_pwait2 (Linux 5.11) waits to the nanosecond; where it is missing (older kernels,
- * valgrind 3.19) epoll_wait waits whole milliseconds, rounded down: the caller's loop spins
- * the rest. */
-static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_ns)
-{
-    static bool no_pwait2;
-    if (!no_pwait2) {
-        struct timespec ts = { .tv_sec = wait_ns / NS_PER_SEC, .tv_nsec = wait_ns % NS_PER_SEC };
-        int n = epoll_pwait2(epfd, ev, max, &ts, NULL);
-        if (n >= 0 || errno != ENOSYS)
-            return n;
-        no_pwait2 = true;
+    int64_t at = INT64_MAX;
+    switch (x->state) {
+    case S_CONNECTING: at = x->state_since + CONNECT_TIMEOUT_NS; break;
+    case S_OPEN_SENT:
+    case S_OPEN_CONFIRM: at = x->state_since + (int64_t)(x->pc->session.open_timeout * 1e9); break;
+    case S_ESTABLISHED:
+        if (x->pc->id == PROTO_BGP && x->hold_time)
+            at = x->last_write_ns + (int64_t)x->hold_time * NS_PER_SEC / 3;
+        break;
+    case S_RESTARTING: at = x->state_since + RESTART_WAIT_NS; break;
+    case S_BACKOFF: at = x->retry_at; break;
+    default: break;
     }
-    return epoll_wait(epfd, ev, max, (int)(wait_ns / 1000000));
-}
-
-static void serve(struct sessions *s, int64_t until_ns)
-{
-    struct epoll_event ev[64];
-    flush_dirty(s);
-    for (;;) {
-        int64_t now = schedule_now_monotonic();
-        tick(s, now);
-        int64_t wait = until_ns - now;
-        if (wait > s->next_tick - now)
-            wait = s->next_tick - now;
-        if (wait < 0)
-            wait = 0;
-        int n = wait_events(s->epfd, ev, 64, wait);
-        for (int i = 0; i < n; i++)
-            session_event(ev[i].data.ptr, ev[i].events);
-        if (schedule_now_monotonic() >= until_ns || (n < 0 && errno == EINTR))
-            return;
+    if (x->fd >= 0 && msgq_unacked(&x->q)) {
+        int64_t poll = schedule_now_monotonic() + ACK_POLL_NS;
+        if (poll < at)
+            at = poll;
     }
+    if (at == INT64_MAX)
+        loop_timer_cancel(x->all->loop, &x->timer);
+    else if (!loop_timer_armed(&x->timer) || x->timer.at != at)
+        loop_timer_set(x->all->loop, &x->timer, at);
 }
 
-int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop)
+static void on_timer(void *obj)
 {
-    while (!*stop && schedule_now_monotonic() < deadline_ns - SPIN_NS)
-        serve(s, deadline_ns - SPIN_NS);
-    while (!*stop && schedule_now_monotonic() < deadline_ns)
-        ;
-    return *stop;
+    struct session *x = obj;
+    if (x->state != S_CLOSED && x->state != S_FAILED)
+        session_timers(x, schedule_now_monotonic());
+    arm(x);
+}
+
+static void on_io(void *obj, uint32_t events)
+{
+    struct session *x = obj;
+    session_event(x, events);
+    arm(x);
+}
+
+int sessions_wait(struct sessions *s, int64_t deadline_ns)
+{
+    return loop_run(s->loop, deadline_ns);
 }
 
 /* time_factor 0 is paced by the collectors: while a session has over PACE_BYTES unwritten and
@@ -735,10 +771,10 @@ void sessions_poll(struct sessions *s)
 {
     if (!s || !s->n)
         return;
-    serve(s, 0);
+    loop_run(s->loop, 0);
     int64_t now;
-    while (!replay_stop && pacing_session(s, now = schedule_now_monotonic()))
-        serve(s, now + NS_PER_SEC / 1000);
+    while (!loop_stop && pacing_session(s, now = schedule_now_monotonic()))
+        loop_run(s->loop, now + NS_PER_SEC / 1000);
 }
 
 /* ---- captured segments ---- */
@@ -770,6 +806,7 @@ static void mark_dirty(struct session *x)
         x->dirty = true;
         x->next_dirty = x->all->dirty;
         x->all->dirty = x;
+        loop_post(x->all->loop, &x->all->flush);
     }
 }
 
@@ -859,14 +896,16 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
 
 /* Write what the captures queued since the last flush: one writev per session for all of
  * it, rather than one write per message (at time_factor 0, tens of messages per call). */
-static void flush_dirty(struct sessions *s)
+static void flush_dirty(void *obj)
 {
+    struct sessions *s = obj;
     while (s->dirty) {
         struct session *x = s->dirty;
         s->dirty = x->next_dirty;
         x->dirty = false;
         x->next_dirty = NULL;
         session_write(x);
+        arm(x);
     }
 }
 
@@ -889,6 +928,8 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->router = r;
     x->pc = pc;
     x->fd = -1;
+    x->io = (struct loop_io){ .fd = -1, .fn = on_io, .obj = x };
+    x->timer = (struct loop_timer){ .fn = on_timer, .obj = x };
     msgq_init(&x->q, SESSION_MEMORY, queue_frame(x->pc->proto));
     set_state(x, S_WAITING);
     x->next = s->table[h];
@@ -1036,12 +1077,12 @@ void sessions_end_capture(struct sessions *s)
 /* After the last capture: wait until the collectors have acknowledged everything. A session
  * is given up once its collector has acknowledged nothing for drain_timeout: a slow collector
  * that keeps reading gets everything, a stalled one delays the end by drain_timeout only. */
-void sessions_drain(struct sessions *s, volatile const int *stop)
+void sessions_drain(struct sessions *s)
 {
     if (!s || !s->n)
         return;
     int64_t start = schedule_now_monotonic();
-    while (!*stop) {
+    while (!loop_stop) {
         int64_t now = schedule_now_monotonic();
         bool any = false;
         for (struct session *x = s->list; x && !any; x = x->next_all) {
@@ -1050,14 +1091,14 @@ void sessions_drain(struct sessions *s, volatile const int *stop)
         }
         if (!any)
             break;
-        serve(s, now + TICK_NS);
+        loop_run(s->loop, now + DRAIN_STEP_NS);
     }
     char n[160];
     for (struct session *x = s->list; x; x = x->next_all)
         if (msgq_pending(&x->q))
             log_warn("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), state_names[x->state],
                      (unsigned long long)(msgq_queued(&x->q) + msgq_unacked(&x->q)),
-                     *stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
+                     loop_stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
 }
 
 void sessions_close_all(struct sessions *s)
@@ -1073,23 +1114,10 @@ void sessions_close_all(struct sessions *s)
             watch(x, false);
             waiting++;
         }
-    int64_t until = schedule_now_monotonic() + NS_PER_SEC;
-    struct epoll_event ev[64];
-    char b[4096];
-    while (waiting && schedule_now_monotonic() < until) {
-        int n = epoll_wait(s->epfd, ev, 64, 20);
-        for (int i = 0; i < n; i++) {
-            struct session *x = ev[i].data.ptr;
-            ssize_t r = read(x->fd, b, sizeof b);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-                session_ack(x);
-                close_socket(x);
-                waiting--;
-            }
-        }
-        if (n < 0 && errno != EINTR)
-            break;
-    }
+    s->closing = waiting;
+    if (waiting)
+        loop_run(s->loop, schedule_now_monotonic() + NS_PER_SEC); /* on_io breaks it at the last FIN */
+    s->closing = 0;
     for (struct session *x = s->list; x; x = x->next_all) {
         session_close_end(x); /* what is still queued is counted as lost */
         session_release(x);
@@ -1169,15 +1197,16 @@ void sessions_free(struct sessions *s)
 {
     if (!s)
         return;
+    loop_unpost(s->loop, &s->flush);
     for (struct session *x = s->list; x;) {
         struct session *nx = x->next_all;
+        loop_timer_cancel(s->loop, &x->timer);
         close_socket(x);
         queue_drop_all(x);
         session_release(x);
         free(x);
         x = nx;
     }
-    close(s->epfd);
     free(s->table);
     free(s);
     msgq_pool_release();

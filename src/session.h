@@ -14,7 +14,13 @@
  * KEEPALIVEs at a third of the negotiated hold time while it has nothing else to send.
  * A collector that closes or refuses a session ends that session only; with reconnect the
  * session comes back with backoff, replays its preamble (BGP: OPEN; BMP: INIT and the
- * PEER_UPs so far) and continues with its queue. */
+ * PEER_UPs so far) and continues with its queue.
+ *
+ * The sessions live on the run's one event loop (loop.h): each session's socket is a
+ * loop_io, its next deadline (connect and OPEN timeouts, KEEPALIVE, backoff, the look at
+ * unacknowledged bytes) one loop_timer re-armed at every state change, and a session with
+ * new messages posts the flush that writes them. Every wait of the replay is a loop_run, so
+ * the sessions are served however dense the packets or late the schedule. */
 #ifndef TELREP_SESSION_H
 #define TELREP_SESSION_H
 
@@ -23,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "loop.h"
 #include "decode.h"
 #include "router.h"
 #include "sock.h"
@@ -40,6 +47,7 @@ struct session_env {
     const struct sockaddr_storage *(*collector)(void *ctx, int proto, int family, socklen_t *len);
     void *ctx;
     bool keep_open;
+    struct loop *loop;        /* the run's event loop: sockets, timers, posted writes */
 };
 
 struct sessions *sessions_new(const struct session_env *env);
@@ -48,9 +56,9 @@ void sessions_segment(struct sessions *s, struct router *r, const struct proto_c
                       int64_t ts_ns);
 /* Are there sessions at all (then waits go through sessions_wait)? */
 bool sessions_active(const struct sessions *s);
-/* Serve the sockets and timers until the monotonic deadline (or a stop). The last
- * ~200 us are spun for precision. Returns *stop. */
-int sessions_wait(struct sessions *s, int64_t deadline_ns, volatile const int *stop);
+/* Serve the sockets and timers until the monotonic deadline (at least one pass, so that
+ * dense or late packets never starve the sessions), or loop_stop. Returns loop_stop. */
+int sessions_wait(struct sessions *s, int64_t deadline_ns);
 /* Serve without waiting (time_factor 0 between packets); wait while a session whose
  * collector is reading has over half its memory bound queued (time_factor 0 is paced by the
  * collectors, not by the disk). */
@@ -59,7 +67,7 @@ void sessions_poll(struct sessions *s);
  * sessions go on into the next capture (route monitoring continues an INIT's session). */
 void sessions_end_capture(struct sessions *s);
 /* The run's captures are done: let every queue drain (drain_timeout, or a stop). */
-void sessions_drain(struct sessions *s, volatile const int *stop);
+void sessions_drain(struct sessions *s);
 /* Close every session gracefully, all at once (BMP TERM if configured, BGP Cease, FIN,
  * up to a second for the collectors' FINs); what is still queued is counted as lost. */
 void sessions_close_all(struct sessions *s);

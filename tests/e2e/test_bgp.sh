@@ -41,6 +41,8 @@ stop_pid "$PMBGPD_PID" INT
 eq "repeat: every UPDATE twice" "$(msglog_count "$WORK/rep" bgp 203.0.113.21 log_type update)" \
     "$(( 2 * $(jq '.routers["10.0.0.1"].prefixes' a.counts) + 2 ))"
 eq "repeat: one new BGP session per router" "$(jq -c '[.sessions[].bgp_restarts]' rep.json)" "[1,1]"
+eq "repeat: nothing of either session counted lost (the acknowledgements before the restart)" \
+    "$(jq -c '[.sessions[].lost]' rep.json)" "[0,0]"
 
 # --- gobgpd: Established, every prefix, keep_open past the hold time
 cat > gobgpd.toml <<CONF

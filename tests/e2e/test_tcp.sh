@@ -2,7 +2,9 @@
 # TCP replay beyond the collectors' own protocols: tcp_generic passes a stream through
 # byte for byte; a collector that stops reading delays only its own session (bounded
 # memory, the rest of the run unaffected, what could not be sent reported); one router
-# mixes IPFIX and BMP from the same repro_ip; a repeated capture opens its sessions again.
+# mixes IPFIX and BMP from the same repro_ip; a repeated capture opens its sessions again;
+# dense messages at time_factor 1 reach the collector as they are due, not in a burst at the
+# end (issue 12 item 1: the sessions were not served while packets were under 200 us apart).
 . "$(dirname "$0")/lib.sh"
 need jq ss mergecap bc
 make_ns 203.0.113.21 203.0.113.22
@@ -109,4 +111,17 @@ eq "repeat: both plays' conversations" "$(jq '.sessions[0].conversations' rep.js
 eq "repeat: the collector got every message sent" "$(jqf .messages rep.out)" "$(jq '.sessions[0].messages_sent' rep.json)"
 eq "repeat: the capture's messages twice" "$(jq '.sessions[0].messages_sent' rep.json)" \
     "$(( 2 * $(jq '.routers["10.0.0.1"] | .init + .peer_up + .route_monitoring + .stats' m-bmp.counts) ))"
+# --- dense messages at time_factor 1: served on every pass, so they arrive over the capture's
+# span (a starved session wrote them all in a burst at the end)
+$GEN -o dense.pcap --format bmp --routers 1 --peers 1 --packets 20000 --records 1 --interval 0.0001 \
+    --dport 21791 > dense.counts
+TF=1 ROUTERS=1 conf dense.yml dense.pcap bmp 21791
+tcp_sink dense.out --bmp --idle 1
+in_ns "$TELREP" -t dense.yml -q --stats-json dense.json
+eq "dense: exit status" "$?" 0
+wait_status $TCP_SINK_PID dense.out
+eq "dense: every message arrived" "$(jqf .messages dense.out)" "$(jq '.sessions[0].messages_sent' dense.json)"
+span=$(jqf .seconds dense.out)
+check "dense: the messages arrive over the capture's 2 s, not in a burst ($span s)" \
+    bash -c "echo '$span >= 1.2' | bc -l | grep -q 1"
 finish

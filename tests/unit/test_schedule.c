@@ -52,26 +52,12 @@ static void test_minute_sync(void **state)
     assert_int_equal(schedule_minute_sync(at + 1, first), at + 60 * NS_PER_SEC);
 }
 
-static void test_sleep_until(void **state)
-{
-    volatile int stop = 0;
-    int64_t t0 = schedule_now_monotonic(), deadline = t0 + 3 * MS;
-    assert_int_equal(schedule_sleep_until(deadline, &stop), 0);
-    int64_t late = schedule_now_monotonic() - deadline;
-    assert_true(late >= 0);
-    stop = 1; /* a stop request returns at once */
-    int64_t t1 = schedule_now_monotonic();
-    assert_int_not_equal(schedule_sleep_until(t1 + 10 * NS_PER_SEC, &stop), 0);
-    assert_true(schedule_now_monotonic() - t1 < NS_PER_SEC);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_factor),
         cmocka_unit_test(test_backwards_is_a_zero_gap),
         cmocka_unit_test(test_minute_sync),
-        cmocka_unit_test(test_sleep_until),
     };
     return cmocka_run_group_tests_name("schedule", tests, NULL, NULL);
 }
