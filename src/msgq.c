@@ -387,6 +387,35 @@ size_t msgq_requeue(struct msgq *q)
     return r;
 }
 
+size_t msgq_drop_head(struct msgq *q, unsigned flag)
+{
+    if (q->unacked || q->part)
+        return 0;
+    size_t k = 0, msgs = 0, bytes = 0;
+    for (; k < q->n && (entry(q, k)->flags & flag); k++) {
+        entry(q, k)->end = 0;
+        msgs += entry(q, k)->count;
+        bytes += entry(q, k)->len;
+    }
+    if (!k)
+        return 0;
+    /* as if written and acknowledged at once, uncounted */
+    q->unacked = k;
+    q->unacked_msgs = msgs;
+    q->unwritten_bytes -= bytes;
+    msgq_ack(q, 0, NULL, NULL);
+    /* the preamble had a chunk of its own (msgq_prepend): none is left empty at the front,
+     * where the next prepend would put another */
+    while (q->chunks && q->chunks->next && q->chunks->begin == q->chunks->used) {
+        struct msgq_chunk *c = q->chunks;
+        q->chunks = c->next;
+        chunk_free(c);
+    }
+    q->wchunk = q->chunks;
+    q->woff = q->chunks ? q->chunks->begin : 0;
+    return msgs;
+}
+
 size_t msgq_drop(struct msgq *q)
 {
     size_t r = q->msgs + q->spilled_msgs;

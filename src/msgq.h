@@ -103,6 +103,9 @@ static inline int msgq_push(struct msgq *q, const uint8_t *data, size_t len, int
 {
     return msgq_push_n(q, data, len, 1, due_ns, flags);
 }
+/* With nothing written (after msgq_requeue): drops the leading entries flagged `flag` (an
+ * earlier preamble copy the collector never acknowledged). Returns the messages dropped. */
+size_t msgq_drop_head(struct msgq *q, unsigned flag);
 /* Puts the messages framed from data[0..len) before everything else; only when nothing is
  * written but unacknowledged (after msgq_requeue). Returns how many, or -1. */
 long msgq_prepend(struct msgq *q, const uint8_t *data, size_t len, ssize_t (*frame)(const uint8_t *, size_t),

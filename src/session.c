@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>
+#include <linux/tcp.h> /* its tcp_info has tcpi_bytes_acked */
+#include <netinet/in.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "msgq.h"
+#include "preamble.h"
 #include "replay.h"
 #include "proto/proto.h"
 #include "schedule.h"
@@ -28,7 +29,10 @@
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define BACKOFF_MIN_NS (NS_PER_SEC / 2)
 #define BACKOFF_MAX_NS (30 * NS_PER_SEC)
-#define PREAMBLE_MAX (1u << 20)
+/* A connection that lasted this long was a session, not a refusal: the backoff and the quick
+ * retries start again after it. (A collector's kernel acknowledges what it queues before the
+ * application reads it, so an acknowledgement alone proves nothing.) */
+#define STABLE_NS (5 * NS_PER_SEC)
 #define READ_MAX 65536
 
 /* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
@@ -84,11 +88,12 @@ struct session {
     struct msgq q;
     uint64_t conn_written, conn_acked; /* bytes on the current connection */
     bool acked_ever;          /* the collector has received something: a reconnect needs the preamble */
+    int64_t connected_at;     /* when the current connection came up (0: none) */
+    bool stable_ever;         /* a connection lasted STABLE_NS: the collector takes this session */
     unsigned quick_retries;   /* connections that ended before anything was acknowledged */
     uint64_t resent;
     /* what a reconnect replays first */
-    uint8_t *preamble;
-    size_t preamble_len, preamble_msgs;
+    struct preamble pre;
     /* counters */
     uint64_t spilled_total;   /* messages that waited in the temporary file */
     uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
@@ -191,20 +196,34 @@ static void close_socket(struct session *x)
     }
     x->rlen = 0;
     x->want_out = false;
+    x->connected_at = 0;
 }
 
+/* reconnect: true always comes back (with backoff); by default (keep_open) only a session
+ * the collector once took something from: a collector that refuses a session (resets it
+ * before taking anything, as pmacct does a second session from one address) is not hammered
+ * into a restart it did not have. */
 static bool reconnect_enabled(const struct session *x)
 {
     int r = x->pc->session.reconnect;
     if (x->no_reconnect)
         return false;
-    return r < 0 ? x->all->env.keep_open : r;
+    return r < 0 ? x->all->env.keep_open && x->stable_ever : r;
 }
 
-/* The session lost its connection: back off and come back, or give up. */
+static void session_ack(struct session *x);
+
+/* The session lost its connection: back off and come back, or give up. What the collector
+ * acknowledged up to the end (the last ACK may ride on its FIN) is delivered first. */
 static void session_down(struct session *x, const char *why)
 {
     char n[160];
+    session_ack(x);
+    if (x->connected_at && schedule_now_monotonic() - x->connected_at >= STABLE_NS) {
+        x->stable_ever = true;
+        x->backoff_ns = 0;
+        x->quick_retries = 0;
+    }
     close_socket(x);
     snprintf(x->last_error, sizeof x->last_error, "%s", why);
     queue_requeue_unacked(x);
@@ -265,49 +284,35 @@ static void session_connected(struct session *x)
     if (x->acked_ever && !x->fresh) {
         /* the preamble, then what the last connection did not deliver (a partly written
          * message whole again) */
-        if (msgq_prepend(&x->q, x->preamble, x->preamble_len, queue_frame(x->pc->proto), schedule_now_monotonic(),
-                         MSGQ_PREAMBLE) < 0)
+        msgq_drop_head(&x->q, MSGQ_PREAMBLE); /* an earlier copy, never acknowledged: not twice */
+        size_t len, msgs;
+        const uint8_t *pre = preamble_bytes(&x->pre, &len, &msgs);
+        if (len && (!pre || msgq_prepend(&x->q, pre, len, queue_frame(x->pc->proto), schedule_now_monotonic(),
+                                         MSGQ_PREAMBLE) < 0))
             log_warn("%s: no memory for the preamble", session_name(x, n, sizeof n));
-        log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n),
-                 x->preamble_msgs);
+        log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n), msgs);
     }
-    x->backoff_ns = 0;
     x->fresh = false;
+    x->connected_at = schedule_now_monotonic();
     set_state(x, x->pc->id == PROTO_BGP ? S_OPEN_SENT : S_ESTABLISHED);
     x->last_write_ns = schedule_now_monotonic();
-}
-
-/* m is a preamble message (classify() said so: a BGP OPEN, a BMP INIT or PEER_UP) */
-static void keep_preamble(struct session *x, const uint8_t *m, size_t len)
-{
-    if (x->preamble_len + len > PREAMBLE_MAX)
-        return;
-    if (x->pc->id == PROTO_BGP)
-        x->preamble_len = x->preamble_msgs = 0; /* one OPEN */
-    uint8_t *p = realloc(x->preamble, x->preamble_len + len);
-    if (!p)
-        return;
-    memcpy(p + x->preamble_len, m, len);
-    x->preamble = p;
-    x->preamble_len += len;
-    x->preamble_msgs++;
 }
 
 /* What the counters need of a message, found while it is queued (and in the cache) and kept
  * in its queue flags, so that counting it once acknowledged does not read it again. */
 #define FLAG_CLASSIFIED (1u << 8)
 #define FLAG_MALFORMED (1u << 9)
-#define FLAG_PREAMBLE_KIND (1u << 10) /* BGP OPEN, BMP INIT or PEER_UP: kept for a reconnect */
+#define FLAG_PREAMBLE_KIND (1u << 10) /* a preamble role (preamble.h): applied once acknowledged */
 #define FLAG_KIND_SHIFT 16            /* kind + 1 (0: none) */
 
 /* the flags of a message of this kind (-1: unknown) */
-static inline unsigned kind_flags(int proto, int kind)
+static inline unsigned kind_flags(const struct proto *p, int kind)
 {
     unsigned f = FLAG_CLASSIFIED;
     if (kind >= 0 && kind < 0xffff)
         f |= (unsigned)(kind + 1) << FLAG_KIND_SHIFT;
-    if ((proto == PROTO_BGP && kind == 1) || (proto == PROTO_BMP && (kind == 4 || kind == 3)))
-        f |= FLAG_PREAMBLE_KIND | MSGQ_ALONE; /* kept from its acknowledgement on */
+    if (p->preamble_role && p->preamble_role(kind) != PREAMBLE_NONE)
+        f |= FLAG_PREAMBLE_KIND | MSGQ_ALONE; /* applied from its acknowledgement on, alone */
     return f;
 }
 
@@ -315,10 +320,10 @@ static unsigned classify(const struct session *x, const uint8_t *m, size_t len)
 {
     size_t at = x->pc->proto->kind_offset;
     if (at && len > at) /* frame() accepted it whole: its type byte is all there is to read */
-        return kind_flags(x->pc->id, m[at]);
+        return kind_flags(x->pc->proto, m[at]);
     struct msg_info info = { .kind = -1 };
     bool malformed = x->pc->proto->inspect(m, len, &info) < 0;
-    return kind_flags(x->pc->id, info.kind) | (malformed ? FLAG_MALFORMED : 0);
+    return kind_flags(x->pc->proto, info.kind) | (malformed ? FLAG_MALFORMED : 0);
 }
 
 /* messages the collector acknowledged: count of them, the same flags, bytes in all from m */
@@ -328,7 +333,7 @@ static void count_written(void *ctx, const uint8_t *m, size_t bytes, size_t coun
     if (!(flags & FLAG_CLASSIFIED)) /* the reconnect preamble (a run of one) */
         flags |= classify(x, m, bytes);
     if ((flags & FLAG_PREAMBLE_KIND) && !(flags & MSGQ_PREAMBLE))
-        keep_preamble(x, m, bytes);
+        preamble_apply(&x->pre, x->pc->proto, (int)(flags >> FLAG_KIND_SHIFT) - 1, m, bytes);
     struct proto_stats *ps = &x->router->stats[x->pc->id];
     if (flags & FLAG_MALFORMED)
         ps->malformed += count;
@@ -344,10 +349,17 @@ static void count_written(void *ctx, const uint8_t *m, size_t bytes, size_t coun
  * send queue) is delivered: counted, and no longer kept for a resend. */
 static void session_ack(struct session *x)
 {
-    int outq = 0;
-    if (x->fd < 0 || ioctl(x->fd, SIOCOUTQ, &outq) < 0)
+    /* tcpi_bytes_acked counts what the collector's TCP acknowledged, the SYN included, and
+     * still tells after a reset (when the send queue, SIOCOUTQ, is emptied as if all had
+     * been acknowledged) */
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (x->fd < 0 || getsockopt(x->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 || ti.tcpi_bytes_acked == 0)
         return;
-    uint64_t acked = x->conn_written - (uint64_t)outq;
+    uint64_t acked = ti.tcpi_bytes_acked - 1;
+    if (acked > x->conn_written) /* our FIN */
+        acked = x->conn_written;
     if (acked > x->conn_acked) {
         x->conn_acked = acked;
         x->last_progress_ns = schedule_now_monotonic();
@@ -355,7 +367,6 @@ static void session_ack(struct session *x)
     msgq_ack(&x->q, x->conn_acked, count_written, x);
     if (x->conn_acked) {
         x->acked_ever = true;
-        x->quick_retries = 0;
     }
 }
 
@@ -539,13 +550,11 @@ static void count_lost(void *ctx, const uint8_t *m, size_t bytes, size_t count, 
 }
 
 /* A captured BGP session ended with our Cease and the collector's close: what the collector
- * acknowledged is delivered (after a FIN the send queue still tells; after a reset it was
- * discarded), the rest of that session is lost, never written on the next connection,
- * whose byte count starts again at 0. */
-static void end_old_session(struct session *x, bool clean_close)
+ * acknowledged is delivered, the rest of that session is lost, never written on the next
+ * connection, whose byte count starts again at 0. */
+static void end_old_session(struct session *x)
 {
-    if (clean_close)
-        session_ack(x);
+    session_ack(x);
     msgq_ack(&x->q, UINT64_MAX, count_lost, x);
 }
 
@@ -556,7 +565,7 @@ static void session_read(struct session *x)
     for (;;) {
         ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
         if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
-            end_old_session(x, r == 0);
+            end_old_session(x);
             close_socket(x); /* the old session is gone: the new one starts */
             session_connect(x);
             return;
@@ -566,7 +575,6 @@ static void session_read(struct session *x)
             continue;
         }
         if (r == 0) {
-            session_ack(x); /* the last acknowledgement may have come with the FIN */
             session_down(x, "the collector closed the connection");
             return;
         }
@@ -682,7 +690,7 @@ static void session_timers(struct session *x, int64_t now)
         break;
     case S_RESTARTING:
         if (now - x->state_since > RESTART_WAIT_NS) {
-            end_old_session(x, true); /* no close from the collector: the socket still tells */
+            end_old_session(x);
             close_socket(x);
             session_connect(x);
         }
@@ -1059,9 +1067,7 @@ static void session_release(struct session *x)
     conversations_end(x);
     free(x->rbuf);
     x->rbuf = NULL;
-    free(x->preamble);
-    x->preamble = NULL;
-    x->preamble_len = 0;
+    preamble_free(&x->pre);
     msgq_free(&x->q);
 }
 

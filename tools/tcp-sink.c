@@ -6,7 +6,8 @@
  * source (a collector that stops reading); --pause SECS reads nothing for the first SECS
  * (a collector that is slow to start); --read-delay SECS sleeps after every read (a slow
  * collector that keeps reading); --rcvbuf BYTES sets a small receive buffer;
- * --bmp also counts whole BMP messages.
+ * --bmp also counts whole BMP messages; --close closes every connection as soon as it is
+ * accepted (a collector that accepts and closes at once).
  * Prints {"connections":N,"max_open":N (at once),"accept_seconds":S (first to last accept),
  * "bytes":B,"messages":M,"seconds":S (first to last byte),"per_source":{ip:bytes}}. */
 #define _GNU_SOURCE
@@ -126,15 +127,16 @@ static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--read-delay SECS] [--rcvbuf BYTES] [--bmp]\n");
+        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--read-delay SECS] [--rcvbuf BYTES] [--bmp] [--close]\n");
         return 2;
     }
     double idle = 2, timeout = 600, pause_for = 0, read_delay = 0;
     int rcvbuf = 0;
     const char *ready = NULL, *stall = NULL;
-    bool bmp = false;
+    bool bmp = false, close_at_once = false;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--bmp")) { bmp = true; continue; }
+        if (!strcmp(argv[i], "--close")) { close_at_once = true; continue; }
         if (i + 1 >= argc) { fprintf(stderr, "tcp-sink: %s needs a value\n", argv[i]); return 2; }
         if (!strcmp(argv[i], "--idle")) idle = atof(argv[++i]);
         else if (!strcmp(argv[i], "--timeout")) timeout = atof(argv[++i]);
@@ -203,6 +205,10 @@ int main(int argc, char **argv)
                     last_accept = now();
                     if (!first_accept)
                         first_accept = last_accept;
+                    if (close_at_once) {
+                        close(fd);
+                        continue;
+                    }
                     if (++open_now > open_max)
                         open_max = open_now;
                     if (!(c = conn_new(fd)))

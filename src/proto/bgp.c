@@ -67,6 +67,11 @@ static bool bgp_starts_session(const uint8_t *msg, size_t len)
     return bgp_frame(msg, len) > 0 && msg[18] == 1;
 }
 
+static enum preamble_role bgp_preamble_role(int kind)
+{
+    return kind == BGP_OPEN ? PREAMBLE_START : PREAMBLE_NONE;
+}
+
 static const char *bgp_kind_name(int kind)
 {
     static const char *names[] = { "?", "open", "update", "notification", "keepalive", "route_refresh" };
@@ -341,6 +346,7 @@ const struct proto proto_bgp = {
     .upgrades = bgp_upgrades,
     .starts_session = bgp_starts_session,
     .kind_name = bgp_kind_name,
+    .preamble_role = bgp_preamble_role,
     .digest_new = bgp_digest_new,
     .digest_message = bgp_digest_message,
     .digest_json = bgp_digest_json,

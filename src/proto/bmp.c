@@ -9,6 +9,17 @@
 #include "proto/proto.h"
 
 #define BMP_HEADER 6
+/* message types (RFC 7854 section 4.1, RFC 9069) */
+enum {
+    BMP_ROUTE_MONITORING = 0,
+    BMP_STATS = 1,
+    BMP_PEER_DOWN = 2,
+    BMP_PEER_UP = 3,
+    BMP_INIT = 4,
+    BMP_TERM = 5,
+    BMP_ROUTE_MIRRORING = 6,
+    BMP_RPAT = 100,
+};
 #define BMP_MAX (1u << 20) /* a route monitoring message carries one BGP message (<= 64 KiB): 1 MiB bounds what a session buffers */
 
 static ssize_t bmp_frame(const uint8_t *p, size_t len)
@@ -33,7 +44,35 @@ static int bmp_inspect(const uint8_t *msg, size_t len, struct msg_info *info)
 
 static bool bmp_starts_session(const uint8_t *msg, size_t len)
 {
-    return bmp_frame(msg, len) > 0 && msg[5] == 4;
+    return bmp_frame(msg, len) > 0 && msg[5] == BMP_INIT;
+}
+
+static enum preamble_role bmp_preamble_role(int kind)
+{
+    switch (kind) {
+    case BMP_INIT: return PREAMBLE_START;
+    case BMP_PEER_UP: return PREAMBLE_PEER_UP;
+    case BMP_PEER_DOWN: return PREAMBLE_PEER_DOWN;
+    case BMP_TERM: return PREAMBLE_END;
+    default: return PREAMBLE_NONE;
+    }
+}
+
+/* A peer is its per-peer header's type, distinguisher and address (RFC 7854 section 4.2):
+ * its AS and BGP ID may change between a PEER_DOWN and the next PEER_UP. */
+#define PEER_ID_LEN 25
+static size_t bmp_peer_key(const uint8_t *msg, size_t len, uint8_t *key, size_t max)
+{
+    struct cursor c = cursor_make(msg, len);
+    cursor_skip(&c, BMP_HEADER);
+    uint8_t type = cursor_u8(&c);
+    cursor_skip(&c, 1); /* flags */
+    const uint8_t *rd_addr = cursor_take(&c, 8 + 16);
+    if (!cursor_ok(&c) || max < PEER_ID_LEN)
+        return 0;
+    key[0] = type;
+    memcpy(key + 1, rd_addr, 8 + 16);
+    return PEER_ID_LEN;
 }
 
 static const char *bmp_kind_name(int kind)
@@ -163,16 +202,16 @@ static bool bmp_digest_message(void *digest, uint8_t *msg, size_t *len)
     uint8_t type = msg[5];
     if (type < 8)
         g->types[type]++;
-    else if (type == 100)
+    else if (type == BMP_RPAT)
         g->rpat++;
     else
         g->other_types++;
     struct cursor c = cursor_make(msg + BMP_HEADER, *len - BMP_HEADER);
-    if (type == 4) {
+    if (type == BMP_INIT) {
         read_init(g, &c);
         return true;
     }
-    if (!(type <= 3 || type == 6 || type == 100))
+    if (!(type <= BMP_PEER_UP || type == BMP_ROUTE_MIRRORING || type == BMP_RPAT))
         return true; /* TERM and unknown types have no per-peer header */
     uint8_t key[PEER_KEY];
     uint8_t peer_type = cursor_u8(&c), flags = cursor_u8(&c);
@@ -189,15 +228,15 @@ static bool bmp_digest_message(void *digest, uint8_t *msg, size_t *len)
     if (!p)
         return true;
     switch (type) {
-    case 0: p->route_monitoring++; break;
-    case 1: p->stats++; break;
-    case 2: {
+    case BMP_ROUTE_MONITORING: p->route_monitoring++; break;
+    case BMP_STATS: p->stats++; break;
+    case BMP_PEER_DOWN: {
         uint8_t reason = cursor_u8(&c);
         p->peer_down++;
         p->down_reasons[reason >= 1 && reason <= 6 ? reason : 0]++;
         break;
     }
-    case 3: p->peer_up++; break;
+    case BMP_PEER_UP: p->peer_up++; break;
     case 6: p->route_mirroring++; break;
     default: p->other++;
     }
@@ -297,6 +336,8 @@ const struct proto proto_bmp = {
     .frame = bmp_frame,
     .starts_session = bmp_starts_session,
     .kind_name = bmp_kind_name,
+    .preamble_role = bmp_preamble_role,
+    .peer_key = bmp_peer_key,
     .digest_new = bmp_digest_new,
     .digest_message = bmp_digest_message,
     .digest_json = bmp_digest_json,

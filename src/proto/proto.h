@@ -11,6 +11,10 @@
 
 enum transport { TRANSPORT_UDP, TRANSPORT_TCP };
 
+/* The role a TCP message plays in a session's preamble (what a reconnect sends first):
+ * see preamble.h. */
+enum preamble_role { PREAMBLE_NONE, PREAMBLE_START, PREAMBLE_PEER_UP, PREAMBLE_PEER_DOWN, PREAMBLE_END };
+
 /* What a plugin learned from one message, for counters and logs. */
 struct msg_info {
     int kind;          /* protocol-specific: NetFlow version, BGP/BMP type; -1 unknown */
@@ -41,6 +45,11 @@ struct proto {
     size_t max_message_ext;
     /* Is this message a session start (BGP OPEN, BMP INIT)? */
     bool (*starts_session)(const uint8_t *msg, size_t len);
+    /* TCP, optional: the preamble role of a message of this kind (NULL: none has one), and
+     * the key of the peer a PEER_UP or PEER_DOWN is about (into key, at most max bytes;
+     * returns its length, 0 when the message is too short to say). */
+    enum preamble_role (*preamble_role)(int kind);
+    size_t (*peer_key)(const uint8_t *msg, size_t len, uint8_t *key, size_t max);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
     /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says

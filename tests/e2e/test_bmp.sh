@@ -91,4 +91,31 @@ check "restart: both collectors saw route monitoring ($first + $second)" [ "$fir
 check "restart: at most the messages in flight at the restart are missing ($first + $second of 150)" \
     [ $((first + second)) -ge 140 ]
 eq "restart: nothing left queued" "$(jq '.sessions[0].lost' long.report)" 0
+
+# --- a reconnect after the capture's PEER_DOWNs: the preamble is the INIT alone, no peer the
+# capture took down comes back up (issue 12 item 4)
+$GEN -o down.pcap --format bmp --routers 1 --peers 2 --packets 10 --records 1 --peer-down > down.counts
+conf down.yml down.pcap "  reconnect: true"
+start_pmbmpd "$WORK/down1" 21790
+ip netns exec "$NS" "$TELREP" -t down.yml --keep-open --progress 0 --stats-json down.report 2> down.err &
+TP=$!
+PIDS+=($TP)
+sleep 1.5
+stop_pid "$PMBMPD_PID" KILL
+sleep 0.3
+start_pmbmpd "$WORK/down2" 21790
+for _ in $(seq 60); do
+    [ "$(msglog_count "$WORK/down2" bmp 203.0.113.21 bmp_msg_type init)" -ge 1 ] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -TERM $TP
+wait $TP
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+eq "peer down, restart: the first collector saw both peers go down" \
+    "$(msglog_count "$WORK/down1" bmp 203.0.113.21 bmp_msg_type peer_down)" 2
+eq "peer down, restart: the new collector got the INIT" "$(msglog_count "$WORK/down2" bmp 203.0.113.21 bmp_msg_type init)" 1
+eq "peer down, restart: and no PEER_UP of a peer that is down" \
+    "$(msglog_count "$WORK/down2" bmp 203.0.113.21 bmp_msg_type peer_up)" 0
 finish

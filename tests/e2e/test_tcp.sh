@@ -124,4 +124,24 @@ eq "dense: every message arrived" "$(jqf .messages dense.out)" "$(jq '.sessions[
 span=$(jqf .seconds dense.out)
 check "dense: the messages arrive over the capture's 2 s, not in a burst ($span s)" \
     bash -c "echo '$span >= 1.2' | bc -l | grep -q 1"
+# --- a collector that accepts and closes at once (issue 12 items 6 and 14): with reconnect
+# the attempts back off, doubling from 0.5 s (every 0.5 s would be 18 in 9 s); by default
+# (keep_open) a collector that never took anything is not retried beyond a few quick tries
+$GEN -o ac.pcap --format bmp --routers 1 --peers 1 --packets 20 --records 1 --dport 21791 > ac.counts
+for mode in reconnect default; do
+    extra=""; [ $mode = reconnect ] && extra="  reconnect: true"
+    ROUTERS=1 conf ac.yml ac.pcap bmp 21791 "$extra"
+    tcp_sink ac-$mode.out --close --timeout 9
+    ip netns exec "$NS" "$TELREP" -t ac.yml --keep-open --progress 0 --stats-json ac-$mode.json 2> ac-$mode.err &
+    TP=$!
+    PIDS+=($TP)
+    wait_status $TCP_SINK_PID ac-$mode.out
+    kill -TERM $TP
+    wait $TP
+    conns=$(jqf .connections ac-$mode.out)
+    check "accept-and-close, $mode: the attempts back off ($conns connections in 9 s)" [ "$conns" -le 7 ]
+done
+eq "accept-and-close, default: the session gave up" "$(jq -r '.sessions[0].state' ac-default.json)" failed
+eq "accept-and-close, reconnect: the session still tries" \
+    "$(jq -r '.sessions[0].state | test("backoff|connecting|closed")' ac-reconnect.json)" true
 finish

@@ -156,6 +156,51 @@ static void test_requeue_and_preamble(void **state)
     msgq_free(&q);
 }
 
+/* issue 12 item 3: a reconnect reset before the collector acknowledged anything leaves the
+ * preamble copy queued; the next reconnect drops it before putting the preamble in front
+ * again, so the collector sees it once */
+static void test_preamble_not_twice(void **state)
+{
+    struct msgq q;
+    msgq_init(&q, 1 << 20, frame_first_byte);
+    uint8_t m[20], pre[30];
+    for (unsigned i = 0; i < 3; i++)
+        msgq_push(&q, m, make(m, i, 20), 0, 0);
+    make(pre, 100, 10);
+    make(pre + 10, 101, 20);
+    for (int connection = 0; connection < 3; connection++) {
+        assert_int_equal(msgq_drop_head(&q, MSGQ_PREAMBLE), connection ? 2 : 0);
+        assert_int_equal(msgq_prepend(&q, pre, sizeof pre, frame_first_byte, 0, MSGQ_PREAMBLE), 2);
+        /* a part is written, then the connection is reset: nothing acknowledged */
+        struct iovec iov[8];
+        int n = msgq_iov(&q, iov, 8, 0, NULL);
+        static uint8_t wire[256];
+        msgq_written(&q, fake_writev(iov, n, wire, 35), 0, NULL, NULL);
+        msgq_requeue(&q);
+    }
+    assert_int_equal(msgq_queued(&q), 5); /* one preamble and the three messages */
+    struct iovec iov[8];
+    int n = msgq_iov(&q, iov, 8, 0, NULL);
+    static uint8_t wire[256];
+    size_t w = fake_writev(iov, n, wire, sizeof wire);
+    assert_int_equal(w, 30 + 3 * 20);
+    static const unsigned want[] = { 100, 101, 0, 1, 2 };
+    static const size_t at[] = { 0, 10, 30, 50, 70 };
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(wire[at[i] + 1], want[i]);
+    struct seen s = { .n = 0 };
+    msgq_written(&q, w, 0, NULL, NULL);
+    msgq_ack(&q, w, on_ack, &s);
+    assert_int_equal(s.n, 5);
+    assert_false(msgq_pending(&q));
+    /* nothing is dropped while something is written and unacknowledged */
+    msgq_push(&q, pre, 10, 0, MSGQ_PREAMBLE);
+    n = msgq_iov(&q, iov, 8, 0, NULL);
+    msgq_written(&q, 5, 0, NULL, NULL);
+    assert_int_equal(msgq_drop_head(&q, MSGQ_PREAMBLE), 0);
+    msgq_free(&q);
+}
+
 static bool alone_if_ff(const uint8_t *m, size_t len) { return len > 3 && m[3] == 0xff; }
 
 static void test_limits(void **state)
@@ -339,6 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_partial_ack),
         cmocka_unit_test(test_requeue_and_preamble),
+        cmocka_unit_test(test_preamble_not_twice),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_spill_and_big),
         cmocka_unit_test(test_runs),
