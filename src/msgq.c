@@ -223,7 +223,7 @@ int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs, bo
     wnormalize(q);
     struct msgq_chunk *c = q->wchunk;
     size_t off = q->woff;
-    if (!max_msgs && !alone) { /* whole chunks */
+    if (!max_msgs && !alone && !q->barriers) { /* whole chunks */
         for (; c && k < max_iov; c = c->next, off = c ? c->begin : 0)
             if (c->used > off)
                 iov[k++] = (struct iovec){ c->data + off, c->used - off };
@@ -237,6 +237,8 @@ int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs, bo
         }
         size_t l = entry(q, i)->len;
         if ((max_msgs && count == max_msgs) || (count && alone && alone(c->data + off, l)))
+            break;
+        if (count && ((entry(q, i)->flags | entry(q, q->unacked)->flags) & MSGQ_BARRIER))
             break;
         uint8_t *p = c->data + off;
         if (k && (uint8_t *)iov[k - 1].iov_base + iov[k - 1].iov_len == p)
@@ -343,6 +345,8 @@ void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
         do {
             bytes += q->ring[i].len;
             count += q->ring[i].count;
+            if (q->ring[i].flags & MSGQ_BARRIER)
+                q->barriers--;
             n++;
             i = (i + 1) & mask;
         } while (--left && !(flags & (MSGQ_ALONE | MSGQ_PREAMBLE)) && bytes < room && q->ring[i].flags == flags &&
@@ -427,6 +431,7 @@ size_t msgq_drop(struct msgq *q)
     q->last = q->wchunk = NULL;
     q->first = q->n = q->unacked = q->part = q->woff = 0;
     q->msgs = q->unacked_msgs = 0;
+    q->barriers = 0;
     q->unwritten_bytes = 0;
     if (q->spilled) {
         q->spilled = q->spilled_msgs = 0;

@@ -24,6 +24,7 @@
 #define MSGQ_CHUNK (64u * 1024)
 #define MSGQ_PREAMBLE 1u /* flag: a copy sent again after a reconnect; bits 8.. are the caller's */
 #define MSGQ_ALONE 2u    /* flag: acknowledged on its own, with its bytes (see msgq_ack) */
+#define MSGQ_BARRIER 4u  /* flag: written alone, in a write of its own (see msgq_iov) */
 
 struct msgq_entry {
     uint32_t len, flags;
@@ -58,6 +59,7 @@ struct msgq {
     char *spill_buf;
     long spill_read, spill_write;
     size_t spilled;               /* entries in it now */
+    size_t barriers;              /* entries flagged MSGQ_BARRIER, in memory or on disk */
 };
 
 enum { MSGQ_LOST = -1, MSGQ_MEMORY = 0, MSGQ_DISK = 1 };
@@ -91,6 +93,8 @@ static inline int msgq_push_n(struct msgq *q, const uint8_t *data, size_t len, s
     /* the usual case, inline (once per run at time_factor 0): room in the last chunk and in
      * the index, nothing spilled, under the memory bound */
     struct msgq_chunk *c = q->last;
+    if (flags & MSGQ_BARRIER)
+        q->barriers++;
     if (c && !q->spilled && c->cap - c->used >= len && q->n < q->ring_size &&
         q->unwritten_bytes + len <= q->mem_limit) {
         msgq_store(q, c, data, len, count, due_ns, flags);
@@ -116,13 +120,19 @@ static inline size_t msgq_queued(const struct msgq *q) { return q->msgs - q->una
 static inline size_t msgq_unacked(const struct msgq *q) { return q->unacked_msgs; }
 static inline bool msgq_pending(const struct msgq *q) { return q->n || q->spilled; }
 static inline bool msgq_unwritten(const struct msgq *q) { return q->n > q->unacked; }
+/* The flags of the first entry not yet written whole (0: none in memory). */
+static inline unsigned msgq_head_flags(const struct msgq *q)
+{
+    return q->n > q->unacked ? q->ring[(q->first + q->unacked) & (q->ring_size - 1)].flags : 0;
+}
 /* The first unwritten entry in memory (a message, or a run that starts with one), or NULL;
  * *written = how much of it is already out. */
 const uint8_t *msgq_head(const struct msgq *q, size_t *len, size_t *written);
 
 /* The unwritten bytes as iovecs, for writev. Whole chunks at a time, unless a limit applies:
  * at most max_msgs entries (0: no limit), and, with alone(), stop before an entry (other
- * than the first) whose first message alone() is true of. */
+ * than the first) whose first message alone() is true of. An entry flagged MSGQ_BARRIER is
+ * never in a write with another: the write stops before it, or it is the write. */
 int msgq_iov(struct msgq *q, struct iovec *iov, int max_iov, size_t max_msgs,
              bool (*alone)(const uint8_t *, size_t));
 /* w bytes were written, starting at offset at of the connection; each entry completed is

@@ -114,12 +114,12 @@ static void clear(struct preamble *p)
 
 void preamble_apply(struct preamble *p, const struct proto *pr, int kind, const uint8_t *m, size_t len)
 {
-    if (!pr->preamble_role)
+    if (!pr->msg_role)
         return;
     uint8_t key[PREAMBLE_KEY];
     size_t key_len;
-    switch (pr->preamble_role(kind)) {
-    case PREAMBLE_START: {
+    switch (pr->msg_role(kind)) {
+    case ROLE_START: {
         clear(p);
         if (len > PREAMBLE_MAX || !(p->start = malloc(len))) {
             p->dropped++;
@@ -129,21 +129,22 @@ void preamble_apply(struct preamble *p, const struct proto *pr, int kind, const 
         p->start_len = p->bytes = len;
         break;
     }
-    case PREAMBLE_PEER_UP:
+    case ROLE_PEER_UP:
         if ((key_len = pr->peer_key(m, len, key, sizeof key)))
             peer_up(p, key, key_len, m, len);
         break;
-    case PREAMBLE_PEER_DOWN:
+    case ROLE_PEER_DOWN:
         if ((key_len = pr->peer_key(m, len, key, sizeof key)) && p->n_slots) {
             uint32_t *s = slot_of(p, key, key_len);
             if (*s)
                 peer_down(p, &p->peers[*s - 1]);
         }
         break;
-    case PREAMBLE_END:
+    case ROLE_END:
         clear(p);
         break;
-    case PREAMBLE_NONE:
+    case ROLE_NONE:
+    case ROLE_CONFIRM:
         break;
     }
 }

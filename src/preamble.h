@@ -2,13 +2,13 @@
  * what the old one meant at this point of the capture.
  *
  * The preamble follows the messages the collector acknowledged, by the role the protocol's
- * plugin gives each (proto->preamble_role):
- * - PREAMBLE_START (BGP OPEN, BMP INIT) begins a new preamble: it alone;
- * - PREAMBLE_PEER_UP (BMP PEER_UP) is added, replacing an earlier one of the same peer
+ * plugin gives each (proto->msg_role):
+ * - ROLE_START (BGP OPEN, BMP INIT) begins a new preamble: it alone;
+ * - ROLE_PEER_UP (BMP PEER_UP) is added, replacing an earlier one of the same peer
  *   (proto->peer_key: BMP keys a peer by type, distinguisher and address);
- * - PREAMBLE_PEER_DOWN removes its peer's PEER_UP: a reconnect never revives a peer the
+ * - ROLE_PEER_DOWN removes its peer's PEER_UP: a reconnect never revives a peer the
  *   capture took down;
- * - PREAMBLE_END (BMP TERM) empties it.
+ * - ROLE_END (BMP TERM) empties it.
  * preamble_bytes() gives the START message, then the PEER_UPs of the peers that are up in
  * the order they came up. Each message costs O(1) (a hash of the peers); the bytes are
  * assembled only when a reconnect asks. At most PREAMBLE_MAX bytes and PREAMBLE_PEERS peers

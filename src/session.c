@@ -70,6 +70,9 @@ struct session {
     bool dirty;               /* on the sessions' dirty list */
     struct session *next_dirty;
     bool fresh;               /* BGP: a new OPEN starts a new session: no preamble */
+    bool capture_ended;       /* the capture's ROLE_END was queued: nothing until its next START */
+    bool confirm_pending;     /* a START was queued: a ROLE_CONFIRM next is the router's, replaced */
+    uint64_t confirms_replaced, skipped_after_end;
     uint64_t restarts;        /* BGP sessions the capture itself started again */
     /* the live side */
     enum state state;
@@ -303,6 +306,7 @@ static void session_connected(struct session *x)
 #define FLAG_CLASSIFIED (1u << 8)
 #define FLAG_MALFORMED (1u << 9)
 #define FLAG_PREAMBLE_KIND (1u << 10) /* a preamble role (preamble.h): applied once acknowledged */
+#define FLAG_ENDS (1u << 11)          /* ROLE_END: the session ends once it is written */
 #define FLAG_KIND_SHIFT 16            /* kind + 1 (0: none) */
 
 /* the flags of a message of this kind (-1: unknown) */
@@ -311,8 +315,11 @@ static inline unsigned kind_flags(const struct proto *p, int kind)
     unsigned f = FLAG_CLASSIFIED;
     if (kind >= 0 && kind < 0xffff)
         f |= (unsigned)(kind + 1) << FLAG_KIND_SHIFT;
-    if (p->preamble_role && p->preamble_role(kind) != PREAMBLE_NONE)
+    enum msg_role role = p->msg_role ? p->msg_role(kind) : ROLE_NONE;
+    if (role != ROLE_NONE && role != ROLE_CONFIRM)
         f |= FLAG_PREAMBLE_KIND | MSGQ_ALONE; /* applied from its acknowledgement on, alone */
+    if (role == ROLE_END)
+        f |= FLAG_ENDS | MSGQ_BARRIER; /* in a write of its own, then the session ends */
     return f;
 }
 
@@ -426,6 +433,44 @@ static void note_lag(void *ctx, int64_t due_ns)
     stats_note_lag(x->all->env.stats, x->last_write_ns - due_ns);
 }
 
+static void count_lost(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
+{
+    ((struct session *)ctx)->lost += count;
+}
+
+/* A captured BGP session ended with our Cease and the collector's close: what the collector
+ * acknowledged is delivered, the rest of that session is lost, never written on the next
+ * connection, whose byte count starts again at 0. */
+static void end_old_session(struct session *x)
+{
+    session_ack(x);
+    msgq_ack(&x->q, UINT64_MAX, count_lost, x);
+}
+
+/* The captured session is over (the router's END message, or our Cease before the capture's
+ * next OPEN, is written): half-close as the router did; the collector's close, or
+ * RESTART_WAIT_NS, lets the next session start (next_session). */
+static void end_captured_session(struct session *x)
+{
+    shutdown(x->fd, SHUT_WR);
+    x->fresh = true;
+    x->have_peer_open = false;
+    set_state(x, S_RESTARTING);
+    watch(x, false);
+}
+
+/* After end_captured_session: a new connection when the capture has more for it, else wait
+ * for more (S_WAITING connects at the next message queued). */
+static void next_session(struct session *x)
+{
+    end_old_session(x);
+    close_socket(x);
+    if (msgq_pending(&x->q))
+        session_connect(x);
+    else
+        set_state(x, S_WAITING);
+}
+
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
 static void session_write(struct session *x)
 {
@@ -446,12 +491,8 @@ static void session_write(struct session *x)
                 log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
             log_info("%s: the capture opens a new BGP session: Cease, then a new connection once the collector "
                      "has closed the old one", session_name(x, n, sizeof n));
-            shutdown(x->fd, SHUT_WR);
             x->restarts++;
-            x->fresh = true;
-            x->have_peer_open = false;
-            set_state(x, S_RESTARTING);
-            watch(x, false);
+            end_captured_session(x);
             return;
         }
         if (held_for_peer_open(x))
@@ -460,6 +501,7 @@ static void session_write(struct session *x)
          * head alone */
         bool bgp = x->pc->id == PROTO_BGP;
         struct iovec iov[IOV_MAX];
+        bool ending = x->state == S_ESTABLISHED && (msgq_head_flags(&x->q) & FLAG_ENDS);
         int n = msgq_iov(&x->q, iov, IOV_MAX, x->state == S_OPEN_SENT, bgp ? x->pc->proto->starts_session : NULL);
         if (n <= 0)
             break;
@@ -478,6 +520,13 @@ static void session_write(struct session *x)
         x->conn_written += (uint64_t)w;
         if ((size_t)w < total)
             break; /* the socket is full */
+        if (ending && !(msgq_head_flags(&x->q) & FLAG_ENDS)) { /* the router's END is out whole */
+            char nm[160];
+            log_info("%s: the capture ends the session here: closed as the router closed it", session_name(x, nm, sizeof nm));
+            end_captured_session(x);
+            session_ack(x);
+            return;
+        }
     }
     session_ack(x);
     bool out = msgq_unwritten(&x->q) && !held_for_peer_open(x);
@@ -544,20 +593,6 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
     }
 }
 
-static void count_lost(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
-{
-    ((struct session *)ctx)->lost += count;
-}
-
-/* A captured BGP session ended with our Cease and the collector's close: what the collector
- * acknowledged is delivered, the rest of that session is lost, never written on the next
- * connection, whose byte count starts again at 0. */
-static void end_old_session(struct session *x)
-{
-    session_ack(x);
-    msgq_ack(&x->q, UINT64_MAX, count_lost, x);
-}
-
 static void session_read(struct session *x)
 {
     if (!x->rbuf && !(x->rbuf = malloc(READ_MAX)))
@@ -565,9 +600,7 @@ static void session_read(struct session *x)
     for (;;) {
         ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
         if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
-            end_old_session(x);
-            close_socket(x); /* the old session is gone: the new one starts */
-            session_connect(x);
+            next_session(x); /* the old session is gone: the new one starts */
             return;
         }
         if (x->state == S_RESTARTING && r > 0) {
@@ -689,11 +722,8 @@ static void session_timers(struct session *x, int64_t now)
             send_keepalive(x);
         break;
     case S_RESTARTING:
-        if (now - x->state_since > RESTART_WAIT_NS) {
-            end_old_session(x);
-            close_socket(x);
-            session_connect(x);
-        }
+        if (now - x->state_since > RESTART_WAIT_NS)
+            next_session(x);
         break;
     case S_BACKOFF:
         if (now >= x->retry_at) {
@@ -821,7 +851,7 @@ static void mark_dirty(struct session *x)
 /* still to start, failed or closed: a message goes through on_message() */
 static bool taking_runs(const struct session *x)
 {
-    return x->started && x->state != S_FAILED && x->state != S_CLOSED;
+    return x->started && x->state != S_FAILED && x->state != S_CLOSED && !x->capture_ended && !x->confirm_pending;
 }
 
 static void on_message(struct delivery *d, const uint8_t *m, size_t len)
@@ -841,6 +871,26 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
         x->lost++;
         return;
     }
+    unsigned flags = classify(x, m, len);
+    int kind = (int)(flags >> FLAG_KIND_SHIFT) - 1;
+    enum msg_role role = x->pc->proto->msg_role ? x->pc->proto->msg_role(kind) : ROLE_NONE;
+    if (x->capture_ended && role != ROLE_START) { /* the router ended that session */
+        x->skipped_after_end++;
+        return;
+    }
+    if (x->confirm_pending) {
+        x->confirm_pending = false;
+        if (role == ROLE_CONFIRM) { /* telrep answers the collector's OPEN itself */
+            x->confirms_replaced++;
+            return;
+        }
+    }
+    if (role == ROLE_START) {
+        x->capture_ended = false;
+        x->confirm_pending = true;
+    } else if (role == ROLE_END) {
+        x->capture_ended = true;
+    }
     uint8_t copy[4096 + 19];
     if (is_bgp_open(x, m, len)) { /* rewritten as configured; its hold time is ours */
         const struct session_config *sc = &x->pc->session;
@@ -857,7 +907,7 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    queued(x, msgq_push(&x->q, m, len, d->due, classify(x, m, len)), 1);
+    queued(x, msgq_push(&x->q, m, len, d->due, flags), 1);
     mark_dirty(x);
 }
 
@@ -869,7 +919,6 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
 {
     struct delivery *d = ctx;
     struct session *x = d->x;
-    int id = x->pc->id;
     size_t at = x->pc->proto->kind_offset;
     (void)ts;
     for (size_t i = 0; i < n;) {
@@ -879,12 +928,8 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
             continue;
         }
         unsigned flags = classify(x, p, lens[i]);
-        if (flags & MSGQ_ALONE) {
-            if (id == PROTO_BGP) /* an OPEN */
-                on_message(d, p, lens[i]);
-            else
-                queued(x, msgq_push(&x->q, p, lens[i], d->due, flags), 1);
-            mark_dirty(x);
+        if (flags & MSGQ_ALONE) { /* a role in the session: see on_message */
+            on_message(d, p, lens[i]);
             p += lens[i++];
             continue;
         }
@@ -1176,6 +1221,8 @@ void *sessions_report_json(const struct sessions *s)
                               "keepalives_sent", (json_int_t)x->keepalives_sent);
         json_object_set_new(o, "queued_on_disk", json_integer((json_int_t)x->spilled_total));
         json_object_set_new(o, "bgp_restarts", json_integer((json_int_t)x->restarts));
+        json_object_set_new(o, "confirms_replaced", json_integer((json_int_t)x->confirms_replaced));
+        json_object_set_new(o, "skipped_after_end", json_integer((json_int_t)x->skipped_after_end));
         json_object_set_new(o, "resent_after_reset", json_integer((json_int_t)x->resent));
         json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
                                                    (json_int_t)x->duplicate_bytes, "reordered_segments",

@@ -252,7 +252,7 @@ static void usage(void)
         "       gen-pcap -o OUT.pcap --format bgp|bmp [--routers N] [--packets N (UPDATEs / route monitoring)]\n"
         "               [--records N (prefixes each)] [--peers N] [--asn AS] [--hold S] [--segment BYTES] [--pack]\n"
         "               [--handshake] [--replies] [--before-start N] [--retransmit-every N] [--reorder-every N]\n"
-        "               [--drop-segment N] [--peer-down] [--term]\n"
+        "               [--drop-segment N] [--peer-down] [--term (BMP TERM; BGP: the router's Cease)]\n"
         "Routers get consecutive source addresses from --src; packets go round-robin over them.\n"
         "Prints a JSON summary: per router, the messages by type (and prefixes) a collector should see.\n");
 }

@@ -106,6 +106,13 @@ static unsigned bgp_update(struct buf *b, uint32_t asn, unsigned prefixes)
 }
 
 static void bgp_keepalive(struct buf *b) { bgp_end(b, bgp_header(b, 4)); }
+static void bgp_cease(struct buf *b)
+{
+    size_t at = bgp_header(b, 3);
+    put8(b, 6); /* Cease */
+    put8(b, 2); /* Administrative Shutdown */
+    bgp_end(b, at);
+}
 
 /* ---- BMP ---- */
 
@@ -147,9 +154,10 @@ static void bmp_tlv(struct buf *b, uint16_t type, const char *s)
 
 /* ---- sessions ---- */
 
-enum { C_OPEN, C_UPDATE, C_KEEPALIVE, C_INIT, C_PEER_UP, C_RM, C_STATS, C_PEER_DOWN, C_TERM, C_PREFIXES, C_BYTES, C_N };
-static const char *count_names[C_N] = { "open", "update", "keepalive", "init", "peer_up", "route_monitoring",
-                                        "stats", "peer_down", "term", "prefixes", "stream_bytes" };
+enum { C_OPEN, C_UPDATE, C_KEEPALIVE, C_NOTIFICATION, C_INIT, C_PEER_UP, C_RM, C_STATS, C_PEER_DOWN, C_TERM,
+       C_PREFIXES, C_BYTES, C_N };
+static const char *count_names[C_N] = { "open", "update", "keepalive", "notification", "init", "peer_up",
+                                        "route_monitoring", "stats", "peer_down", "term", "prefixes", "stream_bytes" };
 
 static void build_bgp(const struct opts *o, struct stream *s, const struct addr *src, double t, uint64_t *count)
 {
@@ -175,6 +183,11 @@ static void build_bgp(const struct opts *o, struct stream *s, const struct addr 
     bgp_keepalive(b);
     end_message(s, t += o->interval);
     count[C_KEEPALIVE]++;
+    if (o->term) { /* the router ends the session itself */
+        bgp_cease(b);
+        end_message(s, t += o->interval);
+        count[C_NOTIFICATION]++;
+    }
 }
 
 static void build_bmp(const struct opts *o, struct stream *s, unsigned r, double t, uint64_t *count)

@@ -34,7 +34,7 @@ struct opts {
     unsigned retransmit_every; /* every Nth segment is sent twice */
     unsigned reorder_every;    /* every Nth segment swaps with the next */
     unsigned drop_segment;     /* this data segment (1-based, per router) is never captured: a hole */
-    bool peer_down, term;      /* BMP: end with PEER_DOWN per peer / TERM */
+    bool peer_down, term;      /* BMP: end with PEER_DOWN per peer / TERM; BGP --term: a Cease */
 };
 
 /* big enough for a whole BGP/BMP session stream; only static or heap instances */

@@ -12,7 +12,11 @@
 #define BGP_MAX 4096        /* RFC 4271 section 4.1 */
 #define BGP_MAX_EXT 65535   /* RFC 8654 extended messages */
 #define BGP_CAP_EXTENDED 6  /* RFC 8654 section 3 */
+/* message types (RFC 4271 section 4.1) */
 #define BGP_OPEN 1
+#define BGP_UPDATE 2
+#define BGP_NOTIFICATION 3
+#define BGP_KEEPALIVE 4
 
 /* The length of the message at p (0: incomplete, -1: not a BGP header or longer than max). */
 static ssize_t frame_upto(const uint8_t *p, size_t len, size_t max)
@@ -67,9 +71,14 @@ static bool bgp_starts_session(const uint8_t *msg, size_t len)
     return bgp_frame(msg, len) > 0 && msg[18] == 1;
 }
 
-static enum preamble_role bgp_preamble_role(int kind)
+static enum msg_role bgp_msg_role(int kind)
 {
-    return kind == BGP_OPEN ? PREAMBLE_START : PREAMBLE_NONE;
+    switch (kind) {
+    case BGP_OPEN: return ROLE_START;
+    case BGP_NOTIFICATION: return ROLE_END;
+    case BGP_KEEPALIVE: return ROLE_CONFIRM;
+    default: return ROLE_NONE;
+    }
 }
 
 static const char *bgp_kind_name(int kind)
@@ -346,7 +355,7 @@ const struct proto proto_bgp = {
     .upgrades = bgp_upgrades,
     .starts_session = bgp_starts_session,
     .kind_name = bgp_kind_name,
-    .preamble_role = bgp_preamble_role,
+    .msg_role = bgp_msg_role,
     .digest_new = bgp_digest_new,
     .digest_message = bgp_digest_message,
     .digest_json = bgp_digest_json,

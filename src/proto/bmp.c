@@ -47,14 +47,14 @@ static bool bmp_starts_session(const uint8_t *msg, size_t len)
     return bmp_frame(msg, len) > 0 && msg[5] == BMP_INIT;
 }
 
-static enum preamble_role bmp_preamble_role(int kind)
+static enum msg_role bmp_msg_role(int kind)
 {
     switch (kind) {
-    case BMP_INIT: return PREAMBLE_START;
-    case BMP_PEER_UP: return PREAMBLE_PEER_UP;
-    case BMP_PEER_DOWN: return PREAMBLE_PEER_DOWN;
-    case BMP_TERM: return PREAMBLE_END;
-    default: return PREAMBLE_NONE;
+    case BMP_INIT: return ROLE_START;
+    case BMP_PEER_UP: return ROLE_PEER_UP;
+    case BMP_PEER_DOWN: return ROLE_PEER_DOWN;
+    case BMP_TERM: return ROLE_END;
+    default: return ROLE_NONE;
     }
 }
 
@@ -336,7 +336,7 @@ const struct proto proto_bmp = {
     .frame = bmp_frame,
     .starts_session = bmp_starts_session,
     .kind_name = bmp_kind_name,
-    .preamble_role = bmp_preamble_role,
+    .msg_role = bmp_msg_role,
     .peer_key = bmp_peer_key,
     .digest_new = bmp_digest_new,
     .digest_message = bmp_digest_message,

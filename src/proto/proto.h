@@ -11,9 +11,18 @@
 
 enum transport { TRANSPORT_UDP, TRANSPORT_TCP };
 
-/* The role a TCP message plays in a session's preamble (what a reconnect sends first):
- * see preamble.h. */
-enum preamble_role { PREAMBLE_NONE, PREAMBLE_START, PREAMBLE_PEER_UP, PREAMBLE_PEER_DOWN, PREAMBLE_END };
+/* The role a captured TCP message plays in its session, by kind:
+ * ROLE_START     begins a session (BGP OPEN, BMP INIT): the preamble starts again with it;
+ * ROLE_PEER_UP   a peer comes up (BMP PEER_UP): kept in the preamble, by peer_key;
+ * ROLE_PEER_DOWN a peer goes down (BMP PEER_DOWN): its PEER_UP leaves the preamble;
+ * ROLE_END       the speaker ends the session (BGP NOTIFICATION, BMP TERM): written alone,
+ *                then the connection is closed as the router closed it; what the capture
+ *                holds before the next START is not sent;
+ * ROLE_CONFIRM   confirms the peer's OPEN (BGP KEEPALIVE): the first after a START is the
+ *                router's answer to the collector it was captured with, which telrep, a peer
+ *                itself, gives the live collector instead.
+ * See preamble.h and session.h. */
+enum msg_role { ROLE_NONE, ROLE_START, ROLE_PEER_UP, ROLE_PEER_DOWN, ROLE_END, ROLE_CONFIRM };
 
 /* What a plugin learned from one message, for counters and logs. */
 struct msg_info {
@@ -45,10 +54,10 @@ struct proto {
     size_t max_message_ext;
     /* Is this message a session start (BGP OPEN, BMP INIT)? */
     bool (*starts_session)(const uint8_t *msg, size_t len);
-    /* TCP, optional: the preamble role of a message of this kind (NULL: none has one), and
+    /* TCP, optional: the session role of a message of this kind (NULL: none has one), and
      * the key of the peer a PEER_UP or PEER_DOWN is about (into key, at most max bytes;
      * returns its length, 0 when the message is too short to say). */
-    enum preamble_role (*preamble_role)(int kind);
+    enum msg_role (*msg_role)(int kind);
     size_t (*peer_key)(const uint8_t *msg, size_t len, uint8_t *key, size_t max);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);

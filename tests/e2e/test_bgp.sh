@@ -44,6 +44,27 @@ eq "repeat: one new BGP session per router" "$(jq -c '[.sessions[].bgp_restarts]
 eq "repeat: nothing of either session counted lost (the acknowledgements before the restart)" \
     "$(jq -c '[.sessions[].lost]' rep.json)" "[0,0]"
 
+# --- a capture that ends with the router's own Cease, played twice: each session delivered
+# whole and closed as the router closed it, nothing lost, exit 0 (issue 12 item 8); the
+# captured KEEPALIVE that answered the collector's OPEN is not replayed, telrep answers
+# itself (item 9)
+$GEN -o cease.pcap --format bgp --routers 1 --packets 20 --records 2 --interval 0.002 --term > cease.counts
+conf cease.yml "[cease.pcap]" 20179 "repeat: {count: [2]}"
+start_pmbgpd "$WORK/cease" 20179
+in_ns "$TELREP" -t cease.yml --progress 0 --stats-json cease.json 2> cease.err
+eq "router's Cease: exit status 0" "$?" 0
+sleep 1
+stop_pid "$PMBGPD_PID" INT
+eq "router's Cease: both plays' UPDATEs logged" "$(msglog_count "$WORK/cease" bgp 203.0.113.21 log_type update)" \
+    "$(( 2 * $(jq '.routers["10.0.0.1"].prefixes' cease.counts) ))"
+eq "router's Cease: nothing lost" "$(jq '[.sessions[].lost] | add' cease.json)" 0
+eq "router's Cease: its NOTIFICATION delivered once per play" \
+    "$(jq '.routers[0].protocols.bgp.messages.notification' cease.json)" 2
+eq "the captured KEEPALIVE answering the OPEN is not replayed (one per play)" \
+    "$(jq '.sessions[0].confirms_replaced' cease.json)" 2
+eq "the other captured KEEPALIVEs are" "$(jq '.routers[0].protocols.bgp.messages.keepalive' cease.json)" \
+    "$(( 2 * ($(jq '.routers["10.0.0.1"].keepalive' cease.counts) - 1) ))"
+
 # --- gobgpd: Established, every prefix, keep_open past the hold time
 cat > gobgpd.toml <<CONF
 [global.config]
