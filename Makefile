@@ -50,7 +50,7 @@ $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUIL
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tcp-sink: tools/tcp-sink.c
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< -ljansson
 
 $(BUILD)/udp-sink: tools/udp-sink.c
 	$(CC) $(CFLAGS) -o $@ $< -ljansson

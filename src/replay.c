@@ -829,6 +829,10 @@ int replay_run(const struct config *c, const struct replay_options *o)
         log_warn("capture time went backwards %llu times; each step was replayed as a zero gap",
                  (unsigned long long)e->schedule.backward_steps);
     sessions_drain(e->sessions);
+    bool interrupted = loop_stop; /* a signal before every capture was replayed and delivered */
+    if (interrupted)
+        log_warn("interrupted by a signal at play %llu of %llu: the rest of the captures was not replayed",
+                 (unsigned long long)e->play_index, (unsigned long long)e->plays);
     if (o->keep_open && !loop_stop) {
         log_note("keep_open: all captures replayed; the sockets stay open until SIGINT or SIGTERM");
         while (!loop_stop) /* a signal ends the wait at once */
@@ -843,11 +847,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
     sessions_summary(e->sessions, NULL, -1, &t);
     e->stats.lost = t.lost;
     e->stats.incomplete = t.incomplete;
-    bool nothing = !e->stats.routed && !loop_stop;
+    bool nothing = !e->stats.routed && !interrupted;
     bool failed = e->stats.refused || e->stats.send_errors || e->stats.capture_errors || e->stats.session_failures ||
-                  t.lost;
+                  t.lost || interrupted;
     bool recovered = !failed && (t.reconnects || t.connect_refused || t.resent);
-    e->stats.outcome = nothing ? "nothing sent" : failed ? "failed" : recovered ? "recovered" : "success";
+    e->stats.outcome = nothing ? "nothing sent" : interrupted ? "interrupted" : failed ? "failed"
+                     : recovered ? "recovered" : "success";
     if (nothing)
         explain_nothing(e);
     else if (recovered)

@@ -38,9 +38,9 @@
 /* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
  * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
 enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_RESTARTING, S_BACKOFF,
-             S_CLOSED, S_FAILED };
+             S_CLOSING, S_CLOSED, S_FAILED };
 static const char *state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
-                                     "restarting", "backoff", "closed", "failed" };
+                                     "restarting", "backoff", "closing", "closed", "failed" };
 #define RESTART_WAIT_NS (2 * NS_PER_SEC)
 
 /* One captured TCP conversation (one direction) feeding a session. */
@@ -73,6 +73,10 @@ struct session {
     bool capture_ended;       /* the capture's ROLE_END was queued: nothing until its next START */
     bool confirm_pending;     /* a START was queued: a ROLE_CONFIRM next is the router's, replaced */
     uint64_t confirms_replaced, skipped_after_end;
+    /* sessions_close_all: the goodbye (proto->goodbye) still to write, then our FIN */
+    uint8_t bye[32];
+    size_t bye_len, bye_off;
+    bool fin_sent;
     uint64_t restarts;        /* BGP sessions the capture itself started again */
     /* the live side */
     enum state state;
@@ -486,7 +490,7 @@ static void session_write(struct session *x)
             /* the capture starts a new BGP session: end this one as a peer would, open the next */
             char n[160];
             uint8_t cease[21];
-            bgp_notification(cease, 6, 4); /* Cease / Administrative Reset */
+            bgp_notification(cease, BGP_ERR_CEASE, BGP_CEASE_ADMIN_RESET);
             if (raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
                 log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
             log_info("%s: the capture opens a new BGP session: Cease, then a new connection once the collector "
@@ -552,8 +556,8 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
     x->peer_messages++;
     if (x->pc->id != PROTO_BGP)
         return;
-    switch (m[18]) {
-    case 1:
+    switch (m[BGP_TYPE_OFFSET]) {
+    case BGP_OPEN:
         if (bgp_parse_open(m, len, &x->peer_open) < 0) {
             session_down(x, "the collector's OPEN is malformed");
             return;
@@ -570,20 +574,20 @@ static void peer_message(struct session *x, const uint8_t *m, size_t len)
             set_state(x, S_OPEN_CONFIRM);
         }
         break;
-    case 4:
-    case 2:
+    case BGP_KEEPALIVE:
+    case BGP_UPDATE:
         if (x->state == S_OPEN_CONFIRM) {
             set_state(x, S_ESTABLISHED);
             session_write(x);
         }
         break;
-    case 3: {
+    case BGP_NOTIFICATION: {
         uint8_t code = 0, sub = 0;
         bgp_parse_notification(m, len, &code, &sub);
         x->notifications_received++;
         char why[200];
         snprintf(why, sizeof why, "the collector sent a NOTIFICATION: %s", bgp_notification_name(code, sub, text, sizeof text));
-        if (code == 2) /* an OPEN error is a configuration mismatch: trying again cannot help */
+        if (code == BGP_ERR_OPEN) /* a configuration mismatch: trying again cannot help */
             x->no_reconnect = true;
         session_down(x, why);
         return;
@@ -639,6 +643,50 @@ static void session_read(struct session *x)
     }
 }
 
+static void closing_done(struct session *x)
+{
+    close_socket(x);
+    if (x->all->closing && --x->all->closing == 0)
+        loop_break(x->all->loop);
+}
+
+/* sessions_close_all: what a write left half-written is finished first (the collector never
+ * sees a stream end inside a message), then the goodbye, then our FIN; a full socket only
+ * means later (EPOLLOUT), never a dropped TERM. */
+static void closing_write(struct session *x)
+{
+    size_t len, written;
+    while (msgq_head(&x->q, &len, &written) && written > 0) {
+        struct iovec iov[8];
+        int n = msgq_iov(&x->q, iov, 8, 1, NULL);
+        ssize_t w = n > 0 ? writev(x->fd, iov, n) : -1;
+        if (w <= 0)
+            goto blocked;
+        msgq_written(&x->q, (size_t)w, x->conn_written, NULL, NULL);
+        x->conn_written += (uint64_t)w;
+    }
+    while (x->bye_off < x->bye_len) {
+        ssize_t w = raw_write(x, x->bye + x->bye_off, x->bye_len - x->bye_off);
+        if (w <= 0)
+            goto blocked;
+        x->bye_off += (size_t)w;
+    }
+    if (!x->fin_sent) {
+        char n[160];
+        if (x->bye_len)
+            log_info("%s: %s sent", session_name(x, n, sizeof n), x->pc->id == PROTO_BGP ? "Cease" : "TERM");
+        shutdown(x->fd, SHUT_WR);
+        x->fin_sent = true;
+        watch(x, false);
+    }
+    return;
+blocked:
+    if (errno == EAGAIN || errno == EINTR)
+        watch(x, true);
+    else
+        closing_done(x); /* the collector is gone: nothing more can reach it */
+}
+
 /* sessions_close_all: the FIN is out, the collector's is awaited */
 static void closing_event(struct session *x)
 {
@@ -648,16 +696,17 @@ static void closing_event(struct session *x)
         ; /* what the collector still says does not matter */
     if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         session_ack(x);
-        close_socket(x);
-        if (x->all->closing && --x->all->closing == 0)
-            loop_break(x->all->loop);
+        closing_done(x);
     }
 }
 
 static void session_event(struct session *x, uint32_t events)
 {
-    if (x->state == S_CLOSED) {
-        closing_event(x);
+    if (x->state == S_CLOSING) {
+        if (events & EPOLLOUT)
+            closing_write(x);
+        if (x->fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+            closing_event(x);
         return;
     }
     if (x->state == S_CONNECTING) {
@@ -1068,20 +1117,15 @@ static bool busy(const struct session *x)
  * Administrative Shutdown, then FIN. Returns whether to wait for the collector's FIN. */
 static bool session_close_begin(struct session *x)
 {
-    char n[160];
     if (x->fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
         return false;
-    if (x->pc->id == PROTO_BMP && x->pc->session.send_term) {
-        uint8_t term[12] = { 3, 0, 0, 0, 12, 5, 0, 1, 0, 2, 0, 0 }; /* reason: administratively closed */
-        if (raw_write(x, term, sizeof term) == (ssize_t)sizeof term)
-            log_info("%s: TERM sent", session_name(x, n, sizeof n));
-    } else if (x->pc->id == PROTO_BGP && x->state == S_ESTABLISHED) {
-        uint8_t cease[21];
-        bgp_notification(cease, 6, 2);
-        if (raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
-            log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
-    }
-    shutdown(x->fd, SHUT_WR);
+    /* BGP ends an established session with a Cease; BMP with a TERM when send_term asks */
+    bool bye = x->pc->id == PROTO_BGP ? x->state == S_ESTABLISHED : x->pc->session.send_term;
+    x->bye_len = bye && x->pc->proto->goodbye ? x->pc->proto->goodbye(x->bye, sizeof x->bye) : 0;
+    x->bye_off = 0;
+    x->fin_sent = false;
+    set_state(x, S_CLOSING);
+    closing_write(x);
     return true;
 }
 
@@ -1160,14 +1204,29 @@ void sessions_close_all(struct sessions *s)
      * FINs, however many sessions there are */
     size_t waiting = 0;
     for (struct session *x = s->list; x; x = x->next_all)
-        if (session_close_begin(x)) {
-            x->state = S_CLOSED;
-            watch(x, false);
-            waiting++;
-        }
+        waiting += session_close_begin(x) && x->fd >= 0;
     s->closing = waiting;
-    if (waiting)
-        loop_run(s->loop, schedule_now_monotonic() + NS_PER_SEC); /* on_io breaks it at the last FIN */
+    if (waiting) {
+        /* also after a stop: the goodbyes go out (a second signal ends this at once). The
+         * wait lasts while the collectors make progress (a slow one still has the rest of a
+         * message and the goodbye to take), until a second without any, or drain_timeout */
+        sig_atomic_t stopped = loop_stop;
+        loop_stop = 0;
+        int64_t start = schedule_now_monotonic(), limit = start + NS_PER_SEC, progress = start;
+        for (struct session *x = s->list; x; x = x->next_all)
+            if (start + (int64_t)(x->pc->session.drain_timeout * 1e9) > limit)
+                limit = start + (int64_t)(x->pc->session.drain_timeout * 1e9);
+        while (s->closing && !loop_stop) {
+            int64_t now = schedule_now_monotonic();
+            for (struct session *x = s->list; x; x = x->next_all)
+                if (x->state == S_CLOSING && x->last_progress_ns > progress)
+                    progress = x->last_progress_ns;
+            if (now - progress >= NS_PER_SEC || now >= limit)
+                break;
+            loop_run(s->loop, now + NS_PER_SEC / 10); /* the last FIN breaks it */
+        }
+        loop_stop = loop_stop || stopped;
+    }
     s->closing = 0;
     for (struct session *x = s->list; x; x = x->next_all) {
         session_close_end(x); /* what is still queued is counted as lost */

@@ -9,9 +9,12 @@
  * --bmp also counts whole BMP messages; --close closes every connection as soon as it is
  * accepted (a collector that accepts and closes at once).
  * Prints {"connections":N,"max_open":N (at once),"accept_seconds":S (first to last accept),
- * "bytes":B,"messages":M,"seconds":S (first to last byte),"per_source":{ip:bytes}}. */
+ * "bytes":B,"messages":M,"seconds":S (first to last byte),"per_source":{ip:bytes}}; with
+ * --bmp also "terms" (TERM messages) and "cut_connections" (connections that ended inside a
+ * message). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -66,6 +69,7 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
+static uint64_t terms; /* --bmp: TERM messages seen */
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
 
@@ -115,6 +119,7 @@ static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
         if (c->head_len == 6) {
             uint32_t len = (uint32_t)c->head[1] << 24 | (uint32_t)c->head[2] << 16 | (uint32_t)c->head[3] << 8 | c->head[4];
             c->head_len = 0;
+            terms += c->head[5] == 5;
             if (len <= 6)
                 messages++;
             else
@@ -183,7 +188,7 @@ int main(int argc, char **argv)
             fclose(f);
     }
     static uint8_t buf[1 << 16];
-    uint64_t bytes = 0, messages = 0, conns = 0, open_now = 0, open_max = 0;
+    uint64_t bytes = 0, messages = 0, conns = 0, open_now = 0, open_max = 0, cut = 0;
     double started = now(), first = 0, last = 0, first_accept = 0, last_accept = 0;
     while (!stop && now() - started < timeout && !(last > 0 && now() - last > idle)) {
         struct epoll_event evs[256];
@@ -237,19 +242,30 @@ int main(int argc, char **argv)
                 }
             }
             if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                cut += bmp && (c->left || c->head_len); /* the stream ended inside a message */
                 open_now--;
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                 conn_free(c);
             }
         }
     }
-    printf("{\"connections\": %llu, \"max_open\": %llu, \"accept_seconds\": %.6f, \"bytes\": %llu, "
-           "\"messages\": %llu, \"seconds\": %.6f, \"per_source\": {",
-           (unsigned long long)conns, (unsigned long long)open_max, last_accept - first_accept,
-           (unsigned long long)bytes, (unsigned long long)messages, last - first);
+    for (struct conn *c = conns_head; c; c = c->next) /* still open: inside a message? */
+        cut += bmp && (c->left || c->head_len);
+    json_t *per_source = json_object();
     for (int i = 0; i < n_src; i++)
-        printf("%s\"%s\": %llu", i ? ", " : "", src_name[i], (unsigned long long)src_bytes[i]);
-    printf("}}\n");
+        json_object_set_new(per_source, src_name[i], json_integer((json_int_t)src_bytes[i]));
+    json_t *out = json_pack("{s:I,s:I,s:f,s:I,s:I,s:f,s:o}", "connections", (json_int_t)conns, "max_open",
+                            (json_int_t)open_max, "accept_seconds", last_accept - first_accept, "bytes",
+                            (json_int_t)bytes, "messages", (json_int_t)messages, "seconds", last - first,
+                            "per_source", per_source);
+    if (bmp) {
+        json_object_set_new(out, "terms", json_integer((json_int_t)terms));
+        json_object_set_new(out, "cut_connections", json_integer((json_int_t)cut));
+    }
+    char *text = json_dumps(out, JSON_PRESERVE_ORDER);
+    puts(text ? text : "{}");
+    free(text);
+    json_decref(out);
     /* the report is out before anything else can end the process (a sanitizer's exit at a
      * leak would lose it), and nothing is left to report as a leak */
     fflush(stdout);

@@ -12,11 +12,6 @@
 #define BGP_MAX 4096        /* RFC 4271 section 4.1 */
 #define BGP_MAX_EXT 65535   /* RFC 8654 extended messages */
 #define BGP_CAP_EXTENDED 6  /* RFC 8654 section 3 */
-/* message types (RFC 4271 section 4.1) */
-#define BGP_OPEN 1
-#define BGP_UPDATE 2
-#define BGP_NOTIFICATION 3
-#define BGP_KEEPALIVE 4
 
 /* The length of the message at p (0: incomplete, -1: not a BGP header or longer than max). */
 static ssize_t frame_upto(const uint8_t *p, size_t len, size_t max)
@@ -51,7 +46,7 @@ static ssize_t bgp_frame_ext(const uint8_t *p, size_t len)
 static bool bgp_upgrades(const uint8_t *msg, size_t len)
 {
     struct bgp_open o;
-    if (len <= BGP_HEADER || msg[18] != BGP_OPEN || bgp_parse_open(msg, len, &o) < 0)
+    if (len <= BGP_HEADER || msg[BGP_TYPE_OFFSET] != BGP_OPEN || bgp_parse_open(msg, len, &o) < 0)
         return false;
     for (unsigned i = 0; i < o.n_caps; i++)
         if (o.caps[i] == BGP_CAP_EXTENDED)
@@ -62,13 +57,13 @@ static bool bgp_upgrades(const uint8_t *msg, size_t len)
 static int bgp_inspect(const uint8_t *msg, size_t len, struct msg_info *info)
 {
     ssize_t n = bgp_frame_ext(msg, len); /* already framed: its stream decided the limit */
-    info->kind = n > 0 ? msg[18] : -1;
+    info->kind = n > 0 ? msg[BGP_TYPE_OFFSET] : -1;
     return n > 0 && n == (ssize_t)len ? 0 : -1;
 }
 
 static bool bgp_starts_session(const uint8_t *msg, size_t len)
 {
-    return bgp_frame(msg, len) > 0 && msg[18] == 1;
+    return bgp_frame(msg, len) > 0 && msg[BGP_TYPE_OFFSET] == BGP_OPEN;
 }
 
 static enum msg_role bgp_msg_role(int kind)
@@ -93,7 +88,7 @@ static const char *bgp_kind_name(int kind)
 int bgp_parse_open(const uint8_t *msg, size_t len, struct bgp_open *o)
 {
     memset(o, 0, sizeof *o);
-    if (len == 0 || bgp_frame(msg, len) != (ssize_t)len || msg[18] != 1)
+    if (len == 0 || bgp_frame(msg, len) != (ssize_t)len || msg[BGP_TYPE_OFFSET] != BGP_OPEN)
         return -1;
     struct cursor c = cursor_make(msg + BGP_HEADER, len - BGP_HEADER);
     o->version = cursor_u8(&c);
@@ -162,7 +157,7 @@ int bgp_rewrite_open(uint8_t *msg, size_t len, const struct bgp_open_rewrite *rw
 
 int bgp_parse_notification(const uint8_t *msg, size_t len, uint8_t *code, uint8_t *subcode)
 {
-    if (len < BGP_HEADER + 2 || bgp_frame_ext(msg, len) != (ssize_t)len || msg[18] != 3)
+    if (len < BGP_HEADER + 2 || bgp_frame_ext(msg, len) != (ssize_t)len || msg[BGP_TYPE_OFFSET] != BGP_NOTIFICATION)
         return -1;
     *code = msg[19];
     *subcode = msg[20];
@@ -217,24 +212,32 @@ const char *bgp_capability_name(uint8_t code)
     return "unknown";
 }
 
+/* the header of a message of len bytes in all */
+static size_t bgp_put_header(uint8_t *out, uint16_t len, enum bgp_type type)
+{
+    memset(out, 0xff, 16); /* the marker */
+    out[16] = (uint8_t)(len >> 8);
+    out[17] = (uint8_t)len;
+    out[BGP_TYPE_OFFSET] = (uint8_t)type;
+    return BGP_HEADER;
+}
+
 size_t bgp_keepalive(uint8_t out[19])
 {
-    memset(out, 0xff, 16);
-    out[16] = 0;
-    out[17] = 19;
-    out[18] = 4;
-    return 19;
+    return bgp_put_header(out, BGP_HEADER, BGP_KEEPALIVE);
 }
 
 size_t bgp_notification(uint8_t out[21], uint8_t code, uint8_t subcode)
 {
-    memset(out, 0xff, 16);
-    out[16] = 0;
-    out[17] = 21;
-    out[18] = 3;
-    out[19] = code;
-    out[20] = subcode;
-    return 21;
+    size_t n = bgp_put_header(out, BGP_HEADER + 2, BGP_NOTIFICATION);
+    out[n++] = code;
+    out[n++] = subcode;
+    return n;
+}
+
+static size_t bgp_goodbye(uint8_t *out, size_t max)
+{
+    return max >= BGP_HEADER + 2 ? bgp_notification(out, BGP_ERR_CEASE, BGP_CEASE_ADMIN_SHUTDOWN) : 0;
 }
 
 /* ---- pcap-proc: the summary of one captured session ---- */
@@ -278,7 +281,7 @@ static bool bgp_digest_message(void *digest, uint8_t *msg, size_t *len)
     uint8_t code, subcode;
     if (info.kind == 1 && !g->has_open && bgp_parse_open(msg, *len, &g->open) == 0)
         g->has_open = true;
-    if (info.kind == 3 && bgp_parse_notification(msg, *len, &code, &subcode) == 0) {
+    if (info.kind == BGP_NOTIFICATION && bgp_parse_notification(msg, *len, &code, &subcode) == 0) {
         if (g->n_notifications < MAX_NOTIFICATIONS) {
             g->notifications[g->n_notifications].code = code;
             g->notifications[g->n_notifications++].subcode = subcode;
@@ -356,6 +359,7 @@ const struct proto proto_bgp = {
     .starts_session = bgp_starts_session,
     .kind_name = bgp_kind_name,
     .msg_role = bgp_msg_role,
+    .goodbye = bgp_goodbye,
     .digest_new = bgp_digest_new,
     .digest_message = bgp_digest_message,
     .digest_json = bgp_digest_json,

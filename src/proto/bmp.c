@@ -58,6 +58,22 @@ static enum msg_role bmp_msg_role(int kind)
     }
 }
 
+/* A TERM, reason 1 (administratively closed: RFC 7854 section 4.5) */
+static size_t bmp_goodbye(uint8_t *out, size_t max)
+{
+    enum { TERM_LEN = BMP_HEADER + 6, TLV_REASON = 1, REASON_ADMIN_CLOSED = 0 };
+    if (max < TERM_LEN)
+        return 0;
+    size_t n = 0;
+    out[n++] = 3; /* version */
+    out[n++] = 0; out[n++] = 0; out[n++] = 0; out[n++] = TERM_LEN;
+    out[n++] = BMP_TERM;
+    out[n++] = 0; out[n++] = TLV_REASON;
+    out[n++] = 0; out[n++] = 2;
+    out[n++] = 0; out[n++] = REASON_ADMIN_CLOSED;
+    return n;
+}
+
 /* A peer is its per-peer header's type, distinguisher and address (RFC 7854 section 4.2):
  * its AS and BGP ID may change between a PEER_DOWN and the next PEER_UP. */
 #define PEER_ID_LEN 25
@@ -338,6 +354,7 @@ const struct proto proto_bmp = {
     .kind_name = bmp_kind_name,
     .msg_role = bmp_msg_role,
     .peer_key = bmp_peer_key,
+    .goodbye = bmp_goodbye,
     .digest_new = bmp_digest_new,
     .digest_message = bmp_digest_message,
     .digest_json = bmp_digest_json,

@@ -59,6 +59,10 @@ struct proto {
      * returns its length, 0 when the message is too short to say). */
     enum msg_role (*msg_role)(int kind);
     size_t (*peer_key)(const uint8_t *msg, size_t len, uint8_t *key, size_t max);
+    /* TCP, optional: the message that ends a session politely when telrep closes it (BGP: a
+     * NOTIFICATION Cease / Administrative Shutdown; BMP: a TERM, administratively closed),
+     * into out (at most max bytes); its length, 0 for none. */
+    size_t (*goodbye)(uint8_t *out, size_t max);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
     /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says
@@ -99,7 +103,12 @@ bool netflow_digest_message(struct netflow_digest *g, uint8_t *msg, size_t *len)
 json_t *netflow_digest_json(const struct netflow_digest *g);
 void netflow_digest_free(struct netflow_digest *g);
 
-/* bgp.c specifics: being a BGP peer */
+/* bgp.c specifics: being a BGP peer. The names a peer needs (RFC 4271 section 4.1, 6). */
+#define BGP_TYPE_OFFSET 18 /* the type byte after the marker and the length */
+enum bgp_type { BGP_OPEN = 1, BGP_UPDATE = 2, BGP_NOTIFICATION = 3, BGP_KEEPALIVE = 4, BGP_ROUTE_REFRESH = 5 };
+enum bgp_error { BGP_ERR_HEADER = 1, BGP_ERR_OPEN = 2, BGP_ERR_UPDATE = 3, BGP_ERR_HOLD_TIMER = 4, BGP_ERR_FSM = 5,
+                 BGP_ERR_CEASE = 6 };
+enum bgp_cease { BGP_CEASE_ADMIN_SHUTDOWN = 2, BGP_CEASE_ADMIN_RESET = 4 }; /* RFC 4486 */
 #define BGP_MAX_CAPS 32
 struct bgp_open {
     uint8_t version;

@@ -118,4 +118,28 @@ eq "peer down, restart: the first collector saw both peers go down" \
 eq "peer down, restart: the new collector got the INIT" "$(msglog_count "$WORK/down2" bmp 203.0.113.21 bmp_msg_type init)" 1
 eq "peer down, restart: and no PEER_UP of a peer that is down" \
     "$(msglog_count "$WORK/down2" bmp 203.0.113.21 bmp_msg_type peer_up)" 0
+
+# --- SIGINT in the middle, to slow collectors (issue 12 item 11): exit 1 (interrupted, the
+# rest not replayed), and every stream ends on a message boundary with its TERM (the
+# half-written message is finished, the TERM waits for room instead of being dropped)
+$GEN -o int.pcap --format bmp --routers 2 --peers 1 --packets 60000 --records 1 --dport 21790 > int.counts
+conf int.yml int.pcap "  send_term: true"
+rm -f ready
+START_BG_ERR=int-sink.err start_bg int-sink.out "$TCP_SINK" 127.0.0.1 21790 --bmp --idle 3 --rcvbuf 4096 \
+    --read-delay 0.005 --ready "$WORK/ready"
+SINK_PID=$LAST_PID
+for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+ip netns exec "$NS" "$TELREP" -t int.yml --progress 0 --stats-json int.report 2> int.err &
+TP=$!
+PIDS+=($TP)
+sleep 1.5
+kill -INT $TP
+wait $TP
+eq "SIGINT: exit status 1 (interrupted)" "$?" 1
+eq "SIGINT: the outcome says so" "$(jq -r .outcome int.report)" interrupted
+check "SIGINT: said on stderr" grep -q "interrupted by a signal" int.err
+wait_status $SINK_PID int-sink.out
+eq "SIGINT: both sessions reached the collector" "$(jq .connections int-sink.out)" 2
+eq "SIGINT: no stream ends inside a message" "$(jq .cut_connections int-sink.out)" 0
+eq "SIGINT: each ends with its TERM" "$(jq .terms int-sink.out)" 2
 finish
