@@ -63,11 +63,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
 test: unit e2e
 
 SHARED ?= $(abspath ../shared)
-unit: $(UNIT_BIN) all
-	@fail=0; for t in $(UNIT_BIN); do TELREP_ANCHOR_CONFIGS=$(SHARED)/compat/anchor-configs $$t || fail=1; done; exit $$fail
+# T=name runs one test: make unit T=loop (tests/unit/test_loop.c), make e2e T=bmp
+T ?=
+UNIT_RUN = $(if $(T),$(filter %/test_$(T),$(UNIT_BIN)),$(UNIT_BIN))
+unit: $(UNIT_RUN) all
+	@[ -n "$(UNIT_RUN)" ] || { echo "make unit: no tests/unit/test_$(T).c"; exit 1; }
+	@fail=0; for t in $(UNIT_RUN); do TELREP_ANCHOR_CONFIGS=$(SHARED)/compat/anchor-configs $$t || fail=1; done; exit $$fail
 
 e2e: all
-	SHARED=$(SHARED) tests/e2e/run-all.sh $(BUILD)
+	SHARED=$(SHARED) tests/e2e/run-all.sh $(BUILD) $(T)
 
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 asan:

@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,49 +24,7 @@
 #include "stats.h"
 
 
-#define BATCH_MAX 1024
-#define BATCH_BYTES (2u << 20)
-#define DATAGRAM_MAX 65507
-/* captures played more than once are kept in memory after their first play, up to this */
-#define CAPTURE_KEEP_BYTES (64u << 20)
-
-struct collector {
-    bool has[2]; /* [0] IPv4, [1] IPv6 */
-    struct sockaddr_storage addr[2];
-    socklen_t len[2];
-};
-
-struct pending {
-    struct router *router;
-    int proto;
-    uint16_t sport; /* the captured exporter's source port (source_port: keep) */
-    size_t offset, len;
-};
-
-struct engine {
-    const struct config *cfg;
-    const struct replay_options *opt;
-    struct router_table routers;
-    struct collector collectors[PROTO_COUNT];
-    struct sock_options sock_opts;
-    int source_port[PROTO_COUNT]; /* per UDP protocol: -1 keep, 0 the kernel's, else this */
-    struct stats stats;
-    struct schedule schedule;
-    /* time_factor 0: datagrams wait here and leave in sendmmsg batches */
-    struct pending batch[BATCH_MAX];
-    size_t n_batch, batch_used;
-    uint8_t *batch_bytes;
-    /* progress */
-    int64_t next_progress_ns, started_ns;
-    const char *current_pcap;
-    uint64_t play_index, plays;
-    struct capture *current_capture;
-    unsigned warned_open;
-    struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
-    struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
-    bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
-    uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
-};
+#include "engine.h"
 
 static const struct sockaddr_storage *session_collector(void *ctx, int proto, int family, socklen_t *len)
 {
@@ -364,199 +320,6 @@ static void collect_late_refusals(struct engine *e)
     }
 }
 
-/* One router's line for one protocol into buf; returns whether something went wrong
- * (refused, failed or lost). Units add up: UDP datagrams sent + refused + failed = what the
- * capture held; TCP messages delivered + lost + incomplete = what its sessions held. */
-static bool router_proto_line(struct engine *e, const struct router *r, int p, char *buf, size_t len)
-{
-    const struct proto_stats *ps = &r->stats[p];
-    char a[ADDR_STRLEN], b[ADDR_STRLEN], col[80];
-    size_t off = (size_t)snprintf(buf, len, "router %s (as %s) %s -> %s: ", addr_format(&r->src, a),
-                                  addr_format(&r->repro, b), proto_names[p],
-                                  sock_format(&e->collectors[p].addr[r->repro.family == AF_INET6], col, sizeof col));
-    if (e->dry) {
-        snprintf(buf + off, len - off, proto_by_id(p)->transport == TRANSPORT_TCP
-                 ? "would send %llu bytes (%llu segments with payload)" : "would send %llu datagrams (%llu bytes)",
-                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->bytes : ps->packets),
-                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->packets : ps->bytes));
-        return false;
-    }
-    if (proto_by_id(p)->transport == TRANSPORT_UDP) {
-        snprintf(buf + off, len - off, "%llu datagrams sent (%llu bytes), %llu refused by the collector, %llu failed",
-                 (unsigned long long)ps->packets, (unsigned long long)ps->bytes, (unsigned long long)ps->refused,
-                 (unsigned long long)ps->send_errors);
-        return ps->refused || ps->send_errors;
-    }
-    struct session_summary t;
-    sessions_summary(e->sessions, r, p, &t);
-    off += (size_t)snprintf(buf + off, len - off, "%llu messages delivered (%llu bytes), %llu lost",
-                            (unsigned long long)t.delivered, (unsigned long long)t.bytes, (unsigned long long)t.lost);
-    if (t.lost && off < len)
-        off += (size_t)snprintf(buf + off, len - off, " (%s)", t.reason);
-    if (t.incomplete && off < len)
-        off += (size_t)snprintf(buf + off, len - off, ", %llu incomplete at the capture's end (not sent)",
-                                (unsigned long long)t.incomplete);
-    if (t.skipped_before_start && off < len)
-        off += (size_t)snprintf(buf + off, len - off, ", %llu before the session start (not sent)",
-                                (unsigned long long)t.skipped_before_start);
-    if ((t.connect_refused || t.reconnects) && off < len)
-        off += (size_t)snprintf(buf + off, len - off, "; %llu connection attempts refused, %llu reconnects",
-                                (unsigned long long)t.connect_refused, (unsigned long long)t.reconnects);
-    if (t.failed && off < len)
-        snprintf(buf + off, len - off, t.lost ? "; %llu session%s failed" : "; %llu session%s failed: %s",
-                 (unsigned long long)t.failed, t.failed == 1 ? "" : "s", t.reason);
-    return t.lost || t.failed || ps->send_errors;
-}
-
-#define SUMMARY_ROUTERS 32 /* beyond this many routers only those with a problem get a line */
-
-/* The per-router summary, said at the end of every run: problems at error level (seen with
- * --quiet too), the rest as notes. */
-static void summary(struct engine *e)
-{
-    const struct config *c = e->cfg;
-    size_t shown = 0, quiet_routers = 0;
-    for (size_t i = 0; i < e->routers.n; i++) {
-        const struct router *r = &e->routers.routers[i];
-        bool any = false, bad_router = false;
-        for (size_t k = 0; k < c->n_protos; k++) {
-            int p = c->protos[k].id;
-            struct session_summary t;
-            sessions_summary(e->sessions, r, p, &t);
-            const struct proto_stats *ps = &r->stats[p];
-            if (!ps->packets && !ps->refused && !ps->send_errors && !t.sessions)
-                continue;
-            any = true;
-            char line[768];
-            bool bad = router_proto_line(e, r, p, line, sizeof line);
-            bad_router |= bad;
-            if (bad && shown < SUMMARY_ROUTERS * PROTO_COUNT)
-                log_error("%s", line);
-            else if (e->routers.n <= SUMMARY_ROUTERS)
-                log_note("%s", line);
-            shown += bad;
-        }
-        if (!any && e->routers.n <= SUMMARY_ROUTERS) {
-            char a[ADDR_STRLEN];
-            log_note("router %s: nothing in the captures for it", addr_format(&r->src, a));
-        }
-        quiet_routers += !bad_router && e->routers.n > SUMMARY_ROUTERS;
-    }
-    if (quiet_routers)
-        log_note("%zu more routers %s without a problem (the --stats-json report has each)", quiet_routers,
-                 e->dry ? "checked" : "replayed");
-    /* what was skipped, and why, with the ports and sources seen (explain_nothing() says
-     * it when nothing was for a router) */
-    const struct stats *s = &e->stats;
-    if (!s->routed)
-        return;
-    char ports[512], sources[512];
-    if (s->unselected)
-        log_note("%llu packets skipped: no protocol's select matches them: %s", (unsigned long long)s->unselected,
-                 stats_unselected_text(s, ports, sizeof ports));
-    if (s->unmapped)
-        log_warn("%llu packets skipped: from %d source address%s not in network.map: %s%s",
-                 (unsigned long long)s->unmapped, s->n_unmapped_sources, s->n_unmapped_sources == 1 ? "" : "es",
-                 stats_unmapped_text(s, sources, sizeof sources),
-                 e->opt->stats_json ? " (the report lists them)" : "");
-    uint64_t other = stats_skipped(s) - s->unselected - s->unmapped - s->tcp_reverse;
-    if (other)
-        log_note("%llu packets skipped: not IP, not UDP/TCP, fragments, truncated, malformed or oversized (the "
-                 "--stats-json report counts each reason)", (unsigned long long)other);
-}
-
-/* --check: can a TCP connection to each TCP protocol's collector be made? (2 s each) A
- * warning, not an error: the collector may be started after the check. */
-static int check_tcp_collectors(struct engine *e)
-{
-    int bad = 0;
-    for (size_t k = 0; k < e->cfg->n_protos; k++) {
-        int p = e->cfg->protos[k].id;
-        if (proto_by_id(p)->transport != TRANSPORT_TCP)
-            continue;
-        for (int f = 0; f < 2; f++) {
-            const struct collector *col = &e->collectors[p];
-            if (!col->has[f])
-                continue;
-            char where[80];
-            sock_format(&col->addr[f], where, sizeof where);
-            int fd = socket(col->addr[f].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            int err = fd < 0 ? errno : 0;
-            if (!err && connect(fd, (const struct sockaddr *)&col->addr[f], col->len[f]) < 0 && errno != EINPROGRESS)
-                err = errno;
-            if (!err && fd >= 0) {
-                struct pollfd pf = { .fd = fd, .events = POLLOUT };
-                int n = poll(&pf, 1, 2000);
-                socklen_t l = sizeof err;
-                if (n == 0)
-                    err = ETIMEDOUT;
-                else if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-                    err = errno;
-            }
-            if (fd >= 0)
-                close(fd);
-            if (err) {
-                log_warn("%s collector %s: cannot connect now: %s (its sessions fail unless it listens by the "
-                         "time the run starts)", proto_names[p], where, strerror(err));
-                bad++;
-            } else {
-                log_note("%s collector %s: accepts connections", proto_names[p], where);
-            }
-        }
-    }
-    return bad;
-}
-
-/* --check: routers whose OPENs would carry the same BGP ID (a collector such as pmbgpd
- * refuses the second session). The ID is the network.map entry's, else bgp.bgp_id, else
- * the captured one. */
-static void check_bgp_ids(struct engine *e)
-{
-    const struct proto_config *pc = NULL;
-    for (size_t k = 0; k < e->cfg->n_protos; k++)
-        if (e->cfg->protos[k].id == PROTO_BGP)
-            pc = &e->cfg->protos[k];
-    if (!pc)
-        return;
-    for (size_t i = 0; i < e->routers.n; i++) {
-        const struct router *r = &e->routers.routers[i];
-        uint32_t id = r->bgp_id ? r->bgp_id : pc->session.bgp_id ? pc->session.bgp_id : e->captured_bgp_id[i];
-        if (!id || !r->stats[PROTO_BGP].packets)
-            continue;
-        for (size_t j = 0; j < i; j++) {
-            const struct router *q = &e->routers.routers[j];
-            uint32_t id2 = q->bgp_id ? q->bgp_id : pc->session.bgp_id ? pc->session.bgp_id : e->captured_bgp_id[j];
-            if (id2 != id || !q->stats[PROTO_BGP].packets)
-                continue;
-            char a[ADDR_STRLEN], b[ADDR_STRLEN];
-            log_warn("routers %s and %s would both open BGP with BGP ID %u.%u.%u.%u: a collector that keys peers "
-                     "by BGP ID (pmbgpd) refuses the second; give each its own with bgp_id: in its network.map "
-                     "entry", addr_format(&q->src, a), addr_format(&r->src, b), id >> 24, id >> 16 & 255,
-                     id >> 8 & 255, id & 255);
-            break;
-        }
-    }
-}
-
-/* Nothing to send is a mistake, never a success: say what was seen instead. */
-static void explain_nothing(struct engine *e)
-{
-    const struct stats *s = &e->stats;
-    if (!s->read) {
-        log_error("the captures hold no packets: nothing to replay");
-        return;
-    }
-    char ports[512], sources[512];
-    log_error("none of the %llu packets read is for a configured protocol from a router in network.map: "
-              "nothing %s sent", (unsigned long long)s->read, e->dry ? "would be" : "was");
-    if (s->unselected)
-        log_error("  %llu matched no protocol's select; seen: %s (check the protocols' select: ports and "
-                  "collectors)", (unsigned long long)s->unselected, stats_unselected_text(s, ports, sizeof ports));
-    if (s->unmapped)
-        log_error("  %llu came from sources not in network.map: %s (map them with src_ip:)",
-                  (unsigned long long)s->unmapped, stats_unmapped_text(s, sources, sizeof sources));
-}
-
 /* ---- one packet ---- */
 
 /* -d: why each packet was skipped or where it went, one line each */
@@ -781,11 +544,11 @@ int replay_run(const struct config *c, const struct replay_options *o)
             e->current_pcap = c->pcaps[i];
             replay_capture(e, c->pcaps[i]);
         }
-        summary(e);
+        report_summary(e);
         check_bgp_ids(e);
         int unreachable = check_tcp_collectors(e);
         if (!e->stats.routed)
-            explain_nothing(e);
+            report_nothing(e);
         status = loop_stop ? 1 : !e->stats.routed || e->stats.capture_errors ? 2 : 0;
         if (!status && unreachable)
             log_note("%d TCP collector%s did not accept a connection: see the warning%s above", unreachable,
@@ -842,7 +605,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     collect_late_refusals(e);
     if (o->progress_interval > 0)
         progress_line(e, true);
-    summary(e);
+    report_summary(e);
     struct session_summary t;
     sessions_summary(e->sessions, NULL, -1, &t);
     e->stats.lost = t.lost;
@@ -854,7 +617,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     e->stats.outcome = nothing ? "nothing sent" : interrupted ? "interrupted" : failed ? "failed"
                      : recovered ? "recovered" : "success";
     if (nothing)
-        explain_nothing(e);
+        report_nothing(e);
     else if (recovered)
         log_warn("recovered: %llu reconnects after %llu refused connection attempts, nothing lost (%llu messages "
                  "written again after a reset may reach the collector twice)", (unsigned long long)t.reconnects,

@@ -1132,9 +1132,10 @@ static bool session_close_begin(struct session *x)
 static void session_close_end(struct session *x)
 {
     session_ack(x);
-    if (msgq_pending(&x->q) && !x->last_error[0])
-        snprintf(x->last_error, sizeof x->last_error, "timeout: the collector had not taken everything when the "
-                 "run ended (drain_timeout)");
+    if (msgq_pending(&x->q) && (!x->last_error[0] || x->state == S_CONNECTING))
+        snprintf(x->last_error, sizeof x->last_error, x->state == S_CONNECTING
+                 ? "timeout: the collector never answered the connection attempt (no SYN-ACK)"
+                 : "timeout: the collector had not taken everything when the run ended (drain_timeout)");
     queue_drop_all(x);
     close_socket(x);
     if (x->state != S_FAILED)

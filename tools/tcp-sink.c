@@ -7,7 +7,9 @@
  * (a collector that is slow to start); --read-delay SECS sleeps after every read (a slow
  * collector that keeps reading); --rcvbuf BYTES sets a small receive buffer;
  * --bmp also counts whole BMP messages; --close closes every connection as soon as it is
- * accepted (a collector that accepts and closes at once).
+ * accepted (a collector that accepts and closes at once); --no-accept listens with a
+ * backlog of 0 and never accepts (once one connection waits in the queue, the SYNs of the
+ * next are dropped: a collector that never answers).
  * Prints {"connections":N,"max_open":N (at once),"accept_seconds":S (first to last accept),
  * "bytes":B,"messages":M,"seconds":S (first to last byte),"per_source":{ip:bytes}}; with
  * --bmp also "terms" (TERM messages) and "cut_connections" (connections that ended inside a
@@ -132,16 +134,17 @@ static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--read-delay SECS] [--rcvbuf BYTES] [--bmp] [--close]\n");
+        fprintf(stderr, "usage: tcp-sink ADDR PORT [--idle SECS] [--timeout SECS] [--ready FILE] [--stall-from IP] [--pause SECS] [--read-delay SECS] [--rcvbuf BYTES] [--bmp] [--close] [--no-accept]\n");
         return 2;
     }
     double idle = 2, timeout = 600, pause_for = 0, read_delay = 0;
     int rcvbuf = 0;
     const char *ready = NULL, *stall = NULL;
-    bool bmp = false, close_at_once = false;
+    bool bmp = false, close_at_once = false, no_accept = false;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--bmp")) { bmp = true; continue; }
         if (!strcmp(argv[i], "--close")) { close_at_once = true; continue; }
+        if (!strcmp(argv[i], "--no-accept")) { no_accept = true; continue; }
         if (i + 1 >= argc) { fprintf(stderr, "tcp-sink: %s needs a value\n", argv[i]); return 2; }
         if (!strcmp(argv[i], "--idle")) idle = atof(argv[++i]);
         else if (!strcmp(argv[i], "--timeout")) timeout = atof(argv[++i]);
@@ -175,13 +178,14 @@ int main(int argc, char **argv)
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (rcvbuf) /* accepted connections inherit it: a small window, a sender that must queue */
         setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, sl) < 0 || listen(lfd, 4096) < 0) {
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, sl) < 0 || listen(lfd, no_accept ? 0 : 4096) < 0) {
         perror("tcp-sink");
         return 1;
     }
     int ep = epoll_create1(0);
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    if (!no_accept)
+        epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
     if (ready) {
         FILE *f = fopen(ready, "w");
         if (f)

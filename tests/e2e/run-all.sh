@@ -3,8 +3,14 @@
 cd "$(dirname "$0")/../.." || exit 1
 export BUILD=${1:-build}
 export SHARED=${SHARED:-$(cd .. && pwd)/shared}
+only=${2:-} # one test: run-all.sh build bmp runs tests/e2e/test_bmp.sh
 pass=0 fail=0
-for t in tests/e2e/test_*.sh; do
+tests=(tests/e2e/test_*.sh)
+if [ -n "$only" ]; then
+    [ -f "tests/e2e/test_$only.sh" ] || { echo "e2e: no tests/e2e/test_$only.sh"; exit 1; }
+    tests=("tests/e2e/test_$only.sh")
+fi
+for t in "${tests[@]}"; do
     echo "== $t"
     out=$(bash "$t" 2>&1)
     rc=$?

@@ -144,4 +144,20 @@ done
 eq "accept-and-close, default: the session gave up" "$(jq -r '.sessions[0].state' ac-default.json)" failed
 eq "accept-and-close, reconnect: the session still tries" \
     "$(jq -r '.sessions[0].state | test("backoff|connecting|closed")' ac-reconnect.json)" true
+
+# --- a collector that never answers (its SYNs dropped: a full accept queue) (issue 12 item
+# 5): not a silent success but exit 1, the loss and its reason said
+tcp_sink silent.out --no-accept --timeout 8
+ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/21791; sleep 8' & # fills the queue
+FILLER=$!
+PIDS+=($FILLER)
+sleep 0.3
+ROUTERS=1 conf silent.yml ac.pcap bmp 21791 "  drain_timeout: 2"
+in_ns "$TELREP" -t silent.yml -q --stats-json silent.json 2> silent.err
+eq "never answers: exit status 1" "$?" 1
+check "never answers: what was lost is said, with the reason" grep -q "lost (timeout: the collector never answered" silent.err
+eq "never answers: the report agrees" "$(jq '.sessions[0].lost == .lost and .lost > 0' silent.json)" true
+kill $FILLER 2>/dev/null
+wait $FILLER 2>/dev/null
+wait_status $TCP_SINK_PID silent.out
 finish

@@ -1,0 +1,73 @@
+/* engine.h — the replay engine's state, shared by replay.c (the packet path and the run)
+ * and report.c (the end-of-run summary and the --check findings). Not a public interface. */
+#ifndef TELREP_ENGINE_H
+#define TELREP_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "loop.h"
+#include "replay.h"
+#include "router.h"
+#include "schedule.h"
+#include "session.h"
+#include "sock.h"
+#include "stats.h"
+
+#define BATCH_MAX 1024
+#define BATCH_BYTES (2u << 20)
+#define DATAGRAM_MAX 65507
+/* captures played more than once are kept in memory after their first play, up to this */
+#define CAPTURE_KEEP_BYTES (64u << 20)
+
+struct collector {
+    bool has[2]; /* [0] IPv4, [1] IPv6 */
+    struct sockaddr_storage addr[2];
+    socklen_t len[2];
+};
+
+struct pending {
+    struct router *router;
+    int proto;
+    uint16_t sport; /* the captured exporter's source port (source_port: keep) */
+    size_t offset, len;
+};
+
+struct engine {
+    const struct config *cfg;
+    const struct replay_options *opt;
+    struct router_table routers;
+    struct collector collectors[PROTO_COUNT];
+    struct sock_options sock_opts;
+    int source_port[PROTO_COUNT]; /* per UDP protocol: -1 keep, 0 the kernel's, else this */
+    struct stats stats;
+    struct schedule schedule;
+    /* time_factor 0: datagrams wait here and leave in sendmmsg batches */
+    struct pending batch[BATCH_MAX];
+    size_t n_batch, batch_used;
+    uint8_t *batch_bytes;
+    /* progress */
+    int64_t next_progress_ns, started_ns;
+    const char *current_pcap;
+    uint64_t play_index, plays;
+    struct capture *current_capture;
+    unsigned warned_open;
+    struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
+    struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
+    bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
+    uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
+};
+
+/* report.c */
+/* The per-router summary said at the end of every run (and of --check). */
+void report_summary(struct engine *e);
+/* Nothing to send is a mistake, never a success: what was seen instead. */
+void report_nothing(struct engine *e);
+/* --check: routers whose OPENs would share a BGP ID (a warning each). */
+void check_bgp_ids(struct engine *e);
+/* --check: a test connection to each TCP collector; how many did not accept one. */
+int check_tcp_collectors(struct engine *e);
+
+#endif
