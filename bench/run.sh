@@ -18,6 +18,8 @@
 #  7. flow-replay: new flows/s with both ends in one process on loopback (a request and a
 #     response each) beside a plain C connect/accept loop of the same flows; and the most flows
 #     open at once (each held 2 s), both ends in one process and as two processes.
+#  5b. BMP at time_factor 1 with messages 50 us apart to a reading collector: the lag
+#     (p50, p99, max from the report's histogram) and whether anything spilled to disk.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat).
@@ -220,6 +222,19 @@ printf "  connections %s, at once %s, all accepted within %.3f s; whole run %.2f
     "$(echo "$t1 - $t0" | bc)" "$MKB" "$(echo "$MKB / 1024" | bc -l)"
 echo "  messages delivered: $(jq .messages "$OUT/many.json") of $(jq '[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add' "$OUT/many.counts")"
 
+echo "== 5b. BMP at time_factor 1, messages 50 us apart, to a reading collector (lag, spill)"
+$GEN -o "$OUT/dense.pcap" --format bmp --routers 1 --peers 1 --packets "${BENCH_DENSE:-60000}" --records 1 \
+    --src 10.2.0.1 --dst 127.0.0.1 --dport 31790 --interval 0.00005 > "$OUT/dense.counts"
+sed -e "s|^pcap: .*|pcap: $OUT/dense.pcap|" -e 's/^time_factor: .*/time_factor: 1/' "$OUT/bmp.yml" > "$OUT/dense.yml"
+tcp_sink "$OUT/dense-sink.json"
+in_ns "$BUILD/telrep" -t "$OUT/dense.yml" -q --stats-json "$OUT/dense.report" > /dev/null 2>&1
+wait $SINK_PID
+DP99=$(jq .timing.lag_p99_us "$OUT/dense.report"); DSPILL=$(jq '[.sessions[].queued_on_disk] | add' "$OUT/dense.report")
+printf "  lag p50 %.0f us, p99 %.0f us (target < 5000), max %.0f us; spilled %s messages (target 0); the collector got %s of %s messages over %.2f s (the capture spans %.2f s)\n" \
+    "$(jq .timing.lag_p50_us "$OUT/dense.report")" "$DP99" "$(jq .timing.lag_max_us "$OUT/dense.report")" "$DSPILL" \
+    "$(jq .messages "$OUT/dense-sink.json")" "$(jq '.routers[] | .init + .peer_up + .route_monitoring + .stats' "$OUT/dense.counts")" \
+    "$(jq .seconds "$OUT/dense-sink.json")" "$(echo "${BENCH_DENSE:-60000} * 0.00005" | bc -l)"
+
 echo "== 6. pcap-proc on a mixed raw capture (BMP with handshakes and replies, IPFIX), full and 1/10 size"
 PP_BMP=${BENCH_PP_BMP:-70000}    # route monitoring messages per BMP router (20 routers)
 PP_IPFIX=${BENCH_PP_IPFIX:-100000}
@@ -282,11 +297,14 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
    --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
+   --slurpfile dense "$OUT/dense.report" \
    --argjson frfps "$FR" --argjson clfps "$CL" --slurpfile frb "$OUT/frb.json" --slurpfile frc "$OUT/frc.json" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r)},
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
      peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
      bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
+     bmp_tf1_dense: {lag_p50_us: $dense[0].timing.lag_p50_us, lag_p99_us: $dense[0].timing.lag_p99_us,
+                     lag_max_us: $dense[0].timing.lag_max_us, spilled: ([$dense[0].sessions[].queued_on_disk] | add)},
      bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb},
      flows: {flow_replay_per_s: $frfps, connect_loop_per_s: $clfps, open_at_once_one_process: $frb[0].max_concurrent,
              open_at_once_client_process: $frc[0].max_concurrent, descriptor_limit_flows: $frb[0].concurrency_limit},

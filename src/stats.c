@@ -83,6 +83,40 @@ const char *stats_unmapped_text(const struct stats *s, char *buf, size_t len)
     return buf;
 }
 
+static size_t lag_bucket(int64_t ns)
+{
+    if (ns < STATS_LAG_SUB)
+        return ns < 0 ? 0 : (size_t)ns;
+    int top = 63 - __builtin_clzll((unsigned long long)ns); /* >= 3 */
+    size_t sub = (size_t)((unsigned long long)ns >> (top - 3)) & (STATS_LAG_SUB - 1);
+    return (size_t)(top - 2) * STATS_LAG_SUB + sub;
+}
+
+/* the largest value of a bucket */
+static int64_t lag_bucket_top(size_t b)
+{
+    if (b < STATS_LAG_SUB)
+        return (int64_t)b;
+    int top = (int)(b / STATS_LAG_SUB) + 2;
+    uint64_t sub = b % STATS_LAG_SUB;
+    return (int64_t)((((uint64_t)STATS_LAG_SUB + sub + 1) << (top - 3)) - 1);
+}
+
+double stats_lag_quantile_us(const struct stats *s, double q)
+{
+    if (!s->lag_samples)
+        return 0;
+    uint64_t want = (uint64_t)((double)s->lag_samples * q + 0.5), seen = 0;
+    if (want == 0)
+        want = 1;
+    for (size_t b = 0; b < STATS_LAG_BUCKETS; b++)
+        if ((seen += s->lag_hist[b]) >= want) {
+            int64_t top = lag_bucket_top(b);
+            return (double)(top < s->lag_max_ns ? top : s->lag_max_ns) / 1e3;
+        }
+    return (double)s->lag_max_ns / 1e3;
+}
+
 double stats_lag_mean_us(const struct stats *s)
 {
     return s->lag_samples ? (double)s->lag_sum_ns / (double)s->lag_samples / 1e3 : 0.0;
@@ -91,6 +125,7 @@ double stats_lag_mean_us(const struct stats *s)
 void stats_note_lag(struct stats *s, int64_t lag_ns)
 {
     s->lag_samples++;
+    s->lag_hist[lag_bucket(lag_ns)]++;
     s->lag_sum_ns += lag_ns;
     s->lag_last_ns = lag_ns;
     if (lag_ns > s->lag_max_ns)
@@ -168,8 +203,9 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     for (int i = 0; i < s->n_unmapped_sources; i++)
         json_array_append_new(unmapped, json_pack("{s:s,s:I}", "src_ip", addr_format(&s->unmapped_sources[i].ip, a),
                                                   "packets", (json_int_t)s->unmapped_sources[i].packets));
-    json_t *timing = json_pack("{s:f,s:I,s:f,s:f,s:I,s:I}", "time_factor", c->time_factor, "lag_samples",
-                               (json_int_t)s->lag_samples, "lag_mean_us", stats_lag_mean_us(s),
+    json_t *timing = json_pack("{s:f,s:I,s:f,s:f,s:f,s:f,s:I,s:I}", "time_factor", c->time_factor, "lag_samples",
+                               (json_int_t)s->lag_samples, "lag_mean_us", stats_lag_mean_us(s), "lag_p50_us",
+                               stats_lag_quantile_us(s, 0.5), "lag_p99_us", stats_lag_quantile_us(s, 0.99),
                                "lag_max_us", s->lag_max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
                                "backward_steps", (json_int_t)s->backward_steps);
     json_t *root = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "config", c->file, "read",

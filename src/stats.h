@@ -13,6 +13,9 @@
 #define STATS_KIND_OTHER (-2) /* the last slot, once STATS_KINDS kinds were seen */
 #define STATS_UNMAPPED_KEPT 64
 #define STATS_PORTS_KEPT 8
+/* lag histogram: 8 buckets per power of two of nanoseconds (HDR-style, within 12.5%) */
+#define STATS_LAG_SUB 8
+#define STATS_LAG_BUCKETS (64 * STATS_LAG_SUB)
 
 /* One router x protocol. */
 struct proto_stats {
@@ -42,6 +45,7 @@ struct stats {
     /* timing, time_factor > 0 only */
     uint64_t lag_samples, late_1ms;
     int64_t lag_sum_ns, lag_max_ns, lag_last_ns;
+    uint64_t lag_hist[STATS_LAG_BUCKETS];
     uint64_t backward_steps;
     struct { struct addr ip; uint64_t packets; } unmapped_sources[STATS_UNMAPPED_KEPT];
     int n_unmapped_sources;
@@ -62,6 +66,9 @@ const char *stats_unselected_text(const struct stats *s, char *buf, size_t len);
 const char *stats_unmapped_text(const struct stats *s, char *buf, size_t len);
 void stats_note_lag(struct stats *s, int64_t lag_ns);
 double stats_lag_mean_us(const struct stats *s);
+/* The lag under which a fraction q (0..1) of the samples fall, in microseconds (the upper
+ * end of its histogram bucket: within 12.5%); 0 without samples. */
+double stats_lag_quantile_us(const struct stats *s, double q);
 uint64_t stats_skipped(const struct stats *s);
 
 struct router_table;

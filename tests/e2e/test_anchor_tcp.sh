@@ -39,12 +39,16 @@ bmp_name() { case $1 in 0) echo route_monitoring;; 1) echo stats;; 2) echo peer_
 mismatches() { # mismatches want report proto name-function
     local bad=0 src type n got
     while read -r src type n; do
+        [ "$3" = bgp ] && [ "$type" = 4 ] && n=$((n - $(replaced "$src" "$2")))
         got=$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.$3.messages.$($4 "$type") // 0" "$2")
         [ "$got" = "$n" ] || { bad=$((bad + 1)); echo "  $src $($4 "$type"): sent $got, capture x repeat $n" >&2; }
     done < "$1"
     echo "$bad"
 }
 bgp_name() { case $1 in 1) echo open;; 2) echo update;; 3) echo notification;; 4) echo keepalive;; esac; }
+# the router's KEEPALIVEs that answered its collector's OPEN: telrep answers the live
+# collector itself, so those are not replayed (issue 12 item 9)
+replaced() { jq "[.sessions[] | select(.router == \"$1\") | .confirms_replaced] | add // 0" "$2"; }
 
 # --- BMP: bmp-traffic, once
 rewrite "$SHARED/compat/anchor-configs/bmp-traffic.yml" bmp1.yml 127.0.0.1 21790
@@ -130,6 +134,7 @@ sleep 1
 stop_pid "$PMBGPD_PID" INT
 tshark_counts "bgp" bgp.type "" "$A/bgp-traffic.pcap" > bgp1.want
 while read -r src type n; do
+    [ "$type" = 4 ] && n=$((n - $(replaced "$src" bgp1.json)))
     eq "bgp-traffic: $src $(bgp_name "$type") sent" \
         "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type")" bgp1.json)" "$n"
 done < bgp1.want

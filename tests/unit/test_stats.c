@@ -60,12 +60,31 @@ static void test_lag_mean(void **state)
     assert_int_equal(s.late_1ms, 1);
 }
 
+/* the quantiles come from a histogram: within 12.5% of the true value, never above the max */
+static void test_lag_quantiles(void **state)
+{
+    static struct stats s;
+    memset(&s, 0, sizeof s);
+    assert_true(stats_lag_quantile_us(&s, 0.99) == 0.0);
+    for (int i = 1; i <= 1000; i++) /* 1 .. 1000 us */
+        stats_note_lag(&s, (int64_t)i * 1000);
+    double p50 = stats_lag_quantile_us(&s, 0.5), p99 = stats_lag_quantile_us(&s, 0.99);
+    assert_true(p50 >= 500 && p50 <= 500 * 1.125);
+    assert_true(p99 >= 990 && p99 <= 1000);
+    stats_note_lag(&s, 5000000000LL); /* one of 1001 at 5 s moves p99 little, the max a lot */
+    assert_true(stats_lag_quantile_us(&s, 0.99) <= 1000 * 1.125);
+    assert_true(stats_lag_quantile_us(&s, 1.0) == 5000000.0);
+    stats_note_lag(&s, -20); /* a sample ahead of schedule counts as 0 */
+    assert_true(stats_lag_quantile_us(&s, 0.0001) == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unselected_ports),
         cmocka_unit_test(test_unmapped_sources),
         cmocka_unit_test(test_lag_mean),
+        cmocka_unit_test(test_lag_quantiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

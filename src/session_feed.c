@@ -1,0 +1,248 @@
+/* session_feed.c — captured segments to the queue: the session of a router and protocol,
+ * its captured conversations (tcpstream, msgstream), each message's role (skipped, replaced
+ * or queued), the OPEN rewrite, the flush of what was queued. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "session_int.h"
+
+/* ---- captured segments ---- */
+
+struct delivery {
+    struct session *x;
+    struct conversation *c;
+    int64_t due;
+};
+
+/* count messages queued (or not): the queue's answer counted and logged */
+void session_queued(struct session *x, int rc, size_t count)
+{
+    if (rc == MSGQ_LOST) {
+        x->lost += count;
+    } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
+        char n[160];
+        log_info("%s: the collector is slower than the capture: over %u MB session_queued, the rest waits in a "
+                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
+    }
+}
+
+/* something was queued: connect, or write at the next flush with whatever else is due by then */
+static void mark_dirty(struct session *x)
+{
+    if (x->state == S_WAITING)
+        session_connect(x);
+    else if (!x->dirty) {
+        x->dirty = true;
+        x->next_dirty = x->all->dirty;
+        x->all->dirty = x;
+        loop_post(x->all->loop, &x->all->flush);
+    }
+}
+
+/* still to start, failed or closed: a message goes through on_message() */
+static bool taking_runs(const struct session *x)
+{
+    return x->started && x->state != S_FAILED && x->state != S_CLOSED && !x->capture_ended && !x->confirm_pending;
+}
+
+static void on_message(struct delivery *d, const uint8_t *m, size_t len)
+{
+    struct session *x = d->x;
+    /* The session starts at the run's first OPEN / INIT; later captures continue it, with
+     * or without one of their own (a capture of UPDATEs or route monitoring continues the
+     * session an earlier capture opened; a new OPEN starts a new BGP session). */
+    if (!x->started) {
+        if (x->pc->proto->starts_session && !x->pc->proto->starts_session(m, len)) {
+            x->skipped_before_start++;
+            return;
+        }
+        x->started = true;
+    }
+    if (x->state == S_FAILED || x->state == S_CLOSED) {
+        x->lost++;
+        return;
+    }
+    unsigned flags = session_classify(x, m, len);
+    int kind = (int)(flags >> FLAG_KIND_SHIFT) - 1;
+    enum msg_role role = x->pc->proto->msg_role ? x->pc->proto->msg_role(kind) : ROLE_NONE;
+    if (x->capture_ended && role != ROLE_START) { /* the router ended that session */
+        x->skipped_after_end++;
+        return;
+    }
+    if (x->confirm_pending) {
+        x->confirm_pending = false;
+        if (role == ROLE_CONFIRM) { /* telrep answers the collector's OPEN itself */
+            x->confirms_replaced++;
+            return;
+        }
+    }
+    if (role == ROLE_START) {
+        x->capture_ended = false;
+        x->confirm_pending = true;
+    } else if (role == ROLE_END) {
+        x->capture_ended = true;
+    }
+    uint8_t copy[4096 + 19];
+    if (session_is_bgp_open(x, m, len)) { /* rewritten as configured; its hold time is ours */
+        const struct session_config *sc = &x->pc->session;
+        /* the router's own BGP ID (its network.map entry) before the section's */
+        uint32_t bgp_id = x->router->bgp_id ? x->router->bgp_id : sc->bgp_id;
+        if ((sc->my_as || bgp_id || sc->hold_time >= 0) && len <= sizeof copy) {
+            memcpy(copy, m, len);
+            struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = bgp_id, .set_hold_time = sc->hold_time >= 0,
+                                           .hold_time = (uint16_t)(sc->hold_time < 0 ? 0 : sc->hold_time) };
+            bgp_rewrite_open(copy, len, &rw);
+            m = copy;
+        }
+        struct bgp_open o;
+        if (bgp_parse_open(m, len, &o) == 0)
+            x->our_hold_time = o.hold_time;
+    }
+    session_queued(x, msgq_push(&x->q, m, len, d->due, flags), 1);
+    mark_dirty(x);
+}
+
+/* Messages that arrived together. Once the session runs, those of the same kind go into
+ * the queue as one entry with one copy (classified in one loop, by their type byte); a
+ * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
+ * session) and whatever comes before the session's start go through on_message(). */
+static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
+{
+    struct delivery *d = ctx;
+    struct session *x = d->x;
+    size_t at = x->pc->proto->kind_offset;
+    (void)ts;
+    for (size_t i = 0; i < n;) {
+        if (!taking_runs(x)) {
+            on_message(d, p, lens[i]);
+            p += lens[i++];
+            continue;
+        }
+        unsigned flags = session_classify(x, p, lens[i]);
+        if (flags & MSGQ_ALONE) { /* a role in the session: see on_message */
+            on_message(d, p, lens[i]);
+            p += lens[i++];
+            continue;
+        }
+        size_t k = i + 1, bytes = lens[i];
+        if (at && lens[i] > at) /* the same kind byte, the same flags */
+            for (uint8_t kind = p[at]; k < n && lens[k] > at && p[bytes + at] == kind; bytes += lens[k++])
+                ;
+        else
+            for (; k < n && session_classify(x, p + bytes, lens[k]) == flags; bytes += lens[k++])
+                ;
+        session_queued(x, msgq_push_n(&x->q, p, bytes, k - i, d->due, flags), k - i);
+        mark_dirty(x);
+        p += bytes;
+        i = k;
+    }
+}
+
+/* Write what the captures queued since the last flush: one writev per session for all of
+ * it, rather than one write per message (at time_factor 0, tens of messages per call). */
+void sessions_flush(void *obj)
+{
+    struct sessions *s = obj;
+    while (s->dirty) {
+        struct session *x = s->dirty;
+        s->dirty = x->next_dirty;
+        x->dirty = false;
+        x->next_dirty = NULL;
+        session_write(x);
+        session_arm(x);
+    }
+}
+
+static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
+{
+    struct delivery *d = ctx;
+    msgstream_add_runs(&d->c->msgs, data, len, ts, after_hole, on_run, ctx);
+}
+
+static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc)
+{
+    size_t h = session_key_hash(r, pc->id) % s->table_size;
+    for (struct session *x = s->table[h]; x; x = x->next)
+        if (x->router == r && x->pc == pc)
+            return x;
+    struct session *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->all = s;
+    x->router = r;
+    x->pc = pc;
+    x->fd = -1;
+    x->io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
+    x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
+    msgq_init(&x->q, SESSION_MEMORY, session_queue_frame(x->pc->proto));
+    session_set_state(x, S_WAITING);
+    x->next = s->table[h];
+    s->table[h] = x;
+    x->next_all = s->list;
+    s->list = x;
+    s->n++;
+    return x;
+}
+
+/* A conversation ends: what waits behind its holes is delivered, its counters kept. */
+void conversation_end(struct session *x, struct conversation *c)
+{
+    struct delivery dl = { x, c, schedule_now_monotonic() };
+    tcpstream_finish(&c->stream, on_bytes, &dl);
+    msgstream_finish(&c->msgs);
+    x->incomplete_messages += c->msgs.incomplete_messages;
+    x->incomplete_bytes += c->msgs.incomplete_bytes;
+    x->duplicate_bytes += c->stream.duplicate_bytes;
+    x->reordered_segments += c->stream.reordered_segments;
+    x->holes += c->stream.holes;
+    x->hole_bytes += c->stream.hole_bytes;
+    x->resyncs += c->msgs.resyncs;
+    x->skipped_bytes += c->msgs.skipped_bytes;
+    tcpstream_free(&c->stream);
+    msgstream_free(&c->msgs);
+    free(c);
+}
+
+static struct conversation *conversation_find(struct session *x, const struct decoded *d)
+{
+    struct conversation **at = &x->convs;
+    for (; *at; at = &(*at)->next)
+        if ((*at)->sport == d->sport && (*at)->dport == d->dport && addr_equal(&(*at)->dst, &d->dst))
+            return *at;
+    if (x->n_convs == MAX_CONVERSATIONS) { /* the oldest is the last */
+        struct conversation **last = &x->convs;
+        while ((*last)->next)
+            last = &(*last)->next;
+        conversation_end(x, *last);
+        *last = NULL;
+        x->n_convs--;
+    }
+    struct conversation *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->dst = d->dst;
+    c->sport = d->sport;
+    c->dport = d->dport;
+    tcpstream_init(&c->stream, 0);
+    msgstream_init(&c->msgs, x->pc->proto->frame, x->pc->proto->max_message);
+    msgstream_set_upgrade(&c->msgs, x->pc->proto->upgrades, x->pc->proto->frame_ext, x->pc->proto->max_message_ext);
+    c->next = x->convs;
+    x->convs = c;
+    x->n_convs++;
+    x->conversations++;
+    return c;
+}
+
+void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
+                      int64_t ts_ns)
+{
+    if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
+        return;
+    struct session *x = session_find(s, r, pc);
+    struct conversation *c = x ? conversation_find(x, d) : NULL;
+    if (!c)
+        return;
+    /* the due time only serves the lag, which time_factor 0 does not have */
+    struct delivery dl = { x, c, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
+    tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
+}

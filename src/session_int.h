@@ -1,0 +1,188 @@
+/* session_int.h — what the session files share (not a public interface): the state of a
+ * session and of the set, the queue flags a message carries, and the functions that cross
+ * the files.
+ *   session.c       the table, a connection's life (connect, down, backoff, reconnect with
+ *                   the preamble), the write path, the acknowledgements, the timers
+ *   session_peer.c  what the collector says (the BGP peer) and the closing handshake
+ *   session_feed.c  captured segments -> conversations -> messages -> the queue
+ *   session_end.c   drain, close, the summary and the JSON report */
+#ifndef TELREP_SESSION_INT_H
+#define TELREP_SESSION_INT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
+
+#include "log.h"
+#include "loop.h"
+#include "msgq.h"
+#include "preamble.h"
+#include "proto/proto.h"
+#include "schedule.h"
+#include "session.h"
+#include "tcpstream.h"
+
+#define ACK_POLL_NS 50000000         /* unacknowledged bytes are looked at every 50 ms */
+#define DRAIN_STEP_NS 50000000
+#define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
+#define BACKOFF_MIN_NS (NS_PER_SEC / 2)
+#define BACKOFF_MAX_NS (30 * NS_PER_SEC)
+/* A connection that lasted this long was a session, not a refusal: the backoff and the quick
+ * retries start again after it. (A collector's kernel acknowledges what it queues before the
+ * application reads it, so an acknowledgement alone proves nothing.) */
+#define STABLE_NS (5 * NS_PER_SEC)
+#define READ_MAX 65536
+
+/* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
+ * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
+enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_RESTARTING, S_BACKOFF,
+             S_CLOSING, S_CLOSED, S_FAILED };
+extern const char *const session_state_names[];
+#define RESTART_WAIT_NS (2 * NS_PER_SEC)
+
+/* One captured TCP conversation (one direction) feeding a session. */
+struct conversation {
+    struct conversation *next;
+    struct addr dst;
+    uint16_t sport, dport;
+    struct tcpstream stream;
+    struct msgstream msgs;
+};
+
+#define MAX_CONVERSATIONS 64 /* per session and capture; beyond, the oldest is finished */
+
+/* One live session per router and protocol: it lives across the captures of a run (a
+ * capture of route monitoring continues the session another capture's INIT started). */
+struct session {
+    struct sessions *all;
+    struct router *router;
+    const struct proto_config *pc;
+    struct conversation *convs;
+    unsigned n_convs;
+    uint64_t conversations;   /* seen in all */
+    /* what the conversations held, summed when they end */
+    uint64_t duplicate_bytes, reordered_segments, holes, hole_bytes, resyncs, skipped_bytes;
+    uint64_t incomplete_messages, incomplete_bytes; /* cut short by the capture's end */
+    bool started;             /* a session start was seen */
+    bool dirty;               /* on the sessions' dirty list */
+    struct session *next_dirty;
+    bool fresh;               /* BGP: a new OPEN starts a new session: no preamble */
+    bool capture_ended;       /* the capture's ROLE_END was queued: nothing until its next START */
+    bool confirm_pending;     /* a START was queued: a ROLE_CONFIRM next is the router's, replaced */
+    uint64_t confirms_replaced, skipped_after_end;
+    /* sessions_close_all: the goodbye (proto->goodbye) still to write, then our FIN */
+    uint8_t bye[32];
+    size_t bye_len, bye_off;
+    bool fin_sent;
+    uint64_t restarts;        /* BGP sessions the capture itself started again */
+    /* the live side */
+    enum state state;
+    int fd;
+    bool want_out;            /* EPOLLOUT registered */
+    struct loop_io io;        /* the socket on the loop (io.fd == fd) */
+    struct loop_timer timer;  /* the state's next deadline: see session_arm() */
+    int64_t state_since, last_write_ns, retry_at, backoff_ns;
+    int64_t last_progress_ns; /* when the collector last acknowledged something */
+    unsigned hold_time;       /* negotiated, BGP */
+    unsigned our_hold_time;   /* in the OPEN we send */
+    uint8_t *rbuf;            /* what the collector sent, not yet framed */
+    size_t rlen;
+    /* the messages: session_queued, written, and kept until the collector's TCP acknowledged them
+     * (sent again after a reset) */
+    struct msgq q;
+    uint64_t conn_written, conn_acked; /* bytes on the current connection */
+    bool acked_ever;          /* the collector has received something: a reconnect needs the preamble */
+    int64_t connected_at;     /* when the current connection came up (0: none) */
+    bool stable_ever;         /* a connection lasted STABLE_NS: the collector takes this session */
+    unsigned quick_retries;   /* connections that ended before anything was acknowledged */
+    uint64_t resent;
+    /* what a reconnect replays first */
+    struct preamble pre;
+    /* counters */
+    uint64_t spilled_total;   /* messages that waited in the temporary file */
+    uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
+        peer_messages, notifications_received;
+    uint64_t connect_refused; /* connection attempts the collector refused (not messages) */
+    char last_error[160];
+    struct bgp_open peer_open;
+    bool have_peer_open;
+    bool no_reconnect;        /* the collector refused for good (OPEN error) */
+    struct session *next;     /* in the hash chain */
+    struct session *next_all;
+};
+
+struct sessions {
+    struct session_env env;
+    struct loop *loop;        /* the run's one event loop (env.loop) */
+    struct loop_work flush;   /* posted when a session became dirty */
+    size_t closing;           /* sessions_close_all: FINs still awaited */
+    struct session **table;
+    size_t table_size, n;
+    struct session *list;     /* every session ever, for the report */
+    struct session *dirty;    /* sessions with new messages, written at the next flush */
+};
+
+/* What the counters need of a message, found while it is queued (and in the cache) and kept
+ * in its queue flags, so that counting it once acknowledged does not read it again. */
+#define FLAG_CLASSIFIED (1u << 8)
+#define FLAG_MALFORMED (1u << 9)
+#define FLAG_PREAMBLE_KIND (1u << 10) /* a preamble role (preamble.h): applied once acknowledged */
+#define FLAG_ENDS (1u << 11)          /* ROLE_END: the session ends once it is written */
+#define FLAG_KIND_SHIFT 16            /* kind + 1 (0: none) */
+
+/* the flags of a message of this kind (-1: unknown) */
+static inline unsigned kind_flags(const struct proto *p, int kind)
+{
+    unsigned f = FLAG_CLASSIFIED;
+    if (kind >= 0 && kind < 0xffff)
+        f |= (unsigned)(kind + 1) << FLAG_KIND_SHIFT;
+    enum msg_role role = p->msg_role ? p->msg_role(kind) : ROLE_NONE;
+    if (role != ROLE_NONE && role != ROLE_CONFIRM)
+        f |= FLAG_PREAMBLE_KIND | MSGQ_ALONE; /* applied from its acknowledgement on, alone */
+    if (role == ROLE_END)
+        f |= FLAG_ENDS | MSGQ_BARRIER; /* in a write of its own, then the session ends */
+    return f;
+}
+
+/* After a lost connection what it did not acknowledge is written again, in order. */
+static inline void queue_requeue_unacked(struct session *x) { x->resent += msgq_requeue(&x->q); }
+/* Everything still queued or unacknowledged is lost (counted). */
+static inline void session_drop_all(struct session *x) { x->lost += msgq_drop(&x->q); }
+
+void session_arm(struct session *x);
+unsigned session_classify(const struct session *x, const uint8_t *m, size_t len);
+void session_close_socket(struct session *x);
+void session_closing_write(struct session *x);
+void conversation_end(struct session *x, struct conversation *c);
+void sessions_flush(void *obj);
+bool session_is_bgp_open(const struct session *x, const uint8_t *m, size_t len);
+size_t session_key_hash(const struct router *r, int proto);
+void session_next(struct session *x);
+void session_on_io(void *obj, uint32_t events);
+void session_on_timer(void *obj);
+ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t);
+void session_queued(struct session *x, int rc, size_t count);
+ssize_t session_raw_write(struct session *x, const void *p, size_t len);
+void session_send_keepalive(struct session *x);
+void session_ack(struct session *x);
+void session_connect(struct session *x);
+void session_connected(struct session *x);
+void session_down(struct session *x, const char *why);
+void session_event(struct session *x, uint32_t events);
+const char *session_name(const struct session *x, char *buf, size_t len);
+void session_write(struct session *x);
+void session_set_state(struct session *x, enum state st);
+bool session_socket_failed(struct session *x, const char *what);
+void session_watch(struct session *x, bool out);
+void conversations_end(struct session *x);
+void session_release(struct session *x);
+void session_read(struct session *x);
+void peer_message(struct session *x, const uint8_t *m, size_t len);
+void closing_event(struct session *x);
+void closing_done(struct session *x);
+
+#endif
