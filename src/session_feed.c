@@ -159,12 +159,41 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, boo
     msgstream_add_runs(&d->c->msgs, data, len, ts, after_hole, on_run, ctx);
 }
 
-static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc)
+static struct conversation *conversation_of(struct session *x, const struct decoded *d)
+{
+    for (struct conversation *c = x->convs; c; c = c->next)
+        if (c->sport == d->sport && c->dport == d->dport && addr_equal(&c->dst, &d->dst))
+            return c;
+    return NULL;
+}
+
+static bool has_open_conversation(const struct session *x)
+{
+    for (const struct conversation *c = x->convs; c; c = c->next)
+        if (c->open)
+            return true;
+    return false;
+}
+
+/* The session a captured segment feeds. A router's captured connections that overlap in
+ * time are sessions of their own, each a live connection (issue 12 item 10: two concurrent
+ * BMP sessions of one router were replayed as one connection carrying both); one that
+ * starts after the others closed (or in a later capture) continues the first session. */
+static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc,
+                                    const struct decoded *d)
 {
     size_t h = session_key_hash(r, pc->id) % s->table_size;
-    for (struct session *x = s->table[h]; x; x = x->next)
-        if (x->router == r && x->pc == pc)
+    struct session *idle = NULL, **tail = &s->table[h];
+    for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next) {
+        if (x->router != r || x->pc != pc)
+            continue;
+        if (conversation_of(x, d))
             return x;
+        if (!idle && !has_open_conversation(x))
+            idle = x;
+    }
+    if (idle)
+        return idle;
     struct session *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
@@ -176,8 +205,7 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
     msgq_init(&x->q, SESSION_MEMORY, session_queue_frame(x->pc->proto));
     session_set_state(x, S_WAITING);
-    x->next = s->table[h];
-    s->table[h] = x;
+    *tail = x; /* the router's first session stays first: later captures continue it */
     x->next_all = s->list;
     s->list = x;
     s->n++;
@@ -205,10 +233,9 @@ void conversation_end(struct session *x, struct conversation *c)
 
 static struct conversation *conversation_find(struct session *x, const struct decoded *d)
 {
-    struct conversation **at = &x->convs;
-    for (; *at; at = &(*at)->next)
-        if ((*at)->sport == d->sport && (*at)->dport == d->dport && addr_equal(&(*at)->dst, &d->dst))
-            return *at;
+    struct conversation *found = conversation_of(x, d);
+    if (found)
+        return found;
     if (x->n_convs == MAX_CONVERSATIONS) { /* the oldest is the last */
         struct conversation **last = &x->convs;
         while ((*last)->next)
@@ -223,6 +250,7 @@ static struct conversation *conversation_find(struct session *x, const struct de
     c->dst = d->dst;
     c->sport = d->sport;
     c->dport = d->dport;
+    c->open = true;
     tcpstream_init(&c->stream, 0);
     msgstream_init(&c->msgs, x->pc->proto->frame, x->pc->proto->max_message);
     msgstream_set_upgrade(&c->msgs, x->pc->proto->upgrades, x->pc->proto->frame_ext, x->pc->proto->max_message_ext);
@@ -236,12 +264,21 @@ static struct conversation *conversation_find(struct session *x, const struct de
 void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
                       int64_t ts_ns)
 {
-    if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
+    if (!d->payload_len && !(d->tcp_flags & TCP_SYN)) {
+        if (d->tcp_flags & (TCP_FIN | TCP_RST)) /* the router closed this connection */
+            for (struct session *x = s->table[session_key_hash(r, pc->id) % s->table_size]; x; x = x->next) {
+                struct conversation *c = x->router == r && x->pc == pc ? conversation_of(x, d) : NULL;
+                if (c)
+                    c->open = false;
+            }
         return;
-    struct session *x = session_find(s, r, pc);
+    }
+    struct session *x = session_find(s, r, pc, d);
     struct conversation *c = x ? conversation_find(x, d) : NULL;
     if (!c)
         return;
+    if (d->tcp_flags & (TCP_FIN | TCP_RST))
+        c->open = false;
     /* the due time only serves the lag, which time_factor 0 does not have */
     struct delivery dl = { x, c, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
     tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);

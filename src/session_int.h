@@ -51,6 +51,7 @@ struct conversation {
     uint16_t sport, dport;
     struct tcpstream stream;
     struct msgstream msgs;
+    bool open;     /* no FIN or RST from the router yet: a session of its own while it lasts */
 };
 
 #define MAX_CONVERSATIONS 64 /* per session and capture; beyond, the oldest is finished */

@@ -253,6 +253,7 @@ static void usage(void)
         "               [--records N (prefixes each)] [--peers N] [--asn AS] [--hold S] [--segment BYTES] [--pack]\n"
         "               [--handshake] [--replies] [--before-start N] [--retransmit-every N] [--reorder-every N]\n"
         "               [--drop-segment N] [--peer-down] [--term (BMP TERM; BGP: the router's Cease)]\n"
+        "               [--sport P (the first router's source port; the next ones count up)]\n"
         "Routers get consecutive source addresses from --src; packets go round-robin over them.\n"
         "Prints a JSON summary: per router, the messages by type (and prefixes) a collector should see.\n");
 }
@@ -272,7 +273,7 @@ int main(int argc, char **argv)
         { "segment", 1, 0, 1000 }, { "pack", 0, 0, 1001 }, { "handshake", 0, 0, 1002 }, { "replies", 0, 0, 1003 },
         { "peers", 1, 0, 1004 }, { "asn", 1, 0, 1005 }, { "hold", 1, 0, 1006 }, { "before-start", 1, 0, 1007 },
         { "retransmit-every", 1, 0, 1008 }, { "reorder-every", 1, 0, 1009 }, { "drop-segment", 1, 0, 1010 },
-        { "peer-down", 0, 0, 1011 }, { "term", 0, 0, 1012 }, { 0 } };
+        { "peer-down", 0, 0, 1011 }, { "term", 0, 0, 1012 }, { "sport", 1, 0, 1013 }, { 0 } };
     int c;
     bool dport_given = false;
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -318,6 +319,7 @@ int main(int argc, char **argv)
         case 1010: o.drop_segment = (unsigned)atoi(optarg); break;
         case 1011: o.peer_down = true; break;
         case 1012: o.term = true; break;
+        case 1013: o.sport = (uint16_t)atoi(optarg); break;
         default: usage(); return 2;
         }
     }

@@ -352,7 +352,7 @@ int gen_sessions(const struct opts *o, pcap_dumper_t *d, FILE *erf)
             build_bmp(o, &s, r, t0, counts[r]);
         /* sequence numbers near the wrap for odd routers: replay must not care */
         uint32_t isn = r % 2 ? 0xffffffffu - 3000u * (r + 1) : 1000000u * (r + 1);
-        segments(o, &s, &src, (uint16_t)(40000 + r), isn, t0);
+        segments(o, &s, &src, (uint16_t)((o->sport ? o->sport : 40000) + r), isn, t0);
         counts[r][C_BYTES] = s.bytes->n;
         free(s.bytes);
         free(s.ends);

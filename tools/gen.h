@@ -19,6 +19,7 @@ struct opts {
     unsigned routers, packets, records, template_every;
     struct addr src, dst;
     uint16_t dport;
+    uint16_t sport;            /* TCP: the first router's source port (0: 40000) */
     double start, interval, jitter, backwards_at_fraction, backwards_by;
     const char *out;
     bool erf; /* write ERF (Ethernet records) instead of pcap */

@@ -236,4 +236,34 @@ sed -i 's/exit: false/exit: true/; s#output_folder: .*#output_folder: '"$WORK"'/
 eq "telrep -p, exit true: exit status" "$?" 0
 check "telrep -p, exit true: processed" test -s p2/traffic.pcap
 
+
+# --- routers of both families (issue 11 item 2): the written config names the captured
+# collector of each family and the capture by its absolute path, so it runs as written from
+# any directory; telrep -p --check checks without writing anything
+$GEN -o fam4.pcap --routers 2 --packets 10 --records 1 --src 10.0.0.1 --dst 192.0.2.10 > /dev/null
+$GEN -o fam6.pcap --routers 2 --packets 10 --records 1 --src 2001:db8::1 --dst 2001:db8::10 > /dev/null
+mergecap -F pcap -w fam.pcap fam4.pcap fam6.pcap
+cat > fam.yml <<CONF
+pcap: fam.pcap
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.11}
+    - {src_ip: 10.0.0.2, repro_ip: 127.0.0.12}
+    - {src_ip: "2001:db8::1", repro_ip: "::1"}
+    - {src_ip: "2001:db8::2", repro_ip: "::1"}
+pcap_processing: {output_folder: $WORK/fam-out}
+ipfix:
+  select: {udp: {dport: [9991]}}
+CONF
+in_ns "$TELREP" -t fam.yml -p --check 2> famc.err
+eq "-p --check: exit status" "$?" 0
+check "-p --check: nothing written" test ! -e fam-out
+"$PROC" -t fam.yml
+eq "both families: pcap-proc exit status" "$?" 0
+eq "both families: a collector address of each family" \
+    "$(grep -A1 '^  collector:' fam-out/traffic-reproducer.yml | grep -c '192.0.2.10.*2001:db8::10')" 1
+check "both families: the capture by its absolute path" grep -q "^pcap: \"*$WORK/fam-out/traffic.pcap" fam-out/traffic-reproducer.yml
+in_ns bash -c "cd / && '$TELREP' -t '$WORK/fam-out/traffic-reproducer.yml' --check" 2> famrun.err
+eq "both families: the written config checks as written, from /" "$?" 0
+check "both families: every router would send" bash -c "[ \$(grep -c 'would send 5 datagrams' famrun.err) -eq 4 ]"
 finish

@@ -68,6 +68,17 @@ check "run: the summary line ends every run" \
 check "run: the final line has the lost count and the mean lag" grep -q "done .*| lost 0 | lag mean" ok.err
 eq "run: outcome in the report" "$(jq -r .outcome ok.json)" success
 
+# --- the Python tool's long options (issue 11 item 9); a bad option is one line and a pointer
+in_ns "$TELREP" --test ok.yml --verbose --check 2> long.err
+eq "--test and --verbose: exit status" "$?" 0
+in_ns "$TELREP" --test ok.yml --debug --check 2> debug.err
+eq "--debug: exit status" "$?" 0
+check "--debug: the per-packet trace" grep -q "packet 1: UDP 10.0.0.1:40000 -> " debug.err
+"$TELREP" --bogus 2> bogus.err
+eq "a bad option: exit status 2" "$?" 2
+eq "a bad option: two lines, not the whole help" "$(wc -l < bogus.err)" 2
+check "a bad option: the pointer to --help" grep -q "telrep --help lists the options" bogus.err
+
 # --- refused datagrams are not counted as sent: sent + refused = what the capture held
 TFCONF=$(sed 's/time_factor: 0/time_factor: 1/' ok.yml); echo "$TFCONF" > slow.yml
 in_ns "$TELREP" -t slow.yml -q --stats-json refused.json 2> refused.err

@@ -160,4 +160,21 @@ eq "never answers: the report agrees" "$(jq '.sessions[0].lost == .lost and .los
 kill $FILLER 2>/dev/null
 wait $FILLER 2>/dev/null
 wait_status $TCP_SINK_PID silent.out
+
+# --- one router, two captured BMP sessions at the same time (the Python tool's
+# bmp-multi-sources example): two live connections, each with its INIT (issue 12 item 10)
+$GEN -o cc1.pcap --format bmp --routers 1 --peers 1 --packets 30 --records 1 --dport 21791 --interval 0.001 > cc1.counts
+$GEN -o cc2.pcap --format bmp --routers 1 --peers 2 --packets 20 --records 1 --dport 21791 --interval 0.001 \
+    --sport 41000 > cc2.counts
+mergecap -F pcap -w cc.pcap cc1.pcap cc2.pcap
+ROUTERS=1 conf cc.yml cc.pcap bmp 21791
+tcp_sink cc.out --bmp --idle 1
+in_ns "$TELREP" -t cc.yml -q --stats-json cc.json
+eq "concurrent sessions: exit status" "$?" 0
+wait_status $TCP_SINK_PID cc.out
+eq "concurrent sessions: two connections" "$(jqf .connections cc.out)" 2
+eq "concurrent sessions: two sessions in the report" "$(jq '.sessions | length' cc.json)" 2
+eq "concurrent sessions: every message, whole" "$(jqf .messages cc.out)" \
+    "$(( $(jq '.routers[] | .init + .peer_up + .route_monitoring + .stats' cc1.counts) + \
+        $(jq '.routers[] | .init + .peer_up + .route_monitoring + .stats' cc2.counts) ))"
 finish
