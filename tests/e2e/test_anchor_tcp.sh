@@ -136,7 +136,7 @@ tshark_counts "bgp" bgp.type "" "$A/bgp-traffic.pcap" > bgp1.want
 while read -r src type n; do
     [ "$type" = 4 ] && n=$((n - $(replaced "$src" bgp1.json)))
     eq "bgp-traffic: $src $(bgp_name "$type") sent" \
-        "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type")" bgp1.json)" "$n"
+        "$(jq ".routers[] | select(.src_ip == \"$src\") | .protocols.bgp.messages.$(bgp_name "$type") // 0" bgp1.json)" "$n"
 done < bgp1.want
 check "bgp-traffic: pmbgpd logged the UPDATEs' prefixes" \
     [ "$(msglog_count "$WORK/bgp1" bgp 192.168.100.1 log_type update)" -ge "$(awk '$2 == 2 {print $3}' bgp1.want)" ]
