@@ -23,21 +23,22 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 
-volatile int flow_replay_stop;
 
 #define NS 1000000000LL
 #define IO_CHUNK (64 * 1024)
 
-enum kind { K_LISTENER, K_END };
 enum flow_state { F_PENDING, F_RUNNING, F_DONE, F_REFUSED, F_RESET, F_STALLED, F_TIMEOUT, F_FAILED };
 static const char *const state_names[] = { "pending", "running", "done", "refused", "reset", "stalled", "timeout",
                                            "failed" };
 
 struct rflow;
 
+struct engine;
+
 struct end {
-    enum kind kind;            /* first: epoll data points here */
+    struct engine *eng;
     struct rflow *f;
     int side;                  /* 0 client, 1 server */
     int fd;
@@ -46,9 +47,8 @@ struct end {
     bool sending, waiting;     /* an event under way */
     uint64_t sent, received, wait_target;
     bool connected, shut, eof, finished;
-    int64_t due;               /* when the next event may start (heap key) */
-    size_t heap_at;            /* index + 1 in the timer heap, 0 = not in it */
-    uint32_t epoll_events;
+    struct loop_io io;         /* its socket on the loop (io.fd == fd while watched) */
+    struct loop_timer timer;   /* armed while its next event is not due yet */
 };
 
 struct rflow {
@@ -66,7 +66,8 @@ struct rflow {
 };
 
 struct listener {
-    enum kind kind;
+    struct engine *eng;
+    struct loop_io io;
     int fd;
     struct addr ip;
     uint16_t port;
@@ -82,13 +83,12 @@ struct engine {
     size_t max_open;           /* flows open at once that the descriptor limit allows */
     uint64_t held_back;        /* flow starts that waited for a descriptor */
     struct rflow *active;
-    int epfd, netns_self, netns_client, netns_server;
-    struct listener **listeners; /* each its own allocation: epoll points at them */
+    struct loop *loop;         /* the one event loop (loop.h): sockets and the ends' timers */
+    int netns_self, netns_client, netns_server;
+    struct listener **listeners; /* each its own allocation: the loop points at them */
     size_t n_listeners;
     struct accept_key *keys;   /* open addressing on (client address, port) */
     size_t n_keys;
-    struct end **heap;
-    size_t heap_n, heap_cap;
     int64_t t0, next_sample, next_scan, next_progress;
     uint8_t *buf;
     uint64_t counts[F_FAILED + 1];
@@ -196,83 +196,17 @@ static int set_ecn(struct engine *e, int netns, int value)
 }
 
 /* What an end waits for: readable until EOF (epoll is level-triggered: a read EOF would
- * report forever), writable only while a SEND is blocked; nothing = out of the set. */
+ * report forever), writable only while a SEND is blocked; nothing = off the loop. */
 static void want(struct engine *e, struct end *x, bool out)
 {
     uint32_t events = (x->eof || x->finished ? 0 : EPOLLIN | EPOLLRDHUP) | (out ? EPOLLOUT : 0);
-    if (x->fd < 0 || x->epoll_events == events)
+    if (x->fd < 0 || x->io.events == events || (!events && !x->io.events))
         return;
-    struct epoll_event ev = { .events = events, .data.ptr = x };
+    x->io.fd = x->fd;
     if (!events)
-        epoll_ctl(e->epfd, EPOLL_CTL_DEL, x->fd, &ev);
+        loop_unwatch(e->loop, &x->io);
     else
-        epoll_ctl(e->epfd, x->epoll_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, x->fd, &ev);
-    x->epoll_events = events;
-}
-
-/* ---- the timer heap: ends whose next event is not due yet ---- */
-
-static void heap_swap(struct engine *e, size_t a, size_t b)
-{
-    struct end *t = e->heap[a];
-    e->heap[a] = e->heap[b];
-    e->heap[b] = t;
-    e->heap[a]->heap_at = a + 1;
-    e->heap[b]->heap_at = b + 1;
-}
-
-static void heap_up(struct engine *e, size_t i)
-{
-    while (i && e->heap[(i - 1) / 2]->due > e->heap[i]->due) {
-        heap_swap(e, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(struct engine *e, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < e->heap_n && e->heap[l]->due < e->heap[m]->due)
-            m = l;
-        if (r < e->heap_n && e->heap[r]->due < e->heap[m]->due)
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(e, i, m);
-        i = m;
-    }
-}
-
-static void heap_push(struct engine *e, struct end *x)
-{
-    if (x->heap_at)
-        return;
-    if (e->heap_n == e->heap_cap) {
-        size_t cap = e->heap_cap ? e->heap_cap * 2 : 1024;
-        struct end **h = realloc(e->heap, cap * sizeof *h);
-        if (!h)
-            return;
-        e->heap = h;
-        e->heap_cap = cap;
-    }
-    e->heap[e->heap_n] = x;
-    x->heap_at = ++e->heap_n;
-    heap_up(e, e->heap_n - 1);
-}
-
-static void heap_remove(struct engine *e, struct end *x)
-{
-    if (!x->heap_at)
-        return;
-    size_t i = x->heap_at - 1;
-    x->heap_at = 0;
-    if (i != --e->heap_n) {
-        e->heap[i] = e->heap[e->heap_n];
-        e->heap[i]->heap_at = i + 1;
-        heap_down(e, i);
-        heap_up(e, i);
-    }
+        loop_watch(e->loop, &x->io, events);
 }
 
 /* ---- accepting: which flow is this connection? ---- */
@@ -380,11 +314,12 @@ static void write_result(struct engine *e, struct rflow *f, const struct tcp_inf
 
 static void close_end(struct engine *e, struct end *x)
 {
-    heap_remove(e, x);
-    if (x->fd >= 0)
-        close(x->fd); /* also leaves the epoll set */
-    x->fd = -1;
-    x->epoll_events = 0;
+    loop_timer_cancel(e->loop, &x->timer);
+    if (x->fd >= 0) {
+        loop_unwatch(e->loop, &x->io); /* no event of this pass reaches it any more */
+        close(x->fd);
+    }
+    x->fd = x->io.fd = -1;
 }
 
 static bool runs_side(const struct engine *e, int side)
@@ -434,6 +369,9 @@ static void maybe_done(struct engine *e, struct rflow *f)
 static void progress(struct rflow *f) { f->last_progress = now_ns(); }
 
 static void advance(struct engine *e, struct end *x);
+static void end_io(void *obj, uint32_t events);
+static void end_due(void *obj);
+static void listener_io(void *obj, uint32_t events);
 
 /* Read what there is; EOF and errors end or fail the flow. */
 static void read_end(struct engine *e, struct end *x)
@@ -480,8 +418,7 @@ static void advance(struct engine *e, struct end *x)
         if (!x->sending && !x->waiting) { /* the event starts: is it due? */
             int64_t due = e->o->asap ? 0 : e->t0 + (int64_t)(ev->stime * e->o->time_scale * 1e9);
             if (due > now_ns()) {
-                x->due = due;
-                heap_push(e, x);
+                loop_timer_set(e->loop, &x->timer, due);
                 want(e, x, false);
                 return;
             }
@@ -658,7 +595,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        *l = (struct listener){ .kind = K_LISTENER, .ip = f->ip[1], .port = f->port[1] };
+        *l = (struct listener){ .eng = e, .ip = f->ip[1], .port = f->port[1] };
         struct sockaddr_storage ss;
         socklen_t sl = addr_to_sockaddr(&l->ip, l->port, &ss);
         int one = 1;
@@ -675,8 +612,8 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
         }
         tune(l->fd, &e->o->sock); /* accepted sockets inherit it */
         e->listeners[e->n_listeners++] = l;
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-        epoll_ctl(e->epfd, EPOLL_CTL_ADD, l->fd, &ev);
+        l->io = (struct loop_io){ .fd = l->fd, .fn = listener_io, .obj = l };
+        loop_watch(e->loop, &l->io, EPOLLIN);
     }
     return 0;
 }
@@ -704,7 +641,7 @@ static void scan_stalled(struct engine *e, int64_t now)
     int64_t limit = (int64_t)(e->o->stall_timeout * 1e9);
     for (struct rflow *f = e->active, *n; f; f = n) {
         n = f->next_active;
-        bool timed = f->e[0].heap_at || f->e[1].heap_at; /* waiting for the clock is not a stall */
+        bool timed = loop_timer_armed(&f->e[0].timer) || loop_timer_armed(&f->e[1].timer); /* the clock: no stall */
         bool connected = f->e[0].connected || f->e[1].connected;
         if (!timed && now - f->last_progress > limit)
             flow_finish(e, f, connected ? F_STALLED : F_TIMEOUT); /* never connected: the peer is not there */
@@ -774,14 +711,14 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     e->set = set;
     e->o = o;
     e->n = set->n;
-    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    e->loop = loop_new();
     e->netns_self = e->netns_client = e->netns_server = -1;
     e->flows = calloc(e->n ? e->n : 1, sizeof *e->flows);
     e->buf = calloc(1, IO_CHUNK); /* what SEND writes: zeroes (and whatever was read since) */
     for (e->n_keys = 1024; e->n_keys < 2 * e->n; e->n_keys *= 2)
         ;
     e->keys = calloc(e->n_keys, sizeof *e->keys);
-    if (e->epfd < 0 || !e->flows || !e->buf || !e->keys) {
+    if (!e->loop || !e->flows || !e->buf || !e->keys) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -813,7 +750,9 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         for (int s = 0; s < 2; s++) {
             f->ip[s] = mapped(o, &f->spec->side[s].ip);
             f->port[s] = mapped_port(o, f->spec->side[s].port);
-            f->e[s] = (struct end){ .kind = K_END, .f = f, .side = s, .fd = -1 };
+            f->e[s] = (struct end){ .eng = e, .f = f, .side = s, .fd = -1 };
+            f->e[s].io = (struct loop_io){ .fd = -1, .fn = end_io, .obj = &f->e[s] };
+            f->e[s].timer = (struct loop_timer){ .fn = end_due, .obj = &f->e[s] };
         }
     }
     if (o->role != FLOW_ROLE_CLIENT && listeners_open(e, err, errlen) < 0)
@@ -831,8 +770,7 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     e->next_scan = e->t0 + NS / 10;
     e->next_progress = e->t0 + 5 * NS;
     int64_t deadline = o->timeout > 0 ? e->t0 + (int64_t)(o->timeout * 1e9) : INT64_MAX;
-    struct epoll_event evs[256];
-    while (e->finished < e->n && !flow_replay_stop) {
+    while (e->finished < e->n && !loop_stop) {
         int64_t now = now_ns();
         /* server only: a flow is running from its planned start, waiting for its client. Past
          * the descriptor limit a flow starts late rather than fail (its lateness says so). */
@@ -842,11 +780,6 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
                 break;
             }
             flow_start(e, &e->flows[e->next_start++]);
-        }
-        while (e->heap_n && e->heap[0]->due <= now) {
-            struct end *x = e->heap[0];
-            heap_remove(e, x);
-            advance(e, x);
         }
         if (now >= e->next_sample) {
             sample(e);
@@ -866,19 +799,11 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         int64_t wake = e->next_scan;
         if (e->next_start < e->n && e->flows[e->next_start].planned < wake && e->active_n < e->max_open)
             wake = e->flows[e->next_start].planned;
-        if (e->heap_n && e->heap[0]->due < wake)
-            wake = e->heap[0]->due;
         if (e->next_sample < wake)
             wake = e->next_sample;
-        int timeout_ms = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
-        int n = epoll_wait(e->epfd, evs, 256, timeout_ms);
-        for (int i = 0; i < n; i++) {
-            enum kind *k = evs[i].data.ptr;
-            if (*k == K_LISTENER)
-                on_accept(e, (struct listener *)k);
-            else if (((struct end *)k)->fd >= 0)
-                on_end(e, (struct end *)k, evs[i].events);
-        }
+        if (wake > deadline)
+            wake = deadline;
+        loop_run(e->loop, wake); /* the sockets, and the ends whose next event comes due */
     }
     for (struct rflow *f = e->active; f; f = e->active)
         flow_finish(e, f, F_TIMEOUT);
@@ -896,8 +821,7 @@ out:
         for (int s = 0; s < 2; s++)
             if (e->flows[i].e[s].fd >= 0)
                 close(e->flows[i].e[s].fd);
-    if (e->epfd >= 0)
-        close(e->epfd);
+    loop_free(e->loop);
     if (e->netns_self >= 0)
         close(e->netns_self);
     if (e->netns_client >= 0)
@@ -906,9 +830,29 @@ out:
         close(e->netns_server);
     free(e->listeners);
     free(e->keys);
-    free(e->heap);
     free(e->flows);
     free(e->buf);
     free(e);
     return status;
+}
+
+/* ---- the loop's handlers ---- */
+
+static void end_io(void *obj, uint32_t events)
+{
+    struct end *x = obj;
+    if (x->fd >= 0)
+        on_end(x->eng, x, events);
+}
+
+static void end_due(void *obj)
+{
+    struct end *x = obj;
+    advance(x->eng, x);
+}
+
+static void listener_io(void *obj, uint32_t events)
+{
+    struct listener *l = obj;
+    on_accept(l->eng, l);
 }

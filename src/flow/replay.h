@@ -53,7 +53,7 @@ struct flow_replay_options {
     bool progress;            /* a line on stderr every few seconds */
 };
 
-extern volatile int flow_replay_stop;
+/* The signal handlers set loop_stop (loop.h): the replay ends its flows and returns. */
 
 /* Runs every flow; fills *summary (a new JSON object: totals, rates, percentiles). Returns 0
  * when every flow completed, 1 when some did not (refused, reset, stalled, timeout), 2 when

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "flow/events.h"
+#include "loop.h"
 #include "flow/flowconfig.h"
 #include "flow/replay.h"
 #include "flow/synthetic.h"
@@ -91,7 +92,7 @@ static double number(const char *opt, const char *s, double min)
     return v;
 }
 
-static void on_signal(int sig) { (void)sig; flow_replay_stop = 1; }
+static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 
 int main(int argc, char **argv)
 {
