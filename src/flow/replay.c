@@ -26,80 +26,8 @@
 #include "loop.h"
 
 
-#define NS 1000000000LL
-#define IO_CHUNK (64 * 1024)
+#include "flow/replay_int.h"
 
-enum flow_state { F_PENDING, F_RUNNING, F_DONE, F_REFUSED, F_RESET, F_STALLED, F_TIMEOUT, F_FAILED };
-static const char *const state_names[] = { "pending", "running", "done", "refused", "reset", "stalled", "timeout",
-                                           "failed" };
-
-struct rflow;
-
-struct engine;
-
-struct end {
-    struct engine *eng;
-    struct rflow *f;
-    int side;                  /* 0 client, 1 server */
-    int fd;
-    size_t next;               /* the next event */
-    uint64_t to_send;          /* left of the SEND under way */
-    bool sending, waiting;     /* an event under way */
-    uint64_t sent, received, wait_target;
-    bool connected, shut, eof, finished;
-    struct loop_io io;         /* its socket on the loop (io.fd == fd while watched) */
-    struct loop_timer timer;   /* armed while its next event is not due yet */
-};
-
-struct rflow {
-    const struct flow_spec *spec;
-    struct end e[2];
-    struct addr ip[2];         /* as replayed */
-    enum flow_state state;
-    int64_t planned, started, ended, last_progress;
-    struct flow_sockopts opts; /* resolved: its rule's, else the global ones */
-    uint16_t port[2];          /* as replayed */
-    bool has_info;             /* its tcp_info at the end: for the summary's percentiles */
-    uint32_t rtt_us, retransmits;
-    struct rflow *next_accept; /* waiting for the server's accept, same client address */
-    struct rflow *next_active, *prev_active;
-};
-
-struct listener {
-    struct engine *eng;
-    struct loop_io io;
-    int fd;
-    struct addr ip;
-    uint16_t port;
-};
-
-struct accept_key { struct addr ip; uint16_t port; struct rflow *first; };
-
-struct engine {
-    const struct flow_set *set;
-    const struct flow_replay_options *o;
-    struct rflow *flows;
-    size_t n, next_start, active_n, max_active, finished;
-    size_t max_open;           /* flows open at once that the descriptor limit allows */
-    uint64_t held_back;        /* flow starts that waited for a descriptor */
-    struct rflow *active;
-    struct loop *loop;         /* the one event loop (loop.h): sockets and the ends' timers */
-    int netns_self, netns_client, netns_server;
-    struct listener **listeners; /* each its own allocation: the loop points at them */
-    size_t n_listeners;
-    struct accept_key *keys;   /* open addressing on (client address, port) */
-    size_t n_keys;
-    int64_t t0, next_sample, next_scan, next_progress;
-    uint8_t *buf;
-    uint64_t counts[F_FAILED + 1];
-};
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * NS + t.tv_nsec;
-}
 
 /* ---- addresses, namespaces, sockets ---- */
 
@@ -251,63 +179,6 @@ static struct rflow *expected(struct engine *e, const struct addr *ip, uint16_t 
     struct rflow *f = k->first;
     k->first = f->next_accept;
     return f;
-}
-
-/* ---- results ---- */
-
-static bool read_tcp_info(int fd, struct tcp_info *ti)
-{
-    socklen_t len = sizeof *ti;
-    memset(ti, 0, sizeof *ti);
-    return fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0;
-}
-
-/* ti: what read_tcp_info() read from fd, or NULL when it read nothing */
-static json_t *tcp_info_json(int fd, const struct tcp_info *ti)
-{
-    if (!ti)
-        return json_null();
-    char cc[32] = "";
-    socklen_t cl = sizeof cc - 1;
-    getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "rtt_us", (json_int_t)ti->tcpi_rtt, "rttvar_us",
-                     (json_int_t)ti->tcpi_rttvar, "cwnd", (json_int_t)ti->tcpi_snd_cwnd, "retransmits",
-                     (json_int_t)ti->tcpi_total_retrans, "lost", (json_int_t)ti->tcpi_lost, "delivery_rate",
-                     (json_int_t)ti->tcpi_delivery_rate, "congestion", cc, "ecn",
-                     (ti->tcpi_options & TCPI_OPT_ECN) != 0);
-}
-
-/* one line of the results file (j is taken) */
-static void write_line(struct engine *e, json_t *j)
-{
-    json_dumpf(j, e->o->results, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-    fputc('\n', e->o->results);
-    json_decref(j);
-}
-
-/* ti[s]: the end's tcp_info, NULL where there is none */
-static void write_result(struct engine *e, struct rflow *f, const struct tcp_info *const ti[2])
-{
-    char a[ADDR_STRLEN], b[ADDR_STRLEN];
-    double planned = (double)(f->planned - e->t0) / 1e9;
-    json_t *j = json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:i,s:f}", "type", "flow", "fid", (json_int_t)f->spec->fid,
-                          "state", state_names[f->state], "client", addr_format(&f->ip[0], a), "client_port",
-                          f->port[0], "server", addr_format(&f->ip[1], b), "server_port", f->port[1],
-                          "planned_start", planned);
-    if (f->started) {
-        json_object_set_new(j, "actual_start", json_real((double)(f->started - e->t0) / 1e9));
-        json_object_set_new(j, "lateness_ms", json_real((double)(f->started - f->planned) / 1e6));
-        json_object_set_new(j, "duration", json_real((double)(f->ended - f->started) / 1e9));
-    }
-    for (int s = 0; s < 2; s++) {
-        struct end *x = &f->e[s];
-        json_t *side = json_pack("{s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)x->sent, "received",
-                                 (json_int_t)x->received, "expected_sent", (json_int_t)f->spec->side[s].send_bytes,
-                                 "events_done", (json_int_t)x->next, "events", (json_int_t)f->spec->side[s].n);
-        json_object_set_new(side, "tcp_info", tcp_info_json(x->fd, ti[s]));
-        json_object_set_new(j, s ? "server_end" : "client_end", side);
-    }
-    write_line(e, j);
 }
 
 /* ---- flows ---- */
@@ -620,22 +491,6 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
 
 /* ---- the loop ---- */
 
-static void sample(struct engine *e)
-{
-    if (!e->o->results)
-        return;
-    double t = (double)(now_ns() - e->t0) / 1e9;
-    for (struct rflow *f = e->active; f; f = f->next_active)
-        for (int s = 0; s < 2; s++)
-            if (f->e[s].fd >= 0 && f->e[s].connected) {
-                struct tcp_info info;
-                bool ok = read_tcp_info(f->e[s].fd, &info);
-                write_line(e, json_pack("{s:s,s:f,s:I,s:s,s:o}", "type", "tcp_info", "t", t, "fid",
-                                        (json_int_t)f->spec->fid, "end", s ? "server" : "client", "tcp_info",
-                                        tcp_info_json(f->e[s].fd, ok ? &info : NULL)));
-            }
-}
-
 static void scan_stalled(struct engine *e, int64_t now)
 {
     int64_t limit = (int64_t)(e->o->stall_timeout * 1e9);
@@ -646,57 +501,6 @@ static void scan_stalled(struct engine *e, int64_t now)
         if (!timed && now - f->last_progress > limit)
             flow_finish(e, f, connected ? F_STALLED : F_TIMEOUT); /* never connected: the peer is not there */
     }
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    size_t i = (size_t)ceil(p * (double)n) - 1;
-    return v[i < n ? i : n - 1];
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static json_t *summary_json(struct engine *e, int64_t end)
-{
-    double secs = (double)(end - e->t0) / 1e9;
-    json_t *j = json_object(), *states = json_object();
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < e->n; i++)
-        bytes += e->flows[i].e[0].sent + e->flows[i].e[1].sent;
-    json_object_set_new(j, "flows", json_integer((json_int_t)e->n));
-    for (int s = F_DONE; s <= F_FAILED; s++)
-        json_object_set_new(states, state_names[s], json_integer((json_int_t)e->counts[s]));
-    json_object_set_new(j, "states", states);
-    json_object_set_new(j, "bytes_sent", json_integer((json_int_t)bytes));
-    json_object_set_new(j, "bytes_expected", json_integer((json_int_t)e->set->send_bytes));
-    json_object_set_new(j, "seconds", json_real(secs));
-    json_object_set_new(j, "flows_per_second", json_real(secs > 0 ? (double)e->finished / secs : 0));
-    json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
-    json_object_set_new(j, "concurrency_limit", json_integer((json_int_t)e->max_open));
-    json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held_back));
-    double *v = calloc(e->n ? e->n : 1, sizeof *v);
-    static const char *const names[] = { "lateness_ms", "rtt_us", "retransmits" };
-    for (int k = 0; v && k < 3; k++) {
-        size_t nv = 0;
-        for (size_t i = 0; i < e->n; i++) {
-            const struct rflow *f = &e->flows[i];
-            if (k == 0 && f->started)
-                v[nv++] = (double)(f->started - f->planned) / 1e6;
-            else if (k > 0 && f->has_info)
-                v[nv++] = k == 1 ? f->rtt_us : f->retransmits;
-        }
-        qsort(v, nv, sizeof *v, cmp_double);
-        json_object_set_new(j, names[k], json_pack("{s:f,s:f,s:f}", "p50", percentile(v, nv, 0.5), "p99",
-                                                   percentile(v, nv, 0.99), "max", nv ? v[nv - 1] : 0.0));
-    }
-    free(v);
-    return j;
 }
 
 int flow_replay_run(const struct flow_set *set, const struct flow_replay_options *o, json_t **summary, char *err,

@@ -1,0 +1,99 @@
+/* replay_int.h — flow-replay's engine state, shared by replay.c (the flows on the loop) and
+ * results.c (the results file and the summary). Not a public interface. */
+#ifndef TELREP_FLOW_REPLAY_INT_H
+#define TELREP_FLOW_REPLAY_INT_H
+
+#include <jansson.h>
+#include <linux/tcp.h> /* its tcp_info has the newer fields (delivery rate) */
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "flow/replay.h"
+#include "loop.h"
+
+#define NS 1000000000LL
+#define IO_CHUNK (64 * 1024)
+
+enum flow_state { F_PENDING, F_RUNNING, F_DONE, F_REFUSED, F_RESET, F_STALLED, F_TIMEOUT, F_FAILED };
+extern const char *const flow_state_names[]; /* by enum flow_state (results.c) */
+
+struct rflow;
+
+struct engine;
+
+struct end {
+    struct engine *eng;
+    struct rflow *f;
+    int side;                  /* 0 client, 1 server */
+    int fd;
+    size_t next;               /* the next event */
+    uint64_t to_send;          /* left of the SEND under way */
+    bool sending, waiting;     /* an event under way */
+    uint64_t sent, received, wait_target;
+    bool connected, shut, eof, finished;
+    struct loop_io io;         /* its socket on the loop (io.fd == fd while watched) */
+    struct loop_timer timer;   /* armed while its next event is not due yet */
+};
+
+struct rflow {
+    const struct flow_spec *spec;
+    struct end e[2];
+    struct addr ip[2];         /* as replayed */
+    enum flow_state state;
+    int64_t planned, started, ended, last_progress;
+    struct flow_sockopts opts; /* resolved: its rule's, else the global ones */
+    uint16_t port[2];          /* as replayed */
+    bool has_info;             /* its tcp_info at the end: for the summary's percentiles */
+    uint32_t rtt_us, retransmits;
+    struct rflow *next_accept; /* waiting for the server's accept, same client address */
+    struct rflow *next_active, *prev_active;
+};
+
+struct listener {
+    struct engine *eng;
+    struct loop_io io;
+    int fd;
+    struct addr ip;
+    uint16_t port;
+};
+
+struct accept_key { struct addr ip; uint16_t port; struct rflow *first; };
+
+struct engine {
+    const struct flow_set *set;
+    const struct flow_replay_options *o;
+    struct rflow *flows;
+    size_t n, next_start, active_n, max_active, finished;
+    size_t max_open;           /* flows open at once that the descriptor limit allows */
+    uint64_t held_back;        /* flow starts that waited for a descriptor */
+    struct rflow *active;
+    struct loop *loop;         /* the one event loop (loop.h): sockets and the ends' timers */
+    int netns_self, netns_client, netns_server;
+    struct listener **listeners; /* each its own allocation: the loop points at them */
+    size_t n_listeners;
+    struct accept_key *keys;   /* open addressing on (client address, port) */
+    size_t n_keys;
+    int64_t t0, next_sample, next_scan, next_progress;
+    uint8_t *buf;
+    uint64_t counts[F_FAILED + 1];
+};
+
+static inline int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * NS + t.tv_nsec;
+}
+
+/* results.c */
+bool read_tcp_info(int fd, struct tcp_info *ti);
+/* one line of the results file for a flow that ended; ti[s]: the end's tcp_info or NULL */
+void write_result(struct engine *e, struct rflow *f, const struct tcp_info *const ti[2]);
+/* a tcp_info line per connected end of the flows under way (tcpinfo_interval) */
+void sample(struct engine *e);
+/* the run's summary: states, bytes, flows/s, lateness, RTT and retransmission percentiles */
+json_t *summary_json(struct engine *e, int64_t end);
+
+#endif
