@@ -2,6 +2,7 @@
  * with the preamble, the write path, the acknowledgements and the timers on the loop.
  * session.h states the behaviour; session_int.h lists the files. */
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <limits.h>
 #include <linux/tcp.h> /* its tcp_info has tcpi_bytes_acked */
 #include <netinet/in.h>
@@ -49,11 +50,23 @@ ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t)
     return p->frame_ext ? p->frame_ext : p->frame;
 }
 
-const char *session_name(const struct session *x, char *buf, size_t len)
+static const char *session_name(const struct session *x, char *buf, size_t len)
 {
     char a[ADDR_STRLEN];
     snprintf(buf, len, "router %s %s session", addr_format(&x->router->src, a), proto_names[x->pc->id]);
     return buf;
+}
+
+void session_log(const struct session *x, enum log_level level, const char *fmt, ...)
+{
+    if (level > log_threshold)
+        return;
+    char msg[512], n[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_msg(level, "%s: %s", session_name(x, n, sizeof n), msg);
 }
 
 
@@ -103,7 +116,6 @@ static bool reconnect_enabled(const struct session *x)
  * acknowledged up to the end (the last ACK may ride on its FIN) is delivered first. */
 void session_down(struct session *x, const char *why)
 {
-    char n[160];
     session_ack(x);
     if (x->connected_at && schedule_now_monotonic() - x->connected_at >= STABLE_NS) {
         x->stable_ever = true;
@@ -125,16 +137,15 @@ void session_down(struct session *x, const char *why)
             x->backoff_ns = BACKOFF_MAX_NS;
         x->retry_at = schedule_now_monotonic() + x->backoff_ns;
         if (nothing_delivered)
-            log_info("%s: %s before the collector took anything; trying again in %.1f s", session_name(x, n, sizeof n),
-                     why, (double)x->backoff_ns / 1e9);
+            session_log(x, LOG_INFO, "%s before the collector took anything; trying again in %.1f s", why, (double)x->backoff_ns / 1e9);
         else
-            log_warn("%s: %s; reconnecting in %.1f s (%zu messages wait)", session_name(x, n, sizeof n), why,
+            session_log(x, LOG_WARN, "%s; reconnecting in %.1f s (%zu messages wait)", why,
                      (double)x->backoff_ns / 1e9, msgq_queued(&x->q));
         session_set_state(x, S_BACKOFF);
         return;
     }
-    log_error("%s: %s; this session ends, the others go on (its %zu queued messages and what the capture still "
-              "holds for it are lost: the summary at the end counts them)", session_name(x, n, sizeof n), why,
+    session_log(x, LOG_ERROR, "%s; this session ends, the others go on (its %zu queued messages and what the capture still "
+              "holds for it are lost: the summary at the end counts them)", why,
               msgq_queued(&x->q));
     session_drop_all(x);
     x->all->env.stats->session_failures++;
@@ -146,13 +157,13 @@ void session_connect(struct session *x)
     struct sessions *all = x->all;
     socklen_t len;
     const struct sockaddr_storage *to = all->env.collector(all->env.ctx, x->pc->id, x->router->repro.family, &len);
-    char err[256], n[160];
+    char err[256];
     x->fd = to ? sock_open_tcp(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
     if (x->fd < 0) {
         x->connect_failures++;
         x->router->stats[x->pc->id].send_errors++;
         all->env.stats->send_errors++;
-        log_error("%s: %s", session_name(x, n, sizeof n), to ? err : "no collector address");
+        session_log(x, LOG_ERROR, "%s", to ? err : "no collector address");
         session_drop_all(x);
         session_set_state(x, S_FAILED);
         return;
@@ -166,7 +177,6 @@ void session_connect(struct session *x)
 /* The connection is up: the preamble goes first on a reconnect. */
 void session_connected(struct session *x)
 {
-    char n[160];
     if (x->acked_ever && !x->fresh) {
         /* the preamble, then what the last connection did not deliver (a partly written
          * message whole again) */
@@ -175,8 +185,8 @@ void session_connected(struct session *x)
         const uint8_t *pre = preamble_bytes(&x->pre, &len, &msgs);
         if (len && (!pre || msgq_prepend(&x->q, pre, len, session_queue_frame(x->pc->proto), schedule_now_monotonic(),
                                          MSGQ_PREAMBLE) < 0))
-            log_warn("%s: no memory for the preamble", session_name(x, n, sizeof n));
-        log_info("%s: connected again; preamble of %zu messages first", session_name(x, n, sizeof n), msgs);
+            session_log(x, LOG_WARN, "no memory for the preamble");
+        session_log(x, LOG_INFO, "connected again; preamble of %zu messages first", msgs);
     }
     x->fresh = false;
     x->connected_at = schedule_now_monotonic();
@@ -321,7 +331,7 @@ static void end_captured_session(struct session *x)
 }
 
 /* After end_captured_session: a new connection when the capture has more for it, else wait
- * for more (S_WAITING connects at the next message session_queued). */
+ * for more (S_WAITING connects at the next message queued). */
 void session_next(struct session *x)
 {
     end_old_session(x);
@@ -345,13 +355,12 @@ void session_write(struct session *x)
     for (;;) {
         if (x->state == S_ESTABLISHED && open_queued(x)) {
             /* the capture starts a new BGP session: end this one as a peer would, open the next */
-            char n[160];
             uint8_t cease[21];
             bgp_notification(cease, BGP_ERR_CEASE, BGP_CEASE_ADMIN_RESET);
             if (session_raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
-                log_debug("%s: the Cease NOTIFICATION could not be written", session_name(x, n, sizeof n));
-            log_info("%s: the capture opens a new BGP session: Cease, then a new connection once the collector "
-                     "has closed the old one", session_name(x, n, sizeof n));
+                session_log(x, LOG_DEBUG, "the Cease NOTIFICATION could not be written");
+            session_log(x, LOG_INFO, "the capture opens a new BGP session: Cease, then a new connection once the collector "
+                     "has closed the old one");
             x->restarts++;
             end_captured_session(x);
             return;
@@ -382,8 +391,7 @@ void session_write(struct session *x)
         if ((size_t)w < total)
             break; /* the socket is full */
         if (ending && !(msgq_head_flags(&x->q) & FLAG_ENDS)) { /* the router's END is out whole */
-            char nm[160];
-            log_info("%s: the capture ends the session here: closed as the router closed it", session_name(x, nm, sizeof nm));
+            session_log(x, LOG_INFO, "the capture ends the session here: closed as the router closed it");
             end_captured_session(x);
             session_ack(x);
             return;

@@ -10,7 +10,7 @@
 
 /* ---- the end ---- */
 
-/* Something still to deliver: session_queued, spilled, or written but not yet acknowledged. */
+/* Something still to deliver: queued, spilled, or written but not yet acknowledged. */
 static bool busy(const struct session *x)
 {
     return msgq_pending(&x->q) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
@@ -92,12 +92,11 @@ void sessions_drain(struct sessions *s)
             break;
         loop_run(s->loop, now + DRAIN_STEP_NS);
     }
-    char n[160];
     for (struct session *x = s->list; x; x = x->next_all)
         if (msgq_pending(&x->q))
-            log_warn("%s (%s): %llu messages not delivered%s", session_name(x, n, sizeof n), session_state_names[x->state],
-                     (unsigned long long)(msgq_queued(&x->q) + msgq_unacked(&x->q)),
-                     loop_stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
+            session_log(x, LOG_WARN, "%llu messages not delivered (%s)%s",
+                        (unsigned long long)(msgq_queued(&x->q) + msgq_unacked(&x->q)), session_state_names[x->state],
+                        loop_stop ? "" : busy(x) ? "; the collector took nothing for drain_timeout" : "");
 }
 
 void sessions_close_all(struct sessions *s)

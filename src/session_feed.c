@@ -20,9 +20,8 @@ void session_queued(struct session *x, int rc, size_t count)
     if (rc == MSGQ_LOST) {
         x->lost += count;
     } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
-        char n[160];
-        log_info("%s: the collector is slower than the capture: over %u MB session_queued, the rest waits in a "
-                 "temporary file", session_name(x, n, sizeof n), SESSION_MEMORY >> 20);
+        session_log(x, LOG_INFO, "the collector is slower than the capture: over %u MB queued, the rest waits in a "
+                 "temporary file", SESSION_MEMORY >> 20);
     }
 }
 

@@ -174,7 +174,9 @@ void session_connect(struct session *x);
 void session_connected(struct session *x);
 void session_down(struct session *x, const char *why);
 void session_event(struct session *x, uint32_t events);
-const char *session_name(const struct session *x, char *buf, size_t len);
+/* A line about a session: "router 10.0.0.1 bmp session: ..." at the given level. */
+void session_log(const struct session *x, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void session_write(struct session *x);
 void session_set_state(struct session *x, enum state st);
 bool session_socket_failed(struct session *x, const char *what);

@@ -13,7 +13,7 @@
 
 void peer_message(struct session *x, const uint8_t *m, size_t len)
 {
-    char n[160], text[160];
+    char text[160];
     x->peer_messages++;
     if (x->pc->id != PROTO_BGP)
         return;
@@ -26,8 +26,7 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
         x->have_peer_open = true;
         x->hold_time = x->our_hold_time < x->peer_open.hold_time ? x->our_hold_time : x->peer_open.hold_time;
         char id[ADDR_STRLEN];
-        log_info("%s: collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %s, %u capabilities",
-                 session_name(x, n, sizeof n), x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
+        session_log(x, LOG_INFO, "collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %s, %u capabilities", x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
                  addr_format_ipv4(x->peer_open.bgp_id, id), x->peer_open.n_caps);
         if (x->state == S_OPEN_SENT) {
             session_write(x); /* our OPEN first, if it is not out yet */
@@ -133,9 +132,8 @@ void session_closing_write(struct session *x)
         x->bye_off += (size_t)w;
     }
     if (!x->fin_sent) {
-        char n[160];
         if (x->bye_len)
-            log_info("%s: %s sent", session_name(x, n, sizeof n), x->pc->id == PROTO_BGP ? "Cease" : "TERM");
+            session_log(x, LOG_INFO, "%s sent", x->pc->id == PROTO_BGP ? "Cease" : "TERM");
         shutdown(x->fd, SHUT_WR);
         x->fin_sent = true;
         session_watch(x, false);
@@ -177,7 +175,7 @@ void session_event(struct session *x, uint32_t events)
         socklen_t l = sizeof err;
         getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
         if (err) {
-            char why[160], n[160];
+            char why[160];
             x->connect_failures++;
             if (err == ECONNREFUSED) { /* attempts, not messages: counted apart */
                 x->connect_refused++;
@@ -186,7 +184,7 @@ void session_event(struct session *x, uint32_t events)
             }
             snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
             if (x->connect_failures == 1)
-                log_debug("%s: %s", session_name(x, n, sizeof n), why);
+                session_log(x, LOG_DEBUG, "%s", why);
             session_down(x, why);
             return;
         }
