@@ -5,7 +5,7 @@ CC      ?= cc
 BUILD   ?= build
 PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd zlib
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc -Itools/pcap-proc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(CI),true)
 override CFLAGS += -Werror
 endif
@@ -17,7 +17,7 @@ DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libw
 DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/flow/*.c) \
-           $(filter-out tools/pcap-proc/main.c,$(wildcard tools/pcap-proc/*.c))
+           $(wildcard src/pcapproc/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -27,7 +27,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/flow/*.h tools/*.h tools/pcap-proc/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/flow/*.h src/pcapproc/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -95,7 +95,7 @@ fuzz: all
 	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
-	    -Itools/pcap-proc -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus $(BUILD)/fuzz/seeds/$$n \

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "pcapproc.h"
+#include "pcapproc/pcapproc.h"
 #include "loop.h"
 #include "replay.h"
 #include "version.h"

@@ -4,7 +4,7 @@
 #include "testutil.h"
 
 #include "flow/extract.h"
-#include "pktwrite.h"
+#include "pcapproc/pktwrite.h"
 
 #define MS 1000000LL
 #define C 0 /* the client (initiator) */

@@ -8,8 +8,8 @@
 #include "config.h"
 #include "decode.h"
 #include "log.h"
-#include "pcapproc.h"
-#include "pktwrite.h"
+#include "pcapproc/pcapproc.h"
+#include "pcapproc/pktwrite.h"
 
 #define SEC 1000000000LL
 

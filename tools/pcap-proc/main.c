@@ -6,7 +6,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "pcapproc.h"
+#include "pcapproc/pcapproc.h"
 #include "version.h"
 
 extern volatile int pcapproc_stop;

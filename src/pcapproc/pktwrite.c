@@ -1,7 +1,7 @@
 /* pktwrite.c — see pktwrite.h. Frames are built in one buffer: Ethernet with locally
  * administered MACs, IPv4 (DF, TTL 64) or IPv6 (hop limit 64), then UDP or TCP (PSH|ACK,
  * no SYN: a clean stream that starts with data, as replay expects). */
-#include "pktwrite.h"
+#include "pcapproc/pktwrite.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * order) with inter_protocol_delay between them. So the input is read once per protocol:
  * streaming, memory grows with the sessions and exporters, not with the captures. */
 #define _GNU_SOURCE
-#include "pcapproc.h"
+#include "pcapproc/pcapproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "log.h"
-#include "pktwrite.h"
+#include "pcapproc/pktwrite.h"
 #include "schedule.h"
 #include "tcpstream.h"
 #include "version.h"
