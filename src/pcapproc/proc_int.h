@@ -1,0 +1,85 @@
+/* proc_int.h — pcap-proc's engine state, shared by pcapproc.c (the passes over the
+ * captures) and output.c (the directories, the written config and the summary). Not a
+ * public interface. */
+#ifndef TELREP_PROC_INT_H
+#define TELREP_PROC_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "decode.h"
+#include "pcapproc/pcapproc.h"
+#include "pcapproc/pktwrite.h"
+#include "tcpstream.h"
+
+#define NS 1000000000LL
+#define STREAM_BUCKETS 4096
+#define MAX_STREAMS 100000
+
+struct proc;
+
+/* one router's direction of one TCP connection: one session */
+struct stream {
+    struct stream *next, *next_all; /* hash bucket; creation order */
+    struct proc *p;
+    size_t router;                  /* index in p->routers (which grows: no pointer) */
+    struct pktwrite_flow flow;      /* the output's addresses, ports and sequence numbers */
+    struct tcpstream ts;
+    struct msgstream ms;
+    void *digest;
+    bool started;                   /* the session start (OPEN, INIT) was seen */
+    uint64_t messages, before_start, filtered, kept, segments;
+    uint8_t *seg;                   /* the output segment being packed */
+    size_t seg_len, seg_cap;
+    bool seg_open;                  /* it carries a BGP OPEN */
+};
+
+struct proc_router {
+    struct addr addr;
+    json_t *json;                   /* its object in "routers" */
+    void *digest;                   /* the current pass's protocol (UDP) */
+    uint64_t packets, kept, filtered;
+    size_t next;                    /* hash chain: index + 1 */
+};
+
+struct proc {
+    const struct config *c;
+    const struct pcapproc_options *o;
+    const struct proto_config *pc;  /* this pass's protocol */
+    size_t pass, passes;
+    /* routers in order of appearance */
+    struct proc_router *routers;
+    size_t n_routers, cap_routers;
+    size_t router_slots[1024];      /* index + 1 of a chain's first router */
+    struct stream *buckets[STREAM_BUCKETS], *streams, **streams_tail;
+    size_t n_streams;
+    uint64_t streams_over_limit;
+    struct pktwrite w;
+    int64_t first_ts, next_ts, last_ts; /* first_ts: EPOCH + initial_delay */
+    bool wrote_any, pass_wrote;
+    uint8_t *scratch;
+    /* counters of the first pass (every pass reads the same packets) */
+    uint64_t read, decode[DECODE_UNKNOWN_LINK + 1], unselected, collector_side, oversized;
+    uint64_t selected[PROTO_COUNT], out_packets[PROTO_COUNT], out_messages[PROTO_COUNT];
+    bool have_dst[PROTO_COUNT][2]; /* per protocol, per family ([1] IPv6) */
+    struct addr dst[PROTO_COUNT][2];
+    uint16_t dport[PROTO_COUNT];
+    json_t *top, *routers_json, *inputs;
+    int status;
+    int64_t next_progress;
+};
+
+/* output.c */
+/* mkdir -p; 0 or -1 with err */
+int make_dirs(const char *path, char *err, size_t errlen);
+/* A temporary file beside final (renamed into place once complete); NULL on failure. */
+FILE *temp_open(const char *final, char *tmp, size_t tmplen);
+/* traffic-reproducer.yml: replays the processed capture at pcap_path */
+void write_config(struct proc *p, FILE *f, const char *pcap_path);
+/* traffic-info.json's last fields: the output, the timing */
+void summary_finish(struct proc *p, const char *pcap_name);
+
+#endif
