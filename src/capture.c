@@ -13,6 +13,7 @@
  * twice through stdio. */
 #define _GNU_SOURCE
 #include "capture.h"
+#include "source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,7 +185,7 @@ static ssize_t gz_read(struct capture *c, uint8_t *buf, size_t size)
     return c->error[0] ? -1 : 0;
 }
 
-static ssize_t source_read_raw(struct capture *c, void *buf, size_t size)
+static ssize_t input_read_raw(struct capture *c, void *buf, size_t size)
 {
     ssize_t n;
     if (c->zstd)
@@ -218,7 +219,7 @@ static bool wandio_compressed(const uint8_t *m, size_t n)
 }
 
 /* Decompressed bytes: first the sniffed head again, then the rest. */
-static ssize_t source_read(struct capture *c, void *buf, size_t size)
+static ssize_t input_read(struct capture *c, void *buf, size_t size)
 {
     if (c->head_pos < c->head_len) {
         size_t n = c->head_len - c->head_pos < size ? c->head_len - c->head_pos : size;
@@ -228,7 +229,7 @@ static ssize_t source_read(struct capture *c, void *buf, size_t size)
     }
     if (c->head_error)
         return -1;
-    return source_read_raw(c, buf, size);
+    return input_read_raw(c, buf, size);
 }
 
 /* The next n bytes of the (decompressed) capture: 1 and *p, 0 at the end, -1 when the
@@ -252,7 +253,7 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
             }
         }
         while (c->buf_len - c->buf_pos < n) {
-            ssize_t r = source_read(c, c->buf + c->buf_len, c->buf_cap - c->buf_len);
+            ssize_t r = input_read(c, c->buf + c->buf_len, c->buf_cap - c->buf_len);
             if (r < 0)
                 return -1;
             if (r == 0)
@@ -271,13 +272,13 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct capture *c = cookie;
-    ssize_t n = source_read(c, buf, size);
+    ssize_t n = input_read(c, buf, size);
     if (n > 0)
         c->bytes_read += n;
     return n;
 }
 
-static int source_open(struct capture *c, const char *path, char *err, size_t errlen)
+static int input_open(struct capture *c, const char *path, char *err, size_t errlen)
 {
     uint8_t raw[6] = { 0 };
     FILE *f = fopen(path, "rb");
@@ -327,9 +328,9 @@ static int source_open(struct capture *c, const char *path, char *err, size_t er
         /* not compressed: read(), no reader thread, no stdio copy */
         c->file = f;
     }
-    /* read the head to sniff the format; source_read() serves it again */
+    /* read the head to sniff the format; input_read() serves it again */
     while (c->head_len < HEAD) {
-        ssize_t n = source_read_raw(c, c->head + c->head_len, HEAD - c->head_len);
+        ssize_t n = input_read_raw(c, c->head + c->head_len, HEAD - c->head_len);
         if (n < 0 && c->head_len > 0) {
             /* a small truncated file: its packets are replayed, then the error is said, as
              * for a large one */
@@ -455,11 +456,11 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     }
     c->st = st;
     c->path = strdup(path);
-    int rc = source_open(c, path, err, errlen);
+    int rc = input_open(c, path, err, errlen);
     const uint8_t *h = c->head;
     uint32_t magic = c->head_len >= 4 ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : 0;
     if (rc < 0) {
-        /* said by source_open() */
+        /* said by input_open() */
     } else if (c->head_len == 0) {
         snprintf(err, errlen, "%s: empty file: not a capture", path);
         rc = -1;
@@ -660,3 +661,23 @@ void capture_close(struct capture *c)
     free(c->path);
     free(c);
 }
+
+/* ---- the capture file as a source (source.h) ---- */
+
+static void *source_capture_open(const char *spec, char *err, size_t errlen) { return capture_open(spec, err, errlen); }
+static int source_capture_next(void *c, struct capture_packet *out) { return capture_next(c, out); }
+static const char *source_capture_format(const void *c) { return capture_format(c); }
+static const char *source_capture_error(const void *c) { return capture_error(c); }
+static double source_capture_progress(const void *c) { return capture_progress(c); }
+static void source_capture_close(void *c) { capture_close(c); }
+
+const struct source_ops source_capture = {
+    .name = "capture",
+    .claims = NULL, /* a path: the fallback */
+    .open = source_capture_open,
+    .next = source_capture_next,
+    .format = source_capture_format,
+    .error = source_capture_error,
+    .progress = source_capture_progress,
+    .close = source_capture_close,
+};

@@ -52,7 +52,7 @@ struct engine {
     int64_t next_progress_ns, started_ns;
     const char *current_pcap;
     uint64_t play_index, plays;
-    struct capture *current_capture;
+    struct source *current_capture;
     unsigned warned_open;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "source.h"
 #include "decode.h"
 #include "log.h"
 #include "loop.h"
@@ -251,7 +252,7 @@ static void progress_line(struct engine *e, bool final)
     double secs = (double)(schedule_now_monotonic() - e->started_ns) / 1e9;
     char where[96] = "";
     if (e->current_capture && !final) {
-        double f = capture_progress(e->current_capture);
+        double f = source_progress(e->current_capture);
         if (f >= 0)
             snprintf(where, sizeof where, " %.0f%%", f * 100);
     }
@@ -448,19 +449,19 @@ static bool ask_user(const char *path)
 static int replay_capture(struct engine *e, const char *path)
 {
     char err[512];
-    struct capture *cap = capture_open(path, err, sizeof err);
+    struct source *cap = source_open(path, err, sizeof err);
     if (!cap) {
         log_error("%s", err);
         e->stats.capture_errors++;
         return -1;
     }
-    log_info("replaying %s (%s)", path, capture_format(cap));
+    log_info("replaying %s (%s)", path, source_format(cap));
     e->current_capture = cap;
     struct capture_packet pkt;
     bool first = true;
     int rc;
     uint64_t n = 0;
-    while (!loop_stop && (rc = capture_next(cap, &pkt)) == 1) {
+    while (!loop_stop && (rc = source_next(cap, &pkt)) == 1) {
         e->stats.read++;
         if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt)) {
             e->stats.decode[DECODE_UNKNOWN_LINK]++;
@@ -476,11 +477,11 @@ static int replay_capture(struct engine *e, const char *path)
     sessions_end_capture(e->sessions);
     if (!loop_stop && rc < 0) {
         log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
-                  path, (unsigned long long)n, capture_error(cap));
+                  path, (unsigned long long)n, source_error(cap));
         e->stats.capture_errors++;
     }
     e->current_capture = NULL;
-    capture_close(cap);
+    source_close(cap);
     return 0;
 }
 
@@ -489,12 +490,12 @@ static int check_captures(const struct config *c)
 {
     for (size_t i = 0; i < c->n_pcaps; i++) {
         char err[512];
-        struct capture *cap = capture_open(c->pcaps[i], err, sizeof err);
+        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             return -1;
         }
-        capture_close(cap);
+        source_close(cap);
     }
     return 0;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "source.h"
 #include "decode.h"
 #include "log.h"
 #include "pcapproc/pktwrite.h"
@@ -345,7 +346,7 @@ static void udp_pass_end(struct proc *p)
 
 /* ---- one pass: every capture, this pass's protocol ---- */
 
-static void progress(struct proc *p, const char *path, struct capture *cap, bool force)
+static void progress(struct proc *p, const char *path, struct source *cap, bool force)
 {
     if (!p->o->progress)
         return;
@@ -353,7 +354,7 @@ static void progress(struct proc *p, const char *path, struct capture *cap, bool
     if (!force && now < p->next_progress)
         return;
     p->next_progress = now + 2 * NS;
-    double f = capture_progress(cap);
+    double f = source_progress(cap);
     char pct[16] = "";
     if (f >= 0)
         snprintf(pct, sizeof pct, " %.0f%%", f * 100);
@@ -381,7 +382,7 @@ static void run_pass(struct proc *p)
     for (size_t f = 0; f < p->c->n_pcaps && !pcapproc_stop; f++) {
         char err[512];
         const char *path = p->c->pcaps[f];
-        struct capture *cap = capture_open(path, err, sizeof err);
+        struct source *cap = source_open(path, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             count_input(p, f, 0, "unreadable", err);
@@ -391,7 +392,7 @@ static void run_pass(struct proc *p)
         struct capture_packet pkt;
         uint64_t n = 0;
         int rc = 0;
-        while (!pcapproc_stop && (rc = capture_next(cap, &pkt)) == 1) {
+        while (!pcapproc_stop && (rc = source_next(cap, &pkt)) == 1) {
             n++;
             if ((n & 4095) == 0)
                 progress(p, path, cap, false);
@@ -435,11 +436,11 @@ static void run_pass(struct proc *p)
         }
         if (rc < 0 && !pcapproc_stop) {
             log_error("%s: the capture ends in an error after %llu packets: %s (the packets before it were "
-                      "processed)", path, (unsigned long long)n, capture_error(cap));
+                      "processed)", path, (unsigned long long)n, source_error(cap));
             p->status = 1;
         }
-        count_input(p, f, n, capture_format(cap), rc < 0 ? capture_error(cap) : NULL);
-        capture_close(cap);
+        count_input(p, f, n, source_format(cap), rc < 0 ? source_error(cap) : NULL);
+        source_close(cap);
     }
     /* the sessions end with the captures, in the order they began */
     while (p->streams) {
@@ -490,12 +491,12 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
                       folder, c->pcaps[i]);
             return 2;
         }
-        struct capture *cap = capture_open(c->pcaps[i], err, sizeof err);
+        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             return 2;
         }
-        capture_close(cap);
+        source_close(cap);
     }
     if (o->check_only) { /* the folder must exist and be writable, or be creatable */
         char parent[PATH_MAX + 8];

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "source.h"
 #include "router.h"
 
 static void write_pcap(const char *path, int precision, int packets)
@@ -307,9 +308,35 @@ static void test_router_lookup(void **state)
     router_table_free(&t);
 }
 
+/* the replay reads through the source seam: a path is a capture file, frame for frame */
+static void test_source_seam(void **state)
+{
+    char *dir = tu_tmpdir(), path[512], err[512];
+    snprintf(path, sizeof path, "%s/s.pcap", dir);
+    write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 4);
+    struct source *s = source_open(path, err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    assert_string_equal(s->ops->name, "capture");
+    assert_string_equal(source_format(s), "pcap");
+    struct capture_packet pkt;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(source_next(s, &pkt), 1);
+        assert_int_equal(pkt.data[0], i);
+    }
+    assert_int_equal(source_next(s, &pkt), 0);
+    assert_true(source_progress(s) > 0.99);
+    source_close(s);
+    snprintf(path, sizeof path, "%s/absent.pcap", dir);
+    assert_null(source_open(path, err, sizeof err));
+    assert_non_null(strstr(err, "absent.pcap"));
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_seam),
         cmocka_unit_test(test_classic_pcap),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_kept_between_plays),
