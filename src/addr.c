@@ -1,3 +1,4 @@
+#include "hash.h"
 #include "addr.h"
 
 #include <arpa/inet.h>
@@ -72,12 +73,8 @@ bool addr_in_prefix(const struct addr *a, const struct addr *net)
 
 uint32_t addr_hash(const struct addr *a)
 {
-    /* FNV-1a over the significant bytes */
-    uint32_t h = 2166136261u ^ a->family;
-    size_t n = a->family == AF_INET ? 4 : 16;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ a->bytes[i]) * 16777619u;
-    return h;
+    /* the significant bytes */
+    return hash_bytes(HASH_START ^ (uint32_t)a->family, a->bytes, a->family == AF_INET ? 4 : 16);
 }
 
 void addr_from_bytes(struct addr *a, int family, const uint8_t *bytes)

@@ -1,22 +1,16 @@
 /* preamble.c — see preamble.h. */
+#include "hash.h"
 #include "preamble.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t key_hash(const uint8_t *k, size_t n)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k[i]) * 16777619u;
-    return h;
-}
 
 /* The slot of key: the one holding it, or the empty one where it would go. */
 static uint32_t *slot_of(const struct preamble *p, const uint8_t *key, size_t key_len)
 {
     size_t mask = p->n_slots - 1;
-    for (size_t i = key_hash(key, key_len) & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash_bytes(HASH_START, key, key_len) & mask;; i = (i + 1) & mask) {
         uint32_t *s = &p->slots[i];
         if (!*s)
             return s;

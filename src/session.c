@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "session_int.h"
 
 const char *const session_state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
@@ -20,7 +21,8 @@ const char *const session_state_names[] = { "waiting", "connecting", "open_sent"
 
 size_t session_key_hash(const struct router *r, int proto)
 {
-    return ((size_t)(uintptr_t)r * 31u + (size_t)proto) * 2654435761u;
+    uintptr_t at = (uintptr_t)r;
+    return hash_u32(hash_bytes(HASH_START, &at, sizeof at), (uint32_t)proto);
 }
 
 

@@ -1,4 +1,5 @@
 /* extract.c — see extract.h; the rules, in the order they apply, are in docs/flow-extract.1. */
+#include "hash.h"
 #include "flow/extract.h"
 
 #include <jansson.h>
@@ -195,9 +196,9 @@ static json_t *syn_options(const struct decoded *d)
 
 static uint32_t flow_hash(const struct addr *a, uint16_t pa, const struct addr *b, uint16_t pb)
 {
-    /* the same for both directions */
-    uint32_t ha = addr_hash(a) * 31 + pa, hb = addr_hash(b) * 31 + pb;
-    return (ha ^ hb) * 2654435761u + (ha + hb);
+    /* the same for both directions: the two ends' hashes combined in their order */
+    uint32_t ha = hash_u32(addr_hash(a), pa), hb = hash_u32(addr_hash(b), pb);
+    return ha < hb ? hash_u32(ha, hb) : hash_u32(hb, ha);
 }
 
 static int side_of(const struct flow *f, const struct decoded *d)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "log.h"
 #include "loop.h"
 
@@ -141,7 +142,7 @@ static void want(struct engine *e, struct end *x, bool out)
 
 static size_t key_slot(const struct engine *e, const struct addr *ip, uint16_t port)
 {
-    return (addr_hash(ip) * 31u + port) & (e->n_keys - 1);
+    return hash_u32(addr_hash(ip), port) & (e->n_keys - 1);
 }
 
 static struct accept_key *key_find(struct engine *e, const struct addr *ip, uint16_t port, bool add)

@@ -8,6 +8,7 @@
  * order) with inter_protocol_delay between them. So the input is read once per protocol:
  * streaming, memory grows with the sessions and exporters, not with the captures. */
 #define _GNU_SOURCE
+#include "hash.h"
 #include "pcapproc/pcapproc.h"
 
 #include <errno.h>
@@ -191,7 +192,7 @@ static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, boo
 
 static uint32_t stream_hash(const struct decoded *d)
 {
-    return (addr_hash(&d->src) * 31 + addr_hash(&d->dst)) * 31 + ((uint32_t)d->sport << 16 | d->dport);
+    return hash_u32(hash_u32(addr_hash(&d->src), addr_hash(&d->dst)), (uint32_t)d->sport << 16 | d->dport);
 }
 
 static struct stream *stream_new(struct proc *p, struct proc_router *r, const struct decoded *d, uint32_t h)

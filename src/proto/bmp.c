@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "addr.h"
 #include "cursor.h"
 #include "proto/proto.h"
@@ -125,10 +126,7 @@ struct bmp_digest {
 
 static uint32_t key_hash(const uint8_t *k)
 {
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < PEER_KEY; i++)
-        h = (h ^ k[i]) * 16777619u;
-    return h;
+    return hash_bytes(HASH_START, k, PEER_KEY);
 }
 
 static bool grow_slots(struct bmp_digest *g)
