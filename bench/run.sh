@@ -225,7 +225,8 @@ echo "  messages delivered: $(jq .messages "$OUT/many.json") of $(jq '[.routers[
 echo "== 5b. BMP at time_factor 1, messages 50 us apart, to a reading collector (lag, spill)"
 $GEN -o "$OUT/dense.pcap" --format bmp --routers 1 --peers 1 --packets "${BENCH_DENSE:-60000}" --records 1 \
     --src 10.2.0.1 --dst 127.0.0.1 --dport 31790 --interval 0.00005 > "$OUT/dense.counts"
-sed -e "s|^pcap: .*|pcap: $OUT/dense.pcap|" -e 's/^time_factor: .*/time_factor: 1/' "$OUT/bmp.yml" > "$OUT/dense.yml"
+sed -e "s|^pcap: .*|pcap: $OUT/dense.pcap|" -e 's/^time_factor: .*/time_factor: 1/' -e '/^repeat:/d' \
+    "$OUT/bmp.yml" > "$OUT/dense.yml"
 tcp_sink "$OUT/dense-sink.json"
 in_ns "$BUILD/telrep" -t "$OUT/dense.yml" -q --stats-json "$OUT/dense.report" > /dev/null 2>&1
 wait $SINK_PID
