@@ -84,21 +84,21 @@ void session_set_state(struct session *x, enum state st)
 
 void session_watch(struct session *x, bool out)
 {
-    if (loop_watch(x->all->loop, &x->io, EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0)) == 0)
-        x->want_out = out;
+    if (loop_watch(x->all->loop, &x->c.io, EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0)) == 0)
+        x->c.want_out = out;
 }
 
 void session_close_socket(struct session *x)
 {
-    if (x->fd >= 0) {
-        loop_unwatch(x->all->loop, &x->io);
-        close(x->fd);
-        x->fd = -1;
-        x->io.fd = -1;
+    if (x->c.fd >= 0) {
+        loop_unwatch(x->all->loop, &x->c.io);
+        close(x->c.fd);
+        x->c.fd = -1;
+        x->c.io.fd = -1;
     }
-    x->rlen = 0;
-    x->want_out = false;
-    x->connected_at = 0;
+    x->c.rlen = 0;
+    x->c.want_out = false;
+    x->c.since = 0;
 }
 
 /* reconnect: true always comes back (with backoff); by default (keep_open) only a session
@@ -119,7 +119,7 @@ static bool reconnect_enabled(const struct session *x)
 void session_down(struct session *x, const char *why)
 {
     session_ack(x);
-    if (x->connected_at && schedule_now_monotonic() - x->connected_at >= STABLE_NS) {
+    if (x->c.since && schedule_now_monotonic() - x->c.since >= STABLE_NS) {
         x->stable_ever = true;
         x->backoff_ns = 0;
         x->quick_retries = 0;
@@ -130,7 +130,7 @@ void session_down(struct session *x, const char *why)
     /* a connection that ended before the collector acknowledged a byte delivered nothing:
      * trying again loses and duplicates nothing (collectors with a listen backlog of 1
      * drop connections that arrive together) */
-    bool nothing_delivered = x->conn_acked == 0 && !x->no_reconnect && x->quick_retries < 5;
+    bool nothing_delivered = x->c.acked == 0 && !x->no_reconnect && x->quick_retries < 5;
     if (nothing_delivered)
         x->quick_retries++;
     if ((nothing_delivered || reconnect_enabled(x)) && !loop_stop) {
@@ -160,8 +160,8 @@ void session_connect(struct session *x)
     socklen_t len;
     const struct sockaddr_storage *to = all->env.collector(all->env.ctx, x->pc->id, x->router->repro.family, &len);
     char err[256];
-    x->fd = to ? sock_open_tcp(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
-    if (x->fd < 0) {
+    x->c.fd = to ? sock_open_tcp(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
+    if (x->c.fd < 0) {
         x->connect_failures++;
         x->router->stats[x->pc->id].send_errors++;
         all->env.stats->send_errors++;
@@ -170,8 +170,8 @@ void session_connect(struct session *x)
         session_set_state(x, S_FAILED);
         return;
     }
-    x->conn_written = x->conn_acked = 0;
-    x->io.fd = x->fd;
+    x->c.written = x->c.acked = 0;
+    x->c.io.fd = x->c.fd;
     session_watch(x, true);
     session_set_state(x, S_CONNECTING);
 }
@@ -191,7 +191,7 @@ void session_connected(struct session *x)
         session_log(x, LOG_INFO, "connected again; preamble of %zu messages first", msgs);
     }
     x->fresh = false;
-    x->connected_at = schedule_now_monotonic();
+    x->c.since = schedule_now_monotonic();
     session_set_state(x, x->pc->id == PROTO_BGP ? S_OPEN_SENT : S_ESTABLISHED);
     x->last_write_ns = schedule_now_monotonic();
 }
@@ -235,17 +235,17 @@ void session_ack(struct session *x)
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
     memset(&ti, 0, sizeof ti);
-    if (x->fd < 0 || getsockopt(x->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 || ti.tcpi_bytes_acked == 0)
+    if (x->c.fd < 0 || getsockopt(x->c.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 || ti.tcpi_bytes_acked == 0)
         return;
     uint64_t acked = ti.tcpi_bytes_acked - 1;
-    if (acked > x->conn_written) /* our FIN */
-        acked = x->conn_written;
-    if (acked > x->conn_acked) {
-        x->conn_acked = acked;
+    if (acked > x->c.written) /* our FIN */
+        acked = x->c.written;
+    if (acked > x->c.acked) {
+        x->c.acked = acked;
         x->last_progress_ns = schedule_now_monotonic();
     }
-    msgq_ack(&x->q, x->conn_acked, count_written, x);
-    if (x->conn_acked) {
+    msgq_ack(&x->q, x->c.acked, count_written, x);
+    if (x->c.acked) {
         x->acked_ever = true;
     }
 }
@@ -253,9 +253,9 @@ void session_ack(struct session *x)
 /* Bytes telrep itself writes (KEEPALIVE, NOTIFICATION, TERM) outside the queue. */
 ssize_t session_raw_write(struct session *x, const void *p, size_t len)
 {
-    ssize_t w = write(x->fd, p, len);
+    ssize_t w = write(x->c.fd, p, len);
     if (w > 0)
-        x->conn_written += (uint64_t)w;
+        x->c.written += (uint64_t)w;
     return w;
 }
 
@@ -325,7 +325,7 @@ static void end_old_session(struct session *x)
  * RESTART_WAIT_NS, lets the next session start (session_next). */
 static void end_captured_session(struct session *x)
 {
-    shutdown(x->fd, SHUT_WR);
+    shutdown(x->c.fd, SHUT_WR);
     x->fresh = true;
     x->have_peer_open = false;
     session_set_state(x, S_RESTARTING);
@@ -347,10 +347,10 @@ void session_next(struct session *x)
 /* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
 void session_write(struct session *x)
 {
-    if (x->fd < 0)
+    if (x->c.fd < 0)
         return;
     if (x->state != S_OPEN_SENT && x->state != S_ESTABLISHED) {
-        if (x->state == S_OPEN_CONFIRM && x->want_out) /* nothing until the collector's KEEPALIVE */
+        if (x->state == S_OPEN_CONFIRM && x->c.want_out) /* nothing until the collector's KEEPALIVE */
             session_watch(x, false);
         return;
     }
@@ -380,7 +380,7 @@ void session_write(struct session *x)
         size_t total = 0;
         for (int i = 0; i < n; i++)
             total += iov[i].iov_len;
-        ssize_t w = writev(x->fd, iov, n);
+        ssize_t w = writev(x->c.fd, iov, n);
         if (w < 0) {
             if (session_socket_failed(x, "write"))
                 return;
@@ -388,8 +388,8 @@ void session_write(struct session *x)
         }
         x->last_write_ns = schedule_now_monotonic();
         /* lag is behind a schedule: time_factor 0 has none (as for UDP) */
-        msgq_written(&x->q, (size_t)w, x->conn_written, x->all->env.cfg->time_factor > 0 ? note_lag : NULL, x);
-        x->conn_written += (uint64_t)w;
+        msgq_written(&x->q, (size_t)w, x->c.written, x->all->env.cfg->time_factor > 0 ? note_lag : NULL, x);
+        x->c.written += (uint64_t)w;
         if ((size_t)w < total)
             break; /* the socket is full */
         if (ending && !(msgq_head_flags(&x->q) & FLAG_ENDS)) { /* the router's END is out whole */
@@ -401,7 +401,7 @@ void session_write(struct session *x)
     }
     session_ack(x);
     bool out = msgq_unwritten(&x->q) && !held_for_peer_open(x);
-    if (out != x->want_out)
+    if (out != x->c.want_out)
         session_watch(x, out);
 }
 
@@ -474,7 +474,7 @@ void session_arm(struct session *x)
     case S_BACKOFF: at = x->retry_at; break;
     default: break;
     }
-    if (x->fd >= 0 && msgq_unacked(&x->q)) {
+    if (x->c.fd >= 0 && msgq_unacked(&x->q)) {
         int64_t poll = schedule_now_monotonic() + ACK_POLL_NS;
         if (poll < at)
             at = poll;
@@ -517,7 +517,7 @@ int sessions_wait(struct sessions *s, int64_t deadline_ns)
 static struct session *pacing_session(struct sessions *s, int64_t now)
 {
     for (struct session *x = s->list; x; x = x->next_all) {
-        if (x->q.unwritten_bytes < PACE_BYTES || x->q.spilled || x->fd < 0)
+        if (x->q.unwritten_bytes < PACE_BYTES || x->q.spilled || x->c.fd < 0)
             continue;
         int64_t since = x->last_progress_ns > x->state_since ? x->last_progress_ns : x->state_since;
         if (now - since < PACE_STALE_NS)

@@ -20,13 +20,13 @@ static bool busy(const struct session *x)
  * Administrative Shutdown, then FIN. Returns whether to wait for the collector's FIN. */
 static bool session_close_begin(struct session *x)
 {
-    if (x->fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
+    if (x->c.fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
         return false;
     /* BGP ends an established session with a Cease; BMP with a TERM when send_term asks */
     bool bye = x->pc->id == PROTO_BGP ? x->state == S_ESTABLISHED : x->pc->session.send_term;
-    x->bye_len = bye && x->pc->proto->goodbye ? x->pc->proto->goodbye(x->bye, sizeof x->bye) : 0;
-    x->bye_off = 0;
-    x->fin_sent = false;
+    x->c.bye_len = bye && x->pc->proto->goodbye ? x->pc->proto->goodbye(x->c.bye, sizeof x->c.bye) : 0;
+    x->c.bye_off = 0;
+    x->c.fin_sent = false;
     session_set_state(x, S_CLOSING);
     session_closing_write(x);
     return true;
@@ -58,8 +58,8 @@ void conversations_end(struct session *x)
 void session_release(struct session *x)
 {
     conversations_end(x);
-    free(x->rbuf);
-    x->rbuf = NULL;
+    free(x->c.rbuf);
+    x->c.rbuf = NULL;
     preamble_free(&x->pre);
     msgq_free(&x->q);
 }
@@ -107,7 +107,7 @@ void sessions_close_all(struct sessions *s)
      * FINs, however many sessions there are */
     size_t waiting = 0;
     for (struct session *x = s->list; x; x = x->next_all)
-        waiting += session_close_begin(x) && x->fd >= 0;
+        waiting += session_close_begin(x) && x->c.fd >= 0;
     s->closing = waiting;
     if (waiting) {
         /* also after a stop: the goodbyes go out (a second signal ends this at once). The

@@ -199,8 +199,8 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->all = s;
     x->router = r;
     x->pc = pc;
-    x->fd = -1;
-    x->io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
+    x->c.fd = -1;
+    x->c.io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
     x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
     msgq_init(&x->q, SESSION_MEMORY, session_queue_frame(x->pc->proto));
     session_set_state(x, S_WAITING);

@@ -56,6 +56,22 @@ struct conversation {
 
 #define MAX_CONVERSATIONS 64 /* per session and capture; beyond, the oldest is finished */
 
+/* A session's live connection: what exists only while its socket is open (the read buffer
+ * is kept for the next one). */
+struct conn {
+    int fd;                   /* -1: none */
+    struct loop_io io;        /* the socket on the loop (io.fd == fd) */
+    bool want_out;            /* EPOLLOUT registered */
+    uint64_t written, acked;  /* bytes on this connection */
+    int64_t since;            /* when it came up (0: not yet) */
+    uint8_t *rbuf;            /* what the collector sent, not yet framed */
+    size_t rlen;
+    /* sessions_close_all: the goodbye (proto->goodbye) still to write, then our FIN */
+    uint8_t bye[32];
+    size_t bye_len, bye_off;
+    bool fin_sent;
+};
+
 /* One live session per router and protocol: it lives across the captures of a run (a
  * capture of route monitoring continues the session another capture's INIT started). */
 struct session {
@@ -75,29 +91,19 @@ struct session {
     bool capture_ended;       /* the capture's ROLE_END was queued: nothing until its next START */
     bool confirm_pending;     /* a START was queued: a ROLE_CONFIRM next is the router's, replaced */
     uint64_t confirms_replaced, skipped_after_end;
-    /* sessions_close_all: the goodbye (proto->goodbye) still to write, then our FIN */
-    uint8_t bye[32];
-    size_t bye_len, bye_off;
-    bool fin_sent;
     uint64_t restarts;        /* BGP sessions the capture itself started again */
     /* the live side */
     enum state state;
-    int fd;
-    bool want_out;            /* EPOLLOUT registered */
-    struct loop_io io;        /* the socket on the loop (io.fd == fd) */
+    struct conn c;
     struct loop_timer timer;  /* the state's next deadline: see session_arm() */
     int64_t state_since, last_write_ns, retry_at, backoff_ns;
     int64_t last_progress_ns; /* when the collector last acknowledged something */
     unsigned hold_time;       /* negotiated, BGP */
     unsigned our_hold_time;   /* in the OPEN we send */
-    uint8_t *rbuf;            /* what the collector sent, not yet framed */
-    size_t rlen;
-    /* the messages: session_queued, written, and kept until the collector's TCP acknowledged them
+    /* the messages: queued, written, and kept until the collector's TCP acknowledged them
      * (sent again after a reset) */
     struct msgq q;
-    uint64_t conn_written, conn_acked; /* bytes on the current connection */
     bool acked_ever;          /* the collector has received something: a reconnect needs the preamble */
-    int64_t connected_at;     /* when the current connection came up (0: none) */
     bool stable_ever;         /* a connection lasted STABLE_NS: the collector takes this session */
     unsigned quick_retries;   /* connections that ended before anything was acknowledged */
     uint64_t resent;

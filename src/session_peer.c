@@ -59,16 +59,16 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
 
 void session_read(struct session *x)
 {
-    if (!x->rbuf && !(x->rbuf = malloc(READ_MAX)))
+    if (!x->c.rbuf && !(x->c.rbuf = malloc(READ_MAX)))
         return;
     for (;;) {
-        ssize_t r = read(x->fd, x->rbuf + x->rlen, READ_MAX - x->rlen);
+        ssize_t r = read(x->c.fd, x->c.rbuf + x->c.rlen, READ_MAX - x->c.rlen);
         if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
             session_next(x); /* the old session is gone: the new one starts */
             return;
         }
         if (x->state == S_RESTARTING && r > 0) {
-            x->rlen = 0; /* what the old session still says does not matter */
+            x->c.rlen = 0; /* what the old session still says does not matter */
             continue;
         }
         if (r == 0) {
@@ -80,26 +80,26 @@ void session_read(struct session *x)
             return;
         }
         if (x->pc->id != PROTO_BGP) { /* BMP collectors send nothing that matters */
-            x->rlen = 0;
+            x->c.rlen = 0;
             continue;
         }
-        x->rlen += (size_t)r;
+        x->c.rlen += (size_t)r;
         size_t off = 0;
-        while (off < x->rlen) {
-            ssize_t l = proto_bgp.frame_ext(x->rbuf + off, x->rlen - off);
+        while (off < x->c.rlen) {
+            ssize_t l = proto_bgp.frame_ext(x->c.rbuf + off, x->c.rlen - off);
             if (l < 0) {
                 session_down(x, "the collector sent bytes that are not BGP");
                 return;
             }
             if (l == 0)
                 break;
-            peer_message(x, x->rbuf + off, (size_t)l);
-            if (x->fd < 0)
+            peer_message(x, x->c.rbuf + off, (size_t)l);
+            if (x->c.fd < 0)
                 return;
             off += (size_t)l;
         }
-        memmove(x->rbuf, x->rbuf + off, x->rlen - off);
-        x->rlen -= off;
+        memmove(x->c.rbuf, x->c.rbuf + off, x->c.rlen - off);
+        x->c.rlen -= off;
     }
 }
 
@@ -119,23 +119,23 @@ void session_closing_write(struct session *x)
     while (msgq_head(&x->q, &len, &written) && written > 0) {
         struct iovec iov[8];
         int n = msgq_iov(&x->q, iov, 8, 1, NULL);
-        ssize_t w = n > 0 ? writev(x->fd, iov, n) : -1;
+        ssize_t w = n > 0 ? writev(x->c.fd, iov, n) : -1;
         if (w <= 0)
             goto blocked;
-        msgq_written(&x->q, (size_t)w, x->conn_written, NULL, NULL);
-        x->conn_written += (uint64_t)w;
+        msgq_written(&x->q, (size_t)w, x->c.written, NULL, NULL);
+        x->c.written += (uint64_t)w;
     }
-    while (x->bye_off < x->bye_len) {
-        ssize_t w = session_raw_write(x, x->bye + x->bye_off, x->bye_len - x->bye_off);
+    while (x->c.bye_off < x->c.bye_len) {
+        ssize_t w = session_raw_write(x, x->c.bye + x->c.bye_off, x->c.bye_len - x->c.bye_off);
         if (w <= 0)
             goto blocked;
-        x->bye_off += (size_t)w;
+        x->c.bye_off += (size_t)w;
     }
-    if (!x->fin_sent) {
-        if (x->bye_len)
+    if (!x->c.fin_sent) {
+        if (x->c.bye_len)
             session_log(x, LOG_INFO, "%s sent", x->pc->id == PROTO_BGP ? "Cease" : "TERM");
-        shutdown(x->fd, SHUT_WR);
-        x->fin_sent = true;
+        shutdown(x->c.fd, SHUT_WR);
+        x->c.fin_sent = true;
         session_watch(x, false);
     }
     return;
@@ -151,7 +151,7 @@ void closing_event(struct session *x)
 {
     char b[4096];
     ssize_t r;
-    while ((r = read(x->fd, b, sizeof b)) > 0)
+    while ((r = read(x->c.fd, b, sizeof b)) > 0)
         ; /* what the collector still says does not matter */
     if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         session_ack(x);
@@ -164,7 +164,7 @@ void session_event(struct session *x, uint32_t events)
     if (x->state == S_CLOSING) {
         if (events & EPOLLOUT)
             session_closing_write(x);
-        if (x->fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        if (x->c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
             closing_event(x);
         return;
     }
@@ -173,7 +173,7 @@ void session_event(struct session *x, uint32_t events)
             return;
         int err = 0;
         socklen_t l = sizeof err;
-        getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        getsockopt(x->c.fd, SOL_SOCKET, SO_ERROR, &err, &l);
         if (err) {
             char why[160];
             x->connect_failures++;
@@ -190,12 +190,12 @@ void session_event(struct session *x, uint32_t events)
         }
         session_connected(x);
         session_write(x); /* BGP: our OPEN before anything we answer */
-        if (x->fd < 0)
+        if (x->c.fd < 0)
             return;
     }
     if (events & EPOLLIN || events & EPOLLRDHUP) {
         session_read(x);
-        if (x->fd < 0)
+        if (x->c.fd < 0)
             return;
     }
     if (events & EPOLLOUT)
