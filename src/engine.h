@@ -53,7 +53,6 @@ struct engine {
     const char *current_pcap;
     uint64_t play_index, plays;
     struct source *current_capture;
-    unsigned warned_open;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
     bool dry;                  /* --check: read, decide, count; open nothing, send nothing */

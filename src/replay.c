@@ -392,11 +392,8 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         ps->records += info.records;
     }
     if (e->dry) { /* what a run would send: datagrams, or TCP segments with payload */
-        if (!tcp || d.payload_len) {
-            ps->packets++;
-            ps->bytes += d.payload_len;
-            e->stats.sent++;
-        }
+        if (!tcp || d.payload_len)
+            count_sent(e, r, pc->id, d.payload_len);
         if (tcp && pc->id == PROTO_BGP)
             note_bgp_id(e, r, &d);
         return;

@@ -11,10 +11,12 @@
 #include "engine.h"
 #include "log.h"
 
-/* One router's line for one protocol into buf; returns whether something went wrong
- * (refused, failed or lost). Units add up: UDP datagrams sent + refused + failed = what the
- * capture held; TCP messages delivered + lost + incomplete = what its sessions held. */
-static bool router_proto_line(struct engine *e, const struct router *r, int p, char *buf, size_t len)
+/* One router's line for one protocol into buf (t: what its sessions did, for TCP); returns
+ * whether something went wrong (refused, failed or lost). Units add up: UDP datagrams sent +
+ * refused + failed = what the capture held; TCP messages delivered + lost + incomplete =
+ * what its sessions held. */
+static bool router_proto_line(struct engine *e, const struct router *r, int p, const struct session_summary *t,
+                              char *buf, size_t len)
 {
     const struct proto_stats *ps = &r->stats[p];
     char a[ADDR_STRLEN], b[ADDR_STRLEN], col[80];
@@ -34,25 +36,23 @@ static bool router_proto_line(struct engine *e, const struct router *r, int p, c
                  (unsigned long long)ps->send_errors);
         return ps->refused || ps->send_errors;
     }
-    struct session_summary t;
-    sessions_summary(e->sessions, r, p, &t);
     off += (size_t)snprintf(buf + off, len - off, "%llu messages delivered (%llu bytes), %llu lost",
-                            (unsigned long long)t.delivered, (unsigned long long)t.bytes, (unsigned long long)t.lost);
-    if (t.lost && off < len)
-        off += (size_t)snprintf(buf + off, len - off, " (%s)", t.reason);
-    if (t.incomplete && off < len)
+                            (unsigned long long)t->delivered, (unsigned long long)t->bytes, (unsigned long long)t->lost);
+    if (t->lost && off < len)
+        off += (size_t)snprintf(buf + off, len - off, " (%s)", t->reason);
+    if (t->incomplete && off < len)
         off += (size_t)snprintf(buf + off, len - off, ", %llu incomplete at the capture's end (not sent)",
-                                (unsigned long long)t.incomplete);
-    if (t.skipped_before_start && off < len)
+                                (unsigned long long)t->incomplete);
+    if (t->skipped_before_start && off < len)
         off += (size_t)snprintf(buf + off, len - off, ", %llu before the session start (not sent)",
-                                (unsigned long long)t.skipped_before_start);
-    if ((t.connect_refused || t.reconnects) && off < len)
+                                (unsigned long long)t->skipped_before_start);
+    if ((t->connect_refused || t->reconnects) && off < len)
         off += (size_t)snprintf(buf + off, len - off, "; %llu connection attempts refused, %llu reconnects",
-                                (unsigned long long)t.connect_refused, (unsigned long long)t.reconnects);
-    if (t.failed && off < len)
-        snprintf(buf + off, len - off, t.lost ? "; %llu session%s failed" : "; %llu session%s failed: %s",
-                 (unsigned long long)t.failed, t.failed == 1 ? "" : "s", t.reason);
-    return t.lost || t.failed || ps->send_errors;
+                                (unsigned long long)t->connect_refused, (unsigned long long)t->reconnects);
+    if (t->failed && off < len)
+        snprintf(buf + off, len - off, t->lost ? "; %llu session%s failed" : "; %llu session%s failed: %s",
+                 (unsigned long long)t->failed, t->failed == 1 ? "" : "s", t->reason);
+    return t->lost || t->failed || ps->send_errors;
 }
 
 #define SUMMARY_ROUTERS 32 /* beyond this many routers only those with a problem get a line */
@@ -68,14 +68,15 @@ void report_summary(struct engine *e)
         bool any = false, bad_router = false;
         for (size_t k = 0; k < c->n_protos; k++) {
             int p = c->protos[k].id;
-            struct session_summary t;
-            sessions_summary(e->sessions, r, p, &t);
+            struct session_summary t = { 0 };
+            if (proto_by_id(p)->transport == TRANSPORT_TCP) /* the UDP protocols have none */
+                sessions_summary(e->sessions, r, p, &t);
             const struct proto_stats *ps = &r->stats[p];
             if (!ps->packets && !ps->refused && !ps->send_errors && !t.sessions)
                 continue;
             any = true;
             char line[768];
-            bool bad = router_proto_line(e, r, p, line, sizeof line);
+            bool bad = router_proto_line(e, r, p, &t, line, sizeof line);
             bad_router |= bad;
             if (bad && shown < SUMMARY_ROUTERS * PROTO_COUNT)
                 log_error("%s", line);

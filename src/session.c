@@ -43,8 +43,6 @@ struct sessions *sessions_new(const struct session_env *env)
     return s;
 }
 
-bool sessions_active(const struct sessions *s) { return s && s->n > 0; }
-
 /* The send queue frames messages its stream already cut, so it takes the longest the
  * protocol may carry. */
 ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t)
@@ -102,9 +100,9 @@ void session_close_socket(struct session *x)
 }
 
 /* reconnect: true always comes back (with backoff); by default (keep_open) only a session
- * the collector once took something from: a collector that refuses a session (resets it
- * before taking anything, as pmacct does a second session from one address) is not hammered
- * into a restart it did not have. */
+ * that once had a connection last STABLE_NS: a collector that refuses a session (resets it
+ * at once, as pmacct does a second session from one address) is not hammered into a restart
+ * it did not have. */
 static bool reconnect_enabled(const struct session *x)
 {
     int r = x->pc->session.reconnect;
@@ -225,8 +223,8 @@ static void count_written(void *ctx, const uint8_t *m, size_t bytes, size_t coun
     x->bytes_sent += bytes;
 }
 
-/* What the collector's TCP has acknowledged (sent minus what is still in the socket's
- * send queue) is delivered: counted, and no longer kept for a resend. */
+/* What the collector's TCP has acknowledged is delivered: counted, and no longer kept for a
+ * resend. */
 void session_ack(struct session *x)
 {
     /* tcpi_bytes_acked counts what the collector's TCP acknowledged, the SYN included, and
@@ -245,9 +243,7 @@ void session_ack(struct session *x)
         x->last_progress_ns = schedule_now_monotonic();
     }
     msgq_ack(&x->q, x->c.acked, count_written, x);
-    if (x->c.acked) {
-        x->acked_ever = true;
-    }
+    x->acked_ever |= x->c.acked > 0;
 }
 
 /* Bytes telrep itself writes (KEEPALIVE, NOTIFICATION, TERM) outside the queue. */
@@ -424,13 +420,13 @@ static void session_timers(struct session *x, int64_t now)
         session_ack(x);
     switch (x->state) {
     case S_CONNECTING:
-        if (now - x->state_since > CONNECT_TIMEOUT_NS)
+        if (now - x->state_since >= CONNECT_TIMEOUT_NS)
             session_down(x, "no answer to the connection attempt within 10 s");
         break;
     case S_OPEN_CONFIRM:
     case S_OPEN_SENT:
         if (x->state == S_OPEN_CONFIRM || !open_queued(x)) { /* the OPEN is out */
-            if (now - x->state_since > (int64_t)(x->pc->session.open_timeout * 1e9)) {
+            if (now - x->state_since >= (int64_t)(x->pc->session.open_timeout * 1e9)) {
                 snprintf(why, sizeof why, "the collector did not answer the OPEN within %.0f s (bgp.open_timeout)",
                          x->pc->session.open_timeout);
                 session_down(x, why);
@@ -443,7 +439,7 @@ static void session_timers(struct session *x, int64_t now)
             session_send_keepalive(x);
         break;
     case S_RESTARTING:
-        if (now - x->state_since > RESTART_WAIT_NS)
+        if (now - x->state_since >= RESTART_WAIT_NS)
             session_next(x);
         break;
     case S_BACKOFF:
@@ -479,9 +475,11 @@ void session_arm(struct session *x)
         if (poll < at)
             at = poll;
     }
+    /* an armed timer that comes sooner is kept: it only looks and arms again, and the
+     * write path (which arms after every flush) does not move it in the heap each time */
     if (at == INT64_MAX)
         loop_timer_cancel(x->all->loop, &x->timer);
-    else if (!loop_timer_armed(&x->timer) || x->timer.at != at)
+    else if (!loop_timer_armed(&x->timer) || x->timer.at > at)
         loop_timer_set(x->all->loop, &x->timer, at);
 }
 
@@ -498,11 +496,6 @@ void session_on_io(void *obj, uint32_t events)
     struct session *x = obj;
     session_event(x, events);
     session_arm(x);
-}
-
-int sessions_wait(struct sessions *s, int64_t deadline_ns)
-{
-    return loop_run(s->loop, deadline_ns);
 }
 
 /* time_factor 0 is paced by the collectors: while a session has over PACE_BYTES unwritten and

@@ -54,11 +54,6 @@ struct sessions *sessions_new(const struct session_env *env);
 /* One captured segment from router r for protocol pc, due now. */
 void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
                       int64_t ts_ns);
-/* Are there sessions at all (then waits go through sessions_wait)? */
-bool sessions_active(const struct sessions *s);
-/* Serve the sockets and timers until the monotonic deadline (at least one pass, so that
- * dense or late packets never starve the sessions), or loop_stop. Returns loop_stop. */
-int sessions_wait(struct sessions *s, int64_t deadline_ns);
 /* Serve without waiting (time_factor 0 between packets); wait while a session whose
  * collector is reading has over half its memory bound queued (time_factor 0 is paced by the
  * collectors, not by the disk). */

@@ -16,8 +16,9 @@ static bool busy(const struct session *x)
     return msgq_pending(&x->q) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
 }
 
-/* The first half of a graceful close: a BMP TERM (send_term) or a BGP NOTIFICATION Cease /
- * Administrative Shutdown, then FIN. Returns whether to wait for the collector's FIN. */
+/* The first half of a graceful close (session_closing_write: the rest of a half-written
+ * message, then a BMP TERM with send_term or a BGP Cease, then FIN). Returns whether the
+ * collector's FIN is to be awaited. */
 static bool session_close_begin(struct session *x)
 {
     if (x->c.fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
@@ -103,8 +104,8 @@ void sessions_close_all(struct sessions *s)
 {
     if (!s)
         return;
-    /* all sessions close at once: FIN everywhere, then up to a second for the collectors'
-     * FINs, however many sessions there are */
+    /* all sessions close at once (the rest of a half-written message, the goodbye, FIN),
+     * then the collectors' FINs are awaited together, however many sessions there are */
     size_t waiting = 0;
     for (struct session *x = s->list; x; x = x->next_all)
         waiting += session_close_begin(x) && x->c.fd >= 0;

@@ -112,13 +112,10 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
     size_t at = x->pc->proto->kind_offset;
     (void)ts;
     for (size_t i = 0; i < n;) {
-        if (!taking_runs(x)) {
-            on_message(d, p, lens[i]);
-            p += lens[i++];
-            continue;
-        }
-        unsigned flags = session_classify(x, p, lens[i]);
-        if (flags & MSGQ_ALONE) { /* a role in the session: see on_message */
+        /* one at a time: before the start, after an end, or a message with a role in the
+         * session (MSGQ_ALONE) */
+        unsigned flags = taking_runs(x) ? session_classify(x, p, lens[i]) : MSGQ_ALONE;
+        if (flags & MSGQ_ALONE) {
             on_message(d, p, lens[i]);
             p += lens[i++];
             continue;
@@ -174,24 +171,27 @@ static bool has_open_conversation(const struct session *x)
     return false;
 }
 
-/* The session a captured segment feeds. A router's captured connections that overlap in
- * time are sessions of their own, each a live connection (issue 12 item 10: two concurrent
- * BMP sessions of one router were replayed as one connection carrying both); one that
- * starts after the others closed (or in a later capture) continues the first session. */
+/* The session a captured segment feeds, and its conversation when it has one already (*c;
+ * NULL for a new conversation). A router's captured connections that overlap in time are
+ * sessions of their own, each a live connection (issue 12 item 10: two concurrent BMP
+ * sessions of one router were replayed as one connection carrying both); one that starts
+ * after the others closed (or in a later capture) continues the first session. Without
+ * create, only an existing conversation is looked for. */
 static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc,
-                                    const struct decoded *d)
+                                    const struct decoded *d, bool create, struct conversation **c)
 {
     size_t h = session_key_hash(r, pc->id) % s->table_size;
     struct session *idle = NULL, **tail = &s->table[h];
+    *c = NULL;
     for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next) {
         if (x->router != r || x->pc != pc)
             continue;
-        if (conversation_of(x, d))
+        if ((*c = conversation_of(x, d)))
             return x;
         if (!idle && !has_open_conversation(x))
             idle = x;
     }
-    if (idle)
+    if (idle || !create)
         return idle;
     struct session *x = calloc(1, sizeof *x);
     if (!x)
@@ -230,11 +230,8 @@ void conversation_end(struct session *x, struct conversation *c)
     free(c);
 }
 
-static struct conversation *conversation_find(struct session *x, const struct decoded *d)
+static struct conversation *conversation_new(struct session *x, const struct decoded *d)
 {
-    struct conversation *found = conversation_of(x, d);
-    if (found)
-        return found;
     if (x->n_convs == MAX_CONVERSATIONS) { /* the oldest is the last */
         struct conversation **last = &x->convs;
         while ((*last)->next)
@@ -263,21 +260,18 @@ static struct conversation *conversation_find(struct session *x, const struct de
 void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
                       int64_t ts_ns)
 {
-    if (!d->payload_len && !(d->tcp_flags & TCP_SYN)) {
-        if (d->tcp_flags & (TCP_FIN | TCP_RST)) /* the router closed this connection */
-            for (struct session *x = s->table[session_key_hash(r, pc->id) % s->table_size]; x; x = x->next) {
-                struct conversation *c = x->router == r && x->pc == pc ? conversation_of(x, d) : NULL;
-                if (c)
-                    c->open = false;
-            }
-        return;
-    }
-    struct session *x = session_find(s, r, pc, d);
-    struct conversation *c = x ? conversation_find(x, d) : NULL;
+    /* a segment without data or SYN only says whether the router closed its connection */
+    bool data = d->payload_len || (d->tcp_flags & TCP_SYN);
+    struct conversation *c;
+    struct session *x = session_find(s, r, pc, d, data, &c);
+    if (data && x && !c)
+        c = conversation_new(x, d);
     if (!c)
         return;
     if (d->tcp_flags & (TCP_FIN | TCP_RST))
-        c->open = false;
+        c->open = false; /* the router closed this connection */
+    if (!data)
+        return;
     /* the due time only serves the lag, which time_factor 0 does not have */
     struct delivery dl = { x, c, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
     tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);

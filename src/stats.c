@@ -127,7 +127,6 @@ void stats_note_lag(struct stats *s, int64_t lag_ns)
     s->lag_samples++;
     s->lag_hist[lag_bucket(lag_ns)]++;
     s->lag_sum_ns += lag_ns;
-    s->lag_last_ns = lag_ns;
     if (lag_ns > s->lag_max_ns)
         s->lag_max_ns = lag_ns;
     if (lag_ns > 1000000)

@@ -44,7 +44,7 @@ struct stats {
     const char *outcome;      /* "success", "recovered", "failed", "nothing sent" */
     /* timing, time_factor > 0 only */
     uint64_t lag_samples, late_1ms;
-    int64_t lag_sum_ns, lag_max_ns, lag_last_ns;
+    int64_t lag_sum_ns, lag_max_ns;
     uint64_t lag_hist[STATS_LAG_BUCKETS];
     uint64_t backward_steps;
     struct { struct addr ip; uint64_t packets; } unmapped_sources[STATS_UNMAPPED_KEPT];
