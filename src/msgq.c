@@ -71,6 +71,23 @@ static struct msgq_chunk *chunk_new(size_t cap)
     return c;
 }
 
+/* Chunks at the front whose messages are all acknowledged go (the last one stays, for what
+ * comes next), and the write position with them. One left in front of the write position
+ * after a lost connection was read past its end once the next preamble was put before it
+ * (issue 12 item 13: heap bytes on the wire after a reconnect). */
+static void drop_done_chunks(struct msgq *q)
+{
+    while (q->chunks && q->chunks->next && q->chunks->begin == q->chunks->used) {
+        struct msgq_chunk *c = q->chunks;
+        if (q->wchunk == c) {
+            q->wchunk = c->next;
+            q->woff = q->wchunk->begin;
+        }
+        q->chunks = c->next;
+        chunk_free(c);
+    }
+}
+
 /* the write position, moved to the next chunk when it is at the end of one that is done */
 static void wnormalize(struct msgq *q)
 {
@@ -372,10 +389,8 @@ void msgq_ack(struct msgq *q, uint64_t acked, msgq_ack_fn ack, void *ctx)
             q->chunks->used = q->chunks->begin = 0;
         q->wchunk = q->last = q->chunks;
         q->woff = q->part = 0;
-    } else if (q->chunks->begin == q->chunks->used && q->chunks != q->wchunk) {
-        struct msgq_chunk *c = q->chunks;
-        q->chunks = c->next;
-        chunk_free(c);
+    } else if (q->part == 0) {
+        drop_done_chunks(q);
     }
 }
 
@@ -385,6 +400,7 @@ size_t msgq_requeue(struct msgq *q)
     q->unacked = q->unacked_msgs = q->part = 0;
     q->wchunk = q->chunks;
     q->woff = q->chunks ? q->chunks->begin : 0;
+    drop_done_chunks(q);
     q->unwritten_bytes = 0;
     for (size_t i = 0; i < q->n; i++)
         q->unwritten_bytes += entry(q, i)->len;
@@ -410,13 +426,9 @@ size_t msgq_drop_head(struct msgq *q, unsigned flag)
     msgq_ack(q, 0, NULL, NULL);
     /* the preamble had a chunk of its own (msgq_prepend): none is left empty at the front,
      * where the next prepend would put another */
-    while (q->chunks && q->chunks->next && q->chunks->begin == q->chunks->used) {
-        struct msgq_chunk *c = q->chunks;
-        q->chunks = c->next;
-        chunk_free(c);
-    }
     q->wchunk = q->chunks;
     q->woff = q->chunks ? q->chunks->begin : 0;
+    drop_done_chunks(q);
     return msgs;
 }
 

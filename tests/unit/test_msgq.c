@@ -56,6 +56,15 @@ static size_t fake_writev(const struct iovec *iov, int n, uint8_t *out, size_t l
     return w;
 }
 
+/* a queue of n messages of 20 bytes, 0..n-1 */
+static void queue_of(struct msgq *q, unsigned n)
+{
+    uint8_t m[20];
+    msgq_init(q, 1 << 20, frame_first_byte);
+    for (unsigned i = 0; i < n; i++)
+        assert_int_equal(msgq_push(q, m, make(m, i, 20), 0, 0), MSGQ_MEMORY);
+}
+
 static void test_chunks_partial_ack(void **state)
 {
     struct msgq q;
@@ -162,10 +171,8 @@ static void test_requeue_and_preamble(void **state)
 static void test_preamble_not_twice(void **state)
 {
     struct msgq q;
-    msgq_init(&q, 1 << 20, frame_first_byte);
-    uint8_t m[20], pre[30];
-    for (unsigned i = 0; i < 3; i++)
-        msgq_push(&q, m, make(m, i, 20), 0, 0);
+    queue_of(&q, 3);
+    uint8_t pre[30];
     make(pre, 100, 10);
     make(pre + 10, 101, 20);
     for (int connection = 0; connection < 3; connection++) {
@@ -198,6 +205,40 @@ static void test_preamble_not_twice(void **state)
     n = msgq_iov(&q, iov, 8, 0, NULL);
     msgq_written(&q, 5, 0, NULL, NULL);
     assert_int_equal(msgq_drop_head(&q, MSGQ_PREAMBLE), 0);
+    msgq_free(&q);
+}
+
+/* Issue 12 item 13: the preamble acknowledged, the connection lost before the messages
+ * after it: its chunk, now empty, was left in front of the write position, and the next
+ * preamble was put before it; the write after that preamble read past the empty chunk's
+ * end (bytes of the heap on the wire, that do not start a message). Every connection must
+ * carry the preamble and then the messages, whole. */
+static void test_preamble_acked_then_lost(void **state)
+{
+    struct msgq q;
+    queue_of(&q, 2);
+    uint8_t pre[10];
+    make(pre, 100, 10);
+    for (int connection = 0; connection < 3; connection++) {
+        msgq_drop_head(&q, MSGQ_PREAMBLE);
+        assert_int_equal(msgq_prepend(&q, pre, sizeof pre, frame_first_byte, 0, MSGQ_PREAMBLE), 1);
+        /* a message at a time (BGP: the OPEN, then the rest once the collector answered) */
+        static const unsigned want[] = { 100, 0, 1 };
+        int upto = connection < 2 ? 1 : 3; /* lost after the preamble, but the last time */
+        for (int i = 0; i < upto; i++) {
+            struct iovec iov[8];
+            static uint8_t wire[256];
+            int n = msgq_iov(&q, iov, 8, 1, NULL);
+            assert_int_equal(n, 1);
+            size_t w = fake_writev(iov, n, wire, sizeof wire);
+            assert_int_equal(w, i ? 20 : 10);
+            assert_int_equal(wire[1], want[i]);
+            msgq_written(&q, w, i ? 10 + 20 * (unsigned)(i - 1) : 0, NULL, NULL);
+            if (i == 0)
+                msgq_ack(&q, 10, NULL, NULL); /* the preamble is acknowledged */
+        }
+        assert_int_equal(msgq_requeue(&q), connection < 2 ? 0 : 2);
+    }
     msgq_free(&q);
 }
 
@@ -385,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_chunks_partial_ack),
         cmocka_unit_test(test_requeue_and_preamble),
         cmocka_unit_test(test_preamble_not_twice),
+        cmocka_unit_test(test_preamble_acked_then_lost),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_spill_and_big),
         cmocka_unit_test(test_runs),
