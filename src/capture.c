@@ -348,6 +348,10 @@ static int input_open(struct capture *c, const char *path, char *err, size_t err
     return 0;
 }
 
+/* ERF record types (Endace ERF types reference) */
+enum { ERF_ETH = 2, ERF_COLOR_ETH = 11, ERF_DSM_COLOR_ETH = 16, ERF_COLOR_HASH_ETH = 20,
+       ERF_IPV4 = 22, ERF_IPV6 = 23, ERF_META = 27, ERF_PAD = 48 };
+
 /* ERF has no magic number: the records in the head must chain. Each header needs a
  * known type, a record length of at least the header, a wire length (but for meta and
  * pad records) and a time not an hour before the first record's. A whole file in the
@@ -367,8 +371,8 @@ static bool looks_like_erf(const uint8_t *h, size_t n, bool whole_file)
         uint16_t rlen = cursor_be16(&c);
         cursor_skip(&c, 2); /* loss counter or colour */
         uint16_t wlen = cursor_be16(&c);
-        bool meta = type == 27 || type == 48;
-        if (!((type >= 1 && type <= 27) || type == 48) || rlen < 16 || (wlen == 0 && !meta))
+        bool meta = type == ERF_META || type == ERF_PAD;
+        if (!((type >= 1 && type <= ERF_META) || type == ERF_PAD) || rlen < 16 || (wlen == 0 && !meta))
             return false;
         if (whole == 0)
             first_sec = sec;
@@ -555,10 +559,6 @@ static int next_classic(struct capture *c, struct capture_packet *out)
     out->hdr.len = f[3];
     return 1;
 }
-
-/* ERF record types (Endace ERF types reference) */
-enum { ERF_ETH = 2, ERF_COLOR_ETH = 11, ERF_DSM_COLOR_ETH = 16, ERF_COLOR_HASH_ETH = 20,
-       ERF_IPV4 = 22, ERF_IPV6 = 23, ERF_META = 27, ERF_PAD = 48 };
 
 static int next_erf(struct capture *c, struct capture_packet *out)
 {

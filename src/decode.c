@@ -231,7 +231,10 @@ static enum decode_result decode_null(struct cursor *c, int dlt, struct decoded 
         return DECODE_TRUNCATED;
     if (family > 0xffff) /* written big-endian by the capturing host */
         family = __builtin_bswap32(family);
-    if (family == 2 || family == 24 || family == 28 || family == 30)
+    /* AF_INET, and AF_INET6 as NetBSD/OpenBSD, FreeBSD and macOS number it */
+    enum { BSD_AF_INET = 2, BSD_AF_INET6_NET = 24, BSD_AF_INET6_FREE = 28, BSD_AF_INET6_DARWIN = 30 };
+    if (family == BSD_AF_INET || family == BSD_AF_INET6_NET || family == BSD_AF_INET6_FREE ||
+        family == BSD_AF_INET6_DARWIN)
         return decode_ip(c, out);
     return DECODE_NOT_IP;
 }

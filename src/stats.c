@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include <netinet/in.h>
+
 void stats_count_kind(struct proto_stats *ps, int kind, uint64_t n)
 {
     if (ps->n_kinds && ps->kinds[ps->last_kind].kind == kind) { /* runs of one kind are the rule */
@@ -60,7 +62,7 @@ const char *stats_unselected_text(const struct stats *s, char *buf, size_t len)
     buf[0] = 0;
     for (int i = 0; i < s->n_unselected_ports && off < len; i++)
         off += (size_t)snprintf(buf + off, len - off, "%s%s port %u (%llu packets)", i ? ", " : "",
-                                s->unselected_ports[i].ip_proto == 6 ? "TCP" : "UDP", s->unselected_ports[i].port,
+                                s->unselected_ports[i].ip_proto == IPPROTO_TCP ? "TCP" : "UDP", s->unselected_ports[i].port,
                                 (unsigned long long)s->unselected_ports[i].packets);
     if (s->unselected_other_ports && off < len)
         snprintf(buf + off, len - off, ", other ports (%llu packets)", (unsigned long long)s->unselected_other_ports);
@@ -215,7 +217,7 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     json_t *ports = json_array();
     for (int i = 0; i < s->n_unselected_ports; i++)
         json_array_append_new(ports, json_pack("{s:s,s:i,s:I}", "transport",
-                                               s->unselected_ports[i].ip_proto == 6 ? "tcp" : "udp", "port",
+                                               s->unselected_ports[i].ip_proto == IPPROTO_TCP ? "tcp" : "udp", "port",
                                                s->unselected_ports[i].port,
                                                "packets", (json_int_t)s->unselected_ports[i].packets));
     json_object_set_new(root, "unselected_ports", ports);
