@@ -14,9 +14,6 @@
 #include "hash.h"
 #include "session_int.h"
 
-const char *const session_state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
-                                     "restarting", "backoff", "closing", "closed", "failed" };
-
 /* ---- table ---- */
 
 size_t session_key_hash(const struct router *r, int proto)
@@ -33,6 +30,7 @@ struct sessions *sessions_new(const struct session_env *env)
         return NULL;
     s->env = *env;
     s->loop = env->loop;
+    s->ops = env->ops ? env->ops : &session_sys_ops;
     s->flush = (struct loop_work){ .fn = sessions_flush, .obj = s };
     s->table_size = 1024;
     s->table = calloc(s->table_size, sizeof *s->table);
@@ -70,15 +68,32 @@ void session_log(const struct session *x, enum log_level level, const char *fmt,
 }
 
 
-/* Every state change re-arms the session's timer (a timer that fires early only looks). */
-void session_set_state(struct session *x, enum state st)
+/* ---- socket ---- */
+
+static int sys_connect(const struct addr *local, const struct sockaddr_storage *remote, socklen_t len,
+                       const struct sock_options *o, char *err, size_t errlen)
 {
-    x->state = st;
-    x->state_since = schedule_now_monotonic();
-    session_arm(x);
+    return sock_open_tcp(local, remote, len, o, err, errlen);
+}
+static ssize_t sys_writev(int fd, const struct iovec *iov, int n) { return writev(fd, iov, n); }
+static ssize_t sys_read(int fd, void *buf, size_t len) { return read(fd, buf, len); }
+static int sys_shutdown(int fd) { return shutdown(fd, SHUT_WR); }
+static int sys_error(int fd)
+{
+    int err = 0;
+    socklen_t l = sizeof err;
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 ? errno : err;
+}
+static uint64_t sys_acked(int fd)
+{
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ? 0 : ti.tcpi_bytes_acked;
 }
 
-/* ---- socket ---- */
+const struct session_ops session_sys_ops = { sys_connect, sys_writev, sys_read, sys_shutdown, close, sys_error,
+                                             sys_acked };
 
 void session_watch(struct session *x, bool out)
 {
@@ -90,108 +105,36 @@ void session_close_socket(struct session *x)
 {
     if (x->c.fd >= 0) {
         loop_unwatch(x->all->loop, &x->c.io);
-        close(x->c.fd);
+        x->all->ops->close(x->c.fd);
         x->c.fd = -1;
         x->c.io.fd = -1;
     }
     x->c.rlen = 0;
     x->c.want_out = false;
     x->c.since = 0;
+    x->c.own_len = x->c.own_off = 0;
+    x->c.fin_wanted = x->c.fin_sent = false;
 }
 
-/* reconnect: true always comes back (with backoff); by default (keep_open) only a session
- * that once had a connection last STABLE_NS: a collector that refuses a session (resets it
- * at once, as pmacct does a second session from one address) is not hammered into a restart
- * it did not have. */
-static bool reconnect_enabled(const struct session *x)
-{
-    int r = x->pc->session.reconnect;
-    if (x->no_reconnect)
-        return false;
-    return r < 0 ? x->all->env.keep_open && x->stable_ever : r;
-}
-
-
-/* The session lost its connection: back off and come back, or give up. What the collector
- * acknowledged up to the end (the last ACK may ride on its FIN) is delivered first. */
-void session_down(struct session *x, const char *why)
-{
-    session_ack(x);
-    if (x->c.since && schedule_now_monotonic() - x->c.since >= STABLE_NS) {
-        x->stable_ever = true;
-        x->backoff_ns = 0;
-        x->quick_retries = 0;
-    }
-    session_close_socket(x);
-    snprintf(x->last_error, sizeof x->last_error, "%s", why);
-    queue_requeue_unacked(x);
-    /* a connection that ended before the collector acknowledged a byte delivered nothing:
-     * trying again loses and duplicates nothing (collectors with a listen backlog of 1
-     * drop connections that arrive together) */
-    bool nothing_delivered = x->c.acked == 0 && !x->no_reconnect && x->quick_retries < 5;
-    if (nothing_delivered)
-        x->quick_retries++;
-    if ((nothing_delivered || reconnect_enabled(x)) && !loop_stop) {
-        x->backoff_ns = x->backoff_ns ? x->backoff_ns * 2 : BACKOFF_MIN_NS;
-        if (x->backoff_ns > BACKOFF_MAX_NS)
-            x->backoff_ns = BACKOFF_MAX_NS;
-        x->retry_at = schedule_now_monotonic() + x->backoff_ns;
-        if (nothing_delivered)
-            session_log(x, LOG_INFO, "%s before the collector took anything; trying again in %.1f s", why, (double)x->backoff_ns / 1e9);
-        else
-            session_log(x, LOG_WARN, "%s; reconnecting in %.1f s (%zu messages wait)", why,
-                     (double)x->backoff_ns / 1e9, msgq_queued(&x->q));
-        session_set_state(x, S_BACKOFF);
-        return;
-    }
-    session_log(x, LOG_ERROR, "%s; this session ends, the others go on (its %zu queued messages and what the capture still "
-              "holds for it are lost: the summary at the end counts them)", why,
-              msgq_queued(&x->q));
-    session_drop_all(x);
-    x->all->env.stats->session_failures++;
-    session_set_state(x, S_FAILED);
-}
-
-void session_connect(struct session *x)
+/* A connection attempt to the protocol's collector (false: none can be made, said why). */
+bool session_connect(struct session *x)
 {
     struct sessions *all = x->all;
     socklen_t len;
     const struct sockaddr_storage *to = all->env.collector(all->env.ctx, x->pc->id, x->router->repro.family, &len);
     char err[256];
-    x->c.fd = to ? sock_open_tcp(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
+    x->c.fd = to ? all->ops->connect(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
     if (x->c.fd < 0) {
         x->connect_failures++;
         x->router->stats[x->pc->id].send_errors++;
         all->env.stats->send_errors++;
         session_log(x, LOG_ERROR, "%s", to ? err : "no collector address");
-        session_drop_all(x);
-        session_set_state(x, S_FAILED);
-        return;
+        return false;
     }
     x->c.written = x->c.acked = 0;
     x->c.io.fd = x->c.fd;
     session_watch(x, true);
-    session_set_state(x, S_CONNECTING);
-}
-
-/* The connection is up: the preamble goes first on a reconnect. */
-void session_connected(struct session *x)
-{
-    if (x->acked_ever && !x->fresh) {
-        /* the preamble, then what the last connection did not deliver (a partly written
-         * message whole again) */
-        msgq_drop_head(&x->q, MSGQ_PREAMBLE); /* an earlier copy, never acknowledged: not twice */
-        size_t len, msgs;
-        const uint8_t *pre = preamble_bytes(&x->pre, &len, &msgs);
-        if (len && (!pre || msgq_prepend(&x->q, pre, len, session_queue_frame(x->pc->proto), schedule_now_monotonic(),
-                                         MSGQ_PREAMBLE) < 0))
-            session_log(x, LOG_WARN, "no memory for the preamble");
-        session_log(x, LOG_INFO, "connected again; preamble of %zu messages first", msgs);
-    }
-    x->fresh = false;
-    x->c.since = schedule_now_monotonic();
-    session_set_state(x, x->pc->id == PROTO_BGP ? S_OPEN_SENT : S_ESTABLISHED);
-    x->last_write_ns = schedule_now_monotonic();
+    return true;
 }
 
 unsigned session_classify(const struct session *x, const uint8_t *m, size_t len)
@@ -230,12 +173,10 @@ void session_ack(struct session *x)
     /* tcpi_bytes_acked counts what the collector's TCP acknowledged, the SYN included, and
      * still tells after a reset (when the send queue, SIOCOUTQ, is emptied as if all had
      * been acknowledged) */
-    struct tcp_info ti;
-    socklen_t tl = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (x->c.fd < 0 || getsockopt(x->c.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 || ti.tcpi_bytes_acked == 0)
+    uint64_t got = x->c.fd >= 0 ? x->all->ops->acked(x->c.fd) : 0;
+    if (got == 0)
         return;
-    uint64_t acked = ti.tcpi_bytes_acked - 1;
+    uint64_t acked = got - 1;
     if (acked > x->c.written) /* our FIN */
         acked = x->c.written;
     if (acked > x->c.acked) {
@@ -246,13 +187,24 @@ void session_ack(struct session *x)
     x->acked_ever |= x->c.acked > 0;
 }
 
-/* Bytes telrep itself writes (KEEPALIVE, NOTIFICATION, TERM) outside the queue. */
-ssize_t session_raw_write(struct session *x, const void *p, size_t len)
+/* A message of telrep's own (KEEPALIVE, Cease, the goodbye), written whole between two of
+ * the queue's messages (false: no room for it; it is not sent). */
+bool session_say(struct session *x, const uint8_t *m, size_t len)
 {
-    ssize_t w = write(x->c.fd, p, len);
-    if (w > 0)
-        x->c.written += (uint64_t)w;
-    return w;
+    if (x->c.fd < 0 || x->c.fin_wanted || len > sizeof x->c.own - x->c.own_len)
+        return false;
+    memcpy(x->c.own + x->c.own_len, m, len);
+    x->c.own_len += len;
+    x->last_write_ns = schedule_now_monotonic();
+    session_write(x);
+    return true;
+}
+
+/* Our FIN, once what is half-written and our own messages are out. */
+void session_fin(struct session *x)
+{
+    x->c.fin_wanted = true;
+    session_write(x);
 }
 
 /* After a failed read or write: a real error takes the session down (true); EAGAIN/EINTR
@@ -263,7 +215,7 @@ bool session_socket_failed(struct session *x, const char *what)
         return false;
     char why[160];
     snprintf(why, sizeof why, "%s: %s", what, strerror(errno));
-    session_down(x, why);
+    session_fsm(x, EV_PEER_DOWN, why);
     return true;
 }
 
@@ -288,95 +240,79 @@ static bool open_queued(const struct session *x)
     return m && session_is_bgp_open(x, m, len);
 }
 
-/* BGP in OPEN_SENT: the head (not our OPEN) waits for the collector's OPEN */
-static bool held_for_peer_open(const struct session *x)
-{
-    size_t len;
-    const uint8_t *m = x->state == S_OPEN_SENT ? next_whole(x, &len) : NULL;
-    return m && !session_is_bgp_open(x, m, len);
-}
-
 static void note_lag(void *ctx, int64_t due_ns)
 {
     struct session *x = ctx;
     stats_note_lag(x->all->env.stats, x->last_write_ns - due_ns);
 }
 
-static void count_lost(void *ctx, const uint8_t *m, size_t bytes, size_t count, unsigned flags)
+/* BGP before the session is established: our OPEN, not yet started, is at the head. It goes
+ * before anything else, KEEPALIVE included. */
+static bool open_first(const struct session *x)
 {
-    ((struct session *)ctx)->lost += count;
+    return (x->state == S_OPEN_SENT || x->state == S_OPEN_CONFIRM) && open_queued(x);
 }
 
-/* A captured BGP session ended with our Cease and the collector's close: what the collector
- * acknowledged is delivered, the rest of that session is lost, never written on the next
- * connection, whose byte count starts again at 0. */
-static void end_old_session(struct session *x)
+/* How many of the queue's messages the state lets out now (0: none). A half-written message
+ * is always finished first, our OPEN goes first; then ESTABLISHED writes everything, the
+ * other states nothing (BGP waits for the collector's OPEN and KEEPALIVE). */
+static size_t writable(const struct session *x, bool partial)
 {
-    session_ack(x);
-    msgq_ack(&x->q, UINT64_MAX, count_lost, x);
+    if (partial || open_first(x))
+        return 1;
+    return x->state == S_ESTABLISHED ? SIZE_MAX : 0;
 }
 
-/* The captured session is over (the router's END message, or our Cease before the capture's
- * next OPEN, is written): half-close as the router did; the collector's close, or
- * RESTART_WAIT_NS, lets the next session start (session_next). */
-static void end_captured_session(struct session *x)
-{
-    shutdown(x->c.fd, SHUT_WR);
-    x->fresh = true;
-    x->have_peer_open = false;
-    session_set_state(x, S_RESTARTING);
-    session_watch(x, false);
-}
-
-/* After end_captured_session: a new connection when the capture has more for it, else wait
- * for more (S_WAITING connects at the next message queued). */
-void session_next(struct session *x)
-{
-    end_old_session(x);
-    session_close_socket(x);
-    if (msgq_pending(&x->q))
-        session_connect(x);
-    else
-        session_set_state(x, S_WAITING);
-}
-
-/* Write what the socket takes. BGP in OPEN_SENT writes only its OPEN. */
+/* Write what the socket takes, in this order: the rest of a half-written message; our own
+ * messages (session_say); the queue, as far as the state lets it (writable); our FIN when
+ * asked (session_fin). What the write finds (the capture's next OPEN or its END written, a
+ * lost connection) is raised as an event. */
 void session_write(struct session *x)
 {
-    if (x->c.fd < 0)
-        return;
-    if (x->state != S_OPEN_SENT && x->state != S_ESTABLISHED) {
-        if (x->state == S_OPEN_CONFIRM && x->c.want_out) /* nothing until the collector's KEEPALIVE */
-            session_watch(x, false);
-        return;
-    }
+    size_t len, written;
     for (;;) {
-        if (x->state == S_ESTABLISHED && open_queued(x)) {
-            /* the capture starts a new BGP session: end this one as a peer would, open the next */
-            uint8_t cease[21];
-            bgp_notification(cease, BGP_ERR_CEASE, BGP_CEASE_ADMIN_RESET);
-            if (session_raw_write(x, cease, sizeof cease) != (ssize_t)sizeof cease)
-                session_log(x, LOG_DEBUG, "the Cease NOTIFICATION could not be written");
-            session_log(x, LOG_INFO, "the capture opens a new BGP session: Cease, then a new connection once the collector "
-                     "has closed the old one");
-            x->restarts++;
-            end_captured_session(x);
+        if (x->c.fd < 0)
             return;
+        bool partial = msgq_head(&x->q, &len, &written) && written > 0;
+        if (!partial && x->c.own_off < x->c.own_len && !open_first(x)) {
+            struct iovec iov = { x->c.own + x->c.own_off, x->c.own_len - x->c.own_off };
+            ssize_t w = x->all->ops->writev(x->c.fd, &iov, 1);
+            if (w < 0) {
+                if (session_socket_failed(x, "write"))
+                    return;
+                break;
+            }
+            x->c.written += (uint64_t)w;
+            x->c.own_off += (size_t)w;
+            if (x->c.own_off == x->c.own_len)
+                x->c.own_off = x->c.own_len = 0;
+            continue;
         }
-        if (held_for_peer_open(x))
-            break; /* the rest waits for the collector's OPEN */
-        /* BGP: in OPEN_SENT only the OPEN; an OPEN starts a new session: it must reach the
-         * head alone */
-        bool bgp = x->pc->id == PROTO_BGP;
+        if (!partial && x->c.fin_wanted) {
+            if (!x->c.fin_sent) {
+                x->all->ops->shutdown(x->c.fd);
+                x->c.fin_sent = true;
+            }
+            break;
+        }
+        if (!partial && x->state == S_ESTABLISHED && open_queued(x)) { /* the capture starts a new BGP session */
+            session_fsm(x, EV_CAPTURE_RESTART, NULL);
+            continue;
+        }
+        size_t max = writable(x, partial);
+        if (!max)
+            break;
+        /* an OPEN starts a new session: it must reach the head alone */
         struct iovec iov[IOV_MAX];
         bool ending = x->state == S_ESTABLISHED && (msgq_head_flags(&x->q) & FLAG_ENDS);
-        int n = msgq_iov(&x->q, iov, IOV_MAX, x->state == S_OPEN_SENT, bgp ? x->pc->proto->starts_session : NULL);
+        int n = msgq_iov(&x->q, iov, IOV_MAX, max == SIZE_MAX ? 0 : max,
+                         x->pc->id == PROTO_BGP ? x->pc->proto->starts_session : NULL);
         if (n <= 0)
             break;
         size_t total = 0;
         for (int i = 0; i < n; i++)
             total += iov[i].iov_len;
-        ssize_t w = writev(x->c.fd, iov, n);
+        ssize_t w = x->all->ops->writev(x->c.fd, iov, n);
         if (w < 0) {
             if (session_socket_failed(x, "write"))
                 return;
@@ -389,87 +325,52 @@ void session_write(struct session *x)
         if ((size_t)w < total)
             break; /* the socket is full */
         if (ending && !(msgq_head_flags(&x->q) & FLAG_ENDS)) { /* the router's END is out whole */
-            session_log(x, LOG_INFO, "the capture ends the session here: closed as the router closed it");
-            end_captured_session(x);
             session_ack(x);
-            return;
+            session_fsm(x, EV_CAPTURE_END, NULL);
         }
     }
     session_ack(x);
-    bool out = msgq_unwritten(&x->q) && !held_for_peer_open(x);
+    bool partial = msgq_head(&x->q, &len, &written) && written > 0;
+    bool out = x->c.own_off < x->c.own_len || (x->c.fin_wanted && !x->c.fin_sent) ||
+               (msgq_unwritten(&x->q) && writable(x, partial));
     if (out != x->c.want_out)
         session_watch(x, out);
 }
 
 void session_send_keepalive(struct session *x)
 {
-    uint8_t ka[19];
+    uint8_t ka[BGP_KEEPALIVE_LEN];
     bgp_keepalive(ka);
-    if (session_raw_write(x, ka, sizeof ka) == (ssize_t)sizeof ka) {
+    if (x->c.own_len == 0 && session_say(x, ka, sizeof ka)) /* not while one waits */
         x->keepalives_sent++;
-        x->last_write_ns = schedule_now_monotonic();
-    }
 }
 
 /* ---- timers ---- */
 
-static void session_timers(struct session *x, int64_t now)
+/* The state's next deadline (INT64_MAX: none): its timeout, the next KEEPALIVE (BGP,
+ * established, nothing queued: a KEEPALIVE never goes between the parts of a message), the
+ * end of a backoff. */
+static int64_t state_deadline(const struct session *x)
 {
-    char why[160];
-    if (msgq_unacked(&x->q))
-        session_ack(x);
     switch (x->state) {
-    case S_CONNECTING:
-        if (now - x->state_since >= CONNECT_TIMEOUT_NS)
-            session_down(x, "no answer to the connection attempt within 10 s");
-        break;
-    case S_OPEN_CONFIRM:
+    case S_CONNECTING: return x->state_since + CONNECT_TIMEOUT_NS;
     case S_OPEN_SENT:
-        if (x->state == S_OPEN_CONFIRM || !open_queued(x)) { /* the OPEN is out */
-            if (now - x->state_since >= (int64_t)(x->pc->session.open_timeout * 1e9)) {
-                snprintf(why, sizeof why, "the collector did not answer the OPEN within %.0f s (bgp.open_timeout)",
-                         x->pc->session.open_timeout);
-                session_down(x, why);
-            }
-        }
-        break;
+    case S_OPEN_CONFIRM: return x->state_since + (int64_t)(x->pc->session.open_timeout * 1e9);
     case S_ESTABLISHED:
-        if (x->pc->id == PROTO_BGP && x->hold_time && !msgq_queued(&x->q) &&
-            now - x->last_write_ns >= (int64_t)x->hold_time * NS_PER_SEC / 3)
-            session_send_keepalive(x);
-        break;
-    case S_RESTARTING:
-        if (now - x->state_since >= RESTART_WAIT_NS)
-            session_next(x);
-        break;
-    case S_BACKOFF:
-        if (now >= x->retry_at) {
-            x->reconnects++;
-            session_connect(x);
-        }
-        break;
-    default:
-        break;
+        if (x->pc->id == PROTO_BGP && x->hold_time && !msgq_queued(&x->q))
+            return x->last_write_ns + (int64_t)x->hold_time * NS_PER_SEC / 3;
+        return INT64_MAX;
+    case S_RESTARTING: return x->state_since + RESTART_WAIT_NS;
+    case S_BACKOFF: return x->retry_at;
+    default: return INT64_MAX;
     }
 }
 
-/* When the state next needs a look: its timeout, the next KEEPALIVE, the end of a backoff,
- * and while bytes are unacknowledged the next look at the socket's send queue. */
+/* The session's timer: the state's deadline, and while bytes are unacknowledged the next
+ * look at what the collector acknowledged. */
 void session_arm(struct session *x)
 {
-    int64_t at = INT64_MAX;
-    switch (x->state) {
-    case S_CONNECTING: at = x->state_since + CONNECT_TIMEOUT_NS; break;
-    case S_OPEN_SENT:
-    case S_OPEN_CONFIRM: at = x->state_since + (int64_t)(x->pc->session.open_timeout * 1e9); break;
-    case S_ESTABLISHED:
-        if (x->pc->id == PROTO_BGP && x->hold_time)
-            at = x->last_write_ns + (int64_t)x->hold_time * NS_PER_SEC / 3;
-        break;
-    case S_RESTARTING: at = x->state_since + RESTART_WAIT_NS; break;
-    case S_BACKOFF: at = x->retry_at; break;
-    default: break;
-    }
+    int64_t at = state_deadline(x);
     if (x->c.fd >= 0 && msgq_unacked(&x->q)) {
         int64_t poll = schedule_now_monotonic() + ACK_POLL_NS;
         if (poll < at)
@@ -483,11 +384,14 @@ void session_arm(struct session *x)
         loop_timer_set(x->all->loop, &x->timer, at);
 }
 
+/* The timer only raises the event its deadline names. */
 void session_on_timer(void *obj)
 {
     struct session *x = obj;
-    if (x->state != S_CLOSED && x->state != S_FAILED)
-        session_timers(x, schedule_now_monotonic());
+    if (msgq_unacked(&x->q))
+        session_ack(x);
+    if (schedule_now_monotonic() >= state_deadline(x))
+        session_fsm(x, x->state == S_ESTABLISHED ? EV_KEEPALIVE_DUE : EV_TIMEOUT, NULL);
     session_arm(x);
 }
 

@@ -20,7 +20,12 @@
  * loop_io, its next deadline (connect and OPEN timeouts, KEEPALIVE, backoff, the look at
  * unacknowledged bytes) one loop_timer re-armed at every state change, and a session with
  * new messages posts the flush that writes them. Every wait of the replay is a loop_run, so
- * the sessions are served however dense the packets or late the schedule. */
+ * the sessions are served however dense the packets or late the schedule.
+ *
+ * A session's state changes in one function over (state, event), session_fsm (its table
+ * is in session_fsm.c); the socket is reached through struct session_ops. On the wire a
+ * connection always starts with a whole message, and telrep's own messages (KEEPALIVE,
+ * Cease, TERM) go whole between two captured ones. */
 #ifndef TELREP_SESSION_H
 #define TELREP_SESSION_H
 
@@ -38,6 +43,24 @@
 #define SESSION_MEMORY (4u << 20)
 
 struct sessions;
+struct iovec;
+
+/* What a session does to its socket. The run uses the system's calls (session_sys_ops);
+ * tests/unit/test_session.c drives the state machine with its own, without a network. */
+struct session_ops {
+    /* a non-blocking connection attempt from local to remote (in progress): its descriptor,
+     * or -1 with err filled in */
+    int (*connect)(const struct addr *local, const struct sockaddr_storage *remote, socklen_t len,
+                   const struct sock_options *o, char *err, size_t errlen);
+    ssize_t (*writev)(int fd, const struct iovec *iov, int n);
+    ssize_t (*read)(int fd, void *buf, size_t len);
+    int (*shutdown)(int fd);           /* our FIN (SHUT_WR) */
+    int (*close)(int fd);
+    int (*error)(int fd);              /* the connection attempt's outcome (SO_ERROR) */
+    /* bytes the peer's TCP acknowledged (tcpi_bytes_acked, the SYN counted): 0 when unknown */
+    uint64_t (*acked)(int fd);
+};
+extern const struct session_ops session_sys_ops;
 
 struct session_env {
     const struct config *cfg;
@@ -48,6 +71,7 @@ struct session_env {
     void *ctx;
     bool keep_open;
     struct loop *loop;        /* the run's event loop: sockets, timers, posted writes */
+    const struct session_ops *ops; /* NULL: session_sys_ops */
 };
 
 struct sessions *sessions_new(const struct session_env *env);

@@ -16,44 +16,10 @@ static bool busy(const struct session *x)
     return msgq_pending(&x->q) && x->state != S_FAILED && x->state != S_CLOSED && x->state != S_WAITING;
 }
 
-/* The first half of a graceful close (session_closing_write: the rest of a half-written
- * message, then a BMP TERM with send_term or a BGP Cease, then FIN). Returns whether the
- * collector's FIN is to be awaited. */
-static bool session_close_begin(struct session *x)
-{
-    if (x->c.fd < 0 || (x->state != S_ESTABLISHED && x->state != S_OPEN_SENT && x->state != S_OPEN_CONFIRM))
-        return false;
-    /* BGP ends an established session with a Cease; BMP with a TERM when send_term asks */
-    bool bye = x->pc->id == PROTO_BGP ? x->state == S_ESTABLISHED : x->pc->session.send_term;
-    x->c.bye_len = bye && x->pc->proto->goodbye ? x->pc->proto->goodbye(x->c.bye, sizeof x->c.bye) : 0;
-    x->c.bye_off = 0;
-    x->c.fin_sent = false;
-    session_set_state(x, S_CLOSING);
-    session_closing_write(x);
-    return true;
-}
-
-static void session_close_end(struct session *x)
-{
-    session_ack(x);
-    if (msgq_pending(&x->q) && (!x->last_error[0] || x->state == S_CONNECTING))
-        snprintf(x->last_error, sizeof x->last_error, x->state == S_CONNECTING
-                 ? "timeout: the collector never answered the connection attempt (no SYN-ACK)"
-                 : "timeout: the collector had not taken everything when the run ended (drain_timeout)");
-    session_drop_all(x);
-    session_close_socket(x);
-    if (x->state != S_FAILED)
-        session_set_state(x, S_CLOSED);
-}
-
 void conversations_end(struct session *x)
 {
-    while (x->convs) {
-        struct conversation *c = x->convs;
-        x->convs = c->next;
-        conversation_end(x, c);
-    }
-    x->n_convs = 0;
+    while (x->convs)
+        conversation_end(x, x->convs);
 }
 
 void session_release(struct session *x)
@@ -107,8 +73,10 @@ void sessions_close_all(struct sessions *s)
     /* all sessions close at once (the rest of a half-written message, the goodbye, FIN),
      * then the collectors' FINs are awaited together, however many sessions there are */
     size_t waiting = 0;
-    for (struct session *x = s->list; x; x = x->next_all)
-        waiting += session_close_begin(x) && x->c.fd >= 0;
+    for (struct session *x = s->list; x; x = x->next_all) {
+        session_fsm(x, EV_STOP, NULL);
+        waiting += x->state == S_CLOSING && x->c.fd >= 0;
+    }
     s->closing = waiting;
     if (waiting) {
         /* also after a stop: the goodbyes go out (a second signal ends this at once). The
@@ -133,7 +101,7 @@ void sessions_close_all(struct sessions *s)
     }
     s->closing = 0;
     for (struct session *x = s->list; x; x = x->next_all) {
-        session_close_end(x); /* what is still queued is counted as lost */
+        session_fsm(x, EV_RUN_OVER, NULL); /* what is still queued is counted as lost */
         session_release(x);
         x->dirty = false;
         x->next_dirty = NULL;
@@ -154,7 +122,7 @@ void sessions_summary(const struct sessions *s, const struct router *r, int prot
         out->delivered += x->messages_sent;
         out->bytes += x->bytes_sent;
         out->lost += x->lost;
-        out->incomplete += x->incomplete_messages;
+        out->incomplete += x->stream.incomplete_messages;
         out->skipped_before_start += x->skipped_before_start;
         out->connect_refused += x->connect_refused;
         out->connect_failures += x->connect_failures;
@@ -187,18 +155,11 @@ void *sessions_report_json(const struct sessions *s)
         json_object_set_new(o, "confirms_replaced", json_integer((json_int_t)x->confirms_replaced));
         json_object_set_new(o, "skipped_after_end", json_integer((json_int_t)x->skipped_after_end));
         json_object_set_new(o, "resent_after_reset", json_integer((json_int_t)x->resent));
-        json_object_set_new(o, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "duplicate_bytes",
-                                                   (json_int_t)x->duplicate_bytes, "reordered_segments",
-                                                   (json_int_t)x->reordered_segments, "holes", (json_int_t)x->holes,
-                                                   "hole_bytes", (json_int_t)x->hole_bytes, "resyncs",
-                                                   (json_int_t)x->resyncs, "skipped_bytes",
-                                                   (json_int_t)x->skipped_bytes, "incomplete_messages",
-                                                   (json_int_t)x->incomplete_messages, "incomplete_bytes",
-                                                   (json_int_t)x->incomplete_bytes));
+        json_object_set_new(o, "stream", conversation_counts_json(&x->stream));
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));
-        json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->incomplete_messages));
+        json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->stream.incomplete_messages));
         json_object_set_new(o, "connect_refused", json_integer((json_int_t)x->connect_refused));
         if (x->last_error[0])
             json_object_set_new(o, "last_error", json_string(x->last_error));
@@ -224,6 +185,7 @@ void sessions_free(struct sessions *s)
         x = nx;
     }
     free(s->table);
+    conversation_table_free(&s->convs);
     free(s);
     msgq_pool_release();
 }

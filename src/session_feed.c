@@ -1,6 +1,6 @@
 /* session_feed.c — captured segments to the queue: the session of a router and protocol,
- * its captured conversations (tcpstream, msgstream), each message's role (skipped, replaced
- * or queued), the OPEN rewrite, the flush of what was queued. */
+ * its captured conversations (conversation.h), each message's role (skipped, replaced or
+ * queued), the OPEN rewrite, the flush of what was queued. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
@@ -10,7 +10,6 @@
 
 struct delivery {
     struct session *x;
-    struct conversation *c;
     int64_t due;
 };
 
@@ -22,19 +21,6 @@ void session_queued(struct session *x, int rc, size_t count)
     } else if (rc == MSGQ_DISK && x->spilled_total++ == 0) {
         session_log(x, LOG_INFO, "the collector is slower than the capture: over %u MB queued, the rest waits in a "
                  "temporary file", SESSION_MEMORY >> 20);
-    }
-}
-
-/* something was queued: connect, or write at the next flush with whatever else is due by then */
-static void mark_dirty(struct session *x)
-{
-    if (x->state == S_WAITING)
-        session_connect(x);
-    else if (!x->dirty) {
-        x->dirty = true;
-        x->next_dirty = x->all->dirty;
-        x->all->dirty = x;
-        loop_post(x->all->loop, &x->all->flush);
     }
 }
 
@@ -98,7 +84,7 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
             x->our_hold_time = o.hold_time;
     }
     session_queued(x, msgq_push(&x->q, m, len, d->due, flags), 1);
-    mark_dirty(x);
+    session_fsm(x, EV_QUEUED, NULL);
 }
 
 /* Messages that arrived together. Once the session runs, those of the same kind go into
@@ -128,7 +114,7 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
             for (; k < n && session_classify(x, p + bytes, lens[k]) == flags; bytes += lens[k++])
                 ;
         session_queued(x, msgq_push_n(&x->q, p, bytes, k - i, d->due, flags), k - i);
-        mark_dirty(x);
+        session_fsm(x, EV_QUEUED, NULL);
         p += bytes;
         i = k;
     }
@@ -149,20 +135,11 @@ void sessions_flush(void *obj)
     }
 }
 
-static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
-{
-    struct delivery *d = ctx;
-    msgstream_add_runs(&d->c->msgs, data, len, ts, after_hole, on_run, ctx);
-}
-
-static struct conversation *conversation_of(struct session *x, const struct decoded *d)
-{
-    for (struct conversation *c = x->convs; c; c = c->next)
-        if (c->sport == d->sport && c->dport == d->dport && addr_equal(&c->dst, &d->dst))
-            return c;
-    return NULL;
-}
-
+/* The session a new captured conversation of router r feeds. A router's captured
+ * connections that overlap in time are sessions of their own, each a live connection (issue
+ * 12 item 10: two concurrent BMP sessions of one router were replayed as one connection
+ * carrying both); one that starts after the others closed (or in a later capture) continues
+ * the first session. */
 static bool has_open_conversation(const struct session *x)
 {
     for (const struct conversation *c = x->convs; c; c = c->next)
@@ -171,28 +148,13 @@ static bool has_open_conversation(const struct session *x)
     return false;
 }
 
-/* The session a captured segment feeds, and its conversation when it has one already (*c;
- * NULL for a new conversation). A router's captured connections that overlap in time are
- * sessions of their own, each a live connection (issue 12 item 10: two concurrent BMP
- * sessions of one router were replayed as one connection carrying both); one that starts
- * after the others closed (or in a later capture) continues the first session. Without
- * create, only an existing conversation is looked for. */
-static struct session *session_find(struct sessions *s, struct router *r, const struct proto_config *pc,
-                                    const struct decoded *d, bool create, struct conversation **c)
+static struct session *session_for(struct sessions *s, struct router *r, const struct proto_config *pc)
 {
     size_t h = session_key_hash(r, pc->id) % s->table_size;
-    struct session *idle = NULL, **tail = &s->table[h];
-    *c = NULL;
-    for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next) {
-        if (x->router != r || x->pc != pc)
-            continue;
-        if ((*c = conversation_of(x, d)))
+    struct session **tail = &s->table[h];
+    for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next)
+        if (x->router == r && x->pc == pc && !has_open_conversation(x))
             return x;
-        if (!idle && !has_open_conversation(x))
-            idle = x;
-    }
-    if (idle || !create)
-        return idle;
     struct session *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
@@ -203,7 +165,8 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
     x->c.io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
     x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
     msgq_init(&x->q, SESSION_MEMORY, session_queue_frame(x->pc->proto));
-    session_set_state(x, S_WAITING);
+    x->state = S_WAITING; /* until its first message is queued (EV_QUEUED) */
+    x->state_since = schedule_now_monotonic();
     *tail = x; /* the router's first session stays first: later captures continue it */
     x->next_all = s->list;
     s->list = x;
@@ -214,42 +177,35 @@ static struct session *session_find(struct sessions *s, struct router *r, const 
 /* A conversation ends: what waits behind its holes is delivered, its counters kept. */
 void conversation_end(struct session *x, struct conversation *c)
 {
-    struct delivery dl = { x, c, schedule_now_monotonic() };
-    tcpstream_finish(&c->stream, on_bytes, &dl);
-    msgstream_finish(&c->msgs);
-    x->incomplete_messages += c->msgs.incomplete_messages;
-    x->incomplete_bytes += c->msgs.incomplete_bytes;
-    x->duplicate_bytes += c->stream.duplicate_bytes;
-    x->reordered_segments += c->stream.reordered_segments;
-    x->holes += c->stream.holes;
-    x->hole_bytes += c->stream.hole_bytes;
-    x->resyncs += c->msgs.resyncs;
-    x->skipped_bytes += c->msgs.skipped_bytes;
-    tcpstream_free(&c->stream);
-    msgstream_free(&c->msgs);
+    struct delivery dl = { x, schedule_now_monotonic() };
+    conversation_remove(&x->all->convs, c);
+    for (struct conversation **p = &x->convs; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            x->n_convs--;
+            break;
+        }
+    conversation_finish(c, &x->stream, &dl);
     free(c);
 }
 
 static struct conversation *conversation_new(struct session *x, const struct decoded *d)
 {
     if (x->n_convs == MAX_CONVERSATIONS) { /* the oldest is the last */
-        struct conversation **last = &x->convs;
-        while ((*last)->next)
-            last = &(*last)->next;
-        conversation_end(x, *last);
-        *last = NULL;
-        x->n_convs--;
+        struct conversation *last = x->convs;
+        while (last->next)
+            last = last->next;
+        conversation_end(x, last);
     }
-    struct conversation *c = calloc(1, sizeof *c);
+    struct conversation *c = malloc(sizeof *c);
     if (!c)
         return NULL;
-    c->dst = d->dst;
-    c->sport = d->sport;
-    c->dport = d->dport;
-    c->open = true;
-    tcpstream_init(&c->stream, 0);
-    msgstream_init(&c->msgs, x->pc->proto->frame, x->pc->proto->max_message);
-    msgstream_set_upgrade(&c->msgs, x->pc->proto->upgrades, x->pc->proto->frame_ext, x->pc->proto->max_message_ext);
+    conversation_init(c, x->pc->proto, d, on_run);
+    c->owner = x;
+    if (conversation_insert(&x->all->convs, c) < 0) {
+        free(c);
+        return NULL;
+    }
     c->next = x->convs;
     x->convs = c;
     x->n_convs++;
@@ -260,19 +216,19 @@ static struct conversation *conversation_new(struct session *x, const struct dec
 void sessions_segment(struct sessions *s, struct router *r, const struct proto_config *pc, const struct decoded *d,
                       int64_t ts_ns)
 {
-    /* a segment without data or SYN only says whether the router closed its connection */
     bool data = d->payload_len || (d->tcp_flags & TCP_SYN);
-    struct conversation *c;
-    struct session *x = session_find(s, r, pc, d, data, &c);
-    if (data && x && !c)
-        c = conversation_new(x, d);
-    if (!c)
-        return;
-    if (d->tcp_flags & (TCP_FIN | TCP_RST))
-        c->open = false; /* the router closed this connection */
-    if (!data)
-        return;
+    struct conversation *c = conversation_find(&s->convs, d);
+    if (c && conversation_restarted(c, d)) { /* a new connection on the same addresses and ports */
+        conversation_end(c->owner, c);
+        c = NULL;
+    }
+    if (!c) {
+        struct session *x = data ? session_for(s, r, pc) : NULL;
+        if (!x || !(c = conversation_new(x, d)))
+            return;
+    }
+    struct session *x = c->owner;
     /* the due time only serves the lag, which time_factor 0 does not have */
-    struct delivery dl = { x, c, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
-    tcpstream_add(&c->stream, d->seq, d->tcp_flags, d->payload, d->payload_len, ts_ns, on_bytes, &dl);
+    struct delivery dl = { x, x->all->env.cfg->time_factor > 0 ? schedule_now_monotonic() : 0 };
+    conversation_segment(c, d, ts_ns, &dl);
 }

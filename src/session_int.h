@@ -1,9 +1,11 @@
 /* session_int.h — what the session files share (not a public interface): the state of a
  * session and of the set, the queue flags a message carries, and the functions that cross
  * the files.
- *   session.c       the table, a connection's life (connect, down, backoff, reconnect with
- *                   the preamble), the write path, the acknowledgements, the timers
- *   session_peer.c  what the collector says (the BGP peer) and the closing handshake
+ *   session_fsm.c   the state machine: session_fsm(), one function over (state, event), and
+ *                   the transitions' actions (backoff, reconnect with the preamble, restart)
+ *   session.c       the table, the socket (through struct session_ops), the write path, the
+ *                   acknowledgements, the timer
+ *   session_peer.c  what the collector says (the BGP peer), I/O events, the closing handshake
  *   session_feed.c  captured segments -> conversations -> messages -> the queue
  *   session_end.c   drain, close, the summary and the JSON report */
 #ifndef TELREP_SESSION_INT_H
@@ -19,6 +21,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "conversation.h"
 #include "msgq.h"
 #include "preamble.h"
 #include "proto/proto.h"
@@ -44,15 +47,27 @@ enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED
 extern const char *const session_state_names[];
 #define RESTART_WAIT_NS (2 * NS_PER_SEC)
 
-/* One captured TCP conversation (one direction) feeding a session. */
-struct conversation {
-    struct conversation *next;
-    struct addr dst;
-    uint16_t sport, dport;
-    struct tcpstream stream;
-    struct msgstream msgs;
-    bool open;     /* no FIN or RST from the router yet: a session of its own while it lasts */
+/* What moves a session. The socket's handlers, the timer, the feed and the end of the run
+ * only raise these; session_fsm() alone changes the state (its table is in session_fsm.c). */
+enum session_event {
+    EV_QUEUED,          /* a captured message was queued */
+    EV_CONNECTED,       /* the connection attempt succeeded */
+    EV_CONNECT_FAILED,  /* it was refused or failed (why) */
+    EV_TIMEOUT,         /* the state's deadline passed: connect, OPEN, restart wait, backoff */
+    EV_KEEPALIVE_DUE,   /* established BGP, nothing queued, a third of the hold time quiet */
+    EV_PEER_OPEN,       /* the collector's OPEN (parsed into peer_open) */
+    EV_PEER_CONFIRM,    /* its KEEPALIVE or UPDATE */
+    EV_PEER_DOWN,       /* it closed, reset, sent a NOTIFICATION or garbage; a write failed (why) */
+    EV_CAPTURE_RESTART, /* the capture's next BGP OPEN is at the head of an established session */
+    EV_CAPTURE_END,     /* the capture's END message (NOTIFICATION, TERM) is written whole */
+    EV_STOP,            /* the run ends: close gracefully */
+    EV_CLOSED,          /* closing: the collector's FIN, or it is gone */
+    EV_RUN_OVER,        /* the end: what is still queued is lost */
+    EV_COUNT
 };
+extern const char *const session_event_names[];
+struct session;
+void session_fsm(struct session *x, enum session_event ev, const char *why);
 
 #define MAX_CONVERSATIONS 64 /* per session and capture; beyond, the oldest is finished */
 
@@ -66,10 +81,11 @@ struct conn {
     int64_t since;            /* when it came up (0: not yet) */
     uint8_t *rbuf;            /* what the collector sent, not yet framed */
     size_t rlen;
-    /* sessions_close_all: the goodbye (proto->goodbye) still to write, then our FIN */
-    uint8_t bye[32];
-    size_t bye_len, bye_off;
-    bool fin_sent;
+    /* telrep's own messages (KEEPALIVE, Cease, the goodbye) still to write: only between two
+     * of the queue's messages, and whole (a full socket only delays them) */
+    uint8_t own[64];
+    size_t own_len, own_off;
+    bool fin_wanted, fin_sent; /* our FIN after the above (the end of a session or of the run) */
 };
 
 /* One live session per router and protocol: it lives across the captures of a run (a
@@ -78,12 +94,10 @@ struct session {
     struct sessions *all;
     struct router *router;
     const struct proto_config *pc;
-    struct conversation *convs;
+    struct conversation *convs; /* its captured conversations (conversation.h), newest first */
     unsigned n_convs;
     uint64_t conversations;   /* seen in all */
-    /* what the conversations held, summed when they end */
-    uint64_t duplicate_bytes, reordered_segments, holes, hole_bytes, resyncs, skipped_bytes;
-    uint64_t incomplete_messages, incomplete_bytes; /* cut short by the capture's end */
+    struct conversation_counts stream; /* what the ended conversations held */
     bool started;             /* a session start was seen */
     bool dirty;               /* on the sessions' dirty list */
     struct session *next_dirty;
@@ -124,11 +138,13 @@ struct session {
 
 struct sessions {
     struct session_env env;
+    const struct session_ops *ops; /* env.ops, or the system's */
     struct loop *loop;        /* the run's one event loop (env.loop) */
     struct loop_work flush;   /* posted when a session became dirty */
     size_t closing;           /* sessions_close_all: FINs still awaited */
     struct session **table;
     size_t table_size, n;
+    struct conversation_table convs; /* every session's captured conversations */
     struct session *list;     /* every session ever, for the report */
     struct session *dirty;    /* sessions with new messages, written at the next flush */
 };
@@ -163,35 +179,30 @@ static inline void session_drop_all(struct session *x) { x->lost += msgq_drop(&x
 void session_arm(struct session *x);
 unsigned session_classify(const struct session *x, const uint8_t *m, size_t len);
 void session_close_socket(struct session *x);
-void session_closing_write(struct session *x);
 void conversation_end(struct session *x, struct conversation *c);
 void sessions_flush(void *obj);
 bool session_is_bgp_open(const struct session *x, const uint8_t *m, size_t len);
 size_t session_key_hash(const struct router *r, int proto);
-void session_next(struct session *x);
 void session_on_io(void *obj, uint32_t events);
 void session_on_timer(void *obj);
 ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t);
 void session_queued(struct session *x, int rc, size_t count);
-ssize_t session_raw_write(struct session *x, const void *p, size_t len);
+bool session_say(struct session *x, const uint8_t *m, size_t len);
+void session_fin(struct session *x);
 void session_send_keepalive(struct session *x);
 void session_ack(struct session *x);
-void session_connect(struct session *x);
-void session_connected(struct session *x);
-void session_down(struct session *x, const char *why);
+bool session_connect(struct session *x);
 void session_event(struct session *x, uint32_t events);
 /* A line about a session: "router 10.0.0.1 bmp session: ..." at the given level. */
 void session_log(const struct session *x, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void session_write(struct session *x);
-void session_set_state(struct session *x, enum state st);
 bool session_socket_failed(struct session *x, const char *what);
 void session_watch(struct session *x, bool out);
 void conversations_end(struct session *x);
 void session_release(struct session *x);
 void session_read(struct session *x);
 void peer_message(struct session *x, const uint8_t *m, size_t len);
-void closing_event(struct session *x);
 void closing_done(struct session *x);
 
 #endif

@@ -1,6 +1,7 @@
-/* session_peer.c — what the collector says: the BGP peer (its OPEN answered, its KEEPALIVE
- * establishing the session, its NOTIFICATION named), and the closing handshake (the rest of a
- * half-written message, the goodbye, FIN, the collector's FIN). */
+/* session_peer.c — the socket's events: what the collector says (the BGP peer: its OPEN,
+ * KEEPALIVE and NOTIFICATION read and named, raised as events), the outcome of a connection
+ * attempt, and the closing handshake (the rest of a half-written message, the goodbye, FIN,
+ * the collector's FIN). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -20,7 +21,7 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
     switch (m[BGP_TYPE_OFFSET]) {
     case BGP_OPEN:
         if (bgp_parse_open(m, len, &x->peer_open) < 0) {
-            session_down(x, "the collector's OPEN is malformed");
+            session_fsm(x, EV_PEER_DOWN, "the collector's OPEN is malformed");
             return;
         }
         x->have_peer_open = true;
@@ -28,18 +29,11 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
         char id[ADDR_STRLEN];
         session_log(x, LOG_INFO, "collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %s, %u capabilities", x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
                  addr_format_ipv4(x->peer_open.bgp_id, id), x->peer_open.n_caps);
-        if (x->state == S_OPEN_SENT) {
-            session_write(x); /* our OPEN first, if it is not out yet */
-            session_send_keepalive(x); /* confirms theirs */
-            session_set_state(x, S_OPEN_CONFIRM);
-        }
+        session_fsm(x, EV_PEER_OPEN, NULL);
         break;
     case BGP_KEEPALIVE:
     case BGP_UPDATE:
-        if (x->state == S_OPEN_CONFIRM) {
-            session_set_state(x, S_ESTABLISHED);
-            session_write(x);
-        }
+        session_fsm(x, EV_PEER_CONFIRM, NULL);
         break;
     case BGP_NOTIFICATION: {
         uint8_t code = 0, sub = 0;
@@ -49,7 +43,7 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
         snprintf(why, sizeof why, "the collector sent a NOTIFICATION: %s", bgp_notification_name(code, sub, text, sizeof text));
         if (code == BGP_ERR_OPEN) /* a configuration mismatch: trying again cannot help */
             x->no_reconnect = true;
-        session_down(x, why);
+        session_fsm(x, EV_PEER_DOWN, why);
         return;
     }
     default:
@@ -62,24 +56,18 @@ void session_read(struct session *x)
     if (!x->c.rbuf && !(x->c.rbuf = malloc(READ_MAX)))
         return;
     for (;;) {
-        ssize_t r = read(x->c.fd, x->c.rbuf + x->c.rlen, READ_MAX - x->c.rlen);
-        if (x->state == S_RESTARTING && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
-            session_next(x); /* the old session is gone: the new one starts */
-            return;
-        }
-        if (x->state == S_RESTARTING && r > 0) {
-            x->c.rlen = 0; /* what the old session still says does not matter */
-            continue;
-        }
+        ssize_t r = x->all->ops->read(x->c.fd, x->c.rbuf + x->c.rlen, READ_MAX - x->c.rlen);
         if (r == 0) {
-            session_down(x, "the collector closed the connection");
+            session_fsm(x, EV_PEER_DOWN, "the collector closed the connection");
             return;
         }
         if (r < 0) {
             session_socket_failed(x, "read");
             return;
         }
-        if (x->pc->id != PROTO_BGP) { /* BMP collectors send nothing that matters */
+        /* BMP collectors send nothing that matters, nor does the old session while the
+         * next waits for its end (restarting) */
+        if (x->pc->id != PROTO_BGP || x->state == S_RESTARTING) {
             x->c.rlen = 0;
             continue;
         }
@@ -88,7 +76,7 @@ void session_read(struct session *x)
         while (off < x->c.rlen) {
             ssize_t l = proto_bgp.frame_ext(x->c.rbuf + off, x->c.rlen - off);
             if (l < 0) {
-                session_down(x, "the collector sent bytes that are not BGP");
+                session_fsm(x, EV_PEER_DOWN, "the collector sent bytes that are not BGP");
                 return;
             }
             if (l == 0)
@@ -110,70 +98,32 @@ void closing_done(struct session *x)
         loop_break(x->all->loop);
 }
 
-/* sessions_close_all: what a write left half-written is finished first (the collector never
- * sees a stream end inside a message), then the goodbye, then our FIN; a full socket only
- * means later (EPOLLOUT), never a dropped TERM. */
-void session_closing_write(struct session *x)
-{
-    size_t len, written;
-    while (msgq_head(&x->q, &len, &written) && written > 0) {
-        struct iovec iov[8];
-        int n = msgq_iov(&x->q, iov, 8, 1, NULL);
-        ssize_t w = n > 0 ? writev(x->c.fd, iov, n) : -1;
-        if (w <= 0)
-            goto blocked;
-        msgq_written(&x->q, (size_t)w, x->c.written, NULL, NULL);
-        x->c.written += (uint64_t)w;
-    }
-    while (x->c.bye_off < x->c.bye_len) {
-        ssize_t w = session_raw_write(x, x->c.bye + x->c.bye_off, x->c.bye_len - x->c.bye_off);
-        if (w <= 0)
-            goto blocked;
-        x->c.bye_off += (size_t)w;
-    }
-    if (!x->c.fin_sent) {
-        if (x->c.bye_len)
-            session_log(x, LOG_INFO, "%s sent", x->pc->id == PROTO_BGP ? "Cease" : "TERM");
-        shutdown(x->c.fd, SHUT_WR);
-        x->c.fin_sent = true;
-        session_watch(x, false);
-    }
-    return;
-blocked:
-    if (errno == EAGAIN || errno == EINTR)
-        session_watch(x, true);
-    else
-        closing_done(x); /* the collector is gone: nothing more can reach it */
-}
-
 /* sessions_close_all: the FIN is out, the collector's is awaited */
-void closing_event(struct session *x)
+static void closing_read(struct session *x)
 {
     char b[4096];
     ssize_t r;
-    while ((r = read(x->c.fd, b, sizeof b)) > 0)
+    while ((r = x->all->ops->read(x->c.fd, b, sizeof b)) > 0)
         ; /* what the collector still says does not matter */
-    if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        session_ack(x);
-        closing_done(x);
-    }
+    if (r == 0 || (errno != EAGAIN && errno != EINTR))
+        session_fsm(x, EV_CLOSED, NULL);
 }
 
+/* The socket's readiness, as events: the connection attempt's outcome, what the collector
+ * says, room to write. */
 void session_event(struct session *x, uint32_t events)
 {
     if (x->state == S_CLOSING) {
         if (events & EPOLLOUT)
-            session_closing_write(x);
+            session_write(x); /* the rest of a half-written message, the goodbye, FIN */
         if (x->c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-            closing_event(x);
+            closing_read(x);
         return;
     }
     if (x->state == S_CONNECTING) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
-        int err = 0;
-        socklen_t l = sizeof err;
-        getsockopt(x->c.fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        int err = x->all->ops->error(x->c.fd);
         if (err) {
             char why[160];
             x->connect_failures++;
@@ -185,15 +135,14 @@ void session_event(struct session *x, uint32_t events)
             snprintf(why, sizeof why, "cannot connect: %s", strerror(err));
             if (x->connect_failures == 1)
                 session_log(x, LOG_DEBUG, "%s", why);
-            session_down(x, why);
+            session_fsm(x, EV_CONNECT_FAILED, why);
             return;
         }
-        session_connected(x);
-        session_write(x); /* BGP: our OPEN before anything we answer */
+        session_fsm(x, EV_CONNECTED, NULL);
         if (x->c.fd < 0)
             return;
     }
-    if (events & EPOLLIN || events & EPOLLRDHUP) {
+    if (events & (EPOLLIN | EPOLLRDHUP)) {
         session_read(x);
         if (x->c.fd < 0)
             return;

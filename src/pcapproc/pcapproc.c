@@ -184,18 +184,13 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
     segment_add(st, p->scratch, n, open);
 }
 
-static void on_bytes(void *ctx, const uint8_t *data, size_t len, int64_t ts, bool after_hole)
+static void on_run(void *ctx, const uint8_t *m, const uint32_t *lens, size_t n, int64_t ts)
 {
-    struct stream *st = ctx;
-    msgstream_add(&st->ms, data, len, ts, after_hole, on_message, st);
+    for (size_t i = 0; i < n; m += lens[i++])
+        on_message(ctx, m, lens[i], ts);
 }
 
-static uint32_t stream_hash(const struct decoded *d)
-{
-    return hash_u32(hash_u32(addr_hash(&d->src), addr_hash(&d->dst)), (uint32_t)d->sport << 16 | d->dport);
-}
-
-static struct stream *stream_new(struct proc *p, struct proc_router *r, const struct decoded *d, uint32_t h)
+static struct stream *stream_new(struct proc *p, struct proc_router *r, const struct decoded *d)
 {
     if (p->n_streams == MAX_STREAMS) {
         p->streams_over_limit++;
@@ -208,13 +203,14 @@ static struct stream *stream_new(struct proc *p, struct proc_router *r, const st
     st->router = (size_t)(r - p->routers);
     st->flow = (struct pktwrite_flow){ .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport,
                                        .tcp = true, .seq = 1, .ack = 1 };
-    tcpstream_init(&st->ts, 0);
-    msgstream_init(&st->ms, p->pc->proto->frame, p->pc->proto->max_message);
-    msgstream_set_upgrade(&st->ms, p->pc->proto->upgrades, p->pc->proto->frame_ext, p->pc->proto->max_message_ext);
+    conversation_init(&st->conv, p->pc->proto, d, on_run);
+    st->conv.owner = st;
+    if (conversation_insert(&p->convs, &st->conv) < 0) {
+        free(st);
+        return NULL;
+    }
     st->digest = p->pc->proto->digest_new ? p->pc->proto->digest_new() : NULL;
     st->started = !p->pc->proto->starts_session;
-    st->next = p->buckets[h % STREAM_BUCKETS];
-    p->buckets[h % STREAM_BUCKETS] = st;
     *p->streams_tail = st;
     p->streams_tail = &st->next_all;
     p->n_streams++;
@@ -226,8 +222,10 @@ static struct stream *stream_new(struct proc *p, struct proc_router *r, const st
 static void stream_end(struct stream *st)
 {
     struct proc *p = st->p;
-    tcpstream_finish(&st->ts, on_bytes, st);
-    msgstream_finish(&st->ms);
+    struct conversation_counts n = { 0 };
+    conversation_remove(&p->convs, &st->conv);
+    conversation_finish(&st->conv, &n, st);
+    st->ended = true;
     segment_flush(st);
     struct proc_router *r = &p->routers[st->router];
     json_t *j = json_object(), *proto_json = json_object_get(r->json, proto_names[p->pc->id]);
@@ -242,12 +240,7 @@ static void stream_end(struct stream *st)
         json_object_set_new(j, "before_session_start", json_integer((json_int_t)st->before_start));
     json_object_set_new(j, "filtered_by_type", json_integer((json_int_t)st->filtered));
     json_object_set_new(j, "segments_written", json_integer((json_int_t)st->segments));
-    json_object_set_new(j, "stream", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-        "bytes", (json_int_t)st->ts.delivered_bytes, "duplicate_bytes", (json_int_t)st->ts.duplicate_bytes,
-        "reordered_segments", (json_int_t)st->ts.reordered_segments, "holes", (json_int_t)st->ts.holes,
-        "hole_bytes", (json_int_t)st->ts.hole_bytes, "skipped_bytes", (json_int_t)st->ms.skipped_bytes,
-        "resyncs", (json_int_t)st->ms.resyncs, "incomplete_messages", (json_int_t)st->ms.incomplete_messages,
-        "incomplete_bytes", (json_int_t)st->ms.incomplete_bytes));
+    json_object_set_new(j, "stream", conversation_counts_json(&n));
     if (st->digest) {
         json_t *dj = p->pc->proto->digest_json(st->digest);
         json_object_update(j, dj);
@@ -258,8 +251,6 @@ static void stream_end(struct stream *st)
         json_object_set_new(r->json, proto_names[p->pc->id], proto_json);
     }
     json_array_append_new(json_object_get(proto_json, "sessions"), j);
-    tcpstream_free(&st->ts);
-    msgstream_free(&st->ms);
     if (st->digest)
         p->pc->proto->digest_free(st->digest);
     free(st->seg);
@@ -281,22 +272,15 @@ static void tcp_packet(struct proc *p, struct proc_router *r, const struct decod
 {
     if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
         return;
-    uint32_t h = stream_hash(d);
-    struct stream *st = p->buckets[h % STREAM_BUCKETS];
-    for (; st; st = st->next)
-        if (st->flow.sport == d->sport && st->flow.dport == d->dport && addr_equal(&st->flow.src, &d->src) &&
-            addr_equal(&st->flow.dst, &d->dst))
-            break;
-    if (st && (d->tcp_flags & TCP_SYN) && st->ts.delivered_bytes) {
-        /* a new connection reuses the addresses and ports: a new session */
+    struct conversation *c = conversation_find(&p->convs, d);
+    struct stream *st = c ? c->owner : NULL;
+    if (st && conversation_restarted(c, d)) { /* a new connection on the same addresses and ports */
         stream_end(st);
-        st->flow.sport = st->flow.dport = 0; /* never matches again; freed at the pass end */
-        st->flow.src.family = 0;
         st = NULL;
     }
-    if (!st && !(st = stream_new(p, r, d, h)))
+    if (!st && !(st = stream_new(p, r, d)))
         return;
-    tcpstream_add(&st->ts, d->seq, d->tcp_flags, d->payload, d->payload_len, 0, on_bytes, st);
+    conversation_segment(&st->conv, d, 0, st);
 }
 
 /* ---- UDP ---- */
@@ -447,11 +431,10 @@ static void run_pass(struct proc *p)
     while (p->streams) {
         struct stream *st = p->streams;
         p->streams = st->next_all;
-        if (st->flow.src.family)
+        if (!st->ended)
             stream_end(st);
         free(st);
     }
-    memset(p->buckets, 0, sizeof p->buckets);
     p->n_streams = 0;
     if (!tcp)
         udp_pass_end(p);
@@ -603,6 +586,7 @@ out:
             p->pc->proto->digest_free(p->routers[i].digest);
     free(p->routers);
     free(p->scratch);
+    conversation_table_free(&p->convs);
     json_decref(p->routers_json);
     json_decref(p->inputs);
     json_decref(p->top);

@@ -10,25 +10,25 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "conversation.h"
 #include "decode.h"
 #include "pcapproc/pcapproc.h"
 #include "pcapproc/pktwrite.h"
 #include "tcpstream.h"
 
 #define NS 1000000000LL
-#define STREAM_BUCKETS 4096
 #define MAX_STREAMS 100000
 
 struct proc;
 
 /* one router's direction of one TCP connection: one session */
 struct stream {
-    struct stream *next, *next_all; /* hash bucket; creation order */
+    struct stream *next_all;        /* creation order */
     struct proc *p;
     size_t router;                  /* index in p->routers (which grows: no pointer) */
     struct pktwrite_flow flow;      /* the output's addresses, ports and sequence numbers */
-    struct tcpstream ts;
-    struct msgstream ms;
+    struct conversation conv;       /* the captured conversation (conversation.h) */
+    bool ended;
     void *digest;
     bool started;                   /* the session start (OPEN, INIT) was seen */
     uint64_t messages, before_start, filtered, kept, segments;
@@ -54,7 +54,8 @@ struct proc {
     struct proc_router *routers;
     size_t n_routers, cap_routers;
     size_t router_slots[1024];      /* index + 1 of a chain's first router */
-    struct stream *buckets[STREAM_BUCKETS], *streams, **streams_tail;
+    struct conversation_table convs; /* the streams' conversations */
+    struct stream *streams, **streams_tail;
     size_t n_streams;
     uint64_t streams_over_limit;
     struct pktwrite w;

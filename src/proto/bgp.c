@@ -222,12 +222,12 @@ static size_t bgp_put_header(uint8_t *out, uint16_t len, enum bgp_type type)
     return BGP_HEADER;
 }
 
-size_t bgp_keepalive(uint8_t out[19])
+size_t bgp_keepalive(uint8_t out[BGP_KEEPALIVE_LEN])
 {
     return bgp_put_header(out, BGP_HEADER, BGP_KEEPALIVE);
 }
 
-size_t bgp_notification(uint8_t out[21], uint8_t code, uint8_t subcode)
+size_t bgp_notification(uint8_t out[BGP_NOTIFICATION_LEN], uint8_t code, uint8_t subcode)
 {
     size_t n = bgp_put_header(out, BGP_HEADER + 2, BGP_NOTIFICATION);
     out[n++] = code;

@@ -109,6 +109,8 @@ enum bgp_type { BGP_OPEN = 1, BGP_UPDATE = 2, BGP_NOTIFICATION = 3, BGP_KEEPALIV
 enum bgp_error { BGP_ERR_HEADER = 1, BGP_ERR_OPEN = 2, BGP_ERR_UPDATE = 3, BGP_ERR_HOLD_TIMER = 4, BGP_ERR_FSM = 5,
                  BGP_ERR_CEASE = 6 };
 enum bgp_cease { BGP_CEASE_ADMIN_SHUTDOWN = 2, BGP_CEASE_ADMIN_RESET = 4 }; /* RFC 4486 */
+#define BGP_KEEPALIVE_LEN 19    /* the header alone */
+#define BGP_NOTIFICATION_LEN 21 /* the header, code and subcode, no data */
 #define BGP_MAX_CAPS 32
 struct bgp_open {
     uint8_t version;
@@ -137,7 +139,7 @@ int bgp_parse_notification(const uint8_t *msg, size_t len, uint8_t *code, uint8_
 /* "OPEN Message Error / Bad Peer AS (2/2)" */
 const char *bgp_notification_name(uint8_t code, uint8_t subcode, char *out, size_t outlen);
 const char *bgp_capability_name(uint8_t code);
-size_t bgp_keepalive(uint8_t out[19]);
-size_t bgp_notification(uint8_t out[21], uint8_t code, uint8_t subcode);
+size_t bgp_keepalive(uint8_t out[BGP_KEEPALIVE_LEN]);
+size_t bgp_notification(uint8_t out[BGP_NOTIFICATION_LEN], uint8_t code, uint8_t subcode);
 
 #endif

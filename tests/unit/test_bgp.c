@@ -4,25 +4,10 @@
 
 #include "proto/proto.h"
 
-static void open_msg(struct tu_buf *b, uint16_t my_as, uint32_t as4, uint16_t hold)
-{
-    b->n = 0;
-    for (int i = 0; i < 16; i++)
-        tu_u8(b, 0xff);
-    tu_u16(b, 0); tu_u8(b, 1);
-    tu_u8(b, 4); tu_u16(b, my_as); tu_u16(b, hold); tu_u32(b, 0x0a000001);
-    tu_u8(b, 16);
-    tu_u8(b, 2); tu_u8(b, 14);
-    tu_u8(b, 1); tu_u8(b, 4); tu_u16(b, 1); tu_u8(b, 0); tu_u8(b, 128); /* IPv4 / MPLS VPN */
-    tu_u8(b, 2); tu_u8(b, 0);
-    tu_u8(b, 65); tu_u8(b, 4); tu_u32(b, as4);
-    tu_set16(b, 16, (uint16_t)b->n);
-}
-
 static void test_open(void **state)
 {
     struct tu_buf b;
-    open_msg(&b, 23456, 4200000001u, 180);
+    tu_bgp_open(&b, 23456, 4200000001u, 180);
     struct bgp_open o;
     assert_int_equal(bgp_parse_open(b.b, b.n, &o), 0);
     assert_int_equal(o.version, 4);
@@ -58,16 +43,16 @@ static void test_open_malformed(void **state)
 {
     struct tu_buf b;
     struct bgp_open o;
-    open_msg(&b, 65001, 65001, 90);
+    tu_bgp_open(&b, 65001, 65001, 90);
     b.b[28] = 40; /* optional parameters longer than the message */
     assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
-    open_msg(&b, 65001, 65001, 90);
+    tu_bgp_open(&b, 65001, 65001, 90);
     b.b[19] = 3; /* version 3 */
     assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
-    open_msg(&b, 65001, 65001, 90);
+    tu_bgp_open(&b, 65001, 65001, 90);
     b.b[32] = 30; /* a capability longer than its parameter */
     assert_int_equal(bgp_parse_open(b.b, b.n, &o), -1);
-    open_msg(&b, 65001, 65001, 90);
+    tu_bgp_open(&b, 65001, 65001, 90);
     assert_int_equal(bgp_parse_open(b.b, b.n - 1, &o), -1); /* truncated */
     uint8_t ka[19];
     bgp_keepalive(ka);

@@ -6,32 +6,6 @@
 
 #include "preamble.h"
 
-/* a BMP message of type t; per-peer header for peer p (address 192.0.2.p) when t has one */
-static size_t bmp(uint8_t *out, uint8_t t, uint8_t p, uint32_t as)
-{
-    struct tu_buf b = { .n = 0 };
-    tu_u8(&b, 3);
-    tu_u32(&b, 0); /* length, set below */
-    tu_u8(&b, t);
-    if (t != 4 && t != 5) {
-        tu_u8(&b, 0);              /* global instance peer */
-        tu_u8(&b, 0);              /* flags: IPv4 */
-        for (int i = 0; i < 8; i++) /* distinguisher */
-            tu_u8(&b, 0);
-        for (int i = 0; i < 12; i++)
-            tu_u8(&b, 0);
-        tu_u8(&b, 192); tu_u8(&b, 0); tu_u8(&b, 2); tu_u8(&b, p);
-        tu_u32(&b, as);            /* may differ between a peer's PEER_DOWN and PEER_UP */
-        tu_u32(&b, 0x0a000000u | p);
-        tu_u32(&b, 0);
-        tu_u32(&b, 0);
-    }
-    tu_u16(&b, 0); /* a little body */
-    b.b[1] = 0; b.b[2] = 0; b.b[3] = (uint8_t)(b.n >> 8); b.b[4] = (uint8_t)b.n;
-    memcpy(out, b.b, b.n);
-    return b.n;
-}
-
 /* the types and peers the preamble holds, as "I U1 U2" */
 static const char *show(struct preamble *p)
 {
@@ -63,26 +37,26 @@ static void test_bmp_peers(void **state)
     struct preamble p = { 0 };
     uint8_t m[256];
     size_t n;
-    n = bmp(m, 4, 0, 0); apply(&p, m, n);
-    n = bmp(m, 3, 1, 65001); apply(&p, m, n);
-    n = bmp(m, 3, 2, 65002); apply(&p, m, n);
-    n = bmp(m, 0, 1, 65001); apply(&p, m, n); /* route monitoring: no role */
+    n = tu_bmp(m, 4, 0, 0); apply(&p, m, n);
+    n = tu_bmp(m, 3, 1, 65001); apply(&p, m, n);
+    n = tu_bmp(m, 3, 2, 65002); apply(&p, m, n);
+    n = tu_bmp(m, 0, 1, 65001); apply(&p, m, n); /* route monitoring: no role */
     assert_string_equal(show(&p), "I U1 U2");
     assert_int_equal(p.up, 2);
-    n = bmp(m, 2, 1, 65009); apply(&p, m, n); /* peer 1 down (its AS does not matter) */
+    n = tu_bmp(m, 2, 1, 65009); apply(&p, m, n); /* peer 1 down (its AS does not matter) */
     assert_string_equal(show(&p), "I U2");
-    n = bmp(m, 3, 2, 65002); apply(&p, m, n); /* peer 2 up again: replaced, not twice */
+    n = tu_bmp(m, 3, 2, 65002); apply(&p, m, n); /* peer 2 up again: replaced, not twice */
     assert_string_equal(show(&p), "I U2");
-    n = bmp(m, 2, 7, 65007); apply(&p, m, n); /* a peer never up: nothing */
+    n = tu_bmp(m, 2, 7, 65007); apply(&p, m, n); /* a peer never up: nothing */
     assert_string_equal(show(&p), "I U2");
-    n = bmp(m, 5, 0, 0); apply(&p, m, n);     /* TERM */
+    n = tu_bmp(m, 5, 0, 0); apply(&p, m, n);     /* TERM */
     assert_string_equal(show(&p), "");
     assert_int_equal(p.bytes, 0);
-    n = bmp(m, 4, 0, 0); apply(&p, m, n);     /* a new session */
-    n = bmp(m, 3, 3, 65003); apply(&p, m, n);
+    n = tu_bmp(m, 4, 0, 0); apply(&p, m, n);     /* a new session */
+    n = tu_bmp(m, 3, 3, 65003); apply(&p, m, n);
     assert_string_equal(show(&p), "I U3");
     /* a PEER_DOWN too short to name its peer changes nothing */
-    n = bmp(m, 2, 3, 65003);
+    n = tu_bmp(m, 2, 3, 65003);
     preamble_apply(&p, &proto_bmp, 2, m, 10);
     assert_string_equal(show(&p), "I U3");
     preamble_free(&p);
@@ -111,10 +85,10 @@ static void test_bounded(void **state)
 {
     struct preamble p = { 0 };
     uint8_t m[256];
-    size_t n = bmp(m, 4, 0, 0);
+    size_t n = tu_bmp(m, 4, 0, 0);
     apply(&p, m, n);
     for (unsigned i = 0; i < 40000; i++) {
-        n = bmp(m, 3, (uint8_t)i, 65000);
+        n = tu_bmp(m, 3, (uint8_t)i, 65000);
         m[6 + 2 + 8 + 14] = (uint8_t)(i >> 8); /* 40,000 distinct peers */
         apply(&p, m, n);
     }
@@ -123,14 +97,14 @@ static void test_bounded(void **state)
     assert_int_equal(p.up + p.dropped, 40000);
     /* every peer down, then 100,000 up and down again: nothing accumulates */
     for (unsigned i = 0; i < 40000; i++) {
-        n = bmp(m, 2, (uint8_t)i, 65000);
+        n = tu_bmp(m, 2, (uint8_t)i, 65000);
         m[6 + 2 + 8 + 14] = (uint8_t)(i >> 8);
         apply(&p, m, n);
     }
     assert_int_equal(p.up, 0);
     for (unsigned i = 0; i < 100000; i++) {
         for (uint8_t t = 3; t >= 2; t--) {
-            n = bmp(m, t, (uint8_t)i, 65000);
+            n = tu_bmp(m, t, (uint8_t)i, 65000);
             m[6 + 2 + 8 + 13] = (uint8_t)(i >> 16);
             m[6 + 2 + 8 + 14] = (uint8_t)(i >> 8);
             apply(&p, m, n);
