@@ -49,8 +49,8 @@ $(BUILD)/flow-replay: $(BUILD)/tools/flow-replay/main.o $(BUILD)/libtelrep.a
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tcp-sink: tools/tcp-sink.c
-	$(CC) $(CFLAGS) -o $@ $< -ljansson
+$(BUILD)/tcp-sink: tools/tcp-sink.c $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
 $(BUILD)/udp-sink: tools/udp-sink.c
 	$(CC) $(CFLAGS) -o $@ $< -ljansson

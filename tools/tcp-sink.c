@@ -31,11 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
+
 #define MAX_SOURCES 4096
 
 struct conn {
     struct conn *prev, *next; /* every open connection, to free them all at the end */
     int fd;
+    struct loop_io io;        /* on the sink's event loop (src/loop.h, telrep's own) */
     int source;
     uint8_t head[6];   /* --bmp: the header of the message being read */
     size_t head_len;
@@ -52,6 +55,7 @@ static struct conn *conn_new(int fd)
         return NULL;
     }
     c->fd = fd;
+    c->io.fd = -1;
     c->next = conns_head;
     if (conns_head)
         conns_head->prev = c;
@@ -59,8 +63,12 @@ static struct conn *conn_new(int fd)
     return c;
 }
 
+static struct loop *sink_loop;
+
 static void conn_free(struct conn *c)
 {
+    if (c->io.fd >= 0 && sink_loop)
+        loop_unwatch(sink_loop, &c->io);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -131,6 +139,72 @@ static uint64_t count_bmp(struct conn *c, const uint8_t *p, size_t n)
     return messages;
 }
 
+/* what the sink saw, and its options the handlers need */
+static struct {
+    struct loop *l;
+    int lfd;
+    bool close_at_once, bmp;
+    const char *stall;
+    double read_delay;
+    uint64_t bytes, messages, conns, open_now, open_max, cut;
+    double first, last, first_accept, last_accept;
+} S;
+
+static void on_read(void *obj, uint32_t events)
+{
+    static uint8_t buf[1 << 16];
+    struct conn *c = obj;
+    ssize_t r;
+    while ((r = read(c->fd, buf, sizeof buf)) > 0) {
+        double t = now();
+        if (!S.first)
+            S.first = t;
+        S.last = t;
+        S.bytes += (uint64_t)r;
+        src_bytes[c->source] += (uint64_t)r;
+        if (S.bmp)
+            S.messages += count_bmp(c, buf, (size_t)r);
+        if (S.read_delay > 0) {
+            usleep((useconds_t)(S.read_delay * 1e6));
+            S.last = now();
+        }
+    }
+    if (r == 0 || (r < 0 && errno != EAGAIN)) {
+        S.cut += S.bmp && (c->left || c->head_len); /* the stream ended inside a message */
+        S.open_now--;
+        conn_free(c);
+    }
+}
+
+static void on_accept(void *obj, uint32_t events)
+{
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof peer;
+        int fd = accept4(S.lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK);
+        if (fd < 0)
+            break;
+        S.conns++;
+        S.last_accept = now();
+        if (!S.first_accept)
+            S.first_accept = S.last_accept;
+        if (S.close_at_once) {
+            close(fd);
+            continue;
+        }
+        if (++S.open_now > S.open_max)
+            S.open_max = S.open_now;
+        struct conn *c = conn_new(fd);
+        if (!c)
+            continue;
+        c->source = source_of(&peer);
+        if (S.stall && !strcmp(src_name[c->source], S.stall))
+            continue; /* never read: the sender's window fills */
+        c->io = (struct loop_io){ .fd = fd, .fn = on_read, .obj = c };
+        loop_watch(S.l, &c->io, EPOLLIN);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -182,89 +256,45 @@ int main(int argc, char **argv)
         perror("tcp-sink");
         return 1;
     }
-    int ep = epoll_create1(0);
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    struct loop *l = loop_new();
+    if (!l) {
+        perror("tcp-sink");
+        return 1;
+    }
+    S.l = sink_loop = l;
+    S.lfd = lfd;
+    S.close_at_once = close_at_once;
+    S.stall = stall;
+    S.bmp = bmp;
+    S.read_delay = read_delay;
+    struct loop_io listener = { .fd = lfd, .fn = on_accept, .obj = NULL };
     if (!no_accept)
-        epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+        loop_watch(l, &listener, EPOLLIN);
     if (ready) {
         FILE *f = fopen(ready, "w");
         if (f)
             fclose(f);
     }
-    static uint8_t buf[1 << 16];
-    uint64_t bytes = 0, messages = 0, conns = 0, open_now = 0, open_max = 0, cut = 0;
-    double started = now(), first = 0, last = 0, first_accept = 0, last_accept = 0;
-    while (!stop && now() - started < timeout && !(last > 0 && now() - last > idle)) {
-        struct epoll_event evs[256];
+    double started = now();
+    while (!stop && now() - started < timeout && !(S.last > 0 && now() - S.last > idle)) {
         if (now() - started < pause_for) {
             usleep(10000);
             continue;
         }
-        int n = epoll_wait(ep, evs, 256, 100);
-        for (int i = 0; i < n; i++) {
-            struct conn *c = evs[i].data.ptr;
-            if (!c) { /* new connections */
-                for (;;) {
-                    struct sockaddr_storage peer;
-                    socklen_t pl = sizeof peer;
-                    int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK);
-                    if (fd < 0)
-                        break;
-                    conns++;
-                    last_accept = now();
-                    if (!first_accept)
-                        first_accept = last_accept;
-                    if (close_at_once) {
-                        close(fd);
-                        continue;
-                    }
-                    if (++open_now > open_max)
-                        open_max = open_now;
-                    if (!(c = conn_new(fd)))
-                        continue;
-                    c->source = source_of(&peer);
-                    if (stall && !strcmp(src_name[c->source], stall))
-                        continue; /* never read: the sender's window fills */
-                    struct epoll_event e2 = { .events = EPOLLIN, .data.ptr = c };
-                    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
-                }
-                continue;
-            }
-            ssize_t r;
-            while ((r = read(c->fd, buf, sizeof buf)) > 0) {
-                double t = now();
-                if (!first)
-                    first = t;
-                last = t;
-                bytes += (uint64_t)r;
-                src_bytes[c->source] += (uint64_t)r;
-                if (bmp)
-                    messages += count_bmp(c, buf, (size_t)r);
-                if (read_delay > 0) {
-                    usleep((useconds_t)(read_delay * 1e6));
-                    last = now();
-                }
-            }
-            if (r == 0 || (r < 0 && errno != EAGAIN)) {
-                cut += bmp && (c->left || c->head_len); /* the stream ended inside a message */
-                open_now--;
-                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                conn_free(c);
-            }
-        }
+        loop_run(l, loop_now() + 100 * 1000000LL);
     }
     for (struct conn *c = conns_head; c; c = c->next) /* still open: inside a message? */
-        cut += bmp && (c->left || c->head_len);
+        S.cut += bmp && (c->left || c->head_len);
     json_t *per_source = json_object();
     for (int i = 0; i < n_src; i++)
         json_object_set_new(per_source, src_name[i], json_integer((json_int_t)src_bytes[i]));
-    json_t *out = json_pack("{s:I,s:I,s:f,s:I,s:I,s:f,s:o}", "connections", (json_int_t)conns, "max_open",
-                            (json_int_t)open_max, "accept_seconds", last_accept - first_accept, "bytes",
-                            (json_int_t)bytes, "messages", (json_int_t)messages, "seconds", last - first,
+    json_t *out = json_pack("{s:I,s:I,s:f,s:I,s:I,s:f,s:o}", "connections", (json_int_t)S.conns, "max_open",
+                            (json_int_t)S.open_max, "accept_seconds", S.last_accept - S.first_accept, "bytes",
+                            (json_int_t)S.bytes, "messages", (json_int_t)S.messages, "seconds", S.last - S.first,
                             "per_source", per_source);
     if (bmp) {
         json_object_set_new(out, "terms", json_integer((json_int_t)terms));
-        json_object_set_new(out, "cut_connections", json_integer((json_int_t)cut));
+        json_object_set_new(out, "cut_connections", json_integer((json_int_t)S.cut));
     }
     char *text = json_dumps(out, JSON_PRESERVE_ORDER);
     puts(text ? text : "{}");
@@ -275,7 +305,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     while (conns_head)
         conn_free(conns_head);
-    close(ep);
+    loop_free(l);
     close(lfd);
     return 0;
 }
