@@ -413,6 +413,30 @@ static int key_source_port(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
+/* A key that takes one of two words: keep (false, the captured bytes) or the other (true). */
+static int key_keep_or(struct yw *p, yaml_node_t *v, bool *t, const char *key, const char *other)
+{
+    const char *s = yw_scalar(v);
+    if (s && !strcmp(s, "keep"))
+        *t = false;
+    else if (s && !strcmp(s, other))
+        *t = true;
+    else
+        return yw_fail(p, v, "%s: expected keep (as captured) or %s, found %s%s%s", key, other, s ? "\"" : yw_kind(v),
+                       s ? s : "", s ? "\"" : "");
+    return 0;
+}
+
+static int key_export_time(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return key_keep_or(p, v, t, "export_time", "now");
+}
+
+static int key_sequence(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return key_keep_or(p, v, t, "sequence", "continuous");
+}
+
 static int key_reconnect(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     bool b;
@@ -478,11 +502,16 @@ static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
     const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
-    const struct yw_key udp_keys[] = { keys[0], keys[1], { "source_port", key_source_port, &pc->source_port, 0 } };
+    const struct yw_key udp_keys[] = {
+        keys[0], keys[1], { "source_port", key_source_port, &pc->source_port, 0 },
+        /* ipfix (NetFlow v5, v9, IPFIX): the rewrites (netflow_rewrite.c) */
+        { "export_time", key_export_time, &pc->rewrite.export_time_now, 0 },
+        { "sequence", key_sequence, &pc->rewrite.sequence_continuous, 0 },
+    };
     if (pc->id == PROTO_BMP)
         return yw_walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
     if (pc->proto->transport == TRANSPORT_UDP)
-        return yw_walk_mapping(p, v, udp_keys, 3, proto_names[arg]);
+        return yw_walk_mapping(p, v, udp_keys, pc->proto->rewrite ? 5 : 3, proto_names[arg]);
     size_t n = pc->id == PROTO_BGP ? 8 : 4;
     return yw_walk_mapping(p, v, keys, n, proto_names[arg]);
 }

@@ -47,6 +47,7 @@ struct proto_config {
     uint16_t collector_port;
     struct config_mark collector_at;
     int source_port;      /* UDP: -1 = the captured exporter's, 0 = any (the kernel's), else this one */
+    struct rewrite_config rewrite; /* ipfix: export_time, sequence */
     unsigned line;
     struct session_config session;
 };

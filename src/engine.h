@@ -48,6 +48,7 @@ struct engine {
     struct pending batch[BATCH_MAX];
     size_t n_batch, batch_used;
     uint8_t *batch_bytes;
+    uint8_t *scratch;          /* DATAGRAM_MAX: a datagram rewritten before it is sent (time_factor > 0) */
     /* progress */
     int64_t next_progress_ns, started_ns;
     const char *current_pcap;

@@ -234,7 +234,9 @@ static void batch_flush(struct engine *e)
     e->batch_used = 0;
 }
 
-static void batch_add(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len)
+/* Returns the batch's copy of the datagram (rewritten in place when asked). */
+static uint8_t *batch_add(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data,
+                          size_t len)
 {
     if (e->n_batch == BATCH_MAX || e->batch_used + len > BATCH_BYTES)
         batch_flush(e);
@@ -242,6 +244,7 @@ static void batch_add(struct engine *e, struct router *r, int proto, uint16_t sp
     e->batch[e->n_batch++] =
         (struct pending){ .router = r, .proto = proto, .sport = sport, .offset = e->batch_used, .len = len };
     e->batch_used += len;
+    return e->batch_bytes + e->batch_used - len;
 }
 
 /* ---- progress ---- */
@@ -344,6 +347,20 @@ static void note_bgp_id(struct engine *e, const struct router *r, const struct d
         e->captured_bgp_id[i] = o.bgp_id;
 }
 
+/* The protocol's rewrites (export time, sequence numbers: rewrite_config) of a datagram
+ * about to be sent, with its exporter's state. */
+static void rewrite(struct engine *e, struct router *r, const struct proto_config *pc, uint8_t *msg, size_t len)
+{
+    if (!pc->proto->rewrite)
+        return;
+    if (!r->rewriter[pc->id] && !(r->rewriter[pc->id] = pc->proto->rewriter_new()))
+        return;
+    if (pc->proto->rewrite(r->rewriter[pc->id], &pc->rewrite, msg, len, schedule_now_realtime()) < 0)
+        r->stats[pc->id].not_rewritten++;
+    else
+        r->stats[pc->id].rewritten++;
+}
+
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
 {
     struct decoded d;
@@ -418,7 +435,9 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
             sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
             return;
         }
-        batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
+        uint8_t *copy = batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
+        if (rewrite_wanted(&pc->rewrite))
+            rewrite(e, r, pc, copy, d.payload_len);
         return;
     }
     if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
@@ -428,6 +447,12 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         return;
     }
     stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
+    if (rewrite_wanted(&pc->rewrite)) { /* the capture's bytes stay as they are: a copy is rewritten */
+        memcpy(e->scratch, d.payload, d.payload_len);
+        rewrite(e, r, pc, e->scratch, d.payload_len);
+        send_one(e, r, pc->id, d.sport, e->scratch, d.payload_len);
+        return;
+    }
     send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
 }
 
@@ -510,9 +535,10 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t k = 0; k < c->n_protos; k++)
         e->source_port[c->protos[k].id] = c->protos[k].source_port;
     e->batch_bytes = malloc(BATCH_BYTES);
+    e->scratch = malloc(DATAGRAM_MAX);
     schedule_init(&e->schedule, c->time_factor);
     e->loop = loop_new();
-    if (!e->batch_bytes || !e->loop || router_table_init(&e->routers, c) < 0) {
+    if (!e->batch_bytes || !e->scratch || !e->loop || router_table_init(&e->routers, c) < 0) {
         log_error("out of memory");
         status = 1;
         goto out;
@@ -629,6 +655,7 @@ out:
     loop_free(e->loop);
     router_table_free(&e->routers);
     free(e->batch_bytes);
+    free(e->scratch);
     free(e);
     return status;
 }

@@ -44,9 +44,12 @@ struct router *router_lookup(const struct router_table *t, const struct addr *sr
 void router_table_free(struct router_table *t)
 {
     for (size_t i = 0; i < t->n; i++) {
-        for (int p = 0; p < PROTO_COUNT; p++)
+        for (int p = 0; p < PROTO_COUNT; p++) {
             if (t->routers[i].fd[p] >= 0)
                 close(t->routers[i].fd[p]);
+            if (t->routers[i].rewriter[p])
+                proto_by_id((enum proto_id)p)->rewriter_free(t->routers[i].rewriter[p]);
+        }
         for (size_t k = 0; k < t->routers[i].n_ports; k++)
             if (t->routers[i].ports[k].fd >= 0)
                 close(t->routers[i].ports[k].fd);

@@ -19,6 +19,7 @@ struct router {
     int fd[PROTO_COUNT];            /* -1 = not opened yet */
     bool open_failed[PROTO_COUNT];  /* said once, then its packets count as send errors */
     struct proto_stats stats[PROTO_COUNT];
+    void *rewriter[PROTO_COUNT];    /* the protocol's rewrite state for this exporter (NULL: none yet) */
     struct router_port *ports;      /* source_port: keep */
     size_t n_ports;
     bool ports_full;                /* over ROUTER_PORTS_MAX: said once */

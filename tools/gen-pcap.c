@@ -13,14 +13,23 @@
 
 #include "gen.h"
 
-/* the fields of every template: IE id, length (IPFIX and v9 share these numbers) */
+/* the fields of every template: IE id, length (IPFIX and v9 share these numbers). The flow's
+ * times: v9 as routers send them, relative to sysUptime (FIRST_SWITCHED 22, LAST_SWITCHED
+ * 21); IPFIX, which has no sysUptime, as absolute flowStartMilliseconds (152) and
+ * flowEndMilliseconds (153), 8 bytes each, so that a collector can place its flows in time. */
 static const uint16_t fields[][2] = { { 8, 4 }, { 12, 4 }, { 7, 2 }, { 11, 2 }, { 4, 1 }, { 5, 1 },
                                       { 1, 8 }, { 2, 8 }, { 22, 4 }, { 21, 4 } };
 #define N_FIELDS (sizeof fields / sizeof *fields)
+#define IE_FLOW_START_MILLISECONDS 152
+#define IE_FLOW_END_MILLISECONDS 153
 
+/* the flows' addresses count up from here; each format starts at its own 2^16 (see main), so
+ * that captures of several formats replayed together never carry the same flow */
 static uint64_t record_counter;
 
-static void flow_record(struct buf *b, uint32_t uptime_ms)
+/* start and end: uptime milliseconds (v9, 4 bytes) or milliseconds since the epoch (IPFIX,
+ * 8 bytes) */
+static void flow_record(struct buf *b, bool v9, uint64_t start, uint64_t end)
 {
     uint64_t i = record_counter++;
     put32(b, 0xac100000u | (uint32_t)(i >> 8 & 0xfffff) << 8 | (uint32_t)(i & 0xff)); /* 172.16/12 */
@@ -31,8 +40,13 @@ static void flow_record(struct buf *b, uint32_t uptime_ms)
     put8(b, 0);
     put64(b, 1000 + i % 5000);
     put64(b, 1 + i % 50);
-    put32(b, uptime_ms - 1000);
-    put32(b, uptime_ms);
+    if (v9) {
+        put32(b, (uint32_t)start);
+        put32(b, (uint32_t)end);
+    } else {
+        put64(b, start);
+        put64(b, end);
+    }
 }
 
 static void template_set(struct buf *b, bool v9)
@@ -43,19 +57,24 @@ static void template_set(struct buf *b, bool v9)
     put16(b, 256);
     put16(b, N_FIELDS);
     for (size_t f = 0; f < N_FIELDS; f++) {
-        put16(b, fields[f][0]);
-        put16(b, fields[f][1]);
+        uint16_t ie = fields[f][0], len = fields[f][1];
+        if (!v9 && (ie == 22 || ie == 21)) {
+            ie = ie == 22 ? IE_FLOW_START_MILLISECONDS : IE_FLOW_END_MILLISECONDS;
+            len = 8;
+        }
+        put16(b, ie);
+        put16(b, len);
     }
     set16(b, at + 2, (uint16_t)(b->n - at));
 }
 
-static unsigned data_set(struct buf *b, unsigned records, uint32_t uptime_ms)
+static unsigned data_set(struct buf *b, unsigned records, bool v9, uint64_t start, uint64_t end)
 {
     size_t at = b->n;
     put16(b, 256);
     put16(b, 0);
     for (unsigned r = 0; r < records; r++)
-        flow_record(b, uptime_ms);
+        flow_record(b, v9, start, end);
     set16(b, at + 2, (uint16_t)(b->n - at));
     return records;
 }
@@ -72,7 +91,8 @@ static unsigned message(const struct opts *o, struct buf *b, unsigned seq, uint3
         put16(b, 10); put16(b, 0); put32(b, secs); put32(b, seq * records); put32(b, domain);
         if (with_template)
             template_set(b, false);
-        data_set(b, records, uptime_ms);
+        /* a flow of a second that ended at the export */
+        data_set(b, records, false, (uint64_t)secs * 1000 - 1000, (uint64_t)secs * 1000);
         set16(b, 2, (uint16_t)b->n);
         return records;
     case F_V9:
@@ -80,7 +100,7 @@ static unsigned message(const struct opts *o, struct buf *b, unsigned seq, uint3
         put32(b, seq); put32(b, domain);
         if (with_template)
             template_set(b, true);
-        data_set(b, records, uptime_ms);
+        data_set(b, records, true, uptime_ms - 1000, uptime_ms);
         return records;
     case F_V5:
         if (records > 30)
@@ -329,6 +349,7 @@ int main(int argc, char **argv)
     }
     if (!dport_given && (o.format == F_BGP || o.format == F_BMP))
         o.dport = o.format == F_BGP ? 179 : 1790;
+    record_counter = (uint64_t)o.format << 16;
     if (o.erf && o.link != L_ETH) {
         usage();
         return 2;

@@ -6,12 +6,9 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "proto/netflow_int.h"
 #include "proto/proto.h"
 
-#define V5_HEADER 24
-#define V5_RECORD 48
-#define V9_HEADER 20
-#define IPFIX_HEADER 16
 
 static int parse_v5(struct cursor *c, size_t len, struct netflow_header *h)
 {
@@ -30,15 +27,6 @@ static int parse_v5(struct cursor *c, size_t len, struct netflow_header *h)
     h->data_sets = 1;
     return 0;
 }
-
-/* What the walker hands a visitor (pcap-proc): each template record and each set. */
-struct netflow_visitor {
-    void *ctx;
-    void (*on_template)(void *ctx, uint16_t id, bool options, uint16_t fields, uint16_t scopes,
-                        const uint8_t *specs, size_t specs_len);
-    /* the whole set, header included, after its templates were visited */
-    void (*on_set)(void *ctx, uint16_t set_id, const uint8_t *set, size_t len);
-};
 
 /* A template record: id, field count, [scope count,] fields. IPFIX fields may carry an
  * enterprise number (high bit of the IE id). v9 options templates count scope and option
@@ -115,7 +103,7 @@ static int parse_sets(struct cursor *c, uint16_t version, struct netflow_header 
     return version == 10 && cursor_remaining(c) != 0 ? -1 : 0;
 }
 
-static int walk(const uint8_t *msg, size_t len, struct netflow_header *h, const struct netflow_visitor *v)
+int nf_walk(const uint8_t *msg, size_t len, struct netflow_header *h, const struct netflow_visitor *v)
 {
     memset(h, 0, sizeof *h);
     struct cursor c = cursor_make(msg, len);
@@ -149,7 +137,7 @@ static int walk(const uint8_t *msg, size_t len, struct netflow_header *h, const 
 
 int netflow_parse(const uint8_t *msg, size_t len, struct netflow_header *h)
 {
-    return walk(msg, len, h, NULL);
+    return nf_walk(msg, len, h, NULL);
 }
 
 static int netflow_inspect(const uint8_t *msg, size_t len, struct msg_info *info)
@@ -182,41 +170,9 @@ static const char *netflow_kind_name(int kind)
  * Memory is bounded per exporter: beyond the limits new domains/templates are counted,
  * not stored (their data sets are then dropped as "before template"). */
 
-#define MAX_DOMAINS 256
-#define MAX_TEMPLATES 4096
-#define MAX_SPEC_BYTES (4u << 20)
-#define MAX_UNKNOWN_IDS 16
-#define VARLEN 65535
-
-struct nf_template {
-    uint16_t id, fields, scopes;
-    bool options, withdrawn;
-    uint8_t *specs;          /* the field specifiers as sent */
-    size_t specs_len;
-    int32_t min_record;      /* bytes of the fixed fields (+1 per variable-length field) */
-    bool variable;
-    uint64_t data_sets, data_records, redefined;
-};
-
-struct nf_domain {
-    uint16_t version;
-    uint32_t id;
-    uint64_t messages, kept, dropped;
-    uint32_t seq_first, seq_last, next_seq;
-    bool seq_known, next_known;
-    uint64_t seq_gaps, seq_missing;
-    uint32_t time_first, time_last;
-    uint64_t unknown_sets, unknown_bytes;
-    uint16_t unknown_ids[MAX_UNKNOWN_IDS];
-    unsigned n_unknown_ids;
-    struct nf_template *templates;
-    size_t n_templates;
-};
-
 struct netflow_digest {
-    uint64_t messages, kept, dropped, malformed, versions[3], over_limit;
-    struct nf_domain *domains;
-    size_t n_domains, total_templates, spec_bytes;
+    uint64_t messages, kept, dropped, malformed, versions[3];
+    struct nf_cache cache;
     /* the message being cleaned */
     struct nf_domain *cur;
     uint8_t *msg, *out;
@@ -245,7 +201,7 @@ static int32_t template_min_record(const struct nf_template *t, uint16_t version
     return n;
 }
 
-static struct nf_template *find_template(struct nf_domain *d, uint16_t id)
+struct nf_template *nf_domain_template(struct nf_domain *d, uint16_t id)
 {
     for (size_t i = 0; i < d->n_templates; i++)
         if (d->templates[i].id == id)
@@ -253,56 +209,51 @@ static struct nf_template *find_template(struct nf_domain *d, uint16_t id)
     return NULL;
 }
 
-static struct nf_domain *find_domain(struct netflow_digest *g, uint16_t version, uint32_t id)
+struct nf_domain *nf_cache_domain(struct nf_cache *c, uint16_t version, uint32_t id)
 {
-    for (size_t i = 0; i < g->n_domains; i++)
-        if (g->domains[i].version == version && g->domains[i].id == id)
-            return &g->domains[i];
-    if (g->n_domains == MAX_DOMAINS) {
-        g->over_limit++;
+    for (size_t i = 0; i < c->n_domains; i++)
+        if (c->domains[i].version == version && c->domains[i].id == id)
+            return &c->domains[i];
+    if (c->n_domains == MAX_DOMAINS) {
+        c->over_limit++;
         return NULL;
     }
-    struct nf_domain *d = realloc(g->domains, (g->n_domains + 1) * sizeof *d);
+    struct nf_domain *d = realloc(c->domains, (c->n_domains + 1) * sizeof *d);
     if (!d)
         return NULL;
-    g->domains = d;
-    d = &g->domains[g->n_domains++];
+    c->domains = d;
+    d = &c->domains[c->n_domains++];
     memset(d, 0, sizeof *d);
     d->version = version;
     d->id = id;
     return d;
 }
 
-static void on_template(void *ctx, uint16_t id, bool options, uint16_t fields, uint16_t scopes,
-                        const uint8_t *specs, size_t specs_len)
+struct nf_template *nf_cache_learn(struct nf_cache *c, struct nf_domain *d, uint16_t id, bool options,
+                                   uint16_t fields, uint16_t scopes, const uint8_t *specs, size_t specs_len)
 {
-    struct netflow_digest *g = ctx;
-    struct nf_domain *d = g->cur;
-    g->template_records++;
-    if (!d)
-        return;
-    struct nf_template *t = find_template(d, id);
+    struct nf_template *t = nf_domain_template(d, id);
     if (t && t->specs_len == specs_len && t->fields == fields && t->options == options &&
         memcmp(t->specs, specs, specs_len) == 0) {
         t->withdrawn = fields == 0;
-        return; /* a refresh */
+        return t; /* a refresh */
     }
     if (!t) {
-        if (g->total_templates == MAX_TEMPLATES || g->spec_bytes + specs_len > MAX_SPEC_BYTES) {
-            g->over_limit++;
-            return;
+        if (c->total_templates == MAX_TEMPLATES || c->spec_bytes + specs_len > MAX_SPEC_BYTES) {
+            c->over_limit++;
+            return NULL;
         }
         t = realloc(d->templates, (d->n_templates + 1) * sizeof *t);
         if (!t)
-            return;
+            return NULL;
         d->templates = t;
         t = &d->templates[d->n_templates++];
         memset(t, 0, sizeof *t);
         t->id = id;
-        g->total_templates++;
+        c->total_templates++;
     } else {
         t->redefined++;
-        g->spec_bytes -= t->specs_len;
+        c->spec_bytes -= t->specs_len;
         free(t->specs);
         t->specs = NULL;
         t->specs_len = 0;
@@ -314,13 +265,34 @@ static void on_template(void *ctx, uint16_t id, bool options, uint16_t fields, u
     if (specs_len && (t->specs = malloc(specs_len))) {
         memcpy(t->specs, specs, specs_len);
         t->specs_len = specs_len;
-        g->spec_bytes += specs_len;
+        c->spec_bytes += specs_len;
     }
-    t->min_record = template_min_record(t, g->version, &t->variable);
+    t->min_record = template_min_record(t, d->version, &t->variable);
+    t->has_times = nf_template_has_times(t, d->version);
+    return t;
 }
 
-/* Records in a data set of template t; padding (shorter than a record) ends it. */
-static uint32_t count_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len)
+void nf_cache_free(struct nf_cache *c)
+{
+    for (size_t i = 0; i < c->n_domains; i++) {
+        for (size_t k = 0; k < c->domains[i].n_templates; k++)
+            free(c->domains[i].templates[k].specs);
+        free(c->domains[i].templates);
+    }
+    free(c->domains);
+    memset(c, 0, sizeof *c);
+}
+
+static void on_template(void *ctx, uint16_t id, bool options, uint16_t fields, uint16_t scopes,
+                        const uint8_t *specs, size_t specs_len)
+{
+    struct netflow_digest *g = ctx;
+    g->template_records++;
+    if (g->cur)
+        nf_cache_learn(&g->cache, g->cur, id, options, fields, scopes, specs, specs_len);
+}
+
+uint32_t nf_count_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len)
 {
     if (t->min_record <= 0)
         return 0;
@@ -352,7 +324,7 @@ static void on_set(void *ctx, uint16_t set_id, const uint8_t *set, size_t len)
 {
     struct netflow_digest *g = ctx;
     bool data = set_id >= 256;
-    struct nf_template *t = data && g->cur ? find_template(g->cur, set_id) : NULL;
+    struct nf_template *t = data && g->cur ? nf_domain_template(g->cur, set_id) : NULL;
     if (data && (!t || t->withdrawn)) {
         if (g->cur) {
             g->cur->unknown_sets++;
@@ -368,7 +340,7 @@ static void on_set(void *ctx, uint16_t set_id, const uint8_t *set, size_t len)
         return; /* dropped: the next kept set moves over it */
     }
     if (data) {
-        uint32_t n = count_records(t, g->version, set + 4, len - 4);
+        uint32_t n = nf_count_records(t, g->version, set + 4, len - 4);
         t->data_sets++;
         t->data_records += n;
         g->data_records += n;
@@ -408,12 +380,7 @@ void netflow_digest_free(struct netflow_digest *g)
 {
     if (!g)
         return;
-    for (size_t i = 0; i < g->n_domains; i++) {
-        for (size_t k = 0; k < g->domains[i].n_templates; k++)
-            free(g->domains[i].templates[k].specs);
-        free(g->domains[i].templates);
-    }
-    free(g->domains);
+    nf_cache_free(&g->cache);
     free(g);
 }
 
@@ -428,7 +395,7 @@ bool netflow_digest_message(struct netflow_digest *g, uint8_t *msg, size_t *len)
     }
     g->versions[h.version == 5 ? 0 : h.version == 9 ? 1 : 2]++;
     g->version = h.version;
-    g->cur = find_domain(g, h.version, h.domain);
+    g->cur = nf_cache_domain(&g->cache, h.version, h.domain);
     if (g->cur) {
         struct nf_domain *d = g->cur;
         if (!d->messages || h.export_time < d->time_first)
@@ -452,8 +419,8 @@ bool netflow_digest_message(struct netflow_digest *g, uint8_t *msg, size_t *len)
     g->countable = true;
     g->kept_sets = g->dropped_sets = 0;
     struct netflow_visitor v = { .ctx = g, .on_template = on_template, .on_set = on_set };
-    walk(msg, *len, &h, &v); /* parsed once already: it cannot fail now */
-    g->version = h.version; /* walk() cleared the header, not the digest */
+    nf_walk(msg, *len, &h, &v); /* parsed once already: it cannot fail now */
+    g->version = h.version; /* nf_walk() cleared the header, not the digest */
     if (g->cur)
         note_sequence(g->cur, h.sequence, h.version == 9 ? 1 : g->data_records, h.version == 9 || g->countable);
     if (g->kept_sets == 0) {
@@ -574,11 +541,11 @@ json_t *netflow_digest_json(const struct netflow_digest *g)
         if (g->versions[i])
             json_object_set_new(v, names[i], json_integer((json_int_t)g->versions[i]));
     json_object_set_new(o, "versions", v);
-    for (size_t i = 0; i < g->n_domains; i++)
-        json_array_append_new(ds, domain_json(&g->domains[i]));
+    for (size_t i = 0; i < g->cache.n_domains; i++)
+        json_array_append_new(ds, domain_json(&g->cache.domains[i]));
     json_object_set_new(o, "domains", ds);
-    if (g->over_limit)
-        json_object_set_new(o, "not_tracked_over_limits", json_integer((json_int_t)g->over_limit));
+    if (g->cache.over_limit)
+        json_object_set_new(o, "not_tracked_over_limits", json_integer((json_int_t)g->cache.over_limit));
     return o;
 }
 
@@ -586,6 +553,12 @@ static void *digest_new(void) { return netflow_digest_new(); }
 static bool digest_message(void *g, uint8_t *msg, size_t *len) { return netflow_digest_message(g, msg, len); }
 static json_t *digest_json(const void *g) { return netflow_digest_json(g); }
 static void digest_free(void *g) { netflow_digest_free(g); }
+static void *rewriter_new(void) { return netflow_rewriter_new(); }
+static void rewriter_free(void *w) { netflow_rewriter_free(w); }
+static int rewrite(void *w, const struct rewrite_config *cfg, uint8_t *msg, size_t len, int64_t now_ns)
+{
+    return netflow_rewrite(w, cfg, msg, len, now_ns);
+}
 
 const struct proto proto_netflow = {
     .name = "ipfix",
@@ -597,4 +570,7 @@ const struct proto proto_netflow = {
     .digest_message = digest_message,
     .digest_json = digest_json,
     .digest_free = digest_free,
+    .rewriter_new = rewriter_new,
+    .rewriter_free = rewriter_free,
+    .rewrite = rewrite,
 };

@@ -33,6 +33,14 @@ struct msg_info {
     uint32_t export_time;
 };
 
+/* What a protocol section asks the replay to rewrite in its messages (issue 13); all false:
+ * the captured bytes, as the Python tool sends them. */
+struct rewrite_config {
+    bool export_time_now;     /* export_time: now (NetFlow/IPFIX headers and record times) */
+    bool sequence_continuous; /* sequence: continuous (per exporter and domain) */
+};
+static inline bool rewrite_wanted(const struct rewrite_config *r) { return r->export_time_now || r->sequence_continuous; }
+
 struct proto {
     const char *name;        /* config key: "ipfix", "bgp", "bmp", "udp_generic", ... */
     enum transport transport;
@@ -63,6 +71,12 @@ struct proto {
      * NOTIFICATION Cease / Administrative Shutdown; BMP: a TERM, administratively closed),
      * into out (at most max bytes); its length, 0 for none. */
     size_t (*goodbye)(uint8_t *out, size_t max);
+    /* UDP, optional: rewrite a message in place before it is sent, as rewrite_config asks,
+     * with the state of one exporter (rewriter_new; NULL: nothing to rewrite). 0, or -1 when
+     * the message could not be read (it is sent as it is). */
+    void *(*rewriter_new)(void);
+    void (*rewriter_free)(void *rewriter);
+    int (*rewrite)(void *rewriter, const struct rewrite_config *cfg, uint8_t *msg, size_t len, int64_t now_ns);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
     /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says
@@ -96,6 +110,12 @@ struct netflow_header {
     uint32_t sets, templates, option_templates, data_sets;
 };
 int netflow_parse(const uint8_t *msg, size_t len, struct netflow_header *out);
+/* netflow_rewrite.c: export time, sequence numbers and record times (see there) */
+struct netflow_rewriter;
+struct netflow_rewriter *netflow_rewriter_new(void);
+void netflow_rewriter_free(struct netflow_rewriter *w);
+int netflow_rewrite(struct netflow_rewriter *w, const struct rewrite_config *cfg, uint8_t *msg, size_t len,
+                    int64_t now_ns);
 struct netflow_digest;
 struct netflow_digest *netflow_digest_new(void);
 /* false = drop the message; *len may shrink (data sets without their template removed) */

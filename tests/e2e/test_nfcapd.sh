@@ -35,4 +35,43 @@ eq "flows exported by 203.0.113.21" "$(nfdump -R nf -q -o 'fmt:%ra' | grep -c '2
    "$(( $(jq '.routers["10.0.0.1"]' ipfix.json) + $(jq .records v5.json) ))"
 eq "flows exported by 203.0.113.22" "$(nfdump -R nf -q -o 'fmt:%ra' | grep -c '203.0.113.22')" \
    "$(( $(jq '.routers["10.0.0.2"]' ipfix.json) + $(jq .records v9.json) ))"
+
+# Issue 13: the same captures looped 3 times. Replayed byte for byte their sequence numbers
+# jump back at every pass (nfdump counts failures); with sequence: continuous they go on,
+# and with export_time: now every flow ends within the run's wall-clock window.
+loop_run() { # name, extra ipfix keys
+    local name=$1 port=$2; shift 2
+    mkdir -p "nf-$name"
+    {
+        echo "pcap: [ipfix.pcap, v9.pcap, v5.pcap]"
+        echo "repeat: {count: [3, 3, 3], pattern: round-robin}"
+        sed -n '/^time_factor/,/^ipfix:/p' c.yml
+        echo "  collector: {ip: 127.0.0.1, port: $port}"
+        for k in "$@"; do echo "  $k"; done
+    } > "$name.yml"
+    start_bg "nfcapd-$name.log" nfcapd -b 127.0.0.1 -p "$port" -w "$WORK/nf-$name" -t 60
+    local pid=$LAST_PID
+    wait_udp_listen "$port" || return 1
+    in_ns "$TELREP" -t "$name.yml" -q --stats-json "$name.json"
+    eq "$name: telrep exit status" "$?" 0
+    sleep 1
+    stop_pid "$pid" TERM
+}
+seq_failures() { nfdump -I -R "nf-$1" | awk -F': *' '/^Sequence failures/ {s += $2} END {print s + 0}'; }
+t0=$(date +%s)
+loop_run keep 20993
+loop_run continuous 20994 "sequence: continuous" "export_time: now"
+t1=$(date +%s)
+eq "keep: every record of the 3 passes stored" "$(nfdump -R nf-keep -q -o 'fmt:%ra' | grep -c .)" "$(( want * 3 ))"
+eq "continuous: every record of the 3 passes stored" "$(nfdump -R nf-continuous -q -o 'fmt:%ra' | grep -c .)" "$(( want * 3 ))"
+check "keep: nfdump counts the sequence jumps of the loops ($(seq_failures keep))" test "$(seq_failures keep)" -gt 0
+eq "continuous: nfdump counts no sequence failure" "$(seq_failures continuous)" 0
+eq "continuous: the report counts the rewrites" \
+   "$(jq '[.routers[].protocols.ipfix.rewritten.messages] | add' continuous.json)" \
+   "$(jq '[.routers[].protocols.ipfix.packets] | add' continuous.json)"
+# flows end (%te) within the run: their captured distance to the export moved with it
+late=$(nfdump -R nf-continuous -q -o 'fmt:%te' | while read -r d t; do
+    e=$(date -d "$d $t" +%s 2>/dev/null) || continue
+    [ "$e" -ge "$t0" ] && [ "$e" -le $((t1 + 1)) ] || echo x; done | grep -c x)
+eq "export_time now: every flow ends within the run's wall-clock window" "$late" 0
 finish

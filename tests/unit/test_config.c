@@ -266,12 +266,22 @@ static void test_collector_and_router_keys(void **state)
     assert_int_equal(c->protos[0].collector_at.line, 7);
     assert_int_equal(c->protos[0].source_port, -1);
     assert_int_equal(c->protos[1].source_port, 2055);
+    assert_false(c->protos[0].rewrite.export_time_now); /* the captured bytes by default */
+    assert_false(c->protos[0].rewrite.sequence_continuous);
     assert_int_equal(c->map[0].bgp_id, 0xc0000209);
     assert_int_equal(c->map[1].bgp_id, 0);
     assert_int_equal(c->map[1].line, 5);
     assert_int_equal(c->map[1].col, 7);
     config_free(c);
     expect_error(MINIMAL "  source_port: 70000\n", "source_port: expected keep (the captured exporter's port) or a port");
+    /* the rewrites (issue 13): ipfix only */
+    c = parse(MINIMAL "  export_time: now\n  sequence: continuous\n");
+    assert_non_null(c);
+    assert_true(c->protos[0].rewrite.export_time_now);
+    assert_true(c->protos[0].rewrite.sequence_continuous);
+    config_free(c);
+    expect_error(MINIMAL "  sequence: restart\n", "t.yml:4:13: sequence: expected keep (as captured) or continuous, found \"restart\"");
+    expect_error(MINIMAL "  export_time: [now]\n", "export_time: expected keep (as captured) or now, found a list");
     expect_error("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: \"::1\"}\n" MINIMAL,
                  "a BGP identifier is an IPv4 address");
 }

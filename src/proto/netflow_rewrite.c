@@ -1,0 +1,240 @@
+/* netflow_rewrite.c — the replay's rewrites of NetFlow v5, v9 and IPFIX messages, so that a
+ * looped or hours-long replay looks to a collector like exporters still running:
+ *
+ * - export time now: the header says the moment the message is sent (v5 unix_secs and
+ *   unix_nsecs, v9 unix_secs, IPFIX Export Time). Times relative to sysUptime (v5, v9
+ *   FIRST/LAST_SWITCHED) stay relative, so they move with it; absolute times in v9 and IPFIX
+ *   records (flowStart/End Seconds, Milliseconds, Microseconds, Nanoseconds,
+ *   systemInitTimeMilliseconds, observationTime*) move by the same offset, found through the
+ *   templates: every record keeps its captured distance from its export time.
+ * - continuous sequence numbers, per exporter and (version, observation domain / source id /
+ *   engine): v5 counts flows, v9 export packets, IPFIX data records (options data records
+ *   included, as pmacct counts them; RFC 7011 section 3.1), starting from the capture's
+ *   first number and going on across loops, repeats and capture lists.
+ *
+ * Data sets whose template has not been seen are neither counted nor moved (a collector
+ * cannot decode them either). The message keeps its length; it is rewritten in place. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "proto/netflow_int.h"
+
+/* IPFIX information elements with absolute times (IANA registry; v9 exporters use the same
+ * numbers). */
+enum {
+    IE_FLOW_START_SECONDS = 150, IE_FLOW_END_SECONDS = 151, IE_FLOW_START_MILLISECONDS = 152,
+    IE_FLOW_END_MILLISECONDS = 153, IE_FLOW_START_MICROSECONDS = 154, IE_FLOW_END_MICROSECONDS = 155,
+    IE_FLOW_START_NANOSECONDS = 156, IE_FLOW_END_NANOSECONDS = 157, IE_SYSTEM_INIT_TIME_MILLISECONDS = 160,
+    IE_OBSERVATION_TIME_SECONDS = 322, IE_OBSERVATION_TIME_MILLISECONDS = 323,
+    IE_OBSERVATION_TIME_MICROSECONDS = 324, IE_OBSERVATION_TIME_NANOSECONDS = 325,
+};
+
+/* How a field holds its time: dateTimeSeconds (4 bytes), dateTimeMilliseconds (8 bytes),
+ * dateTimeMicro/Nanoseconds (8 bytes, NTP: seconds since 1900 in the upper half). Other
+ * sizes (reduced-size encodings) are left as they are. */
+enum time_kind { TIME_NONE, TIME_SECONDS, TIME_MILLISECONDS, TIME_NTP };
+
+static enum time_kind time_kind(uint16_t ie, uint16_t len)
+{
+    switch (ie) {
+    case IE_FLOW_START_SECONDS:
+    case IE_FLOW_END_SECONDS:
+    case IE_OBSERVATION_TIME_SECONDS:
+        return len == 4 ? TIME_SECONDS : TIME_NONE;
+    case IE_FLOW_START_MILLISECONDS:
+    case IE_FLOW_END_MILLISECONDS:
+    case IE_SYSTEM_INIT_TIME_MILLISECONDS:
+    case IE_OBSERVATION_TIME_MILLISECONDS:
+        return len == 8 ? TIME_MILLISECONDS : TIME_NONE;
+    case IE_FLOW_START_MICROSECONDS:
+    case IE_FLOW_END_MICROSECONDS:
+    case IE_FLOW_START_NANOSECONDS:
+    case IE_FLOW_END_NANOSECONDS:
+    case IE_OBSERVATION_TIME_MICROSECONDS:
+    case IE_OBSERVATION_TIME_NANOSECONDS:
+        return len == 8 ? TIME_NTP : TIME_NONE;
+    }
+    return TIME_NONE;
+}
+
+bool nf_template_has_times(const struct nf_template *t, uint16_t version)
+{
+    struct cursor f = cursor_make(t->specs, t->specs_len);
+    for (unsigned i = 0; i < t->fields && cursor_ok(&f); i++) {
+        uint16_t ie = cursor_be16(&f), len = cursor_be16(&f);
+        if (version == 10 && (ie & 0x8000)) {
+            cursor_skip(&f, 4); /* an enterprise's element: not ours to move */
+            continue;
+        }
+        if (time_kind(ie, len) != TIME_NONE)
+            return true;
+    }
+    return false;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+/* One time field at data[at] (its bytes are known to be there) moved by off_s seconds. */
+static void move_time(uint8_t *data, size_t at, enum time_kind k, int64_t off_s)
+{
+    struct cursor c = cursor_make(data + at, k == TIME_SECONDS ? 4 : 8);
+    if (k == TIME_SECONDS)
+        put32(data + at, (uint32_t)((int64_t)cursor_be32(&c) + off_s));
+    else if (k == TIME_MILLISECONDS)
+        put64(data + at, (uint64_t)((int64_t)cursor_be64(&c) + off_s * 1000));
+    else /* NTP: the seconds, the fraction as it was */
+        put64(data + at, cursor_be64(&c) + ((uint64_t)(uint32_t)off_s << 32));
+}
+
+/* The records of a data set of template t (data: after the set header), their absolute
+ * times moved by off_s; returns how many records. */
+static uint32_t move_records(const struct nf_template *t, uint16_t version, uint8_t *data, size_t len, int64_t off_s)
+{
+    if (t->min_record <= 0)
+        return 0;
+    struct cursor c = cursor_make(data, len);
+    uint32_t n = 0;
+    while (cursor_remaining(&c) >= (size_t)t->min_record) {
+        struct cursor f = cursor_make(t->specs, t->specs_len);
+        for (unsigned i = 0; i < t->fields && cursor_ok(&c); i++) {
+            uint16_t ie = cursor_be16(&f), flen = cursor_be16(&f);
+            bool enterprise = version == 10 && (ie & 0x8000);
+            if (enterprise)
+                cursor_skip(&f, 4);
+            if (version == 10 && flen == VARLEN) {
+                flen = cursor_u8(&c);
+                if (flen == 255)
+                    flen = cursor_be16(&c);
+            }
+            size_t at = c.pos;
+            enum time_kind k = enterprise ? TIME_NONE : time_kind(ie, flen);
+            if (cursor_skip(&c, flen) && k != TIME_NONE)
+                move_time(data, at, k, off_s);
+        }
+        if (!cursor_ok(&c))
+            break;
+        n++;
+    }
+    return n;
+}
+
+struct netflow_rewriter {
+    struct nf_cache cache;
+};
+
+struct netflow_rewriter *netflow_rewriter_new(void) { return calloc(1, sizeof(struct netflow_rewriter)); }
+
+void netflow_rewriter_free(struct netflow_rewriter *w)
+{
+    if (!w)
+        return;
+    nf_cache_free(&w->cache);
+    free(w);
+}
+
+/* the message being rewritten */
+struct rewriting {
+    struct netflow_rewriter *w;
+    const struct netflow_header *h; /* filled by the walker before any set */
+    struct nf_domain *d;
+    bool looked_up;
+    uint8_t *msg;
+    bool move;                      /* record times move with the export time */
+    uint32_t now_s;
+    uint32_t data_records;
+};
+
+static struct nf_domain *domain_of(struct rewriting *m)
+{
+    if (!m->looked_up) {
+        m->d = nf_cache_domain(&m->w->cache, m->h->version, m->h->domain);
+        m->looked_up = true;
+    }
+    return m->d;
+}
+
+static void rw_template(void *ctx, uint16_t id, bool options, uint16_t fields, uint16_t scopes, const uint8_t *specs,
+                        size_t specs_len)
+{
+    struct rewriting *m = ctx;
+    struct nf_domain *d = domain_of(m);
+    if (d)
+        nf_cache_learn(&m->w->cache, d, id, options, fields, scopes, specs, specs_len);
+}
+
+static void rw_set(void *ctx, uint16_t set_id, const uint8_t *set, size_t len)
+{
+    struct rewriting *m = ctx;
+    struct nf_domain *d = set_id >= 256 ? domain_of(m) : NULL;
+    struct nf_template *t = d ? nf_domain_template(d, set_id) : NULL;
+    if (!t || t->withdrawn)
+        return;
+    uint8_t *data = m->msg + (set - m->msg) + 4; /* the walker's view of our own buffer */
+    if (m->move && t->has_times) /* the header is read before the sets: its export time is known */
+        m->data_records += move_records(t, m->h->version, data, len - 4,
+                                        (int64_t)m->now_s - (int64_t)m->h->export_time);
+    else
+        m->data_records += nf_count_records(t, m->h->version, data, len - 4);
+}
+
+/* The sequence number for this message; the domain's next one advances by `advance`. */
+static uint32_t next_sequence(struct nf_domain *d, uint32_t captured, uint32_t advance)
+{
+    if (!d->out_started) { /* the capture's own first number */
+        d->out_seq = captured;
+        d->out_started = true;
+    }
+    uint32_t s = d->out_seq;
+    d->out_seq += advance;
+    return s;
+}
+
+int netflow_rewrite(struct netflow_rewriter *w, const struct rewrite_config *cfg, uint8_t *msg, size_t len,
+                    int64_t now_ns)
+{
+    if (!w || (!cfg->export_time_now && !cfg->sequence_continuous))
+        return 0;
+    struct netflow_header h;
+    uint32_t now_s = (uint32_t)(now_ns / 1000000000);
+    struct rewriting m = { .w = w, .h = &h, .msg = msg, .move = cfg->export_time_now, .now_s = now_s };
+    struct netflow_visitor v = { .ctx = &m, .on_template = rw_template, .on_set = rw_set };
+    if (nf_walk(msg, len, &h, &v) < 0)
+        return -1; /* sent as captured (what was moved of it stays moved) */
+    struct nf_domain *d = cfg->sequence_continuous ? domain_of(&m) : NULL;
+    switch (h.version) {
+    case 5:
+        if (cfg->export_time_now) {
+            put32(msg + 8, now_s);
+            put32(msg + 12, (uint32_t)(now_ns % 1000000000));
+        }
+        if (d)
+            put32(msg + 16, next_sequence(d, h.sequence, h.count));
+        break;
+    case 9:
+        if (cfg->export_time_now)
+            put32(msg + 8, now_s);
+        if (d)
+            put32(msg + 12, next_sequence(d, h.sequence, 1));
+        break;
+    default: /* IPFIX */
+        if (cfg->export_time_now)
+            put32(msg + 4, now_s);
+        if (d)
+            put32(msg + 8, next_sequence(d, h.sequence, m.data_records));
+        break;
+    }
+    return 0;
+}

@@ -1,0 +1,227 @@
+/* netflow_rewrite: continuous sequence numbers as each version counts them (v5 flows, v9
+ * packets, IPFIX data records with options data records), per domain and across passes;
+ * export time now in each header; absolute record times moved by the same offset through
+ * the templates (seconds, milliseconds, NTP micro/nanoseconds; variable-length fields before
+ * them; an enterprise's element of the same number left alone); keep leaves the bytes. */
+#include "testutil.h"
+
+#include "proto/proto.h"
+
+#define NOW_S 1800000000u
+static const int64_t NOW_NS = (int64_t)NOW_S * 1000000000 + 123456789;
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
+
+static const struct rewrite_config SEQ = { .sequence_continuous = true };
+static const struct rewrite_config NOW = { .export_time_now = true };
+static const struct rewrite_config BOTH = { .export_time_now = true, .sequence_continuous = true };
+static const struct rewrite_config KEEP = { 0 };
+
+/* rewrites a copy of b with w and cfg; the copy */
+static uint8_t *rw(struct netflow_rewriter *w, const struct rewrite_config *cfg, const struct tu_buf *b)
+{
+    static uint8_t out[2048];
+    memcpy(out, b->b, b->n);
+    assert_int_equal(netflow_rewrite(w, cfg, out, b->n, NOW_NS), 0);
+    return out;
+}
+
+static void v5(struct tu_buf *b, uint16_t count, uint32_t seq, uint8_t engine)
+{
+    b->n = 0;
+    tu_u16(b, 5); tu_u16(b, count); tu_u32(b, 1000); tu_u32(b, 1672534805); tu_u32(b, 7); tu_u32(b, seq);
+    tu_u8(b, 0); tu_u8(b, engine); tu_u16(b, 0);
+    for (int i = 0; i < 48 * count; i++)
+        tu_u8(b, 0);
+}
+
+static void test_v5(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf a, b;
+    v5(&a, 3, 100, 1);
+    v5(&b, 2, 500, 2); /* another engine: its own numbers */
+    for (unsigned pass = 0; pass < 3; pass++) { /* the capture looped */
+        assert_int_equal(rd32(rw(w, &SEQ, &a) + 16), 100 + pass * 3);
+        assert_int_equal(rd32(rw(w, &SEQ, &b) + 16), 500 + pass * 2);
+    }
+    uint8_t *m = rw(w, &NOW, &a);
+    assert_int_equal(rd32(m + 8), NOW_S);
+    assert_int_equal(rd32(m + 12), 123456789);
+    assert_int_equal(rd32(m + 4), 1000); /* sysUptime: the records' times stay relative to it */
+    assert_memory_equal(rw(w, &KEEP, &a), a.b, a.n);
+    netflow_rewriter_free(w);
+}
+
+static void v9(struct tu_buf *b, uint32_t seq, uint32_t source_id)
+{
+    b->n = 0;
+    tu_u16(b, 9); tu_u16(b, 1); tu_u32(b, 1000); tu_u32(b, 1672534805); tu_u32(b, seq); tu_u32(b, source_id);
+    size_t at = b->n; /* template 300: flowEndSeconds (151), 4 bytes */
+    tu_u16(b, 0); tu_u16(b, 0);
+    tu_u16(b, 300); tu_u16(b, 1); tu_u16(b, 151); tu_u16(b, 4);
+    tu_set16(b, at + 2, (uint16_t)(b->n - at));
+    tu_u16(b, 300); tu_u16(b, 8); tu_u32(b, 1672534800); /* 5 s before its export */
+}
+
+static void test_v9(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf a, b;
+    v9(&a, 40, 1);
+    v9(&b, 9, 2);
+    for (unsigned pass = 0; pass < 3; pass++) {
+        assert_int_equal(rd32(rw(w, &SEQ, &a) + 12), 40 + pass); /* v9 counts packets */
+        assert_int_equal(rd32(rw(w, &SEQ, &b) + 12), 9 + pass);
+    }
+    uint8_t *m = rw(w, &NOW, &a);
+    assert_int_equal(rd32(m + 8), NOW_S);
+    assert_int_equal(rd32(m + 36), NOW_S - 5); /* flowEndSeconds kept its distance */
+    netflow_rewriter_free(w);
+}
+
+/* IPFIX: template 256 = octetDeltaCount (1, 8), flowStartMilliseconds (152, 8),
+ * flowEndSeconds (151, 4), observationTimeMicroseconds (324, 8), an enterprise's element 151
+ * (4); options template 257 = scope observationDomainId (149, 4), systemInitTimeMilliseconds
+ * (160, 8). Data: two flow records and one options record. */
+#define EXPORT 1672534805u
+static void ipfix(struct tu_buf *b, uint32_t seq, bool with_templates)
+{
+    b->n = 0;
+    tu_u16(b, 10); tu_u16(b, 0); tu_u32(b, EXPORT); tu_u32(b, seq); tu_u32(b, 4242);
+    if (with_templates) {
+        size_t at = b->n;
+        tu_u16(b, 2); tu_u16(b, 0);
+        tu_u16(b, 256); tu_u16(b, 5);
+        tu_u16(b, 1); tu_u16(b, 8);
+        tu_u16(b, 152); tu_u16(b, 8);
+        tu_u16(b, 151); tu_u16(b, 4);
+        tu_u16(b, 324); tu_u16(b, 8);
+        tu_u16(b, 0x8000 | 151); tu_u16(b, 4); tu_u32(b, 6876);
+        tu_set16(b, at + 2, (uint16_t)(b->n - at));
+        at = b->n;
+        tu_u16(b, 3); tu_u16(b, 0);
+        tu_u16(b, 257); tu_u16(b, 2); tu_u16(b, 1);
+        tu_u16(b, 149); tu_u16(b, 4);
+        tu_u16(b, 160); tu_u16(b, 8);
+        tu_set16(b, at + 2, (uint16_t)(b->n - at));
+    }
+    size_t at = b->n;
+    tu_u16(b, 256); tu_u16(b, 0);
+    uint64_t start_ms = (uint64_t)(EXPORT - 60) * 1000 + 250; /* a minute before export */
+    for (int r = 0; r < 2; r++) {
+        tu_u32(b, 0); tu_u32(b, 1000);                                /* octets */
+        tu_u32(b, (uint32_t)(start_ms >> 32)); tu_u32(b, (uint32_t)start_ms);
+        tu_u32(b, EXPORT - 1);                                        /* end, seconds */
+        tu_u32(b, EXPORT - 30 + 2208988800u); tu_u32(b, 0x80000000u); /* observed, NTP, .5 s */
+        tu_u32(b, 777);                                               /* the enterprise's */
+    }
+    tu_set16(b, at + 2, (uint16_t)(b->n - at));
+    at = b->n;
+    tu_u16(b, 257); tu_u16(b, 0);
+    tu_u32(b, 4242);
+    uint64_t init_ms = (uint64_t)(EXPORT - 3600) * 1000;
+    tu_u32(b, (uint32_t)(init_ms >> 32)); tu_u32(b, (uint32_t)init_ms);
+    tu_set16(b, at + 2, (uint16_t)(b->n - at));
+    tu_set16(b, 2, (uint16_t)b->n);
+}
+
+static void test_ipfix(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf b;
+    ipfix(&b, 1000, true);
+    for (unsigned pass = 0; pass < 3; pass++) /* 2 flow records + 1 options record a message */
+        assert_int_equal(rd32(rw(w, &SEQ, &b) + 8), 1000 + pass * 3);
+    uint8_t *m = rw(w, &BOTH, &b);
+    assert_int_equal(rd32(m + 8), 1009);
+    assert_int_equal(rd32(m + 4), NOW_S);
+    int64_t off = (int64_t)NOW_S - EXPORT;
+    size_t rec = b.n - (4 + 4 + 8) - 2 * 32; /* the first flow record: before them the options set */
+    for (int r = 0; r < 2; r++, rec += 32) {
+        assert_int_equal(rd64(m + rec), 1000);
+        assert_int_equal(rd64(m + rec + 8), ((uint64_t)(EXPORT - 60) * 1000 + 250) + (uint64_t)off * 1000);
+        assert_int_equal(rd32(m + rec + 16), NOW_S - 1);
+        assert_int_equal(rd32(m + rec + 20), NOW_S - 30 + 2208988800u);
+        assert_int_equal(rd32(m + rec + 24), 0x80000000u); /* the fraction as it was */
+        assert_int_equal(rd32(m + rec + 28), 777);         /* not an IANA time: not moved */
+    }
+    assert_int_equal(rd64(m + b.n - 8), (uint64_t)(NOW_S - 3600) * 1000); /* systemInitTimeMilliseconds */
+    assert_memory_equal(rw(w, &KEEP, &b), b.b, b.n);
+    netflow_rewriter_free(w);
+}
+
+/* A capture that starts after its templates: those data sets are neither counted nor moved;
+ * once the template is seen, they are. */
+static void test_ipfix_before_template(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf data, full;
+    ipfix(&data, 50, false);
+    ipfix(&full, 53, true);
+    uint8_t *m = rw(w, &BOTH, &data);
+    assert_int_equal(rd32(m + 8), 50);
+    assert_memory_equal(m + 16, data.b + 16, data.n - 16); /* records untouched */
+    assert_int_equal(rd32(rw(w, &SEQ, &full) + 8), 50);   /* nothing counted before */
+    assert_int_equal(rd32(rw(w, &SEQ, &data) + 8), 53);
+    netflow_rewriter_free(w);
+}
+
+/* A variable-length field before a time: the time is found after it. */
+static void test_ipfix_variable_length(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf b = { .n = 0 };
+    tu_u16(&b, 10); tu_u16(&b, 0); tu_u32(&b, EXPORT); tu_u32(&b, 1); tu_u32(&b, 1);
+    size_t at = b.n;
+    tu_u16(&b, 2); tu_u16(&b, 0);
+    tu_u16(&b, 300); tu_u16(&b, 2);
+    tu_u16(&b, 82); tu_u16(&b, 65535); /* interfaceName, variable */
+    tu_u16(&b, 151); tu_u16(&b, 4);
+    tu_set16(&b, at + 2, (uint16_t)(b.n - at));
+    at = b.n;
+    tu_u16(&b, 300); tu_u16(&b, 0);
+    tu_u8(&b, 3); tu_bytes(&b, "et0", 3); tu_u32(&b, EXPORT - 2);
+    tu_u8(&b, 5); tu_bytes(&b, "ge0/1", 5); tu_u32(&b, EXPORT - 4);
+    tu_set16(&b, at + 2, (uint16_t)(b.n - at));
+    tu_set16(&b, 2, (uint16_t)b.n);
+    uint8_t *m = rw(w, &BOTH, &b);
+    assert_int_equal(rd32(m + at + 4 + 4), NOW_S - 2);
+    assert_int_equal(rd32(m + at + 4 + 8 + 6), NOW_S - 4);
+    assert_memory_equal(m + at + 4 + 1, "et0", 3);
+    uint8_t *again = rw(w, &SEQ, &b);
+    assert_int_equal(rd32(again + 8), 3); /* two records counted */
+    netflow_rewriter_free(w);
+}
+
+/* What cannot be read is not rewritten, and nothing is read past the end. */
+static void test_malformed(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf b;
+    ipfix(&b, 1, true);
+    uint8_t m[2048];
+    for (size_t len = 0; len < b.n; len++) {
+        memcpy(m, b.b, len);
+        int rc = netflow_rewrite(w, &BOTH, m, len, NOW_NS);
+        assert_true(rc == -1 || rc == 0);
+    }
+    memcpy(m, b.b, b.n);
+    m[1] = 7; /* no such version */
+    assert_int_equal(netflow_rewrite(w, &BOTH, m, b.n, NOW_NS), -1);
+    netflow_rewriter_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v5),
+        cmocka_unit_test(test_v9),
+        cmocka_unit_test(test_ipfix),
+        cmocka_unit_test(test_ipfix_before_template),
+        cmocka_unit_test(test_ipfix_variable_length),
+        cmocka_unit_test(test_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
