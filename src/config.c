@@ -437,6 +437,21 @@ static int key_sequence(struct yw *p, yaml_node_t *v, void *t, int arg)
     return key_keep_or(p, v, t, "sequence", "continuous");
 }
 
+static int key_templates(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return key_keep_or(p, v, t, "templates", "prime");
+}
+
+/* seconds, kept in nanoseconds */
+static int key_resend(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    double s;
+    if (key_nonneg_double(p, v, &s, 0) < 0)
+        return -1;
+    *(int64_t *)t = (int64_t)(s * 1e9);
+    return 0;
+}
+
 static int key_reconnect(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     bool b;
@@ -507,11 +522,13 @@ static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         /* ipfix (NetFlow v5, v9, IPFIX): the rewrites (netflow_rewrite.c) */
         { "export_time", key_export_time, &pc->rewrite.export_time_now, 0 },
         { "sequence", key_sequence, &pc->rewrite.sequence_continuous, 0 },
+        { "templates", key_templates, &pc->rewrite.templates_prime, 0 },
+        { "template_resend", key_resend, &pc->rewrite.template_resend_ns, 0 },
     };
     if (pc->id == PROTO_BMP)
         return yw_walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
     if (pc->proto->transport == TRANSPORT_UDP)
-        return yw_walk_mapping(p, v, udp_keys, pc->proto->rewrite ? 5 : 3, proto_names[arg]);
+        return yw_walk_mapping(p, v, udp_keys, pc->proto->rewrite ? 7 : 3, proto_names[arg]);
     size_t n = pc->id == PROTO_BGP ? 8 : 4;
     return yw_walk_mapping(p, v, keys, n, proto_names[arg]);
 }

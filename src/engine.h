@@ -19,6 +19,7 @@
 #define BATCH_MAX 1024
 #define BATCH_BYTES (2u << 20)
 #define DATAGRAM_MAX 65507
+#define PRIME_MAX 1400 /* templates sent before an exporter's data: messages of at most this */
 /* captures played more than once are kept in memory after their first play, up to this */
 #define CAPTURE_KEEP_BYTES (64u << 20)
 

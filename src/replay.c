@@ -21,6 +21,7 @@
 #include "router.h"
 #include "schedule.h"
 #include "session.h"
+#include "udp_rewrite.h"
 #include "sock.h"
 #include "stats.h"
 
@@ -136,6 +137,7 @@ static void count_send_failure(struct engine *e, struct router *r, int proto, in
     char a[ADDR_STRLEN], b[80];
     struct proto_stats *ps = &r->stats[proto];
     if (err == ECONNREFUSED) {
+        udp_rewrite_refused(r, proto); /* back, it needs the templates again */
         /* the refusal is about a datagram already counted as sent (the ICMP error comes
          * back on the next send): it moves from sent to refused, taken as the last one */
         ps->refused++;
@@ -347,18 +349,27 @@ static void note_bgp_id(struct engine *e, const struct router *r, const struct d
         e->captured_bgp_id[i] = o.bgp_id;
 }
 
-/* The protocol's rewrites (export time, sequence numbers: rewrite_config) of a datagram
- * about to be sent, with its exporter's state. */
-static void rewrite(struct engine *e, struct router *r, const struct proto_config *pc, uint8_t *msg, size_t len)
+/* A datagram the section asks to rewrite: the messages to send before it (templates), then
+ * its copy rewritten (the capture's bytes stay as they are). */
+static void send_rewritten(struct engine *e, struct router *r, const struct proto_config *pc, uint16_t sport,
+                           const struct decoded *d)
 {
-    if (!pc->proto->rewrite)
-        return;
-    if (!r->rewriter[pc->id] && !(r->rewriter[pc->id] = pc->proto->rewriter_new()))
-        return;
-    if (pc->proto->rewrite(r->rewriter[pc->id], &pc->rewrite, msg, len, schedule_now_realtime()) < 0)
-        r->stats[pc->id].not_rewritten++;
+    size_t n;
+    while ((n = udp_rewrite_prime(r, pc, d->payload, d->payload_len, e->scratch, PRIME_MAX)) > 0) {
+        r->stats[pc->id].primed++;
+        if (e->schedule.time_factor == 0)
+            batch_add(e, r, pc->id, sport, e->scratch, n);
+        else
+            send_one(e, r, pc->id, sport, e->scratch, n);
+    }
+    uint8_t *copy = e->scratch;
+    if (e->schedule.time_factor == 0)
+        copy = batch_add(e, r, pc->id, sport, d->payload, d->payload_len);
     else
-        r->stats[pc->id].rewritten++;
+        memcpy(copy, d->payload, d->payload_len);
+    udp_rewrite_message(r, pc, copy, d->payload_len);
+    if (e->schedule.time_factor > 0)
+        send_one(e, r, pc->id, sport, copy, d->payload_len);
 }
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
@@ -435,9 +446,10 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
             sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
             return;
         }
-        uint8_t *copy = batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
         if (rewrite_wanted(&pc->rewrite))
-            rewrite(e, r, pc, copy, d.payload_len);
+            send_rewritten(e, r, pc, d.sport, &d);
+        else
+            batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
         return;
     }
     if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
@@ -447,13 +459,10 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         return;
     }
     stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
-    if (rewrite_wanted(&pc->rewrite)) { /* the capture's bytes stay as they are: a copy is rewritten */
-        memcpy(e->scratch, d.payload, d.payload_len);
-        rewrite(e, r, pc, e->scratch, d.payload_len);
-        send_one(e, r, pc->id, d.sport, e->scratch, d.payload_len);
-        return;
-    }
-    send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
+    if (rewrite_wanted(&pc->rewrite))
+        send_rewritten(e, r, pc, d.sport, &d);
+    else
+        send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
 }
 
 /* ---- captures ---- */
@@ -479,6 +488,7 @@ static int replay_capture(struct engine *e, const char *path)
     }
     log_info("replaying %s (%s)", path, source_format(cap));
     e->current_capture = cap;
+    udp_rewrite_restart(&e->routers); /* each play primes its exporters' templates again */
     struct capture_packet pkt;
     bool first = true;
     int rc;
@@ -596,6 +606,10 @@ int replay_run(const struct config *c, const struct replay_options *o)
                 goto out;
             }
         }
+    if (udp_rewrite_learn(c, &e->routers) < 0) {
+        status = 2;
+        goto out;
+    }
     e->plays = config_plays(c);
     e->started_ns = schedule_now_monotonic();
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);

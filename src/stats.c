@@ -170,6 +170,8 @@ static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
         json_object_set_new(o, "connect_refused", json_integer((json_int_t)ps->connect_refused));
     if (ps->records)
         json_object_set_new(o, "records", json_integer((json_int_t)ps->records));
+    if (ps->primed)
+        json_object_set_new(o, "template_messages_primed", json_integer((json_int_t)ps->primed));
     if (ps->rewritten || ps->not_rewritten)
         json_object_set_new(o, "rewritten", json_pack("{s:I,s:I}", "messages", (json_int_t)ps->rewritten,
                                                       "unreadable", (json_int_t)ps->not_rewritten));

@@ -27,6 +27,7 @@ struct proto_stats {
     uint64_t malformed;       /* sent, but the plugin found the message malformed */
     uint64_t records;         /* when the protocol tells (NetFlow v5) */
     uint64_t rewritten, not_rewritten; /* rewrites asked (export_time, sequence): done, or unreadable */
+    uint64_t primed;          /* messages of templates sent before an exporter's data (templates: prime) */
     struct { int kind; uint64_t count; } kinds[STATS_KINDS];
     int n_kinds, last_kind;
 };

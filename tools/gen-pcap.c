@@ -268,6 +268,8 @@ static void usage(void)
         "usage: gen-pcap -o OUT.pcap [--format ipfix|v9|v5|udp] [--routers N] [--packets N] [--records N]\n"
         "               [--src IP] [--dst IP] [--dport P] [--start EPOCH] [--interval S] [--jitter S]\n"
         "               [--link eth|vlan|qinq|mpls|raw|sll|sll2|null] [--template-every N]\n"
+        "               [--first-seq N (the first message's number: with --template-every, a capture\n"
+        "                that starts after its template)]\n"
         "               [--backwards-at FRACTION --backwards-by S] [--erf]\n"
         "       gen-pcap -o OUT.pcap --format bgp|bmp [--routers N] [--packets N (UPDATEs / route monitoring)]\n"
         "               [--records N (prefixes each)] [--peers N] [--asn AS] [--hold S] [--segment BYTES] [--pack]\n"
@@ -293,7 +295,7 @@ int main(int argc, char **argv)
         { "segment", 1, 0, 1000 }, { "pack", 0, 0, 1001 }, { "handshake", 0, 0, 1002 }, { "replies", 0, 0, 1003 },
         { "peers", 1, 0, 1004 }, { "asn", 1, 0, 1005 }, { "hold", 1, 0, 1006 }, { "before-start", 1, 0, 1007 },
         { "retransmit-every", 1, 0, 1008 }, { "reorder-every", 1, 0, 1009 }, { "drop-segment", 1, 0, 1010 },
-        { "peer-down", 0, 0, 1011 }, { "term", 0, 0, 1012 }, { "sport", 1, 0, 1013 }, { 0 } };
+        { "peer-down", 0, 0, 1011 }, { "term", 0, 0, 1012 }, { "sport", 1, 0, 1013 }, { "first-seq", 1, 0, 1014 }, { 0 } };
     int c;
     bool dport_given = false;
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -340,6 +342,7 @@ int main(int argc, char **argv)
         case 1011: o.peer_down = true; break;
         case 1012: o.term = true; break;
         case 1013: o.sport = (uint16_t)atoi(optarg); break;
+        case 1014: o.first_seq = (unsigned)atoi(optarg); break;
         default: usage(); return 2;
         }
     }
@@ -373,6 +376,8 @@ int main(int argc, char **argv)
     static struct buf payload, f;
     uint64_t *per_router = calloc(o.routers, sizeof *per_router);
     unsigned *seq = calloc(o.routers, sizeof *seq);
+    for (unsigned r = 0; seq && r < o.routers; r++)
+        seq[r] = o.first_seq;
     uint64_t total = 0, rng = 88172645463325252ull;
     double t = o.start;
     unsigned back_at = (unsigned)(o.backwards_at_fraction * o.packets);

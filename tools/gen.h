@@ -17,6 +17,7 @@ struct opts {
     enum format format;
     enum link link;
     unsigned routers, packets, records, template_every;
+    unsigned first_seq;         /* the first message's number (with --template-every: a capture that starts mid-stream) */
     struct addr src, dst;
     uint16_t dport;
     uint16_t sport;            /* TCP: the first router's source port (0: 40000) */

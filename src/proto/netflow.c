@@ -559,6 +559,13 @@ static int rewrite(void *w, const struct rewrite_config *cfg, uint8_t *msg, size
 {
     return netflow_rewrite(w, cfg, msg, len, now_ns);
 }
+static void learn(void *w, const uint8_t *msg, size_t len) { netflow_rewriter_learn(w, msg, len); }
+static void restart(void *w) { netflow_rewriter_restart(w); }
+static size_t prime(void *w, const struct rewrite_config *cfg, const uint8_t *msg, size_t len, uint8_t *out,
+                    size_t max, int64_t now_ns)
+{
+    return netflow_prime(w, cfg, msg, len, out, max, now_ns);
+}
 
 const struct proto proto_netflow = {
     .name = "ipfix",
@@ -573,4 +580,7 @@ const struct proto proto_netflow = {
     .rewriter_new = rewriter_new,
     .rewriter_free = rewriter_free,
     .rewrite = rewrite,
+    .learn = learn,
+    .restart = restart,
+    .prime = prime,
 };

@@ -61,9 +61,13 @@ struct nf_domain {
     uint64_t unknown_sets, unknown_bytes;
     uint16_t unknown_ids[MAX_UNKNOWN_IDS];
     unsigned n_unknown_ids;
-    /* the replay's rewrites: the sequence number its next message gets */
+    /* the replay's rewrites: the sequence number its next message gets; the templates sent
+     * before its data (primed since the last restart, when; the next to send) */
     uint32_t out_seq;
     bool out_started;
+    bool primed, priming;
+    int64_t primed_at_ns;
+    size_t prime_next;
 };
 
 struct nf_cache {

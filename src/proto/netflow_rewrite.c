@@ -12,6 +12,13 @@
  *   included, as pmacct counts them; RFC 7011 section 3.1), starting from the capture's
  *   first number and going on across loops, repeats and capture lists.
  *
+ * - templates primed: before the first data message of each (exporter, domain) in a play of
+ *   the captures (a capture that starts mid-stream, each loop pass, after the collector
+ *   refused), and again every template_resend, a message of that domain's templates
+ *   (options templates included) goes first, from the cache the whole capture list filled
+ *   before the replay (netflow_rewriter_learn). Its header is the data message's (export
+ *   time and sequence rewritten the same way; in v9 it takes a sequence number of its own).
+ *
  * Data sets whose template has not been seen are neither counted nor moved (a collector
  * cannot decode them either). The message keeps its length; it is rewritten in place. */
 #include <stdlib.h>
@@ -237,4 +244,127 @@ int netflow_rewrite(struct netflow_rewriter *w, const struct rewrite_config *cfg
         break;
     }
     return 0;
+}
+
+/* ---- templates: learned before the replay, sent before an exporter's data ---- */
+
+void netflow_rewriter_learn(struct netflow_rewriter *w, const uint8_t *msg, size_t len)
+{
+    struct netflow_header h;
+    struct rewriting m = { .w = w, .h = &h, .msg = (uint8_t *)msg };
+    struct netflow_visitor v = { .ctx = &m, .on_template = rw_template }; /* no set is written */
+    nf_walk(msg, len, &h, &v);
+}
+
+void netflow_rewriter_restart(struct netflow_rewriter *w)
+{
+    for (size_t i = 0; w && i < w->cache.n_domains; i++)
+        w->cache.domains[i].primed = w->cache.domains[i].priming = false;
+}
+
+static void put16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* A template record as its version writes it: id, field count [, scope field count] (v9
+ * options: scope and option lengths in bytes), the field specifiers. Its size, 0 when it
+ * does not fit in room. */
+static size_t template_record(const struct nf_template *t, uint16_t version, uint8_t *out, size_t room)
+{
+    size_t head = t->options ? 6 : 4, n = head + t->specs_len;
+    if (n > room)
+        return 0;
+    put16(out, t->id);
+    if (version == 9 && t->options) {
+        put16(out + 2, (size_t)t->scopes * 4u);
+        put16(out + 4, (size_t)(t->fields - t->scopes) * 4u);
+    } else {
+        put16(out + 2, t->fields);
+        if (t->options)
+            put16(out + 4, t->scopes);
+    }
+    memcpy(out + head, t->specs, t->specs_len);
+    return n;
+}
+
+/* The set that starts at set ends at at: v9 pads it to 4 bytes; its length is written. */
+static size_t close_set(uint8_t *out, size_t set, size_t at, uint16_t version)
+{
+    while (version == 9 && (at - set) % 4)
+        out[at++] = 0;
+    put16(out + set + 2, at - set);
+    return at;
+}
+
+size_t netflow_prime(struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg, size_t len,
+                     uint8_t *out, size_t max, int64_t now_ns)
+{
+    struct netflow_header h;
+    if (!w || !cfg->templates_prime || netflow_parse(msg, len, &h) < 0 || h.version == 5 || !h.data_sets)
+        return 0;
+    struct nf_domain *d = nf_cache_domain(&w->cache, h.version, h.domain);
+    if (!d || !d->n_templates)
+        return 0;
+    if (!d->priming) {
+        bool due = !d->primed || (cfg->template_resend_ns > 0 && now_ns - d->primed_at_ns >= cfg->template_resend_ns);
+        if (!due)
+            return 0;
+        d->priming = true;
+        d->prime_next = 0;
+    }
+    size_t at = h.version == 9 ? V9_HEADER : IPFIX_HEADER, set = 0, records = 0, in_set = 0;
+    int set_options = -1; /* the kind of the set being filled (-1: none open) */
+    for (; d->prime_next < d->n_templates; d->prime_next++) {
+        const struct nf_template *t = &d->templates[d->prime_next];
+        if (t->withdrawn || !t->specs_len)
+            continue;
+        if (set_options != (int)t->options) { /* a set of the other kind */
+            if (set_options >= 0)
+                at = close_set(out, set, at, h.version);
+            if (at + 4 + 4 > max)
+                break;
+            set = at;
+            put16(out + set, h.version == 9 ? (t->options ? 1 : 0) : (t->options ? 3 : 2));
+            at += 4;
+            in_set = 0;
+            set_options = t->options;
+        }
+        size_t n = template_record(t, h.version, out + at, max > at + 3 ? max - at - 3 : 0); /* 3: padding */
+        if (!n)
+            break; /* the next message takes it */
+        at += n;
+        records++;
+        in_set++;
+    }
+    if (!records) { /* all out (or one larger than a message: it never fits) */
+        d->priming = false;
+        d->primed = true;
+        d->primed_at_ns = now_ns;
+        return 0;
+    }
+    at = in_set ? close_set(out, set, at, h.version) : set; /* a set left empty goes */
+    uint32_t now_s = (uint32_t)(now_ns / 1000000000);
+    uint32_t export_time = cfg->export_time_now ? now_s : h.export_time;
+    struct cursor c = cursor_make(msg, len);
+    cursor_skip(&c, 4);
+    uint32_t uptime = cursor_be32(&c); /* v9 */
+    if (h.version == 9) {
+        uint32_t seq = cfg->sequence_continuous ? next_sequence(d, h.sequence, 1) : h.sequence;
+        put16(out, 9);
+        put16(out + 2, records);
+        put32(out + 4, uptime);
+        put32(out + 8, export_time);
+        put32(out + 12, seq);
+        put32(out + 16, h.domain);
+    } else { /* templates are not data records: the data message's number */
+        uint32_t seq = cfg->sequence_continuous ? next_sequence(d, h.sequence, 0) : h.sequence;
+        put16(out, 10);
+        put16(out + 2, at);
+        put32(out + 4, export_time);
+        put32(out + 8, seq);
+        put32(out + 12, h.domain);
+    }
+    return at;
 }

@@ -38,8 +38,13 @@ struct msg_info {
 struct rewrite_config {
     bool export_time_now;     /* export_time: now (NetFlow/IPFIX headers and record times) */
     bool sequence_continuous; /* sequence: continuous (per exporter and domain) */
+    bool templates_prime;     /* templates: prime (sent before an exporter's data) */
+    int64_t template_resend_ns; /* template_resend: and again after this long (0: not) */
 };
-static inline bool rewrite_wanted(const struct rewrite_config *r) { return r->export_time_now || r->sequence_continuous; }
+static inline bool rewrite_wanted(const struct rewrite_config *r)
+{
+    return r->export_time_now || r->sequence_continuous || r->templates_prime;
+}
 
 struct proto {
     const char *name;        /* config key: "ipfix", "bgp", "bmp", "udp_generic", ... */
@@ -77,6 +82,14 @@ struct proto {
     void *(*rewriter_new)(void);
     void (*rewriter_free)(void *rewriter);
     int (*rewrite)(void *rewriter, const struct rewrite_config *cfg, uint8_t *msg, size_t len, int64_t now_ns);
+    /* UDP, optional, with rewrite: what a message teaches the rewriter before the replay (the
+     * templates of the whole capture list); a new play of the captures (what is sent before
+     * an exporter's data is sent again); and that message, to send before msg into out (at
+     * most max bytes): its length, 0 when there is none (call again until 0). */
+    void (*learn)(void *rewriter, const uint8_t *msg, size_t len);
+    void (*restart)(void *rewriter);
+    size_t (*prime)(void *rewriter, const struct rewrite_config *cfg, const uint8_t *msg, size_t len, uint8_t *out,
+                    size_t max, int64_t now_ns);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
     /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says
@@ -116,6 +129,13 @@ struct netflow_rewriter *netflow_rewriter_new(void);
 void netflow_rewriter_free(struct netflow_rewriter *w);
 int netflow_rewrite(struct netflow_rewriter *w, const struct rewrite_config *cfg, uint8_t *msg, size_t len,
                     int64_t now_ns);
+void netflow_rewriter_learn(struct netflow_rewriter *w, const uint8_t *msg, size_t len);
+void netflow_rewriter_restart(struct netflow_rewriter *w);
+/* With templates: prime, before a data message of a domain not primed since the last restart
+ * (or template_resend ago): a message of that domain's templates, options templates
+ * included, into out (at most max bytes); 0 once all are out. */
+size_t netflow_prime(struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg, size_t len,
+                     uint8_t *out, size_t max, int64_t now_ns);
 struct netflow_digest;
 struct netflow_digest *netflow_digest_new(void);
 /* false = drop the message; *len may shrink (data sets without their template removed) */

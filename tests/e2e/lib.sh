@@ -114,15 +114,17 @@ wait_udp_listen() { # wait_udp_listen port [tcp]
 }
 
 # nfacctd with the print plugin writing JSON rows, per TESTING.md
-start_nfacctd() { # start_nfacctd dir ip port [time_new: true (arrival time) or false (the flows')]
+start_nfacctd() { # start_nfacctd dir ip port [time_new: true (arrival time) or false (the flows')] [no_templates_file]
     local dir=$1
     mkdir -p "$dir"
+    local tf="nfacctd_templates_file: $dir/templates.json"
+    [ -n "${5:-}" ] && tf="! no templates file: a restart forgets them"
     cat > "$dir/nfacctd.conf" <<CONF
 daemonize: false
 nfacctd_ip: $2
 nfacctd_port: $3
 nfacctd_time_new: ${4:-true}
-nfacctd_templates_file: $dir/templates.json
+$tf
 plugins: print[p]
 aggregate[p]: peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, timestamp_start, timestamp_end
 print_output[p]: json

@@ -81,4 +81,66 @@ old=$(jq -r '.timestamp_end' rows-cont.json | while read -r ts; do
 eq "export_time now, nfacctd_time_new false: every flow ends within the run" "$old" 0
 eq "keep, nfacctd_time_new false: the flows are filed in 2023, as captured" \
    "$(jq -r '.timestamp_end[0:4]' rows-keep.json | sort -u)" 2023
+
+# Issue 13: templates: prime. A capture that starts after its template (the template comes in a
+# later capture of the list): without priming nfacctd cannot decode its data; with it, the
+# templates learned from the whole list go first and every record is decoded.
+$GEN -o mid.pcap --format ipfix --src 10.0.0.1 --packets 20 --records 7 --interval 0.002 \
+    --template-every 1000 --first-seq 1 > mid.json
+$GEN -o tmpl.pcap --format ipfix --src 10.0.0.1 --packets 1 --records 7 --start 1672534900 \
+    --template-every 1000 > tmpl.json
+prime_run() { # name port [ipfix keys...]
+    local name=$1 port=$2; shift 2
+    {
+        echo "pcap: [mid.pcap, tmpl.pcap]"
+        echo "time_factor: 0"
+        echo "no_sync: true"
+        echo "network: {map: [{src_ip: 10.0.0.1, repro_ip: 203.0.113.21}]}"
+        echo "ipfix:"
+        echo "  collector: {ip: 127.0.0.1, port: $port}"
+        for k in "$@"; do echo "  $k"; done
+    } > "$name.yml"
+    start_nfacctd "$WORK/p-$name" "::" "$port" true no || return 1
+    in_ns "$TELREP" -t "$name.yml" -q --stats-json "$name.json"
+    eq "$name: telrep exit status" "$?" 0
+    nfacctd_rows "$WORK/p-$name" > "rows-$name.json"
+}
+prime_run unprimed 20997
+prime_run primed 20998 "templates: prime"
+eq "without priming: only the records after the template are decoded" "$(wc -l < rows-unprimed.json)" \
+   "$(jq .records tmpl.json)"
+eq "templates: prime: every record is decoded" "$(wc -l < rows-primed.json)" \
+   "$(( $(jq .records mid.json) + $(jq .records tmpl.json) ))"
+eq "the report counts the primed message" \
+   "$(jq '.routers[0].protocols.ipfix.template_messages_primed' primed.json)" 2
+
+# A collector restarted mid-run (it forgets the templates: no templates file) decodes again at
+# once: the refusals while it was away prime the templates again.
+$GEN -o long.pcap --format ipfix --src 10.0.0.1 --packets 80 --records 5 --interval 0.05 \
+    --template-every 1000 > long.json
+restart_run() { # name port [ipfix keys...]
+    local name=$1 port=$2; shift 2
+    {
+        echo "pcap: [long.pcap]"
+        echo "time_factor: 1"
+        echo "no_sync: true"
+        echo "network: {map: [{src_ip: 10.0.0.1, repro_ip: 203.0.113.21}]}"
+        echo "ipfix:"
+        echo "  collector: {ip: 127.0.0.1, port: $port}"
+        for k in "$@"; do echo "  $k"; done
+    } > "$name.yml"
+    start_nfacctd "$WORK/r1-$name" "::" "$port" true no || return 1
+    in_ns "$TELREP" -t "$name.yml" -q > /dev/null 2>&1 &
+    local telrep=$!
+    sleep 1
+    stop_pid "$NFACCTD_PID" INT
+    start_nfacctd "$WORK/r2-$name" "::" "$port" true no || return 1
+    wait "$telrep"
+    nfacctd_rows "$WORK/r2-$name" > "rows-after-$name.json"
+}
+restart_run plain 20999
+restart_run reprimed 21000 "templates: prime"
+eq "without priming the restarted nfacctd decodes nothing" "$(wc -l < rows-after-plain.json)" 0
+check "with priming it decodes what came after its restart ($(wc -l < rows-after-reprimed.json) records)" \
+    test "$(wc -l < rows-after-reprimed.json)" -gt 0
 finish

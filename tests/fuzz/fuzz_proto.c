@@ -41,7 +41,8 @@ static void digest(const struct proto *p, const uint8_t *data, size_t size)
 static void rewrite(const struct proto *p, const uint8_t *data, size_t size)
 {
     void *w = p->rewriter_new();
-    const struct rewrite_config cfg = { .export_time_now = true, .sequence_continuous = true };
+    const struct rewrite_config cfg = { .export_time_now = true, .sequence_continuous = true,
+                                        .templates_prime = true, .template_resend_ns = 1 };
     size_t at = 0;
     while (size - at >= 2) {
         size_t len = (size_t)(data[at] << 8 | data[at + 1]);
@@ -52,6 +53,12 @@ static void rewrite(const struct proto *p, const uint8_t *data, size_t size)
         memcpy(copy, data + at, len);
         struct netflow_header h;
         bool parsed = netflow_parse(copy, len, &h) == 0;
+        p->learn(w, copy, len);
+        uint8_t primed[200]; /* small: templates split over messages, each one whole */
+        size_t n, k = 0;
+        while ((n = p->prime(w, &cfg, copy, len, primed, sizeof primed, 1800000000123456789LL + (int64_t)at)) > 0)
+            if (n > sizeof primed || netflow_parse(primed, n, &h) != 0 || ++k > 4096)
+                abort();
         int rc = p->rewrite(w, &cfg, copy, len, 1800000000123456789LL);
         if (parsed && (rc != 0 || netflow_parse(copy, len, &h) != 0))
             abort();

@@ -275,13 +275,16 @@ static void test_collector_and_router_keys(void **state)
     config_free(c);
     expect_error(MINIMAL "  source_port: 70000\n", "source_port: expected keep (the captured exporter's port) or a port");
     /* the rewrites (issue 13): ipfix only */
-    c = parse(MINIMAL "  export_time: now\n  sequence: continuous\n");
+    c = parse(MINIMAL "  export_time: now\n  sequence: continuous\n  templates: prime\n  template_resend: 2.5\n");
     assert_non_null(c);
     assert_true(c->protos[0].rewrite.export_time_now);
     assert_true(c->protos[0].rewrite.sequence_continuous);
+    assert_true(c->protos[0].rewrite.templates_prime);
+    assert_int_equal(c->protos[0].rewrite.template_resend_ns, 2500000000LL);
     config_free(c);
     expect_error(MINIMAL "  sequence: restart\n", "t.yml:4:13: sequence: expected keep (as captured) or continuous, found \"restart\"");
     expect_error(MINIMAL "  export_time: [now]\n", "export_time: expected keep (as captured) or now, found a list");
+    expect_error(MINIMAL "  templates: send\n", "templates: expected keep (as captured) or prime, found \"send\"");
     expect_error("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: \"::1\"}\n" MINIMAL,
                  "a BGP identifier is an IPv4 address");
 }

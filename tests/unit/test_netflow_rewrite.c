@@ -17,6 +17,8 @@ static const struct rewrite_config SEQ = { .sequence_continuous = true };
 static const struct rewrite_config NOW = { .export_time_now = true };
 static const struct rewrite_config BOTH = { .export_time_now = true, .sequence_continuous = true };
 static const struct rewrite_config KEEP = { 0 };
+static const struct rewrite_config BOTH_PRIME = { .export_time_now = true, .sequence_continuous = true,
+                                                  .templates_prime = true };
 
 /* rewrites a copy of b with w and cfg; the copy */
 static uint8_t *rw(struct netflow_rewriter *w, const struct rewrite_config *cfg, const struct tu_buf *b)
@@ -213,6 +215,101 @@ static void test_malformed(void **state)
     netflow_rewriter_free(w);
 }
 
+/* templates: prime. The cache learned from the capture list; before the first data message
+ * of a domain in a play, a message with its templates (options templates too) that a
+ * collector decodes the data with; once per play, again after a restart or template_resend;
+ * split over messages when they do not fit in one. */
+static const struct rewrite_config PRIME = { .templates_prime = true };
+
+static void test_prime_ipfix(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf full, data;
+    ipfix(&full, 1000, true);
+    ipfix(&data, 1003, false);
+    uint8_t out[1400];
+    assert_int_equal(netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS), 0); /* nothing known */
+    netflow_rewriter_learn(w, full.b, full.n);
+    size_t n = netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS);
+    assert_true(n > 16);
+    struct netflow_header h;
+    assert_int_equal(netflow_parse(out, n, &h), 0);
+    assert_int_equal(h.version, 10);
+    assert_int_equal(h.templates, 1);
+    assert_int_equal(h.option_templates, 1);
+    assert_int_equal(h.data_sets, 0);
+    assert_int_equal(h.domain, 4242);
+    assert_int_equal(h.sequence, 1003); /* templates are not data records */
+    assert_int_equal(h.export_time, EXPORT);
+    /* the same bytes as the capture's own template sets */
+    assert_memory_equal(out + 16, full.b + 16, n - 16);
+    assert_int_equal(netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS), 0); /* all out */
+    assert_int_equal(netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS), 0); /* primed */
+    /* a collector that has only the primed message decodes the data: its records count */
+    struct netflow_rewriter *fresh = netflow_rewriter_new();
+    netflow_rewriter_learn(fresh, out, n);
+    rw(fresh, &SEQ, &data);
+    assert_int_equal(rd32(rw(fresh, &SEQ, &data) + 8), 1003 + 3); /* 3 records counted */
+    netflow_rewriter_free(fresh);
+    /* a new play primes again; so does template_resend once due */
+    netflow_rewriter_restart(w);
+    assert_true(netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS) > 0);
+    assert_int_equal(netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS), 0);
+    struct rewrite_config resend = { .templates_prime = true, .template_resend_ns = 30000000000LL };
+    assert_int_equal(netflow_prime(w, &resend, data.b, data.n, out, sizeof out, NOW_NS + 29000000000LL), 0);
+    assert_true(netflow_prime(w, &resend, data.b, data.n, out, sizeof out, NOW_NS + 31000000000LL) > 0);
+    /* export time now: the primed message says it too */
+    netflow_rewriter_restart(w);
+    struct rewrite_config now = { .templates_prime = true, .export_time_now = true };
+    n = netflow_prime(w, &now, data.b, data.n, out, sizeof out, NOW_NS);
+    assert_int_equal(rd32(out + 4), NOW_S);
+    /* a message without data, and v5, are not primed */
+    netflow_rewriter_restart(w);
+    struct tu_buf v;
+    v5(&v, 1, 1, 1);
+    assert_int_equal(netflow_prime(w, &PRIME, v.b, v.n, out, sizeof out, NOW_NS), 0);
+    netflow_rewriter_free(w);
+}
+
+static void test_prime_split_and_v9(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf full, data;
+    ipfix(&full, 1, true);
+    ipfix(&data, 4, false);
+    netflow_rewriter_learn(w, full.b, full.n);
+    uint8_t out[64]; /* one template a message */
+    unsigned messages = 0, templates = 0;
+    size_t n;
+    while ((n = netflow_prime(w, &PRIME, data.b, data.n, out, sizeof out, NOW_NS)) > 0) {
+        struct netflow_header h;
+        assert_int_equal(netflow_parse(out, n, &h), 0);
+        templates += h.templates + h.option_templates;
+        assert_true(++messages < 10);
+    }
+    assert_int_equal(messages, 2);
+    assert_int_equal(templates, 2);
+    netflow_rewriter_free(w);
+
+    /* v9: the flowsets padded to 4 bytes; with continuous numbers the primed message takes
+     * one of its own */
+    w = netflow_rewriter_new();
+    struct tu_buf a;
+    v9(&a, 40, 1);
+    netflow_rewriter_learn(w, a.b, a.n);
+    uint8_t big[1400];
+    n = netflow_prime(w, &BOTH_PRIME, a.b, a.n, big, sizeof big, NOW_NS);
+    struct netflow_header h;
+    assert_int_equal(netflow_parse(big, n, &h), 0);
+    assert_int_equal(h.version, 9);
+    assert_int_equal(h.count, 1);
+    assert_int_equal(h.sequence, 40);
+    assert_int_equal(n % 4, 0);
+    assert_int_equal(netflow_prime(w, &BOTH_PRIME, a.b, a.n, big, sizeof big, NOW_NS), 0);
+    assert_int_equal(rd32(rw(w, &BOTH_PRIME, &a) + 12), 41);
+    netflow_rewriter_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_ipfix_before_template),
         cmocka_unit_test(test_ipfix_variable_length),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_prime_ipfix),
+        cmocka_unit_test(test_prime_split_and_v9),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
