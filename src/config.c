@@ -154,6 +154,18 @@ static int key_optimize_network(struct yw *p, yaml_node_t *v, void *t, int arg)
     return yw_walk_mapping(p, v, keys, 2, "optimize.network");
 }
 
+static int key_rate(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct config *c = STATE(p)->cfg;
+    const struct yw_key keys[] = {
+        { "pps", key_nonneg_double, &c->rate.pps, 0 },
+        { "bps", key_nonneg_double, &c->rate.bps, 0 },
+        { "router_pps", key_nonneg_double, &c->rate.router_pps, 0 },
+        { "router_bps", key_nonneg_double, &c->rate.router_bps, 0 },
+    };
+    return yw_walk_mapping(p, v, keys, 4, "rate");
+}
+
 static int key_optimize(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     const struct yw_key keys[] = {
@@ -630,6 +642,8 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "pcap", key_pcap, NULL, 0 },
         { "repeat", key_repeat, NULL, 0 },
         { "time_factor", key_time_factor, NULL, 0 },
+        { "rate", key_rate, NULL, 0 },
+        { "duration", key_nonneg_double, &c->duration, 0 },
         { "keep_open", key_bool, &c->keep_open, 0 },
         { "no_sync", key_bool, &c->no_sync, 0 },
         { "ask_for_input", key_bool, &c->ask_for_input, 0 },

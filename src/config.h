@@ -68,6 +68,9 @@ struct config {
     unsigned *repeat_counts; /* one per pcap; 1 when no repeat: key */
     enum repeat_pattern repeat_pattern;
     double time_factor;      /* 0 = as fast as possible */
+    /* rate: caps (0: none), packets and bits per second, the whole run and per router */
+    struct { double pps, bps, router_pps, router_bps; } rate;
+    double duration;         /* seconds: the replay ends after this (0: when the captures do) */
     bool keep_open, no_sync, ask_for_input;
     bool threading, preload; /* accepted for compatibility; telrep streams single-threaded */
     int so_sndbuf, so_rcvbuf; /* 0 = system default */

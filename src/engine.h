@@ -45,6 +45,10 @@ struct engine {
     int source_port[PROTO_COUNT]; /* per UDP protocol: -1 keep, 0 the kernel's, else this */
     struct stats stats;
     struct schedule schedule;
+    struct rate rate;          /* the whole run's caps (config rate.pps, bps) */
+    bool capped;               /* some cap is set: every packet is paced */
+    int64_t last_paced_ns;     /* when the previous paced packet left */
+    bool duration_over;        /* config duration: reached (the replay ends, not an error) */
     /* time_factor 0: datagrams wait here and leave in sendmmsg batches */
     struct pending batch[BATCH_MAX];
     size_t n_batch, batch_used;

@@ -354,22 +354,41 @@ static void note_bgp_id(struct engine *e, const struct router *r, const struct d
 static void send_rewritten(struct engine *e, struct router *r, const struct proto_config *pc, uint16_t sport,
                            const struct decoded *d)
 {
+    bool batched = e->schedule.time_factor == 0 && !e->capped;
     size_t n;
     while ((n = udp_rewrite_prime(r, pc, d->payload, d->payload_len, e->scratch, PRIME_MAX)) > 0) {
         r->stats[pc->id].primed++;
-        if (e->schedule.time_factor == 0)
+        if (batched)
             batch_add(e, r, pc->id, sport, e->scratch, n);
         else
             send_one(e, r, pc->id, sport, e->scratch, n);
     }
     uint8_t *copy = e->scratch;
-    if (e->schedule.time_factor == 0)
+    if (batched)
         copy = batch_add(e, r, pc->id, sport, d->payload, d->payload_len);
     else
         memcpy(copy, d->payload, d->payload_len);
     udp_rewrite_message(r, pc, copy, d->payload_len);
-    if (e->schedule.time_factor > 0)
+    if (!batched)
         send_one(e, r, pc->id, sport, copy, d->payload_len);
+}
+
+/* The rate caps (the run's and the router's): when a packet of len bytes due at want may
+ * leave; the wall time the caps add between packets is counted. */
+static int64_t paced_deadline(struct engine *e, struct router *r, int64_t want, size_t len)
+{
+    int64_t t = rate_when(&e->rate, rate_when(&r->rate, want));
+    int64_t from = want > e->last_paced_ns ? want : e->last_paced_ns;
+    if (e->last_paced_ns && t > from)
+        e->stats.held_ns += t - from;
+    rate_take(&e->rate, t, len);
+    rate_take(&r->rate, t, len);
+    e->last_paced_ns = t;
+    if (!e->stats.paced_packets++)
+        e->stats.paced_first_ns = t;
+    e->stats.paced_last_ns = t;
+    e->stats.paced_bytes += len;
+    return t;
 }
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
@@ -441,7 +460,10 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         *first = false;
     }
     int64_t deadline = schedule_deadline(&e->schedule, pkt->ts_ns);
-    if (e->schedule.time_factor == 0) {
+    if (e->capped && (!tcp || d.payload_len)) /* the caps space the packets that carry something */
+        deadline = paced_deadline(e, r, e->schedule.time_factor == 0 ? schedule_now_monotonic() : deadline,
+                                  d.payload_len);
+    if (e->schedule.time_factor == 0 && !e->capped) {
         if (tcp) {
             sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
             return;
@@ -458,7 +480,8 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
         return;
     }
-    stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
+    if (e->schedule.time_factor > 0)
+        stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
     if (rewrite_wanted(&pc->rewrite))
         send_rewritten(e, r, pc, d.sport, &d);
     else
@@ -477,6 +500,17 @@ static bool ask_user(const char *path)
     return line[0] == 'y' || line[0] == 'Y';
 }
 
+/* config duration: the replay ends once it has run this long (said once; not an error) */
+static bool duration_reached(struct engine *e)
+{
+    if (e->duration_over)
+        return true;
+    if (e->cfg->duration <= 0 || e->dry || schedule_now_monotonic() - e->started_ns < (int64_t)(e->cfg->duration * 1e9))
+        return false;
+    log_note("duration: %.0f s reached; the replay ends here", e->cfg->duration);
+    return e->duration_over = true;
+}
+
 static int replay_capture(struct engine *e, const char *path)
 {
     char err[512];
@@ -493,7 +527,7 @@ static int replay_capture(struct engine *e, const char *path)
     bool first = true;
     int rc;
     uint64_t n = 0;
-    while (!loop_stop && (rc = source_next(cap, &pkt)) == 1) {
+    while (!loop_stop && !duration_reached(e) && (rc = source_next(cap, &pkt)) == 1) {
         e->stats.read++;
         if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt)) {
             e->stats.decode[DECODE_UNKNOWN_LINK]++;
@@ -606,6 +640,10 @@ int replay_run(const struct config *c, const struct replay_options *o)
                 goto out;
             }
         }
+    e->rate = (struct rate){ .pps = c->rate.pps, .bps = c->rate.bps };
+    for (size_t i = 0; i < e->routers.n; i++)
+        e->routers.routers[i].rate = (struct rate){ .pps = c->rate.router_pps, .bps = c->rate.router_bps };
+    e->capped = rate_on(&e->rate) || c->rate.router_pps > 0 || c->rate.router_bps > 0;
     if (udp_rewrite_learn(c, &e->routers) < 0) {
         status = 2;
         goto out;
@@ -615,7 +653,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
         capture_keep(CAPTURE_KEEP_BYTES);
-    for (uint64_t i = 0; i < e->plays && !loop_stop; i++) {
+    for (uint64_t i = 0; i < e->plays && !loop_stop && !duration_reached(e); i++) {
         e->play_index = i + 1;
         e->current_pcap = c->pcaps[config_play_pcap(c, i)];
         if (o->ask_for_input && !ask_user(e->current_pcap)) {

@@ -93,9 +93,15 @@ void report_summary(struct engine *e)
     if (quiet_routers)
         log_note("%zu more routers %s without a problem (the --stats-json report has each)", quiet_routers,
                  e->dry ? "checked" : "replayed");
+    const struct stats *s = &e->stats;
+    if (e->capped && s->paced_packets > 1) {
+        double span = (double)(s->paced_last_ns - s->paced_first_ns) / 1e9;
+        log_note("rate: %llu packets in %.2f s: %.0f packets/s, %.0f bits/s; the caps held the replay back %.2f s",
+                 (unsigned long long)s->paced_packets, span, span > 0 ? (double)(s->paced_packets - 1) / span : 0,
+                 span > 0 ? (double)s->paced_bytes * 8 / span : 0, (double)s->held_ns / 1e9);
+    }
     /* what was skipped, and why, with the ports and sources seen (report_nothing() says
      * it when nothing was for a router) */
-    const struct stats *s = &e->stats;
     if (!s->routed)
         return;
     char ports[512], sources[512];

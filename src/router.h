@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "rate.h"
 #include "stats.h"
 
 /* source_port: keep — a socket per captured exporter source port, at most ROUTER_PORTS_MAX
@@ -20,6 +21,7 @@ struct router {
     bool open_failed[PROTO_COUNT];  /* said once, then its packets count as send errors */
     struct proto_stats stats[PROTO_COUNT];
     void *rewriter[PROTO_COUNT];    /* the protocol's rewrite state for this exporter (NULL: none yet) */
+    struct rate rate;               /* its caps (config rate.router_pps, router_bps) */
     struct router_port *ports;      /* source_port: keep */
     size_t n_ports;
     bool ports_full;                /* over ROUTER_PORTS_MAX: said once */

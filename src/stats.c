@@ -214,6 +214,19 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
                                stats_lag_quantile_us(s, 0.5), "lag_p99_us", stats_lag_quantile_us(s, 0.99),
                                "lag_max_us", s->lag_max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
                                "backward_steps", (json_int_t)s->backward_steps);
+    if (c->rate.pps > 0 || c->rate.bps > 0 || c->rate.router_pps > 0 || c->rate.router_bps > 0) {
+        double span = (double)(s->paced_last_ns - s->paced_first_ns) / 1e9;
+        json_object_set_new(timing, "rate", json_pack("{s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:f}", "pps_cap", c->rate.pps,
+                                                      "bps_cap", c->rate.bps, "router_pps_cap", c->rate.router_pps,
+                                                      "router_bps_cap", c->rate.router_bps, "packets",
+                                                      (json_int_t)s->paced_packets, "packets_per_second",
+                                                      span > 0 ? (double)(s->paced_packets - 1) / span : 0.0,
+                                                      "bits_per_second",
+                                                      span > 0 ? (double)s->paced_bytes * 8 / span : 0.0,
+                                                      "held_back_s", (double)s->held_ns / 1e9));
+    }
+    if (c->duration > 0)
+        json_object_set_new(timing, "duration_s", json_real(c->duration));
     json_t *root = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "config", c->file, "read",
                              (json_int_t)s->read, "sent", (json_int_t)s->sent, "skipped", skipped, "refused",
                              (json_int_t)s->refused, "send_errors", (json_int_t)s->send_errors, "capture_errors",

@@ -49,6 +49,10 @@ struct stats {
     int64_t lag_sum_ns, lag_max_ns;
     uint64_t lag_hist[STATS_LAG_BUCKETS];
     uint64_t backward_steps;
+    /* rate caps (config rate:): the packets they paced, over which span, and the wall time
+     * they added between packets */
+    uint64_t paced_packets, paced_bytes;
+    int64_t paced_first_ns, paced_last_ns, held_ns;
     struct { struct addr ip; uint64_t packets; } unmapped_sources[STATS_UNMAPPED_KEPT];
     int n_unmapped_sources;
     /* what the unselected packets were, so that a wrong port can be named */

@@ -130,4 +130,34 @@ sed 's/interface: tr-veth0/interface: tr-nosuch9/' dev.yml > nosuch.yml
 in_ns "$TELREP" -t nosuch.yml -q 2> nosuch.err
 eq "a missing device: exit status 2" "$?" 2
 check "a missing device: the error names it" grep -q "tr-nosuch9" nosuch.err
+
+# --- rate caps (issue 13): at the sink, over 10 s, within 2 % of the asked rate; a cap per
+# router; a bit cap; duration ends a long repeat on time, as a success
+$GEN -o many.pcap --packets 10000 --records 1 --interval 0.0001 --routers 2 --src 10.0.0.1 > /dev/null
+rate_conf() { # file extra-yaml...
+    local f=$1; shift
+    conf "$f" many.pcap 0 "$(printf '%s\n' "$@")"
+    sed -i 's/^    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1}/&\n    - {src_ip: 10.0.0.2, repro_ip: 127.0.0.1}/' "$f"
+}
+rate_of() { jq '(.datagrams - 1) / .seconds' "$1"; }
+rate_conf pps.yml "rate: {pps: 1000}"
+sink pps.out; in_ns "$TELREP" -t pps.yml -q --stats-json pps.json; RC=$?; wait $SINK_PID
+eq "rate pps 1000: exit status" "$RC" 0
+eq "rate pps 1000: every packet" "$(jq .datagrams pps.out)" 10000
+check "rate pps 1000: $(rate_of pps.out) packets/s at the sink, within 2 %" ratio_between "$(rate_of pps.out)" 1000 0.98 1.02
+check "rate pps 1000: the report's rate agrees ($(jq .timing.rate.packets_per_second pps.json))" \
+    ratio_between "$(jq .timing.rate.packets_per_second pps.json)" "$(rate_of pps.out)" 0.98 1.02
+check "rate pps 1000: the report says how long the caps held the replay back" \
+    test "$(jq '.timing.rate.held_back_s > 9' pps.json)" = true
+rate_conf router.yml "rate: {router_pps: 100}" "repeat: {count: [1]}"
+sed -i 's/^pcap: many.pcap/pcap: many.pcap\nduration: 3/' router.yml
+sink router.out; timed in_ns "$TELREP" -t router.yml -q; wait $SINK_PID
+eq "duration 3: the replay ends as a success" "$RC" 0
+check "duration 3: it ends on time ($SECS s)" ratio_between "$SECS" 3 0.95 1.4
+check "router_pps 100, two routers: $(rate_of router.out) packets/s in all" ratio_between "$(rate_of router.out)" 200 0.95 1.05
+rate_conf bps.yml "rate: {bps: 800000}"
+sed -i 's/^pcap: many.pcap/pcap: many.pcap\nduration: 3/' bps.yml
+sink bps.out; in_ns "$TELREP" -t bps.yml -q; wait $SINK_PID
+bits=$(jq '.bytes * 8 / .seconds' bps.out)
+check "rate bps 800000: $bits bits/s at the sink (UDP payload)" ratio_between "$bits" 800000 0.95 1.05
 finish

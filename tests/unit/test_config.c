@@ -284,6 +284,12 @@ static void test_collector_and_router_keys(void **state)
     config_free(c);
     expect_error(MINIMAL "  sequence: restart\n", "t.yml:4:13: sequence: expected keep (as captured) or continuous, found \"restart\"");
     expect_error(MINIMAL "  export_time: [now]\n", "export_time: expected keep (as captured) or now, found a list");
+    c = parse(MINIMAL "rate: {pps: 1000, bps: 1e6, router_pps: 10, router_bps: 8000}\nduration: 600\n");
+    assert_non_null(c);
+    assert_true(c->rate.pps == 1000 && c->rate.bps == 1e6 && c->rate.router_pps == 10 && c->rate.router_bps == 8000);
+    assert_true(c->duration == 600);
+    config_free(c);
+    expect_error(MINIMAL "rate: {pps: -5}\n", "t.yml:4:13");
     expect_error(MINIMAL "  templates: send\n", "templates: expected keep (as captured) or prime, found \"send\"");
     expect_error("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: \"::1\"}\n" MINIMAL,
                  "a BGP identifier is an IPv4 address");
