@@ -449,6 +449,11 @@ static int key_sequence(struct yw *p, yaml_node_t *v, void *t, int arg)
     return key_keep_or(p, v, t, "sequence", "continuous");
 }
 
+static int key_timestamps(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return key_keep_or(p, v, t, "timestamps", "now");
+}
+
 static int key_templates(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     return key_keep_or(p, v, t, "templates", "prime");
@@ -528,7 +533,8 @@ static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "bgp_id", key_bgp_id, &sc->bgp_id, 0 },
         { "hold_time", key_hold_time, &sc->hold_time, 0 },
     };
-    const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 } };
+    const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 },
+                                       { "timestamps", key_timestamps, &pc->rewrite.export_time_now, 0 } };
     const struct yw_key udp_keys[] = {
         keys[0], keys[1], { "source_port", key_source_port, &pc->source_port, 0 },
         /* ipfix (NetFlow v5, v9, IPFIX): the rewrites (netflow_rewrite.c) */
@@ -538,7 +544,7 @@ static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "template_resend", key_resend, &pc->rewrite.template_resend_ns, 0 },
     };
     if (pc->id == PROTO_BMP)
-        return yw_walk_mapping(p, v, bmp_keys, 5, proto_names[arg]);
+        return yw_walk_mapping(p, v, bmp_keys, 6, proto_names[arg]);
     if (pc->proto->transport == TRANSPORT_UDP)
         return yw_walk_mapping(p, v, udp_keys, pc->proto->rewrite ? 7 : 3, proto_names[arg]);
     size_t n = pc->id == PROTO_BGP ? 8 : 4;

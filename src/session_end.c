@@ -186,6 +186,7 @@ void sessions_free(struct sessions *s)
     }
     free(s->table);
     conversation_table_free(&s->convs);
+    free(s->scratch);
     free(s);
     msgq_pool_release();
 }

@@ -91,12 +91,38 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
  * the queue as one entry with one copy (classified in one loop, by their type byte); a
  * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
  * session) and whatever comes before the session's start go through on_message(). */
+/* The section asks to rewrite its messages (bmp timestamps: now): a copy of the run, each
+ * message rewritten as it is queued (NULL: no memory; the run goes as captured). */
+static const uint8_t *rewritten_run(struct session *x, const uint8_t *p, const uint32_t *lens, size_t n)
+{
+    struct sessions *s = x->all;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += lens[i];
+    if (bytes > s->scratch_cap) {
+        uint8_t *b = realloc(s->scratch, bytes);
+        if (!b)
+            return NULL;
+        s->scratch = b;
+        s->scratch_cap = bytes;
+    }
+    memcpy(s->scratch, p, bytes);
+    int64_t now = schedule_now_realtime();
+    for (size_t i = 0, off = 0; i < n; off += lens[i++])
+        x->pc->proto->rewrite(NULL, &x->pc->rewrite, s->scratch + off, lens[i], now);
+    return s->scratch;
+}
+
 static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
 {
     struct delivery *d = ctx;
     struct session *x = d->x;
     size_t at = x->pc->proto->kind_offset;
     (void)ts;
+    if (x->pc->proto->rewrite && rewrite_wanted(&x->pc->rewrite)) {
+        const uint8_t *copy = rewritten_run(x, p, lens, n);
+        p = copy ? copy : p;
+    }
     for (size_t i = 0; i < n;) {
         /* one at a time: before the start, after an end, or a message with a role in the
          * session (MSGQ_ALONE) */

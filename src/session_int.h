@@ -145,6 +145,8 @@ struct sessions {
     struct session **table;
     size_t table_size, n;
     struct conversation_table convs; /* every session's captured conversations */
+    uint8_t *scratch;         /* a run of messages being rewritten (rewritten_run) */
+    size_t scratch_cap;
     struct session *list;     /* every session ever, for the report */
     struct session *dirty;    /* sessions with new messages, written at the next flush */
 };

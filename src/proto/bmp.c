@@ -92,6 +92,34 @@ static size_t bmp_peer_key(const uint8_t *msg, size_t len, uint8_t *key, size_t 
     return PEER_ID_LEN;
 }
 
+/* export_time: now (config bmp.timestamps: now): the per-peer header's timestamp (seconds and
+ * microseconds, RFC 7854 section 4.2) of a message that has one becomes the moment it is
+ * queued; 0 (not available) stays 0. In place; no state. */
+#define PEER_TIMESTAMP_OFFSET (BMP_HEADER + 1 + 1 + 8 + 16 + 4 + 4)
+static int bmp_rewrite(void *rewriter, const struct rewrite_config *cfg, uint8_t *msg, size_t len, int64_t now_ns)
+{
+    (void)rewriter;
+    struct cursor c = cursor_make(msg, len);
+    struct cursor h = cursor_sub(&c, BMP_HEADER);
+    cursor_skip(&h, 5);
+    uint8_t type = cursor_u8(&h);
+    if (!cursor_ok(&h) || bmp_frame(msg, len) != (ssize_t)len)
+        return -1;
+    bool per_peer = type == BMP_ROUTE_MONITORING || type == BMP_STATS || type == BMP_PEER_DOWN ||
+                    type == BMP_PEER_UP || type == BMP_ROUTE_MIRRORING;
+    cursor_skip(&c, PEER_TIMESTAMP_OFFSET - BMP_HEADER);
+    uint32_t secs = cursor_be32(&c), usecs = cursor_be32(&c);
+    if (!cfg->export_time_now || !per_peer || !cursor_ok(&c) || (secs == 0 && usecs == 0))
+        return 0;
+    uint32_t now_s = (uint32_t)(now_ns / 1000000000), now_us = (uint32_t)(now_ns % 1000000000 / 1000);
+    uint8_t *ts = msg + PEER_TIMESTAMP_OFFSET; /* the cursor read these 8 bytes */
+    for (int i = 0; i < 4; i++) {
+        ts[i] = (uint8_t)(now_s >> (24 - 8 * i));
+        ts[4 + i] = (uint8_t)(now_us >> (24 - 8 * i));
+    }
+    return 0;
+}
+
 static const char *bmp_kind_name(int kind)
 {
     static const char *names[] = { "route_monitoring", "stats", "peer_down", "peer_up",
@@ -353,6 +381,7 @@ const struct proto proto_bmp = {
     .msg_role = bmp_msg_role,
     .peer_key = bmp_peer_key,
     .goodbye = bmp_goodbye,
+    .rewrite = bmp_rewrite,
     .digest_new = bmp_digest_new,
     .digest_message = bmp_digest_message,
     .digest_json = bmp_digest_json,

@@ -42,6 +42,24 @@ run_case resent --segment 60 --retransmit-every 3 --reorder-every 4 --handshake 
 eq "resent: duplicates counted once" "$(jq '[.sessions[].stream.duplicate_bytes] | add > 0' resent.report)" true
 eq "resent: reordered segments fixed" "$(jq '[.sessions[].stream.reordered_segments] | add > 0' resent.report)" true
 
+# timestamps: now (issue 13): the per-peer timestamps pmbmpd logs are the run's, not the capture's
+$GEN -o ts.pcap --format bmp --routers 1 --peers 2 --packets 20 --records 1 --interval 0.005 > ts.counts
+ROUTERS=1 conf ts.yml ts.pcap "  timestamps: now"
+start_pmbmpd "$WORK/ts" 21790
+t0=$(date +%s)
+in_ns "$TELREP" -t ts.yml -q
+eq "timestamps now: exit status" "$?" 0
+t1=$(date +%s)
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+f="$WORK/ts/bmp-203_0_113_21.json"
+eq "timestamps now: every route monitoring message logged" "$(msglog_count "$WORK/ts" bmp 203.0.113.21 bmp_msg_type route_monitor)" \
+   "$(jq '.routers["10.0.0.1"].prefixes' ts.counts)"
+outside=$(jq -r 'select(.bmp_msg_type == "route_monitor" or .bmp_msg_type == "peer_up") | .timestamp_event // .timestamp' "$f" |
+    while read -r ts; do e=$(date -u -d "$ts" +%s 2>/dev/null) || { echo "unreadable $ts"; continue; }
+        [ "$e" -ge "$t0" ] && [ "$e" -le $((t1 + 1)) ] || echo "$ts"; done)
+eq "timestamps now: every per-peer timestamp within the run" "$(echo -n "$outside" | grep -c .)" 0
+
 # messages before INIT are counted and skipped
 run_case early --before-start 3 --segment 100
 eq "early: skipped before INIT, per session" "$(jq -c '[.sessions[].skipped_before_start]' early.report)" "[3,3]"

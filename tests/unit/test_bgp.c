@@ -82,9 +82,42 @@ static void test_keepalive_notification(void **state)
     assert_int_equal(bgp_parse_notification(ka, sizeof ka, &code, &sub), -1);
 }
 
+/* bmp timestamps: now: the per-peer header's timestamp of route monitoring, peer up and down,
+ * stats becomes the given moment; INIT, TERM and a timestamp of 0 stay as they are. */
+static void test_bmp_timestamps(void **state)
+{
+    const struct rewrite_config now = { .export_time_now = true }, keep = { 0 };
+    const int64_t t = 1800000000LL * 1000000000 + 654321000;
+    uint8_t m[256], orig[256];
+    for (uint8_t type = 0; type <= 5; type++) {
+        size_t n = tu_bmp(m, type, 1, 65001);
+        if (type != 4 && type != 5) { /* a timestamp captured: 2023-01-01 */
+            m[40] = 0x63; m[41] = 0xb0; m[42] = 0xcd; m[43] = 0x00; m[47] = 7;
+        }
+        memcpy(orig, m, n);
+        assert_int_equal(proto_bmp.rewrite(NULL, &keep, m, n, t), 0);
+        assert_memory_equal(m, orig, n);
+        assert_int_equal(proto_bmp.rewrite(NULL, &now, m, n, t), 0);
+        if (type == 4 || type == 5) {
+            assert_memory_equal(m, orig, n);
+            continue;
+        }
+        assert_memory_equal(m, orig, 40);            /* nothing before it moves */
+        assert_memory_equal(m + 48, orig + 48, n - 48); /* nor after */
+        assert_int_equal((uint32_t)m[40] << 24 | m[41] << 16 | m[42] << 8 | m[43], 1800000000u);
+        assert_int_equal((uint32_t)m[44] << 24 | m[45] << 16 | m[46] << 8 | m[47], 654321);
+    }
+    size_t n = tu_bmp(m, 0, 1, 65001); /* timestamp 0: not available, stays so */
+    memcpy(orig, m, n);
+    assert_int_equal(proto_bmp.rewrite(NULL, &now, m, n, t), 0);
+    assert_memory_equal(m, orig, n);
+    assert_int_equal(proto_bmp.rewrite(NULL, &now, m, 20, t), -1); /* cut short */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bmp_timestamps),
         cmocka_unit_test(test_open),
         cmocka_unit_test(test_open_malformed),
         cmocka_unit_test(test_keepalive_notification),
