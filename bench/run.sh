@@ -20,6 +20,12 @@
 #     open at once (each held 2 s), both ends in one process and as two processes.
 #  5b. BMP at time_factor 1 with messages 50 us apart to a reading collector: the lag
 #     (p50, p99, max from the report's histogram) and whether anything spilled to disk.
+#  1b. The same with every NetFlow rewrite on (export_time now, sequence continuous,
+#     templates primed) beside the sendmmsg loop's median of section 1.
+#  8. Soak (SOAK_SECONDS, default 600; 0 skips it): IPFIX, v9 and v5 looped at a rate cap
+#     (SOAK_PPS, default 2000) with every rewrite on, to nfcapd: telrep's RSS after the first
+#     minute (or a tenth of the soak, when shorter) and at the end, nfdump's sequence failures,
+#     nfcapd's errors.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat).
@@ -108,6 +114,20 @@ printf "  %-34s %10.0f packets/s\n" "tcpreplay --topspeed -i lo" "$R"
 printf "  telrep / sendmmsg loop = %s (target >= 0.9), telrep / tcpreplay = %s (target >= 1.2)\n" \
     "$(ratio "$T" "$L")" "$(ratio "$T" "$R")"
 echo "  delivered to the sink per run (of $PACKETS): $(tr '\n' ' ' < "$OUT/delivered")"
+
+echo "== 1b. throughput at time_factor 0 with every rewrite on ($RUNS runs, median)"
+sed 's/^ipfix:/ipfix:\n  export_time: now\n  sequence: continuous\n  templates: prime/' "$OUT/big.yml" > "$OUT/big-rw.yml"
+: > "$OUT/telrep-rw.pps"
+for run in $(seq "$RUNS"); do
+    sink 30991 "$OUT/sink.json"
+    in_ns "$BUILD/telrep" -t "$OUT/big-rw.yml" -q
+    wait $SINK_PID
+    rate >> "$OUT/telrep-rw.pps"
+done
+TRW=$(median < "$OUT/telrep-rw.pps")
+printf "  %-34s %10.0f packets/s\n" "telrep, every rewrite on" "$TRW"
+printf "  telrep rewriting / sendmmsg loop = %s (target >= 0.85); / telrep as captured = %s\n" \
+    "$(ratio "$TRW" "$L")" "$(ratio "$TRW" "$T")"
 
 echo "== 2. timing fidelity at time_factor 1"
 $GEN -o "$OUT/timing.pcap" --routers 2 --packets 2000 --records 5 --dst 127.0.0.1 --dport 30992 \
@@ -294,13 +314,73 @@ printf "  flows open at once, client and server processes: %s and %s of %s (limi
     "$(jq .max_concurrent "$OUT/frc.json")" "$(jq .max_concurrent "$OUT/frs.json")" "$FLOWS" \
     "$(jq .concurrency_limit "$OUT/frc.json")" "$(jq .states.done "$OUT/frc.json")" "$(jq .states.done "$OUT/frs.json")"
 
-jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" \
+SOAK_SECONDS=${SOAK_SECONDS:-600}
+SOAK_PPS=${SOAK_PPS:-2000}
+SOAK='{}'
+if [ "$SOAK_SECONDS" -gt 0 ]; then
+    echo "== 8. soak: $SOAK_SECONDS s at $SOAK_PPS packets/s, IPFIX + v9 + v5 looped, every rewrite on, to nfcapd"
+    command -v nfcapd > /dev/null && command -v nfdump > /dev/null || { echo "bench: nfcapd/nfdump missing (make deps)"; exit 1; }
+    $GEN -o "$OUT/soak-ipfix.pcap" --format ipfix --routers 2 --src 10.0.0.1 --packets 2000 --records 7 --interval 0.001 \
+        --template-every 20 > /dev/null
+    $GEN -o "$OUT/soak-v9.pcap" --format v9 --src 10.9.0.1 --packets 1000 --records 5 --interval 0.001 > /dev/null
+    $GEN -o "$OUT/soak-v5.pcap" --format v5 --src 10.5.0.1 --packets 1000 --records 10 --interval 0.001 > /dev/null
+    cat > "$OUT/soak.yml" <<CONF
+pcap: [$OUT/soak-ipfix.pcap, $OUT/soak-v9.pcap, $OUT/soak-v5.pcap]
+repeat: {count: [100000, 100000, 100000]}
+time_factor: 0
+no_sync: true
+rate: {pps: $SOAK_PPS}
+duration: $SOAK_SECONDS
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1}
+    - {src_ip: 10.0.0.2, repro_ip: 127.0.0.2}
+    - {src_ip: 10.9.0.1, repro_ip: 127.0.0.3}
+    - {src_ip: 10.5.0.1, repro_ip: 127.0.0.4}
+ipfix:
+  collector: {ip: 127.0.0.1, port: 30995}
+  export_time: now
+  sequence: continuous
+  templates: prime
+CONF
+    rm -rf "$OUT/soak-nf"; mkdir -p "$OUT/soak-nf"
+    in_ns nfcapd -b 127.0.0.1 -p 30995 -w "$OUT/soak-nf" -t 60 > "$OUT/nfcapd.log" 2>&1 &
+    NFCAPD=$!; PIDS+=($NFCAPD)
+    sleep 1
+    in_ns "$BUILD/telrep" -t "$OUT/soak.yml" -q --stats-json "$OUT/soak.report" &
+    SOAKER=$!; PIDS+=($SOAKER)
+    first=60; [ "$SOAK_SECONDS" -lt 600 ] && first=$((SOAK_SECONDS / 10 + 1))
+    sleep "$first"
+    rss1=$(awk '/VmRSS/ {print $2}' "/proc/$(pgrep -P "$SOAKER" -x telrep || echo $SOAKER)/status" 2>/dev/null)
+    rss2=$rss1
+    while kill -0 "$SOAKER" 2>/dev/null; do
+        r=$(awk '/VmRSS/ {print $2}' "/proc/$(pgrep -P "$SOAKER" -x telrep || echo $SOAKER)/status" 2>/dev/null)
+        [ -n "$r" ] && rss2=$r
+        sleep 1
+    done
+    wait "$SOAKER"; SOAK_RC=$?
+    sleep 1
+    kill -TERM "$NFCAPD"; wait "$NFCAPD" 2>/dev/null
+    FAILS=$(nfdump -I -R "$OUT/soak-nf" | awk -F': *' '/^Sequence failures/ {s += $2} END {print s + 0}')
+    FLOWS=$(nfdump -I -R "$OUT/soak-nf" | awk -F': *' '/^Flows:/ {s += $2} END {print s + 0}')
+    ERRS=$(grep -ci 'error\|fail' "$OUT/nfcapd.log")
+    printf "  telrep exit %s; %s packets at %.0f/s; RSS after %s s %s KiB, at the end %s KiB (end / start = %s, target within 10%%)\n" \
+        "$SOAK_RC" "$(jq .sent "$OUT/soak.report")" "$(jq .timing.rate.packets_per_second "$OUT/soak.report")" \
+        "$first" "$rss1" "$rss2" "$(ratio "$rss2" "$rss1")"
+    printf "  nfcapd: %s flows, %s sequence failures (target 0), %s error lines in its log (target 0)\n" "$FLOWS" "$FAILS" "$ERRS"
+    SOAK=$(jq -n --argjson s "$SOAK_SECONDS" --argjson r1 "$rss1" --argjson r2 "$rss2" --argjson f "$FAILS" --argjson e "$ERRS" \
+        --argjson fl "$FLOWS" '{seconds: $s, rss_start_kb: $r1, rss_end_kb: $r2, sequence_failures: $f, collector_errors: $e, flows: $fl}')
+fi
+
+jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --argjson soak "$SOAK" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
    --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
    --slurpfile dense "$OUT/dense.report" \
    --argjson frfps "$FR" --argjson clfps "$CL" --slurpfile frb "$OUT/frb.json" --slurpfile frc "$OUT/frc.json" \
-   '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r)},
+   '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r),
+                     telrep_rewriting: $trw, rewriting_vs_loop: ($trw / $l)},
+     soak: $soak,
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
      peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
      bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
