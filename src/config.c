@@ -19,6 +19,7 @@
 struct config_state {
     struct config *cfg;
     size_t n_repeat_counts;          /* for the check against the pcap list */
+    yaml_node_t *loop_node;          /* for the check of loop.count 0 against duration */
     yaml_node_t *repeat_count_node;
 };
 #define STATE(p) ((struct config_state *)(p)->user)
@@ -164,6 +165,26 @@ static int key_rate(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "router_bps", key_nonneg_double, &c->rate.router_bps, 0 },
     };
     return yw_walk_mapping(p, v, keys, 4, "rate");
+}
+
+static int key_loop_count(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return yw_ulong(p, v, 0, 1000000000ul, t);
+}
+
+static int key_loop(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct config *c = STATE(p)->cfg;
+    c->loop.on = true;
+    c->loop.count = 1;
+    const struct yw_key keys[] = {
+        { "count", key_loop_count, &c->loop.count, 0 },
+        { "gap", key_nonneg_double, &c->loop.gap, 0 },
+    };
+    if (yw_walk_mapping(p, v, keys, 2, "loop") < 0)
+        return -1;
+    STATE(p)->loop_node = v;
+    return 0;
 }
 
 static int key_optimize(struct yw *p, yaml_node_t *v, void *t, int arg)
@@ -582,6 +603,8 @@ static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
     struct config *c = STATE(p)->cfg;
     if (c->n_pcaps == 0)
         return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list)");
+    if (c->loop.on && c->loop.count == 0 && c->duration <= 0)
+        return yw_fail(p, STATE(p)->loop_node, "loop.count 0 loops until duration: set duration: (seconds) too");
     if (c->repeat_counts) {
         if (STATE(p)->n_repeat_counts != c->n_pcaps)
             return yw_fail(p, STATE(p)->repeat_count_node, "repeat.count has %zu entries but pcap lists %zu capture%s: "
@@ -650,6 +673,7 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "time_factor", key_time_factor, NULL, 0 },
         { "rate", key_rate, NULL, 0 },
         { "duration", key_nonneg_double, &c->duration, 0 },
+        { "loop", key_loop, NULL, 0 },
         { "keep_open", key_bool, &c->keep_open, 0 },
         { "no_sync", key_bool, &c->no_sync, 0 },
         { "ask_for_input", key_bool, &c->ask_for_input, 0 },

@@ -71,6 +71,8 @@ struct config {
     /* rate: caps (0: none), packets and bits per second, the whole run and per router */
     struct { double pps, bps, router_pps, router_bps; } rate;
     double duration;         /* seconds: the replay ends after this (0: when the captures do) */
+    /* loop: the capture list played as a body, count passes (0: until duration), gap s apart */
+    struct { bool on; unsigned long count; double gap; } loop;
     bool keep_open, no_sync, ask_for_input;
     bool threading, preload; /* accepted for compatibility; telrep streams single-threaded */
     int so_sndbuf, so_rcvbuf; /* 0 = system default */

@@ -58,6 +58,7 @@ struct engine {
     int64_t next_progress_ns, started_ns;
     const char *current_pcap;
     uint64_t play_index, plays;
+    uint64_t pass;             /* config loop: the pass of the body being played (0: the first) */
     struct source *current_capture;
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */

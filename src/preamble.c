@@ -45,12 +45,28 @@ static int rebuild(struct preamble *p, size_t want_slots)
 
 static void peer_down(struct preamble *p, struct preamble_peer *e)
 {
-    if (!e->msg)
+    if (!e->msg || e->down)
         return;
+    p->up--;
+    if (p->keep_down) { /* kept (still counted in bytes: the bounds hold) */
+        e->down = true;
+        return;
+    }
     p->bytes -= e->len;
     free(e->msg);
     e->msg = NULL;
-    p->up--;
+}
+
+/* a PEER_UP replaces what its peer had */
+static void peer_forget(struct preamble *p, struct preamble_peer *e)
+{
+    peer_down(p, e);
+    if (e->msg) {
+        p->bytes -= e->len;
+        free(e->msg);
+        e->msg = NULL;
+    }
+    e->down = false;
 }
 
 static void peer_up(struct preamble *p, const uint8_t *key, size_t key_len, const uint8_t *m, size_t len)
@@ -63,7 +79,7 @@ static void peer_up(struct preamble *p, const uint8_t *key, size_t key_len, cons
     }
     uint32_t *s = slot_of(p, key, key_len);
     struct preamble_peer *e = *s ? &p->peers[*s - 1] : NULL;
-    size_t replaced = e && e->msg ? e->len : 0;
+    size_t replaced = e && e->msg ? e->len : 0; /* up, or kept down */
     uint8_t *copy = malloc(len);
     if (!copy || p->bytes - replaced + len > PREAMBLE_MAX || (!e && p->up >= PREAMBLE_PEERS)) {
         free(copy);
@@ -88,7 +104,7 @@ static void peer_up(struct preamble *p, const uint8_t *key, size_t key_len, cons
         memcpy(e->key, key, key_len);
         *s = (uint32_t)p->n_peers;
     }
-    peer_down(p, e); /* a second PEER_UP replaces the first */
+    peer_forget(p, e); /* a second PEER_UP replaces the first */
     e->msg = copy;
     e->len = len;
     p->bytes += len;
@@ -156,12 +172,28 @@ const uint8_t *preamble_bytes(struct preamble *p, size_t *len, size_t *msgs)
         *msgs = 1;
     }
     for (size_t i = 0; i < p->n_peers; i++)
-        if (p->peers[i].msg) {
+        if (p->peers[i].msg && !p->peers[i].down) {
             memcpy(p->buf + *len, p->peers[i].msg, p->peers[i].len);
             *len += p->peers[i].len;
             (*msgs)++;
         }
     return p->buf;
+}
+
+int preamble_peer(const struct preamble *p, const struct proto *pr, const uint8_t *m, size_t len,
+                  const uint8_t **up_msg, size_t *up_len)
+{
+    uint8_t key[PREAMBLE_KEY];
+    size_t key_len = pr->peer_key ? pr->peer_key(m, len, key, sizeof key) : 0;
+    if (!key_len || !p->n_slots)
+        return -1;
+    uint32_t s = *slot_of(p, key, key_len);
+    if (!s || !p->peers[s - 1].msg)
+        return -1;
+    const struct preamble_peer *e = &p->peers[s - 1];
+    *up_msg = e->msg;
+    *up_len = e->len;
+    return e->down ? 0 : 1;
 }
 
 void preamble_free(struct preamble *p)

@@ -10,12 +10,14 @@
  *   capture took down;
  * - ROLE_END (BMP TERM) empties it.
  * preamble_bytes() gives the START message, then the PEER_UPs of the peers that are up in
- * the order they came up. Each message costs O(1) (a hash of the peers); the bytes are
+ * the order they came up. With keep_down (the loops' view of what was queued) a peer that
+ * went down keeps its last PEER_UP, which preamble_peer() gives back, to bring it up again. Each message costs O(1) (a hash of the peers); the bytes are
  * assembled only when a reconnect asks. At most PREAMBLE_MAX bytes and PREAMBLE_PEERS peers
  * are kept; a PEER_UP beyond is not (counted in dropped). */
 #ifndef TELREP_PREAMBLE_H
 #define TELREP_PREAMBLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +32,7 @@ struct preamble_peer {
     uint8_t key_len;
     uint8_t *msg;  /* its PEER_UP; NULL: the peer went down */
     size_t len;
+    bool down;     /* keep_down: down, msg kept */
 };
 
 struct preamble {
@@ -42,10 +45,15 @@ struct preamble {
     size_t bytes;                 /* of start and the PEER_UPs of peers up */
     uint8_t *buf;                 /* preamble_bytes(): assembled here */
     uint64_t dropped;             /* PEER_UPs not kept: over the bounds or no memory */
+    bool keep_down;               /* a peer that goes down keeps its PEER_UP (preamble_peer) */
 };
 
 /* One acknowledged message of the given kind (proto->inspect's). */
 void preamble_apply(struct preamble *p, const struct proto *pr, int kind, const uint8_t *m, size_t len);
+/* The peer a message is about (proto->peer_key): 1 up, 0 down (with keep_down, *up_msg is
+ * its last PEER_UP), -1 never seen or no peer in the message. */
+int preamble_peer(const struct preamble *p, const struct proto *pr, const uint8_t *m, size_t len,
+                  const uint8_t **up_msg, size_t *up_len);
 /* The preamble as bytes (valid until the next call), its length and message count. */
 const uint8_t *preamble_bytes(struct preamble *p, size_t *len, size_t *msgs);
 void preamble_free(struct preamble *p);

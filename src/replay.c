@@ -448,7 +448,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
 
     if (*first) {
         int64_t start = schedule_now_monotonic();
-        if (!e->opt->no_sync && e->play_index == 1) {
+        if (!e->opt->no_sync && e->play_index == 1 && e->pass == 0) {
             int64_t now_real = schedule_now_realtime();
             int64_t at = schedule_minute_sync(now_real, pkt->ts_ns);
             log_note("waiting %.1f s for second %lld of the minute, as the capture began (no_sync: true or "
@@ -522,7 +522,8 @@ static int replay_capture(struct engine *e, const char *path)
     }
     log_info("replaying %s (%s)", path, source_format(cap));
     e->current_capture = cap;
-    udp_rewrite_restart(&e->routers); /* each play primes its exporters' templates again */
+    if (e->pass == 0) /* each play primes its exporters' templates again; a loop's body, once */
+        udp_rewrite_restart(&e->routers);
     struct capture_packet pkt;
     bool first = true;
     int rc;
@@ -633,7 +634,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
                                        .collector = session_collector, .ctx = e, .keep_open = o->keep_open,
-                                       .loop = e->loop };
+                                       .loop = e->loop, .loop_body = c->loop.on };
             if (!(e->sessions = sessions_new(&env))) {
                 log_error("cannot set up the TCP sessions: %s", strerror(errno));
                 status = 1;
@@ -653,14 +654,23 @@ int replay_run(const struct config *c, const struct replay_options *o)
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
         capture_keep(CAPTURE_KEEP_BYTES);
-    for (uint64_t i = 0; i < e->plays && !loop_stop && !duration_reached(e); i++) {
-        e->play_index = i + 1;
-        e->current_pcap = c->pcaps[config_play_pcap(c, i)];
-        if (o->ask_for_input && !ask_user(e->current_pcap)) {
-            log_info("skipping %s", e->current_pcap);
-            continue;
+    /* loop: the whole list (with its repeats) is a body played pass after pass, gap apart */
+    uint64_t passes = !c->loop.on ? 1 : c->loop.count ? c->loop.count : UINT64_MAX;
+    for (e->pass = 0; e->pass < passes && !loop_stop && !duration_reached(e); e->pass++) {
+        if (e->pass) {
+            loop_run(e->loop, schedule_now_monotonic() + (int64_t)(c->loop.gap * 1e9));
+            sessions_new_pass(e->sessions);
+            log_info("loop: pass %llu", (unsigned long long)e->pass + 1);
         }
-        replay_capture(e, e->current_pcap);
+        for (uint64_t i = 0; i < e->plays && !loop_stop && !duration_reached(e); i++) {
+            e->play_index = i + 1;
+            e->current_pcap = c->pcaps[config_play_pcap(c, i)];
+            if (o->ask_for_input && !ask_user(e->current_pcap)) {
+                log_info("skipping %s", e->current_pcap);
+                continue;
+            }
+            replay_capture(e, e->current_pcap);
+        }
     }
     capture_keep(0);
     e->stats.backward_steps = e->schedule.backward_steps;

@@ -31,6 +31,7 @@ struct sessions *sessions_new(const struct session_env *env)
     s->env = *env;
     s->loop = env->loop;
     s->ops = env->ops ? env->ops : &session_sys_ops;
+    s->loop_mode = env->loop_body;
     s->flush = (struct loop_work){ .fn = sessions_flush, .obj = s };
     s->table_size = 1024;
     s->table = calloc(s->table_size, sizeof *s->table);

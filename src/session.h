@@ -72,6 +72,7 @@ struct session_env {
     bool keep_open;
     struct loop *loop;        /* the run's event loop: sockets, timers, posted writes */
     const struct session_ops *ops; /* NULL: session_sys_ops */
+    bool loop_body;           /* config loop: the captures are a body played again */
 };
 
 struct sessions *sessions_new(const struct session_env *env);
@@ -85,6 +86,9 @@ void sessions_poll(struct sessions *s);
 /* A capture ended: its conversations deliver what waits behind holes and end; the live
  * sessions go on into the next capture (route monitoring continues an INIT's session). */
 void sessions_end_capture(struct sessions *s);
+/* config loop: the captures begin again as a body: each session's start goes once, peers
+ * are tracked (session_feed.c, loop_admits). */
+void sessions_new_pass(struct sessions *s);
 /* The run's captures are done: let every queue drain (drain_timeout, or a stop). */
 void sessions_drain(struct sessions *s);
 /* Close every session gracefully, all at once (BMP TERM if configured, BGP Cease, FIN,

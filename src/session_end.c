@@ -28,6 +28,7 @@ void session_release(struct session *x)
     free(x->c.rbuf);
     x->c.rbuf = NULL;
     preamble_free(&x->pre);
+    preamble_free(&x->queued);
     msgq_free(&x->q);
 }
 
@@ -155,6 +156,9 @@ void *sessions_report_json(const struct sessions *s)
         json_object_set_new(o, "confirms_replaced", json_integer((json_int_t)x->confirms_replaced));
         json_object_set_new(o, "skipped_after_end", json_integer((json_int_t)x->skipped_after_end));
         json_object_set_new(o, "resent_after_reset", json_integer((json_int_t)x->resent));
+        if (x->all->loop_mode)
+            json_object_set_new(o, "loop", json_pack("{s:I,s:I}", "skipped", (json_int_t)x->loop_skipped,
+                                                     "peer_ups_again", (json_int_t)x->loop_peer_ups));
         json_object_set_new(o, "stream", conversation_counts_json(&x->stream));
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",

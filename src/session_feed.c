@@ -24,10 +24,61 @@ void session_queued(struct session *x, int rc, size_t count)
     }
 }
 
-/* still to start, failed or closed: a message goes through on_message() */
+/* still to start, failed or closed, or a loop's pass that checks each message's peer: a
+ * message goes through on_message() */
 static bool taking_runs(const struct session *x)
 {
-    return x->started && x->state != S_FAILED && x->state != S_CLOSED && !x->capture_ended && !x->confirm_pending;
+    return x->started && x->state != S_FAILED && x->state != S_CLOSED && !x->capture_ended && !x->confirm_pending &&
+           !(x->looping && x->pc->proto->peer_key);
+}
+
+/* A message queued: counted, the loops' view of the peers follows it, the session told. */
+static void queue_message(struct delivery *d, const uint8_t *m, size_t len, unsigned flags)
+{
+    struct session *x = d->x;
+    session_queued(x, msgq_push(&x->q, m, len, d->due, flags), 1);
+    if (x->all->loop_mode && (flags & FLAG_PREAMBLE_KIND))
+        preamble_apply(&x->queued, x->pc->proto, (int)(flags >> FLAG_KIND_SHIFT) - 1, m, len);
+    session_fsm(x, EV_QUEUED, NULL);
+}
+
+/* loop: (config) the capture list is a body played again and again on the same sessions.
+ * Whether a message of a pass after the first goes: the session's start (BGP OPEN and the
+ * router's KEEPALIVE confirming it, BMP INIT) went once; a PEER_UP of a peer up, or a
+ * PEER_DOWN of one down, would say what is already so; a message about a peer the body
+ * brought down is preceded by that peer's last PEER_UP. The router's own end (NOTIFICATION,
+ * TERM) never goes in a loop, on any pass: the session stays up until telrep closes it. */
+static bool loop_admits(struct delivery *d, enum msg_role role, const uint8_t *m, size_t len)
+{
+    struct session *x = d->x;
+    const uint8_t *up;
+    size_t up_len;
+    if (role == ROLE_END) {
+        x->loop_skipped++;
+        return false;
+    }
+    if (!x->looping)
+        return true;
+    int peer = role == ROLE_START || role == ROLE_CONFIRM ? -1 : preamble_peer(&x->queued, x->pc->proto, m, len, &up, &up_len);
+    switch (role) {
+    case ROLE_START:
+        x->confirm_pending = true; /* the router's KEEPALIVE answering it does not go either */
+        x->loop_skipped++;
+        return false;
+    case ROLE_PEER_UP:
+    case ROLE_PEER_DOWN:
+        if (peer == (role == ROLE_PEER_UP ? 1 : 0) || (role == ROLE_PEER_DOWN && peer < 0)) {
+            x->loop_skipped++;
+            return false;
+        }
+        return true;
+    default:
+        if (peer == 0) { /* brought down by the body: up again first */
+            queue_message(d, up, up_len, session_classify(x, up, up_len));
+            x->loop_peer_ups++;
+        }
+        return true;
+    }
 }
 
 static void on_message(struct delivery *d, const uint8_t *m, size_t len)
@@ -61,6 +112,8 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
             return;
         }
     }
+    if (x->all->loop_mode && !loop_admits(d, role, m, len))
+        return;
     if (role == ROLE_START) {
         x->capture_ended = false;
         x->confirm_pending = true;
@@ -83,14 +136,9 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
         if (bgp_parse_open(m, len, &o) == 0)
             x->our_hold_time = o.hold_time;
     }
-    session_queued(x, msgq_push(&x->q, m, len, d->due, flags), 1);
-    session_fsm(x, EV_QUEUED, NULL);
+    queue_message(d, m, len, flags);
 }
 
-/* Messages that arrived together. Once the session runs, those of the same kind go into
- * the queue as one entry with one copy (classified in one loop, by their type byte); a
- * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
- * session) and whatever comes before the session's start go through on_message(). */
 /* The section asks to rewrite its messages (bmp timestamps: now): a copy of the run, each
  * message rewritten as it is queued (NULL: no memory; the run goes as captured). */
 static const uint8_t *rewritten_run(struct session *x, const uint8_t *p, const uint32_t *lens, size_t n)
@@ -113,6 +161,10 @@ static const uint8_t *rewritten_run(struct session *x, const uint8_t *p, const u
     return s->scratch;
 }
 
+/* Messages that arrived together. Once the session runs, those of the same kind go into
+ * the queue as one entry with one copy (classified in one loop, by their type byte); a
+ * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
+ * session) and whatever comes before the session's start go through on_message(). */
 static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
 {
     struct delivery *d = ctx;
@@ -191,6 +243,7 @@ static struct session *session_for(struct sessions *s, struct router *r, const s
     x->c.io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
     x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
     msgq_init(&x->q, SESSION_MEMORY, session_queue_frame(x->pc->proto));
+    x->queued.keep_down = true;
     x->state = S_WAITING; /* until its first message is queued (EV_QUEUED) */
     x->state_since = schedule_now_monotonic();
     *tail = x; /* the router's first session stays first: later captures continue it */
@@ -198,6 +251,14 @@ static struct session *session_for(struct sessions *s, struct router *r, const s
     s->list = x;
     s->n++;
     return x;
+}
+
+void sessions_new_pass(struct sessions *s)
+{
+    if (!s)
+        return;
+    for (struct session *x = s->list; x; x = x->next_all)
+        x->looping = x->started;
 }
 
 /* A conversation ends: what waits behind its holes is delivered, its counters kept. */

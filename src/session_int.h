@@ -123,6 +123,11 @@ struct session {
     uint64_t resent;
     /* what a reconnect replays first */
     struct preamble pre;
+    /* loop: the peers as queued (keep_down: a peer down keeps its PEER_UP); a pass after the
+     * first is playing; what the loops skipped and the PEER_UPs they sent again */
+    struct preamble queued;
+    bool looping;
+    uint64_t loop_skipped, loop_peer_ups;
     /* counters */
     uint64_t spilled_total;   /* messages that waited in the temporary file */
     uint64_t messages_sent, bytes_sent, skipped_before_start, lost, reconnects, connect_failures, keepalives_sent,
@@ -146,6 +151,7 @@ struct sessions {
     size_t table_size, n;
     struct conversation_table convs; /* every session's captured conversations */
     uint8_t *scratch;         /* a run of messages being rewritten (rewritten_run) */
+    bool loop_mode;           /* config loop: the captures are a body played again (loop_admits) */
     size_t scratch_cap;
     struct session *list;     /* every session ever, for the report */
     struct session *dirty;    /* sessions with new messages, written at the next flush */

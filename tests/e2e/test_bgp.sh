@@ -30,6 +30,20 @@ eq "pmbgpd: the UPDATEs before the OPEN skipped" "$(jq -c '[.sessions[].skipped_
 eq "pmbgpd: the collector's OPEN was read" "$(jq -c '[.sessions[].peer.as]' a.json)" "[65001,65001]"
 eq "pmbgpd: the collector's side of the capture is not replayed" "$(jq .skipped.tcp_reverse_direction a.json)" 4
 
+# --- loop (issue 13): the same capture as a body played 3 times: one session per router,
+# every pass's UPDATEs, no restart, nothing pmbgpd complains about
+conf lp.yml "[a.pcap]" 20179 "loop: {count: 3, gap: 0.3}"
+start_pmbgpd "$WORK/lp" 20179
+in_ns "$TELREP" -t lp.yml -q --stats-json lp.json
+eq "loop: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBGPD_PID" INT
+eq "loop: every UPDATE of every pass" "$(msglog_count "$WORK/lp" bgp 203.0.113.21 log_type update)" \
+    "$(( 3 * $(jq '.routers["10.0.0.1"].prefixes' a.counts) + 2 * 2 ))"
+eq "loop: no new BGP session" "$(jq -c '[.sessions[].bgp_restarts]' lp.json)" "[0,0]"
+eq "loop: one OPEN per router" "$(jq -c '[.routers[].protocols.bgp.messages.open // empty]' lp.json)" "[1,1]"
+eq "loop: pmbgpd's log has no error or warning" "$(grep -c 'ERROR\|WARN' "$WORK/lp/pmbgpd.log")" 0
+
 # --- a repeated BGP capture: its second OPEN starts a new session (Cease, new connection)
 conf rep.yml "[a.pcap]" 20179 "repeat: {count: [2]}"
 start_pmbgpd "$WORK/rep" 20179
@@ -118,6 +132,24 @@ eq "keep_open: KEEPALIVEs sent at a third of the hold time" \
 eq "the refused session failed, the other did not" \
     "$(jq -S -c '[.sessions[] | {(.router): .state}] | add' g.json)" '{"10.0.0.1":"closed","10.0.0.2":"failed"}'
 eq "negotiated hold time" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .peer.negotiated_hold_time' g.json)" 9
+
+# --- loop (issue 13): the body played 3 times, 5 s apart, on one session that gobgpd (which
+# enforces the hold time) keeps Established: one OPEN, every pass's UPDATEs, no flap
+$GEN -o gl.pcap --format bgp --routers 1 --packets 20 --records 2 --hold 9 --interval 0.01 > gl.counts
+ROUTERS=1 conf gl.yml gl.pcap 20180
+printf 'loop: {count: 3, gap: 5}\n' >> gl.yml
+ip netns exec "$NS" "$TELREP" -t gl.yml -q --keep-open --stats-json gl.json 2> gl.err &
+TP=$!
+PIDS+=($TP)
+sleep 12 # the third pass is out (at 10 s), past the 9 s hold time
+eq "loop: gobgpd Established after the third pass" "$(neighbor 203.0.113.21 .state.session_state)" 6
+eq "loop: gobgpd got every pass's UPDATEs on one session" \
+   "$(neighbor 203.0.113.21 '.state.messages.received.update')" "$(( $(jq '.routers["10.0.0.1"].update' gl.counts) * 3 ))"
+kill -TERM $TP
+wait $TP
+eq "loop: exit status" "$?" 0
+eq "loop: one OPEN sent" "$(jq '.routers[0].protocols.bgp.messages.open' gl.json)" 1
+eq "loop: one connection" "$(jq '.sessions[0].reconnects' gl.json)" 0
 
 stop_pid "$GOBGPD_PID" INT
 

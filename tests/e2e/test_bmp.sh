@@ -60,6 +60,27 @@ outside=$(jq -r 'select(.bmp_msg_type == "route_monitor" or .bmp_msg_type == "pe
         [ "$e" -ge "$t0" ] && [ "$e" -le $((t1 + 1)) ] || echo "$ts"; done)
 eq "timestamps now: every per-peer timestamp within the run" "$(echo -n "$outside" | grep -c .)" 0
 
+# loop (issue 13): a body that ends with its peers going down, played 3 times on one session:
+# one INIT, each pass's PEER_UPs and PEER_DOWNs, every route monitoring of every pass, and
+# nothing pmbmpd complains about
+$GEN -o body.pcap --format bmp --routers 1 --peers 3 --packets 30 --records 2 --interval 0.002 --peer-down > body.counts
+ROUTERS=1 conf body.yml body.pcap
+printf 'loop: {count: 3, gap: 0.2}\n' >> body.yml
+start_pmbmpd "$WORK/body" 21790
+in_ns "$TELREP" -t body.yml -q --stats-json body.report
+eq "loop: exit status" "$?" 0
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+eq "loop: one INIT" "$(msglog_count "$WORK/body" bmp 203.0.113.21 bmp_msg_type init)" 1
+eq "loop: the PEER_UPs of every pass" "$(msglog_count "$WORK/body" bmp 203.0.113.21 bmp_msg_type peer_up)" \
+   "$(( $(jq '.routers["10.0.0.1"].peer_up' body.counts) * 3 ))"
+eq "loop: the PEER_DOWNs of every pass" "$(msglog_count "$WORK/body" bmp 203.0.113.21 bmp_msg_type peer_down)" \
+   "$(( $(jq '.routers["10.0.0.1"].peer_down' body.counts) * 3 ))"
+eq "loop: every route monitoring of every pass" "$(msglog_count "$WORK/body" bmp 203.0.113.21 bmp_msg_type route_monitor)" \
+   "$(( $(jq '.routers["10.0.0.1"].prefixes' body.counts) * 3 ))"
+eq "loop: one connection, never lost" "$(jq '[.sessions[] | .reconnects] | add' body.report)" 0
+eq "loop: pmbmpd's log has no error or warning" "$(grep -c 'ERROR\|WARN' "$WORK/body/pmbmpd.log")" 0
+
 # messages before INIT are counted and skipped
 run_case early --before-start 3 --segment 100
 eq "early: skipped before INIT, per session" "$(jq -c '[.sessions[].skipped_before_start]' early.report)" "[3,3]"

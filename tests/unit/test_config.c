@@ -290,6 +290,11 @@ static void test_collector_and_router_keys(void **state)
     assert_true(c->duration == 600);
     config_free(c);
     expect_error(MINIMAL "rate: {pps: -5}\n", "t.yml:4:13");
+    c = parse(MINIMAL "loop: {count: 3, gap: 1.5}\n");
+    assert_non_null(c);
+    assert_true(c->loop.on && c->loop.count == 3 && c->loop.gap == 1.5);
+    config_free(c);
+    expect_error(MINIMAL "loop: {count: 0}\n", "loop.count 0 loops until duration: set duration: (seconds) too");
     expect_error(MINIMAL "  templates: send\n", "templates: expected keep (as captured) or prime, found \"send\"");
     expect_error("pcap: a.pcap\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1, bgp_id: \"::1\"}\n" MINIMAL,
                  "a BGP identifier is an IPv4 address");

@@ -118,9 +118,35 @@ static void test_bounded(void **state)
     preamble_free(&p);
 }
 
+/* keep_down (the loops' view of what was queued): a peer that went down is not in the
+ * preamble but keeps its PEER_UP, given back to bring it up again; a new PEER_UP replaces it. */
+static void test_keep_down(void **state)
+{
+    struct preamble p = { .keep_down = true };
+    uint8_t m[256], rm[256];
+    size_t n, lr = tu_bmp(rm, 0, 1, 65001);
+    const uint8_t *up;
+    size_t up_len;
+    assert_int_equal(preamble_peer(&p, &proto_bmp, rm, lr, &up, &up_len), -1); /* never seen */
+    n = tu_bmp(m, 4, 0, 0); apply(&p, m, n);
+    n = tu_bmp(m, 3, 1, 65001); apply(&p, m, n);
+    assert_int_equal(preamble_peer(&p, &proto_bmp, rm, lr, &up, &up_len), 1);
+    n = tu_bmp(m, 2, 1, 65001); apply(&p, m, n);   /* down */
+    assert_string_equal(show(&p), "I");
+    assert_int_equal(preamble_peer(&p, &proto_bmp, rm, lr, &up, &up_len), 0);
+    assert_int_equal(up_len, tu_bmp(m, 3, 1, 65001));
+    assert_memory_equal(up, m, up_len);              /* its last PEER_UP */
+    n = tu_bmp(m, 3, 1, 65009); apply(&p, m, n);   /* up again, another AS */
+    assert_string_equal(show(&p), "I U1");
+    assert_int_equal(preamble_peer(&p, &proto_bmp, rm, lr, &up, &up_len), 1);
+    assert_memory_equal(up, m, n);
+    preamble_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keep_down),
         cmocka_unit_test(test_bmp_peers),
         cmocka_unit_test(test_bgp_last_open),
         cmocka_unit_test(test_bounded),

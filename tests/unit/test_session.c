@@ -136,6 +136,8 @@ static const struct sockaddr_storage *collector(void *ctx, int proto, int family
     return &W.coll;
 }
 
+static bool LOOP_BODY; /* the next world's sessions play a loop's body (config loop:) */
+
 static void world(enum proto_id id, int reconnect, bool keep_open)
 {
     memset(&F, 0, sizeof F);
@@ -151,7 +153,7 @@ static void world(enum proto_id id, int reconnect, bool keep_open)
     W.coll.ss_family = AF_INET;
     W.seq = 1000;
     struct session_env env = { .cfg = &W.cfg, .stats = &W.stats, .collector = collector, .keep_open = keep_open,
-                               .loop = W.loop, .ops = &fake_ops };
+                               .loop = W.loop, .ops = &fake_ops, .loop_body = LOOP_BODY };
     assert_non_null(W.s = sessions_new(&env));
     log_set_level(LOG_ERROR);
     if (id == PROTO_BGP)
@@ -658,6 +660,56 @@ static void test_failed_stays_failed(void **state)
     world_end();
 }
 
+/* Issue 13 item 3, loop: each session's start goes once, PEER_UPs and PEER_DOWNs only when
+ * they change something, a peer the body brought down comes up again before its next
+ * message; the router's own TERM never goes. */
+static void test_loop_bmp(void **state)
+{
+    LOOP_BODY = true;
+    world(PROTO_BMP, -1, false);
+    LOOP_BODY = false;
+    ML[6] = tu_bmp(M[6], 0, 2, 65002); /* route monitoring of peer 2 */
+    int pass1[] = { INIT, PU1, PU2, RM, 6, PD1, TERM };
+    for (size_t i = 0; i < sizeof pass1 / sizeof *pass1; i++)
+        feed_m(pass1[i]);
+    session_fsm(the(), EV_CONNECTED, NULL);
+    assert_string_equal(carried(0), "IUURRD"); /* no TERM: the loop goes on */
+    sessions_new_pass(W.s);
+    int pass2[] = { INIT, RM, PU1, PU2, RM, 6, PD1, TERM };
+    for (size_t i = 0; i < sizeof pass2 / sizeof *pass2; i++)
+        feed_m(pass2[i]);
+    flush();
+    /* INIT skipped; peer 1 is down: its PEER_UP first, then its route monitoring; the
+     * captured PEER_UP 1 then says nothing new, nor PEER_UP 2 */
+    assert_string_equal(carried(0), "IUURRDURRRD");
+    assert_int_equal(the()->loop_peer_ups, 1);
+    assert_int_equal(the()->loop_skipped, 5); /* TERM twice, INIT, PEER_UP 1 and 2 */
+    assert_string_equal(st(), "established");
+    world_end();
+}
+
+static void test_loop_bgp(void **state)
+{
+    LOOP_BODY = true;
+    world(PROTO_BGP, -1, false);
+    LOOP_BODY = false;
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass)
+            sessions_new_pass(W.s);
+        feed_m(OPEN);
+        feed_m(KA);
+        feed_m(UPD);
+        feed_m(NOTIF);
+        if (!pass)
+            bgp_handshake();
+        flush();
+    }
+    assert_string_equal(carried(0), "OKuuu"); /* one OPEN, our KEEPALIVE, the body thrice */
+    assert_string_equal(st(), "established");
+    assert_int_equal(F.conns, 1);
+    world_end();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +728,8 @@ int main(void)
         cmocka_unit_test(test_open_error_not_retried),
         cmocka_unit_test(test_reconnect_starts_at_a_message),
         cmocka_unit_test(test_failed_stays_failed),
+        cmocka_unit_test(test_loop_bmp),
+        cmocka_unit_test(test_loop_bgp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
