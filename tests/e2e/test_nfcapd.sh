@@ -74,4 +74,67 @@ late=$(nfdump -R nf-continuous -q -o 'fmt:%te' | while read -r d t; do
     e=$(date -d "$d $t" +%s 2>/dev/null) || continue
     [ "$e" -ge "$t0" ] && [ "$e" -le $((t1 + 1)) ] || echo x; done | grep -c x)
 eq "export_time now: every flow ends within the run's wall-clock window" "$late" 0
+
+# The same with captures of a real exporter: pmacctd's nfprobe on a veth exports NetFlow v9,
+# IPFIX and v5 for traffic tcpreplay sends across it; its exports, captured on lo, looped 3
+# times: with keep nfdump counts the jumps back, with continuous none.
+need pmacctd tcpdump tcpreplay
+in_ns ip link add va type veth peer name vb
+in_ns ip addr add 198.51.100.1/24 dev va
+in_ns ip addr add 198.51.100.2/24 dev vb
+in_ns ip link set va up
+in_ns ip link set vb up
+$GEN -o traffic.pcap --format udp --routers 20 --packets 200 --interval 0.01 > /dev/null
+for v in 9 10 5; do
+    cat > pm$v.conf <<CONF
+daemonize: false
+pcap_interface: vb
+plugins: nfprobe
+nfprobe_receiver: 127.0.0.1:2100
+nfprobe_version: $v
+nfprobe_timeouts: general=1:maxlife=2:expint=1
+aggregate: src_host, dst_host, src_port, dst_port, proto
+CONF
+    start_bg tcpdump$v.log tcpdump -i lo -U -w real$v.pcap udp port 2100
+    TD=$LAST_PID
+    sleep 1
+    start_bg pmacctd$v.log pmacctd -f pm$v.conf
+    PM=$LAST_PID
+    sleep 1
+    in_ns tcpreplay -q -i va traffic.pcap > /dev/null 2>&1
+    sleep 4
+    stop_pid "$PM" INT
+    sleep 1
+    stop_pid "$TD" INT
+    check "pmacctd exported NetFlow/IPFIX v$v ($(tcpdump -r real$v.pcap 2>/dev/null | grep -c .) packets)" \
+        test "$(tcpdump -r real$v.pcap 2>/dev/null | grep -c .)" -ge 1
+done
+real_loop() { # name port [ipfix keys...]
+    local name=$1 port=$2; shift 2
+    mkdir -p "nf-$name"
+    {
+        echo "pcap: [real9.pcap, real10.pcap, real5.pcap]"
+        echo "repeat: {count: [3, 3, 3], pattern: round-robin}"
+        echo "time_factor: 0"
+        echo "no_sync: true"
+        echo "network: {map: [{src_ip: 127.0.0.1, repro_ip: 203.0.113.21}]}"
+        echo "ipfix:"
+        echo "  select: {udp: {dport: [2100]}}"
+        echo "  collector: {ip: 127.0.0.1, port: $port}"
+        for k in "$@"; do echo "  $k"; done
+    } > "$name.yml"
+    start_bg "nfcapd-$name.log" nfcapd -b 127.0.0.1 -p "$port" -w "$WORK/nf-$name" -t 60
+    local pid=$LAST_PID
+    wait_udp_listen "$port" || return 1
+    in_ns "$TELREP" -t "$name.yml" -q
+    eq "$name: telrep exit status" "$?" 0
+    sleep 1
+    stop_pid "$pid" TERM
+}
+real_loop real-keep 21001
+real_loop real-continuous 21002 "sequence: continuous" "export_time: now"
+check "real exporter, keep: nfdump counts the jumps back ($(seq_failures real-keep))" test "$(seq_failures real-keep)" -gt 0
+eq "real exporter, continuous: no sequence failure" "$(seq_failures real-continuous)" 0
+eq "real exporter: every flow of the 3 passes stored" \
+   "$(nfdump -R nf-real-continuous -q -o 'fmt:%ra' | grep -c .)" "$(nfdump -R nf-real-keep -q -o 'fmt:%ra' | grep -c .)"
 finish
