@@ -35,6 +35,15 @@ eq "ipfix.yml: from 127.0.0.2" "$(jq '.per_source["127.0.0.2"]' "$WORK/sink-2055
 eq "ipfix.yml: IPFIX messages in the report" "$(jq '[.routers[].protocols.ipfix.messages.ipfix] | add' "$WORK/ipfix.json")" 40
 
 sinks 2055
+run examples/live.yml --stats-json "$WORK/live.json"
+eq "live.yml: exit status" "$?" 0
+got
+eq "live.yml: the body 3 times, and each exporter's templates first" "$(jq .datagrams "$WORK/sink-2055.json")" \
+   "$(( 40 * 3 + $(jq '[.routers[].protocols.ipfix.template_messages_primed] | add' "$WORK/live.json") ))"
+check "live.yml: the rate cap held the replay back" test "$(jq '.timing.rate.held_back_s > 0' "$WORK/live.json")" = true
+eq "live.yml: every message rewritten" "$(jq '[.routers[].protocols.ipfix.rewritten.messages] | add' "$WORK/live.json")" 120
+
+sinks 2055
 run examples/netflow.yml --stats-json "$WORK/nf.json"
 eq "netflow.yml: exit status" "$?" 0
 got
