@@ -15,18 +15,11 @@
 
 #include "log.h"
 
-/* what the config's handlers need beside the walker (yw.user points here) */
-struct config_state {
-    struct config *cfg;
-    size_t n_repeat_counts;          /* for the check against the pcap list */
-    yaml_node_t *loop_node;          /* for the check of loop.count 0 against duration */
-    yaml_node_t *repeat_count_node;
-};
-#define STATE(p) ((struct config_state *)(p)->user)
+#include "config_int.h"
 
 /* ---- leaves ---- */
 
-static int key_bool(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_bool(p, v, t); }
+int config_key_bool(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_bool(p, v, t); }
 
 static int key_int_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
@@ -37,7 +30,7 @@ static int key_int_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-static int key_nonneg_double(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_double(p, v, 0, t); }
+int config_key_nonneg_double(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_double(p, v, 0, t); }
 
 static int key_string_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
@@ -61,7 +54,7 @@ static int key_accepted_ignored(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-static struct config_mark mark_of(const yaml_node_t *n)
+struct config_mark config_mark_of(const yaml_node_t *n)
 {
     return (struct config_mark){ (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1 };
 }
@@ -79,7 +72,7 @@ static int pcap_item(struct yw *p, yaml_node_t *n, void *t)
     if (!at)
         return free(s), yw_fail(p, n, "out of memory");
     c->pcap_at = at;
-    c->pcap_at[c->n_pcaps] = mark_of(n);
+    c->pcap_at[c->n_pcaps] = config_mark_of(n);
     c->pcaps[c->n_pcaps++] = s;
     return 0;
 }
@@ -159,10 +152,10 @@ static int key_rate(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct config *c = STATE(p)->cfg;
     const struct yw_key keys[] = {
-        { "pps", key_nonneg_double, &c->rate.pps, 0 },
-        { "bps", key_nonneg_double, &c->rate.bps, 0 },
-        { "router_pps", key_nonneg_double, &c->rate.router_pps, 0 },
-        { "router_bps", key_nonneg_double, &c->rate.router_bps, 0 },
+        { "pps", config_key_nonneg_double, &c->rate.pps, 0 },
+        { "bps", config_key_nonneg_double, &c->rate.bps, 0 },
+        { "router_pps", config_key_nonneg_double, &c->rate.router_pps, 0 },
+        { "router_bps", config_key_nonneg_double, &c->rate.router_bps, 0 },
     };
     return yw_walk_mapping(p, v, keys, 4, "rate");
 }
@@ -179,7 +172,7 @@ static int key_loop(struct yw *p, yaml_node_t *v, void *t, int arg)
     c->loop.count = 1;
     const struct yw_key keys[] = {
         { "count", key_loop_count, &c->loop.count, 0 },
-        { "gap", key_nonneg_double, &c->loop.gap, 0 },
+        { "gap", config_key_nonneg_double, &c->loop.gap, 0 },
     };
     if (yw_walk_mapping(p, v, keys, 2, "loop") < 0)
         return -1;
@@ -197,7 +190,7 @@ static int key_optimize(struct yw *p, yaml_node_t *v, void *t, int arg)
     return yw_walk_mapping(p, v, keys, 3, "optimize");
 }
 
-static int get_host_addr(struct yw *p, yaml_node_t *v, const char *what, struct addr *out)
+int config_host_addr(struct yw *p, yaml_node_t *v, const char *what, struct addr *out)
 {
     const char *s = yw_scalar(v);
     if (!s || yw_is_null(v))
@@ -209,7 +202,7 @@ static int get_host_addr(struct yw *p, yaml_node_t *v, const char *what, struct 
 
 static int key_map_src(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    return get_host_addr(p, v, "network.map src_ip", t);
+    return config_host_addr(p, v, "network.map src_ip", t);
 }
 
 static int key_map_repro(struct yw *p, yaml_node_t *v, void *t, int arg)
@@ -218,20 +211,19 @@ static int key_map_repro(struct yw *p, yaml_node_t *v, void *t, int arg)
     if (s && strcmp(s, CONFIG_REPRO_PLACEHOLDER) == 0)
         return yw_fail(p, v, "network.map repro_ip: still pcap-proc's placeholder: set the local address this "
                           "router is replayed from (one of `ip -brief addr`, or add one with `ip addr add`)");
-    return get_host_addr(p, v, "network.map repro_ip", t);
+    return config_host_addr(p, v, "network.map repro_ip", t);
 }
 
-static int key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg);
 
 static int map_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct config *c = STATE(p)->cfg;
-    struct config_mark at = mark_of(n);
+    struct config_mark at = config_mark_of(n);
     struct map_entry e = { .line = at.line, .col = at.col };
     const struct yw_key keys[] = {
         { "src_ip", key_map_src, &e.src, 0 },
         { "repro_ip", key_map_repro, &e.repro, 0 },
-        { "bgp_id", key_bgp_id, &e.bgp_id, 0 },
+        { "bgp_id", config_key_bgp_id, &e.bgp_id, 0 },
     };
     if (n->type != YAML_MAPPING_NODE)
         return yw_fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", yw_kind(n));
@@ -271,307 +263,6 @@ static int key_network(struct yw *p, yaml_node_t *v, void *t, int arg)
 
 /* ---- selectors ---- */
 
-static int addr_item(struct yw *p, yaml_node_t *n, void *t)
-{
-    struct addr_list *l = t;
-    struct addr a;
-    const char *s = yw_scalar(n);
-    if (!s || addr_parse(s, &a) < 0)
-        return yw_fail(p, n, "select.ip: \"%s\" is not an IPv4/IPv6 address or prefix", s ? s : yw_kind(n));
-    struct addr *v = yw_grow(l->v, l->n, sizeof *v);
-    if (!v)
-        return yw_fail(p, n, "out of memory");
-    l->v = v;
-    l->v[l->n++] = a;
-    return 0;
-}
-
-static int port_item(struct yw *p, yaml_node_t *n, void *t)
-{
-    struct u16_list *l = t;
-    unsigned long x;
-    if (yw_ulong(p, n, 0, 65535, &x) < 0)
-        return -1;
-    uint16_t *v = yw_grow(l->v, l->n, sizeof *v);
-    if (!v)
-        return yw_fail(p, n, "out of memory");
-    l->v = v;
-    l->v[l->n++] = (uint16_t)x;
-    return 0;
-}
-
-static int key_addr_list(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_each_item(p, v, addr_item, t); }
-static int key_port_list(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_each_item(p, v, port_item, t); }
-
-static int key_select_ip(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    const struct yw_key keys[] = {
-        { "src", key_addr_list, &s->ip_src, 0 },
-        { "dst", key_addr_list, &s->ip_dst, 0 },
-    };
-    return yw_walk_mapping(p, v, keys, 2, "select.ip");
-}
-
-static int key_select_tcp(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    const struct yw_key keys[] = {
-        { "sport", key_port_list, &s->tcp_sport, 0 },
-        { "dport", key_port_list, &s->tcp_dport, 0 },
-    };
-    s->has_tcp = true;
-    return yw_walk_mapping(p, v, keys, 2, "select.tcp");
-}
-
-static int key_select_udp(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    const struct yw_key keys[] = {
-        { "sport", key_port_list, &s->udp_sport, 0 },
-        { "dport", key_port_list, &s->udp_dport, 0 },
-    };
-    s->has_udp = true;
-    return yw_walk_mapping(p, v, keys, 2, "select.udp");
-}
-
-/* ipfix_h.version, bgp_h.type, bmp_h.type: read by pcap-proc */
-static int key_select_header(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    const struct yw_key keys[] = {
-        { arg == PROTO_IPFIX ? "version" : "type", key_port_list, &s->header_types, 0 },
-    };
-    return yw_walk_mapping(p, v, keys, 1, arg == PROTO_IPFIX ? "select.ipfix_h" : "select header");
-}
-
-static int key_select_bpf(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    char why[PCAP_ERRBUF_SIZE + 64];
-    if (yw_string(p, v, &s->bpf) < 0)
-        return -1;
-    if (selector_check_bpf(s->bpf, why, sizeof why) < 0)
-        return yw_fail(p, v, "select.bpf: \"%s\" is not a valid filter: %s", s->bpf, why);
-    return 0;
-}
-
-static int key_select(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct selector *s = t;
-    const struct yw_key keys[] = {
-        { "ip", key_select_ip, s, 0 },
-        { "tcp", key_select_tcp, s, 0 },
-        { "udp", key_select_udp, s, 0 },
-        { "ipfix_h", key_select_header, s, PROTO_IPFIX },
-        { "bgp_h", key_select_header, s, PROTO_BGP },
-        { "bmp_h", key_select_header, s, PROTO_BMP },
-        { "bpf", key_select_bpf, s, 0 },
-    };
-    s->present = !yw_is_null(v);
-    return yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "select");
-}
-
-static int key_collector_port(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    unsigned long x;
-    if (yw_ulong(p, v, 1, 65535, &x) < 0)
-        return -1;
-    *(uint16_t *)t = (uint16_t)x;
-    return 0;
-}
-
-/* A collector address: a literal that looks like an address must be one (300.1.1.1 is a
- * typo, not a host name to look up); anything else is a host name, resolved at the start. */
-static int collector_host_item(struct yw *p, yaml_node_t *n, void *t)
-{
-    struct proto_config *pc = t;
-    char *s = NULL;
-    if (yw_string(p, n, &s) < 0)
-        return -1;
-    bool dotted = s[0] != 0 && strspn(s, "0123456789.") == strlen(s), colon = strchr(s, ':') != NULL;
-    struct addr a;
-    if ((dotted || colon) && (addr_parse(s, &a) < 0 || strchr(s, '/'))) {
-        yw_fail(p, n, "collector ip: \"%s\" is not an %s address", s, colon ? "IPv6" : "IPv4");
-        free(s);
-        return -1;
-    }
-    char **v = yw_grow(pc->collector_hosts, pc->n_collector_hosts, sizeof *v);
-    if (!v)
-        return free(s), yw_fail(p, n, "out of memory");
-    pc->collector_hosts = v;
-    pc->collector_hosts[pc->n_collector_hosts++] = s;
-    return 0;
-}
-
-static int key_collector_hosts(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct proto_config *pc = t;
-    for (size_t i = 0; i < pc->n_collector_hosts; i++)
-        free(pc->collector_hosts[i]);
-    pc->n_collector_hosts = 0;
-    return yw_each_item(p, v, collector_host_item, pc);
-}
-
-static int key_collector(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct proto_config *pc = t;
-    const struct yw_key keys[] = {
-        { "ip", key_collector_hosts, pc, 0 },
-        { "port", key_collector_port, &pc->collector_port, 0 },
-    };
-    pc->collector_at = mark_of(v);
-    if (yw_walk_mapping(p, v, keys, 2, "collector") < 0)
-        return -1;
-    if (pc->n_collector_hosts && !pc->collector_port)
-        pc->collector_port = pc->proto->default_port;
-    return 0;
-}
-
-/* source_port: keep (the captured exporter's) or a number; absent: the kernel picks one */
-static int key_source_port(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    const char *s = yw_scalar(v);
-    char *end = NULL;
-    unsigned long x = s && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
-    if (yw_is_null(v))
-        *(int *)t = 0;
-    else if (s && !strcmp(s, "keep"))
-        *(int *)t = -1;
-    else if (end && !*end && x >= 1 && x <= 65535)
-        *(int *)t = (int)x;
-    else
-        return yw_fail(p, v, "source_port: expected keep (the captured exporter's port) or a port 1-65535, found "
-                             "%s%s%s", s ? "\"" : yw_kind(v), s ? s : "", s ? "\"" : "");
-    return 0;
-}
-
-/* A key that takes one of two words: keep (false, the captured bytes) or the other (true). */
-static int key_keep_or(struct yw *p, yaml_node_t *v, bool *t, const char *key, const char *other)
-{
-    const char *s = yw_scalar(v);
-    if (s && !strcmp(s, "keep"))
-        *t = false;
-    else if (s && !strcmp(s, other))
-        *t = true;
-    else
-        return yw_fail(p, v, "%s: expected keep (as captured) or %s, found %s%s%s", key, other, s ? "\"" : yw_kind(v),
-                       s ? s : "", s ? "\"" : "");
-    return 0;
-}
-
-static int key_export_time(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    return key_keep_or(p, v, t, "export_time", "now");
-}
-
-static int key_sequence(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    return key_keep_or(p, v, t, "sequence", "continuous");
-}
-
-static int key_timestamps(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    return key_keep_or(p, v, t, "timestamps", "now");
-}
-
-static int key_templates(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    return key_keep_or(p, v, t, "templates", "prime");
-}
-
-/* seconds, kept in nanoseconds */
-static int key_resend(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    double s;
-    if (key_nonneg_double(p, v, &s, 0) < 0)
-        return -1;
-    *(int64_t *)t = (int64_t)(s * 1e9);
-    return 0;
-}
-
-static int key_reconnect(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    bool b;
-    if (yw_bool(p, v, &b) < 0)
-        return -1;
-    *(int *)t = b;
-    return 0;
-}
-
-static int key_my_as(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    unsigned long x;
-    if (yw_ulong(p, v, 1, 4294967295ul, &x) < 0)
-        return -1;
-    *(uint32_t *)t = (uint32_t)x;
-    return 0;
-}
-
-static int key_hold_time(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    unsigned long x;
-    if (yw_ulong(p, v, 0, 65535, &x) < 0)
-        return -1;
-    if (x == 1 || x == 2)
-        return yw_fail(p, v, "bgp.hold_time: 0 or at least 3 seconds (RFC 4271), found %lu", x);
-    *(int *)t = (int)x;
-    return 0;
-}
-
-static int key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct addr a;
-    if (get_host_addr(p, v, "bgp.bgp_id", &a) < 0)
-        return -1;
-    if (a.family != AF_INET)
-        return yw_fail(p, v, "bgp.bgp_id: a BGP identifier is an IPv4 address");
-    *(uint32_t *)t = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 | (uint32_t)a.bytes[2] << 8 | a.bytes[3];
-    return 0;
-}
-
-static int key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    struct config *c = STATE(p)->cfg;
-    for (size_t i = 0; i < c->n_protos; i++)
-        if (c->protos[i].id == (enum proto_id)arg)
-            return yw_fail(p, v, "protocol section %s given twice", proto_names[arg]);
-    struct proto_config *pc = &c->protos[c->n_protos++];
-    pc->id = (enum proto_id)arg;
-    pc->proto = proto_by_id(pc->id);
-    pc->line = (unsigned)v->start_mark.line + 1;
-    struct session_config *sc = &pc->session;
-    *sc = (struct session_config){ .reconnect = -1, .open_timeout = 10, .drain_timeout = 30, .hold_time = -1 };
-    const struct yw_key keys[] = {
-        { "select", key_select, &pc->select, 0 },
-        { "collector", key_collector, pc, 0 },
-        /* TCP sessions */
-        { "reconnect", key_reconnect, &sc->reconnect, 0 },
-        { "drain_timeout", key_nonneg_double, &sc->drain_timeout, 0 },
-        /* bgp */
-        { "open_timeout", key_nonneg_double, &sc->open_timeout, 0 },
-        { "my_as", key_my_as, &sc->my_as, 0 },
-        { "bgp_id", key_bgp_id, &sc->bgp_id, 0 },
-        { "hold_time", key_hold_time, &sc->hold_time, 0 },
-    };
-    const struct yw_key bmp_keys[] = { keys[0], keys[1], keys[2], keys[3], { "send_term", key_bool, &sc->send_term, 0 },
-                                       { "timestamps", key_timestamps, &pc->rewrite.export_time_now, 0 } };
-    const struct yw_key udp_keys[] = {
-        keys[0], keys[1], { "source_port", key_source_port, &pc->source_port, 0 },
-        /* ipfix (NetFlow v5, v9, IPFIX): the rewrites (netflow_rewrite.c) */
-        { "export_time", key_export_time, &pc->rewrite.export_time_now, 0 },
-        { "sequence", key_sequence, &pc->rewrite.sequence_continuous, 0 },
-        { "templates", key_templates, &pc->rewrite.templates_prime, 0 },
-        { "template_resend", key_resend, &pc->rewrite.template_resend_ns, 0 },
-    };
-    if (pc->id == PROTO_BMP)
-        return yw_walk_mapping(p, v, bmp_keys, 6, proto_names[arg]);
-    if (pc->proto->transport == TRANSPORT_UDP)
-        return yw_walk_mapping(p, v, udp_keys, pc->proto->rewrite ? 7 : 3, proto_names[arg]);
-    size_t n = pc->id == PROTO_BGP ? 8 : 4;
-    return yw_walk_mapping(p, v, keys, n, proto_names[arg]);
-}
-
 static int key_payload_size(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long x;
@@ -585,12 +276,12 @@ static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct pcap_processing *pp = &STATE(p)->cfg->pcap_processing;
     const struct yw_key keys[] = {
-        { "initial_delay", key_nonneg_double, &pp->initial_delay, 0 },
-        { "inter_packet_delay", key_nonneg_double, &pp->inter_packet_delay, 0 },
-        { "inter_protocol_delay", key_nonneg_double, &pp->inter_protocol_delay, 0 },
+        { "initial_delay", config_key_nonneg_double, &pp->initial_delay, 0 },
+        { "inter_packet_delay", config_key_nonneg_double, &pp->inter_packet_delay, 0 },
+        { "inter_protocol_delay", config_key_nonneg_double, &pp->inter_protocol_delay, 0 },
         { "desired_tcp_payload_size", key_payload_size, &pp->desired_tcp_payload_size, 0 },
         { "output_folder", key_string_or_null, &pp->output_folder, 0 },
-        { "exit", key_bool, &pp->exit, 0 },
+        { "exit", config_key_bool, &pp->exit, 0 },
     };
     pp->present = true;
     return yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing");
@@ -672,18 +363,18 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "repeat", key_repeat, NULL, 0 },
         { "time_factor", key_time_factor, NULL, 0 },
         { "rate", key_rate, NULL, 0 },
-        { "duration", key_nonneg_double, &c->duration, 0 },
+        { "duration", config_key_nonneg_double, &c->duration, 0 },
         { "loop", key_loop, NULL, 0 },
-        { "keep_open", key_bool, &c->keep_open, 0 },
-        { "no_sync", key_bool, &c->no_sync, 0 },
-        { "ask_for_input", key_bool, &c->ask_for_input, 0 },
+        { "keep_open", config_key_bool, &c->keep_open, 0 },
+        { "no_sync", config_key_bool, &c->no_sync, 0 },
+        { "ask_for_input", config_key_bool, &c->ask_for_input, 0 },
         { "optimize", key_optimize, NULL, 0 },
         { "network", key_network, NULL, 0 },
-        { "ipfix", key_protocol, NULL, PROTO_IPFIX },
-        { "bgp", key_protocol, NULL, PROTO_BGP },
-        { "bmp", key_protocol, NULL, PROTO_BMP },
-        { "udp_generic", key_protocol, NULL, PROTO_UDP_GENERIC },
-        { "tcp_generic", key_protocol, NULL, PROTO_TCP_GENERIC },
+        { "ipfix", config_key_protocol, NULL, PROTO_IPFIX },
+        { "bgp", config_key_protocol, NULL, PROTO_BGP },
+        { "bmp", config_key_protocol, NULL, PROTO_BMP },
+        { "udp_generic", config_key_protocol, NULL, PROTO_UDP_GENERIC },
+        { "tcp_generic", config_key_protocol, NULL, PROTO_TCP_GENERIC },
         { "pcap_processing", key_pcap_processing, NULL, 0 },
     };
     int rc;

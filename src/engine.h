@@ -66,6 +66,22 @@ struct engine {
     uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
 };
 
+/* udp_send.c */
+/* The socket router r sends proto from (captured source port sport with source_port: keep);
+ * -1 when it cannot be opened (said once). */
+int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t sport);
+/* A datagram counted as sent (--check counts what a run would send). */
+void udp_send_count(struct engine *e, struct router *r, int proto, size_t len);
+/* A failed send: a refusal moves the datagram it is about from sent to refused. */
+void udp_send_failure(struct engine *e, struct router *r, int proto, int err);
+/* One datagram now. */
+void udp_send_one(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len);
+/* time_factor 0: into the batch (its copy, to rewrite in place), and the batch out. */
+uint8_t *udp_send_add(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len);
+void udp_send_flush(struct engine *e);
+/* The end: refusals of the last datagrams, which come back after the last send. */
+void udp_send_late_refusals(struct engine *e);
+
 /* report.c */
 /* The per-router summary said at the end of every run (and of --check). */
 void report_summary(struct engine *e);

@@ -89,166 +89,6 @@ static int resolve_collectors(struct engine *e)
     return 0;
 }
 
-/* ---- sending ---- */
-
-/* The socket router r sends proto from: bound to its repro_ip and the configured source
- * port, or with source_port: keep one per captured source port. -1 when it cannot be
- * opened (said once; its datagrams count as send errors). */
-static int router_socket(struct engine *e, struct router *r, int proto, uint16_t sport)
-{
-    struct collector *col = &e->collectors[proto];
-    int f = r->repro.family == AF_INET6;
-    char err[256], a[ADDR_STRLEN];
-    if (e->source_port[proto] < 0 && sport) {
-        for (size_t k = 0; k < r->n_ports; k++)
-            if (r->ports[k].proto == proto && r->ports[k].port == sport)
-                return r->ports[k].fd;
-        if (r->n_ports < ROUTER_PORTS_MAX) {
-            struct router_port *np = realloc(r->ports, (r->n_ports + 1) * sizeof *np);
-            if (np) {
-                r->ports = np;
-                int fd = sock_open_udp(&r->repro, sport, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
-                r->ports[r->n_ports++] = (struct router_port){ proto, sport, fd };
-                if (fd < 0)
-                    log_error("router %s: %s: %s; its %s packets from port %u are counted as send errors",
-                              addr_format(&r->src, a), proto_names[proto], err, proto_names[proto], sport);
-                return fd;
-            }
-        } else if (!r->ports_full) {
-            r->ports_full = true;
-            log_warn("router %s: over %d captured source ports: the others are sent from a port the kernel picks",
-                     addr_format(&r->src, a), ROUTER_PORTS_MAX);
-        }
-    }
-    if (r->fd[proto] >= 0 || r->open_failed[proto])
-        return r->fd[proto];
-    uint16_t port = e->source_port[proto] > 0 ? (uint16_t)e->source_port[proto] : 0;
-    r->fd[proto] = sock_open_udp(&r->repro, port, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
-    if (r->fd[proto] < 0) {
-        r->open_failed[proto] = true;
-        log_error("router %s: %s: %s; its %s packets are counted as send errors", addr_format(&r->src, a),
-                  proto_names[proto], err, proto_names[proto]);
-    }
-    return r->fd[proto];
-}
-
-static void count_send_failure(struct engine *e, struct router *r, int proto, int err)
-{
-    char a[ADDR_STRLEN], b[80];
-    struct proto_stats *ps = &r->stats[proto];
-    if (err == ECONNREFUSED) {
-        udp_rewrite_refused(r, proto); /* back, it needs the templates again */
-        /* the refusal is about a datagram already counted as sent (the ICMP error comes
-         * back on the next send): it moves from sent to refused, taken as the last one */
-        ps->refused++;
-        e->stats.refused++;
-        if (ps->packets) {
-            ps->packets--;
-            ps->bytes -= ps->last_len <= ps->bytes ? ps->last_len : ps->bytes;
-            e->stats.sent--;
-        }
-        if (ps->refused == 1)
-            log_warn("router %s: %s collector %s refused (not listening?); replay goes on, refusals are "
-                     "counted", addr_format(&r->src, a), proto_names[proto],
-                     sock_format(&e->collectors[proto].addr[r->repro.family == AF_INET6], b, sizeof b));
-    } else {
-        ps->send_errors++;
-        e->stats.send_errors++;
-        if (ps->send_errors == 1)
-            log_warn("router %s: %s send failed: %s", addr_format(&r->src, a), proto_names[proto], strerror(err));
-    }
-}
-
-static void count_sent(struct engine *e, struct router *r, int proto, size_t len)
-{
-    r->stats[proto].packets++;
-    r->stats[proto].bytes += len;
-    r->stats[proto].last_len = len;
-    e->stats.sent++;
-}
-
-/* Send msgs[0..n) on fd. A connected UDP socket reports an ICMP port unreachable of an
- * earlier datagram on a later send, which is then not sent: that datagram is retried once. */
-static void send_many(struct engine *e, struct router *r, int proto, uint16_t sport, struct mmsghdr *msgs, unsigned n)
-{
-    int fd = router_socket(e, r, proto, sport);
-    unsigned i = 0;
-    bool retried = false;
-    while (i < n) {
-        if (fd < 0) { /* the socket could not be opened, which was said: counted, not said again */
-            r->stats[proto].send_errors += n - i;
-            e->stats.send_errors += n - i;
-            break;
-        }
-        int k = sendmmsg(fd, msgs + i, n - i, 0);
-        if (k > 0) {
-            for (int j = 0; j < k; j++)
-                count_sent(e, r, proto, msgs[i + j].msg_len);
-            i += (unsigned)k;
-            retried = false;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        int err = errno;
-        if (err == ECONNREFUSED && !retried) {
-            count_send_failure(e, r, proto, err);
-            retried = true;
-            continue;
-        }
-        if (err != ECONNREFUSED)
-            count_send_failure(e, r, proto, err);
-        i++;
-        retried = false;
-    }
-}
-
-static void send_one(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len)
-{
-    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-    struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
-    send_many(e, r, proto, sport, &m, 1);
-}
-
-/* Batches go out per socket, in capture order within each socket. */
-static void batch_flush(struct engine *e)
-{
-    struct mmsghdr msgs[BATCH_MAX];
-    struct iovec iov[BATCH_MAX];
-    bool done[BATCH_MAX] = { false };
-    for (size_t i = 0; i < e->n_batch; i++) {
-        if (done[i])
-            continue;
-        struct pending *first = &e->batch[i];
-        unsigned n = 0;
-        for (size_t j = i; j < e->n_batch; j++) {
-            struct pending *p = &e->batch[j];
-            if (done[j] || p->router != first->router || p->proto != first->proto || p->sport != first->sport)
-                continue;
-            iov[n] = (struct iovec){ .iov_base = e->batch_bytes + p->offset, .iov_len = p->len };
-            msgs[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n], .msg_iovlen = 1 } };
-            n++;
-            done[j] = true;
-        }
-        send_many(e, first->router, first->proto, first->sport, msgs, n);
-    }
-    e->n_batch = 0;
-    e->batch_used = 0;
-}
-
-/* Returns the batch's copy of the datagram (rewritten in place when asked). */
-static uint8_t *batch_add(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data,
-                          size_t len)
-{
-    if (e->n_batch == BATCH_MAX || e->batch_used + len > BATCH_BYTES)
-        batch_flush(e);
-    memcpy(e->batch_bytes + e->batch_used, data, len);
-    e->batch[e->n_batch++] =
-        (struct pending){ .router = r, .proto = proto, .sport = sport, .offset = e->batch_used, .len = len };
-    e->batch_used += len;
-    return e->batch_bytes + e->batch_used - len;
-}
-
 /* ---- progress ---- */
 
 static void progress_line(struct engine *e, bool final)
@@ -294,38 +134,6 @@ static void progress_tick(struct engine *e)
     progress_line(e, false);
 }
 
-/* ---- the end: what each router did, and the exit status ---- */
-
-static void late_refusal(struct engine *e, struct router *r, int proto, int fd)
-{
-    int err = 0;
-    socklen_t l = sizeof err;
-    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
-        count_send_failure(e, r, proto, err);
-}
-
-/* A refusal of the last datagrams comes back after the last send: wait a moment and
- * collect what each UDP socket holds (one error per socket however many were refused). */
-static void collect_late_refusals(struct engine *e)
-{
-    bool any = false;
-    for (size_t i = 0; i < e->routers.n && !any; i++) {
-        any = e->routers.routers[i].n_ports > 0;
-        for (int p = 0; p < PROTO_COUNT && !any; p++)
-            any = e->routers.routers[i].fd[p] >= 0;
-    }
-    if (!any)
-        return;
-    loop_run(e->loop, schedule_now_monotonic() + NS_PER_SEC / 20);
-    for (size_t i = 0; i < e->routers.n; i++) {
-        struct router *r = &e->routers.routers[i];
-        for (int p = 0; p < PROTO_COUNT; p++)
-            late_refusal(e, r, p, r->fd[p]);
-        for (size_t k = 0; k < r->n_ports; k++)
-            late_refusal(e, r, r->ports[k].proto, r->ports[k].fd);
-    }
-}
-
 /* ---- one packet ---- */
 
 /* -d: why each packet was skipped or where it went, one line each */
@@ -359,18 +167,18 @@ static void send_rewritten(struct engine *e, struct router *r, const struct prot
     while ((n = udp_rewrite_prime(r, pc, d->payload, d->payload_len, e->scratch, PRIME_MAX)) > 0) {
         r->stats[pc->id].primed++;
         if (batched)
-            batch_add(e, r, pc->id, sport, e->scratch, n);
+            udp_send_add(e, r, pc->id, sport, e->scratch, n);
         else
-            send_one(e, r, pc->id, sport, e->scratch, n);
+            udp_send_one(e, r, pc->id, sport, e->scratch, n);
     }
     uint8_t *copy = e->scratch;
     if (batched)
-        copy = batch_add(e, r, pc->id, sport, d->payload, d->payload_len);
+        copy = udp_send_add(e, r, pc->id, sport, d->payload, d->payload_len);
     else
         memcpy(copy, d->payload, d->payload_len);
     udp_rewrite_message(r, pc, copy, d->payload_len);
     if (!batched)
-        send_one(e, r, pc->id, sport, copy, d->payload_len);
+        udp_send_one(e, r, pc->id, sport, copy, d->payload_len);
 }
 
 /* The rate caps (the run's and the router's): when a packet of len bytes due at want may
@@ -440,7 +248,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     }
     if (e->dry) { /* what a run would send: datagrams, or TCP segments with payload */
         if (!tcp || d.payload_len)
-            count_sent(e, r, pc->id, d.payload_len);
+            udp_send_count(e, r, pc->id, d.payload_len);
         if (tcp && pc->id == PROTO_BGP)
             note_bgp_id(e, r, &d);
         return;
@@ -471,7 +279,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         if (rewrite_wanted(&pc->rewrite))
             send_rewritten(e, r, pc, d.sport, &d);
         else
-            batch_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
+            udp_send_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
         return;
     }
     if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
@@ -485,7 +293,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
     if (rewrite_wanted(&pc->rewrite))
         send_rewritten(e, r, pc, d.sport, &d);
     else
-        send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
+        udp_send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
 }
 
 /* ---- captures ---- */
@@ -540,7 +348,7 @@ static int replay_capture(struct engine *e, const char *path)
         if ((n & 63) == 0 && e->schedule.time_factor == 0)
             sessions_poll(e->sessions);
     }
-    batch_flush(e);
+    udp_send_flush(e);
     sessions_end_capture(e->sessions);
     if (!loop_stop && rc < 0) {
         log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
@@ -629,7 +437,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t i = 0; i < e->routers.n; i++)
         for (size_t k = 0; k < c->n_protos; k++)
             if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP && c->protos[k].source_port >= 0)
-                router_socket(e, &e->routers.routers[i], c->protos[k].id, 0);
+                udp_send_socket(e, &e->routers.routers[i], c->protos[k].id, 0);
     for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
@@ -688,7 +496,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
             loop_run(e->loop, schedule_now_monotonic() + NS_PER_SEC);
     }
     sessions_close_all(e->sessions);
-    collect_late_refusals(e);
+    udp_send_late_refusals(e);
     if (o->progress_interval > 0)
         progress_line(e, true);
     report_summary(e);
