@@ -292,11 +292,12 @@ static void on_template(void *ctx, uint16_t id, bool options, uint16_t fields, u
         nf_cache_learn(&g->cache, g->cur, id, options, fields, scopes, specs, specs_len);
 }
 
-uint32_t nf_count_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len)
+uint32_t nf_walk_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len,
+                         nf_field_fn field, void *ctx)
 {
     if (t->min_record <= 0)
         return 0;
-    if (!t->variable)
+    if (!t->variable && !field)
         return (uint32_t)(len / (size_t)t->min_record);
     struct cursor c = cursor_make(data, len);
     uint32_t n = 0;
@@ -304,14 +305,17 @@ uint32_t nf_count_records(const struct nf_template *t, uint16_t version, const u
         struct cursor f = cursor_make(t->specs, t->specs_len);
         for (unsigned i = 0; i < t->fields && cursor_ok(&c); i++) {
             uint16_t ie = cursor_be16(&f), flen = cursor_be16(&f);
-            if (version == 10 && (ie & 0x8000))
+            bool enterprise = version == 10 && (ie & 0x8000);
+            if (enterprise)
                 cursor_skip(&f, 4);
-            if (flen == VARLEN) {
+            if (version == 10 && flen == VARLEN) {
                 flen = cursor_u8(&c);
                 if (flen == 255)
                     flen = cursor_be16(&c);
             }
-            cursor_skip(&c, flen);
+            size_t at = c.pos;
+            if (cursor_skip(&c, flen) && field)
+                field(ctx, ie, enterprise, at, flen);
         }
         if (!cursor_ok(&c))
             break;
@@ -340,7 +344,7 @@ static void on_set(void *ctx, uint16_t set_id, const uint8_t *set, size_t len)
         return; /* dropped: the next kept set moves over it */
     }
     if (data) {
-        uint32_t n = nf_count_records(t, g->version, set + 4, len - 4);
+        uint32_t n = nf_walk_records(t, g->version, set + 4, len - 4, NULL, NULL);
         t->data_sets++;
         t->data_records += n;
         g->data_records += n;

@@ -83,8 +83,13 @@ struct nf_template *nf_domain_template(struct nf_domain *d, uint16_t id);
  * could not be kept. */
 struct nf_template *nf_cache_learn(struct nf_cache *c, struct nf_domain *d, uint16_t id, bool options,
                                    uint16_t fields, uint16_t scopes, const uint8_t *specs, size_t specs_len);
-/* Records in a data set of template t (data: after the set header); padding ends it. */
-uint32_t nf_count_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len);
+/* The records of a data set of template t (data: after the set header; padding, shorter than
+ * a record, ends it): how many, and, when field is given, each field of each (its element,
+ * whether an enterprise's, where it is in data, its length; only fields whose bytes are all
+ * there). Without field, a template of fixed-length fields costs a division. */
+typedef void (*nf_field_fn)(void *ctx, uint16_t ie, bool enterprise, size_t at, uint16_t len);
+uint32_t nf_walk_records(const struct nf_template *t, uint16_t version, const uint8_t *data, size_t len,
+                         nf_field_fn field, void *ctx);
 void nf_cache_free(struct nf_cache *c);
 /* netflow_rewrite.c: does t carry an absolute time field the rewrites move? */
 bool nf_template_has_times(const struct nf_template *t, uint16_t version);

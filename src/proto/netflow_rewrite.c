@@ -106,36 +106,18 @@ static void move_time(uint8_t *data, size_t at, enum time_kind k, int64_t off_s)
         put64(data + at, cursor_be64(&c) + ((uint64_t)(uint32_t)off_s << 32));
 }
 
-/* The records of a data set of template t (data: after the set header), their absolute
- * times moved by off_s; returns how many records. */
-static uint32_t move_records(const struct nf_template *t, uint16_t version, uint8_t *data, size_t len, int64_t off_s)
+/* a data set's records being moved */
+struct moving {
+    uint8_t *data;
+    int64_t off_s;
+};
+
+static void move_field(void *ctx, uint16_t ie, bool enterprise, size_t at, uint16_t len)
 {
-    if (t->min_record <= 0)
-        return 0;
-    struct cursor c = cursor_make(data, len);
-    uint32_t n = 0;
-    while (cursor_remaining(&c) >= (size_t)t->min_record) {
-        struct cursor f = cursor_make(t->specs, t->specs_len);
-        for (unsigned i = 0; i < t->fields && cursor_ok(&c); i++) {
-            uint16_t ie = cursor_be16(&f), flen = cursor_be16(&f);
-            bool enterprise = version == 10 && (ie & 0x8000);
-            if (enterprise)
-                cursor_skip(&f, 4);
-            if (version == 10 && flen == VARLEN) {
-                flen = cursor_u8(&c);
-                if (flen == 255)
-                    flen = cursor_be16(&c);
-            }
-            size_t at = c.pos;
-            enum time_kind k = enterprise ? TIME_NONE : time_kind(ie, flen);
-            if (cursor_skip(&c, flen) && k != TIME_NONE)
-                move_time(data, at, k, off_s);
-        }
-        if (!cursor_ok(&c))
-            break;
-        n++;
-    }
-    return n;
+    struct moving *mv = ctx;
+    enum time_kind k = enterprise ? TIME_NONE : time_kind(ie, len);
+    if (k != TIME_NONE)
+        move_time(mv->data, at, k, mv->off_s);
 }
 
 struct netflow_rewriter {
@@ -190,11 +172,10 @@ static void rw_set(void *ctx, uint16_t set_id, const uint8_t *set, size_t len)
     if (!t || t->withdrawn)
         return;
     uint8_t *data = m->msg + (set - m->msg) + 4; /* the walker's view of our own buffer */
-    if (m->move && t->has_times) /* the header is read before the sets: its export time is known */
-        m->data_records += move_records(t, m->h->version, data, len - 4,
-                                        (int64_t)m->now_s - (int64_t)m->h->export_time);
-    else
-        m->data_records += nf_count_records(t, m->h->version, data, len - 4);
+    /* the header is read before the sets: its export time is known */
+    struct moving mv = { data, (int64_t)m->now_s - (int64_t)m->h->export_time };
+    bool move = m->move && t->has_times;
+    m->data_records += nf_walk_records(t, m->h->version, data, len - 4, move ? move_field : NULL, &mv);
 }
 
 /* The sequence number for this message; the domain's next one advances by `advance`. */
@@ -298,11 +279,32 @@ static size_t close_set(uint8_t *out, size_t set, size_t at, uint16_t version)
     return at;
 }
 
+/* Most messages come from a domain primed and not due again: its header alone says so, and
+ * the message is not walked. */
+static bool primed_already(const struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg,
+                           size_t len, int64_t now_ns)
+{
+    struct cursor c = cursor_make(msg, len);
+    uint16_t version = cursor_be16(&c);
+    cursor_skip(&c, version == 9 ? 14 : 10); /* to the source id / observation domain */
+    uint32_t id = cursor_be32(&c);
+    if (!cursor_ok(&c) || (version != 9 && version != 10))
+        return false;
+    for (size_t i = 0; i < w->cache.n_domains; i++) {
+        const struct nf_domain *d = &w->cache.domains[i];
+        if (d->version == version && d->id == id)
+            return d->primed && !d->priming &&
+                   !(cfg->template_resend_ns > 0 && now_ns - d->primed_at_ns >= cfg->template_resend_ns);
+    }
+    return false;
+}
+
 size_t netflow_prime(struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg, size_t len,
                      uint8_t *out, size_t max, int64_t now_ns)
 {
     struct netflow_header h;
-    if (!w || !cfg->templates_prime || netflow_parse(msg, len, &h) < 0 || h.version == 5 || !h.data_sets)
+    if (!w || !cfg->templates_prime || primed_already(w, cfg, msg, len, now_ns) || netflow_parse(msg, len, &h) < 0 ||
+        h.version == 5 || !h.data_sets)
         return 0;
     struct nf_domain *d = nf_cache_domain(&w->cache, h.version, h.domain);
     if (!d || !d->n_templates)
