@@ -89,17 +89,21 @@ $GEN -o mid.pcap --format ipfix --src 10.0.0.1 --packets 20 --records 7 --interv
     --template-every 1000 --first-seq 1 > mid.json
 $GEN -o tmpl.pcap --format ipfix --src 10.0.0.1 --packets 1 --records 7 --start 1672534900 \
     --template-every 1000 > tmpl.json
-prime_run() { # name port [ipfix keys...]
-    local name=$1 port=$2; shift 2
+ipfix_yml() { # ipfix_yml name port pcap-list time_factor [ipfix keys...]: one router to 127.0.0.1:port
+    local name=$1 port=$2 pcaps=$3 tf=$4; shift 4
     {
-        echo "pcap: [mid.pcap, tmpl.pcap]"
-        echo "time_factor: 0"
+        echo "pcap: $pcaps"
+        echo "time_factor: $tf"
         echo "no_sync: true"
         echo "network: {map: [{src_ip: 10.0.0.1, repro_ip: 203.0.113.21}]}"
         echo "ipfix:"
         echo "  collector: {ip: 127.0.0.1, port: $port}"
         for k in "$@"; do echo "  $k"; done
     } > "$name.yml"
+}
+prime_run() { # name port [ipfix keys...]
+    local name=$1 port=$2; shift 2
+    ipfix_yml "$name" "$port" "[mid.pcap, tmpl.pcap]" 0 "$@"
     start_nfacctd "$WORK/p-$name" "::" "$port" true no || return 1
     in_ns "$TELREP" -t "$name.yml" -q --stats-json "$name.json"
     eq "$name: telrep exit status" "$?" 0
@@ -120,15 +124,7 @@ $GEN -o long.pcap --format ipfix --src 10.0.0.1 --packets 80 --records 5 --inter
     --template-every 1000 > long.json
 restart_run() { # name port [ipfix keys...]
     local name=$1 port=$2; shift 2
-    {
-        echo "pcap: [long.pcap]"
-        echo "time_factor: 1"
-        echo "no_sync: true"
-        echo "network: {map: [{src_ip: 10.0.0.1, repro_ip: 203.0.113.21}]}"
-        echo "ipfix:"
-        echo "  collector: {ip: 127.0.0.1, port: $port}"
-        for k in "$@"; do echo "  $k"; done
-    } > "$name.yml"
+    ipfix_yml "$name" "$port" "[long.pcap]" 1 "$@"
     start_nfacctd "$WORK/r1-$name" "::" "$port" true no || return 1
     in_ns "$TELREP" -t "$name.yml" -q > /dev/null 2>&1 &
     local telrep=$!

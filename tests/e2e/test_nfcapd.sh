@@ -39,13 +39,11 @@ eq "flows exported by 203.0.113.22" "$(nfdump -R nf -q -o 'fmt:%ra' | grep -c '2
 # Issue 13: the same captures looped 3 times. Replayed byte for byte their sequence numbers
 # jump back at every pass (nfdump counts failures); with sequence: continuous they go on,
 # and with export_time: now every flow ends within the run's wall-clock window.
-loop_run() { # name, extra ipfix keys
-    local name=$1 port=$2; shift 2
+loop_run() { # name port head [ipfix keys...]: the head file up to "ipfix:", then the collector and keys
+    local name=$1 port=$2 head=$3; shift 3
     mkdir -p "nf-$name"
     {
-        echo "pcap: [ipfix.pcap, v9.pcap, v5.pcap]"
-        echo "repeat: {count: [3, 3, 3], pattern: round-robin}"
-        sed -n '/^time_factor/,/^ipfix:/p' c.yml
+        cat "$head"
         echo "  collector: {ip: 127.0.0.1, port: $port}"
         for k in "$@"; do echo "  $k"; done
     } > "$name.yml"
@@ -59,8 +57,13 @@ loop_run() { # name, extra ipfix keys
 }
 seq_failures() { nfdump -I -R "nf-$1" | awk -F': *' '/^Sequence failures/ {s += $2} END {print s + 0}'; }
 t0=$(date +%s)
-loop_run keep 20993
-loop_run continuous 20994 "sequence: continuous" "export_time: now"
+{
+    echo "pcap: [ipfix.pcap, v9.pcap, v5.pcap]"
+    echo "repeat: {count: [3, 3, 3], pattern: round-robin}"
+    sed -n '/^time_factor/,/^ipfix:/p' c.yml
+} > gen-head.yml
+loop_run keep 20993 gen-head.yml
+loop_run continuous 20994 gen-head.yml "sequence: continuous" "export_time: now"
 t1=$(date +%s)
 eq "keep: every record of the 3 passes stored" "$(nfdump -R nf-keep -q -o 'fmt:%ra' | grep -c .)" "$(( want * 3 ))"
 eq "continuous: every record of the 3 passes stored" "$(nfdump -R nf-continuous -q -o 'fmt:%ra' | grep -c .)" "$(( want * 3 ))"
@@ -109,30 +112,17 @@ CONF
     check "pmacctd exported NetFlow/IPFIX v$v ($(tcpdump -r real$v.pcap 2>/dev/null | grep -c .) packets)" \
         test "$(tcpdump -r real$v.pcap 2>/dev/null | grep -c .)" -ge 1
 done
-real_loop() { # name port [ipfix keys...]
-    local name=$1 port=$2; shift 2
-    mkdir -p "nf-$name"
-    {
-        echo "pcap: [real9.pcap, real10.pcap, real5.pcap]"
-        echo "repeat: {count: [3, 3, 3], pattern: round-robin}"
-        echo "time_factor: 0"
-        echo "no_sync: true"
-        echo "network: {map: [{src_ip: 127.0.0.1, repro_ip: 203.0.113.21}]}"
-        echo "ipfix:"
-        echo "  select: {udp: {dport: [2100]}}"
-        echo "  collector: {ip: 127.0.0.1, port: $port}"
-        for k in "$@"; do echo "  $k"; done
-    } > "$name.yml"
-    start_bg "nfcapd-$name.log" nfcapd -b 127.0.0.1 -p "$port" -w "$WORK/nf-$name" -t 60
-    local pid=$LAST_PID
-    wait_udp_listen "$port" || return 1
-    in_ns "$TELREP" -t "$name.yml" -q
-    eq "$name: telrep exit status" "$?" 0
-    sleep 1
-    stop_pid "$pid" TERM
-}
-real_loop real-keep 21001
-real_loop real-continuous 21002 "sequence: continuous" "export_time: now"
+cat > real-head.yml <<CONF
+pcap: [real9.pcap, real10.pcap, real5.pcap]
+repeat: {count: [3, 3, 3], pattern: round-robin}
+time_factor: 0
+no_sync: true
+network: {map: [{src_ip: 127.0.0.1, repro_ip: 203.0.113.21}]}
+ipfix:
+  select: {udp: {dport: [2100]}}
+CONF
+loop_run real-keep 21001 real-head.yml
+loop_run real-continuous 21002 real-head.yml "sequence: continuous" "export_time: now"
 check "real exporter, keep: nfdump counts the jumps back ($(seq_failures real-keep))" test "$(seq_failures real-keep)" -gt 0
 eq "real exporter, continuous: no sequence failure" "$(seq_failures real-continuous)" 0
 eq "real exporter: every flow of the 3 passes stored" \

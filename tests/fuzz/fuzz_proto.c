@@ -12,9 +12,11 @@
 
 #include "proto/proto.h"
 
-static void digest(const struct proto *p, const uint8_t *data, size_t size)
+/* The input cut at 2-byte length prefixes (the last message takes what is left): each
+ * message, as a copy of its own so that a read past it is caught, to fn with its offset. */
+static void each_message(const uint8_t *data, size_t size, void (*fn)(void *ctx, uint8_t *m, size_t len, size_t at),
+                         void *ctx)
 {
-    void *g = p->digest_new();
     size_t at = 0;
     while (size - at >= 2) {
         size_t len = (size_t)(data[at] << 8 | data[at + 1]);
@@ -23,49 +25,62 @@ static void digest(const struct proto *p, const uint8_t *data, size_t size)
             len = size - at;
         uint8_t *copy = malloc(len + 1);
         memcpy(copy, data + at, len);
-        size_t n = len;
-        bool keep = p->digest_message(g, copy, &n);
-        struct netflow_header h;
-        if (n > len || (keep && p == &proto_netflow && netflow_parse(copy, n, &h) != 0))
-            abort();
+        fn(ctx, copy, len, at);
         free(copy);
         at += len;
     }
-    json_t *j = p->digest_json(g);
-    free(json_dumps(j, 0));
-    json_decref(j);
-    p->digest_free(g);
 }
 
-/* the replay's rewrites over the same sequence of messages */
+struct run {
+    const struct proto *p;
+    void *state; /* the digest, or the rewriter */
+};
+
+/* pcap-proc's digest: a cleaned NetFlow message still parses and never grows */
+static void digest_one(void *ctx, uint8_t *m, size_t len, size_t at)
+{
+    struct run *r = ctx;
+    size_t n = len;
+    bool keep = r->p->digest_message(r->state, m, &n);
+    struct netflow_header h;
+    if (n > len || (keep && r->p == &proto_netflow && netflow_parse(m, n, &h) != 0))
+        abort();
+}
+
+static void digest(const struct proto *p, const uint8_t *data, size_t size)
+{
+    struct run r = { p, p->digest_new() };
+    each_message(data, size, digest_one, &r);
+    json_t *j = p->digest_json(r.state);
+    free(json_dumps(j, 0));
+    json_decref(j);
+    p->digest_free(r.state);
+}
+
+/* the replay's rewrites: what primes a message and the message rewritten still parse */
+static void rewrite_one(void *ctx, uint8_t *m, size_t len, size_t at)
+{
+    static const struct rewrite_config cfg = { .export_time_now = true, .sequence_continuous = true,
+                                               .templates_prime = true, .template_resend_ns = 1 };
+    struct run *r = ctx;
+    struct netflow_header h;
+    bool parsed = netflow_parse(m, len, &h) == 0;
+    r->p->learn(r->state, m, len);
+    uint8_t primed[200]; /* small: templates split over messages, each one whole */
+    size_t n, k = 0;
+    while ((n = r->p->prime(r->state, &cfg, m, len, primed, sizeof primed, 1800000000123456789LL + (int64_t)at)) > 0)
+        if (n > sizeof primed || netflow_parse(primed, n, &h) != 0 || ++k > 4096)
+            abort();
+    int rc = r->p->rewrite(r->state, &cfg, m, len, 1800000000123456789LL);
+    if (parsed && (rc != 0 || netflow_parse(m, len, &h) != 0))
+        abort();
+}
+
 static void rewrite(const struct proto *p, const uint8_t *data, size_t size)
 {
-    void *w = p->rewriter_new();
-    const struct rewrite_config cfg = { .export_time_now = true, .sequence_continuous = true,
-                                        .templates_prime = true, .template_resend_ns = 1 };
-    size_t at = 0;
-    while (size - at >= 2) {
-        size_t len = (size_t)(data[at] << 8 | data[at + 1]);
-        at += 2;
-        if (len > size - at)
-            len = size - at;
-        uint8_t *copy = malloc(len + 1);
-        memcpy(copy, data + at, len);
-        struct netflow_header h;
-        bool parsed = netflow_parse(copy, len, &h) == 0;
-        p->learn(w, copy, len);
-        uint8_t primed[200]; /* small: templates split over messages, each one whole */
-        size_t n, k = 0;
-        while ((n = p->prime(w, &cfg, copy, len, primed, sizeof primed, 1800000000123456789LL + (int64_t)at)) > 0)
-            if (n > sizeof primed || netflow_parse(primed, n, &h) != 0 || ++k > 4096)
-                abort();
-        int rc = p->rewrite(w, &cfg, copy, len, 1800000000123456789LL);
-        if (parsed && (rc != 0 || netflow_parse(copy, len, &h) != 0))
-            abort();
-        free(copy);
-        at += len;
-    }
-    p->rewriter_free(w);
+    struct run r = { p, p->rewriter_new() };
+    each_message(data, size, rewrite_one, &r);
+    p->rewriter_free(r.state);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
