@@ -186,7 +186,10 @@ static void send_rewritten(struct engine *e, struct router *r, const struct prot
 static int64_t paced_deadline(struct engine *e, struct router *r, int64_t want, size_t len)
 {
     int64_t t = rate_when(&e->rate, rate_when(&r->rate, want));
-    int64_t from = want > e->last_paced_ns ? want : e->last_paced_ns;
+    /* held back: beyond the schedule's deadline; at time_factor 0, which has none (each packet
+     * right after the one before), beyond the previous packet. (Measured from `want`, the
+     * moment this packet was read, it also counted this machine's cost per packet.) */
+    int64_t from = e->schedule.time_factor == 0 || want < e->last_paced_ns ? e->last_paced_ns : want;
     if (e->last_paced_ns && t > from)
         e->stats.held_ns += t - from;
     rate_take(&e->rate, t, len);
