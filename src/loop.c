@@ -23,7 +23,10 @@ struct loop {
     struct epoll_event *batch;
     int batch_n;
     bool brk;                 /* loop_break: return after this pass */
+    uint64_t sleeps;
 };
+
+uint64_t loop_sleeps(const struct loop *l) { return l->sleeps; }
 
 int64_t loop_now(void)
 {
@@ -217,6 +220,9 @@ static int wait_events(struct loop *l, struct epoll_event *ev, int64_t wait_ns)
 {
     if (wait_ns <= 0)
         return epoll_wait(l->epfd, ev, EVENTS_MAX, 0);
+    if (wait_ns > LOOP_SLEEP_MAX_NS) /* the caller's loop sleeps again: each wake is at most 0.1% late */
+        wait_ns = LOOP_SLEEP_MAX_NS;
+    l->sleeps++;
     if (!l->no_pwait2) {
         struct timespec ts = { .tv_sec = wait_ns / 1000000000LL, .tv_nsec = wait_ns % 1000000000LL };
         int n = epoll_pwait2(l->epfd, ev, EVENTS_MAX, &ts, NULL);

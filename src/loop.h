@@ -13,6 +13,9 @@
  *   past still does one pass without sleeping).
  * - The last LOOP_SPIN_NS before a deadline are spun, not slept, for precision; while
  *   spinning, ready descriptors are still served.
+ * - No single sleep is longer than LOOP_SLEEP_MAX_NS: the kernel lets an epoll wait end up
+ *   to 0.1% of its length late (select_estimate_accuracy), so a 2 s wait to a --start-at
+ *   or a sparse capture's next packet would wake 2 ms late, past the spin window.
  * - loop_stop (set by the signal handlers) ends loop_run() at the next pass.
  * - A timer is one absolute CLOCK_MONOTONIC instant; setting an armed timer moves it.
  *   Timers due at the same instant fire in the order they were set.
@@ -28,8 +31,12 @@
 #include <stdint.h>
 
 #define LOOP_SPIN_NS 200000 /* the last 200 us before a deadline are spun */
+#define LOOP_SLEEP_MAX_NS 100000000 /* sleeps of at most 100 ms: at most 100 us late */
 
 struct loop;
+
+/* How many times the loop has slept in the kernel (tests read the rules above with it). */
+uint64_t loop_sleeps(const struct loop *l);
 
 struct loop_io {
     int fd;

@@ -215,9 +215,23 @@ static void test_deadline(void **state)
     loop_free(l);
 }
 
+/* A long wait is slept in pieces of at most LOOP_SLEEP_MAX_NS: the kernel's slack on one
+ * sleep is 0.1% of it, which for a 2 s wait (a --start-at) was 2 ms, past the spin window.
+ * (Counted, not timed: the machine is shared.) */
+static void test_long_wait_in_pieces(void **state)
+{
+    struct loop *l = loop_new();
+    int64_t d = loop_now() + 450000000; /* 0.45 s */
+    assert_false(loop_run(l, d));
+    assert_true(loop_now() >= d);
+    assert_true(loop_sleeps(l) >= 4); /* ceil(0.45 s - the spin window, 0.1 s) */
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_long_wait_in_pieces),
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_timer_heap),
         cmocka_unit_test(test_posted_once),
