@@ -71,6 +71,18 @@ bool addr_in_prefix(const struct addr *a, const struct addr *net)
     return (a->bytes[full] & mask) == (net->bytes[full] & mask);
 }
 
+int addr_add(const struct addr *a, uint64_t k, struct addr *out)
+{
+    *out = *a;
+    size_t n = a->family == AF_INET ? 4 : 16;
+    for (size_t i = n; i-- > 0 && k;) { /* big-endian: from the last byte, with the carry */
+        uint64_t v = out->bytes[i] + (k & 0xff);
+        out->bytes[i] = (uint8_t)v;
+        k = (k >> 8) + (v >> 8);
+    }
+    return k ? -1 : 0;
+}
+
 uint32_t addr_hash(const struct addr *a)
 {
     /* the significant bytes */

@@ -24,6 +24,8 @@ bool addr_equal(const struct addr *a, const struct addr *b);
 /* Does `a` fall inside prefix `net`? */
 bool addr_in_prefix(const struct addr *a, const struct addr *net);
 uint32_t addr_hash(const struct addr *a);
+/* a + k (the k-th address after a): 0, or -1 when it would leave the address space. */
+int addr_add(const struct addr *a, uint64_t k, struct addr *out);
 void addr_from_bytes(struct addr *a, int family, const uint8_t *bytes);
 /* Socket address for a (port in host order). Returns its length. */
 socklen_t addr_to_sockaddr(const struct addr *a, uint16_t port, struct sockaddr_storage *ss);

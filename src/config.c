@@ -215,22 +215,43 @@ static int key_map_repro(struct yw *p, yaml_node_t *v, void *t, int arg)
 }
 
 
+static int key_clones(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    const char *s = yw_scalar(v);
+    char *end = NULL;
+    unsigned long n = s ? strtoul(s, &end, 10) : 0;
+    if (!s || end == s || *end || *s == '-' || n < 1 || n > CLONES_MAX)
+        return yw_fail(p, v, "network.map clones: the number of routers this one is replayed as, 1 to %d (1: "
+                       "itself), not \"%s\"", CLONES_MAX, s ? s : yw_kind(v));
+    *(unsigned long *)t = n;
+    return 0;
+}
+
 static int map_item(struct yw *p, yaml_node_t *n, void *t)
 {
     struct config *c = STATE(p)->cfg;
     struct config_mark at = config_mark_of(n);
-    struct map_entry e = { .line = at.line, .col = at.col };
+    struct map_entry e = { .line = at.line, .col = at.col, .clones = 1 };
+    unsigned long clones = 1;
     const struct yw_key keys[] = {
         { "src_ip", key_map_src, &e.src, 0 },
         { "repro_ip", key_map_repro, &e.repro, 0 },
         { "bgp_id", config_key_bgp_id, &e.bgp_id, 0 },
+        { "clones", key_clones, &clones, 0 },
     };
     if (n->type != YAML_MAPPING_NODE)
         return yw_fail(p, n, "network.map: expected entries {src_ip: ..., repro_ip: ...}, found %s", yw_kind(n));
-    if (yw_walk_mapping(p, n, keys, 3, "network.map entry") < 0)
+    if (yw_walk_mapping(p, n, keys, 4, "network.map entry") < 0)
         return -1;
     if (!e.src.family || !e.repro.family)
         return yw_fail(p, n, "network.map: each entry needs both src_ip and repro_ip");
+    struct addr last;
+    e.clones = (unsigned)clones;
+    if (addr_add(&e.repro, e.clones - 1, &last) < 0) {
+        char b[ADDR_STRLEN];
+        return yw_fail(p, n, "network.map: %u clones from repro_ip %s would run past the last address", e.clones,
+                       addr_format(&e.repro, b));
+    }
     for (size_t i = 0; i < c->n_map; i++)
         if (addr_equal(&c->map[i].src, &e.src)) {
             char b[ADDR_STRLEN];
@@ -252,13 +273,35 @@ static int key_map(struct yw *p, yaml_node_t *v, void *t, int arg)
     return yw_each_item(p, v, map_item, NULL);
 }
 
+/* network.clones: how a router's clones differ (config.h) */
+static int key_network_clones(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct config *c = STATE(p)->cfg;
+    const struct yw_key keys[] = {
+        { "stagger", config_key_nonneg_double, &c->clones.stagger, 0 },
+        { "bgp_id", config_key_bool, &c->clones.bgp_id, 0 },
+        { "sysname", config_key_bool, &c->clones.sysname, 0 },
+        { "domain", config_key_bool, &c->clones.domain, 0 },
+    };
+    return yw_walk_mapping(p, v, keys, 4, "network.clones");
+}
+
 static int key_network(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     const struct yw_key keys[] = {
         { "map", key_map, NULL, 0 },
         { "interface", key_string_or_null, &STATE(p)->cfg->interface, 0 },
+        { "clones", key_network_clones, NULL, 0 },
     };
-    return yw_walk_mapping(p, v, keys, 2, "network");
+    return yw_walk_mapping(p, v, keys, 3, "network");
+}
+
+uint64_t config_routers(const struct config *c)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->n_map; i++)
+        n += c->map[i].clones ? c->map[i].clones : 1;
+    return n;
 }
 
 /* ---- selectors ---- */
@@ -346,6 +389,7 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
     }
     c->file = strdup(name);
     c->time_factor = 1;
+    c->clones.bgp_id = c->clones.sysname = true; /* clones are routers of their own */
     c->pcap_processing = (struct pcap_processing){ .initial_delay = 5, .inter_packet_delay = 0.001,
                                                    .inter_protocol_delay = 1, .desired_tcp_payload_size = 1424,
                                                    .exit = true };
@@ -441,9 +485,7 @@ void config_free(struct config *c)
     free(c->interface);
     for (size_t i = 0; i < c->n_protos; i++) {
         selector_free(&c->protos[i].select);
-        for (size_t k = 0; k < c->protos[i].n_collector_hosts; k++)
-            free(c->protos[i].collector_hosts[k]);
-        free(c->protos[i].collector_hosts);
+        config_collectors_free(&c->protos[i]);
     }
     free(c->pcap_processing.output_folder);
     free(c->file);

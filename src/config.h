@@ -18,9 +18,13 @@ enum repeat_pattern { REPEAT_ROUND_ROBIN, REPEAT_BULK };
 /* where something was configured, for messages (1-based) */
 struct config_mark { unsigned line, col; };
 
+/* network.map clones: at most this many routers per captured one */
+#define CLONES_MAX 100000
+
 struct map_entry {
     struct addr src, repro;
     uint32_t bgp_id; /* this router's BGP identifier in its OPEN (0 = the bgp section's, or as captured) */
+    unsigned clones; /* replayed as this many routers, from repro, repro + 1, ... (1: itself) */
     unsigned line;   /* where it was configured, for messages */
     unsigned col;
 };
@@ -36,16 +40,24 @@ struct session_config {
     bool send_term;         /* bmp: send a TERM message before a graceful close */
 };
 
+/* One collector: its addresses or host names (for each router the first address of its
+ * repro_ip's family is used: a collector reachable over IPv4 and IPv6 is one collector). */
+struct collector_config {
+    char **hosts;
+    size_t n_hosts;
+    uint16_t port;
+    struct config_mark at;
+};
+
+/* collector: a list fans a protocol out to each (the same packets on the same schedule) */
+#define COLLECTORS_MAX 64
+
 struct proto_config {
     const struct proto *proto;
     enum proto_id id;
     struct selector select;
-    /* the collector's addresses or host names: for each router the first address of its
-     * repro_ip's family is used (a collector reachable over IPv4 and IPv6 is one collector) */
-    char **collector_hosts;
-    size_t n_collector_hosts;   /* 0 = none configured */
-    uint16_t collector_port;
-    struct config_mark collector_at;
+    struct collector_config *collectors;
+    size_t n_collectors;  /* 0 = none configured */
     int source_port;      /* UDP: -1 = the captured exporter's, 0 = any (the kernel's), else this one */
     struct rewrite_config rewrite; /* ipfix: export_time, sequence */
     unsigned line;
@@ -79,6 +91,11 @@ struct config {
     struct map_entry *map;
     size_t n_map;
     char *interface;          /* SO_BINDTODEVICE target, NULL = none */
+    /* network.clones: how the clones of a router (map entry clones: N) differ. Clone k's copy of
+     * a packet leaves k * stagger s after the packet's time (time_factor > 0); identity: each
+     * clone k >= 1 its own BGP identifier (its repro_ip, or the captured one + k), BMP INIT
+     * sysName ("name-k"), IPFIX observation domain / v9 source id (+ k: off by default) */
+    struct { double stagger; bool bgp_id, sysname, domain; } clones;
     struct proto_config protos[PROTO_COUNT]; /* in config order */
     size_t n_protos;
     struct pcap_processing pcap_processing;
@@ -105,6 +122,9 @@ int config_replace_pcaps(struct config *c, const char *path);
  * [2, 1] plays a b a; bulk [2, 1] plays a a b. Nothing is allocated. */
 uint64_t config_plays(const struct config *c);
 size_t config_play_pcap(const struct config *c, uint64_t k);
+
+/* The routers a config replays: each map entry's clones (at least 1 each). */
+uint64_t config_routers(const struct config *c);
 
 /* Levenshtein-closest of `candidates` to `word`, or NULL if none is close. */
 const char *config_closest(const char *word, const char *const *candidates, size_t n);

@@ -26,5 +26,6 @@ int config_host_addr(struct yw *p, yaml_node_t *v, const char *what, struct addr
 int config_key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg);
 /* a protocol section; arg is its enum proto_id (config_proto.c) */
 int config_key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg);
+void config_collectors_free(struct proto_config *pc);
 
 #endif

@@ -120,7 +120,7 @@ static int key_collector_port(struct yw *p, yaml_node_t *v, void *t, int arg)
  * typo, not a host name to look up); anything else is a host name, resolved at the start. */
 static int collector_host_item(struct yw *p, yaml_node_t *n, void *t)
 {
-    struct proto_config *pc = t;
+    struct collector_config *cc = t;
     char *s = NULL;
     if (yw_string(p, n, &s) < 0)
         return -1;
@@ -131,36 +131,76 @@ static int collector_host_item(struct yw *p, yaml_node_t *n, void *t)
         free(s);
         return -1;
     }
-    char **v = yw_grow(pc->collector_hosts, pc->n_collector_hosts, sizeof *v);
+    char **v = yw_grow(cc->hosts, cc->n_hosts, sizeof *v);
     if (!v)
         return free(s), yw_fail(p, n, "out of memory");
-    pc->collector_hosts = v;
-    pc->collector_hosts[pc->n_collector_hosts++] = s;
+    cc->hosts = v;
+    cc->hosts[cc->n_hosts++] = s;
     return 0;
 }
 
 static int key_collector_hosts(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
-    struct proto_config *pc = t;
-    for (size_t i = 0; i < pc->n_collector_hosts; i++)
-        free(pc->collector_hosts[i]);
-    pc->n_collector_hosts = 0;
-    return yw_each_item(p, v, collector_host_item, pc);
+    struct collector_config *cc = t;
+    for (size_t i = 0; i < cc->n_hosts; i++)
+        free(cc->hosts[i]);
+    cc->n_hosts = 0;
+    return yw_each_item(p, v, collector_host_item, cc);
 }
 
+/* One collector: {ip, port}. */
+static int collector_item(struct yw *p, yaml_node_t *v, struct proto_config *pc)
+{
+    if (pc->n_collectors == COLLECTORS_MAX)
+        return yw_fail(p, v, "over %d collectors for %s", COLLECTORS_MAX, proto_names[pc->id]);
+    struct collector_config *all = yw_grow(pc->collectors, pc->n_collectors, sizeof *all);
+    if (!all)
+        return yw_fail(p, v, "out of memory");
+    pc->collectors = all;
+    struct collector_config *cc = &all[pc->n_collectors++];
+    *cc = (struct collector_config){ .at = config_mark_of(v) };
+    const struct yw_key keys[] = {
+        { "ip", key_collector_hosts, cc, 0 },
+        { "port", key_collector_port, &cc->port, 0 },
+    };
+    if (yw_walk_mapping(p, v, keys, 2, "collector") < 0)
+        return -1;
+    if (cc->n_hosts && !cc->port)
+        cc->port = pc->proto->default_port;
+    return 0;
+}
+
+/* collector: one {ip, port}, or a list of them (fan-out: each gets every packet) */
 static int key_collector(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct proto_config *pc = t;
-    const struct yw_key keys[] = {
-        { "ip", key_collector_hosts, pc, 0 },
-        { "port", key_collector_port, &pc->collector_port, 0 },
-    };
-    pc->collector_at = config_mark_of(v);
-    if (yw_walk_mapping(p, v, keys, 2, "collector") < 0)
-        return -1;
-    if (pc->n_collector_hosts && !pc->collector_port)
-        pc->collector_port = pc->proto->default_port;
+    config_collectors_free(pc);
+    if (v->type != YAML_SEQUENCE_NODE)
+        return yw_is_null(v) ? 0 : collector_item(p, v, pc);
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+        if (collector_item(p, yw_node(p, *it), pc) < 0)
+            return -1;
+    for (size_t i = 0; i < pc->n_collectors; i++) /* the same one twice is a typo, not a fan-out */
+        for (size_t j = 0; j < i; j++)
+            if (pc->collectors[i].port == pc->collectors[j].port && pc->collectors[i].n_hosts &&
+                pc->collectors[j].n_hosts && !strcmp(pc->collectors[i].hosts[0], pc->collectors[j].hosts[0])) {
+                yw_fail(p, yw_node(p, v->data.sequence.items.start[i]), "collector %s port %u is listed twice",
+                        pc->collectors[i].hosts[0], pc->collectors[i].port);
+                return -1;
+            }
     return 0;
+}
+
+void config_collectors_free(struct proto_config *pc)
+{
+    for (size_t i = 0; i < pc->n_collectors; i++) {
+        for (size_t k = 0; k < pc->collectors[i].n_hosts; k++)
+            free(pc->collectors[i].hosts[k]);
+        free(pc->collectors[i].hosts);
+    }
+    free(pc->collectors);
+    pc->collectors = NULL;
+    pc->n_collectors = 0;
 }
 
 /* source_port: keep (the captured exporter's) or a number; absent: the kernel picks one */

@@ -7,9 +7,11 @@
 
 #include "hash.h"
 
-void conversation_init(struct conversation *c, const struct proto *p, const struct decoded *d, msgstream_run_fn run)
+void conversation_init(struct conversation *c, const struct proto *p, const struct decoded *d, const void *key,
+                       msgstream_run_fn run)
 {
     memset(c, 0, sizeof *c);
+    c->key = key;
     c->src = d->src;
     c->dst = d->dst;
     c->sport = d->sport;
@@ -82,9 +84,11 @@ void *conversation_counts_json(const struct conversation_counts *n)
 /* ---- the table ---- */
 
 static size_t slot(const struct conversation_table *t, const struct addr *src, const struct addr *dst,
-                   uint16_t sport, uint16_t dport)
+                   uint16_t sport, uint16_t dport, const void *key)
 {
-    return hash_u32(hash_u32(addr_hash(src), addr_hash(dst)), (uint32_t)sport << 16 | dport) & (t->size - 1);
+    uintptr_t k = (uintptr_t)key; /* the clones of a router: one conversation each, in buckets of their own */
+    uint32_t h = hash_u32(hash_u32(addr_hash(src), addr_hash(dst)), (uint32_t)sport << 16 | dport);
+    return hash_u32(h, (uint32_t)(k ^ (uint64_t)k >> 32)) & (t->size - 1);
 }
 
 int conversation_table_init(struct conversation_table *t)
@@ -95,10 +99,10 @@ int conversation_table_init(struct conversation_table *t)
     return t->b ? 0 : -1;
 }
 
-struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d)
+struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d, const void *key)
 {
-    struct conversation *c = t->b ? t->b[slot(t, &d->src, &d->dst, d->sport, d->dport)] : NULL;
-    while (c && !conversation_of(c, d))
+    struct conversation *c = t->b ? t->b[slot(t, &d->src, &d->dst, d->sport, d->dport, key)] : NULL;
+    while (c && (c->key != key || !conversation_of(c, d)))
         c = c->hnext;
     return c;
 }
@@ -113,7 +117,7 @@ static void grow(struct conversation_table *t)
     for (size_t i = 0; i < t->size; i++)
         for (struct conversation *c = t->b[i], *next; c; c = next) {
             next = c->hnext;
-            size_t h = slot(&n, &c->src, &c->dst, c->sport, c->dport);
+            size_t h = slot(&n, &c->src, &c->dst, c->sport, c->dport, c->key);
             c->hnext = b[h];
             b[h] = c;
         }
@@ -127,7 +131,7 @@ int conversation_insert(struct conversation_table *t, struct conversation *c)
         return -1;
     if (t->n >= t->size)
         grow(t);
-    size_t h = slot(t, &c->src, &c->dst, c->sport, c->dport);
+    size_t h = slot(t, &c->src, &c->dst, c->sport, c->dport, c->key);
     c->hnext = t->b[h];
     t->b[h] = c;
     t->n++;
@@ -138,7 +142,7 @@ void conversation_remove(struct conversation_table *t, struct conversation *c)
 {
     if (!t->b)
         return;
-    for (struct conversation **p = &t->b[slot(t, &c->src, &c->dst, c->sport, c->dport)]; *p; p = &(*p)->hnext)
+    for (struct conversation **p = &t->b[slot(t, &c->src, &c->dst, c->sport, c->dport, c->key)]; *p; p = &(*p)->hnext)
         if (*p == c) {
             *p = c->hnext;
             c->hnext = NULL;

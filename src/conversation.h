@@ -5,8 +5,10 @@
  * TCP through it, and find a segment's conversation in a conversation_table.
  *
  * Rules:
- * - A conversation is its addresses and ports (conversation_of); a SYN on them after data
- *   starts a new connection (conversation_restarted): the owner ends the old one.
+ * - A conversation is its addresses and ports (conversation_of) and a key: who replays it
+ *   (the replay: the router, one per clone of a captured router; pcap-proc: NULL). A SYN
+ *   on them after data starts a new connection (conversation_restarted): the owner ends the
+ *   old one.
  * - A FIN or RST from the router closes it (open = false); its bytes still count.
  * - conversation_finish delivers what waits behind holes, counts a message the capture cut
  *   short (never delivered) and adds the counters to a sum; then it holds nothing. */
@@ -32,6 +34,7 @@ struct conversation {
     struct msgstream msgs;
     msgstream_run_fn run;        /* where its messages go (with the ctx of each call) */
     void *owner;                 /* the replay's session, pcap-proc's stream */
+    const void *key;             /* who replays it (conversation_find) */
 };
 
 /* What the capture did to conversations, summed: the "stream" object of the reports. */
@@ -40,8 +43,10 @@ struct conversation_counts {
     uint64_t incomplete_messages, incomplete_bytes;
 };
 
-/* d: the conversation's first segment; its protocol frames the messages, run takes them. */
-void conversation_init(struct conversation *c, const struct proto *p, const struct decoded *d, msgstream_run_fn run);
+/* d: the conversation's first segment; its protocol frames the messages, run takes them;
+ * key: who replays it. */
+void conversation_init(struct conversation *c, const struct proto *p, const struct decoded *d, const void *key,
+                       msgstream_run_fn run);
 bool conversation_of(const struct conversation *c, const struct decoded *d);
 bool conversation_restarted(const struct conversation *c, const struct decoded *d);
 /* One captured segment of it, ts_ns its capture time: runs of whole messages to run(ctx).
@@ -58,7 +63,7 @@ struct conversation_table {
     size_t size, n;
 };
 int conversation_table_init(struct conversation_table *t);
-struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d);
+struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d, const void *key);
 int conversation_insert(struct conversation_table *t, struct conversation *c);
 void conversation_remove(struct conversation_table *t, struct conversation *c);
 void conversation_table_free(struct conversation_table *t);

@@ -23,11 +23,18 @@
 /* captures played more than once are kept in memory after their first play, up to this */
 #define CAPTURE_KEEP_BYTES (64u << 20)
 
+/* One resolved collector of a protocol. A protocol with several (fan-out) sends each of them
+ * every packet: UDP from one unconnected socket per router (the destination per datagram, so
+ * that 10,000 routers x 3 collectors need 10,000 descriptors, not 30,000), TCP over a session
+ * per collector. */
 struct collector {
     bool has[2]; /* [0] IPv4, [1] IPv6 */
     struct sockaddr_storage addr[2];
     socklen_t len[2];
 };
+
+/* the collector k of protocol p has the address of family f (0 IPv4, 1 IPv6) */
+#define COLLECTOR_ADDR(e, p, k, f) (&(e)->collectors[p][k].addr[f])
 
 struct pending {
     struct router *router;
@@ -40,7 +47,8 @@ struct engine {
     const struct config *cfg;
     const struct replay_options *opt;
     struct router_table routers;
-    struct collector collectors[PROTO_COUNT];
+    struct collector *collectors[PROTO_COUNT]; /* the protocol's, as configured */
+    size_t n_collectors[PROTO_COUNT];
     struct sock_options sock_opts;
     int source_port[PROTO_COUNT]; /* per UDP protocol: -1 keep, 0 the kernel's, else this */
     struct stats stats;
@@ -70,8 +78,8 @@ struct engine {
 /* The socket router r sends proto from (captured source port sport with source_port: keep);
  * -1 when it cannot be opened (said once). */
 int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t sport);
-/* A datagram counted as sent (--check counts what a run would send). */
-void udp_send_count(struct engine *e, struct router *r, int proto, size_t len);
+/* A datagram to collector k counted as sent (--check counts what a run would send). */
+void udp_send_count(struct engine *e, struct router *r, int proto, unsigned k, size_t len);
 /* A failed send: a refusal moves the datagram it is about from sent to refused. */
 void udp_send_failure(struct engine *e, struct router *r, int proto, int err);
 /* One datagram now. */
@@ -89,6 +97,8 @@ void report_summary(struct engine *e);
 void report_nothing(struct engine *e);
 /* --check: routers whose OPENs would share a BGP ID (a warning each). */
 void check_bgp_ids(struct engine *e);
+/* --check: the descriptors a run would hold, against the limit (a warning when over). */
+bool check_descriptors(struct engine *e);
 /* --check: a test connection to each TCP collector; how many did not accept one. */
 int check_tcp_collectors(struct engine *e);
 

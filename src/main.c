@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "config.h"
 #include "log.h"
 #include "pcapproc/pcapproc.h"
 #include "loop.h"
 #include "replay.h"
+#include "router.h"
+#include "shard.h"
 #include "version.h"
 
 
@@ -29,13 +32,19 @@ static void usage(FILE *out)
         "      --no-sync          start right away instead of at the capture's second-of-minute\n"
         "      --keep-open        stay (sockets open) after the last capture, until SIGINT/SIGTERM\n"
         "      --ask-for-input    ask before each capture: 'y' replays it, anything else skips it\n"
-        "      --stats-json FILE  write the final report per router and protocol as JSON\n"
+        "      --stats-json FILE  write the final report per router and protocol as JSON (-: one line on stdout)\n"
         "      --progress SECS    progress line on stderr every SECS seconds (default 5; 0 = off)\n"
         "  -q, --quiet            no progress line, errors only\n"
         "      --check            check config, captures (what each router would send, what would be\n"
         "                         skipped and why), collectors and addresses; send nothing\n"
         "      --strict           an unknown config key is an error, not a warning\n"
         "      --no-address-check do not require each repro_ip to be local (sockets bind with IP_FREEBIND)\n"
+        "      --shard K/N        replay only share K (0..N-1) of the routers, by a stable hash of src_ip and\n"
+        "                         clone: N processes or hosts with the same config replay the whole; --shard N\n"
+        "                         takes K from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or TELREP_SHARD\n"
+        "      --start-at TIME    the first packet at TIME (RFC 3339, or epoch seconds), e.g. for every shard\n"
+        "      --addresses        print the repro_ip of each router (of this --shard) one per line, and exit:\n"
+        "                         what a pod or host must own before the run (ip addr add ...)\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n\n"
         "Exit status: 0 all replayed (also after faults recovered from with nothing lost);\n"
@@ -72,10 +81,29 @@ static void raise_fd_limit(void)
     }
 }
 
+/* --addresses: the repro_ip of every router this process (this shard) replays, clones
+ * included, one per line: what a pod or host must own before the run. */
+static int print_addresses(const struct config *c, const struct shard *s)
+{
+    struct router_table t;
+    if (router_table_init(&t, c) < 0) {
+        fprintf(stderr, "telrep: error: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        char a[ADDR_STRLEN];
+        if (shard_mine(s, &t.routers[i].src, t.routers[i].clone))
+            printf("%s\n", addr_format(&t.routers[i].repro, a));
+    }
+    router_table_free(&t);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     raise_fd_limit();
-    enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT };
+    enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT,
+           OPT_SHARD, OPT_START_AT, OPT_ADDRESSES };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },
         { "test", required_argument, NULL, 't' }, /* the Python tool's README calls it so */
@@ -91,13 +119,16 @@ int main(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "check", no_argument, NULL, OPT_CHECK },
         { "no-address-check", no_argument, NULL, OPT_NO_ADDR },
+        { "shard", required_argument, NULL, OPT_SHARD },
+        { "start-at", required_argument, NULL, OPT_START_AT },
+        { "addresses", no_argument, NULL, OPT_ADDRESSES },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 },
     };
     const char *cfg_path = NULL;
     struct replay_options o = { .progress_interval = 5 };
-    bool pcap_proc = false, check_only = false, quiet = false, strict = false;
+    bool pcap_proc = false, check_only = false, quiet = false, strict = false, addresses = false;
     enum log_level level = LOG_NOTE;
     int opt;
     while ((opt = getopt_long(argc, argv, "t:vdpqhV", longopts, NULL)) != -1) {
@@ -114,6 +145,17 @@ int main(int argc, char **argv)
         case OPT_CHECK: check_only = true; break;
         case OPT_STRICT: strict = true; break;
         case OPT_NO_ADDR: o.skip_address_check = true; break;
+        case OPT_ADDRESSES: addresses = true; break;
+        case OPT_SHARD:
+        case OPT_START_AT: {
+            char e[256];
+            if ((opt == OPT_SHARD ? shard_parse(optarg, &o.shard, e, sizeof e)
+                                  : shard_parse_time(optarg, &o.start_at_ns, e, sizeof e)) < 0) {
+                fprintf(stderr, "telrep: %s\n", e);
+                return 2;
+            }
+            break;
+        }
         case OPT_PROGRESS: {
             char *end;
             o.progress_interval = strtod(optarg, &end);
@@ -149,6 +191,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "telrep: error: %s\n", err);
         return 2;
     }
+    if (addresses) {
+        int status = print_addresses(c, &o.shard);
+        config_free(c);
+        return status;
+    }
     install_signals();
     if (pcap_proc) { /* pcap-proc first; pcap_processing.exit: false goes on with its output */
         char out[PATH_MAX];
@@ -164,6 +211,17 @@ int main(int argc, char **argv)
             return 1;
         }
         log_info("replaying the processed capture %s", out);
+    }
+    if (o.start_at_ns && !check_only) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        double ago = ((double)now.tv_sec * 1e9 + now.tv_nsec - (double)o.start_at_ns) / 1e9;
+        if (ago > 0) {
+            fprintf(stderr, "telrep: --start-at is %.1f s in the past: give a time to come (every shard must be "
+                    "started before it)\n", ago);
+            config_free(c);
+            return 2;
+        }
     }
     o.keep_open |= c->keep_open;
     o.no_sync |= c->no_sync;

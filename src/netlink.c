@@ -6,7 +6,10 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define NAMED_MAX 8 /* missing addresses named one by one; the rest are counted */
 
 static bool on_loopback(struct nl_cache *links, int ifindex)
 {
@@ -17,29 +20,83 @@ static bool on_loopback(struct nl_cache *links, int ifindex)
     return lo;
 }
 
-/* Is `a` a local address? Assigned to an interface, or inside the prefix of an address
- * on a loopback device (127.0.0.1/8 makes all of 127/8 local, as the kernel does).
- * *tentative tells an IPv6 address still in duplicate address detection. */
-static bool address_is_local(struct nl_cache *addrs, struct nl_cache *links, const struct addr *a, bool *tentative)
+/* The local addresses, sorted for bsearch (clones make thousands of repro_ips to look up),
+ * and the prefixes of addresses on a loopback device (127.0.0.1/8 makes all of 127/8 local,
+ * as the kernel does). */
+struct local {
+    struct addr a;
+    bool tentative; /* IPv6, still in duplicate address detection */
+};
+struct locals {
+    struct local *v;
+    size_t n;
+    struct addr *prefixes;
+    size_t n_prefixes;
+};
+
+static int local_cmp(const void *x, const void *y)
 {
+    const struct addr *a = x, *b = y; /* struct local starts with its addr */
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
+static int locals_read(struct nl_cache *addrs, struct nl_cache *links, struct locals *l)
+{
+    int n = nl_cache_nitems(addrs);
+    l->v = calloc((size_t)n + 1, sizeof *l->v);
+    l->prefixes = calloc((size_t)n + 1, sizeof *l->prefixes);
+    if (!l->v || !l->prefixes)
+        return -1;
     for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
         struct rtnl_addr *ra = (struct rtnl_addr *)o;
         struct nl_addr *local = rtnl_addr_get_local(ra);
-        size_t n = a->family == AF_INET ? 4 : 16;
-        if (!local || nl_addr_get_family(local) != a->family || nl_addr_get_len(local) != n)
+        int family = local ? nl_addr_get_family(local) : 0;
+        size_t len = family == AF_INET ? 4 : 16;
+        if ((family != AF_INET && family != AF_INET6) || nl_addr_get_len(local) != len)
             continue;
-        struct addr have;
-        addr_from_bytes(&have, a->family, nl_addr_get_binary_addr(local));
-        if (addr_equal(&have, a)) {
-            *tentative = (rtnl_addr_get_flags(ra) & IFA_F_TENTATIVE) != 0;
+        struct local *x = &l->v[l->n++];
+        addr_from_bytes(&x->a, family, nl_addr_get_binary_addr(local));
+        x->tentative = (rtnl_addr_get_flags(ra) & IFA_F_TENTATIVE) != 0;
+        unsigned prefix = (unsigned)rtnl_addr_get_prefixlen(ra);
+        if (prefix < len * 8 && on_loopback(links, rtnl_addr_get_ifindex(ra))) {
+            l->prefixes[l->n_prefixes] = x->a;
+            l->prefixes[l->n_prefixes++].prefix = (uint8_t)prefix;
+        }
+    }
+    qsort(l->v, l->n, sizeof *l->v, local_cmp);
+    return 0;
+}
+
+static void locals_free(struct locals *l)
+{
+    free(l->v);
+    free(l->prefixes);
+}
+
+/* Is `a` a local address? *tentative tells an IPv6 address still in DAD. */
+static bool address_is_local(const struct locals *l, const struct addr *a, bool *tentative)
+{
+    struct addr want;
+    addr_from_bytes(&want, a->family, a->bytes); /* the bytes past an IPv4 address are 0, as in the table */
+    for (size_t lo = 0, hi = l->n; lo < hi;) {
+        size_t mid = (lo + hi) / 2;
+        int c = local_cmp(&want, &l->v[mid].a);
+        if (c == 0) {
+            *tentative = l->v[mid].tentative;
             return true;
         }
-        have.prefix = (uint8_t)rtnl_addr_get_prefixlen(ra);
-        if (have.prefix < n * 8 && addr_in_prefix(a, &have) && on_loopback(links, rtnl_addr_get_ifindex(ra))) {
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (size_t i = 0; i < l->n_prefixes; i++)
+        if (addr_in_prefix(a, &l->prefixes[i])) {
             *tentative = false;
             return true;
         }
-    }
     return false;
 }
 
@@ -66,25 +123,44 @@ int netlink_check(const struct config *c, char *err, size_t errlen)
         }
         rtnl_link_put(link);
     }
-    size_t off = 0;
+    struct locals l = { 0 };
+    if (locals_read(addrs, links, &l) < 0) {
+        snprintf(err, errlen, "out of memory");
+        locals_free(&l);
+        goto out;
+    }
+    /* every router's repro_ip (each clone's); the first few missing are named, all counted */
+    size_t off = 0, missing = 0, named = 0;
     err[0] = '\0';
     for (size_t i = 0; i < c->n_map; i++) {
-        const struct addr *a = &c->map[i].repro;
-        char r[ADDR_STRLEN], s[ADDR_STRLEN];
-        bool tentative = false;
-        bool local = address_is_local(addrs, links, a, &tentative);
-        if (local && !tentative)
-            continue;
-        int w = snprintf(err + off, errlen - off, "%srepro_ip %s (for src_ip %s, config line %u) %s; fix: "
-                         "ip addr add %s/%d dev %s%s", off ? "\n" : "", addr_format(a, r),
-                         addr_format(&c->map[i].src, s), c->map[i].line,
-                         local ? "is still tentative (IPv6 duplicate address detection)"
-                               : "is not assigned to any local interface",
-                         r, a->family == AF_INET ? 32 : 128, dev, a->family == AF_INET6 ? " nodad" : "");
-        if (w < 0 || (size_t)w >= errlen - off)
-            break;
-        off += (size_t)w;
+        for (unsigned k = 0; k < (c->map[i].clones ? c->map[i].clones : 1); k++) {
+            struct addr a;
+            char r[ADDR_STRLEN], s[ADDR_STRLEN];
+            bool tentative = false;
+            if (addr_add(&c->map[i].repro, k, &a) < 0)
+                continue;
+            bool local = address_is_local(&l, &a, &tentative);
+            if (local && !tentative)
+                continue;
+            if (missing++ >= NAMED_MAX)
+                continue;
+            int w = snprintf(err + off, errlen - off, "%srepro_ip %s (for src_ip %s%s, config line %u) %s; fix: "
+                             "ip addr add %s/%d dev %s%s", off ? "\n" : "", addr_format(&a, r),
+                             addr_format(&c->map[i].src, s), k ? ", a clone" : "", c->map[i].line,
+                             local ? "is still tentative (IPv6 duplicate address detection)"
+                                   : "is not assigned to any local interface",
+                             r, a.family == AF_INET ? 32 : 128, dev, a.family == AF_INET6 ? " nodad" : "");
+            if (w < 0 || (size_t)w >= errlen - off)
+                break;
+            off += (size_t)w;
+            named++;
+        }
     }
+    if (missing > named && off < errlen)
+        off += (size_t)snprintf(err + off, errlen - off, "\n... %zu more repro_ip addresses missing (%zu in all); a "
+                                "range of them is local at once as a prefix on the loopback device, e.g. "
+                                "ip addr add 203.0.113.0/24 dev lo", missing - named, missing);
+    locals_free(&l);
     rc = off ? -1 : 0;
 out:
     if (addrs)

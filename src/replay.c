@@ -28,63 +28,82 @@
 
 #include "engine.h"
 
-static const struct sockaddr_storage *session_collector(void *ctx, int proto, int family, socklen_t *len)
+static const struct sockaddr_storage *session_collector(void *ctx, int proto, unsigned k, int family, socklen_t *len)
 {
     struct engine *e = ctx;
     int f = family == AF_INET6;
-    if (!e->collectors[proto].has[f])
+    if (k >= e->n_collectors[proto] || !e->collectors[proto][k].has[f])
         return NULL;
-    *len = e->collectors[proto].len[f];
-    return &e->collectors[proto].addr[f];
+    *len = e->collectors[proto][k].len[f];
+    return &e->collectors[proto][k].addr[f];
 }
 
 /* ---- collectors ---- */
+
+static int resolve_collector(struct engine *e, const struct proto_config *pc, const struct collector_config *cc,
+                             struct collector *col)
+{
+    const struct config *c = e->cfg;
+    if (!cc->n_hosts) {
+        log_error("%s:%u:%u: the %s collector has no ip: add it: collector: {ip: 192.0.2.10, port: %u}", c->file,
+                  cc->at.line, cc->at.col, proto_names[pc->id], pc->proto->default_port);
+        return -1;
+    }
+    for (size_t h = 0; h < cc->n_hosts; h++) {
+        const char *host = cc->hosts[h];
+        struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+        char port[8];
+        snprintf(port, sizeof port, "%u", cc->port);
+        int rc = getaddrinfo(host, port, &hints, &res);
+        if (rc != 0) {
+            log_error("%s:%u:%u: %s collector \"%s\" does not resolve: %s", c->file, cc->at.line, cc->at.col,
+                      proto_names[pc->id], host, gai_strerror(rc));
+            return -1;
+        }
+        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+            int f = ai->ai_family == AF_INET6;
+            if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && !col->has[f]) {
+                col->has[f] = true;
+                memcpy(&col->addr[f], ai->ai_addr, ai->ai_addrlen);
+                col->len[f] = ai->ai_addrlen;
+            }
+        }
+        freeaddrinfo(res);
+    }
+    /* every router must be able to reach this collector from its repro_ip */
+    for (size_t m = 0; m < c->n_map; m++) {
+        int f = c->map[m].repro.family == AF_INET6;
+        if (!col->has[f]) {
+            char r[ADDR_STRLEN];
+            log_error("%s:%u:%u: repro_ip %s is IPv%d but the %s collector (%s:%u:%u) has no IPv%d address: give "
+                      "it one of each family the routers use (ip: [192.0.2.10, \"2001:db8::10\"]) or map this "
+                      "router to an IPv%d address", c->file, c->map[m].line, c->map[m].col,
+                      addr_format(&c->map[m].repro, r), f ? 6 : 4, proto_names[pc->id], c->file, cc->at.line,
+                      cc->at.col, f ? 6 : 4, f ? 4 : 6);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static int resolve_collectors(struct engine *e)
 {
     const struct config *c = e->cfg;
     for (size_t i = 0; i < c->n_protos; i++) {
         const struct proto_config *pc = &c->protos[i];
-        struct collector *col = &e->collectors[pc->id];
-        if (!pc->n_collector_hosts) {
+        if (!pc->n_collectors) {
             log_error("%s:%u: protocol %s has no collector: add collector: {ip: ..., port: ...}", c->file, pc->line,
                       proto_names[pc->id]);
             return -1;
         }
-        for (size_t h = 0; h < pc->n_collector_hosts; h++) {
-            const char *host = pc->collector_hosts[h];
-            struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-            char port[8];
-            snprintf(port, sizeof port, "%u", pc->collector_port);
-            int rc = getaddrinfo(host, port, &hints, &res);
-            if (rc != 0) {
-                log_error("%s:%u:%u: %s collector \"%s\" does not resolve: %s", c->file, pc->collector_at.line,
-                          pc->collector_at.col, proto_names[pc->id], host, gai_strerror(rc));
-                return -1;
-            }
-            for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-                int f = ai->ai_family == AF_INET6;
-                if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && !col->has[f]) {
-                    col->has[f] = true;
-                    memcpy(&col->addr[f], ai->ai_addr, ai->ai_addrlen);
-                    col->len[f] = ai->ai_addrlen;
-                }
-            }
-            freeaddrinfo(res);
+        if (!(e->collectors[pc->id] = calloc(pc->n_collectors, sizeof *e->collectors[pc->id]))) {
+            log_error("out of memory");
+            return -1;
         }
-        /* every router must be able to reach this collector from its repro_ip */
-        for (size_t m = 0; m < c->n_map; m++) {
-            int f = c->map[m].repro.family == AF_INET6;
-            if (!col->has[f]) {
-                char r[ADDR_STRLEN];
-                log_error("%s:%u:%u: repro_ip %s is IPv%d but the %s collector (%s:%u:%u) has no IPv%d address: give "
-                          "it one of each family the routers use (ip: [192.0.2.10, \"2001:db8::10\"]) or map this "
-                          "router to an IPv%d address", c->file, c->map[m].line, c->map[m].col,
-                          addr_format(&c->map[m].repro, r), f ? 6 : 4, proto_names[pc->id], c->file,
-                          pc->collector_at.line, pc->collector_at.col, f ? 6 : 4, f ? 4 : 6);
+        e->n_collectors[pc->id] = pc->n_collectors;
+        for (size_t k = 0; k < pc->n_collectors; k++)
+            if (resolve_collector(e, pc, &pc->collectors[k], &e->collectors[pc->id][k]) < 0)
                 return -1;
-            }
-        }
     }
     return 0;
 }
@@ -114,7 +133,7 @@ static void progress_line(struct engine *e, bool final)
     }
     uint64_t malformed = s->decode[DECODE_TRUNCATED] + s->decode[DECODE_MALFORMED];
     struct session_summary t;
-    sessions_summary(e->sessions, NULL, -1, &t);
+    sessions_summary(e->sessions, NULL, -1, -1, &t);
     fprintf(stderr, "telrep: %s[%llu/%llu %s%s] %.1fs sent:%s | skipped: unmapped %llu, unselected %llu, "
             "malformed %llu, other %llu | refused %llu | lost %llu | lag mean %.0fus (max %.0fus)\n",
             final ? "done " : "", (unsigned long long)e->play_index, (unsigned long long)e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
@@ -157,14 +176,23 @@ static void note_bgp_id(struct engine *e, const struct router *r, const struct d
         e->captured_bgp_id[i] = o.bgp_id;
 }
 
-/* A datagram the section asks to rewrite: the messages to send before it (templates), then
- * its copy rewritten (the capture's bytes stay as they are). */
+/* network.clones asks to rename this clone's datagrams (domain) */
+static bool clone_renamed(const struct engine *e, const struct router *r, const struct proto_config *pc)
+{
+    return r->clone && e->cfg->clones.domain && pc->proto->clone_identity;
+}
+
+/* A datagram the section asks to rewrite (or a clone's): the messages to send before it
+ * (templates), then its copy rewritten (the capture's bytes stay as they are). */
 static void send_rewritten(struct engine *e, struct router *r, const struct proto_config *pc, uint16_t sport,
                            const struct decoded *d)
 {
     bool batched = e->schedule.time_factor == 0 && !e->capped;
+    unsigned what = clone_renamed(e, r, pc) ? CLONE_DOMAIN : 0;
     size_t n;
     while ((n = udp_rewrite_prime(r, pc, d->payload, d->payload_len, e->scratch, PRIME_MAX)) > 0) {
+        if (what)
+            n = pc->proto->clone_identity(e->scratch, n, PRIME_MAX, r->clone, what);
         r->stats[pc->id].primed++;
         if (batched)
             udp_send_add(e, r, pc->id, sport, e->scratch, n);
@@ -177,6 +205,8 @@ static void send_rewritten(struct engine *e, struct router *r, const struct prot
     else
         memcpy(copy, d->payload, d->payload_len);
     udp_rewrite_message(r, pc, copy, d->payload_len);
+    if (what) /* the same length: NetFlow's identity is in its header */
+        pc->proto->clone_identity(copy, d->payload_len, d->payload_len, r->clone, what);
     if (!batched)
         udp_send_one(e, r, pc->id, sport, copy, d->payload_len);
 }
@@ -200,6 +230,53 @@ static int64_t paced_deadline(struct engine *e, struct router *r, int64_t want, 
     e->stats.paced_last_ns = t;
     e->stats.paced_bytes += len;
     return t;
+}
+
+/* Router r's part of a routed packet (r one of the captured router's clones): counted,
+ * then sent at its deadline. */
+static void replay_as(struct engine *e, struct router *r, const struct proto_config *pc, const struct decoded *d,
+                      int64_t ts_ns, int64_t deadline, const struct msg_info *info, bool malformed)
+{
+    bool tcp = pc->proto->transport == TRANSPORT_TCP;
+    struct proto_stats *ps = &r->stats[pc->id];
+    if (!tcp) { /* TCP messages are counted when the session writes them */
+        ps->malformed += malformed;
+        stats_count_kind(ps, info->kind, 1);
+        ps->records += info->records;
+    }
+    if (e->dry) { /* what a run would send: datagrams, or TCP segments with payload */
+        if (!tcp || d->payload_len)
+            for (unsigned k = 0; k < e->n_collectors[pc->id]; k++)
+                udp_send_count(e, r, pc->id, k, d->payload_len);
+        if (tcp && pc->id == PROTO_BGP)
+            note_bgp_id(e, r, d);
+        return;
+    }
+    if (e->capped && (!tcp || d->payload_len)) /* the caps space the packets that carry something */
+        deadline = paced_deadline(e, r, e->schedule.time_factor == 0 ? schedule_now_monotonic() : deadline,
+                                  d->payload_len);
+    bool rewrite = rewrite_wanted(&pc->rewrite) || clone_renamed(e, r, pc);
+    if (e->schedule.time_factor == 0 && !e->capped) {
+        if (tcp)
+            sessions_segment(e->sessions, r, pc, d, ts_ns);
+        else if (rewrite)
+            send_rewritten(e, r, pc, d->sport, d);
+        else
+            udp_send_add(e, r, pc->id, d->sport, d->payload, d->payload_len);
+        return;
+    }
+    if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
+        return;
+    if (tcp) { /* messages are counted (and their lag) when written */
+        sessions_segment(e->sessions, r, pc, d, ts_ns);
+        return;
+    }
+    if (e->schedule.time_factor > 0)
+        stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
+    if (rewrite)
+        send_rewritten(e, r, pc, d->sport, d);
+    else
+        udp_send_one(e, r, pc->id, d->sport, d->payload, d->payload_len);
 }
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
@@ -235,68 +312,49 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         trace(e, &d, "skipped: larger than a UDP datagram can be");
         return;
     }
+    bool any_mine = !e->opt->shard.count;
+    for (unsigned k = 0; k < r->n_clones && !any_mine; k++)
+        any_mine = !r[k].elsewhere;
+    if (!any_mine) {
+        e->stats.other_shard++;
+        trace(e, &d, "skipped: its router is another shard's");
+        return;
+    }
     e->stats.routed++;
     if (log_threshold >= LOG_DEBUG) {
         char what[64 + ADDR_STRLEN], b[ADDR_STRLEN];
-        snprintf(what, sizeof what, "%s from %s", proto_names[pc->id], addr_format(&r->repro, b));
+        snprintf(what, sizeof what, "%s from %s%s", proto_names[pc->id], addr_format(&r->repro, b),
+                 r->n_clones > 1 ? " and its clones" : "");
         trace(e, &d, what);
     }
     struct msg_info info = { .kind = -1 };
-    struct proto_stats *ps = &r->stats[pc->id];
-    if (!tcp) { /* TCP messages are counted when the session writes them */
-        if (pc->proto->inspect(d.payload, d.payload_len, &info) < 0)
-            ps->malformed++;
-        stats_count_kind(ps, info.kind, 1);
-        ps->records += info.records;
-    }
-    if (e->dry) { /* what a run would send: datagrams, or TCP segments with payload */
-        if (!tcp || d.payload_len)
-            udp_send_count(e, r, pc->id, d.payload_len);
-        if (tcp && pc->id == PROTO_BGP)
-            note_bgp_id(e, r, &d);
-        return;
-    }
-
-    if (*first) {
+    bool malformed = !tcp && pc->proto->inspect(d.payload, d.payload_len, &info) < 0;
+    if (!e->dry && *first) {
         int64_t start = schedule_now_monotonic();
-        if (!e->opt->no_sync && e->play_index == 1 && e->pass == 0) {
-            int64_t now_real = schedule_now_realtime();
-            int64_t at = schedule_minute_sync(now_real, pkt->ts_ns);
-            log_note("waiting %.1f s for second %lld of the minute, as the capture began (no_sync: true or "
-                     "--no-sync skips this)",
-                     (double)(at - now_real) / 1e9, (long long)(pkt->ts_ns / NS_PER_SEC % 60));
+        bool run_start = e->play_index == 1 && e->pass == 0;
+        if (run_start && (!e->opt->no_sync || e->opt->start_at_ns)) {
+            /* --start-at: every shard's first packet at that instant (then minute sync from it) */
+            int64_t now_real = schedule_now_realtime(), from = e->opt->start_at_ns ? e->opt->start_at_ns : now_real;
+            int64_t at = e->opt->no_sync ? from : schedule_minute_sync(from, pkt->ts_ns);
+            if (!e->opt->no_sync)
+                log_note("waiting %.1f s for second %lld of the minute, as the capture began (no_sync: true or "
+                         "--no-sync skips this)",
+                         (double)(at - now_real) / 1e9, (long long)(pkt->ts_ns / NS_PER_SEC % 60));
+            else
+                log_note("waiting %.3f s for --start-at", (double)(at - now_real) / 1e9);
             start += at - now_real;
+            e->stats.first_due_real_ns = at;
         }
         schedule_start(&e->schedule, start, pkt->ts_ns);
         *first = false;
     }
-    int64_t deadline = schedule_deadline(&e->schedule, pkt->ts_ns);
-    if (e->capped && (!tcp || d.payload_len)) /* the caps space the packets that carry something */
-        deadline = paced_deadline(e, r, e->schedule.time_factor == 0 ? schedule_now_monotonic() : deadline,
-                                  d.payload_len);
-    if (e->schedule.time_factor == 0 && !e->capped) {
-        if (tcp) {
-            sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
-            return;
-        }
-        if (rewrite_wanted(&pc->rewrite))
-            send_rewritten(e, r, pc, d.sport, &d);
-        else
-            udp_send_add(e, r, pc->id, d.sport, d.payload, d.payload_len);
-        return;
-    }
-    if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
-        return;
-    if (tcp) { /* messages are counted (and their lag) when written */
-        sessions_segment(e->sessions, r, pc, &d, pkt->ts_ns);
-        return;
-    }
-    if (e->schedule.time_factor > 0)
-        stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
-    if (rewrite_wanted(&pc->rewrite))
-        send_rewritten(e, r, pc, d.sport, &d);
-    else
-        udp_send_one(e, r, pc->id, d.sport, d.payload, d.payload_len);
+    int64_t deadline = e->dry ? 0 : schedule_deadline(&e->schedule, pkt->ts_ns);
+    /* clones: each replays the packet, clone k network.clones.stagger * k later (--shard:
+     * those of this shard) */
+    int64_t stagger = e->schedule.time_factor > 0 ? (int64_t)(e->cfg->clones.stagger * 1e9) : 0;
+    for (unsigned k = 0; k < r->n_clones && !loop_stop; k++)
+        if (!r[k].elsewhere)
+            replay_as(e, r + k, pc, &d, pkt->ts_ns, deadline + stagger * k, &info, malformed);
 }
 
 /* ---- captures ---- */
@@ -407,6 +465,26 @@ int replay_run(const struct config *c, const struct replay_options *o)
     }
     if (check_captures(c) < 0 || resolve_collectors(e) < 0)
         goto out;
+    e->stats.shard_index = o->shard.index;
+    e->stats.shard_count = o->shard.count;
+    if (o->shard.count) { /* --shard: the others' routers are theirs */
+        size_t mine = 0;
+        for (size_t i = 0; i < e->routers.n; i++) {
+            struct router *r = &e->routers.routers[i];
+            r->elsewhere = !shard_mine(&o->shard, &r->src, r->clone);
+            mine += !r->elsewhere;
+        }
+        log_info("shard %u of %u: %zu of the %zu routers", o->shard.index, o->shard.count, mine, e->routers.n);
+    }
+    for (size_t k = 0; k < c->n_protos; k++) { /* fan-out: each router's UDP counts per collector */
+        int p = c->protos[k].id;
+        for (size_t i = 0; i < e->routers.n && e->n_collectors[p] > 1 && proto_by_id(p)->transport == TRANSPORT_UDP; i++)
+            if (!(e->routers.routers[i].to[p] = calloc(e->n_collectors[p], sizeof *e->routers.routers[i].to[p]))) {
+                log_error("out of memory");
+                status = 1;
+                goto out;
+            }
+    }
     char err[4096];
     if (!o->skip_address_check && netlink_check(c, err, sizeof err) < 0) {
         log_error("%s", err);
@@ -426,10 +504,11 @@ int replay_run(const struct config *c, const struct replay_options *o)
         }
         report_summary(e);
         check_bgp_ids(e);
+        bool fits = check_descriptors(e);
         int unreachable = check_tcp_collectors(e);
         if (!e->stats.routed)
             report_nothing(e);
-        status = loop_stop ? 1 : !e->stats.routed || e->stats.capture_errors ? 2 : 0;
+        status = loop_stop ? 1 : !e->stats.routed || e->stats.capture_errors || !fits ? 2 : 0;
         if (!status && unreachable)
             log_note("%d TCP collector%s did not accept a connection: see the warning%s above", unreachable,
                      unreachable == 1 ? "" : "s", unreachable == 1 ? "" : "s");
@@ -438,7 +517,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     /* open every socket before the first packet, so that no bind/connect lands inside
      * the schedule (the first packet of each router would be late) */
     for (size_t i = 0; i < e->routers.n; i++)
-        for (size_t k = 0; k < c->n_protos; k++)
+        for (size_t k = 0; k < c->n_protos && !e->routers.routers[i].elsewhere; k++)
             if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_UDP && c->protos[k].source_port >= 0)
                 udp_send_socket(e, &e->routers.routers[i], c->protos[k].id, 0);
     for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
@@ -504,7 +583,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         progress_line(e, true);
     report_summary(e);
     struct session_summary t;
-    sessions_summary(e->sessions, NULL, -1, &t);
+    sessions_summary(e->sessions, NULL, -1, -1, &t);
     e->stats.lost = t.lost;
     e->stats.incomplete = t.incomplete;
     bool nothing = !e->stats.routed && !interrupted;
@@ -527,6 +606,8 @@ out:
     sessions_free(e->sessions);
     loop_free(e->loop);
     router_table_free(&e->routers);
+    for (int p = 0; p < PROTO_COUNT; p++)
+        free(e->collectors[p]);
     free(e->batch_bytes);
     free(e->scratch);
     free(e);

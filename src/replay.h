@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "shard.h"
 
 struct replay_options {
     bool keep_open, no_sync, ask_for_input; /* flag OR config key */
@@ -12,6 +13,8 @@ struct replay_options {
     double progress_interval;               /* seconds; 0 = no progress line */
     bool skip_address_check;                /* tests and --no-address-check */
     bool check;                             /* --check: read the captures, send nothing */
+    struct shard shard;                     /* --shard: this process's routers (count 0: all) */
+    int64_t start_at_ns;                    /* --start-at: the first packet's instant (realtime; 0: now) */
 };
 
 /* The signal handlers set loop_stop (loop.h); the engine stops at the next packet. */

@@ -5,36 +5,42 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "log.h"
 
-/* One router's line for one protocol into buf (t: what its sessions did, for TCP); returns
- * whether something went wrong (refused, failed or lost). Units add up: UDP datagrams sent +
- * refused + failed = what the capture held; TCP messages delivered + lost + incomplete =
- * what its sessions held. */
-static bool router_proto_line(struct engine *e, const struct router *r, int p, const struct session_summary *t,
-                              char *buf, size_t len)
+/* One router's line for one protocol and one of its collectors (k) into buf (t: what its
+ * session to that collector did, for TCP); returns whether something went wrong (refused,
+ * failed or lost). Units add up: UDP datagrams sent + refused + failed = what the capture
+ * held; TCP messages delivered + lost + incomplete = what its sessions held (for each
+ * collector of a fan-out). */
+static bool router_proto_line(struct engine *e, const struct router *r, int p, unsigned k,
+                              const struct session_summary *t, char *buf, size_t len)
 {
     const struct proto_stats *ps = &r->stats[p];
+    struct collector_stats cs = { ps->packets, ps->bytes, ps->refused, ps->send_errors };
+    if (r->to[p])
+        cs = r->to[p][k];
     char a[ADDR_STRLEN], b[ADDR_STRLEN], col[80];
     size_t off = (size_t)snprintf(buf, len, "router %s (as %s) %s -> %s: ", addr_format(&r->src, a),
                                   addr_format(&r->repro, b), proto_names[p],
-                                  sock_format(&e->collectors[p].addr[r->repro.family == AF_INET6], col, sizeof col));
+                                  sock_format(COLLECTOR_ADDR(e, p, k, r->repro.family == AF_INET6), col, sizeof col));
     if (e->dry) {
+        uint64_t n = e->n_collectors[p] ? e->n_collectors[p] : 1; /* counted once per collector */
         snprintf(buf + off, len - off, proto_by_id(p)->transport == TRANSPORT_TCP
                  ? "would send %llu bytes (%llu segments with payload)" : "would send %llu datagrams (%llu bytes)",
-                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->bytes : ps->packets),
-                 (unsigned long long)(proto_by_id(p)->transport == TRANSPORT_TCP ? ps->packets : ps->bytes));
+                 (unsigned long long)((proto_by_id(p)->transport == TRANSPORT_TCP ? ps->bytes : ps->packets) / n),
+                 (unsigned long long)((proto_by_id(p)->transport == TRANSPORT_TCP ? ps->packets : ps->bytes) / n));
         return false;
     }
     if (proto_by_id(p)->transport == TRANSPORT_UDP) {
         snprintf(buf + off, len - off, "%llu datagrams sent (%llu bytes), %llu refused by the collector, %llu failed",
-                 (unsigned long long)ps->packets, (unsigned long long)ps->bytes, (unsigned long long)ps->refused,
-                 (unsigned long long)ps->send_errors);
-        return ps->refused || ps->send_errors;
+                 (unsigned long long)cs.packets, (unsigned long long)cs.bytes, (unsigned long long)cs.refused,
+                 (unsigned long long)cs.send_errors);
+        return cs.refused || cs.send_errors;
     }
     off += (size_t)snprintf(buf + off, len - off, "%llu messages delivered (%llu bytes), %llu lost",
                             (unsigned long long)t->delivered, (unsigned long long)t->bytes, (unsigned long long)t->lost);
@@ -52,7 +58,7 @@ static bool router_proto_line(struct engine *e, const struct router *r, int p, c
     if (t->failed && off < len)
         snprintf(buf + off, len - off, t->lost ? "; %llu session%s failed" : "; %llu session%s failed: %s",
                  (unsigned long long)t->failed, t->failed == 1 ? "" : "s", t->reason);
-    return t->lost || t->failed || ps->send_errors;
+    return t->lost || t->failed || (k == 0 && ps->send_errors);
 }
 
 #define SUMMARY_ROUTERS 32 /* beyond this many routers only those with a problem get a line */
@@ -66,23 +72,27 @@ void report_summary(struct engine *e)
     for (size_t i = 0; i < e->routers.n; i++) {
         const struct router *r = &e->routers.routers[i];
         bool any = false, bad_router = false;
-        for (size_t k = 0; k < c->n_protos; k++) {
-            int p = c->protos[k].id;
-            struct session_summary t = { 0 };
-            if (proto_by_id(p)->transport == TRANSPORT_TCP) /* the UDP protocols have none */
-                sessions_summary(e->sessions, r, p, &t);
-            const struct proto_stats *ps = &r->stats[p];
-            if (!ps->packets && !ps->refused && !ps->send_errors && !t.sessions)
-                continue;
-            any = true;
-            char line[768];
-            bool bad = router_proto_line(e, r, p, &t, line, sizeof line);
-            bad_router |= bad;
-            if (bad && shown < SUMMARY_ROUTERS * PROTO_COUNT)
-                log_error("%s", line);
-            else if (e->routers.n <= SUMMARY_ROUTERS)
-                log_note("%s", line);
-            shown += bad;
+        if (r->elsewhere)
+            continue;
+        for (size_t j = 0; j < c->n_protos; j++) {
+            int p = c->protos[j].id;
+            for (unsigned k = 0; k < e->n_collectors[p]; k++) { /* each collector */
+                struct session_summary t = { 0 };
+                if (proto_by_id(p)->transport == TRANSPORT_TCP) /* the UDP protocols have none */
+                    sessions_summary(e->sessions, r, p, (int)k, &t);
+                const struct proto_stats *ps = &r->stats[p];
+                if (!ps->packets && !ps->refused && !ps->send_errors && !t.sessions)
+                    continue;
+                any = true;
+                char line[768];
+                bool bad = router_proto_line(e, r, p, k, &t, line, sizeof line);
+                bad_router |= bad;
+                if (bad && shown < SUMMARY_ROUTERS * PROTO_COUNT)
+                    log_error("%s", line);
+                else if (e->routers.n <= SUMMARY_ROUTERS)
+                    log_note("%s", line);
+                shown += bad;
+            }
         }
         if (!any && e->routers.n <= SUMMARY_ROUTERS) {
             char a[ADDR_STRLEN];
@@ -119,6 +129,40 @@ void report_summary(struct engine *e)
                  "--stats-json report counts each reason)", (unsigned long long)other);
 }
 
+/* --check: the descriptors a run would hold at once (a socket per router and UDP protocol,
+ * whatever its collectors; a TCP session per router, protocol and collector), against the
+ * process's limit. Returns whether they fit. */
+bool check_descriptors(struct engine *e)
+{
+    uint64_t udp = 0, tcp = 0;
+    for (size_t i = 0; i < e->routers.n; i++) {
+        const struct router *r = &e->routers.routers[i];
+        for (size_t k = 0; k < e->cfg->n_protos; k++) {
+            int p = e->cfg->protos[k].id;
+            if (!r->stats[p].packets)
+                continue;
+            if (proto_by_id(p)->transport == TRANSPORT_UDP)
+                udp += e->cfg->protos[k].source_port < 0 ? 1 + r->n_ports : 1; /* keep: up to one per port */
+            else
+                tcp += e->n_collectors[p];
+        }
+    }
+    struct rlimit rl;
+    uint64_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : UINT64_MAX;
+    uint64_t need = udp + tcp + 16; /* the captures, the event loop, stdio */
+    if (need > limit) {
+        log_warn("descriptors: %llu UDP sockets and %llu TCP sessions at once need about %llu, over this process's "
+                 "limit of %llu: raise it (ulimit -n, systemd LimitNOFILE=) or split the routers over processes "
+                 "(--shard)", (unsigned long long)udp, (unsigned long long)tcp, (unsigned long long)need,
+                 (unsigned long long)limit);
+        return false;
+    }
+    log_note("descriptors: %llu UDP sockets (one per router and protocol, whatever its collectors) and %llu TCP "
+             "sessions (one per router, protocol and collector): about %llu of this process's %llu",
+             (unsigned long long)udp, (unsigned long long)tcp, (unsigned long long)need, (unsigned long long)limit);
+    return true;
+}
+
 /* --check: can a TCP connection to each TCP protocol's collector be made? (2 s each) A
  * warning, not an error: the collector may be started after the check. */
 int check_tcp_collectors(struct engine *e)
@@ -128,15 +172,16 @@ int check_tcp_collectors(struct engine *e)
         int p = e->cfg->protos[k].id;
         if (proto_by_id(p)->transport != TRANSPORT_TCP)
             continue;
-        for (int f = 0; f < 2; f++) {
-            const struct collector *col = &e->collectors[p];
-            if (!col->has[f])
+        for (unsigned f = 0; f < 2 * e->n_collectors[p]; f++) { /* each collector, each family */
+            const struct collector *col = &e->collectors[p][f / 2];
+            if (!col->has[f % 2])
                 continue;
             char where[80];
-            sock_format(&col->addr[f], where, sizeof where);
-            int fd = socket(col->addr[f].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            const struct sockaddr_storage *to = &col->addr[f % 2];
+            sock_format(to, where, sizeof where);
+            int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             int err = fd < 0 ? errno : 0;
-            if (!err && connect(fd, (const struct sockaddr *)&col->addr[f], col->len[f]) < 0 && errno != EINPROGRESS)
+            if (!err && connect(fd, (const struct sockaddr *)to, col->len[f % 2]) < 0 && errno != EINPROGRESS)
                 err = errno;
             if (!err && fd >= 0) {
                 struct pollfd pf = { .fd = fd, .events = POLLOUT };

@@ -1,5 +1,9 @@
 /* router.h — one replayed router: its captured src_ip, its repro_ip, one socket per
- * protocol (opened on first use) and its counters. */
+ * protocol (opened on first use) and its counters.
+ *
+ * A map entry with clones: N is N routers, next to each other in the table: clone 0 (the
+ * one router_lookup finds by the captured src_ip) and clones 1..N-1, from repro_ip + k.
+ * Each captured packet of that src_ip is replayed by every clone (replay.c). */
 #ifndef TELREP_ROUTER_H
 #define TELREP_ROUTER_H
 
@@ -14,12 +18,20 @@
 #define ROUTER_PORTS_MAX 16
 struct router_port { int proto; uint16_t port; int fd; };
 
+/* fan-out: what went to one of a UDP protocol's collectors (with one, stats[] says it all) */
+struct collector_stats {
+    uint64_t packets, bytes, refused, send_errors;
+};
+
 struct router {
     struct addr src, repro;
     uint32_t bgp_id;                /* from its network.map entry; 0 = the bgp section's or as captured */
+    unsigned clone, n_clones;       /* its number among the clones of its map entry, and how many */
+    bool elsewhere;                 /* --shard: another shard replays it */
     int fd[PROTO_COUNT];            /* -1 = not opened yet */
     bool open_failed[PROTO_COUNT];  /* said once, then its packets count as send errors */
-    struct proto_stats stats[PROTO_COUNT];
+    struct proto_stats stats[PROTO_COUNT]; /* with several collectors, what went to all of them */
+    struct collector_stats *to[PROTO_COUNT]; /* per collector when several (NULL: one) */
     void *rewriter[PROTO_COUNT];    /* the protocol's rewrite state for this exporter (NULL: none yet) */
     struct rate rate;               /* its caps (config rate.router_pps, router_bps) */
     struct router_port *ports;      /* source_port: keep */

@@ -51,8 +51,16 @@ ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t)
 
 static const char *session_name(const struct session *x, char *buf, size_t len)
 {
-    char a[ADDR_STRLEN];
-    snprintf(buf, len, "router %s %s session", addr_format(&x->router->src, a), proto_names[x->pc->id]);
+    char a[ADDR_STRLEN], c[90] = "", t[80];
+    socklen_t sl;
+    const struct sockaddr_storage *to;
+    if (x->pc->n_collectors > 1 && /* fan-out: which collector's */
+        (to = x->all->env.collector(x->all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl)))
+        snprintf(c, sizeof c, " to %s", sock_format(to, t, sizeof t));
+    char clone[16 + ADDR_STRLEN] = "", b[ADDR_STRLEN];
+    if (x->router->n_clones > 1) /* which of the captured router's clones */
+        snprintf(clone, sizeof clone, " (as %s)", addr_format(&x->router->repro, b));
+    snprintf(buf, len, "router %s%s %s session%s", addr_format(&x->router->src, a), clone, proto_names[x->pc->id], c);
     return buf;
 }
 
@@ -122,7 +130,8 @@ bool session_connect(struct session *x)
 {
     struct sessions *all = x->all;
     socklen_t len;
-    const struct sockaddr_storage *to = all->env.collector(all->env.ctx, x->pc->id, x->router->repro.family, &len);
+    const struct sockaddr_storage *to =
+        all->env.collector(all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &len);
     char err[256];
     x->c.fd = to ? all->ops->connect(&x->router->repro, to, len, all->env.sock_opts, err, sizeof err) : -1;
     if (x->c.fd < 0) {
@@ -385,12 +394,25 @@ void session_arm(struct session *x)
         loop_timer_set(x->all->loop, &x->timer, at);
 }
 
+/* Written to, acknowledged nothing, for UNANSWERED_NS: never taken by the collector. */
+static bool unanswered(const struct session *x)
+{
+    return x->c.fd >= 0 && x->c.since && x->c.written && !x->c.acked &&
+           schedule_now_monotonic() - x->c.since >= UNANSWERED_NS;
+}
+
 /* The timer only raises the event its deadline names. */
 void session_on_timer(void *obj)
 {
     struct session *x = obj;
     if (msgq_unacked(&x->q))
         session_ack(x);
+    if (unanswered(x)) {
+        session_fsm(x, EV_PEER_DOWN, "the collector acknowledged nothing within 5 s of the connection (its listen "
+                                     "queue was full?)");
+        session_arm(x);
+        return;
+    }
     if (schedule_now_monotonic() >= state_deadline(x))
         session_fsm(x, x->state == S_ESTABLISHED ? EV_KEEPALIVE_DUE : EV_TIMEOUT, NULL);
     session_arm(x);

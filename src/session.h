@@ -25,7 +25,13 @@
  * A session's state changes in one function over (state, event), session_fsm (its table
  * is in session_fsm.c); the socket is reached through struct session_ops. On the wire a
  * connection always starts with a whole message, and telrep's own messages (KEEPALIVE,
- * Cease, TERM) go whole between two captured ones. */
+ * Cease, TERM) go whole between two captured ones.
+ *
+ * A protocol with several collectors (fan-out) has a session per collector for each captured
+ * one: the first (the lead) reads the captured conversations, and every message it takes
+ * goes to each session of its fan, which then lives on its own (its connection, its BGP
+ * negotiation, its queue, its backoff): a collector that is down or slow holds up only its
+ * own session. */
 #ifndef TELREP_SESSION_H
 #define TELREP_SESSION_H
 
@@ -66,8 +72,9 @@ struct session_env {
     const struct config *cfg;
     const struct sock_options *sock_opts;
     struct stats *stats;
-    /* the collector of a protocol for a family (AF_INET / AF_INET6) */
-    const struct sockaddr_storage *(*collector)(void *ctx, int proto, int family, socklen_t *len);
+    /* the protocol's collector k (of its config's n_collectors) for a family (AF_INET /
+     * AF_INET6); NULL when it has none */
+    const struct sockaddr_storage *(*collector)(void *ctx, int proto, unsigned k, int family, socklen_t *len);
     void *ctx;
     bool keep_open;
     struct loop *loop;        /* the run's event loop: sockets, timers, posted writes */
@@ -95,14 +102,16 @@ void sessions_drain(struct sessions *s);
  * up to a second for the collectors' FINs); what is still queued is counted as lost. */
 void sessions_close_all(struct sessions *s);
 /* What the sessions of router r (NULL: of every router) for protocol proto (-1: every
- * TCP protocol) did, in units that add up: messages delivered (acknowledged by the
- * collector) + lost + incomplete = what the capture held after the session start. */
+ * TCP protocol) to its collector k (-1: every one) did, in units that add up: messages
+ * delivered (acknowledged by the collector) + lost + incomplete = what the capture held
+ * after the session start (for each collector). */
 struct session_summary {
     uint64_t sessions, delivered, bytes, lost, incomplete, skipped_before_start;
     uint64_t connect_refused, connect_failures, reconnects, resent, failed;
     char reason[160]; /* why the last failed session failed ("" when none failed) */
 };
-void sessions_summary(const struct sessions *s, const struct router *r, int proto, struct session_summary *out);
+void sessions_summary(const struct sessions *s, const struct router *r, int proto, int collector,
+                      struct session_summary *out);
 /* Per session: state, counters, peer, and for a failed session its reason; NULL when there
  * were none. (json_t *) */
 void *sessions_report_json(const struct sessions *s);

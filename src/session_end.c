@@ -113,17 +113,19 @@ void sessions_close_all(struct sessions *s)
     s->n = 0;
 }
 
-void sessions_summary(const struct sessions *s, const struct router *r, int proto, struct session_summary *out)
+void sessions_summary(const struct sessions *s, const struct router *r, int proto, int collector,
+                      struct session_summary *out)
 {
     memset(out, 0, sizeof *out);
     for (const struct session *x = s ? s->list : NULL; x; x = x->next_all) {
-        if ((r && x->router != r) || (proto >= 0 && (int)x->pc->id != proto))
+        if ((r && x->router != r) || (proto >= 0 && (int)x->pc->id != proto) ||
+            (collector >= 0 && x->collector != (unsigned)collector))
             continue;
         out->sessions++;
         out->delivered += x->messages_sent;
         out->bytes += x->bytes_sent;
         out->lost += x->lost;
-        out->incomplete += x->stream.incomplete_messages;
+        out->incomplete += x->lead->stream.incomplete_messages; /* each collector's share */
         out->skipped_before_start += x->skipped_before_start;
         out->connect_refused += x->connect_refused;
         out->connect_failures += x->connect_failures;
@@ -145,7 +147,7 @@ void *sessions_report_json(const struct sessions *s)
         char a[ADDR_STRLEN], b[ADDR_STRLEN];
         json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "router",
                               addr_format(&x->router->src, a), "repro_ip", addr_format(&x->router->repro, b),
-                              "protocol", proto_names[x->pc->id], "conversations", (json_int_t)x->conversations,
+                              "protocol", proto_names[x->pc->id], "conversations", (json_int_t)x->lead->conversations,
                               "state", session_state_names[x->state], "messages_sent", (json_int_t)x->messages_sent,
                               "bytes_sent", (json_int_t)x->bytes_sent, "skipped_before_start",
                               (json_int_t)x->skipped_before_start, "lost", (json_int_t)x->lost, "reconnects",
@@ -159,11 +161,16 @@ void *sessions_report_json(const struct sessions *s)
         if (x->all->loop_mode)
             json_object_set_new(o, "loop", json_pack("{s:I,s:I}", "skipped", (json_int_t)x->loop_skipped,
                                                      "peer_ups_again", (json_int_t)x->loop_peer_ups));
-        json_object_set_new(o, "stream", conversation_counts_json(&x->stream));
+        json_object_set_new(o, "stream", conversation_counts_json(&x->lead->stream));
         if (x->have_peer_open)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));
-        json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->stream.incomplete_messages));
+        json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->lead->stream.incomplete_messages));
+        socklen_t sl;
+        const struct sockaddr_storage *to =
+            s->env.collector(s->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl);
+        char c[80];
+        json_object_set_new(o, "collector", json_string(to ? sock_format(to, c, sizeof c) : "none"));
         json_object_set_new(o, "connect_refused", json_integer((json_int_t)x->connect_refused));
         if (x->last_error[0])
             json_object_set_new(o, "last_error", json_string(x->last_error));

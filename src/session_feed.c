@@ -121,10 +121,21 @@ static void on_message(struct delivery *d, const uint8_t *m, size_t len)
         x->capture_ended = true;
     }
     uint8_t copy[4096 + 19];
+    const struct router *r = x->router;
+    const struct config *cfg = x->all->env.cfg;
+    if (role == ROLE_START && r->clone && cfg->clones.sysname && x->pc->proto->clone_identity && len + 16 <= sizeof copy) {
+        memcpy(copy, m, len); /* a clone's INIT names it (network.clones.sysname) */
+        len = x->pc->proto->clone_identity(copy, len, sizeof copy, r->clone, CLONE_SYSNAME);
+        m = copy;
+    }
     if (session_is_bgp_open(x, m, len)) { /* rewritten as configured; its hold time is ours */
         const struct session_config *sc = &x->pc->session;
-        /* the router's own BGP ID (its network.map entry) before the section's */
-        uint32_t bgp_id = x->router->bgp_id ? x->router->bgp_id : sc->bgp_id;
+        /* the router's own BGP ID (its network.map entry, or as a clone its address) before
+         * the section's (+ k for clone k); a clone without either: the captured one + k */
+        uint32_t bgp_id = r->bgp_id ? r->bgp_id : sc->bgp_id ? sc->bgp_id + r->clone : 0;
+        struct bgp_open captured;
+        if (!bgp_id && r->clone && cfg->clones.bgp_id && bgp_parse_open(m, len, &captured) == 0)
+            bgp_id = captured.bgp_id + r->clone;
         if ((sc->my_as || bgp_id || sc->hold_time >= 0) && len <= sizeof copy) {
             memcpy(copy, m, len);
             struct bgp_open_rewrite rw = { .asn = sc->my_as, .bgp_id = bgp_id, .set_hold_time = sc->hold_time >= 0,
@@ -165,12 +176,10 @@ static const uint8_t *rewritten_run(struct session *x, const uint8_t *p, const u
  * the queue as one entry with one copy (classified in one loop, by their type byte); a
  * message acknowledged on its own (a preamble kind), a BGP OPEN (rewritten, and starting a
  * session) and whatever comes before the session's start go through on_message(). */
-static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
+static void run_to(struct delivery *d, const uint8_t *p, const uint32_t *lens, size_t n)
 {
-    struct delivery *d = ctx;
     struct session *x = d->x;
     size_t at = x->pc->proto->kind_offset;
-    (void)ts;
     if (x->pc->proto->rewrite && rewrite_wanted(&x->pc->rewrite)) {
         const uint8_t *copy = rewritten_run(x, p, lens, n);
         p = copy ? copy : p;
@@ -195,6 +204,18 @@ static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, 
         session_fsm(x, EV_QUEUED, NULL);
         p += bytes;
         i = k;
+    }
+}
+
+/* A conversation's messages go to its session and the rest of its fan (fan-out), each taking
+ * them as its own state says. */
+static void on_run(void *ctx, const uint8_t *p, const uint32_t *lens, size_t n, int64_t ts)
+{
+    const struct delivery *d = ctx;
+    (void)ts;
+    for (struct session *x = d->x; x; x = x->fan_next) {
+        struct delivery dx = { x, d->due };
+        run_to(&dx, p, lens, n);
     }
 }
 
@@ -226,19 +247,17 @@ static bool has_open_conversation(const struct session *x)
     return false;
 }
 
-static struct session *session_for(struct sessions *s, struct router *r, const struct proto_config *pc)
+static struct session *session_new(struct sessions *s, struct router *r, const struct proto_config *pc,
+                                   unsigned collector)
 {
-    size_t h = session_key_hash(r, pc->id) % s->table_size;
-    struct session **tail = &s->table[h];
-    for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next)
-        if (x->router == r && x->pc == pc && !has_open_conversation(x))
-            return x;
     struct session *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->all = s;
     x->router = r;
     x->pc = pc;
+    x->collector = collector;
+    x->lead = x;
     x->c.fd = -1;
     x->c.io = (struct loop_io){ .fd = -1, .fn = session_on_io, .obj = x };
     x->timer = (struct loop_timer){ .fn = session_on_timer, .obj = x };
@@ -246,11 +265,33 @@ static struct session *session_for(struct sessions *s, struct router *r, const s
     x->queued.keep_down = true;
     x->state = S_WAITING; /* until its first message is queued (EV_QUEUED) */
     x->state_since = schedule_now_monotonic();
-    *tail = x; /* the router's first session stays first: later captures continue it */
     x->next_all = s->list;
     s->list = x;
     s->n++;
     return x;
+}
+
+/* The lead session of router r's next captured session, with its fan (a session per
+ * collector); only the lead is in the table. */
+static struct session *session_for(struct sessions *s, struct router *r, const struct proto_config *pc)
+{
+    size_t h = session_key_hash(r, pc->id) % s->table_size;
+    struct session **tail = &s->table[h];
+    for (struct session *x = s->table[h]; x; tail = &x->next, x = x->next)
+        if (x->router == r && x->pc == pc && !has_open_conversation(x))
+            return x;
+    struct session *lead = session_new(s, r, pc, 0);
+    if (!lead)
+        return NULL;
+    struct session **fan = &lead->fan_next;
+    for (unsigned k = 1; k < pc->n_collectors; k++) {
+        if (!(*fan = session_new(s, r, pc, k)))
+            break; /* no memory: that collector's share is not sent (the others go on) */
+        (*fan)->lead = lead;
+        fan = &(*fan)->fan_next;
+    }
+    *tail = lead; /* the router's first session stays first: later captures continue it */
+    return lead;
 }
 
 void sessions_new_pass(struct sessions *s)
@@ -287,7 +328,7 @@ static struct conversation *conversation_new(struct session *x, const struct dec
     struct conversation *c = malloc(sizeof *c);
     if (!c)
         return NULL;
-    conversation_init(c, x->pc->proto, d, on_run);
+    conversation_init(c, x->pc->proto, d, x->router, on_run);
     c->owner = x;
     if (conversation_insert(&x->all->convs, c) < 0) {
         free(c);
@@ -304,7 +345,7 @@ void sessions_segment(struct sessions *s, struct router *r, const struct proto_c
                       int64_t ts_ns)
 {
     bool data = d->payload_len || (d->tcp_flags & TCP_SYN);
-    struct conversation *c = conversation_find(&s->convs, d);
+    struct conversation *c = conversation_find(&s->convs, d, r);
     if (c && conversation_restarted(c, d)) { /* a new connection on the same addresses and ports */
         conversation_end(c->owner, c);
         c = NULL;

@@ -83,7 +83,10 @@ static enum state lose_connection(struct session *x, const char *why)
         x->backoff_ns = x->backoff_ns ? x->backoff_ns * 2 : BACKOFF_MIN_NS;
         if (x->backoff_ns > BACKOFF_MAX_NS)
             x->backoff_ns = BACKOFF_MAX_NS;
-        x->retry_at = schedule_now_monotonic() + x->backoff_ns;
+        /* up to a quarter earlier or later: sessions that failed together (a collector's full
+         * listen queue, its restart) do not all come back in the same instant */
+        int64_t jitter = x->backoff_ns / 4;
+        x->retry_at = schedule_now_monotonic() + x->backoff_ns - jitter + (int64_t)(drand48() * 2 * (double)jitter);
         if (nothing_delivered)
             session_log(x, LOG_INFO, "%s before the collector took anything; trying again in %.1f s", x->last_error,
                         (double)x->backoff_ns / 1e9);

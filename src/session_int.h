@@ -39,6 +39,10 @@
  * application reads it, so an acknowledgement alone proves nothing.) */
 #define STABLE_NS (5 * NS_PER_SEC)
 #define READ_MAX 65536
+/* A connection that has acknowledged nothing of what was written this long after it came up
+ * was never taken by the collector (its kernel completed the handshake, its listen queue
+ * was full: SYN cookies keep no state, so nothing would ever retry it): tried again. */
+#define UNANSWERED_NS (5 * NS_PER_SEC)
 
 /* BGP: OPEN_SENT (our OPEN out, waiting for theirs) -> OPEN_CONFIRM (their OPEN answered
  * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
@@ -94,6 +98,9 @@ struct session {
     struct sessions *all;
     struct router *router;
     const struct proto_config *pc;
+    unsigned collector;         /* the protocol's collector it goes to */
+    struct session *lead;       /* the session of collector 0, which reads the conversations (itself) */
+    struct session *fan_next;   /* the lead's: the sessions of collectors 1.. (fan-out) */
     struct conversation *convs; /* its captured conversations (conversation.h), newest first */
     unsigned n_convs;
     uint64_t conversations;   /* seen in all */

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -73,6 +74,14 @@ static int sock_open(int type, const struct addr *local, uint16_t port, const st
     }
     if (type & SOCK_STREAM) /* whole messages are queued: no reason to wait for more */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!remote) { /* each datagram says where: refusals are read from the error queue */
+        if ((local->family == AF_INET6 ? setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof one)
+                                       : setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof one)) < 0) {
+            snprintf(err, errlen, "IP_RECVERR: %s", strerror(errno));
+            goto fail;
+        }
+        return fd;
+    }
     if (connect(fd, (const struct sockaddr *)remote, remote_len) < 0 && errno != EINPROGRESS) {
         snprintf(err, errlen, "cannot reach collector %s from %s: %s%s", sock_format(remote, ra, sizeof ra),
                  addr_format(local, la), strerror(errno),
@@ -96,4 +105,29 @@ int sock_open_tcp(const struct addr *local, const struct sockaddr_storage *remot
                   const struct sock_options *o, char *err, size_t errlen)
 {
     return sock_open(SOCK_STREAM | SOCK_NONBLOCK, local, 0, remote, remote_len, o, err, errlen);
+}
+
+int sock_udp_refusals(int fd, void (*fn)(void *ctx, const struct sockaddr_storage *to, int err), void *ctx)
+{
+    int n = 0;
+    for (;;) {
+        struct sockaddr_storage to;
+        uint8_t quoted[64]; /* the datagram's first bytes, unused */
+        union { struct cmsghdr align; uint8_t b[256]; } control;
+        struct iovec iov = { .iov_base = quoted, .iov_len = sizeof quoted };
+        struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.b, .msg_controllen = sizeof control.b };
+        memset(&to, 0, sizeof to);
+        if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return n; /* EAGAIN: the queue is empty */
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (!((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                  (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+                continue;
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            fn(ctx, &to, (int)ee.ee_errno);
+            n++;
+        }
+    }
 }

@@ -178,6 +178,27 @@ static json_t *proto_stats_json(const struct proto_stats *ps, enum proto_id id)
     return o;
 }
 
+/* "192.0.2.10:2055", "[2001:db8::10]:2055": the collector as configured */
+const char *stats_collector_name(const struct collector_config *cc, char *buf, size_t len)
+{
+    const char *h = cc->n_hosts ? cc->hosts[0] : "?";
+    snprintf(buf, len, strchr(h, ':') ? "[%s]:%u" : "%s:%u", h, cc->port);
+    return buf;
+}
+
+static json_t *collectors_json(const struct proto_config *pc, const struct collector_stats *to)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; k < pc->n_collectors; k++) {
+        char name[300];
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I,s:I}", "collector",
+                                             stats_collector_name(&pc->collectors[k], name, sizeof name), "packets",
+                                             (json_int_t)to[k].packets, "bytes", (json_int_t)to[k].bytes, "refused",
+                                             (json_int_t)to[k].refused, "send_errors", (json_int_t)to[k].send_errors));
+    }
+    return arr;
+}
+
 int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c, void *sessions,
                      const char *path)
 {
@@ -185,6 +206,7 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     json_t *skipped = json_pack("{s:I,s:I,s:I}", "unmapped", (json_int_t)s->unmapped, "unselected",
                                 (json_int_t)s->unselected, "oversized", (json_int_t)s->oversized);
     json_object_set_new(skipped, "tcp_reverse_direction", json_integer((json_int_t)s->tcp_reverse));
+    json_object_set_new(skipped, "other_shard", json_integer((json_int_t)s->other_shard));
     for (int i = DECODE_NOT_IP; i <= DECODE_UNKNOWN_LINK; i++) {
         char key[32];
         snprintf(key, sizeof key, "%s", decode_result_name((enum decode_result)i));
@@ -196,10 +218,15 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     json_t *routers = json_array();
     for (size_t i = 0; i < t->n; i++) {
         const struct router *r = &t->routers[i];
+        if (r->elsewhere) /* another shard's report has it */
+            continue;
         json_t *protos = json_object();
         for (size_t k = 0; k < c->n_protos; k++) {
             enum proto_id id = c->protos[k].id;
-            json_object_set_new(protos, proto_names[id], proto_stats_json(&r->stats[id], id));
+            json_t *po = proto_stats_json(&r->stats[id], id);
+            if (r->to[id]) /* fan-out: what went to each collector (TCP: the sessions say it) */
+                json_object_set_new(po, "collectors", collectors_json(&c->protos[k], r->to[id]));
+            json_object_set_new(protos, proto_names[id], po);
         }
         json_t *ro = json_pack("{s:s,s:o}", "src_ip", addr_format(&r->src, a), "protocols", protos);
         json_object_set_new(ro, "repro_ip", json_string(addr_format(&r->repro, a)));
@@ -240,6 +267,11 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
                                                "packets", (json_int_t)s->unselected_ports[i].packets));
     json_object_set_new(root, "unselected_ports", ports);
     json_object_set_new(root, "connect_refused", json_integer((json_int_t)s->connect_refused));
+    if (s->shard_count)
+        json_object_set_new(root, "shard", json_pack("{s:i,s:i}", "index", (int)s->shard_index, "count",
+                                                     (int)s->shard_count));
+    if (s->first_due_real_ns) /* --start-at or minute sync: when the first packet was due */
+        json_object_set_new(timing, "first_packet_due", json_real((double)s->first_due_real_ns / 1e9));
     json_object_set_new(root, "lost", json_integer((json_int_t)s->lost));
     json_object_set_new(root, "incomplete", json_integer((json_int_t)s->incomplete));
     if (s->outcome)
@@ -247,6 +279,14 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     if (sessions) {
         json_object_set_new(root, "sessions", sessions);
         json_object_set_new(root, "session_failures", json_integer((json_int_t)s->session_failures));
+    }
+    if (strcmp(path, "-") == 0) { /* one line on stdout (a pod's log, a pipe) */
+        int rc = root && json_dumpf(root, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 && fputc('\n', stdout) != EOF &&
+                 fflush(stdout) == 0 ? 0 : -1;
+        if (rc)
+            log_error("cannot write the report to stdout");
+        json_decref(root);
+        return rc;
     }
     size_t n = strlen(path) + 8;
     char *tmp = malloc(n);

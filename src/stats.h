@@ -38,6 +38,9 @@ struct stats {
     uint64_t decode[DECODE_UNKNOWN_LINK + 1]; /* by decode result (DECODE_OK unused) */
     uint64_t routed;          /* packets selected and from a mapped router: what the run is for */
     uint64_t unselected, unmapped, oversized;
+    uint64_t other_shard;     /* --shard: packets of routers another shard replays */
+    int64_t first_due_real_ns; /* the run's first packet was due then (realtime; 0: not waited for) */
+    unsigned shard_index, shard_count; /* --shard (count 0: none): the report names it */
     uint64_t tcp_reverse;     /* segments of the collector's side of a replayed TCP session */
     uint64_t session_failures; /* TCP sessions that ended early (refused, closed, NOTIFICATION) */
     uint64_t refused, send_errors, capture_errors;
@@ -79,8 +82,12 @@ uint64_t stats_skipped(const struct stats *s);
 
 struct router_table;
 struct config;
+struct collector_config;
+/* "192.0.2.10:2055" (IPv6 in brackets): a collector as configured, its first address */
+const char *stats_collector_name(const struct collector_config *cc, char *buf, size_t len);
 /* The final report as JSON (see docs/telrep.1, STATISTICS). 0 or -1 (logged). Written to a
- * temporary file and renamed, so a reader never sees half a report. */
+ * temporary file and renamed, so a reader never sees half a report; path "-": one line on
+ * stdout. */
 /* sessions: a jansson array (taken) or NULL */
 int stats_write_json(const struct stats *s, const struct router_table *t, const struct config *c, void *sessions,
                      const char *path);

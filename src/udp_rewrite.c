@@ -39,10 +39,12 @@ long udp_rewrite_learn(const struct config *c, struct router_table *t)
                 continue;
             const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
             struct router *r = pc && pc->rewrite.templates_prime && pc->proto->learn ? router_lookup(t, &d.src) : NULL;
-            void *w = r ? rewriter_of(r, pc) : NULL;
-            if (w) {
-                pc->proto->learn(w, d.payload, d.payload_len);
-                taught++;
+            for (unsigned k = 0; r && k < r->n_clones; k++) { /* each clone is an exporter of its own */
+                void *w = r[k].elsewhere ? NULL : rewriter_of(&r[k], pc);
+                if (w) {
+                    pc->proto->learn(w, d.payload, d.payload_len);
+                    taught++;
+                }
             }
         }
         source_close(cap);

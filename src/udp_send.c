@@ -1,7 +1,11 @@
 /* udp_send.c — the replay's datagrams on their way out: each router's sockets (bound to its
  * repro_ip, one per captured source port with source_port: keep), sendmmsg batches at
  * time_factor 0, single sends at their deadline, and what a collector's refusal (ICMP port
- * unreachable, seen on a later send) moves from sent to refused. engine.h declares them. */
+ * unreachable, seen on a later send) moves from sent to refused. engine.h declares them.
+ *
+ * A protocol with several collectors (fan-out) sends each datagram to every one of them in
+ * the same sendmmsg call, in collector order, from one unconnected socket; a refusal then
+ * names its collector (sock_udp_refusals), so that only that collector's share counts it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,10 +25,14 @@
 /* The socket router r sends proto from: bound to its repro_ip and the configured source
  * port, or with source_port: keep one per captured source port. -1 when it cannot be
  * opened (said once; its datagrams count as send errors). */
+static bool fanned(const struct engine *e, int proto) { return e->n_collectors[proto] > 1; }
+
 int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t sport)
 {
-    struct collector *col = &e->collectors[proto];
     int f = r->repro.family == AF_INET6;
+    /* fan-out: not connected (NULL), each datagram names its collector */
+    const struct sockaddr_storage *to = fanned(e, proto) ? NULL : COLLECTOR_ADDR(e, proto, 0, f);
+    socklen_t to_len = e->collectors[proto][0].len[f];
     char err[256], a[ADDR_STRLEN];
     if (e->source_port[proto] < 0 && sport) {
         for (size_t k = 0; k < r->n_ports; k++)
@@ -34,7 +42,7 @@ int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t spor
             struct router_port *np = realloc(r->ports, (r->n_ports + 1) * sizeof *np);
             if (np) {
                 r->ports = np;
-                int fd = sock_open_udp(&r->repro, sport, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
+                int fd = sock_open_udp(&r->repro, sport, to, to_len, &e->sock_opts, err, sizeof err);
                 r->ports[r->n_ports++] = (struct router_port){ proto, sport, fd };
                 if (fd < 0)
                     log_error("router %s: %s: %s; its %s packets from port %u are counted as send errors",
@@ -50,7 +58,7 @@ int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t spor
     if (r->fd[proto] >= 0 || r->open_failed[proto])
         return r->fd[proto];
     uint16_t port = e->source_port[proto] > 0 ? (uint16_t)e->source_port[proto] : 0;
-    r->fd[proto] = sock_open_udp(&r->repro, port, &col->addr[f], col->len[f], &e->sock_opts, err, sizeof err);
+    r->fd[proto] = sock_open_udp(&r->repro, port, to, to_len, &e->sock_opts, err, sizeof err);
     if (r->fd[proto] < 0) {
         r->open_failed[proto] = true;
         log_error("router %s: %s: %s; its %s packets are counted as send errors", addr_format(&r->src, a),
@@ -59,25 +67,77 @@ int udp_send_socket(struct engine *e, struct router *r, int proto, uint16_t spor
     return r->fd[proto];
 }
 
-void udp_send_failure(struct engine *e, struct router *r, int proto, int err)
+/* the collector k of proto a datagram went to: its msg_name (NULL: the only one) */
+static unsigned collector_of(const struct engine *e, int proto, const void *name)
+{
+    if (!name)
+        return 0;
+    return (unsigned)(((const char *)name - (const char *)e->collectors[proto]) / sizeof *e->collectors[proto]);
+}
+
+/* A refusal of a datagram to collector k, counted as sent (the ICMP error comes back on a
+ * later send): it moves from sent to refused, with the size of the last datagram sent (with
+ * several collectors, which quote only its first bytes, the mean of that collector's). */
+static void udp_send_refused(struct engine *e, struct router *r, int proto, unsigned k)
 {
     char a[ADDR_STRLEN], b[80];
     struct proto_stats *ps = &r->stats[proto];
-    if (err == ECONNREFUSED) {
-        udp_rewrite_refused(r, proto); /* back, it needs the templates again */
-        /* the refusal is about a datagram already counted as sent (the ICMP error comes
-         * back on the next send): it moves from sent to refused, taken as the last one */
-        ps->refused++;
-        e->stats.refused++;
-        if (ps->packets) {
-            ps->packets--;
-            ps->bytes -= ps->last_len <= ps->bytes ? ps->last_len : ps->bytes;
-            e->stats.sent--;
+    udp_rewrite_refused(r, proto); /* back, it needs the templates again */
+    uint64_t len = ps->last_len, nth = ps->refused + 1;
+    if (r->to[proto]) {
+        struct collector_stats *cs = &r->to[proto][k];
+        len = cs->packets ? cs->bytes / cs->packets : 0;
+        nth = ++cs->refused;
+        if (cs->packets) {
+            cs->packets--;
+            cs->bytes -= len;
         }
-        if (ps->refused == 1)
-            log_warn("router %s: %s collector %s refused (not listening?); replay goes on, refusals are "
-                     "counted", addr_format(&r->src, a), proto_names[proto],
-                     sock_format(&e->collectors[proto].addr[r->repro.family == AF_INET6], b, sizeof b));
+    }
+    ps->refused++;
+    e->stats.refused++;
+    if (ps->packets) {
+        ps->packets--;
+        ps->bytes -= len <= ps->bytes ? len : ps->bytes;
+        e->stats.sent--;
+    }
+    if (nth == 1)
+        log_warn("router %s: %s collector %s refused (not listening?); replay goes on, refusals are counted",
+                 addr_format(&r->src, a), proto_names[proto],
+                 sock_format(COLLECTOR_ADDR(e, proto, k, r->repro.family == AF_INET6), b, sizeof b));
+}
+
+struct refusal_ctx { struct engine *e; struct router *r; int proto; };
+
+static void on_refusal(void *ctx, const struct sockaddr_storage *to, int err)
+{
+    struct refusal_ctx *c = ctx;
+    struct engine *e = c->e;
+    int f = c->r->repro.family == AF_INET6;
+    for (unsigned k = 0; k < e->n_collectors[c->proto]; k++) {
+        const struct sockaddr_storage *a = COLLECTOR_ADDR(e, c->proto, k, f);
+        if (e->collectors[c->proto][k].len[f] && !memcmp(a, to, e->collectors[c->proto][k].len[f])) {
+            if (err == ECONNREFUSED)
+                udp_send_refused(e, c->r, c->proto, k);
+            else
+                udp_send_failure(e, c->r, c->proto, err);
+            return;
+        }
+    }
+}
+
+/* fan-out: the refusals an unconnected socket holds, each to its collector */
+static void udp_send_read_refusals(struct engine *e, struct router *r, int proto, int fd)
+{
+    struct refusal_ctx c = { e, r, proto };
+    sock_udp_refusals(fd, on_refusal, &c);
+}
+
+void udp_send_failure(struct engine *e, struct router *r, int proto, int err)
+{
+    char a[ADDR_STRLEN];
+    struct proto_stats *ps = &r->stats[proto];
+    if (err == ECONNREFUSED) {
+        udp_send_refused(e, r, proto, 0);
     } else {
         ps->send_errors++;
         e->stats.send_errors++;
@@ -86,16 +146,30 @@ void udp_send_failure(struct engine *e, struct router *r, int proto, int err)
     }
 }
 
-void udp_send_count(struct engine *e, struct router *r, int proto, size_t len)
+void udp_send_count(struct engine *e, struct router *r, int proto, unsigned k, size_t len)
 {
     r->stats[proto].packets++;
     r->stats[proto].bytes += len;
     r->stats[proto].last_len = len;
+    if (r->to[proto]) {
+        r->to[proto][k].packets++;
+        r->to[proto][k].bytes += len;
+    }
     e->stats.sent++;
 }
 
-/* Send msgs[0..n) on fd. A connected UDP socket reports an ICMP port unreachable of an
- * earlier datagram on a later send, which is then not sent: that datagram is retried once. */
+static void udp_send_errors(struct engine *e, struct router *r, int proto, const struct mmsghdr *msgs, unsigned n)
+{
+    r->stats[proto].send_errors += n;
+    e->stats.send_errors += n;
+    if (r->to[proto])
+        for (unsigned j = 0; j < n; j++)
+            r->to[proto][collector_of(e, proto, msgs[j].msg_hdr.msg_name)].send_errors++;
+}
+
+/* Send msgs[0..n) on fd. A refusal of an earlier datagram fails a later send, which is then
+ * not sent: that datagram is retried once (with several collectors, after the error queue
+ * said which collector refused). */
 static void udp_send_many(struct engine *e, struct router *r, int proto, uint16_t sport, struct mmsghdr *msgs, unsigned n)
 {
     int fd = udp_send_socket(e, r, proto, sport);
@@ -103,14 +177,13 @@ static void udp_send_many(struct engine *e, struct router *r, int proto, uint16_
     bool retried = false;
     while (i < n) {
         if (fd < 0) { /* the socket could not be opened, which was said: counted, not said again */
-            r->stats[proto].send_errors += n - i;
-            e->stats.send_errors += n - i;
+            udp_send_errors(e, r, proto, msgs + i, n - i);
             break;
         }
         int k = sendmmsg(fd, msgs + i, n - i, 0);
         if (k > 0) {
             for (int j = 0; j < k; j++)
-                udp_send_count(e, r, proto, msgs[i + j].msg_len);
+                udp_send_count(e, r, proto, collector_of(e, proto, msgs[i + j].msg_hdr.msg_name), msgs[i + j].msg_len);
             i += (unsigned)k;
             retried = false;
             continue;
@@ -119,7 +192,10 @@ static void udp_send_many(struct engine *e, struct router *r, int proto, uint16_
             continue;
         int err = errno;
         if (err == ECONNREFUSED && !retried) {
-            udp_send_failure(e, r, proto, err);
+            if (fanned(e, proto))
+                udp_send_read_refusals(e, r, proto, fd);
+            else
+                udp_send_failure(e, r, proto, err);
             retried = true;
             continue;
         }
@@ -130,11 +206,34 @@ static void udp_send_many(struct engine *e, struct router *r, int proto, uint16_
     }
 }
 
+/* msgs[*n] for the datagram iov, one per collector (fan-out) or one to the connected socket;
+ * sent when msgs is full */
+static void udp_send_push(struct engine *e, struct router *r, int proto, uint16_t sport, struct mmsghdr *msgs,
+                          struct iovec *iov, unsigned *n)
+{
+    int f = r->repro.family == AF_INET6;
+    size_t fan = fanned(e, proto) ? e->n_collectors[proto] : 1;
+    for (size_t k = 0; k < fan; k++) {
+        if (*n == BATCH_MAX) {
+            udp_send_many(e, r, proto, sport, msgs, *n);
+            *n = 0;
+        }
+        msgs[*n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = iov, .msg_iovlen = 1 } };
+        if (fan > 1) {
+            msgs[*n].msg_hdr.msg_name = COLLECTOR_ADDR(e, proto, k, f);
+            msgs[*n].msg_hdr.msg_namelen = e->collectors[proto][k].len[f];
+        }
+        (*n)++;
+    }
+}
+
 void udp_send_one(struct engine *e, struct router *r, int proto, uint16_t sport, const uint8_t *data, size_t len)
 {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-    struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
-    udp_send_many(e, r, proto, sport, &m, 1);
+    struct mmsghdr m[COLLECTORS_MAX];
+    unsigned n = 0;
+    udp_send_push(e, r, proto, sport, m, &iov, &n);
+    udp_send_many(e, r, proto, sport, m, n);
 }
 
 /* Batches go out per socket, in capture order within each socket. */
@@ -152,9 +251,8 @@ void udp_send_flush(struct engine *e)
             struct pending *p = &e->batch[j];
             if (done[j] || p->router != first->router || p->proto != first->proto || p->sport != first->sport)
                 continue;
-            iov[n] = (struct iovec){ .iov_base = e->batch_bytes + p->offset, .iov_len = p->len };
-            msgs[n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[n], .msg_iovlen = 1 } };
-            n++;
+            iov[j] = (struct iovec){ .iov_base = e->batch_bytes + p->offset, .iov_len = p->len };
+            udp_send_push(e, first->router, first->proto, first->sport, msgs, &iov[j], &n);
             done[j] = true;
         }
         udp_send_many(e, first->router, first->proto, first->sport, msgs, n);
@@ -180,6 +278,10 @@ uint8_t *udp_send_add(struct engine *e, struct router *r, int proto, uint16_t sp
 
 static void udp_send_late_refusal(struct engine *e, struct router *r, int proto, int fd)
 {
+    if (fd >= 0 && fanned(e, proto)) {
+        udp_send_read_refusals(e, r, proto, fd);
+        return;
+    }
     int err = 0;
     socklen_t l = sizeof err;
     if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err)
@@ -187,7 +289,8 @@ static void udp_send_late_refusal(struct engine *e, struct router *r, int proto,
 }
 
 /* A refusal of the last datagrams comes back after the last send: wait a moment and
- * collect what each UDP socket holds (one error per socket however many were refused). */
+ * collect what each UDP socket holds (a connected socket holds one error however many were
+ * refused; an unconnected one, each refusal). */
 void udp_send_late_refusals(struct engine *e)
 {
     bool any = false;

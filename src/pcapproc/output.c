@@ -94,11 +94,11 @@ static void yaml_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static const struct addr *configured_repro(const struct config *c, const struct addr *src)
+static const struct map_entry *configured(const struct config *c, const struct addr *src)
 {
     for (size_t i = 0; i < c->n_map; i++)
         if (addr_equal(&c->map[i].src, src))
-            return &c->map[i].repro;
+            return &c->map[i];
     return NULL;
 }
 
@@ -133,11 +133,15 @@ void write_config(struct proc *p, FILE *f, const char *pcap_path)
     fprintf(f, "network:\n  map:%s\n", p->n_routers ? "" : " []  # no router was selected");
     for (size_t i = 0; i < p->n_routers; i++) {
         char a[ADDR_STRLEN], b[ADDR_STRLEN];
-        const struct addr *repro = configured_repro(c, &p->routers[i].addr);
+        const struct map_entry *m = configured(c, &p->routers[i].addr);
         fprintf(f, "    - src_ip: %s\n", addr_format(&p->routers[i].addr, a));
-        if (repro)
-            fprintf(f, "      repro_ip: %s\n", addr_format(repro, b));
-        else
+        if (m) { /* the input's entry, as it was */
+            fprintf(f, "      repro_ip: %s\n", addr_format(&m->repro, b));
+            if (m->bgp_id)
+                fprintf(f, "      bgp_id: %s\n", addr_format_ipv4(m->bgp_id, b));
+            if (m->clones > 1)
+                fprintf(f, "      clones: %u\n", m->clones);
+        } else
             fprintf(f, "      repro_ip: %s  # the local address to replay %s from\n", CONFIG_REPRO_PLACEHOLDER, a);
     }
     if (c->interface) {
@@ -172,13 +176,19 @@ void write_config(struct proc *p, FILE *f, const char *pcap_path)
         }
         char a[ADDR_STRLEN];
         const bool *have = p->have_dst[pc->id];
-        if (pc->n_collector_hosts) {
-            fprintf(f, "  collector:\n    ip: [");
-            for (size_t h = 0; h < pc->n_collector_hosts; h++) {
-                fputs(h ? ", " : "", f);
-                yaml_string(f, pc->collector_hosts[h]);
+        if (pc->n_collectors && pc->collectors[0].n_hosts) {
+            /* one collector as the traffic-reproducer writes it; several as a list */
+            bool list = pc->n_collectors > 1;
+            fprintf(f, "  collector:\n");
+            for (size_t k = 0; k < pc->n_collectors; k++) {
+                const struct collector_config *cc = &pc->collectors[k];
+                fprintf(f, list ? "    - ip: [" : "    ip: [");
+                for (size_t h = 0; h < cc->n_hosts; h++) {
+                    fputs(h ? ", " : "", f);
+                    yaml_string(f, cc->hosts[h]);
+                }
+                fprintf(f, list ? "]\n      port: %u\n" : "]\n    port: %u\n", cc->port);
             }
-            fprintf(f, "]\n    port: %u\n", pc->collector_port);
         } else if (have[0] || have[1]) { /* one address per family the routers sent to */
             fprintf(f, "  collector:  # the captured destination: point it at your collector\n    ip: [");
             for (int fam = 0; fam < 2; fam++)

@@ -203,7 +203,7 @@ static struct stream *stream_new(struct proc *p, struct proc_router *r, const st
     st->router = (size_t)(r - p->routers);
     st->flow = (struct pktwrite_flow){ .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport,
                                        .tcp = true, .seq = 1, .ack = 1 };
-    conversation_init(&st->conv, p->pc->proto, d, on_run);
+    conversation_init(&st->conv, p->pc->proto, d, NULL, on_run);
     st->conv.owner = st;
     if (conversation_insert(&p->convs, &st->conv) < 0) {
         free(st);
@@ -272,7 +272,7 @@ static void tcp_packet(struct proc *p, struct proc_router *r, const struct decod
 {
     if (!d->payload_len && !(d->tcp_flags & TCP_SYN))
         return;
-    struct conversation *c = conversation_find(&p->convs, d);
+    struct conversation *c = conversation_find(&p->convs, d, NULL);
     struct stream *st = c ? c->owner : NULL;
     if (st && conversation_restarted(c, d)) { /* a new connection on the same addresses and ports */
         stream_end(st);

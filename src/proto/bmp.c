@@ -59,6 +59,51 @@ static enum msg_role bmp_msg_role(int kind)
     }
 }
 
+static void bmp_put_u16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void bmp_put_u32(uint8_t *p, size_t v)
+{
+    bmp_put_u16(p, v >> 16);
+    bmp_put_u16(p + 2, v);
+}
+
+/* INIT information TLV types (RFC 7854 section 4.4) */
+enum { INFO_STRING = 0, INFO_SYS_DESCR = 1, INFO_SYS_NAME = 2 };
+
+/* Clone k of a router (network.clones.sysname): its INIT's sysName gets "-k" appended, so
+ * that collectors keying routers by name see one per clone. In place, the rest of the
+ * message moved up; the TLV's and the message's lengths follow. */
+static size_t bmp_clone_identity(uint8_t *msg, size_t len, size_t cap, unsigned k, unsigned what)
+{
+    if (!(what & CLONE_SYSNAME) || bmp_frame(msg, len) != (ssize_t)len || msg[5] != BMP_INIT)
+        return len;
+    char suffix[16];
+    size_t sl = (size_t)snprintf(suffix, sizeof suffix, "-%u", k);
+    struct cursor c = cursor_make(msg, len);
+    cursor_skip(&c, BMP_HEADER);
+    while (cursor_remaining(&c) >= 4) {
+        size_t at = len - cursor_remaining(&c);
+        uint16_t type = cursor_be16(&c), tlv_len = cursor_be16(&c);
+        if (!cursor_skip(&c, tlv_len))
+            return len;
+        if (type != INFO_SYS_NAME)
+            continue;
+        if (len + sl > cap || tlv_len + sl > 0xffff)
+            return len;
+        size_t end = at + 4 + tlv_len;
+        memmove(msg + end + sl, msg + end, len - end);
+        memcpy(msg + end, suffix, sl);
+        bmp_put_u16(msg + at + 2, tlv_len + sl);
+        bmp_put_u32(msg + 1, len + sl);
+        return len + sl;
+    }
+    return len;
+}
+
 /* A TERM, reason 1 (administratively closed: RFC 7854 section 4.5) */
 static size_t bmp_goodbye(uint8_t *out, size_t max)
 {
@@ -223,7 +268,7 @@ static void read_init(struct bmp_digest *g, struct cursor *c)
         const uint8_t *v = cursor_take(c, len);
         if (!v)
             return;
-        char *out = type == 1 ? g->sys_descr : type == 2 ? g->sys_name : NULL;
+        char *out = type == INFO_SYS_DESCR ? g->sys_descr : type == INFO_SYS_NAME ? g->sys_name : NULL;
         if (!out)
             continue;
         size_t n = len < MAX_STRING - 1 ? len : MAX_STRING - 1;
@@ -382,6 +427,7 @@ const struct proto proto_bmp = {
     .peer_key = bmp_peer_key,
     .goodbye = bmp_goodbye,
     .rewrite = bmp_rewrite,
+    .clone_identity = bmp_clone_identity,
     .digest_new = bmp_digest_new,
     .digest_message = bmp_digest_message,
     .digest_json = bmp_digest_json,

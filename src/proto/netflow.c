@@ -587,4 +587,5 @@ const struct proto proto_netflow = {
     .learn = learn,
     .restart = restart,
     .prime = prime,
+    .clone_identity = netflow_clone_identity,
 };

@@ -243,6 +243,25 @@ void netflow_rewriter_restart(struct netflow_rewriter *w)
         w->cache.domains[i].primed = w->cache.domains[i].priming = false;
 }
 
+/* Clone k of an exporter (network.clones.domain): its observation domain (IPFIX), source id
+ * (v9) or engine type and id (v5, one 16-bit number) + k, so that collectors keying an
+ * exporter on it see one per clone; templates and data alike. */
+size_t netflow_clone_identity(uint8_t *msg, size_t len, size_t cap, unsigned k, unsigned what)
+{
+    (void)cap;
+    struct netflow_header h;
+    if (!(what & CLONE_DOMAIN) || netflow_parse(msg, len, &h) < 0)
+        return len;
+    if (h.version == 5) {
+        uint16_t engine = (uint16_t)(h.domain + k);
+        msg[V5_HEADER - 4] = (uint8_t)(engine >> 8);
+        msg[V5_HEADER - 3] = (uint8_t)engine;
+    } else {
+        put32(msg + (h.version == 9 ? V9_HEADER - 4 : IPFIX_HEADER - 4), h.domain + k);
+    }
+    return len;
+}
+
 static void put16(uint8_t *p, size_t v)
 {
     p[0] = (uint8_t)(v >> 8);

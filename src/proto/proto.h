@@ -46,6 +46,10 @@ static inline bool rewrite_wanted(const struct rewrite_config *r)
     return r->export_time_now || r->sequence_continuous || r->templates_prime;
 }
 
+/* what a clone's messages change (clone_identity) */
+#define CLONE_SYSNAME 1u /* BMP INIT sysName: "name-k" */
+#define CLONE_DOMAIN 2u  /* IPFIX observation domain, v9 source id, v5 engine type and id: + k */
+
 struct proto {
     const char *name;        /* config key: "ipfix", "bgp", "bmp", "udp_generic", ... */
     enum transport transport;
@@ -90,6 +94,11 @@ struct proto {
     void (*restart)(void *rewriter);
     size_t (*prime)(void *rewriter, const struct rewrite_config *cfg, const uint8_t *msg, size_t len, uint8_t *out,
                     size_t max, int64_t now_ns);
+    /* Optional: the message made clone k's (k >= 1) where it names its router, as `what`
+     * asks (CLONE_*): in place, growing up to cap bytes; returns its length (len when there
+     * is nothing to change or it cannot be read). BMP: the INIT's sysName; NetFlow: the
+     * observation domain / source id / engine. (BGP's identifier is the OPEN rewrite's.) */
+    size_t (*clone_identity)(uint8_t *msg, size_t len, size_t cap, unsigned k, unsigned what);
     /* Name of a msg_info.kind for reports ("ipfix", "v9", "update", ...). */
     const char *(*kind_name)(int kind);
     /* pcap-proc: one digest per exporter (UDP) or per TCP session. digest_message() says
@@ -127,6 +136,7 @@ int netflow_parse(const uint8_t *msg, size_t len, struct netflow_header *out);
 struct netflow_rewriter;
 struct netflow_rewriter *netflow_rewriter_new(void);
 void netflow_rewriter_free(struct netflow_rewriter *w);
+size_t netflow_clone_identity(uint8_t *msg, size_t len, size_t cap, unsigned k, unsigned what);
 int netflow_rewrite(struct netflow_rewriter *w, const struct rewrite_config *cfg, uint8_t *msg, size_t len,
                     int64_t now_ns);
 void netflow_rewriter_learn(struct netflow_rewriter *w, const uint8_t *msg, size_t len);

@@ -11,6 +11,7 @@ SHARED=${SHARED:-}
 NS=telrep-e2e-$$
 WORK=$(mktemp -d /tmp/telrep-e2e.XXXXXX)
 PIDS=()
+EXTRA_NS=() # more namespaces a test made (deleted on exit)
 PASS=0
 FAIL=0
 
@@ -19,6 +20,7 @@ cleanup() {
     sleep 0.2
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
+    for n in "${EXTRA_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "/etc/netns/$NS"
     [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
@@ -131,6 +133,7 @@ print_output[p]: json
 print_output_file[p]: $dir/flows-%s.json
 print_output_file_append[p]: true
 print_refresh_time[p]: 1
+${NFACCTD_EXTRA:-}
 CONF
     start_bg "$dir/nfacctd.log" nfacctd -f "$dir/nfacctd.conf"
     NFACCTD_PID=$LAST_PID
@@ -176,7 +179,7 @@ start_pmacct() { # start_pmacct bmp|bgp dir port [listen-ip] [extra config lines
     {
         echo "${kind}_daemon_ip: ${4:-127.0.0.1}"
         echo "${kind}_daemon_port: $3"
-        echo "${kind}_daemon_max_peers: 200"
+        echo "${kind}_daemon_max_peers: ${MAX_PEERS:-200}"
         echo "${kind}_daemon_msglog_file: $dir/$kind-$router.json"
         echo "${kind}_daemon_msglog_output: json"
         echo "${5:-}"

@@ -43,6 +43,17 @@ eq "live.yml: the body 3 times, and each exporter's templates first" "$(jq .data
 check "live.yml: the rate cap held the replay back" test "$(jq '.timing.rate.held_back_s > 0' "$WORK/live.json")" = true
 eq "live.yml: every message rewritten" "$(jq '[.routers[].protocols.ipfix.rewritten.messages] | add' "$WORK/live.json")" 120
 
+sinks 2055 2056
+run examples/scale.yml --stats-json "$WORK/scale.json"
+eq "scale.yml: exit status" "$?" 0
+got
+for p in 2055 2056; do
+    eq "scale.yml: collector $p got every clone's datagrams" "$(jq .datagrams "$WORK/sink-$p.json")" $((40 * 50))
+    eq "scale.yml: collector $p from 100 addresses" "$(jq '.per_source | length' "$WORK/sink-$p.json")" 100
+done
+eq "scale.yml: the report, per collector" \
+    "$(jq -c '[.routers[].protocols.ipfix.collectors[].packets] | [length, unique]' "$WORK/scale.json")" "[200,[20]]"
+
 sinks 2055
 run examples/netflow.yml --stats-json "$WORK/nf.json"
 eq "netflow.yml: exit status" "$?" 0

@@ -84,6 +84,37 @@ static void test_keepalive_notification(void **state)
 
 /* bmp timestamps: now: the per-peer header's timestamp of route monitoring, peer up and down,
  * stats becomes the given moment; INIT, TERM and a timestamp of 0 stay as they are. */
+/* Issue 14 item 2: clone k's INIT names it "sysName-k" (the TLV and message lengths follow,
+ * the TLVs after it move); other messages, an INIT without a sysName, and a message with no
+ * room to grow are left as they are. */
+static void test_bmp_clone_sysname(void **state)
+{
+    struct tu_buf b = { .n = 0 };
+    tu_u8(&b, 3);
+    tu_u32(&b, 0);
+    tu_u8(&b, 4);               /* INIT */
+    tu_u16(&b, 1); tu_u16(&b, 1); tu_u8(&b, 'd'); /* sysDescr "d" */
+    tu_u16(&b, 2); tu_u16(&b, 2); tu_u8(&b, 'r'); tu_u8(&b, '1'); /* sysName "r1" */
+    tu_u16(&b, 0); tu_u16(&b, 1); tu_u8(&b, 'x'); /* a string after it */
+    tu_set16(&b, 3, (uint16_t)b.n); /* the length: its low bytes */
+    uint8_t m[64];
+    memcpy(m, b.b, b.n);
+    size_t n = proto_bmp.clone_identity(m, b.n, sizeof m, 12, CLONE_SYSNAME);
+    assert_int_equal(n, b.n + 3);
+    assert_int_equal(proto_bmp.frame(m, n), (ssize_t)n); /* its length says so */
+    assert_memory_equal(m + 6 + 5, "\x00\x02\x00\x05r1-12", 9);
+    assert_memory_equal(m + 6 + 5 + 9, "\x00\x00\x00\x01x", 5);
+    /* not asked, no room, not an INIT: as it was */
+    memcpy(m, b.b, b.n);
+    assert_int_equal(proto_bmp.clone_identity(m, b.n, sizeof m, 12, CLONE_DOMAIN), b.n);
+    assert_int_equal(proto_bmp.clone_identity(m, b.n, b.n + 2, 12, CLONE_SYSNAME), b.n);
+    assert_memory_equal(m, b.b, b.n);
+    size_t rm = tu_bmp(m, 0, 1, 65001);
+    assert_int_equal(proto_bmp.clone_identity(m, rm, sizeof m, 3, CLONE_SYSNAME), rm);
+    size_t init = tu_bmp(m, 4, 0, 0); /* no sysName */
+    assert_int_equal(proto_bmp.clone_identity(m, init, sizeof m, 3, CLONE_SYSNAME), init);
+}
+
 static void test_bmp_timestamps(void **state)
 {
     const struct rewrite_config now = { .export_time_now = true }, keep = { 0 };
@@ -118,6 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bmp_timestamps),
+        cmocka_unit_test(test_bmp_clone_sysname),
         cmocka_unit_test(test_open),
         cmocka_unit_test(test_open_malformed),
         cmocka_unit_test(test_keepalive_notification),

@@ -286,6 +286,7 @@ static void test_router_lookup(void **state)
 {
     struct config c = { 0 };
     struct map_entry map[300];
+    memset(map, 0, sizeof map);
     for (int i = 0; i < 300; i++) {
         char s[64];
         snprintf(s, sizeof s, i % 2 ? "2001:db8::%x" : "10.0.%d.%d", i % 2 ? i : i / 256, i % 256);
@@ -305,6 +306,31 @@ static void test_router_lookup(void **state)
     struct addr other;
     addr_parse("10.9.9.9", &other);
     assert_null(router_lookup(&t, &other));
+    router_table_free(&t);
+
+    /* issue 14 item 2: an entry with clones is that many routers, next to each other, from
+     * consecutive addresses; the lookup finds clone 0; clone k >= 1 opens BGP with its own
+     * address as identifier, or with the entry's + k */
+    map[1].clones = 3;
+    assert_int_equal(addr_parse("192.0.2.254", &map[1].repro), 0);
+    map[2].clones = 2;
+    map[2].bgp_id = 0x0a000001;
+    c.clones.bgp_id = true;
+    assert_int_equal(router_table_init(&t, &c), 0);
+    assert_int_equal(t.n, 303);
+    struct router *r = router_lookup(&t, &map[1].src);
+    assert_int_equal(r->clone, 0);
+    assert_int_equal(r->n_clones, 3);
+    char b[ADDR_STRLEN];
+    assert_string_equal(addr_format(&r[2].repro, b), "192.0.3.0"); /* 192.0.2.254 + 2: the carry */
+    assert_true(addr_equal(&r[1].src, &map[1].src));
+    assert_int_equal(r[2].clone, 2);
+    assert_int_equal(r[0].bgp_id, 0); /* clone 0 is the captured router */
+    assert_int_equal(r[1].bgp_id, 0xc00002ff);
+    r = router_lookup(&t, &map[2].src);
+    assert_int_equal(r[0].bgp_id, 0x0a000001);
+    assert_int_equal(r[1].bgp_id, 0x0a000002);
+    assert_ptr_equal(router_lookup(&t, &map[3].src), r + 2);
     router_table_free(&t);
 }
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "stats.h"
 
 static char err[2048];
 
@@ -80,13 +81,13 @@ static void test_every_key(void **state)
     assert_int_equal(ip->select.udp_sport.v[0], 40000);
     assert_int_equal(ip->select.header_types.n, 2);
     assert_string_equal(ip->select.bpf, "udp and not port 53");
-    assert_int_equal(ip->n_collector_hosts, 1);
-    assert_string_equal(ip->collector_hosts[0], "localhost");
-    assert_int_equal(ip->collector_port, 2100);
+    assert_int_equal(ip->collectors[0].n_hosts, 1);
+    assert_string_equal(ip->collectors[0].hosts[0], "localhost");
+    assert_int_equal(ip->collectors[0].port, 2100);
     assert_int_equal(c->protos[1].id, PROTO_BGP);
     assert_int_equal(c->protos[1].select.header_types.v[1], 2);
     assert_int_equal(c->protos[2].id, PROTO_BMP);
-    assert_int_equal(c->protos[2].collector_port, 1790); /* default port */
+    assert_int_equal(c->protos[2].collectors[0].port, 1790); /* default port */
     assert_false(c->protos[3].select.present);
     assert_int_equal(c->protos[4].id, PROTO_TCP_GENERIC);
     assert_true(c->pcap_processing.present);
@@ -136,14 +137,14 @@ static void test_session_keys(void **state)
     assert_false(bgp->send_term);
     assert_true(bmp->send_term);
     assert_int_equal(bmp->reconnect, 1);
-    assert_int_equal(c->protos[1].collector_port, 1790);
+    assert_int_equal(c->protos[1].collectors[0].port, 1790);
     assert_true(tcp->drain_timeout == 0);
     assert_int_equal(tcp->my_as, 0);
     assert_int_equal(tcp->reconnect, -1); /* not set: on with keep_open */
     config_free(c);
     c = parse("pcap: a.pcap\nbgp: {collector: {ip: 127.0.0.1}}\n");
     assert_non_null(c);
-    assert_int_equal(c->protos[0].collector_port, 179);
+    assert_int_equal(c->protos[0].collectors[0].port, 179);
     assert_true(c->protos[0].session.open_timeout == 10);
     assert_true(c->protos[0].session.drain_timeout == 30);
     assert_int_equal(c->protos[0].session.hold_time, -1);
@@ -249,6 +250,64 @@ static void test_unknown_key_errors(void **state)
     config_free(c);
 }
 
+/* Issue 14 item 1: collector may be a list of collectors (fan-out), each with its own
+ * addresses and port (the protocol's default when none); the same one twice is a typo. */
+static void test_collector_list(void **state)
+{
+    struct config *c = parse("pcap: a.pcap\nipfix:\n  collector:\n    - {ip: 127.0.0.1, port: 2100}\n"
+                             "    - {ip: [127.0.0.2, \"::2\"], port: 2101}\n    - {ip: 127.0.0.3}\n"
+                             "bmp:\n  collector: {ip: 127.0.0.1, port: 1790}\n");
+    assert_non_null(c);
+    assert_int_equal(c->protos[0].n_collectors, 3);
+    assert_string_equal(c->protos[0].collectors[1].hosts[1], "::2");
+    assert_int_equal(c->protos[0].collectors[1].port, 2101);
+    assert_int_equal(c->protos[0].collectors[2].port, 4739); /* ipfix's default */
+    assert_int_equal(c->protos[0].collectors[2].at.line, 6);
+    assert_int_equal(c->protos[1].n_collectors, 1);
+    char name[64];
+    assert_string_equal(stats_collector_name(&c->protos[0].collectors[1], name, sizeof name), "127.0.0.2:2101");
+    config_free(c);
+    expect_error("pcap: a.pcap\nipfix:\n  collector:\n    - {ip: 127.0.0.1, port: 2100}\n"
+                 "    - {ip: 127.0.0.1, port: 2100}\n", "t.yml:5:7: collector 127.0.0.1 port 2100 is listed twice");
+    expect_error("pcap: a.pcap\nipfix:\n  collector: [127.0.0.1]\n", "t.yml:3:15: collector: expected a mapping");
+}
+
+/* Issue 14 item 2: a map entry's clones, network.clones (identity on by default, domain off),
+ * and a range that would run past the last address. */
+static void test_clones(void **state)
+{
+    struct config *c = parse("pcap: a.pcap\nnetwork:\n  map:\n"
+                             "    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.10, clones: 200}\n"
+                             "    - {src_ip: 10.0.0.2, repro_ip: 203.0.114.1}\n"
+                             "ipfix:\n  collector: {ip: 127.0.0.1}\n");
+    assert_non_null(c);
+    assert_int_equal(c->map[0].clones, 200);
+    assert_int_equal(c->map[1].clones, 1);
+    assert_int_equal(config_routers(c), 201);
+    assert_true(c->clones.bgp_id);
+    assert_true(c->clones.sysname);
+    assert_false(c->clones.domain);
+    assert_true(c->clones.stagger == 0);
+    config_free(c);
+    c = parse("pcap: a.pcap\nnetwork:\n  map: [{src_ip: 10.0.0.1, repro_ip: \"2001:db8::1\", clones: 3}]\n"
+              "  clones: {stagger: 0.0005, bgp_id: false, sysname: false, domain: true}\n"
+              "ipfix:\n  collector: {ip: \"::1\"}\n");
+    assert_non_null(c);
+    assert_true(c->clones.stagger == 0.0005);
+    assert_false(c->clones.bgp_id);
+    assert_false(c->clones.sysname);
+    assert_true(c->clones.domain);
+    config_free(c);
+    expect_error("pcap: a.pcap\nnetwork:\n  map: [{src_ip: 10.0.0.1, repro_ip: 255.255.255.250, clones: 10}]\n",
+                 "10 clones from repro_ip 255.255.255.250 would run past the last address");
+    expect_error("pcap: a.pcap\nnetwork:\n  map: [{src_ip: 10.0.0.1, repro_ip: 10.0.0.2, clones: 0}]\n", "clones");
+    struct addr a, b;
+    char t[ADDR_STRLEN];
+    assert_int_equal(addr_parse("2001:db8::ffff:ffff:ffff:ffff", &a), 0);
+    assert_int_equal(addr_add(&a, 1, &b), 0);
+    assert_string_equal(addr_format(&b, t), "2001:db8:0:1::");
+}
+
 /* collector addresses: a literal that looks like an address must be one; a list gives the
  * collector one address per family; source_port; a router's own BGP identifier */
 static void test_collector_and_router_keys(void **state)
@@ -261,9 +320,9 @@ static void test_collector_and_router_keys(void **state)
                              "ipfix:\n  collector: {ip: [127.0.0.1, \"::1\", collector.example], port: 9991}\n"
                              "  source_port: keep\nudp_generic:\n  collector: {ip: 127.0.0.1}\n  source_port: 2055\n");
     assert_non_null(c);
-    assert_int_equal(c->protos[0].n_collector_hosts, 3);
-    assert_string_equal(c->protos[0].collector_hosts[1], "::1");
-    assert_int_equal(c->protos[0].collector_at.line, 7);
+    assert_int_equal(c->protos[0].collectors[0].n_hosts, 3);
+    assert_string_equal(c->protos[0].collectors[0].hosts[1], "::1");
+    assert_int_equal(c->protos[0].collectors[0].at.line, 7);
     assert_int_equal(c->protos[0].source_port, -1);
     assert_int_equal(c->protos[1].source_port, 2055);
     assert_false(c->protos[0].rewrite.export_time_now); /* the captured bytes by default */
@@ -405,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_unknown_key_is_a_warning),
         cmocka_unit_test(test_unknown_key_errors),
         cmocka_unit_test(test_collector_and_router_keys),
+        cmocka_unit_test(test_collector_list),
+        cmocka_unit_test(test_clones),
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_repeat_patterns),
         cmocka_unit_test(test_anchor_configs),

@@ -35,7 +35,7 @@ static void test_order_close_restart(void **state)
     struct conversation c;
     struct got g = { 0 };
     struct decoded d = seg("10.0.0.1", 40000, 100, TCP_SYN, NULL, 0);
-    conversation_init(&c, &proto_bmp, &d, on_run);
+    conversation_init(&c, &proto_bmp, &d, NULL, on_run);
     conversation_segment(&c, &d, 0, &g);
     /* INIT, then route monitoring before the PEER_UP it follows (reordered) */
     d = seg("10.0.0.1", 40000, 101, TCP_ACK, init, li);
@@ -68,7 +68,7 @@ static void test_cut_last_message_counted(void **state)
     struct conversation c;
     struct got g = { 0 };
     struct decoded d = seg("10.0.0.1", 40000, 1, TCP_ACK, init, li - 2);
-    conversation_init(&c, &proto_bmp, &d, on_run);
+    conversation_init(&c, &proto_bmp, &d, NULL, on_run);
     conversation_segment(&c, &d, 0, &g);
     struct conversation_counts n = { 0 };
     conversation_finish(&c, &n, &g);
@@ -86,21 +86,36 @@ static void test_table(void **state)
     for (unsigned i = 0; i < N; i++) {
         snprintf(a, sizeof a, "10.%u.%u.1", i >> 8, i & 255);
         struct decoded d = seg(a, (uint16_t)(40000 + i % 7), 1, TCP_SYN, NULL, 0);
-        conversation_init(&cs[i], &proto_bmp, &d, on_run);
+        conversation_init(&cs[i], &proto_bmp, &d, NULL, on_run);
         assert_int_equal(conversation_insert(&t, &cs[i]), 0);
     }
     assert_true(t.size >= N); /* it grew */
     for (unsigned i = 0; i < N; i++) {
         snprintf(a, sizeof a, "10.%u.%u.1", i >> 8, i & 255);
         struct decoded d = seg(a, (uint16_t)(40000 + i % 7), 1, TCP_ACK, NULL, 0);
-        assert_ptr_equal(conversation_find(&t, &d), &cs[i]);
+        assert_ptr_equal(conversation_find(&t, &d, NULL), &cs[i]);
         d.sport++; /* another port: another conversation, not known */
-        assert_null(conversation_find(&t, &d));
+        assert_null(conversation_find(&t, &d, NULL));
     }
     conversation_remove(&t, &cs[7]);
     struct decoded d = seg("10.0.7.1", 40000, 1, TCP_ACK, NULL, 0);
-    assert_null(conversation_find(&t, &d));
+    assert_null(conversation_find(&t, &d, NULL));
     assert_int_equal(t.n, N - 1);
+    /* the same addresses and ports replayed by two clones: two conversations, each its key's */
+    static struct conversation clone[2];
+    static const int keys[2];
+    d = seg("192.0.2.1", 41000, 1, TCP_SYN, NULL, 0);
+    for (int k = 0; k < 2; k++) {
+        conversation_init(&clone[k], &proto_bmp, &d, &keys[k], on_run);
+        assert_int_equal(conversation_insert(&t, &clone[k]), 0);
+    }
+    assert_ptr_equal(conversation_find(&t, &d, &keys[0]), &clone[0]);
+    assert_ptr_equal(conversation_find(&t, &d, &keys[1]), &clone[1]);
+    assert_null(conversation_find(&t, &d, NULL));
+    for (int k = 0; k < 2; k++) {
+        struct conversation_counts n = { 0 };
+        conversation_finish(&clone[k], &n, NULL);
+    }
     for (unsigned i = 0; i < N; i++) {
         struct conversation_counts n = { 0 };
         conversation_finish(&cs[i], &n, NULL);

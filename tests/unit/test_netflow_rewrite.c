@@ -310,10 +310,40 @@ static void test_prime_split_and_v9(void **state)
     netflow_rewriter_free(w);
 }
 
+/* Issue 14 item 2: clone k of an exporter (clones.domain) sends its messages with domain +
+ * k: IPFIX observation domain, v9 source id, v5 engine type and id; the rest untouched. */
+static void test_clone_domain(void **state)
+{
+    struct tu_buf b;
+    uint8_t m[2048];
+    ipfix(&b, 7, true);
+    memcpy(m, b.b, b.n);
+    assert_int_equal(netflow_clone_identity(m, b.n, b.n, 5, CLONE_DOMAIN), b.n);
+    assert_int_equal(rd32(m + 12), 4242 + 5);
+    assert_memory_equal(m, b.b, 12);
+    assert_memory_equal(m + 16, b.b + 16, b.n - 16);
+    v9(&b, 7, 0x100);
+    memcpy(m, b.b, b.n);
+    netflow_clone_identity(m, b.n, b.n, 3, CLONE_DOMAIN);
+    assert_int_equal(rd32(m + 16), 0x103);
+    v5(&b, 1, 7, 0xff); /* engine id 255 + 2: the carry goes into the engine type */
+    memcpy(m, b.b, b.n);
+    netflow_clone_identity(m, b.n, b.n, 2, CLONE_DOMAIN);
+    assert_int_equal(m[20], 1);
+    assert_int_equal(m[21], 1);
+    /* not asked, or not a message: as it was */
+    memcpy(m, b.b, b.n);
+    netflow_clone_identity(m, b.n, b.n, 2, CLONE_SYSNAME);
+    assert_memory_equal(m, b.b, b.n);
+    assert_int_equal(netflow_clone_identity(m, 10, 10, 2, CLONE_DOMAIN), 10);
+    assert_memory_equal(m, b.b, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v5),
+        cmocka_unit_test(test_clone_domain),
         cmocka_unit_test(test_v9),
         cmocka_unit_test(test_ipfix),
         cmocka_unit_test(test_ipfix_before_template),

@@ -296,7 +296,7 @@ static void test_sessions_resegmented_and_retimed(void **state)
              "pcap_processing: {initial_delay: 5, inter_packet_delay: 0.5, inter_protocol_delay: 10,"
              " desired_tcp_payload_size: 100}\n"
              "network:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.0.11}\n"
-             "bgp: {select: {tcp: {dport: [179]}}, collector: {ip: 127.0.0.1, port: 1179}}\n"
+             "bgp: {select: {tcp: {dport: [179]}}, collector: [{ip: 127.0.0.1, port: 1179}, {ip: 127.0.0.2, port: 1180}]}\n"
              "bmp: {select: {tcp: {dport: [1790]}}}\n"
              "ipfix: {}\n", in_path);
     json_t *j = run(out_dir, yaml, 0);
@@ -373,8 +373,10 @@ static void test_sessions_resegmented_and_retimed(void **state)
         fail_msg("%s", err);
     assert_int_equal(c->n_map, 3);
     assert_int_equal(c->n_protos, 3);
-    assert_int_equal(c->protos[0].collector_port, 1179);
-    assert_int_equal(c->protos[1].collector_port, 1790); /* the captured destination */
+    assert_int_equal(c->protos[0].collectors[0].port, 1179);
+    assert_int_equal(c->protos[0].n_collectors, 2); /* the input's fan-out kept */
+    assert_int_equal(c->protos[0].collectors[1].port, 1180);
+    assert_int_equal(c->protos[1].collectors[0].port, 1790); /* the captured destination */
     config_free(c);
     tu_rmdir(dir);
 }

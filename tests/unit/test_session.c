@@ -130,7 +130,7 @@ static struct world {
     uint32_t seq;
 } W;
 
-static const struct sockaddr_storage *collector(void *ctx, int proto, int family, socklen_t *len)
+static const struct sockaddr_storage *collector(void *ctx, int proto, unsigned k, int family, socklen_t *len)
 {
     *len = sizeof(struct sockaddr_in);
     return &W.coll;
@@ -710,9 +710,99 @@ static void test_loop_bgp(void **state)
     world_end();
 }
 
+/* Issue 14: a connection the collector's kernel completed without its application ever
+ * taking it (a listen queue of 1 overflowed, SYN cookies: pmbmpd with 200 routers connecting
+ * together) acknowledges nothing; after UNANSWERED_NS it is given up and tried again, which
+ * loses and duplicates nothing. One that acknowledged something is left alone. */
+static void test_unanswered_connection_retried(void **state)
+{
+    world(PROTO_BMP, -1, false);
+    feed_m(INIT);
+    feed_m(PU1);
+    session_fsm(the(), EV_CONNECTED, NULL);
+    assert_string_equal(carried(0), "IU");
+    session_on_timer(the());
+    assert_string_equal(st(), "established"); /* not yet */
+    the()->c.since -= UNANSWERED_NS;
+    session_on_timer(the());
+    assert_string_equal(st(), "backoff");
+    assert_int_equal(the()->quick_retries, 1);
+    assert_non_null(strstr(the()->last_error, "acknowledged nothing"));
+    session_fsm(the(), EV_TIMEOUT, NULL);
+    session_fsm(the(), EV_CONNECTED, NULL);
+    assert_string_equal(carried(1), "IU"); /* again, whole, once */
+    F.acked[1] = ML[INIT];
+    the()->c.since -= UNANSWERED_NS;
+    session_on_timer(the());
+    assert_string_equal(st(), "established");
+    world_end();
+}
+
+/* Issue 14 item 1, fan-out: with two collectors the captured session is a session to each,
+ * both carrying every message; each BGP session negotiates on its own, and a collector that
+ * refuses holds up only its own session, which catches up when it comes back. */
+static void test_fan_out(void **state)
+{
+    world(PROTO_BGP, 1, false);
+    W.pc.n_collectors = 2;
+    feed_m(OPEN);
+    assert_int_equal(F.conns, 2); /* a connection attempt to each */
+    struct session *lead = W.s->list->next_all, *second = W.s->list;
+    assert_ptr_equal(lead->fan_next, second);
+    assert_ptr_equal(second->lead, lead);
+    assert_int_equal(second->collector, 1);
+    assert_int_equal(lead->collector, 0);
+    /* collector 0 answers; collector 1 refuses */
+    session_fsm(lead, EV_CONNECTED, NULL);
+    session_fsm(second, EV_CONNECT_FAILED, "Connection refused");
+    assert_string_equal(session_state_names[second->state], "backoff");
+    memcpy(F.in, M[OPEN], ML[OPEN]);
+    F.in_len = ML[OPEN];
+    session_event(lead, EPOLLIN);
+    memcpy(F.in, M[KA], ML[KA]);
+    F.in_len = ML[KA];
+    session_event(lead, EPOLLIN);
+    assert_string_equal(session_state_names[lead->state], "established");
+    feed_m(KA); /* the router's answer: replaced by telrep's own, on each session */
+    feed_m(UPD);
+    feed_m(UPD);
+    flush();
+    assert_string_equal(carried(0), "OKuu");
+    /* collector 1 comes back: its own OPEN exchange, then everything the capture held */
+    session_fsm(second, EV_TIMEOUT, NULL);
+    assert_int_equal(F.conns, 3);
+    session_fsm(second, EV_CONNECTED, NULL);
+    assert_string_equal(carried(2), "O");
+    memcpy(F.in, M[OPEN], ML[OPEN]);
+    F.in_len = ML[OPEN];
+    session_event(second, EPOLLIN);
+    memcpy(F.in, M[KA], ML[KA]);
+    F.in_len = ML[KA];
+    session_event(second, EPOLLIN);
+    assert_string_equal(session_state_names[second->state], "established");
+    assert_string_equal(carried(2), "OKuu");
+    assert_int_equal(second->confirms_replaced, 1);
+    assert_int_equal(lead->confirms_replaced, 1);
+    F.ack_all = true;
+    session_ack(lead);
+    session_ack(second);
+    struct session_summary t0, t1, all;
+    sessions_summary(W.s, &W.r, PROTO_BGP, 0, &t0);
+    sessions_summary(W.s, &W.r, PROTO_BGP, 1, &t1);
+    sessions_summary(W.s, &W.r, PROTO_BGP, -1, &all);
+    assert_int_equal(t0.delivered, 3); /* OPEN and two UPDATEs (telrep's KEEPALIVE is its own) */
+    assert_int_equal(t1.delivered, 3);
+    assert_int_equal(t1.reconnects, 1);
+    assert_int_equal(t0.reconnects, 0);
+    assert_int_equal(all.sessions, 2);
+    world_end();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fan_out),
+        cmocka_unit_test(test_unanswered_connection_retried),
         cmocka_unit_test(test_bmp_connects_and_writes),
         cmocka_unit_test(test_bgp_handshake_one_keepalive),
         cmocka_unit_test(test_bgp_open_timeout),
