@@ -71,6 +71,9 @@ struct engine {
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
     bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
+    bool first_sent, ready_done; /* --ready: the first packet went; the file is written */
+    long ready_sessions;       /* --ready: the sessions the captures hold (for each collector) */
+    struct metrics *metrics;   /* --metrics, --metrics-listen (NULL: none) */
     uint32_t *captured_bgp_id; /* --check: per router, the BGP ID of its first captured OPEN */
 };
 

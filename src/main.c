@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "events.h"
 #include "log.h"
 #include "pcapproc/pcapproc.h"
 #include "loop.h"
@@ -43,6 +44,13 @@ static void usage(FILE *out)
         "                         clone: N processes or hosts with the same config replay the whole; --shard N\n"
         "                         takes K from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or TELREP_SHARD\n"
         "      --start-at TIME    the first packet at TIME (RFC 3339, or epoch seconds), e.g. for every shard\n"
+        "      --events FILE      JSON lines as the run goes (sessions up and down, the collector's OPEN and\n"
+        "                         NOTIFICATIONs, captures, loop passes, refusals, ready, done); -: stdout\n"
+        "      --ready FILE       written once every session is up and the first packet is due\n"
+        "      --metrics FILE     Prometheus text format per router, protocol and collector, written whole\n"
+        "                         every --metrics-interval SECS (default 5) and at the end (node_exporter's\n"
+        "                         textfile collector: name it *.prom)\n"
+        "      --metrics-listen [ADDR:]PORT  the same served over HTTP: GET /metrics\n"
         "      --addresses        print the repro_ip of each router (of this --shard) one per line, and exit:\n"
         "                         what a pod or host must own before the run (ip addr add ...)\n"
         "  -h, --help             this text\n"
@@ -103,7 +111,8 @@ int main(int argc, char **argv)
 {
     raise_fd_limit();
     enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT,
-           OPT_SHARD, OPT_START_AT, OPT_ADDRESSES };
+           OPT_SHARD, OPT_START_AT, OPT_ADDRESSES, OPT_EVENTS, OPT_READY, OPT_METRICS, OPT_METRICS_LISTEN,
+           OPT_METRICS_INTERVAL };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },
         { "test", required_argument, NULL, 't' }, /* the Python tool's README calls it so */
@@ -122,12 +131,18 @@ int main(int argc, char **argv)
         { "shard", required_argument, NULL, OPT_SHARD },
         { "start-at", required_argument, NULL, OPT_START_AT },
         { "addresses", no_argument, NULL, OPT_ADDRESSES },
+        { "events", required_argument, NULL, OPT_EVENTS },
+        { "ready", required_argument, NULL, OPT_READY },
+        { "metrics", required_argument, NULL, OPT_METRICS },
+        { "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+        { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 },
     };
     const char *cfg_path = NULL;
-    struct replay_options o = { .progress_interval = 5 };
+    struct replay_options o = { .progress_interval = 5, .metrics_interval = 5 };
+    const char *events_path = NULL;
     bool pcap_proc = false, check_only = false, quiet = false, strict = false, addresses = false;
     enum log_level level = LOG_NOTE;
     int opt;
@@ -146,6 +161,10 @@ int main(int argc, char **argv)
         case OPT_STRICT: strict = true; break;
         case OPT_NO_ADDR: o.skip_address_check = true; break;
         case OPT_ADDRESSES: addresses = true; break;
+        case OPT_EVENTS: events_path = optarg; break;
+        case OPT_READY: o.ready_path = optarg; break;
+        case OPT_METRICS: o.metrics_path = optarg; break;
+        case OPT_METRICS_LISTEN: o.metrics_listen = optarg; break;
         case OPT_SHARD:
         case OPT_START_AT: {
             char e[256];
@@ -156,13 +175,17 @@ int main(int argc, char **argv)
             }
             break;
         }
-        case OPT_PROGRESS: {
+        case OPT_PROGRESS:
+        case OPT_METRICS_INTERVAL: {
             char *end;
-            o.progress_interval = strtod(optarg, &end);
-            if (*end || o.progress_interval < 0) {
-                fprintf(stderr, "telrep: --progress expects seconds >= 0, not \"%s\"\n", optarg);
+            double v = strtod(optarg, &end);
+            if (*end || end == optarg || v < (opt == OPT_PROGRESS ? 0 : 0.1)) {
+                fprintf(stderr, "telrep: %s expects seconds %s, not \"%s\"\n",
+                        opt == OPT_PROGRESS ? "--progress" : "--metrics-interval",
+                        opt == OPT_PROGRESS ? ">= 0" : ">= 0.1", optarg);
                 return 2;
             }
+            *(opt == OPT_PROGRESS ? &o.progress_interval : &o.metrics_interval) = v;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -232,7 +255,16 @@ int main(int argc, char **argv)
         o.keep_open = false;
         o.progress_interval = 0;
     }
+    if (events_path && !check_only) {
+        char e[512];
+        if (events_open(events_path, e, sizeof e) < 0) {
+            fprintf(stderr, "telrep: %s\n", e);
+            config_free(c);
+            return 2;
+        }
+    }
     int status = replay_run(c, &o);
+    events_close();
     if (check_only && status == 0 && !quiet)
         fprintf(stderr, "telrep: %s: config, captures, collectors and addresses are fine\n", cfg_path);
     config_free(c);

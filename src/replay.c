@@ -21,6 +21,8 @@
 #include "router.h"
 #include "schedule.h"
 #include "session.h"
+#include "events.h"
+#include "metrics.h"
 #include "udp_rewrite.h"
 #include "sock.h"
 #include "stats.h"
@@ -144,6 +146,7 @@ static void progress_line(struct engine *e, bool final)
 
 static void progress_tick(struct engine *e)
 {
+    metrics_tick(e->metrics, false);
     if (e->opt->progress_interval <= 0)
         return;
     int64_t now = schedule_now_monotonic();
@@ -151,6 +154,95 @@ static void progress_tick(struct engine *e)
         return;
     e->next_progress_ns = now + (int64_t)(e->opt->progress_interval * 1e9);
     progress_line(e, false);
+}
+
+/* ---- ready ---- */
+
+/* --ready: the sessions the captures hold (each TCP conversation start of a router of this
+ * shard, for each collector), counted by reading the captures once before the run. */
+static long expected_sessions(struct engine *e)
+{
+    const struct config *c = e->cfg;
+    bool tcp = false;
+    for (size_t k = 0; k < c->n_protos; k++)
+        tcp |= c->protos[k].proto->transport == TRANSPORT_TCP;
+    if (!tcp)
+        return 0;
+    uint8_t *seen = calloc(e->routers.n, PROTO_COUNT); /* router x protocol: has a session */
+    if (!seen)
+        return -1;
+    long n = 0;
+    for (size_t i = 0; i < c->n_pcaps && n >= 0; i++) {
+        char err[512];
+        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
+        if (!cap) {
+            log_error("%s", err);
+            n = -1;
+            break;
+        }
+        struct capture_packet pkt;
+        while (source_next(cap, &pkt) == 1) {
+            struct decoded d;
+            if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt) ||
+                decode_frame(pkt.dlt, pkt.data, pkt.caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP ||
+                !d.payload_len)
+                continue;
+            const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
+            /* a session is what begins with its start (BMP INIT, BGP OPEN: the first message of
+             * its segment); a router whose capture holds none never opens one */
+            if (!pc || pc->proto->transport != TRANSPORT_TCP ||
+                (pc->proto->starts_session && !pc->proto->starts_session(d.payload, d.payload_len)))
+                continue;
+            struct router *r = router_lookup(&e->routers, &d.src);
+            for (unsigned k = 0; r && k < r->n_clones; k++) {
+                size_t at = (size_t)(r + k - e->routers.routers) * PROTO_COUNT + pc->id;
+                if (!r[k].elsewhere && !seen[at]++)
+                    n += (long)e->n_collectors[pc->id];
+            }
+        }
+        source_close(cap);
+    }
+    free(seen);
+    return n;
+}
+
+/* --ready: once the first packet went and each session the captures hold has been
+ * established (or failed for good: an OPEN refused, reconnect off), the file (a JSON object,
+ * written whole and renamed) and the event. A session in backoff is still awaited. */
+static void check_ready(struct engine *e)
+{
+    size_t failed = 0, settled = sessions_settled(e->sessions, &failed);
+    if (e->ready_done || !e->first_sent || (long)settled < e->ready_sessions)
+        return;
+    e->ready_done = true;
+    size_t routers = 0;
+    for (size_t i = 0; i < e->routers.n; i++)
+        routers += !e->routers.routers[i].elsewhere;
+    if (events_on())
+        events_emit("ready", json_pack("{s:I,s:I,s:I}", "routers", (json_int_t)routers, "sessions",
+                                       (json_int_t)settled - (json_int_t)failed, "failed", (json_int_t)failed));
+    const char *path = e->opt->ready_path;
+    if (!path)
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_t *o = json_pack("{s:f,s:I,s:I,s:I}", "time", (double)schedule_now_realtime() / 1e9, "routers",
+                          (json_int_t)routers, "sessions", (json_int_t)settled - (json_int_t)failed, "failed",
+                          (json_int_t)failed);
+    if (!o || json_dump_file(o, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
+        log_error("cannot write the ready file %s: %s", path, strerror(errno));
+    json_decref(o);
+}
+
+static void on_settled(void *ctx) { check_ready(ctx); }
+
+/* A packet went (or, for TCP, its session has it): the replay is under way. */
+static void first_sent(struct engine *e)
+{
+    if (!e->first_sent) {
+        e->first_sent = true;
+        check_ready(e);
+    }
 }
 
 /* ---- one packet ---- */
@@ -263,12 +355,14 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
             send_rewritten(e, r, pc, d->sport, d);
         else
             udp_send_add(e, r, pc->id, d->sport, d->payload, d->payload_len);
+        first_sent(e); /* due now; a datagram leaves with its batch */
         return;
     }
     if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
         return;
     if (tcp) { /* messages are counted (and their lag) when written */
         sessions_segment(e->sessions, r, pc, d, ts_ns);
+        first_sent(e);
         return;
     }
     if (e->schedule.time_factor > 0)
@@ -277,6 +371,7 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
         send_rewritten(e, r, pc, d->sport, d);
     else
         udp_send_one(e, r, pc->id, d->sport, d->payload, d->payload_len);
+    first_sent(e);
 }
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
@@ -390,6 +485,9 @@ static int replay_capture(struct engine *e, const char *path)
         return -1;
     }
     log_info("replaying %s (%s)", path, source_format(cap));
+    if (events_on())
+        events_emit("capture_start", json_pack("{s:s,s:I,s:I,s:I}", "capture", path, "play", (json_int_t)e->play_index,
+                                               "plays", (json_int_t)e->plays, "pass", (json_int_t)e->pass + 1));
     e->current_capture = cap;
     if (e->pass == 0) /* each play primes its exporters' templates again; a loop's body, once */
         udp_rewrite_restart(&e->routers);
@@ -416,6 +514,8 @@ static int replay_capture(struct engine *e, const char *path)
                   path, (unsigned long long)n, source_error(cap));
         e->stats.capture_errors++;
     }
+    if (events_on())
+        events_emit("capture_end", json_pack("{s:s,s:I}", "capture", path, "packets", (json_int_t)n));
     e->current_capture = NULL;
     source_close(cap);
     return 0;
@@ -524,7 +624,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
                                        .collector = session_collector, .ctx = e, .keep_open = o->keep_open,
-                                       .loop = e->loop, .loop_body = c->loop.on };
+                                       .loop = e->loop, .loop_body = c->loop.on, .settled = on_settled };
             if (!(e->sessions = sessions_new(&env))) {
                 log_error("cannot set up the TCP sessions: %s", strerror(errno));
                 status = 1;
@@ -539,7 +639,26 @@ int replay_run(const struct config *c, const struct replay_options *o)
         status = 2;
         goto out;
     }
+    if (o->metrics_path || o->metrics_listen) {
+        if (!(e->metrics = metrics_new(e, o->metrics_path, o->metrics_listen, o->metrics_interval, err, sizeof err))) {
+            log_error("%s", err);
+            status = 2;
+            goto out;
+        }
+    }
+    if ((o->ready_path || events_on()) && (e->ready_sessions = expected_sessions(e)) < 0) {
+        status = 2;
+        goto out;
+    }
     e->plays = config_plays(c);
+    if (events_on()) {
+        size_t mine = 0;
+        for (size_t i = 0; i < e->routers.n; i++)
+            mine += !e->routers.routers[i].elsewhere;
+        events_emit("run_start", json_pack("{s:s,s:I,s:I,s:i,s:i}", "config", c->file, "routers", (json_int_t)mine,
+                                           "plays", (json_int_t)e->plays, "shard", (int)o->shard.index,
+                                           "shards", (int)o->shard.count));
+    }
     e->started_ns = schedule_now_monotonic();
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */
@@ -551,6 +670,8 @@ int replay_run(const struct config *c, const struct replay_options *o)
             loop_run(e->loop, schedule_now_monotonic() + (int64_t)(c->loop.gap * 1e9));
             sessions_new_pass(e->sessions);
             log_info("loop: pass %llu", (unsigned long long)e->pass + 1);
+            if (events_on())
+                events_emit("loop_pass", json_pack("{s:I}", "pass", (json_int_t)e->pass + 1));
         }
         for (uint64_t i = 0; i < e->plays && !loop_stop && !duration_reached(e); i++) {
             e->play_index = i + 1;
@@ -569,6 +690,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
                  (unsigned long long)e->schedule.backward_steps);
     sessions_drain(e->sessions);
     bool interrupted = loop_stop; /* a signal before every capture was replayed and delivered */
+    if (!interrupted && events_on()) { /* a harness may stop a keep_open run from here on */
+        struct session_summary t;
+        sessions_summary(e->sessions, NULL, -1, -1, &t);
+        events_emit("replayed", json_pack("{s:I,s:I,s:b}", "sent", (json_int_t)e->stats.sent, "lost",
+                                          (json_int_t)t.lost, "keep_open", o->keep_open));
+    }
     if (interrupted)
         log_warn("interrupted by a signal at play %llu of %llu: the rest of the captures was not replayed",
                  (unsigned long long)e->play_index, (unsigned long long)e->plays);
@@ -601,8 +728,14 @@ int replay_run(const struct config *c, const struct replay_options *o)
     bool report_failed = o->stats_json && stats_write_json(&e->stats, &e->routers, c,
                                                            sessions_report_json(e->sessions), o->stats_json) < 0;
     status = nothing ? 2 : failed || report_failed ? 1 : 0;
+    metrics_done(e->metrics);
+    if (events_on())
+        events_emit("done", json_pack("{s:s,s:I,s:I,s:I,s:i}", "outcome", e->stats.outcome, "sent",
+                                      (json_int_t)e->stats.sent, "refused", (json_int_t)e->stats.refused, "lost",
+                                      (json_int_t)t.lost, "exit_status", status));
 out:
     free(e->captured_bgp_id);
+    metrics_free(e->metrics);
     sessions_free(e->sessions);
     loop_free(e->loop);
     router_table_free(&e->routers);

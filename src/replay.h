@@ -15,6 +15,9 @@ struct replay_options {
     bool check;                             /* --check: read the captures, send nothing */
     struct shard shard;                     /* --shard: this process's routers (count 0: all) */
     int64_t start_at_ns;                    /* --start-at: the first packet's instant (realtime; 0: now) */
+    const char *ready_path;                 /* --ready: written once every session is up and the first packet due */
+    const char *metrics_path, *metrics_listen; /* --metrics FILE, --metrics-listen [ADDR:]PORT (NULL: none) */
+    double metrics_interval;                /* seconds between metrics files */
 };
 
 /* The signal handlers set loop_stop (loop.h); the engine stops at the next packet. */

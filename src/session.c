@@ -64,6 +64,26 @@ static const char *session_name(const struct session *x, char *buf, size_t len)
     return buf;
 }
 
+void session_emit(const struct session *x, const char *name, json_t *fields)
+{
+    if (!events_on()) {
+        json_decref(fields);
+        return;
+    }
+    char a[ADDR_STRLEN], b[ADDR_STRLEN], c[80] = "none";
+    socklen_t sl;
+    const struct sockaddr_storage *to =
+        x->all->env.collector(x->all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl);
+    if (to)
+        sock_format(to, c, sizeof c);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "router", addr_format(&x->router->src, a), "repro_ip",
+                          addr_format(&x->router->repro, b), "protocol", proto_names[x->pc->id], "collector", c);
+    if (o && fields)
+        json_object_update(o, fields);
+    json_decref(fields);
+    events_emit(name, o);
+}
+
 void session_log(const struct session *x, enum log_level level, const char *fmt, ...)
 {
     if (level > log_threshold)

@@ -80,6 +80,7 @@ struct session_env {
     struct loop *loop;        /* the run's event loop: sockets, timers, posted writes */
     const struct session_ops *ops; /* NULL: session_sys_ops */
     bool loop_body;           /* config loop: the captures are a body played again */
+    void (*settled)(void *ctx); /* a session was established for the first time, or failed (NULL: not told) */
 };
 
 struct sessions *sessions_new(const struct session_env *env);
@@ -115,6 +116,20 @@ void sessions_summary(const struct sessions *s, const struct router *r, int prot
 /* Per session: state, counters, peer, and for a failed session its reason; NULL when there
  * were none. (json_t *) */
 void *sessions_report_json(const struct sessions *s);
+/* Each session as the metrics see it (metrics.c), in no particular order. */
+#define SESSION_STATES 10
+extern const char *const session_state_names[SESSION_STATES]; /* "waiting", ..., "established", ... */
+struct session_view {
+    const struct router *router;
+    int proto;
+    unsigned collector;
+    unsigned state;           /* an index of session_state_names */
+    uint64_t delivered, bytes, lost, connect_refused;
+};
+void sessions_each(const struct sessions *s, void (*fn)(void *ctx, const struct session_view *v), void *ctx);
+/* How many sessions have been established at least once or failed for good, and of those
+ * how many failed (--ready). */
+size_t sessions_settled(const struct sessions *s, size_t *failed);
 void sessions_free(struct sessions *s);
 
 #endif

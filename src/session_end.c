@@ -181,6 +181,21 @@ void *sessions_report_json(const struct sessions *s)
     return arr;
 }
 
+void sessions_each(const struct sessions *s, void (*fn)(void *ctx, const struct session_view *v), void *ctx)
+{
+    for (const struct session *x = s ? s->list : NULL; x; x = x->next_all) {
+        struct session_view v = { x->router, x->pc->id, x->collector, x->state,
+                                  x->messages_sent, x->bytes_sent, x->lost, x->connect_refused };
+        fn(ctx, &v);
+    }
+}
+
+size_t sessions_settled(const struct sessions *s, size_t *failed)
+{
+    *failed = s ? s->failed : 0;
+    return s ? s->settled : 0;
+}
+
 void sessions_free(struct sessions *s)
 {
     if (!s)

@@ -32,7 +32,7 @@
 
 #include "session_int.h"
 
-const char *const session_state_names[] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
+const char *const session_state_names[SESSION_STATES] = { "waiting", "connecting", "open_sent", "open_confirm", "established",
                                              "restarting", "backoff", "closing", "closed", "failed" };
 const char *const session_event_names[] = { "queued", "connected", "connect_failed", "timeout", "keepalive_due",
                                             "peer_open", "peer_confirm", "peer_down", "capture_restart",
@@ -42,7 +42,16 @@ _Static_assert(sizeof session_event_names / sizeof *session_event_names == EV_CO
 /* Every state change re-arms the session's timer (a timer that fires early only looks). */
 static void set_state(struct session *x, enum state st)
 {
+    bool was = x->state == S_ESTABLISHED, is = st == S_ESTABLISHED;
+    x->all->established += (size_t)is - (size_t)was;
     x->state = st;
+    if ((is || st == S_FAILED) && !x->settled) { /* up once, or never will be: --ready counts it */
+        x->settled = true;
+        x->all->settled++;
+        x->all->failed += st == S_FAILED;
+        if (x->all->env.settled)
+            x->all->env.settled(x->all->env.ctx);
+    }
     x->state_since = schedule_now_monotonic();
     session_arm(x);
 }
@@ -87,6 +96,7 @@ static enum state lose_connection(struct session *x, const char *why)
          * listen queue, its restart) do not all come back in the same instant */
         int64_t jitter = x->backoff_ns / 4;
         x->retry_at = schedule_now_monotonic() + x->backoff_ns - jitter + (int64_t)(drand48() * 2 * (double)jitter);
+        session_emit(x, "session_down", events_on() ? json_pack("{s:s,s:b}", "reason", x->last_error, "retry", 1) : NULL);
         if (nothing_delivered)
             session_log(x, LOG_INFO, "%s before the collector took anything; trying again in %.1f s", x->last_error,
                         (double)x->backoff_ns / 1e9);
@@ -95,6 +105,7 @@ static enum state lose_connection(struct session *x, const char *why)
                         (double)x->backoff_ns / 1e9, msgq_queued(&x->q));
         return S_BACKOFF;
     }
+    session_emit(x, "session_down", events_on() ? json_pack("{s:s,s:b}", "reason", x->last_error, "retry", 0) : NULL);
     session_log(x, LOG_ERROR, "%s; this session ends, the others go on (its %zu queued messages and what the capture "
                 "still holds for it are lost: the summary at the end counts them)", x->last_error, msgq_queued(&x->q));
     session_drop_all(x);
@@ -267,7 +278,12 @@ void session_fsm(struct session *x, enum session_event ev, const char *why)
         break;
     case S_CONNECTING:
         if (ev == EV_CONNECTED) {
-            set_state(x, connected(x));
+            bool again = x->reconnects > 0;
+            enum state next = connected(x);
+            session_emit(x, "session_connected", events_on() ? json_pack("{s:b}", "reconnect", again) : NULL);
+            if (again)
+                session_emit(x, "collector_recovered", NULL);
+            set_state(x, next); /* (a BMP session is up: --ready may follow these events) */
             session_write(x); /* BGP: our OPEN before anything we answer */
         } else if (ev == EV_CONNECT_FAILED || ev == EV_PEER_DOWN) {
             set_state(x, lose_connection(x, why));

@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/types.h>
 
+#include "events.h"
 #include "log.h"
 #include "loop.h"
 #include "conversation.h"
@@ -48,7 +49,7 @@
  * with a KEEPALIVE, waiting for their KEEPALIVE) -> ESTABLISHED; only then UPDATEs. */
 enum state { S_WAITING, S_CONNECTING, S_OPEN_SENT, S_OPEN_CONFIRM, S_ESTABLISHED, S_RESTARTING, S_BACKOFF,
              S_CLOSING, S_CLOSED, S_FAILED };
-extern const char *const session_state_names[];
+_Static_assert(S_FAILED + 1 == SESSION_STATES, "session.h counts the states");
 #define RESTART_WAIT_NS (2 * NS_PER_SEC)
 
 /* What moves a session. The socket's handlers, the timer, the feed and the end of the run
@@ -144,6 +145,7 @@ struct session {
     struct bgp_open peer_open;
     bool have_peer_open;
     bool no_reconnect;        /* the collector refused for good (OPEN error) */
+    bool settled;             /* counted in sessions.settled */
     struct session *next;     /* in the hash chain */
     struct session *next_all;
 };
@@ -154,6 +156,8 @@ struct sessions {
     struct loop *loop;        /* the run's one event loop (env.loop) */
     struct loop_work flush;   /* posted when a session became dirty */
     size_t closing;           /* sessions_close_all: FINs still awaited */
+    size_t established;       /* sessions in S_ESTABLISHED now */
+    size_t settled, failed;   /* sessions that have been established once, or failed for good (--ready) */
     struct session **table;
     size_t table_size, n;
     struct conversation_table convs; /* every session's captured conversations */
@@ -208,6 +212,9 @@ void session_send_keepalive(struct session *x);
 void session_ack(struct session *x);
 bool session_connect(struct session *x);
 void session_event(struct session *x, uint32_t events);
+/* An event (events.h) about session x: its router, repro_ip, protocol and collector, and the
+ * fields (taken; build them only when events_on()). */
+void session_emit(const struct session *x, const char *name, json_t *fields);
 /* A line about a session: "router 10.0.0.1 bmp session: ..." at the given level. */
 void session_log(const struct session *x, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -29,6 +29,9 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
         char id[ADDR_STRLEN];
         session_log(x, LOG_INFO, "collector OPEN: AS %u, hold time %u (negotiated %u), BGP ID %s, %u capabilities", x->peer_open.asn, x->peer_open.hold_time, x->hold_time,
                  addr_format_ipv4(x->peer_open.bgp_id, id), x->peer_open.n_caps);
+        session_emit(x, "collector_open", events_on() ? json_pack("{s:I,s:i,s:s}", "as", (json_int_t)x->peer_open.asn,
+                                                                     "hold_time", x->peer_open.hold_time, "bgp_id", id)
+                                                           : NULL);
         session_fsm(x, EV_PEER_OPEN, NULL);
         break;
     case BGP_KEEPALIVE:
@@ -41,6 +44,8 @@ void peer_message(struct session *x, const uint8_t *m, size_t len)
         x->notifications_received++;
         char why[200];
         snprintf(why, sizeof why, "the collector sent a NOTIFICATION: %s", bgp_notification_name(code, sub, text, sizeof text));
+        session_emit(x, "notification", events_on() ? json_pack("{s:i,s:i,s:s}", "code", code, "subcode", sub, "name",
+                                                                 text) : NULL);
         if (code == BGP_ERR_OPEN) /* a configuration mismatch: trying again cannot help */
             x->no_reconnect = true;
         session_fsm(x, EV_PEER_DOWN, why);
@@ -128,6 +133,7 @@ void session_event(struct session *x, uint32_t events)
             char why[160];
             x->connect_failures++;
             if (err == ECONNREFUSED) { /* attempts, not messages: counted apart */
+                session_emit(x, "collector_refused", NULL);
                 x->connect_refused++;
                 x->router->stats[x->pc->id].connect_refused++;
                 x->all->env.stats->connect_refused++;

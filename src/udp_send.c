@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "events.h"
 #include "log.h"
 #include "sock.h"
 #include "udp_rewrite.h"
@@ -100,10 +101,16 @@ static void udp_send_refused(struct engine *e, struct router *r, int proto, unsi
         ps->bytes -= len <= ps->bytes ? len : ps->bytes;
         e->stats.sent--;
     }
-    if (nth == 1)
+    if (nth == 1) {
+        sock_format(COLLECTOR_ADDR(e, proto, k, r->repro.family == AF_INET6), b, sizeof b);
         log_warn("router %s: %s collector %s refused (not listening?); replay goes on, refusals are counted",
-                 addr_format(&r->src, a), proto_names[proto],
-                 sock_format(COLLECTOR_ADDR(e, proto, k, r->repro.family == AF_INET6), b, sizeof b));
+                 addr_format(&r->src, a), proto_names[proto], b);
+        char rep[ADDR_STRLEN];
+        if (events_on())
+            events_emit("collector_refused", json_pack("{s:s,s:s,s:s,s:s}", "router", a, "repro_ip",
+                                                       addr_format(&r->repro, rep), "protocol", proto_names[proto],
+                                                       "collector", b));
+    }
 }
 
 struct refusal_ctx { struct engine *e; struct router *r; int proto; };
