@@ -15,6 +15,9 @@
 #     plays after, as the loop has its bytes in memory.
 #  5. Concurrency: BMP_SESSIONS (default 2000) simultaneous BMP sessions from as many loopback
 #     addresses in one process: peak RSS and connection setup time.
+#  9. Scale from one process: 10,000 UDP routers (clones) x 3 collectors and 5,000 BMP sessions:
+#     setup time (to the run_start event), the time until every session is up (--ready), peak
+#     RSS, and the rate at the sinks beside one router sending the same to one collector.
 #  7. flow-replay: new flows/s with both ends in one process on loopback (a request and a
 #     response each) beside a plain C connect/accept loop of the same flows; and the most flows
 #     open at once (each held 2 s), both ends in one process and as two processes.
@@ -314,6 +317,92 @@ printf "  flows open at once, client and server processes: %s and %s of %s (limi
     "$(jq .max_concurrent "$OUT/frc.json")" "$(jq .max_concurrent "$OUT/frs.json")" "$FLOWS" \
     "$(jq .concurrency_limit "$OUT/frc.json")" "$(jq .states.done "$OUT/frc.json")" "$(jq .states.done "$OUT/frs.json")"
 
+SCALE_ROUTERS=${SCALE_ROUTERS:-10000}
+SCALE_SESSIONS=${SCALE_SESSIONS:-5000}
+echo "== 9. scale from one process: $SCALE_ROUTERS UDP routers x 3 collectors, $SCALE_SESSIONS BMP sessions (tf 0)"
+in_ns ip addr add 10.200.0.0/16 dev lo
+in_ns ip addr add 10.201.0.0/16 dev lo
+# setup: from the start of the process to its run_start event (sockets open, captures checked)
+setup_s() { # setup_s t0 events-file
+    local t; t=$(jq -r 'select(.event == "run_start") | .time' "$2"); echo "$(date -d "$t" +%s.%N) - $1" | bc
+}
+usink() { # usink port expect outfile
+    ip netns exec "$NS" "$BUILD/udp-sink" 127.0.0.1 "$1" --expect "$2" --idle 2 --timeout 300 --ready "$OUT/ready" > "$3" &
+    PIDS+=($!); USINKS+=($!)
+    for _ in $(seq 100); do [ -e "$OUT/ready" ] && break; sleep 0.05; done
+    rm -f "$OUT/ready"
+}
+PER=10 # packets per router
+$GEN -o "$OUT/scale1.pcap" --routers 1 --packets "$PER" --records 5 --dst 127.0.0.1 --dport 30991 --interval 0.001 > /dev/null
+$GEN -o "$OUT/scale-base.pcap" --routers 1 --packets $((PER * SCALE_ROUTERS * 3)) --records 5 --dst 127.0.0.1 \
+    --dport 30991 --interval 0.00001 > /dev/null
+cat > "$OUT/scale.yml" <<CONF
+pcap: $OUT/scale1.pcap
+time_factor: 0
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 10.200.0.1, clones: $SCALE_ROUTERS}
+ipfix:
+  collector: [{ip: 127.0.0.1, port: 30996}, {ip: 127.0.0.1, port: 30997}, {ip: 127.0.0.1, port: 30998}]
+CONF
+sed -e "s|scale1.pcap|scale-base.pcap|; s|, clones: $SCALE_ROUTERS||; s|collector: .*|collector: {ip: 127.0.0.1, port: 30996}|" \
+    "$OUT/scale.yml" > "$OUT/scale-base.yml"
+in_ns "$BUILD/telrep" -t "$OUT/scale.yml" --check 2>&1 | grep descriptors | sed 's/^telrep: /  --check: /'
+USINKS=()
+for p in 30996 30997 30998; do usink $p $((PER * SCALE_ROUTERS)) "$OUT/scale-$p.json"; done
+t0=$(now)
+in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/scale.yml" -q --events "$OUT/scale.events" 2> "$OUT/scale.err" > /dev/null
+wait "${USINKS[@]}"
+SKB=$(awk '/maxrss_kb/ {print $2}' "$OUT/scale.err"); SSET=$(setup_s "$t0" "$OUT/scale.events")
+SGOT=$(jq -s 'map(.datagrams) | add' "$OUT"/scale-309*.json)
+SPPS=$(jq -s 'map(.datagrams) | add / (map(.seconds) | max) | floor' "$OUT"/scale-309*.json)
+USINKS=()
+usink 30996 $((PER * SCALE_ROUTERS * 3)) "$OUT/scale-base.json"
+in_ns "$BUILD/telrep" -t "$OUT/scale-base.yml" -q
+wait "${USINKS[@]}"
+SBPPS=$(jq '.datagrams / .seconds | floor' "$OUT/scale-base.json")
+printf "  UDP: %s routers x 3 collectors: %s of %s datagrams, %s/s at the sinks; setup %.2f s; peak RSS %d KiB\n" \
+    "$SCALE_ROUTERS" "$SGOT" $((PER * SCALE_ROUTERS * 3)) "$SPPS" "$SSET" "$SKB"
+printf "  UDP: one router to one collector, the same datagrams: %s/s; ratio %s\n" "$SBPPS" "$(ratio "$SPPS" "$SBPPS")"
+
+$GEN -o "$OUT/scale-bmp1.pcap" --format bmp --routers 1 --peers 1 --packets 5 --records 1 --dst 127.0.0.1 \
+    --dport 31790 --interval 0.00001 > "$OUT/scale-bmp1.counts"
+$GEN -o "$OUT/scale-bmpb.pcap" --format bmp --routers 1 --peers 1 --packets $((5 * SCALE_SESSIONS)) --records 1 \
+    --dst 127.0.0.1 --dport 31790 --interval 0.00001 > "$OUT/scale-bmpb.counts"
+cat > "$OUT/scale-bmp.yml" <<CONF
+pcap: $OUT/scale-bmp1.pcap
+time_factor: 0
+no_sync: true
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 10.201.0.1, clones: $SCALE_SESSIONS}
+bmp:
+  collector: {ip: 127.0.0.1, port: 31790}
+CONF
+sed -e "s|scale-bmp1.pcap|scale-bmpb.pcap|; s|, clones: $SCALE_SESSIONS||" "$OUT/scale-bmp.yml" > "$OUT/scale-bmpb.yml"
+tcp_sink "$OUT/scale-bmp.json" --idle 2
+t0=$(now)
+in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/scale-bmp.yml" -q --events "$OUT/scale-bmp.events" \
+    --ready "$OUT/scale-bmp.ready" 2> "$OUT/scale-bmp.err" > /dev/null
+wait $SINK_PID
+BKB=$(awk '/maxrss_kb/ {print $2}' "$OUT/scale-bmp.err"); BSET=$(setup_s "$t0" "$OUT/scale-bmp.events")
+BUP=$(echo "$(jq .time "$OUT/scale-bmp.ready") - $t0" | bc)
+tcp_sink "$OUT/scale-bmpb.json" --idle 2
+in_ns "$BUILD/telrep" -t "$OUT/scale-bmpb.yml" -q
+wait $SINK_PID
+BMPS=$(jq '.messages / .seconds | floor' "$OUT/scale-bmp.json"); BBMPS=$(jq '.messages / .seconds | floor' "$OUT/scale-bmpb.json")
+printf "  BMP: %s sessions: %s of %s messages, %s/s at the sink; setup %.2f s, every session up %.2f s after the start; peak RSS %d KiB (%.1f KiB per session)\n" \
+    "$SCALE_SESSIONS" "$(jq .messages "$OUT/scale-bmp.json")" \
+    "$(jq "[.routers[] | .init + .peer_up + .route_monitoring + .stats] | add * $SCALE_SESSIONS" "$OUT/scale-bmp1.counts")" \
+    "$BMPS" "$BSET" "$BUP" "$BKB" "$(echo "$BKB / $SCALE_SESSIONS" | bc -l)"
+printf "  BMP: one session with the same messages: %s/s; ratio %s\n" "$BBMPS" "$(ratio "$BMPS" "$BBMPS")"
+SCALE=$(jq -n --argjson r "$SCALE_ROUTERS" --argjson s "$SCALE_SESSIONS" --argjson upps "$SPPS" --argjson ubpps "$SBPPS" \
+    --argjson uset "$SSET" --argjson ukb "$SKB" --argjson bmps "$BMPS" --argjson bbmps "$BBMPS" --argjson bset "$BSET" \
+    --argjson bup "$BUP" --argjson bkb "$BKB" \
+    '{udp: {routers: $r, collectors: 3, pps: $upps, one_router_pps: $ubpps, ratio: ($upps / $ubpps), setup_s: $uset, peak_rss_kb: $ukb},
+      bmp: {sessions: $s, msgs_s: $bmps, one_session_msgs_s: $bbmps, ratio: ($bmps / $bbmps), setup_s: $bset, all_up_s: $bup, peak_rss_kb: $bkb}}')
+
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 SOAK_PPS=${SOAK_PPS:-2000}
 SOAK='{}'
@@ -373,7 +462,7 @@ CONF
         --argjson fl "$FLOWS" '{seconds: $s, rss_start_kb: $r1, rss_end_kb: $r2, sequence_failures: $f, collector_errors: $e, flows: $fl}')
 fi
 
-jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --argjson soak "$SOAK" \
+jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --argjson soak "$SOAK" --argjson scale "$SCALE" \
    --slurpfile tt "$OUT/telrep.timing.json" --slurpfile rt "$OUT/tcpreplay.timing.json" \
    --arg rss "$(cat "$OUT/rss")" --argjson bt "$BT" --argjson bl "$BL" --argjson btm "$BTM" --argjson blm "$BLM" \
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
@@ -382,6 +471,7 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r),
                      telrep_rewriting: $trw, rewriting_vs_loop: ($trw / $l)},
      soak: $soak,
+     scale: $scale,
      timing: {telrep: $tt[0], tcpreplay: $rt[0]},
      peak_rss_kb: ($rss | split("\n") | map(select(length > 0) | split(" ") | {packets: (.[0] | tonumber), kb: (.[1] | tonumber)})),
      bmp_tf0: {telrep_mb_s: $bt, write_loop_mb_s: $bl, telrep_msgs_s: $btm, write_loop_msgs_s: $blm, telrep_vs_loop: ($bt / $bl)},
