@@ -93,6 +93,16 @@ void udp_send_flush(struct engine *e);
 /* The end: refusals of the last datagrams, which come back after the last send. */
 void udp_send_late_refusals(struct engine *e);
 
+/* ready.c */
+/* The sessions the captures hold (routers of this shard x collectors), read once; -1 when a
+ * capture cannot be read (said). */
+long ready_expected_sessions(struct engine *e);
+/* The replay's first packet went; a session settled: write --ready (and its event) once every
+ * expected session is established or failed for good. */
+void ready_first_sent(struct engine *e);
+void ready_on_settled(void *engine);
+void ready_check(struct engine *e);
+
 /* report.c */
 /* The per-router summary said at the end of every run (and of --check). */
 void report_summary(struct engine *e);

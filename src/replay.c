@@ -156,95 +156,6 @@ static void progress_tick(struct engine *e)
     progress_line(e, false);
 }
 
-/* ---- ready ---- */
-
-/* --ready: the sessions the captures hold (each TCP conversation start of a router of this
- * shard, for each collector), counted by reading the captures once before the run. */
-static long expected_sessions(struct engine *e)
-{
-    const struct config *c = e->cfg;
-    bool tcp = false;
-    for (size_t k = 0; k < c->n_protos; k++)
-        tcp |= c->protos[k].proto->transport == TRANSPORT_TCP;
-    if (!tcp)
-        return 0;
-    uint8_t *seen = calloc(e->routers.n, PROTO_COUNT); /* router x protocol: has a session */
-    if (!seen)
-        return -1;
-    long n = 0;
-    for (size_t i = 0; i < c->n_pcaps && n >= 0; i++) {
-        char err[512];
-        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
-        if (!cap) {
-            log_error("%s", err);
-            n = -1;
-            break;
-        }
-        struct capture_packet pkt;
-        while (source_next(cap, &pkt) == 1) {
-            struct decoded d;
-            if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt) ||
-                decode_frame(pkt.dlt, pkt.data, pkt.caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_TCP ||
-                !d.payload_len)
-                continue;
-            const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
-            /* a session is what begins with its start (BMP INIT, BGP OPEN: the first message of
-             * its segment); a router whose capture holds none never opens one */
-            if (!pc || pc->proto->transport != TRANSPORT_TCP ||
-                (pc->proto->starts_session && !pc->proto->starts_session(d.payload, d.payload_len)))
-                continue;
-            struct router *r = router_lookup(&e->routers, &d.src);
-            for (unsigned k = 0; r && k < r->n_clones; k++) {
-                size_t at = (size_t)(r + k - e->routers.routers) * PROTO_COUNT + pc->id;
-                if (!r[k].elsewhere && !seen[at]++)
-                    n += (long)e->n_collectors[pc->id];
-            }
-        }
-        source_close(cap);
-    }
-    free(seen);
-    return n;
-}
-
-/* --ready: once the first packet went and each session the captures hold has been
- * established (or failed for good: an OPEN refused, reconnect off), the file (a JSON object,
- * written whole and renamed) and the event. A session in backoff is still awaited. */
-static void check_ready(struct engine *e)
-{
-    size_t failed = 0, settled = sessions_settled(e->sessions, &failed);
-    if (e->ready_done || !e->first_sent || (long)settled < e->ready_sessions)
-        return;
-    e->ready_done = true;
-    size_t routers = 0;
-    for (size_t i = 0; i < e->routers.n; i++)
-        routers += !e->routers.routers[i].elsewhere;
-    if (events_on())
-        events_emit("ready", json_pack("{s:I,s:I,s:I}", "routers", (json_int_t)routers, "sessions",
-                                       (json_int_t)settled - (json_int_t)failed, "failed", (json_int_t)failed));
-    const char *path = e->opt->ready_path;
-    if (!path)
-        return;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    json_t *o = json_pack("{s:f,s:I,s:I,s:I}", "time", (double)schedule_now_realtime() / 1e9, "routers",
-                          (json_int_t)routers, "sessions", (json_int_t)settled - (json_int_t)failed, "failed",
-                          (json_int_t)failed);
-    if (!o || json_dump_file(o, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
-        log_error("cannot write the ready file %s: %s", path, strerror(errno));
-    json_decref(o);
-}
-
-static void on_settled(void *ctx) { check_ready(ctx); }
-
-/* A packet went (or, for TCP, its session has it): the replay is under way. */
-static void first_sent(struct engine *e)
-{
-    if (!e->first_sent) {
-        e->first_sent = true;
-        check_ready(e);
-    }
-}
-
 /* ---- one packet ---- */
 
 /* -d: why each packet was skipped or where it went, one line each */
@@ -355,14 +266,14 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
             send_rewritten(e, r, pc, d->sport, d);
         else
             udp_send_add(e, r, pc->id, d->sport, d->payload, d->payload_len);
-        first_sent(e); /* due now; a datagram leaves with its batch */
+        ready_first_sent(e); /* due now; a datagram leaves with its batch */
         return;
     }
     if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
         return;
     if (tcp) { /* messages are counted (and their lag) when written */
         sessions_segment(e->sessions, r, pc, d, ts_ns);
-        first_sent(e);
+        ready_first_sent(e);
         return;
     }
     if (e->schedule.time_factor > 0)
@@ -371,7 +282,7 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
         send_rewritten(e, r, pc, d->sport, d);
     else
         udp_send_one(e, r, pc->id, d->sport, d->payload, d->payload_len);
-    first_sent(e);
+    ready_first_sent(e);
 }
 
 static void replay_packet(struct engine *e, const struct capture_packet *pkt, bool *first)
@@ -624,7 +535,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
                                        .collector = session_collector, .ctx = e, .keep_open = o->keep_open,
-                                       .loop = e->loop, .loop_body = c->loop.on, .settled = on_settled };
+                                       .loop = e->loop, .loop_body = c->loop.on, .settled = ready_on_settled };
             if (!(e->sessions = sessions_new(&env))) {
                 log_error("cannot set up the TCP sessions: %s", strerror(errno));
                 status = 1;
@@ -646,7 +557,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
             goto out;
         }
     }
-    if ((o->ready_path || events_on()) && (e->ready_sessions = expected_sessions(e)) < 0) {
+    if ((o->ready_path || events_on()) && (e->ready_sessions = ready_expected_sessions(e)) < 0) {
         status = 2;
         goto out;
     }

@@ -1,11 +1,11 @@
 /* udp_rewrite.c — see udp_rewrite.h. */
 #include "udp_rewrite.h"
 
-#include "decode.h"
+#include <netinet/in.h>
+
 #include "log.h"
+#include "prepass.h"
 #include "schedule.h"
-#include "select.h"
-#include "source.h"
 
 static void *rewriter_of(struct router *r, const struct proto_config *pc)
 {
@@ -16,6 +16,24 @@ static void *rewriter_of(struct router *r, const struct proto_config *pc)
     return r->rewriter[pc->id];
 }
 
+struct learning {
+    long taught;
+};
+
+static void learn_packet(void *ctx, const struct decoded *d, const struct proto_config *pc, struct router *r)
+{
+    struct learning *l = ctx;
+    if (d->ip_proto != IPPROTO_UDP || !pc->rewrite.templates_prime || !pc->proto->learn)
+        return;
+    for (unsigned k = 0; k < r->n_clones; k++) { /* each clone is an exporter of its own */
+        void *w = r[k].elsewhere ? NULL : rewriter_of(&r[k], pc);
+        if (w) {
+            pc->proto->learn(w, d->payload, d->payload_len);
+            l->taught++;
+        }
+    }
+}
+
 long udp_rewrite_learn(const struct config *c, struct router_table *t)
 {
     bool asked = false;
@@ -23,34 +41,11 @@ long udp_rewrite_learn(const struct config *c, struct router_table *t)
         asked |= c->protos[k].rewrite.templates_prime && c->protos[k].proto->learn;
     if (!asked)
         return 0;
-    long taught = 0;
-    for (size_t i = 0; i < c->n_pcaps; i++) {
-        char err[512];
-        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
-        if (!cap) {
-            log_error("%s", err);
-            return -1;
-        }
-        struct capture_packet pkt;
-        while (source_next(cap, &pkt) == 1) {
-            struct decoded d;
-            if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt) ||
-                decode_frame(pkt.dlt, pkt.data, pkt.caplen, &d) != DECODE_OK || d.ip_proto != IPPROTO_UDP)
-                continue;
-            const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
-            struct router *r = pc && pc->rewrite.templates_prime && pc->proto->learn ? router_lookup(t, &d.src) : NULL;
-            for (unsigned k = 0; r && k < r->n_clones; k++) { /* each clone is an exporter of its own */
-                void *w = r[k].elsewhere ? NULL : rewriter_of(&r[k], pc);
-                if (w) {
-                    pc->proto->learn(w, d.payload, d.payload_len);
-                    taught++;
-                }
-            }
-        }
-        source_close(cap);
-    }
-    log_info("templates: the captures were read once for their templates (%ld messages)", taught);
-    return taught;
+    struct learning l = { 0 };
+    if (prepass(c, t, learn_packet, &l) < 0)
+        return -1;
+    log_info("templates: the captures were read once for their templates (%ld messages)", l.taught);
+    return l.taught;
 }
 
 void udp_rewrite_restart(struct router_table *t)

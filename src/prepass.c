@@ -1,0 +1,31 @@
+/* prepass.c — see prepass.h. */
+#include "prepass.h"
+
+#include "log.h"
+#include "select.h"
+#include "source.h"
+
+int prepass(const struct config *c, struct router_table *t, prepass_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < c->n_pcaps; i++) {
+        char err[512];
+        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
+        if (!cap) {
+            log_error("%s", err);
+            return -1;
+        }
+        struct capture_packet pkt;
+        while (source_next(cap, &pkt) == 1) {
+            struct decoded d;
+            if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt) ||
+                decode_frame(pkt.dlt, pkt.data, pkt.caplen, &d) != DECODE_OK)
+                continue;
+            const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
+            struct router *r = pc ? router_lookup(t, &d.src) : NULL;
+            if (r)
+                fn(ctx, &d, pc, r);
+        }
+        source_close(cap);
+    }
+    return 0;
+}
