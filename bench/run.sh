@@ -356,7 +356,7 @@ in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/scale.yml" -q --events "$OUT/scal
 wait "${USINKS[@]}"
 SKB=$(awk '/maxrss_kb/ {print $2}' "$OUT/scale.err"); SSET=$(setup_s "$t0" "$OUT/scale.events")
 SGOT=$(jq -s 'map(.datagrams) | add' "$OUT"/scale-309*.json)
-SPPS=$(jq -s 'map(.datagrams) | add / (map(.seconds) | max) | floor' "$OUT"/scale-309*.json)
+SPPS=$(jq -s '(map(.datagrams) | add) / (map(.seconds) | max) | floor' "$OUT"/scale-309*.json)
 USINKS=()
 usink 30996 $((PER * SCALE_ROUTERS * 3)) "$OUT/scale-base.json"
 in_ns "$BUILD/telrep" -t "$OUT/scale-base.yml" -q
@@ -366,10 +366,9 @@ printf "  UDP: %s routers x 3 collectors: %s of %s datagrams, %s/s at the sinks;
     "$SCALE_ROUTERS" "$SGOT" $((PER * SCALE_ROUTERS * 3)) "$SPPS" "$SSET" "$SKB"
 printf "  UDP: one router to one collector, the same datagrams: %s/s; ratio %s\n" "$SBPPS" "$(ratio "$SPPS" "$SBPPS")"
 
-$GEN -o "$OUT/scale-bmp1.pcap" --format bmp --routers 1 --peers 1 --packets 5 --records 1 --dst 127.0.0.1 \
+BPER=50 # route monitoring messages per session
+$GEN -o "$OUT/scale-bmp1.pcap" --format bmp --routers 1 --peers 1 --packets "$BPER" --records 1 --dst 127.0.0.1 \
     --dport 31790 --interval 0.00001 > "$OUT/scale-bmp1.counts"
-$GEN -o "$OUT/scale-bmpb.pcap" --format bmp --routers 1 --peers 1 --packets $((5 * SCALE_SESSIONS)) --records 1 \
-    --dst 127.0.0.1 --dport 31790 --interval 0.00001 > "$OUT/scale-bmpb.counts"
 cat > "$OUT/scale-bmp.yml" <<CONF
 pcap: $OUT/scale-bmp1.pcap
 time_factor: 0
@@ -380,7 +379,8 @@ network:
 bmp:
   collector: {ip: 127.0.0.1, port: 31790}
 CONF
-sed -e "s|scale-bmp1.pcap|scale-bmpb.pcap|; s|, clones: $SCALE_SESSIONS||" "$OUT/scale-bmp.yml" > "$OUT/scale-bmpb.yml"
+# the same messages through one session: the capture played SCALE_SESSIONS times (kept in memory)
+sed -e "s|^pcap: .*|&\nrepeat: {count: [$SCALE_SESSIONS]}|; s|, clones: $SCALE_SESSIONS||" "$OUT/scale-bmp.yml" > "$OUT/scale-bmpb.yml"
 tcp_sink "$OUT/scale-bmp.json" --idle 2
 t0=$(now)
 in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/scale-bmp.yml" -q --events "$OUT/scale-bmp.events" \

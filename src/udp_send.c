@@ -243,24 +243,44 @@ void udp_send_one(struct engine *e, struct router *r, int proto, uint16_t sport,
     udp_send_many(e, r, proto, sport, m, n);
 }
 
-/* Batches go out per socket, in capture order within each socket. */
+static bool same_socket(const struct pending *a, const struct pending *b)
+{
+    return a->router == b->router && a->proto == b->proto && a->sport == b->sport;
+}
+
+/* Batches go out per socket, in capture order within each socket. The datagrams of one
+ * socket are chained in one pass (a table of the groups' last datagrams): thousands of
+ * routers (clones) put a batch's datagrams on as many sockets. */
 void udp_send_flush(struct engine *e)
 {
+    enum { SLOTS = 2 * BATCH_MAX, NONE = 0xffff };
+    _Static_assert(BATCH_MAX < NONE, "a batch index fits the chain");
     struct mmsghdr msgs[BATCH_MAX];
     struct iovec iov[BATCH_MAX];
-    bool done[BATCH_MAX] = { false };
+    uint16_t next[BATCH_MAX], tail[SLOTS];
+    bool head[BATCH_MAX];
+    memset(tail, 0xff, sizeof tail);
     for (size_t i = 0; i < e->n_batch; i++) {
-        if (done[i])
+        const struct pending *p = &e->batch[i];
+        uintptr_t key = (uintptr_t)p->router ^ ((uintptr_t)p->proto << 20) ^ ((uintptr_t)p->sport << 4);
+        size_t s = (size_t)(key * 0x9e3779b97f4a7c15ull >> 40) % SLOTS;
+        while (tail[s] != NONE && !same_socket(&e->batch[tail[s]], p))
+            s = (s + 1) % SLOTS;
+        next[i] = NONE;
+        head[i] = tail[s] == NONE;
+        if (!head[i])
+            next[tail[s]] = (uint16_t)i;
+        tail[s] = (uint16_t)i;
+    }
+    for (size_t i = 0; i < e->n_batch; i++) {
+        if (!head[i])
             continue;
-        struct pending *first = &e->batch[i];
+        const struct pending *first = &e->batch[i];
         unsigned n = 0;
-        for (size_t j = i; j < e->n_batch; j++) {
-            struct pending *p = &e->batch[j];
-            if (done[j] || p->router != first->router || p->proto != first->proto || p->sport != first->sport)
-                continue;
+        for (size_t j = i; j != NONE; j = next[j]) {
+            const struct pending *p = &e->batch[j];
             iov[j] = (struct iovec){ .iov_base = e->batch_bytes + p->offset, .iov_len = p->len };
             udp_send_push(e, first->router, first->proto, first->sport, msgs, &iov[j], &n);
-            done[j] = true;
         }
         udp_send_many(e, first->router, first->proto, first->sport, msgs, n);
     }
