@@ -256,13 +256,36 @@ static int key_templates(struct yw *p, yaml_node_t *v, void *t, int arg)
 }
 
 /* seconds, kept in nanoseconds */
-static int key_resend(struct yw *p, yaml_node_t *v, void *t, int arg)
+static int key_resend_seconds(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     double s;
     if (config_key_nonneg_double(p, v, &s, 0) < 0)
         return -1;
     *(int64_t *)t = (int64_t)(s * 1e9);
     return 0;
+}
+
+static int key_resend_packets(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long n;
+    if (yw_ulong(p, v, 0, UINT32_MAX, &n) < 0)
+        return -1;
+    *(uint32_t *)t = (uint32_t)n;
+    return 0;
+}
+
+/* template_resend: seconds, or {seconds: S, packets: N} (either or both, as routers do:
+ * a template timeout and a refresh rate in packets) */
+static int key_resend(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct rewrite_config *rc = t;
+    if (v->type != YAML_MAPPING_NODE)
+        return key_resend_seconds(p, v, &rc->template_resend_ns, 0);
+    const struct yw_key keys[] = {
+        { "seconds", key_resend_seconds, &rc->template_resend_ns, 0 },
+        { "packets", key_resend_packets, &rc->template_resend_packets, 0 },
+    };
+    return yw_walk_mapping(p, v, keys, 2, "template_resend");
 }
 
 static int key_reconnect(struct yw *p, yaml_node_t *v, void *t, int arg)
@@ -337,7 +360,7 @@ int config_key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "export_time", key_export_time, &pc->rewrite.export_time_now, 0 },
         { "sequence", key_sequence, &pc->rewrite.sequence_continuous, 0 },
         { "templates", key_templates, &pc->rewrite.templates_prime, 0 },
-        { "template_resend", key_resend, &pc->rewrite.template_resend_ns, 0 },
+        { "template_resend", key_resend, &pc->rewrite, 0 },
     };
     if (pc->id == PROTO_BMP)
         return yw_walk_mapping(p, v, bmp_keys, 6, proto_names[arg]);

@@ -67,6 +67,7 @@ struct nf_domain {
     bool out_started;
     bool primed, priming;
     int64_t primed_at_ns;
+    uint64_t since_primed;    /* the domain's messages since (template_resend packets) */
     size_t prime_next;
 };
 

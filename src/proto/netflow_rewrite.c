@@ -298,9 +298,17 @@ static size_t close_set(uint8_t *out, size_t set, size_t at, uint16_t version)
     return at;
 }
 
+/* Its templates go again: template_resend seconds or packets (the domain's messages) after
+ * they last went, as routers resend them. */
+static bool resend_due(const struct nf_domain *d, const struct rewrite_config *cfg, int64_t now_ns)
+{
+    return (cfg->template_resend_ns > 0 && now_ns - d->primed_at_ns >= cfg->template_resend_ns) ||
+           (cfg->template_resend_packets > 0 && d->since_primed >= cfg->template_resend_packets);
+}
+
 /* Most messages come from a domain primed and not due again: its header alone says so, and
- * the message is not walked. */
-static bool primed_already(const struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg,
+ * the message is not walked (it is counted for template_resend packets). */
+static bool primed_already(struct netflow_rewriter *w, const struct rewrite_config *cfg, const uint8_t *msg,
                            size_t len, int64_t now_ns)
 {
     struct cursor c = cursor_make(msg, len);
@@ -310,10 +318,13 @@ static bool primed_already(const struct netflow_rewriter *w, const struct rewrit
     if (!cursor_ok(&c) || (version != 9 && version != 10))
         return false;
     for (size_t i = 0; i < w->cache.n_domains; i++) {
-        const struct nf_domain *d = &w->cache.domains[i];
-        if (d->version == version && d->id == id)
-            return d->primed && !d->priming &&
-                   !(cfg->template_resend_ns > 0 && now_ns - d->primed_at_ns >= cfg->template_resend_ns);
+        struct nf_domain *d = &w->cache.domains[i];
+        if (d->version == version && d->id == id) {
+            if (!d->primed || d->priming)
+                return false;
+            d->since_primed++;
+            return !resend_due(d, cfg, now_ns);
+        }
     }
     return false;
 }
@@ -329,7 +340,7 @@ size_t netflow_prime(struct netflow_rewriter *w, const struct rewrite_config *cf
     if (!d || !d->n_templates)
         return 0;
     if (!d->priming) {
-        bool due = !d->primed || (cfg->template_resend_ns > 0 && now_ns - d->primed_at_ns >= cfg->template_resend_ns);
+        bool due = !d->primed || resend_due(d, cfg, now_ns);
         if (!due)
             return 0;
         d->priming = true;
@@ -363,6 +374,7 @@ size_t netflow_prime(struct netflow_rewriter *w, const struct rewrite_config *cf
         d->priming = false;
         d->primed = true;
         d->primed_at_ns = now_ns;
+        d->since_primed = 0;
         return 0;
     }
     at = in_set ? close_set(out, set, at, h.version) : set; /* a set left empty goes */

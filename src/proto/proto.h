@@ -40,6 +40,7 @@ struct rewrite_config {
     bool sequence_continuous; /* sequence: continuous (per exporter and domain) */
     bool templates_prime;     /* templates: prime (sent before an exporter's data) */
     int64_t template_resend_ns; /* template_resend: and again after this long (0: not) */
+    uint32_t template_resend_packets; /* ... or after this many of the domain's messages (0: not) */
 };
 static inline bool rewrite_wanted(const struct rewrite_config *r)
 {

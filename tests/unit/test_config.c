@@ -341,6 +341,11 @@ static void test_collector_and_router_keys(void **state)
     assert_true(c->protos[0].rewrite.templates_prime);
     assert_int_equal(c->protos[0].rewrite.template_resend_ns, 2500000000LL);
     config_free(c);
+    c = parse(MINIMAL "  templates: prime\n  template_resend: {seconds: 60, packets: 20}\n");
+    assert_non_null(c);
+    assert_int_equal(c->protos[0].rewrite.template_resend_ns, 60000000000LL);
+    assert_int_equal(c->protos[0].rewrite.template_resend_packets, 20);
+    config_free(c);
     expect_error(MINIMAL "  sequence: restart\n", "t.yml:4:13: sequence: expected keep (as captured) or continuous, found \"restart\"");
     expect_error(MINIMAL "  export_time: [now]\n", "export_time: expected keep (as captured) or now, found a list");
     c = parse(MINIMAL "rate: {pps: 1000, bps: 1e6, router_pps: 10, router_bps: 8000}\nduration: 600\n");

@@ -258,6 +258,13 @@ static void test_prime_ipfix(void **state)
     struct rewrite_config resend = { .templates_prime = true, .template_resend_ns = 30000000000LL };
     assert_int_equal(netflow_prime(w, &resend, data.b, data.n, out, sizeof out, NOW_NS + 29000000000LL), 0);
     assert_true(netflow_prime(w, &resend, data.b, data.n, out, sizeof out, NOW_NS + 31000000000LL) > 0);
+    /* or every N messages of the domain, as routers' template refresh rates */
+    assert_int_equal(netflow_prime(w, &resend, data.b, data.n, out, sizeof out, NOW_NS + 31000000000LL), 0);
+    struct rewrite_config every3 = { .templates_prime = true, .template_resend_packets = 3 };
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(netflow_prime(w, &every3, data.b, data.n, out, sizeof out, NOW_NS), 0);
+    assert_true(netflow_prime(w, &every3, data.b, data.n, out, sizeof out, NOW_NS) > 0); /* the third since */
+    assert_int_equal(netflow_prime(w, &every3, data.b, data.n, out, sizeof out, NOW_NS), 0);
     /* export time now: the primed message says it too */
     netflow_rewriter_restart(w);
     struct rewrite_config now = { .templates_prime = true, .export_time_now = true };
