@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fan-out (issue 14 item 1): one config sends IPFIX to three nfacctd, BMP to three pmbmpd
-# and BGP to pmbgpd and gobgpd at once. Every collector decodes exactly what the captures
+# and BGP to two pmbgpd and a gobgpd at once. Every collector decodes exactly what the captures
 # hold (what a single-collector run gives, test_nfacctd / test_bmp / test_bgp); each BGP
 # session negotiates on its own. Then, with a collector of each UDP and BMP killed mid-run,
 # the other two still get everything, and the report says which collector lost what.
@@ -41,6 +41,7 @@ bgp:
   select: {tcp: {dport: [179]}}
   collector:
     - {ip: 127.0.0.1, port: 20179}
+    - {ip: 127.0.0.1, port: 20181}
     - {ip: 127.0.0.1, port: 20180}
 CONF
 }
@@ -71,6 +72,9 @@ start_collectors() { # start_collectors run
         BMP[$k]=$PMBMPD_PID
     done
     start_pmbgpd "$WORK/$1/bgp" 20179 || exit 1
+    BGP1=$PMBGPD_PID
+    start_pmbgpd "$WORK/$1/bgp2" 20181 || exit 1
+    BGP2=$PMBGPD_PID
     start_bg "$WORK/$1/gobgpd.log" gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50072 --pprof-disable
     GOBGPD_PID=$LAST_PID
     wait_udp_listen 20180 tcp || exit 1
@@ -79,7 +83,8 @@ stop_collectors() { # stop_collectors: they flush their logs on SIGINT
     local k
     sleep 2.5
     for k in 1 2 3; do stop_pid "${NF[$k]}" INT; stop_pid "${BMP[$k]}" INT; done
-    stop_pid "$PMBGPD_PID" INT
+    stop_pid "$BGP1" INT
+    stop_pid "$BGP2" INT
 }
 neighbor() { in_ns gobgp -p 50072 neighbor -j 2>/dev/null | jq -r ".[] | select(.state.neighbor_address == \"$1\") | $2"; }
 rows() { cat "$1"/flows-*.json 2>/dev/null | jq -s 'map(.packets) | add // 0'; } # flows nfacctd filed (their packets)
@@ -106,7 +111,8 @@ PIDS+=($TP)
 want=$(jq '.routers["10.0.0.1"].prefixes' bgp-a.json)
 for _ in $(seq 100); do # until both BGP collectors have every prefix
     [ "$(neighbor 203.0.113.21 '.afi_safis[0].state.received')" = "$want" ] &&
-        [ "$(msglog_count "$WORK/a/bgp" bgp 203.0.113.21 log_type update)" = "$want" ] && break
+        [ "$(msglog_count "$WORK/a/bgp" bgp 203.0.113.21 log_type update)" = "$want" ] &&
+        [ "$(msglog_count "$WORK/a/bgp2" bgp 203.0.113.21 log_type update)" = "$want" ] && break
     sleep 0.1
 done
 eq "gobgpd: Established" "$(neighbor 203.0.113.21 .state.session_state)" 6
@@ -119,11 +125,13 @@ for k in 1 2 3; do
     eq "all up: nfacctd $k filed every record" "$(flows "$WORK/a/nf$k")" "$(jq .records ipfix-a.json)"
     bmp_ok "all up: pmbmpd $k" "$WORK/a/bmp$k" bmp-a.json
 done
-eq "all up: pmbgpd logged every prefix" "$(msglog_count "$WORK/a/bgp" bgp 203.0.113.21 log_type update)" \
-    "$(jq '.routers["10.0.0.1"].prefixes' bgp-a.json)"
+for d in bgp bgp2; do
+    eq "all up: pmbgpd ($d) logged every prefix" "$(msglog_count "$WORK/a/$d" bgp 203.0.113.21 log_type update)" \
+        "$(jq '.routers["10.0.0.1"].prefixes' bgp-a.json)"
+done
 eq "all up: each BGP session negotiated on its own (the collectors' ASes)" \
-    "$(jq -c '[.sessions[] | select(.protocol == "bgp") | {(.collector): .peer.as}] | add' a.json)" \
-    '{"127.0.0.1:20180":65000,"127.0.0.1:20179":65001}'
+    "$(jq -S -c '[.sessions[] | select(.protocol == "bgp") | {(.collector): .peer.as}] | add' a.json)" \
+    '{"127.0.0.1:20179":65001,"127.0.0.1:20180":65000,"127.0.0.1:20181":65001}'
 eq "all up: report, ipfix per collector" \
     "$(jq -c '[.routers[0].protocols.ipfix.collectors[] | [.collector, .packets, .refused]]' a.json)" \
     '[["127.0.0.1:20991",20,0],["127.0.0.1:20992",20,0],["127.0.0.1:20993",20,0]]'
