@@ -263,8 +263,17 @@ static void on_httpd(void *obj, uint32_t events)
     arm(m);
 }
 
-static void on_timer(void *obj) { metrics_tick(obj, false); }
+/* the file when due; the server's own timeouts */
+static void on_timer(void *obj)
+{
+    struct metrics *m = obj;
+    if (m->httpd)
+        MHD_run(m->httpd);
+    metrics_tick(m, false);
+}
 
+/* Called between packets too: only a clock read unless the file is due (the server is served
+ * by its descriptor and the timer, not here). */
 void metrics_tick(struct metrics *m, bool force)
 {
     if (!m)
@@ -273,10 +282,10 @@ void metrics_tick(struct metrics *m, bool force)
     if (m->path && (force || now >= m->next_ns)) {
         write_file(m);
         m->next_ns = now + m->interval_ns;
+        arm(m);
+    } else if (force) {
+        arm(m);
     }
-    if (m->httpd)
-        MHD_run(m->httpd);
-    arm(m);
 }
 
 /* "[ADDR:]PORT", "[::1]:9460" */

@@ -29,7 +29,7 @@ struct metrics;
  * every address). NULL with a message on failure. */
 struct metrics *metrics_new(struct engine *e, const char *path, const char *listen, double interval_s, char *err,
                             size_t errlen);
-/* Write the file if the interval passed (or now: force), and serve what is waiting. */
+/* Write the file if the interval passed (or now: force). Cheap between packets. */
 void metrics_tick(struct metrics *m, bool force);
 /* The run is over: telrep_done 1, the file written a last time. */
 void metrics_done(struct metrics *m);
