@@ -189,7 +189,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return 0;
-        case 'V': printf("telrep %s\n", TELREP_VERSION); return 0;
+        case 'V': printf("telrep %s%s\n", TELREP_VERSION, TELREP_BUILD_NOTE); return 0;
         default: /* getopt said which option; one line more says where to look */
             fprintf(stderr, "telrep: telrep --help lists the options\n");
             return 2;

@@ -84,11 +84,16 @@ eq "shards: the collector's records per router equal the single run's (60 router
     "$(per_router four.rows | cmp - one.per_router && echo same)" same
 eq "shards: each router replayed by exactly one shard" \
     "$(jq -s '[.[].routers[].repro_ip] | [length, (unique | length)]' shard*.json | jq -c .)" "[60,60]"
+BOUND=1000 # us; a sanitizer's build measures the sanitizer: a looser bound, said
+if "$TELREP" --version | grep -q Sanitizer; then
+    BOUND=5000
+    echo "# $("$TELREP" --version): first packets within 5 ms, not 1 ms"
+fi
 for k in 0 1 2 3; do
     eq "shard $k: the report names it" "$(jq -c '.shard' "shard$k.json")" "{\"index\":$k,\"count\":4}"
     first=$(tcpdump -r "first$k.pcap" -tt --nano 2>/dev/null | head -1 | cut -d' ' -f1)
     off=$(echo "$first $at" | awk '{printf "%d", ($1 - $2) * 1e6}')
-    check "shard $k: first packet within 1 ms of --start-at ($off us)" test "${off#-}" -le 1000
+    check "shard $k: first packet within $((BOUND / 1000)) ms of --start-at ($off us)" test "${off#-}" -le "$BOUND"
 done
 merge shard*.json > merged.json
 view one.json > one.view
