@@ -71,6 +71,7 @@ struct engine {
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
     bool dry;                  /* --check: read, decide, count; open nothing, send nothing */
+    size_t routers_here;       /* routers this process replays (--shard: not elsewhere) */
     bool first_sent, ready_done; /* --ready: the first packet went; the file is written */
     long ready_sessions;       /* --ready: the sessions the captures hold (for each collector) */
     struct metrics *metrics;   /* --metrics, --metrics-listen (NULL: none) */
@@ -94,9 +95,18 @@ void udp_send_flush(struct engine *e);
 void udp_send_late_refusals(struct engine *e);
 
 /* ready.c */
-/* The sessions the captures hold (routers of this shard x collectors), read once; -1 when a
- * capture cannot be read (said). */
-long ready_expected_sessions(struct engine *e);
+/* --ready (or --events) with a TCP protocol: the sessions the captures hold (routers of this
+ * shard x collectors) are counted in the prepass (prepass.h): ready_count_packet is that use;
+ * ready_count_end sets engine.ready_sessions. */
+struct ready_count {
+    struct engine *e;
+    uint8_t *seen; /* router x protocol: has a session */
+    long n;
+};
+bool ready_counts(const struct engine *e);
+int ready_count_begin(struct engine *e, struct ready_count *k);
+void ready_count_packet(void *count, const struct decoded *d, const struct proto_config *pc, struct router *r);
+void ready_count_end(struct ready_count *k);
 /* The replay's first packet went; a session settled: write --ready (and its event) once every
  * expected session is established or failed for good. */
 void ready_first_sent(struct engine *e);

@@ -90,10 +90,7 @@ static int collect(struct engine *e, struct rows *rs)
                 *w = (struct row){ .r = r, .proto = p, .collector = j };
                 if (proto_by_id(p)->transport != TRANSPORT_UDP)
                     continue; /* the sessions say it */
-                const struct proto_stats *ps = &r->stats[p];
-                struct collector_stats cs = { ps->packets, ps->bytes, ps->refused, ps->send_errors };
-                if (r->to[p])
-                    cs = r->to[p][j];
+                struct collector_stats cs = router_to(r, p, j);
                 w->messages = cs.packets;
                 w->bytes = cs.bytes;
                 w->refused = cs.refused;

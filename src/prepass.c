@@ -5,9 +5,9 @@
 #include "select.h"
 #include "source.h"
 
-int prepass(const struct config *c, struct router_table *t, prepass_fn fn, void *ctx)
+int prepass(const struct config *c, struct router_table *t, const struct prepass_use *uses, size_t n_uses)
 {
-    for (size_t i = 0; i < c->n_pcaps; i++) {
+    for (size_t i = 0; i < c->n_pcaps && n_uses; i++) {
         char err[512];
         struct source *cap = source_open(c->pcaps[i], err, sizeof err);
         if (!cap) {
@@ -22,8 +22,8 @@ int prepass(const struct config *c, struct router_table *t, prepass_fn fn, void 
                 continue;
             const struct proto_config *pc = select_protocol(c, &d, pkt.dlt, &pkt.hdr, pkt.data);
             struct router *r = pc ? router_lookup(t, &d.src) : NULL;
-            if (r)
-                fn(ctx, &d, pc, r);
+            for (size_t u = 0; r && u < n_uses; u++)
+                uses[u].fn(uses[u].ctx, &d, pc, r);
         }
         source_close(cap);
     }

@@ -10,17 +10,26 @@
 #include "engine.h"
 #include "events.h"
 #include "log.h"
-#include "prepass.h"
 
-struct counting {
-    struct engine *e;
-    uint8_t *seen; /* router x protocol: has a session */
-    long n;
-};
-
-static void count_session(void *ctx, const struct decoded *d, const struct proto_config *pc, struct router *r)
+bool ready_counts(const struct engine *e)
 {
-    struct counting *k = ctx;
+    if (!e->opt->ready_path && !events_on())
+        return false;
+    for (size_t k = 0; k < e->cfg->n_protos; k++)
+        if (e->cfg->protos[k].proto->transport == TRANSPORT_TCP)
+            return true;
+    return false;
+}
+
+int ready_count_begin(struct engine *e, struct ready_count *k)
+{
+    *k = (struct ready_count){ e, calloc(e->routers.n, PROTO_COUNT), 0 };
+    return k->seen ? 0 : -1;
+}
+
+void ready_count_packet(void *ctx, const struct decoded *d, const struct proto_config *pc, struct router *r)
+{
+    struct ready_count *k = ctx;
     /* a session is what begins with its start (BMP INIT, BGP OPEN: the first message of its
      * segment); a router whose capture holds none never opens one */
     if (d->ip_proto != IPPROTO_TCP || !d->payload_len || pc->proto->transport != TRANSPORT_TCP ||
@@ -33,23 +42,11 @@ static void count_session(void *ctx, const struct decoded *d, const struct proto
     }
 }
 
-/* --ready: the sessions the captures hold (each TCP conversation start of a router of this
- * shard, for each collector), counted by reading the captures once before the run. */
-long ready_expected_sessions(struct engine *e)
+void ready_count_end(struct ready_count *k)
 {
-    const struct config *c = e->cfg;
-    bool tcp = false;
-    for (size_t k = 0; k < c->n_protos; k++)
-        tcp |= c->protos[k].proto->transport == TRANSPORT_TCP;
-    if (!tcp)
-        return 0;
-    struct counting k = { e, calloc(e->routers.n, PROTO_COUNT), 0 };
-    if (!k.seen)
-        return -1;
-    if (prepass(c, &e->routers, count_session, &k) < 0)
-        k.n = -1;
-    free(k.seen);
-    return k.n;
+    k->e->ready_sessions = k->n;
+    free(k->seen);
+    k->seen = NULL;
 }
 
 /* --ready: once the first packet went and each session the captures hold has been
@@ -61,9 +58,7 @@ void ready_check(struct engine *e)
     if (e->ready_done || !e->first_sent || (long)settled < e->ready_sessions)
         return;
     e->ready_done = true;
-    size_t routers = 0;
-    for (size_t i = 0; i < e->routers.n; i++)
-        routers += !e->routers.routers[i].elsewhere;
+    size_t routers = e->routers_here;
     if (events_on())
         events_emit("ready", json_pack("{s:I,s:I,s:I}", "routers", (json_int_t)routers, "sessions",
                                        (json_int_t)settled - (json_int_t)failed, "failed", (json_int_t)failed));

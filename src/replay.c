@@ -23,6 +23,7 @@
 #include "session.h"
 #include "events.h"
 #include "metrics.h"
+#include "prepass.h"
 #include "udp_rewrite.h"
 #include "sock.h"
 #include "stats.h"
@@ -259,29 +260,21 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
         deadline = paced_deadline(e, r, e->schedule.time_factor == 0 ? schedule_now_monotonic() : deadline,
                                   d->payload_len);
     bool rewrite = rewrite_wanted(&pc->rewrite) || clone_renamed(e, r, pc);
-    if (e->schedule.time_factor == 0 && !e->capped) {
-        if (tcp)
-            sessions_segment(e->sessions, r, pc, d, ts_ns);
-        else if (rewrite)
-            send_rewritten(e, r, pc, d->sport, d);
-        else
-            udp_send_add(e, r, pc->id, d->sport, d->payload, d->payload_len);
-        ready_first_sent(e); /* due now; a datagram leaves with its batch */
-        return;
-    }
-    if (loop_run(e->loop, deadline)) /* the sessions are served on every pass */
+    bool batched = e->schedule.time_factor == 0 && !e->capped; /* due now: a datagram leaves with its batch */
+    if (!batched && loop_run(e->loop, deadline)) /* the sessions are served on every pass */
         return;
     if (tcp) { /* messages are counted (and their lag) when written */
         sessions_segment(e->sessions, r, pc, d, ts_ns);
-        ready_first_sent(e);
-        return;
+    } else {
+        if (!batched && e->schedule.time_factor > 0)
+            stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
+        if (rewrite)
+            send_rewritten(e, r, pc, d->sport, d);
+        else if (batched)
+            udp_send_add(e, r, pc->id, d->sport, d->payload, d->payload_len);
+        else
+            udp_send_one(e, r, pc->id, d->sport, d->payload, d->payload_len);
     }
-    if (e->schedule.time_factor > 0)
-        stats_note_lag(&e->stats, schedule_now_monotonic() - deadline);
-    if (rewrite)
-        send_rewritten(e, r, pc, d->sport, d);
-    else
-        udp_send_one(e, r, pc->id, d->sport, d->payload, d->payload_len);
     ready_first_sent(e);
 }
 
@@ -478,18 +471,19 @@ int replay_run(const struct config *c, const struct replay_options *o)
         goto out;
     e->stats.shard_index = o->shard.index;
     e->stats.shard_count = o->shard.count;
-    if (o->shard.count) { /* --shard: the others' routers are theirs */
-        size_t mine = 0;
-        for (size_t i = 0; i < e->routers.n; i++) {
-            struct router *r = &e->routers.routers[i];
-            r->elsewhere = !shard_mine(&o->shard, &r->src, r->clone);
-            mine += !r->elsewhere;
-        }
-        log_info("shard %u of %u: %zu of the %zu routers", o->shard.index, o->shard.count, mine, e->routers.n);
+    for (size_t i = 0; i < e->routers.n; i++) { /* --shard: the others' routers are theirs */
+        struct router *r = &e->routers.routers[i];
+        r->elsewhere = !shard_mine(&o->shard, &r->src, r->clone);
+        e->routers_here += !r->elsewhere;
     }
+    if (o->shard.count)
+        log_info("shard %u of %u: %zu of the %zu routers", o->shard.index, o->shard.count, e->routers_here,
+                 e->routers.n);
     for (size_t k = 0; k < c->n_protos; k++) { /* fan-out: each router's UDP counts per collector */
         int p = c->protos[k].id;
-        for (size_t i = 0; i < e->routers.n && e->n_collectors[p] > 1 && proto_by_id(p)->transport == TRANSPORT_UDP; i++)
+        if (e->n_collectors[p] < 2 || proto_by_id(p)->transport != TRANSPORT_UDP)
+            continue;
+        for (size_t i = 0; i < e->routers.n; i++)
             if (!(e->routers.routers[i].to[p] = calloc(e->n_collectors[p], sizeof *e->routers.routers[i].to[p]))) {
                 log_error("out of memory");
                 status = 1;
@@ -546,10 +540,31 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t i = 0; i < e->routers.n; i++)
         e->routers.routers[i].rate = (struct rate){ .pps = c->rate.router_pps, .bps = c->rate.router_bps };
     e->capped = rate_on(&e->rate) || c->rate.router_pps > 0 || c->rate.router_bps > 0;
-    if (udp_rewrite_learn(c, &e->routers) < 0) {
+    /* what must be known before the first packet, from one read of the captures: each
+     * exporter's templates (templates: prime), the sessions --ready awaits */
+    long taught = 0;
+    struct ready_count counted = { 0 };
+    struct prepass_use uses[2];
+    size_t n_uses = 0;
+    if (udp_rewrite_learns(c))
+        uses[n_uses++] = (struct prepass_use){ udp_rewrite_learn_packet, &taught };
+    if (ready_counts(e)) {
+        if (ready_count_begin(e, &counted) < 0) {
+            log_error("out of memory");
+            status = 1;
+            goto out;
+        }
+        uses[n_uses++] = (struct prepass_use){ ready_count_packet, &counted };
+    }
+    int read = prepass(c, &e->routers, uses, n_uses);
+    if (counted.seen)
+        ready_count_end(&counted);
+    if (read < 0) {
         status = 2;
         goto out;
     }
+    if (udp_rewrite_learns(c))
+        log_info("templates: the captures were read once for their templates (%ld messages)", taught);
     if (o->metrics_path || o->metrics_listen) {
         if (!(e->metrics = metrics_new(e, o->metrics_path, o->metrics_listen, o->metrics_interval, err, sizeof err))) {
             log_error("%s", err);
@@ -557,19 +572,11 @@ int replay_run(const struct config *c, const struct replay_options *o)
             goto out;
         }
     }
-    if ((o->ready_path || events_on()) && (e->ready_sessions = ready_expected_sessions(e)) < 0) {
-        status = 2;
-        goto out;
-    }
     e->plays = config_plays(c);
-    if (events_on()) {
-        size_t mine = 0;
-        for (size_t i = 0; i < e->routers.n; i++)
-            mine += !e->routers.routers[i].elsewhere;
-        events_emit("run_start", json_pack("{s:s,s:I,s:I,s:i,s:i}", "config", c->file, "routers", (json_int_t)mine,
-                                           "plays", (json_int_t)e->plays, "shard", (int)o->shard.index,
-                                           "shards", (int)o->shard.count));
-    }
+    if (events_on())
+        events_emit("run_start", json_pack("{s:s,s:I,s:I,s:i,s:i}", "config", c->file, "routers",
+                                           (json_int_t)e->routers_here, "plays", (json_int_t)e->plays, "shard",
+                                           (int)o->shard.index, "shards", (int)o->shard.count));
     e->started_ns = schedule_now_monotonic();
     e->next_progress_ns = e->started_ns + (int64_t)(o->progress_interval * 1e9);
     if (e->plays > c->n_pcaps) /* a capture is played more than once: after its first play, from memory */

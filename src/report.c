@@ -21,9 +21,7 @@ static bool router_proto_line(struct engine *e, const struct router *r, int p, u
                               const struct session_summary *t, char *buf, size_t len)
 {
     const struct proto_stats *ps = &r->stats[p];
-    struct collector_stats cs = { ps->packets, ps->bytes, ps->refused, ps->send_errors };
-    if (r->to[p])
-        cs = r->to[p][k];
+    struct collector_stats cs = router_to(r, p, k);
     char a[ADDR_STRLEN], b[ADDR_STRLEN], col[80];
     size_t off = (size_t)snprintf(buf, len, "router %s (as %s) %s -> %s: ", addr_format(&r->src, a),
                                   addr_format(&r->repro, b), proto_names[p],

@@ -39,6 +39,16 @@ struct router {
     bool ports_full;                /* over ROUTER_PORTS_MAX: said once */
 };
 
+/* What went to collector k of protocol p (UDP): its own counts with several collectors, the
+ * protocol's with one. */
+static inline struct collector_stats router_to(const struct router *r, int p, unsigned k)
+{
+    if (r->to[p])
+        return r->to[p][k];
+    const struct proto_stats *ps = &r->stats[p];
+    return (struct collector_stats){ ps->packets, ps->bytes, ps->refused, ps->send_errors };
+}
+
 struct router_table {
     struct router *routers;
     size_t n;

@@ -49,14 +49,19 @@ ssize_t (*session_queue_frame(const struct proto *p))(const uint8_t *, size_t)
     return p->frame_ext ? p->frame_ext : p->frame;
 }
 
+const char *session_collector_name(const struct session *x, char *buf, size_t len)
+{
+    socklen_t sl;
+    const struct sockaddr_storage *to =
+        x->all->env.collector(x->all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl);
+    return to ? sock_format(to, buf, len) : "none";
+}
+
 static const char *session_name(const struct session *x, char *buf, size_t len)
 {
     char a[ADDR_STRLEN], c[90] = "", t[80];
-    socklen_t sl;
-    const struct sockaddr_storage *to;
-    if (x->pc->n_collectors > 1 && /* fan-out: which collector's */
-        (to = x->all->env.collector(x->all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl)))
-        snprintf(c, sizeof c, " to %s", sock_format(to, t, sizeof t));
+    if (x->pc->n_collectors > 1) /* fan-out: which collector's */
+        snprintf(c, sizeof c, " to %s", session_collector_name(x, t, sizeof t));
     char clone[16 + ADDR_STRLEN] = "", b[ADDR_STRLEN];
     if (x->router->n_clones > 1) /* which of the captured router's clones */
         snprintf(clone, sizeof clone, " (as %s)", addr_format(&x->router->repro, b));
@@ -70,14 +75,10 @@ void session_emit(const struct session *x, const char *name, json_t *fields)
         json_decref(fields);
         return;
     }
-    char a[ADDR_STRLEN], b[ADDR_STRLEN], c[80] = "none";
-    socklen_t sl;
-    const struct sockaddr_storage *to =
-        x->all->env.collector(x->all->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl);
-    if (to)
-        sock_format(to, c, sizeof c);
+    char a[ADDR_STRLEN], b[ADDR_STRLEN], c[80];
     json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "router", addr_format(&x->router->src, a), "repro_ip",
-                          addr_format(&x->router->repro, b), "protocol", proto_names[x->pc->id], "collector", c);
+                          addr_format(&x->router->repro, b), "protocol", proto_names[x->pc->id], "collector",
+                          session_collector_name(x, c, sizeof c));
     if (o && fields)
         json_object_update(o, fields);
     json_decref(fields);

@@ -166,11 +166,8 @@ void *sessions_report_json(const struct sessions *s)
             json_object_set_new(o, "peer", json_pack("{s:I,s:i,s:i}", "as", (json_int_t)x->peer_open.asn, "hold_time",
                                                      x->peer_open.hold_time, "negotiated_hold_time", x->hold_time));
         json_object_set_new(o, "incomplete_messages", json_integer((json_int_t)x->lead->stream.incomplete_messages));
-        socklen_t sl;
-        const struct sockaddr_storage *to =
-            s->env.collector(s->env.ctx, x->pc->id, x->collector, x->router->repro.family, &sl);
         char c[80];
-        json_object_set_new(o, "collector", json_string(to ? sock_format(to, c, sizeof c) : "none"));
+        json_object_set_new(o, "collector", json_string(session_collector_name(x, c, sizeof c)));
         json_object_set_new(o, "connect_refused", json_integer((json_int_t)x->connect_refused));
         if (x->last_error[0])
             json_object_set_new(o, "last_error", json_string(x->last_error));

@@ -212,6 +212,8 @@ void session_send_keepalive(struct session *x);
 void session_ack(struct session *x);
 bool session_connect(struct session *x);
 void session_event(struct session *x, uint32_t events);
+/* "192.0.2.10:1790": the collector session x goes to ("none" without an address) */
+const char *session_collector_name(const struct session *x, char *buf, size_t len);
 /* An event (events.h) about session x: its router, repro_ip, protocol and collector, and the
  * fields (taken; build them only when events_on()). */
 void session_emit(const struct session *x, const char *name, json_t *fields);

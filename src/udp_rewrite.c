@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 
 #include "log.h"
-#include "prepass.h"
 #include "schedule.h"
 
 static void *rewriter_of(struct router *r, const struct proto_config *pc)
@@ -16,36 +15,26 @@ static void *rewriter_of(struct router *r, const struct proto_config *pc)
     return r->rewriter[pc->id];
 }
 
-struct learning {
-    long taught;
-};
-
-static void learn_packet(void *ctx, const struct decoded *d, const struct proto_config *pc, struct router *r)
+void udp_rewrite_learn_packet(void *taught, const struct decoded *d, const struct proto_config *pc,
+                              struct router *r)
 {
-    struct learning *l = ctx;
     if (d->ip_proto != IPPROTO_UDP || !pc->rewrite.templates_prime || !pc->proto->learn)
         return;
     for (unsigned k = 0; k < r->n_clones; k++) { /* each clone is an exporter of its own */
         void *w = r[k].elsewhere ? NULL : rewriter_of(&r[k], pc);
         if (w) {
             pc->proto->learn(w, d->payload, d->payload_len);
-            l->taught++;
+            (*(long *)taught)++;
         }
     }
 }
 
-long udp_rewrite_learn(const struct config *c, struct router_table *t)
+bool udp_rewrite_learns(const struct config *c)
 {
     bool asked = false;
     for (size_t k = 0; k < c->n_protos; k++)
         asked |= c->protos[k].rewrite.templates_prime && c->protos[k].proto->learn;
-    if (!asked)
-        return 0;
-    struct learning l = { 0 };
-    if (prepass(c, t, learn_packet, &l) < 0)
-        return -1;
-    log_info("templates: the captures were read once for their templates (%ld messages)", l.taught);
-    return l.taught;
+    return asked;
 }
 
 void udp_rewrite_restart(struct router_table *t)

@@ -11,12 +11,15 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "decode.h"
 #include "router.h"
 
-/* Before the replay, when a section primes templates: every capture read once for them.
- * Returns how many messages taught something (0 when nothing asks), -1 when a capture could
- * not be read (said). */
-long udp_rewrite_learn(const struct config *c, struct router_table *t);
+/* Before the replay, when a section primes templates (udp_rewrite_learns), the prepass
+ * (prepass.h) teaches each exporter its templates: udp_rewrite_learn_packet is that use, its
+ * ctx a long counting the messages that taught something. */
+bool udp_rewrite_learns(const struct config *c);
+void udp_rewrite_learn_packet(void *taught, const struct decoded *d, const struct proto_config *pc,
+                              struct router *r);
 /* A play of a capture begins: templates are primed again before each exporter's data. */
 void udp_rewrite_restart(struct router_table *t);
 /* The collector refused a datagram of router r: the next one is primed again. */

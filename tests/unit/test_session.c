@@ -261,13 +261,15 @@ static void bgp_messages(void)
 
 static void feed_m(int i) { feed(M[i], ML[i]); }
 
-/* the collector says message i */
-static void says(int i)
+/* the collector of session x says message i */
+static void says_to(struct session *x, int i)
 {
     memcpy(F.in + F.in_len, M[i], ML[i]);
     F.in_len += ML[i];
-    session_event(the(), EPOLLIN);
+    session_event(x, EPOLLIN);
 }
+
+static void says(int i) { says_to(the(), i); }
 
 /* a BGP session up to established: our OPEN, theirs, our KEEPALIVE, theirs */
 static void bgp_handshake(void)
@@ -756,12 +758,8 @@ static void test_fan_out(void **state)
     session_fsm(lead, EV_CONNECTED, NULL);
     session_fsm(second, EV_CONNECT_FAILED, "Connection refused");
     assert_string_equal(session_state_names[second->state], "backoff");
-    memcpy(F.in, M[OPEN], ML[OPEN]);
-    F.in_len = ML[OPEN];
-    session_event(lead, EPOLLIN);
-    memcpy(F.in, M[KA], ML[KA]);
-    F.in_len = ML[KA];
-    session_event(lead, EPOLLIN);
+    says_to(lead, OPEN);
+    says_to(lead, KA);
     assert_string_equal(session_state_names[lead->state], "established");
     feed_m(KA); /* the router's answer: replaced by telrep's own, on each session */
     feed_m(UPD);
@@ -773,12 +771,8 @@ static void test_fan_out(void **state)
     assert_int_equal(F.conns, 3);
     session_fsm(second, EV_CONNECTED, NULL);
     assert_string_equal(carried(2), "O");
-    memcpy(F.in, M[OPEN], ML[OPEN]);
-    F.in_len = ML[OPEN];
-    session_event(second, EPOLLIN);
-    memcpy(F.in, M[KA], ML[KA]);
-    F.in_len = ML[KA];
-    session_event(second, EPOLLIN);
+    says_to(second, OPEN);
+    says_to(second, KA);
     assert_string_equal(session_state_names[second->state], "established");
     assert_string_equal(carried(2), "OKuu");
     assert_int_equal(second->confirms_replaced, 1);

@@ -1,12 +1,14 @@
-/* udp_rewrite: the replay's side of the rewrites. The prepass over the capture list teaches
- * each exporter (each clone too, none of another shard) its templates; an exporter's first
- * data is preceded by them once per play, and again after its collector refused. */
+/* udp_rewrite: the replay's side of the rewrites. The prepass over the capture list, with
+ * udp_rewrite_learn_packet as its use, teaches each exporter (each clone too, none of another
+ * shard) its templates; an exporter's first data is preceded by them once per play, and
+ * again after its collector refused. */
 #include "testutil.h"
 
 #include <pcap/pcap.h>
 
 #include "config.h"
 #include "router.h"
+#include "prepass.h"
 #include "udp_rewrite.h"
 
 /* an IPFIX message: a template set (id 256: octetDeltaCount, 8 bytes) when asked, then one data record */
@@ -62,7 +64,11 @@ static void test_learn_prime_restart(void **state)
     struct router_table t;
     assert_int_equal(router_table_init(&t, c), 0);
     t.routers[2].elsewhere = true; /* another shard's clone learns nothing */
-    assert_int_equal(udp_rewrite_learn(c, &t), 2 * 2); /* 2 messages x 2 clones of this shard */
+    assert_true(udp_rewrite_learns(c));
+    long taught = 0;
+    struct prepass_use learn = { udp_rewrite_learn_packet, &taught };
+    assert_int_equal(prepass(c, &t, &learn, 1), 0);
+    assert_int_equal(taught, 2 * 2); /* 2 messages x 2 clones of this shard */
     assert_null(t.routers[2].rewriter[PROTO_IPFIX]);
     uint8_t out[1400];
     for (int k = 0; k < 2; k++) { /* each clone: its templates before its first data, once */
