@@ -193,6 +193,32 @@ start_pmbgpd() {
 bgp_disable_router_id_check: true"
     PMBGPD_PID=$LAST_PID
 }
+# gobgpd as a BGP collector: AS 65000 on 127.0.0.1:PORT, taking peers of AS 65001 from PREFIX
+# (dynamic neighbors, IPv4 unicast), its gRPC API on 127.0.0.1:API (gobgp -p API); GOBGPD_PID
+start_gobgpd() { # start_gobgpd dir port api prefix
+    mkdir -p "$1"
+    cat > "$1/gobgpd.toml" <<CONF
+[global.config]
+  as = 65000
+  router-id = "127.0.0.1"
+  port = $2
+  local-address-list = ["127.0.0.1"]
+[[peer-groups]]
+  [peer-groups.config]
+    peer-group-name = "replayed"
+    peer-as = 65001
+  [[peer-groups.afi-safis]]
+    [peer-groups.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+[[dynamic-neighbors]]
+  [dynamic-neighbors.config]
+    prefix = "$4"
+    peer-group = "replayed"
+CONF
+    start_bg "$1/gobgpd.log" gobgpd -f "$1/gobgpd.toml" -p --api-hosts "127.0.0.1:$3" --pprof-disable
+    GOBGPD_PID=$LAST_PID
+    wait_udp_listen "$2" tcp
+}
 # message-log lines of one router (file name has its address with _ for . and :)
 msglog_count() { # msglog_count dir prefix addr field value
     local f="$1/$2-$(echo "$3" | tr '.:' '__').json"

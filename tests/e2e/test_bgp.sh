@@ -80,27 +80,7 @@ eq "the other captured KEEPALIVEs are" "$(jq '.routers[0].protocols.bgp.messages
     "$(( 2 * ($(jq '.routers["10.0.0.1"].keepalive' cease.counts) - 1) ))"
 
 # --- gobgpd: Established, every prefix, keep_open past the hold time
-cat > gobgpd.toml <<CONF
-[global.config]
-  as = 65000
-  router-id = "127.0.0.1"
-  port = 20180
-  local-address-list = ["127.0.0.1"]
-[[peer-groups]]
-  [peer-groups.config]
-    peer-group-name = "replayed"
-    peer-as = 65001
-  [[peer-groups.afi-safis]]
-    [peer-groups.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[dynamic-neighbors]]
-  [dynamic-neighbors.config]
-    prefix = "203.0.113.0/24"
-    peer-group = "replayed"
-CONF
-start_bg gobgpd.log gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50071 --pprof-disable
-GOBGPD_PID=$LAST_PID
-wait_udp_listen 20180 tcp
+start_gobgpd "$WORK/gobgp" 20180 50071 203.0.113.0/24
 neighbor() { in_ns gobgp -p 50071 neighbor -j 2>/dev/null | jq -r ".[] | select(.state.neighbor_address == \"$1\") | $2"; }
 
 # router 10.0.0.2 speaks AS 65002, which gobgpd does not accept

@@ -71,26 +71,7 @@ eq "bmp clones: clone 0 keeps the captured name, clone 199 is named after it" \
     "router-1 router-1-199 "
 
 # --- 5 BGP peers
-cat > gobgpd.toml <<CONF
-[global.config]
-  as = 65000
-  router-id = "127.0.0.1"
-  port = 20180
-  local-address-list = ["127.0.0.1"]
-[[peer-groups]]
-  [peer-groups.config]
-    peer-group-name = "replayed"
-    peer-as = 65001
-  [[peer-groups.afi-safis]]
-    [peer-groups.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[dynamic-neighbors]]
-  [dynamic-neighbors.config]
-    prefix = "10.200.0.0/16"
-    peer-group = "replayed"
-CONF
-start_bg gobgpd.log gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50073 --pprof-disable
-wait_udp_listen 20180 tcp || exit 1
+start_gobgpd "$WORK/gobgp" 20180 50073 10.200.0.0/16 || exit 1
 $GEN -o bgp.pcap --format bgp --routers 1 --packets 20 --records 2 --hold 9 --interval 0.01 > bgp.json
 cat > bgp.yml <<CONF
 pcap: bgp.pcap

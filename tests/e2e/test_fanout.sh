@@ -45,24 +45,6 @@ bgp:
     - {ip: 127.0.0.1, port: 20180}
 CONF
 }
-cat > gobgpd.toml <<CONF
-[global.config]
-  as = 65000
-  router-id = "127.0.0.1"
-  port = 20180
-  local-address-list = ["127.0.0.1"]
-[[peer-groups]]
-  [peer-groups.config]
-    peer-group-name = "replayed"
-    peer-as = 65001
-  [[peer-groups.afi-safis]]
-    [peer-groups.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[dynamic-neighbors]]
-  [dynamic-neighbors.config]
-    prefix = "203.0.113.0/24"
-    peer-group = "replayed"
-CONF
 start_collectors() { # start_collectors run
     local k
     for k in 1 2 3; do
@@ -75,9 +57,7 @@ start_collectors() { # start_collectors run
     BGP1=$PMBGPD_PID
     start_pmbgpd "$WORK/$1/bgp2" 20181 || exit 1
     BGP2=$PMBGPD_PID
-    start_bg "$WORK/$1/gobgpd.log" gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50072 --pprof-disable
-    GOBGPD_PID=$LAST_PID
-    wait_udp_listen 20180 tcp || exit 1
+    start_gobgpd "$WORK/$1/gobgp" 20180 50072 203.0.113.0/24 || exit 1
 }
 stop_collectors() { # stop_collectors: they flush their logs on SIGINT
     local k
@@ -85,6 +65,7 @@ stop_collectors() { # stop_collectors: they flush their logs on SIGINT
     for k in 1 2 3; do stop_pid "${NF[$k]}" INT; stop_pid "${BMP[$k]}" INT; done
     stop_pid "$BGP1" INT
     stop_pid "$BGP2" INT
+    stop_pid "$GOBGPD_PID" INT
 }
 neighbor() { in_ns gobgp -p 50072 neighbor -j 2>/dev/null | jq -r ".[] | select(.state.neighbor_address == \"$1\") | $2"; }
 rows() { cat "$1"/flows-*.json 2>/dev/null | jq -s 'map(.packets) | add // 0'; } # flows nfacctd filed (their packets)

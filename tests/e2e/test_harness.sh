@@ -39,27 +39,8 @@ ipfix:
   select: {udp: {dport: [9991]}}
   collector: {ip: 127.0.0.1, port: 20991}
 CONF
-cat > gobgpd.toml <<CONF
-[global.config]
-  as = 65000
-  router-id = "127.0.0.1"
-  port = 20180
-  local-address-list = ["127.0.0.1"]
-[[peer-groups]]
-  [peer-groups.config]
-    peer-group-name = "replayed"
-    peer-as = 65001
-  [[peer-groups.afi-safis]]
-    [peer-groups.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[dynamic-neighbors]]
-  [dynamic-neighbors.config]
-    prefix = "203.0.113.0/24"
-    peer-group = "replayed"
-CONF
 start_pmbgpd "$WORK/pmbgp" 20179 || exit 1
-start_bg gobgpd.log gobgpd -f gobgpd.toml -p --api-hosts 127.0.0.1:50074 --pprof-disable
-wait_udp_listen 20180 tcp || exit 1
+start_gobgpd "$WORK/gobgp" 20180 50074 203.0.113.0/24 || exit 1
 
 wait_for() { # wait_for what command...: until the command succeeds (100 ms steps, 30 s at most)
     local what=$1; shift
