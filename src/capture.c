@@ -1,16 +1,12 @@
 /* capture.c — one way in for every capture format.
  *
- * A source layer decompresses (zlib for gzip, libwandio for bzip2/xz/lzo/lz4, libzstd for
- * zstd: the libwandio in Debian 12 has none). gzip goes through zlib itself because
- * libwandio's gzip reader drops what it inflated in a read that reaches a truncated end: a
- * small truncated .gz gave nothing at all, a large one lost its last megabyte. Classic pcap and ERF are read here, record by record
- * with bounds-checked reads from a buffer that read() or the decompressor fills (1 MB: it
- * stays in the CPU's cache while the replay parses it; mapping the file instead costs as
- * much in page tables, and a file truncated while mapped kills the reader with SIGBUS).
- * libpcap parses pcapng, from the same stream (fopencookie). libtrace
- * 3.0.22, used for ERF before, aborted on a record shorter than its type's header (an
- * assertion, found by fuzz_capture); libpcap's classic pcap reader copied every packet
- * twice through stdio. */
+ * The bytes come decompressed from input.c. Classic pcap and ERF are read here, record by
+ * record with bounds-checked reads from a buffer that input_read() fills (1 MB: it stays in
+ * the CPU's cache while the replay parses it; mapping the file instead costs as much in
+ * page tables, and a file truncated while mapped kills the reader with SIGBUS). libpcap
+ * parses pcapng, from the same stream (fopencookie). libtrace 3.0.22, used for ERF before,
+ * aborted on a record shorter than its type's header (an assertion, found by fuzz_capture);
+ * libpcap's classic pcap reader copied every packet twice through stdio. */
 #define _GNU_SOURCE
 #include "capture.h"
 #include "source.h"
@@ -23,35 +19,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <wandio.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "cursor.h"
+#include "input.h"
 
 /* sniffed bytes: enough to walk a few ERF records, which have no magic number */
-#define HEAD 65536
+#define HEAD INPUT_HEAD
 
 struct capture {
     char format[32];
     char error[PCAP_ERRBUF_SIZE + 128];
     bool compressed;
     off_t bytes_read; /* of the file (size: st.st_size) */
-    /* the decompressed byte source: the file itself, zstd over it, or wandio (gzip,
-     * bzip2, xz, lzo, lz4) */
-    io_t *io;
-    FILE *file;
-    char *file_buf, *stream_buf; /* stdio buffers: glibc sizes its own by st_blksize (4 KB) */
-    ZSTD_DStream *zstd;
-    ZSTD_inBuffer zin;
-    uint8_t *zin_buf;
-    bool zstd_eof;
-    z_stream *gz;
-    uint8_t *gz_buf;
-    bool gz_eof, gz_end;      /* input ended; the last member ended cleanly */
-    uint8_t head[HEAD]; /* the first bytes, read to sniff the format, served again */
-    size_t head_len, head_pos;
-    bool head_error;    /* the head ended in a read error: what it holds is served, then the error */
+    struct input *in; /* the decompressed bytes */
+    char *stream_buf; /* stdio buffer of the pcapng stream */
     /* pcap / pcapng */
     FILE *stream;
     pcap_t *pcap;
@@ -119,119 +100,6 @@ static struct kept_capture *find_kept(const struct capture *c)
     return NULL;
 }
 
-static ssize_t zstd_read(struct capture *c, uint8_t *buf, size_t size)
-{
-    ZSTD_outBuffer out = { buf, size, 0 };
-    while (out.pos == 0) {
-        if (c->zin.pos == c->zin.size) {
-            if (c->zstd_eof)
-                return 0;
-            size_t n = fread(c->zin_buf, 1, ZSTD_DStreamInSize(), c->file);
-            if (n == 0) {
-                c->zstd_eof = true;
-                return ferror(c->file) ? -1 : 0;
-            }
-            c->zin = (ZSTD_inBuffer){ c->zin_buf, n, 0 };
-        }
-        size_t rc = ZSTD_decompressStream(c->zstd, &out, &c->zin);
-        if (ZSTD_isError(rc)) {
-            snprintf(c->error, sizeof c->error, "zstd: %s", ZSTD_getErrorName(rc));
-            return -1;
-        }
-    }
-    return (ssize_t)out.pos;
-}
-
-#define GZ_IN (256u << 10)
-
-/* gzip, member after member (concatenated .gz files are one stream); what was inflated
- * before a truncation or a corrupt byte is returned first, the error on the next call */
-static ssize_t gz_read(struct capture *c, uint8_t *buf, size_t size)
-{
-    z_stream *z = c->gz;
-    z->next_out = buf;
-    z->avail_out = (uInt)(size > (1u << 30) ? 1u << 30 : size);
-    while (z->avail_out) {
-        if (z->avail_in == 0 && !c->gz_eof) {
-            size_t n = fread(c->gz_buf, 1, GZ_IN, c->file);
-            if (n == 0)
-                c->gz_eof = true;
-            z->next_in = c->gz_buf;
-            z->avail_in = (uInt)n;
-        }
-        if (z->avail_in == 0 && c->gz_eof) {
-            if (!c->gz_end && !c->error[0])
-                snprintf(c->error, sizeof c->error, "the compressed data ends early (a truncated file?)");
-            break;
-        }
-        int rc = inflate(z, Z_NO_FLUSH);
-        if (rc == Z_STREAM_END) {
-            c->gz_end = true;
-            if (z->avail_in || !c->gz_eof)
-                inflateReset(z); /* another member may follow */
-            continue;
-        }
-        if (rc == Z_OK || rc == Z_BUF_ERROR) {
-            if (rc == Z_OK)
-                c->gz_end = false; /* a member is under way */
-            continue;
-        }
-        snprintf(c->error, sizeof c->error, "gzip: %s", z->msg ? z->msg : "corrupt data");
-        break;
-    }
-    size_t got = size - z->avail_out;
-    if (got)
-        return (ssize_t)got;
-    return c->error[0] ? -1 : 0;
-}
-
-static ssize_t input_read_raw(struct capture *c, void *buf, size_t size)
-{
-    ssize_t n;
-    if (c->zstd)
-        n = zstd_read(c, buf, size);
-    else if (c->gz)
-        n = gz_read(c, buf, size);
-    else if (c->io) {
-        n = (ssize_t)wandio_read(c->io, buf, (off_t)size);
-        if (n < 0 && !c->error[0])
-            snprintf(c->error, sizeof c->error, "the compressed data ends early or is corrupt (a truncated file?)");
-    }
-    else /* a plain file: straight into the caller's buffer */
-        while ((n = read(fileno(c->file), buf, size)) < 0 && errno == EINTR)
-            ;
-    return n < 0 ? -1 : n;
-}
-
-/* Compressed by something libwandio decompresses? (zstd is handled apart) */
-static bool wandio_compressed(const uint8_t *m, size_t n)
-{
-    static const struct { uint8_t len, magic[6]; } known[] = {
-        { 3, { 'B', 'Z', 'h' } },                      /* bzip2 */
-        { 6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } },     /* xz */
-        { 4, { 0x89, 'L', 'Z', 'O' } },                /* lzo */
-        { 4, { 0x04, 0x22, 0x4d, 0x18 } },             /* lz4 */
-    };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (n >= known[i].len && memcmp(m, known[i].magic, known[i].len) == 0)
-            return true;
-    return false;
-}
-
-/* Decompressed bytes: first the sniffed head again, then the rest. */
-static ssize_t input_read(struct capture *c, void *buf, size_t size)
-{
-    if (c->head_pos < c->head_len) {
-        size_t n = c->head_len - c->head_pos < size ? c->head_len - c->head_pos : size;
-        memcpy(buf, c->head + c->head_pos, n);
-        c->head_pos += n;
-        return (ssize_t)n;
-    }
-    if (c->head_error)
-        return -1;
-    return input_read_raw(c, buf, size);
-}
-
 /* The next n bytes of the (decompressed) capture: 1 and *p, 0 at the end, -1 when the
  * capture ends within them or cannot be read. *p is valid until the next call. */
 static int take(struct capture *c, size_t n, const uint8_t **p)
@@ -253,9 +121,12 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
             }
         }
         while (c->buf_len - c->buf_pos < n) {
-            ssize_t r = input_read(c, c->buf + c->buf_len, c->buf_cap - c->buf_len);
-            if (r < 0)
+            ssize_t r = input_read(c->in, c->buf + c->buf_len, c->buf_cap - c->buf_len);
+            if (r < 0) {
+                if (!c->error[0])
+                    snprintf(c->error, sizeof c->error, "%s", input_error(c->in));
                 return -1;
+            }
             if (r == 0)
                 return c->buf_len == c->buf_pos ? 0 : -1;
             c->buf_len += (size_t)r;
@@ -272,80 +143,12 @@ static int take(struct capture *c, size_t n, const uint8_t **p)
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     struct capture *c = cookie;
-    ssize_t n = input_read(c, buf, size);
+    ssize_t n = input_read(c->in, buf, size);
+    if (n < 0 && !c->error[0])
+        snprintf(c->error, sizeof c->error, "%s", input_error(c->in));
     if (n > 0)
         c->bytes_read += n;
     return n;
-}
-
-static int input_open(struct capture *c, const char *path, char *err, size_t errlen)
-{
-    uint8_t raw[6] = { 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    ssize_t peeked = pread(fileno(f), raw, sizeof raw, 0);
-    size_t got = peeked > 0 ? (size_t)peeked : 0;
-    if (got >= 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd) {
-        c->file = f;
-        c->file_buf = malloc(256 * 1024);
-        if (c->file_buf) /* glibc's own would be 4 KB */
-            setvbuf(f, c->file_buf, _IOFBF, 256 * 1024);
-        c->zstd = ZSTD_createDStream();
-        c->zin_buf = malloc(ZSTD_DStreamInSize());
-        if (!c->zstd || !c->zin_buf) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        ZSTD_initDStream(c->zstd);
-        c->compressed = true;
-    } else if (got >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-        c->file = f;
-        c->gz = calloc(1, sizeof *c->gz);
-        c->gz_buf = malloc(GZ_IN);
-        if (!c->gz || !c->gz_buf || inflateInit2(c->gz, 15 + 32) != Z_OK) { /* +32: gzip header */
-            free(c->gz);
-            c->gz = NULL;
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        c->compressed = true;
-    } else if (wandio_compressed(raw, got)) {
-        fclose(f);
-        /* libwandio's reader thread reads ahead into 50 one-megabyte buffers by default:
-         * 50 MB of RSS. Four keep decompression running beside the replay at a few MB.
-         * A user's own LIBTRACEIO setting wins. */
-        setenv("LIBTRACEIO", "buffers=4", 0);
-        c->io = wandio_create(path);
-        if (!c->io) {
-            snprintf(err, errlen, "%s: cannot open", path);
-            return -1;
-        }
-        c->compressed = true;
-    } else {
-        /* not compressed: read(), no reader thread, no stdio copy */
-        c->file = f;
-    }
-    /* read the head to sniff the format; input_read() serves it again */
-    while (c->head_len < HEAD) {
-        ssize_t n = input_read_raw(c, c->head + c->head_len, HEAD - c->head_len);
-        if (n < 0 && c->head_len > 0) {
-            /* a small truncated file: its packets are replayed, then the error is said, as
-             * for a large one */
-            c->head_error = true;
-            break;
-        }
-        if (n < 0) {
-            snprintf(err, errlen, "%s: cannot decompress: %s", path, c->error[0] ? c->error : "read error");
-            return -1;
-        }
-        if (n == 0)
-            break;
-        c->head_len += (size_t)n;
-    }
-    return 0;
 }
 
 /* ERF record types (Endace ERF types reference) */
@@ -460,12 +263,14 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     }
     c->st = st;
     c->path = strdup(path);
-    int rc = input_open(c, path, err, errlen);
-    const uint8_t *h = c->head;
-    uint32_t magic = c->head_len >= 4 ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : 0;
-    if (rc < 0) {
-        /* said by input_open() */
-    } else if (c->head_len == 0) {
+    c->in = input_open(path, err, errlen);
+    size_t head_len = 0;
+    const uint8_t *h = c->in ? input_head(c->in, &head_len) : NULL;
+    uint32_t magic = head_len >= 4 ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : 0;
+    int rc = 0;
+    if (!c->in) {
+        rc = -1; /* said by input_open() */
+    } else if ((c->compressed = input_compressed(c->in)), head_len == 0) {
         snprintf(err, errlen, "%s: empty file: not a capture", path);
         rc = -1;
     } else if (magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1) {
@@ -474,7 +279,7 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     } else if (magic == 0x0a0d0d0a) {
         snprintf(c->format, sizeof c->format, "pcapng");
         rc = open_pcap(c, path, err, errlen);
-    } else if (looks_like_erf(c->head, c->head_len, c->head_len < HEAD)) {
+    } else if (looks_like_erf(h, head_len, head_len < HEAD)) {
         snprintf(c->format, sizeof c->format, "erf");
         rc = open_records(c, path, READ_ERF, err, errlen);
     } else {
@@ -639,17 +444,7 @@ void capture_close(struct capture *c)
         pcap_close(c->pcap);
     if (c->stream)
         fclose(c->stream);
-    if (c->io)
-        wandio_destroy(c->io);
-    if (c->file)
-        fclose(c->file);
-    ZSTD_freeDStream(c->zstd);
-    free(c->zin_buf);
-    if (c->gz)
-        inflateEnd(c->gz);
-    free(c->gz);
-    free(c->gz_buf);
-    free(c->file_buf);
+    input_close(c->in);
     free(c->stream_buf);
     if (c->whole && !c->borrowed && c->buf_len == c->buf_cap && n_kept < KEPT_MAX && c->path) {
         /* read whole, to the end: kept for the next play */
