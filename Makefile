@@ -15,10 +15,10 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwandio -lm
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libwandio1-dev \
             libpcap-dev libzstd-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev \
             libmicrohttpd-dev
-DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd valgrind jq procps gzip bzip2 xz-utils zstd bc \
+DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd bgpdump valgrind jq procps gzip bzip2 xz-utils zstd bc \
            python3-prometheus-client
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/flow/*.c) \
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/source/*.c) $(wildcard src/flow/*.c) \
            $(wildcard src/pcapproc/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -27,9 +27,9 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
-all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(BUILD)/gen-pcap $(BUILD)/udp-sink $(BUILD)/tcp-sink
+all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(BUILD)/gen-pcap $(BUILD)/mrt-gen $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/flow/*.h src/pcapproc/*.h tools/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/proto/*.h src/source/*.h src/flow/*.h src/pcapproc/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -49,6 +49,9 @@ $(BUILD)/flow-replay: $(BUILD)/tools/flow-replay/main.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/gen-pcap: $(BUILD)/tools/gen-pcap.o $(BUILD)/tools/gen-session.o $(BUILD)/libtelrep.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mrt-gen: $(BUILD)/tools/mrt-gen.o $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tcp-sink: tools/tcp-sink.c $(BUILD)/libtelrep.a

@@ -459,7 +459,11 @@ void capture_close(struct capture *c)
 
 /* ---- the capture file as a source (source.h) ---- */
 
-static void *source_capture_open(const char *spec, char *err, size_t errlen) { return capture_open(spec, err, errlen); }
+static void *source_capture_open(const char *spec, const struct source_options *o, char *err, size_t errlen)
+{
+    (void)o;
+    return capture_open(spec, err, errlen);
+}
 static int source_capture_next(void *c, struct capture_packet *out) { return capture_next(c, out); }
 static const char *source_capture_format(const void *c) { return capture_format(c); }
 static const char *source_capture_error(const void *c) { return capture_error(c); }

@@ -332,11 +332,20 @@ static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 
 /* ---- checks once everything is read ---- */
 
+static int key_no_sync(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    STATE(p)->no_sync_set = true;
+    return yw_bool(p, v, t);
+}
+
 static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
 {
     struct config *c = STATE(p)->cfg;
+    if (config_check_mrt(p, check_files) < 0)
+        return -1;
     if (c->n_pcaps == 0)
-        return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list)");
+        return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list, or mrt: for "
+                       "an MRT dump)");
     if (c->loop.on && c->loop.count == 0 && c->duration <= 0)
         return yw_fail(p, STATE(p)->loop_node, "loop.count 0 loops until duration: set duration: (seconds) too");
     if (c->repeat_counts) {
@@ -355,7 +364,7 @@ static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
     if (check_files) { /* every capture that cannot be read, each where it is named */
         size_t off = 0, bad = 0;
         for (size_t i = 0; i < c->n_pcaps; i++) {
-            if (access(c->pcaps[i], R_OK) == 0)
+            if (access(c->pcaps[i], R_OK) == 0 || (c->sources.mrt && !strncmp(c->pcaps[i], "mrt:", 4)))
                 continue;
             int n = snprintf(p->err + off, off < p->errlen ? p->errlen - off : 0, "%s%s:%u:%u: pcap \"%s\" cannot be read: %s",
                              bad ? "\n  " : "", c->file, c->pcap_at[i].line, c->pcap_at[i].col, c->pcaps[i],
@@ -410,7 +419,7 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "duration", config_key_nonneg_double, &c->duration, 0 },
         { "loop", key_loop, NULL, 0 },
         { "keep_open", config_key_bool, &c->keep_open, 0 },
-        { "no_sync", config_key_bool, &c->no_sync, 0 },
+        { "no_sync", key_no_sync, &c->no_sync, 0 },
         { "ask_for_input", config_key_bool, &c->ask_for_input, 0 },
         { "optimize", key_optimize, NULL, 0 },
         { "network", key_network, NULL, 0 },
@@ -420,6 +429,7 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "udp_generic", config_key_protocol, NULL, PROTO_UDP_GENERIC },
         { "tcp_generic", config_key_protocol, NULL, PROTO_TCP_GENERIC },
         { "pcap_processing", key_pcap_processing, NULL, 0 },
+        { "mrt", config_key_mrt, NULL, 0 },
     };
     int rc;
     if (!root)
@@ -488,6 +498,7 @@ void config_free(struct config *c)
         config_collectors_free(&c->protos[i]);
     }
     free(c->pcap_processing.output_folder);
+    mrt_options_free(&c->mrt);
     free(c->file);
     free(c);
 }

@@ -9,6 +9,8 @@
 #include "addr.h"
 #include "proto/proto.h"
 #include "select.h"
+#include "source.h"
+#include "source/mrt.h"
 
 /* what pcap-proc writes as repro_ip for a router the input config did not map */
 #define CONFIG_REPRO_PLACEHOLDER "SET-LOCAL-ADDRESS"
@@ -99,6 +101,9 @@ struct config {
     struct proto_config protos[PROTO_COUNT]; /* in config order */
     size_t n_protos;
     struct pcap_processing pcap_processing;
+    /* mrt: an MRT dump replayed as BGP or BMP sessions; its play is "mrt:<first file>" in pcaps */
+    struct mrt_options mrt;
+    struct source_options sources; /* what the sources of the plays need: source_open(pcaps[i], &sources, ...) */
 };
 
 /* Parse and check a config file. On error returns NULL and a message naming

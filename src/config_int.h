@@ -14,6 +14,8 @@ struct config_state {
     size_t n_repeat_counts;          /* for the check against the pcap list */
     yaml_node_t *loop_node;          /* for the check of loop.count 0 against duration */
     yaml_node_t *repeat_count_node;
+    yaml_node_t *mrt_node;
+    bool no_sync_set;
 };
 #define STATE(p) ((struct config_state *)(p)->user)
 
@@ -27,5 +29,8 @@ int config_key_bgp_id(struct yw *p, yaml_node_t *v, void *t, int arg);
 /* a protocol section; arg is its enum proto_id (config_proto.c) */
 int config_key_protocol(struct yw *p, yaml_node_t *v, void *t, int arg);
 void config_collectors_free(struct proto_config *pc);
+/* mrt: (config_mrt.c); config_check_mrt after the whole file: its play, its protocol and port */
+int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg);
+int config_check_mrt(struct yw *p, bool check_files);
 
 #endif

@@ -9,7 +9,7 @@ int prepass(const struct config *c, struct router_table *t, const struct prepass
 {
     for (size_t i = 0; i < c->n_pcaps && n_uses; i++) {
         char err[512];
-        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
+        struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             return -1;

@@ -382,7 +382,7 @@ static bool duration_reached(struct engine *e)
 static int replay_capture(struct engine *e, const char *path)
 {
     char err[512];
-    struct source *cap = source_open(path, err, sizeof err);
+    struct source *cap = source_open(path, &e->cfg->sources, err, sizeof err);
     if (!cap) {
         log_error("%s", err);
         e->stats.capture_errors++;
@@ -430,7 +430,7 @@ static int check_captures(const struct config *c)
 {
     for (size_t i = 0; i < c->n_pcaps; i++) {
         char err[512];
-        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
+        struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             return -1;

@@ -6,10 +6,11 @@
 
 /* the kinds, tried in order; the fallback (claims == NULL) last */
 static const struct source_ops *const sources[] = {
+    &source_mrt,
     &source_capture,
 };
 
-struct source *source_open(const char *spec, char *err, size_t errlen)
+struct source *source_open(const char *spec, const struct source_options *o, char *err, size_t errlen)
 {
     const struct source_ops *ops = NULL;
     for (size_t i = 0; i < sizeof sources / sizeof *sources && !ops; i++)
@@ -25,7 +26,7 @@ struct source *source_open(const char *spec, char *err, size_t errlen)
         return NULL;
     }
     s->ops = ops;
-    if (!(s->impl = ops->open(spec, err, errlen))) {
+    if (!(s->impl = ops->open(spec, o, err, errlen))) {
         free(s);
         return NULL;
     }

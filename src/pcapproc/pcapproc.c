@@ -367,7 +367,7 @@ static void run_pass(struct proc *p)
     for (size_t f = 0; f < p->c->n_pcaps && !pcapproc_stop; f++) {
         char err[512];
         const char *path = p->c->pcaps[f];
-        struct source *cap = source_open(path, err, sizeof err);
+        struct source *cap = source_open(path, &p->c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             count_input(p, f, 0, "unreadable", err);
@@ -475,7 +475,7 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
                       folder, c->pcaps[i]);
             return 2;
         }
-        struct source *cap = source_open(c->pcaps[i], err, sizeof err);
+        struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
             return 2;

@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "cursor.h"
 #include "proto/proto.h"
+#include "buf.h"
 
 #define BGP_HEADER 19
 #define BGP_MAX 4096        /* RFC 4271 section 4.1 */
@@ -365,3 +366,65 @@ const struct proto proto_bgp = {
     .digest_json = bgp_digest_json,
     .digest_free = bgp_digest_free,
 };
+
+/* ---- building messages (proto.h) ---- */
+
+size_t bgp_begin(struct buf *b, enum bgp_type type)
+{
+    static const uint8_t marker[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    size_t at = b->len;
+    buf_put(b, marker, sizeof marker);
+    buf_put_u16(b, 0); /* length: bgp_end */
+    buf_put_u8(b, (uint8_t)type);
+    return at;
+}
+
+void bgp_end(struct buf *b, size_t at) { buf_put_u16_at(b, at + 16, (uint16_t)(b->len - at)); }
+
+/* capability codes (RFC 5492 and the ones named) */
+enum { CAP_MULTIPROTOCOL = 1, CAP_ROUTE_REFRESH = 2, CAP_FOUR_OCTET_AS = 65, CAP_ADD_PATH = 69 };
+enum { OPEN_PARAM_CAPABILITIES = 2, ADD_PATH_SEND_RECEIVE = 3 };
+
+/* An OPEN (RFC 4271 section 4.2) with its capabilities in one optional parameter. */
+void bgp_put_open(struct buf *b, const struct bgp_open_spec *o)
+{
+    size_t at = bgp_begin(b, BGP_OPEN);
+    buf_put_u8(b, 4);
+    buf_put_u16(b, o->asn > 0xffff ? BGP_AS_TRANS : (uint16_t)o->asn);
+    buf_put_u16(b, o->hold_time);
+    buf_put_u32(b, o->bgp_id);
+    size_t opt_at = b->len;
+    buf_put_u8(b, 0);                      /* optional parameters length */
+    buf_put_u8(b, OPEN_PARAM_CAPABILITIES);
+    size_t param_at = b->len;
+    buf_put_u8(b, 0);                      /* parameter length */
+    for (unsigned i = 0; i < o->n_families; i++) {
+        buf_put_u8(b, CAP_MULTIPROTOCOL);
+        buf_put_u8(b, 4);
+        buf_put_u16(b, o->afi[i]);
+        buf_put_u8(b, 0);
+        buf_put_u8(b, o->safi[i]);
+    }
+    buf_put_u8(b, CAP_ROUTE_REFRESH);
+    buf_put_u8(b, 0);
+    if (o->four_byte_as) {
+        buf_put_u8(b, CAP_FOUR_OCTET_AS);
+        buf_put_u8(b, 4);
+        buf_put_u32(b, o->asn);
+    }
+    if (o->addpath && o->n_families) {
+        buf_put_u8(b, CAP_ADD_PATH);
+        buf_put_u8(b, (uint8_t)(4 * o->n_families));
+        for (unsigned i = 0; i < o->n_families; i++) {
+            buf_put_u16(b, o->afi[i]);
+            buf_put_u8(b, o->safi[i]);
+            buf_put_u8(b, ADD_PATH_SEND_RECEIVE);
+        }
+    }
+    if (!b->failed) {
+        b->p[param_at] = (uint8_t)(b->len - param_at - 1);
+        b->p[opt_at] = (uint8_t)(b->len - opt_at - 1);
+    }
+    bgp_end(b, at);
+}

@@ -8,19 +8,9 @@
 #include "addr.h"
 #include "cursor.h"
 #include "proto/proto.h"
+#include "buf.h"
 
 #define BMP_HEADER 6
-/* message types (RFC 7854 section 4.1, RFC 9069) */
-enum {
-    BMP_ROUTE_MONITORING = 0,
-    BMP_STATS = 1,
-    BMP_PEER_DOWN = 2,
-    BMP_PEER_UP = 3,
-    BMP_INIT = 4,
-    BMP_TERM = 5,
-    BMP_ROUTE_MIRRORING = 6,
-    BMP_RPAT = 100,
-};
 #define BMP_MAX (1u << 20) /* a route monitoring message carries one BGP message (<= 64 KiB): 1 MiB bounds what a session buffers */
 
 static ssize_t bmp_frame(const uint8_t *p, size_t len)
@@ -71,9 +61,6 @@ static void bmp_put_u32(uint8_t *p, size_t v)
     bmp_put_u16(p + 2, v);
 }
 
-/* INIT information TLV types (RFC 7854 section 4.4) */
-enum { INFO_STRING = 0, INFO_SYS_DESCR = 1, INFO_SYS_NAME = 2 };
-
 /* Clone k of a router (network.clones.sysname): its INIT's sysName gets "-k" appended, so
  * that collectors keying routers by name see one per clone. In place, the rest of the
  * message moved up; the TLV's and the message's lengths follow. */
@@ -90,7 +77,7 @@ static size_t bmp_clone_identity(uint8_t *msg, size_t len, size_t cap, unsigned 
         uint16_t type = cursor_be16(&c), tlv_len = cursor_be16(&c);
         if (!cursor_skip(&c, tlv_len))
             return len;
-        if (type != INFO_SYS_NAME)
+        if (type != BMP_INFO_SYS_NAME)
             continue;
         if (len + sl > cap || tlv_len + sl > 0xffff)
             return len;
@@ -268,7 +255,7 @@ static void read_init(struct bmp_digest *g, struct cursor *c)
         const uint8_t *v = cursor_take(c, len);
         if (!v)
             return;
-        char *out = type == INFO_SYS_DESCR ? g->sys_descr : type == INFO_SYS_NAME ? g->sys_name : NULL;
+        char *out = type == BMP_INFO_SYS_DESCR ? g->sys_descr : type == BMP_INFO_SYS_NAME ? g->sys_name : NULL;
         if (!out)
             continue;
         size_t n = len < MAX_STRING - 1 ? len : MAX_STRING - 1;
@@ -433,3 +420,43 @@ const struct proto proto_bmp = {
     .digest_json = bmp_digest_json,
     .digest_free = bmp_digest_free,
 };
+
+/* ---- building messages (proto.h) ---- */
+
+size_t bmp_begin(struct buf *b, enum bmp_type type)
+{
+    size_t at = b->len;
+    buf_put_u8(b, 3); /* version */
+    buf_put_u32(b, 0); /* length: bmp_end */
+    buf_put_u8(b, (uint8_t)type);
+    return at;
+}
+
+void bmp_end(struct buf *b, size_t at) { buf_put_u32_at(b, at + 1, (uint32_t)(b->len - at)); }
+
+/* RFC 7854 section 4.2 (Loc-RIB: RFC 9069 section 4.1, the address zero) */
+void bmp_put_peer_header(struct buf *b, const struct bmp_peer_header *h)
+{
+    buf_put_u8(b, h->type);
+    buf_put_u8(b, h->flags);
+    buf_put_u32(b, (uint32_t)(h->distinguisher >> 32));
+    buf_put_u32(b, (uint32_t)h->distinguisher);
+    if (h->addr.family)
+        buf_put_addr16(b, &h->addr);
+    else
+        buf_put_zero(b, 16);
+    buf_put_u32(b, h->as);
+    buf_put_u32(b, h->bgp_id);
+    buf_put_u32(b, (uint32_t)(h->ts_ns / 1000000000));
+    buf_put_u32(b, (uint32_t)(h->ts_ns % 1000000000 / 1000));
+}
+
+void bmp_put_info(struct buf *b, enum bmp_info_type type, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > MAX_STRING)
+        n = MAX_STRING;
+    buf_put_u16(b, (uint16_t)type);
+    buf_put_u16(b, (uint16_t)n);
+    buf_put(b, text, n);
+}

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "addr.h"
+
 enum transport { TRANSPORT_UDP, TRANSPORT_TCP };
 
 /* The role a captured TCP message plays in its session, by kind:
@@ -192,5 +194,56 @@ const char *bgp_notification_name(uint8_t code, uint8_t subcode, char *out, size
 const char *bgp_capability_name(uint8_t code);
 size_t bgp_keepalive(uint8_t out[BGP_KEEPALIVE_LEN]);
 size_t bgp_notification(uint8_t out[BGP_NOTIFICATION_LEN], uint8_t code, uint8_t subcode);
+
+/* Building a speaker's messages (the MRT source's sessions, src/source/mrt_source.c): a
+ * message is begun (its header, the length to come), filled with put helpers (buf.h), and
+ * ended (the length put). */
+struct buf;
+enum bgp_attr_type { BGP_ATTR_ORIGIN = 1, BGP_ATTR_AS_PATH = 2, BGP_ATTR_NEXT_HOP = 3, BGP_ATTR_MED = 4,
+                     BGP_ATTR_LOCAL_PREF = 5, BGP_ATTR_ATOMIC_AGGREGATE = 6, BGP_ATTR_AGGREGATOR = 7,
+                     BGP_ATTR_COMMUNITIES = 8, BGP_ATTR_MP_REACH = 14, BGP_ATTR_MP_UNREACH = 15,
+                     BGP_ATTR_AS4_PATH = 17, BGP_ATTR_AS4_AGGREGATOR = 18 };
+#define BGP_ATTR_FLAG_OPTIONAL 0x80
+#define BGP_ATTR_FLAG_TRANSITIVE 0x40
+#define BGP_ATTR_FLAG_EXTENDED 0x10 /* a 2-byte length */
+enum bgp_as_path_segment { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2 };
+#define BGP_AS_TRANS 23456
+#define BGP_MAX_MESSAGE 4096
+#define BGP_OPEN_FAMILIES 8
+struct bgp_open_spec {
+    uint32_t asn, bgp_id;
+    uint16_t hold_time;
+    bool four_byte_as;
+    bool addpath;         /* ADD-PATH (RFC 7911) send and receive for each family */
+    unsigned n_families;  /* multiprotocol (RFC 4760) */
+    uint16_t afi[BGP_OPEN_FAMILIES];
+    uint8_t safi[BGP_OPEN_FAMILIES];
+};
+size_t bgp_begin(struct buf *b, enum bgp_type type);
+void bgp_end(struct buf *b, size_t at);
+void bgp_put_open(struct buf *b, const struct bgp_open_spec *o);
+
+/* bmp.c specifics: the names of BMP v3 (RFC 7854, RFC 9069) and its messages' builders. */
+enum bmp_type { BMP_ROUTE_MONITORING = 0, BMP_STATS = 1, BMP_PEER_DOWN = 2, BMP_PEER_UP = 3, BMP_INIT = 4,
+                BMP_TERM = 5, BMP_ROUTE_MIRRORING = 6, BMP_RPAT = 100 };
+enum bmp_peer_type { BMP_PEER_GLOBAL = 0, BMP_PEER_RD = 1, BMP_PEER_LOCAL = 2, BMP_PEER_LOC_RIB = 3 };
+#define BMP_PEER_FLAG_IPV6 0x80    /* V: the peer address is IPv6 */
+#define BMP_PEER_FLAG_POST 0x40    /* L: post-policy */
+#define BMP_PEER_FLAG_AS2 0x20     /* A: the AS_PATH has 2-byte AS numbers */
+enum bmp_info_type { BMP_INFO_STRING = 0, BMP_INFO_SYS_DESCR = 1, BMP_INFO_SYS_NAME = 2, BMP_INFO_VRF_TABLE = 3 };
+enum bmp_down_reason { BMP_DOWN_LOCAL_NOTIFICATION = 1, BMP_DOWN_LOCAL_NO_NOTIFICATION = 2,
+                       BMP_DOWN_REMOTE_NOTIFICATION = 3, BMP_DOWN_REMOTE_NO_NOTIFICATION = 4,
+                       BMP_DOWN_DECONFIGURED = 5 };
+struct bmp_peer_header {
+    uint8_t type, flags;
+    uint64_t distinguisher;
+    struct addr addr;     /* unset: zeroes (Loc-RIB) */
+    uint32_t as, bgp_id;
+    int64_t ts_ns;
+};
+size_t bmp_begin(struct buf *b, enum bmp_type type);
+void bmp_end(struct buf *b, size_t at);
+void bmp_put_peer_header(struct buf *b, const struct bmp_peer_header *h);
+void bmp_put_info(struct buf *b, enum bmp_info_type type, const char *text);
 
 #endif

@@ -340,7 +340,7 @@ static void test_source_seam(void **state)
     char *dir = tu_tmpdir(), path[512], err[512];
     snprintf(path, sizeof path, "%s/s.pcap", dir);
     write_pcap(path, PCAP_TSTAMP_PRECISION_MICRO, 4);
-    struct source *s = source_open(path, err, sizeof err);
+    struct source *s = source_open(path, NULL, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
     assert_string_equal(s->ops->name, "capture");
@@ -354,7 +354,7 @@ static void test_source_seam(void **state)
     assert_true(source_progress(s) > 0.99);
     source_close(s);
     snprintf(path, sizeof path, "%s/absent.pcap", dir);
-    assert_null(source_open(path, err, sizeof err));
+    assert_null(source_open(path, NULL, err, sizeof err));
     assert_non_null(strstr(err, "absent.pcap"));
     tu_rmdir(dir);
 }

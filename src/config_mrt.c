@@ -1,0 +1,177 @@
+/* config_mrt.c — the config's `mrt:` section: MRT archives replayed as BGP or BMP sessions
+ * (src/source/mrt.h). `mrt: file` and `mrt: [files]` are short for `mrt: {files: ...}`. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "config_int.h"
+#include "source/mrt.h"
+
+static int file_item(struct yw *p, yaml_node_t *n, void *t)
+{
+    struct mrt_options *o = t;
+    char *s = NULL;
+    if (yw_string(p, n, &s) < 0)
+        return -1;
+    char **v = yw_grow(o->files, o->n_files, sizeof *v);
+    if (!v)
+        return free(s), yw_fail(p, n, "out of memory");
+    o->files = v;
+    o->files[o->n_files++] = s;
+    return 0;
+}
+
+static int key_files(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    if (yw_is_null(v))
+        return yw_fail(p, v, "mrt.files: expected an MRT file or a list of them (RIB dump first, then updates)");
+    return yw_each_item(p, v, file_item, t);
+}
+
+static int key_as(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    const char *s = yw_scalar(v);
+    if (s && !strcmp(s, "bgp"))
+        *(int *)t = MRT_AS_BGP;
+    else if (s && !strcmp(s, "bmp"))
+        *(int *)t = MRT_AS_BMP;
+    else
+        return yw_fail(p, v, "mrt.as: bgp (a BGP session per MRT peer) or bmp (one BMP router monitoring them), not %s",
+                       s ? s : yw_kind(v));
+    return 0;
+}
+
+static int key_router(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return config_host_addr(p, v, "mrt.router", t);
+}
+
+/* a peer: an address, a prefix, or an AS ("AS65001" or "as65001") */
+static int peer_item(struct yw *p, yaml_node_t *n, void *t)
+{
+    struct mrt_options *o = t;
+    const char *s = yw_scalar(n);
+    if (s && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's')) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long as = strtoul(s + 2, &end, 10);
+        if (end == s + 2 || *end || errno || as > UINT32_MAX)
+            return yw_fail(p, n, "mrt.peers: \"%s\" is not an AS number (AS65001)", s);
+        uint32_t *v = yw_grow(o->peer_ases, o->n_peer_ases, sizeof *v);
+        if (!v)
+            return yw_fail(p, n, "out of memory");
+        o->peer_ases = v;
+        o->peer_ases[o->n_peer_ases++] = (uint32_t)as;
+        return 0;
+    }
+    struct addr a;
+    if (!s || addr_parse(s, &a) < 0)
+        return yw_fail(p, n, "mrt.peers: expected a peer's address, a prefix or an AS (AS65001), not %s",
+                       s ? s : yw_kind(n));
+    struct addr *v = yw_grow(o->peer_ips, o->n_peer_ips, sizeof *v);
+    if (!v)
+        return yw_fail(p, n, "out of memory");
+    o->peer_ips = v;
+    o->peer_ips[o->n_peer_ips++] = a;
+    return 0;
+}
+
+static int key_peers(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return yw_is_null(v) ? 0 : yw_each_item(p, v, peer_item, t);
+}
+
+static int key_string(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    free(*(char **)t);
+    *(char **)t = NULL;
+    return yw_string(p, v, t);
+}
+
+static int key_local_as(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    unsigned long as;
+    if (yw_ulong(p, v, 1, UINT32_MAX, &as) < 0)
+        return -1;
+    *(uint32_t *)t = (uint32_t)as;
+    return 0;
+}
+
+int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct config *c = STATE(p)->cfg;
+    struct mrt_options *o = &c->mrt;
+    STATE(p)->mrt_node = v;
+    o->line = (unsigned)v->start_mark.line + 1;
+    o->as = -1;
+    if (v->type != YAML_MAPPING_NODE)
+        return key_files(p, v, o, 0);
+    const struct yw_key keys[] = {
+        { "files", key_files, o, 0 },
+        { "as", key_as, &o->as, 0 },
+        { "router", key_router, &o->router, 0 },
+        { "peers", key_peers, o, 0 },
+        { "sysname", key_string, &o->sysname, 0 },
+        { "sysdescr", key_string, &o->sysdescr, 0 },
+        { "local_as", key_local_as, &o->local_as, 0 },
+    };
+    if (yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "mrt") < 0)
+        return -1;
+    if (!o->n_files)
+        return yw_fail(p, v, "mrt: name the MRT files (mrt: {files: [rib.bz2, updates.bz2]})");
+    return 0;
+}
+
+/* After the whole config: which protocol the dump becomes, its port, and its play entry. */
+int config_check_mrt(struct yw *p, bool check_files)
+{
+    struct config *c = STATE(p)->cfg;
+    struct mrt_options *o = &c->mrt;
+    yaml_node_t *at = STATE(p)->mrt_node;
+    if (!o->n_files)
+        return 0;
+    const struct proto_config *bgp = NULL, *bmp = NULL;
+    for (size_t i = 0; i < c->n_protos; i++) {
+        if (c->protos[i].id == PROTO_BGP)
+            bgp = &c->protos[i];
+        if (c->protos[i].id == PROTO_BMP)
+            bmp = &c->protos[i];
+    }
+    if ((int)o->as < 0) {
+        if (bgp && bmp)
+            return yw_fail(p, at, "mrt: the config has bgp and bmp sections: say which the dump is replayed as "
+                           "(mrt: {as: bgp} or {as: bmp})");
+        if (!bgp && !bmp)
+            return yw_fail(p, at, "mrt: the dump is replayed as BGP or BMP sessions: add a bgp: or bmp: section "
+                           "naming the collector");
+        o->as = bgp ? MRT_AS_BGP : MRT_AS_BMP;
+    }
+    const struct proto_config *pc = o->as == MRT_AS_BGP ? bgp : bmp;
+    if (!pc)
+        return yw_fail(p, at, "mrt.as: %s: add a %s: section naming the collector", o->as == MRT_AS_BGP ? "bgp" : "bmp",
+                       o->as == MRT_AS_BGP ? "bgp" : "bmp");
+    /* the synthesised connections go to the port the section selects, so that they are its */
+    o->port = pc->select.tcp_dport.n ? pc->select.tcp_dport.v[0] : pc->proto->default_port;
+    if (check_files)
+        for (size_t i = 0; i < o->n_files; i++)
+            if (access(o->files[i], R_OK) != 0)
+                return yw_fail(p, at, "mrt: \"%s\" cannot be read: %s", o->files[i], strerror(errno));
+    /* one play: the files are one stream (their sessions go on from one file to the next) */
+    size_t len = strlen(o->files[0]) + 5;
+    char *spec = malloc(len);
+    char **v = yw_grow(c->pcaps, c->n_pcaps, sizeof *v);
+    if (v)
+        c->pcaps = v;
+    struct config_mark *marks = v ? yw_grow(c->pcap_at, c->n_pcaps, sizeof *marks) : NULL;
+    if (!spec || !marks)
+        return free(spec), yw_fail(p, at, "out of memory");
+    c->pcap_at = marks;
+    snprintf(spec, len, "mrt:%s", o->files[0]);
+    c->pcap_at[c->n_pcaps] = config_mark_of(at);
+    c->pcaps[c->n_pcaps++] = spec;
+    c->sources.mrt = o;
+    if (!STATE(p)->no_sync_set) /* a dump's times are not minute-aligned exports */
+        c->no_sync = true;
+    return 0;
+}

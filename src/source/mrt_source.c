@@ -1,0 +1,814 @@
+/* mrt_source.c — an MRT dump as a source (source.h): its peers become live sessions.
+ *
+ * The source hands out what a capture of those sessions would hold: IPv4/IPv6 TCP frames
+ * (LINKTYPE_RAW) of synthesised connections, so that the replay, pcap-proc and every rule
+ * of the session engine (reassembly, the BGP peer, BMP's preamble, reconnects, loops, fan-out,
+ * clones) apply unchanged, and `pcap-proc` turns a dump into a capture.
+ *
+ * As BGP (mrt.as: bgp) each selected MRT peer is a connection from the peer's address to the
+ * collector's port 179: a SYN, an OPEN synthesised from the peer's AS and BGP ID (4-byte AS
+ * and ADD-PATH as its first record says, IPv4/IPv6 unicast and multicast), its RIB entries as
+ * UPDATEs, its BGP4MP updates as they are. A STATE_CHANGE out of Established ends the
+ * connection (FIN); the next one starts a new connection.
+ * As BMP (mrt.as: bmp) one connection from the router's address: INIT, then per peer a
+ * PEER_UP (the peer's OPEN received, the router's sent) before its first route, its routes as
+ * Route Monitoring, a STATE_CHANGE out of Established as PEER_DOWN and back as PEER_UP.
+ *
+ * RIB entries are packed by attribute set: each speaker keeps PACKS open UPDATEs keyed by
+ * (AFI/SAFI, attributes); an entry joins the one with its attributes, or opens one (the least
+ * recently used goes out first). Packs go out when full, when the peer's next BGP4MP record
+ * comes, when the records' time moves, and at the end. TABLE_DUMP_V2 carries IPv6 next hops
+ * in an abbreviated MP_REACH_NLRI (RFC 6396 section 4.3.4): it is rebuilt whole here.
+ *
+ * Memory: one record (mrt.c), PACKS UPDATEs per speaker with routes waiting, one frame being
+ * filled per connection, and the frames made from one record: bounded by the record, never
+ * by the dump. */
+#include "source/mrt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "decode.h"
+#include "cursor.h"
+#include "hash.h"
+#include "proto/proto.h"
+#include "source.h"
+
+#define PACKS 4
+#define SEGMENT_TARGET (32u << 10) /* a frame's payload: many messages, one reassembly step */
+#define SEGMENT_MAX 65000u         /* an IPv4 packet holds 65535 bytes with its headers */
+#define ISN 1000u
+#define LOCAL_AS_DEFAULT 64512u
+#define HOLD_TIME 180
+
+/* one synthesised TCP connection, the router's direction */
+struct conn {
+    struct addr src, dst;
+    uint16_t sport, dport;
+    uint32_t seq;
+    bool open;
+    struct buf seg;       /* messages waiting to become a frame */
+    int64_t seg_ts;
+};
+
+/* an UPDATE being filled: routes of one attribute set */
+struct pack {
+    bool used, as4;
+    uint16_t afi;
+    uint8_t safi;
+    uint32_t hash;
+    uint64_t last_use;
+    int64_t ts_ns;          /* BMP: the per-peer header's time (the first entry's) */
+    struct buf attrs;       /* the attributes but MP_REACH_NLRI */
+    uint8_t nexthop[32];    /* MP_REACH_NLRI's next hop (not IPv4 unicast) */
+    uint8_t nexthop_len;
+    struct buf nlri;
+};
+
+/* a peer of the dump as the replay speaks for it */
+struct speaker {
+    int8_t selected;        /* -1: not decided yet */
+    bool started;           /* its settings are decided (as4, addpath) */
+    bool up;                /* BGP: connected and OPEN sent; BMP: PEER_UP sent */
+    bool as4, addpath;
+    bool dirty;             /* has packs in use (on the dirty list) */
+    uint32_t next_dirty;
+    unsigned restarts;
+    struct conn conn;       /* BGP */
+    struct pack packs[PACKS];
+};
+
+struct frame {
+    struct frame *next;
+    int64_t ts_ns;
+    size_t len;
+    uint8_t data[];
+};
+
+struct mrt_source {
+    const struct mrt_options *o;
+    size_t file;                    /* the next of o->files to open */
+    struct mrt_reader *r;
+    char error[400], format[32];
+    struct speaker *speakers;       /* by mrt peer id */
+    size_t n_speakers;
+    uint32_t dirty_head;            /* speaker id + 1, 0 = none */
+    struct conn router;             /* BMP */
+    bool router_open, ended;
+    uint64_t uses;
+    int64_t now_ns;                 /* the time of the record being turned into frames */
+    struct frame *head, *tail, *given;
+    struct buf msg, scratch, rm;    /* a message built; an entry's attributes; a Route Monitoring */
+    uint64_t skipped_mismatch, skipped_session_messages;
+};
+
+/* ---- frames ---- */
+
+static uint16_t ip_checksum(const uint8_t *p, size_t n)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* One frame of the connection: its IP and TCP headers, then len bytes of payload. */
+static int emit(struct mrt_source *s, struct conn *c, int64_t ts, uint8_t flags, const uint8_t *payload, size_t len)
+{
+    bool v6 = c->src.family == AF_INET6;
+    size_t ip_len = v6 ? 40 : 20, total = ip_len + 20 + len;
+    struct frame *f = malloc(sizeof *f + total);
+    if (!f) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    struct buf b = { .p = f->data, .cap = total };
+    if (v6) {
+        buf_put_u32(&b, 0x60000000u);
+        buf_put_u16(&b, (uint16_t)(20 + len));
+        buf_put_u8(&b, 6); /* TCP */
+        buf_put_u8(&b, 64);
+        buf_put_addr(&b, &c->src);
+        buf_put_addr(&b, &c->dst);
+    } else {
+        buf_put_u8(&b, 0x45);
+        buf_put_u8(&b, 0);
+        buf_put_u16(&b, (uint16_t)total);
+        buf_put_u16(&b, 0);      /* identification */
+        buf_put_u16(&b, 0x4000); /* don't fragment */
+        buf_put_u8(&b, 64);
+        buf_put_u8(&b, 6);
+        buf_put_u16(&b, 0);      /* checksum, below */
+        buf_put_addr(&b, &c->src);
+        buf_put_addr(&b, &c->dst);
+        buf_put_u16_at(&b, 10, ip_checksum(b.p, 20));
+    }
+    buf_put_u16(&b, c->sport);
+    buf_put_u16(&b, c->dport);
+    buf_put_u32(&b, c->seq);
+    buf_put_u32(&b, flags & TCP_SYN ? 0 : 1);
+    buf_put_u8(&b, 5 << 4);
+    buf_put_u8(&b, flags);
+    buf_put_u16(&b, 65535);
+    buf_put_u32(&b, 0); /* checksum (not computed: nothing checks a synthesised one), urgent pointer */
+    buf_put(&b, payload, len);
+    f->next = NULL;
+    f->ts_ns = ts;
+    f->len = total;
+    if (s->tail)
+        s->tail->next = f;
+    else
+        s->head = f;
+    s->tail = f;
+    c->seq += (uint32_t)len + (flags & (TCP_SYN | TCP_FIN) ? 1 : 0);
+    return 0;
+}
+
+static int conn_flush(struct mrt_source *s, struct conn *c)
+{
+    if (!c->seg.len)
+        return 0;
+    int rc = emit(s, c, c->seg_ts, TCP_ACK | TCP_PSH, c->seg.p, c->seg.len);
+    c->seg.len = 0;
+    return rc;
+}
+
+/* A message onto the connection: into the frame being filled, which goes out first when the
+ * message would not fit or belongs to another time. */
+static int conn_message(struct mrt_source *s, struct conn *c, const uint8_t *msg, size_t len)
+{
+    if (c->seg.len && (c->seg_ts != s->now_ns || c->seg.len + len > SEGMENT_MAX) && conn_flush(s, c) < 0)
+        return -1;
+    if (!c->seg.len)
+        c->seg_ts = s->now_ns;
+    buf_put(&c->seg, msg, len);
+    if (c->seg.failed) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    return c->seg.len >= SEGMENT_TARGET ? conn_flush(s, c) : 0;
+}
+
+static int conn_start(struct mrt_source *s, struct conn *c, const struct addr *src, const struct addr *dst,
+                      uint16_t sport, uint16_t dport)
+{
+    c->src = *src;
+    c->dst = *dst;
+    c->sport = sport;
+    c->dport = dport;
+    c->seq = ISN;
+    c->open = true;
+    c->seg.len = 0;
+    return emit(s, c, s->now_ns, TCP_SYN, NULL, 0);
+}
+
+static int conn_end(struct mrt_source *s, struct conn *c)
+{
+    if (!c->open)
+        return 0;
+    c->open = false;
+    if (conn_flush(s, c) < 0)
+        return -1;
+    return emit(s, c, s->now_ns, TCP_FIN | TCP_ACK, NULL, 0);
+}
+
+/* ---- peers ---- */
+
+static struct speaker *speaker(struct mrt_source *s, uint32_t id)
+{
+    if (id >= s->n_speakers) {
+        size_t n = s->n_speakers ? s->n_speakers : 64;
+        while (n <= id)
+            n *= 2;
+        struct speaker *sp = realloc(s->speakers, n * sizeof *sp);
+        if (!sp)
+            return NULL;
+        memset(sp + s->n_speakers, 0, (n - s->n_speakers) * sizeof *sp);
+        for (size_t i = s->n_speakers; i < n; i++)
+            sp[i].selected = -1;
+        s->speakers = sp;
+        s->n_speakers = n;
+    }
+    return &s->speakers[id];
+}
+
+static bool selected(struct mrt_source *s, uint32_t id, struct speaker *sp)
+{
+    if (sp->selected < 0) {
+        const struct mrt_options *o = s->o;
+        const struct mrt_peer *p = mrt_peer(s->r, id);
+        bool any = !o->n_peer_ips && !o->n_peer_ases;
+        for (size_t i = 0; !any && i < o->n_peer_ips; i++)
+            any = addr_in_prefix(&p->ip, &o->peer_ips[i]);
+        for (size_t i = 0; !any && i < o->n_peer_ases; i++)
+            any = p->as == o->peer_ases[i];
+        sp->selected = any;
+    }
+    return sp->selected;
+}
+
+/* The peer's BGP identifier: the dump's, else its IPv4 address, else one made of its id. */
+static uint32_t peer_bgp_id(const struct mrt_peer *p, uint32_t id)
+{
+    if (p->bgp_id)
+        return p->bgp_id;
+    if (p->ip.family == AF_INET)
+        return (uint32_t)p->ip.bytes[0] << 24 | (uint32_t)p->ip.bytes[1] << 16 | (uint32_t)p->ip.bytes[2] << 8 |
+               p->ip.bytes[3];
+    return 0x0a000000u | (id + 1);
+}
+
+static void open_spec(struct bgp_open_spec *o, uint32_t asn, uint32_t bgp_id, const struct speaker *sp)
+{
+    static const uint16_t afi[] = { MRT_AFI_IPV4, MRT_AFI_IPV6, MRT_AFI_IPV4, MRT_AFI_IPV6 };
+    static const uint8_t safi[] = { MRT_SAFI_UNICAST, MRT_SAFI_UNICAST, MRT_SAFI_MULTICAST, MRT_SAFI_MULTICAST };
+    memset(o, 0, sizeof *o);
+    o->asn = asn;
+    o->bgp_id = bgp_id;
+    o->hold_time = HOLD_TIME;
+    o->four_byte_as = sp->as4;
+    o->addpath = sp->addpath;
+    o->n_families = 4;
+    memcpy(o->afi, afi, sizeof afi);
+    memcpy(o->safi, safi, sizeof safi);
+}
+
+static uint32_t local_as(const struct mrt_source *s, const struct mrt_peer *p)
+{
+    return s->o->local_as ? s->o->local_as : p->local_as ? p->local_as : LOCAL_AS_DEFAULT;
+}
+
+/* The per-peer header of a peer (BMP). */
+static void peer_header(struct mrt_source *s, uint32_t id, const struct speaker *sp, bool as4, int64_t ts,
+                        struct bmp_peer_header *h)
+{
+    const struct mrt_peer *p = mrt_peer(s->r, id);
+    *h = (struct bmp_peer_header){ .type = BMP_PEER_GLOBAL, .addr = p->ip, .as = p->as,
+                                   .bgp_id = peer_bgp_id(p, id), .ts_ns = ts };
+    h->flags = (p->ip.family == AF_INET6 ? BMP_PEER_FLAG_IPV6 : 0) | (as4 ? 0 : BMP_PEER_FLAG_AS2);
+    (void)sp;
+}
+
+static const struct addr *router_addr(struct mrt_source *s, const struct mrt_event *ev)
+{
+    static struct addr a;
+    if (s->o->router.family)
+        return &s->o->router;
+    uint32_t id = mrt_collector_id(s->r);
+    if (!id && ev->kind != MRT_EV_RIB && ev->kind != MRT_EV_PEER_TABLE) {
+        const struct mrt_peer *p = mrt_peer(s->r, ev->bgp.peer);
+        if (p && p->local.family)
+            return &p->local;
+    }
+    if (!id)
+        id = 0xc0000201u; /* 192.0.2.1 */
+    uint8_t b[4] = { (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id };
+    addr_from_bytes(&a, AF_INET, b);
+    return &a;
+}
+
+/* where the synthesised connections go (the replay sends to the configured collector) */
+static struct addr collector_addr(int family)
+{
+    struct addr a;
+    addr_parse(family == AF_INET6 ? "2001:db8::fe" : "192.0.2.254", &a);
+    return a;
+}
+
+/* BMP: the router's connection and its INIT, at the first record */
+static int router_start(struct mrt_source *s, const struct mrt_event *ev)
+{
+    if (s->router_open)
+        return 0;
+    const struct addr *src = router_addr(s, ev);
+    struct addr dst = collector_addr(src->family);
+    s->router_open = true;
+    if (conn_start(s, &s->router, src, &dst, 40000, s->o->port) < 0)
+        return -1;
+    char name[ADDR_STRLEN];
+    struct buf *m = &s->msg;
+    m->len = 0;
+    size_t at = bmp_begin(m, BMP_INIT);
+    bmp_put_info(m, BMP_INFO_SYS_DESCR, s->o->sysdescr ? s->o->sysdescr : "telrep MRT replay");
+    bmp_put_info(m, BMP_INFO_SYS_NAME, s->o->sysname ? s->o->sysname : addr_format(src, name));
+    bmp_end(m, at);
+    return conn_message(s, &s->router, m->p, m->len);
+}
+
+/* The peer's session comes up: BGP, a connection and its OPEN; BMP, its PEER_UP. */
+static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
+{
+    const struct mrt_peer *p = mrt_peer(s->r, id);
+    struct bgp_open_spec peer_open, router_open;
+    open_spec(&peer_open, p->as, peer_bgp_id(p, id), sp);
+    struct buf *m = &s->msg;
+    m->len = 0;
+    sp->up = true;
+    if (s->o->as == MRT_AS_BGP) {
+        struct addr dst = p->local.family == p->ip.family ? p->local : collector_addr(p->ip.family);
+        uint16_t sport = (uint16_t)(32768 + (id * 61 + sp->restarts) % 28000);
+        if (conn_start(s, &sp->conn, &p->ip, &dst, sport, s->o->port) < 0)
+            return -1;
+        bgp_put_open(m, &peer_open);
+        return conn_message(s, &sp->conn, m->p, m->len);
+    }
+    const struct addr *router = &s->router.src;
+    open_spec(&router_open, local_as(s, p), mrt_collector_id(s->r) ? mrt_collector_id(s->r) : 0xc0000201u, sp);
+    struct bmp_peer_header h;
+    peer_header(s, id, sp, true, s->now_ns, &h);
+    h.flags &= (uint8_t)~BMP_PEER_FLAG_AS2;
+    size_t at = bmp_begin(m, BMP_PEER_UP);
+    bmp_put_peer_header(m, &h);
+    struct addr local = p->local.family == p->ip.family ? p->local : *router;
+    if (local.family != p->ip.family) /* the router's IPv4 address for an IPv6 peer: IPv4-mapped */
+        buf_put_zero(m, 16);
+    else
+        buf_put_addr16(m, &local);
+    buf_put_u16(m, 179);
+    buf_put_u16(m, (uint16_t)(32768 + id % 28000));
+    bgp_put_open(m, &router_open); /* sent by the monitored router */
+    bgp_put_open(m, &peer_open);   /* received from the peer */
+    bmp_end(m, at);
+    return conn_message(s, &s->router, m->p, m->len);
+}
+
+static int speaker_down(struct mrt_source *s, uint32_t id, struct speaker *sp)
+{
+    sp->up = false;
+    sp->restarts++;
+    if (s->o->as == MRT_AS_BGP)
+        return conn_end(s, &sp->conn);
+    struct buf *m = &s->msg;
+    m->len = 0;
+    struct bmp_peer_header h;
+    peer_header(s, id, sp, true, s->now_ns, &h);
+    h.flags &= (uint8_t)~BMP_PEER_FLAG_AS2;
+    size_t at = bmp_begin(m, BMP_PEER_DOWN);
+    bmp_put_peer_header(m, &h);
+    buf_put_u8(m, BMP_DOWN_REMOTE_NO_NOTIFICATION);
+    bmp_end(m, at);
+    return conn_message(s, &s->router, m->p, m->len);
+}
+
+/* A BGP message of the peer (an UPDATE, built or from the dump) onto its session. */
+static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, bool as4, int64_t ts,
+                           const uint8_t *msg, size_t len)
+{
+    if (s->o->as == MRT_AS_BGP)
+        return conn_message(s, &sp->conn, msg, len);
+    struct buf *m = &s->rm;
+    m->len = 0;
+    struct bmp_peer_header h;
+    peer_header(s, id, sp, as4, ts, &h);
+    size_t at = bmp_begin(m, BMP_ROUTE_MONITORING);
+    bmp_put_peer_header(m, &h);
+    buf_put(m, msg, len);
+    bmp_end(m, at);
+    return conn_message(s, &s->router, m->p, m->len);
+}
+
+/* The speaker's settings come from its first record; then it comes up. */
+static int speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool as4, bool addpath)
+{
+    if (!sp->started) {
+        sp->started = true;
+        sp->as4 = as4;
+        sp->addpath = addpath;
+    }
+    return sp->up ? 0 : speaker_up(s, id, sp);
+}
+
+/* ---- packing RIB entries into UPDATEs ---- */
+
+static size_t update_size(const struct pack *k, size_t more_nlri)
+{
+    size_t n = 19 + 2 + 2 + k->attrs.len + k->nlri.len + more_nlri;
+    if (!(k->afi == MRT_AFI_IPV4 && k->safi == MRT_SAFI_UNICAST))
+        n += 4 + 2 + 1 + 1 + k->nexthop_len + 1; /* MP_REACH_NLRI header */
+    return n;
+}
+
+static int pack_flush(struct mrt_source *s, uint32_t id, struct speaker *sp, struct pack *k)
+{
+    if (!k->used)
+        return 0;
+    k->used = false;
+    struct buf *m = &s->msg;
+    m->len = 0;
+    size_t at = bgp_begin(m, BGP_UPDATE);
+    buf_put_u16(m, 0); /* withdrawn routes */
+    size_t attrs_at = m->len;
+    buf_put_u16(m, 0);
+    buf_put(m, k->attrs.p, k->attrs.len);
+    bool classic = k->afi == MRT_AFI_IPV4 && k->safi == MRT_SAFI_UNICAST;
+    if (!classic) {
+        buf_put_u8(m, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_EXTENDED);
+        buf_put_u8(m, BGP_ATTR_MP_REACH);
+        buf_put_u16(m, (uint16_t)(2 + 1 + 1 + k->nexthop_len + 1 + k->nlri.len));
+        buf_put_u16(m, k->afi);
+        buf_put_u8(m, k->safi);
+        buf_put_u8(m, k->nexthop_len);
+        buf_put(m, k->nexthop, k->nexthop_len);
+        buf_put_u8(m, 0); /* reserved */
+        buf_put(m, k->nlri.p, k->nlri.len);
+    }
+    buf_put_u16_at(m, attrs_at, (uint16_t)(m->len - attrs_at - 2));
+    if (classic)
+        buf_put(m, k->nlri.p, k->nlri.len);
+    bgp_end(m, at);
+    k->nlri.len = 0;
+    if (m->failed) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    return speaker_message(s, id, sp, k->as4, k->ts_ns, m->p, m->len);
+}
+
+static int speaker_flush(struct mrt_source *s, uint32_t id, struct speaker *sp)
+{
+    for (int i = 0; i < PACKS; i++)
+        if (pack_flush(s, id, sp, &sp->packs[i]) < 0)
+            return -1;
+    return 0;
+}
+
+static int flush_dirty(struct mrt_source *s)
+{
+    while (s->dirty_head) {
+        uint32_t id = s->dirty_head - 1;
+        struct speaker *sp = &s->speakers[id];
+        s->dirty_head = sp->next_dirty;
+        sp->dirty = false;
+        if (speaker_flush(s, id, sp) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One RIB entry's attributes split: all but MP_REACH_NLRI into s->scratch, MP_REACH's next hop
+ * (abbreviated as RFC 6396 says, or whole as some writers leave it) into nh. -1: malformed. */
+static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, uint8_t nh[32], uint8_t *nh_len)
+{
+    struct cursor c = cursor_make(e->attrs, e->attrs_len);
+    s->scratch.len = 0;
+    *nh_len = 0;
+    while (cursor_remaining(&c)) {
+        const uint8_t *start = cursor_rest(&c);
+        uint8_t flags = cursor_u8(&c), type = cursor_u8(&c);
+        uint16_t len = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&c) : cursor_u8(&c);
+        size_t hlen = flags & BGP_ATTR_FLAG_EXTENDED ? 4 : 3;
+        struct cursor v = cursor_sub(&c, len);
+        if (!cursor_ok(&c))
+            return -1;
+        if (type != BGP_ATTR_MP_REACH) {
+            buf_put(&s->scratch, start, hlen + len);
+            continue;
+        }
+        uint8_t first = 0;
+        cursor_peek_u8(&v, 0, &first);
+        if (len >= 1 && first == len - 1) { /* abbreviated: next hop length, next hop */
+            *nh_len = cursor_u8(&v);
+        } else {                              /* whole: AFI, SAFI, next hop length, ... */
+            cursor_skip(&v, 3);
+            *nh_len = cursor_u8(&v);
+        }
+        if (*nh_len > 32 || !cursor_copy(&v, nh, *nh_len))
+            return -1;
+    }
+    return s->scratch.failed ? -1 : 0;
+}
+
+static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const struct mrt_rib_entry *e)
+{
+    struct speaker *sp = speaker(s, e->peer);
+    if (!sp) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    if (!selected(s, e->peer, sp))
+        return 0;
+    if (speaker_ready(s, e->peer, sp, ev->rib.as4, ev->rib.addpath) < 0)
+        return -1;
+    if (s->o->as == MRT_AS_BGP && sp->as4 != ev->rib.as4) {
+        s->skipped_mismatch++; /* a 2-byte AS_PATH on a 4-byte session (or the reverse) */
+        return 0;
+    }
+    uint8_t nh[32], nh_len;
+    if (split_attrs(s, e, nh, &nh_len) < 0) {
+        s->skipped_mismatch++;
+        return 0;
+    }
+    uint8_t prefix_bytes = (uint8_t)((ev->rib.prefix_len + 7u) / 8);
+    size_t nlri_len = (sp->addpath ? 4u : 0u) + 1u + prefix_bytes;
+    uint32_t h = hash_bytes(hash_bytes(hash_u32(HASH_START, (uint32_t)ev->rib.afi << 16 | ev->rib.safi << 8 | ev->rib.as4),
+                                       s->scratch.p, s->scratch.len), nh, nh_len);
+    struct pack *k = NULL, *lru = &sp->packs[0];
+    for (int i = 0; i < PACKS; i++) {
+        struct pack *p = &sp->packs[i];
+        if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi && p->as4 == ev->rib.as4 &&
+            p->attrs.len == s->scratch.len && p->nexthop_len == nh_len && !memcmp(p->attrs.p, s->scratch.p, s->scratch.len) &&
+            !memcmp(p->nexthop, nh, nh_len)) {
+            k = p;
+            break;
+        }
+        if (!p->used || (lru->used && p->last_use < lru->last_use))
+            lru = p;
+    }
+    if (k && update_size(k, nlri_len) > BGP_MAX_MESSAGE && pack_flush(s, e->peer, sp, k) < 0)
+        return -1;
+    if (!k || !k->used) {
+        if (!k) {
+            k = lru;
+            if (pack_flush(s, e->peer, sp, k) < 0)
+                return -1;
+        }
+        k->used = true;
+        k->hash = h;
+        k->afi = ev->rib.afi;
+        k->safi = ev->rib.safi;
+        k->as4 = ev->rib.as4;
+        k->ts_ns = (int64_t)e->originated * 1000000000;
+        k->attrs.len = 0;
+        buf_put(&k->attrs, s->scratch.p, s->scratch.len);
+        memcpy(k->nexthop, nh, nh_len);
+        k->nexthop_len = nh_len;
+        if (update_size(k, nlri_len) > BGP_MAX_MESSAGE) { /* attributes too long for one route */
+            k->used = false;
+            s->skipped_mismatch++;
+            return 0;
+        }
+    }
+    k->last_use = ++s->uses;
+    if (sp->addpath)
+        buf_put_u32(&k->nlri, e->path_id);
+    buf_put_prefix(&k->nlri, ev->rib.prefix, ev->rib.prefix_len);
+    if (k->attrs.failed || k->nlri.failed) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    if (!sp->dirty) {
+        sp->dirty = true;
+        sp->next_dirty = s->dirty_head;
+        s->dirty_head = e->peer + 1;
+    }
+    return 0;
+}
+
+/* ---- records to frames ---- */
+
+static int event(struct mrt_source *s, const struct mrt_event *ev)
+{
+    if (ev->ts_ns != s->now_ns && flush_dirty(s) < 0) /* the packs go out at their time */
+        return -1;
+    s->now_ns = ev->ts_ns;
+    if (s->o->as == MRT_AS_BMP && router_start(s, ev) < 0)
+        return -1;
+    switch (ev->kind) {
+    case MRT_EV_PEER_TABLE:
+        return 0;
+    case MRT_EV_RIB:
+        for (size_t i = 0; i < ev->rib.n_entries; i++)
+            if (rib_entry(s, ev, &ev->rib.entries[i]) < 0)
+                return -1;
+        return 0;
+    case MRT_EV_MESSAGE:
+    case MRT_EV_STATE:
+        break;
+    }
+    uint32_t id = ev->bgp.peer;
+    struct speaker *sp = speaker(s, id);
+    if (!sp) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    if (!selected(s, id, sp))
+        return 0;
+    if (sp->dirty) /* its RIB routes before its updates */
+        if (speaker_flush(s, id, sp) < 0)
+            return -1;
+    if (ev->kind == MRT_EV_STATE) {
+        if (ev->bgp.new_state == MRT_STATE_ESTABLISHED && !sp->up)
+            return speaker_ready(s, id, sp, true, false);
+        if (ev->bgp.old_state == MRT_STATE_ESTABLISHED && ev->bgp.new_state != MRT_STATE_ESTABLISHED && sp->up)
+            return speaker_down(s, id, sp);
+        return 0;
+    }
+    if (ev->bgp.msg[BGP_TYPE_OFFSET] != BGP_UPDATE) {
+        s->skipped_session_messages++; /* OPEN, KEEPALIVE, NOTIFICATION: the session's own are synthesised */
+        return 0;
+    }
+    if (speaker_ready(s, id, sp, ev->bgp.as4, ev->bgp.addpath) < 0)
+        return -1;
+    if (sp->addpath != ev->bgp.addpath || (s->o->as == MRT_AS_BGP && sp->as4 != ev->bgp.as4)) {
+        s->skipped_mismatch++;
+        return 0;
+    }
+    return speaker_message(s, id, sp, ev->bgp.as4, ev->ts_ns, ev->bgp.msg, ev->bgp.len);
+}
+
+static int flush_all(struct mrt_source *s)
+{
+    if (flush_dirty(s) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n_speakers; i++)
+        if (s->speakers[i].conn.open && conn_flush(s, &s->speakers[i].conn) < 0)
+            return -1;
+    return s->router_open ? conn_flush(s, &s->router) : 0;
+}
+
+static int open_next_file(struct mrt_source *s)
+{
+    char err[300];
+    const char *path = s->o->files[s->file];
+    /* the files after the first continue its reader: their peers are the same peers */
+    if (s->r ? mrt_continue(s->r, path, err, sizeof err) < 0 : !(s->r = mrt_open(path, err, sizeof err))) {
+        snprintf(s->error, sizeof s->error, "%s", err);
+        return -1;
+    }
+    s->file++;
+    return 0;
+}
+
+static int source_mrt_next(void *impl, struct capture_packet *out)
+{
+    struct mrt_source *s = impl;
+    if (s->given) {
+        free(s->given);
+        s->given = NULL;
+    }
+    while (!s->head && !s->ended) {
+        struct mrt_event ev;
+        int rc = s->r ? mrt_next(s->r, &ev) : 0;
+        if (rc > 0) {
+            if (event(s, &ev) < 0)
+                return -1;
+            continue;
+        }
+        if (rc < 0) {
+            snprintf(s->error, sizeof s->error, "%s: %s", s->o->files[s->file - 1], mrt_error(s->r));
+            flush_all(s); /* what was read before it still goes out */
+            s->ended = true;
+            if (!s->head)
+                return -1;
+            break;
+        }
+        if (s->file < s->o->n_files) {
+            if (flush_all(s) < 0 || open_next_file(s) < 0)
+                return -1;
+            continue;
+        }
+        if (flush_all(s) < 0)
+            return -1;
+        s->ended = true;
+    }
+    struct frame *f = s->head;
+    if (!f)
+        return s->error[0] ? -1 : 0;
+    s->head = f->next;
+    if (!s->head)
+        s->tail = NULL;
+    s->given = f;
+    memset(out, 0, sizeof *out);
+    out->ts_ns = f->ts_ns;
+    out->data = f->data;
+    out->caplen = out->wirelen = f->len;
+    out->dlt = DLT_RAW;
+    out->hdr.ts.tv_sec = (time_t)(f->ts_ns / 1000000000);
+    out->hdr.ts.tv_usec = (suseconds_t)(f->ts_ns % 1000000000 / 1000);
+    out->hdr.caplen = out->hdr.len = (bpf_u_int32)f->len;
+    return 1;
+}
+
+static void source_mrt_close(void *impl);
+
+static void *source_mrt_open(const char *spec, const struct source_options *so, char *err, size_t errlen)
+{
+    if (!so || !so->mrt || !so->mrt->n_files) {
+        snprintf(err, errlen, "%s: an MRT source needs the config's mrt: section", spec);
+        return NULL;
+    }
+    struct mrt_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->o = so->mrt;
+    if (open_next_file(s) < 0) {
+        snprintf(err, errlen, "%s", s->error);
+        source_mrt_close(s);
+        return NULL;
+    }
+    snprintf(s->format, sizeof s->format, "mrt (as %s)", s->o->as == MRT_AS_BGP ? "bgp" : "bmp");
+    return s;
+}
+
+static bool source_mrt_claims(const char *spec) { return !strncmp(spec, "mrt:", 4); }
+static const char *source_mrt_format(const void *impl) { return ((const struct mrt_source *)impl)->format; }
+static const char *source_mrt_error(const void *impl) { return ((const struct mrt_source *)impl)->error; }
+static double source_mrt_progress(const void *impl) { (void)impl; return -1; }
+
+static json_t *source_mrt_summary(const void *impl)
+{
+    const struct mrt_source *s = impl;
+    json_t *o = mrt_summary_json(s->r), *files = json_array();
+    for (size_t i = 0; i < s->file; i++)
+        json_array_append_new(files, json_string(s->o->files[i]));
+    json_object_set_new(o, "files", files);
+    json_object_set_new(o, "not_replayed", json_pack("{s:I, s:I}", "mismatched_routes", (json_int_t)s->skipped_mismatch,
+                        "session_messages", (json_int_t)s->skipped_session_messages));
+    return o;
+}
+
+static void source_mrt_close(void *impl)
+{
+    struct mrt_source *s = impl;
+    if (!s)
+        return;
+    mrt_close(s->r);
+    for (struct frame *f = s->head, *next; f; f = next) {
+        next = f->next;
+        free(f);
+    }
+    free(s->given);
+    for (size_t i = 0; i < s->n_speakers; i++) {
+        buf_free(&s->speakers[i].conn.seg);
+        for (int k = 0; k < PACKS; k++) {
+            buf_free(&s->speakers[i].packs[k].attrs);
+            buf_free(&s->speakers[i].packs[k].nlri);
+        }
+    }
+    free(s->speakers);
+    buf_free(&s->router.seg);
+    buf_free(&s->msg);
+    buf_free(&s->scratch);
+    buf_free(&s->rm);
+    free(s);
+}
+
+const struct source_ops source_mrt = {
+    .name = "mrt",
+    .claims = source_mrt_claims,
+    .open = source_mrt_open,
+    .next = source_mrt_next,
+    .format = source_mrt_format,
+    .error = source_mrt_error,
+    .progress = source_mrt_progress,
+    .summary = source_mrt_summary,
+    .close = source_mrt_close,
+};
+
+void mrt_options_free(struct mrt_options *o)
+{
+    for (size_t i = 0; i < o->n_files; i++)
+        free(o->files[i]);
+    free(o->files);
+    free(o->peer_ips);
+    free(o->peer_ases);
+    free(o->sysname);
+    free(o->sysdescr);
+    memset(o, 0, sizeof *o);
+}
