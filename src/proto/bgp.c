@@ -380,6 +380,150 @@ size_t bgp_begin(struct buf *b, enum bgp_type type)
     return at;
 }
 
+/* ---- 2-byte AS attributes widened (RFC 6793 section 4.2.3) ---- */
+
+struct attr_view {
+    uint8_t flags, type;
+    struct cursor value;
+};
+
+static bool next_attr(struct cursor *c, struct attr_view *a)
+{
+    a->flags = cursor_u8(c);
+    a->type = cursor_u8(c);
+    uint16_t len = a->flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(c) : cursor_u8(c);
+    a->value = cursor_sub(c, len);
+    return cursor_ok(c);
+}
+
+/* how many ASes a path counts for: a set one, confederation segments none */
+static int path_length(struct cursor c, unsigned width)
+{
+    int n = 0;
+    while (cursor_remaining(&c)) {
+        uint8_t type = cursor_u8(&c), count = cursor_u8(&c);
+        if (!cursor_skip(&c, (size_t)count * width) || type < BGP_AS_SET || type > BGP_AS_CONFED_SET)
+            return -1;
+        n += type == BGP_AS_SEQUENCE ? count : type == BGP_AS_SET ? 1 : 0;
+    }
+    return cursor_ok(&c) ? n : -1;
+}
+
+static void put_attr_header(struct buf *b, uint8_t flags, uint8_t type, size_t len)
+{
+    flags = (uint8_t)(len > 255 ? flags | BGP_ATTR_FLAG_EXTENDED : flags & ~BGP_ATTR_FLAG_EXTENDED);
+    buf_put_u8(b, flags);
+    buf_put_u8(b, type);
+    if (len > 255)
+        buf_put_u16(b, (uint16_t)len);
+    else
+        buf_put_u8(b, (uint8_t)len);
+}
+
+/* The widened AS_PATH: its first `keep` ASes (all when keep < 0) as 4-byte numbers, then AS4_PATH. */
+static int put_as_path(struct buf *b, uint8_t flags, struct cursor path, int keep, struct cursor as4)
+{
+    struct buf v = { 0 };
+    while (cursor_remaining(&path) && keep != 0) {
+        uint8_t type = cursor_u8(&path), count = cursor_u8(&path);
+        uint8_t take = type == BGP_AS_SEQUENCE && keep > 0 && keep < count ? (uint8_t)keep : count;
+        buf_put_u8(&v, type);
+        buf_put_u8(&v, take);
+        for (unsigned i = 0; i < count; i++) {
+            uint16_t as = cursor_be16(&path);
+            if (i < take)
+                buf_put_u32(&v, as);
+        }
+        if (keep > 0)
+            keep -= type == BGP_AS_SEQUENCE ? take : type == BGP_AS_SET ? 1 : 0;
+    }
+    if (keep >= 0)
+        buf_put(&v, cursor_rest(&as4), cursor_remaining(&as4));
+    int rc = cursor_ok(&path) && !v.failed && v.len <= 0xffff ? 0 : -1;
+    if (rc == 0) {
+        put_attr_header(b, flags, BGP_ATTR_AS_PATH, v.len);
+        buf_put(b, v.p, v.len);
+    }
+    buf_free(&v);
+    return rc;
+}
+
+int bgp_attrs_as4(const uint8_t *attrs, size_t len, struct buf *out)
+{
+    struct cursor c = cursor_make(attrs, len), as4_path = cursor_make(NULL, 0), as4_aggregator = as4_path;
+    bool have_as4_path = false, have_as4_aggregator = false, aggregator_trans = true;
+    struct attr_view a;
+    while (cursor_remaining(&c)) { /* what the merge needs, wherever it sits */
+        if (!next_attr(&c, &a))
+            return -1;
+        if (a.type == BGP_ATTR_AS4_PATH) {
+            as4_path = a.value;
+            have_as4_path = path_length(a.value, 4) >= 0;
+        } else if (a.type == BGP_ATTR_AS4_AGGREGATOR && cursor_remaining(&a.value) == 8) {
+            as4_aggregator = a.value;
+            have_as4_aggregator = true;
+        } else if (a.type == BGP_ATTR_AGGREGATOR) {
+            struct cursor v = a.value;
+            aggregator_trans = cursor_be16(&v) == BGP_AS_TRANS;
+        }
+    }
+    /* an AGGREGATOR of a real 2-byte AS says the AS4_ attributes are stale: they are ignored */
+    if (!aggregator_trans)
+        have_as4_path = have_as4_aggregator = false;
+    c = cursor_make(attrs, len);
+    while (cursor_remaining(&c)) {
+        next_attr(&c, &a);
+        size_t vlen = cursor_remaining(&a.value);
+        if (a.type == BGP_ATTR_AS_PATH) {
+            int n2 = path_length(a.value, 2), n4 = have_as4_path ? path_length(as4_path, 4) : -1;
+            if (n2 < 0)
+                return -1;
+            if (put_as_path(out, a.flags, a.value, n4 >= 0 && n4 <= n2 ? n2 - n4 : -1,
+                            n4 >= 0 && n4 <= n2 ? as4_path : cursor_make(NULL, 0)) < 0)
+                return -1;
+        } else if (a.type == BGP_ATTR_AGGREGATOR) {
+            if (vlen != 6)
+                return -1;
+            uint16_t as = cursor_be16(&a.value);
+            put_attr_header(out, a.flags, BGP_ATTR_AGGREGATOR, 8);
+            if (have_as4_aggregator)
+                buf_put(out, cursor_rest(&as4_aggregator), 8);
+            else {
+                buf_put_u32(out, as);
+                buf_put(out, cursor_rest(&a.value), 4);
+            }
+        } else if (a.type != BGP_ATTR_AS4_PATH && a.type != BGP_ATTR_AS4_AGGREGATOR) {
+            put_attr_header(out, a.flags, a.type, vlen);
+            buf_put(out, cursor_rest(&a.value), vlen);
+        }
+    }
+    return out->failed ? -1 : 0;
+}
+
+int bgp_update_as4(const uint8_t *msg, size_t len, struct buf *out)
+{
+    struct cursor c = cursor_make(msg, len);
+    cursor_skip(&c, BGP_TYPE_OFFSET + 1);
+    uint16_t wlen = cursor_be16(&c);
+    const uint8_t *withdrawn = cursor_take(&c, wlen);
+    uint16_t alen = cursor_be16(&c);
+    const uint8_t *attrs = cursor_take(&c, alen);
+    if (!cursor_ok(&c) || msg[BGP_TYPE_OFFSET] != BGP_UPDATE)
+        return -1;
+    out->len = 0;
+    size_t at = bgp_begin(out, BGP_UPDATE);
+    buf_put_u16(out, wlen);
+    buf_put(out, withdrawn, wlen);
+    size_t attrs_at = out->len;
+    buf_put_u16(out, 0);
+    if (bgp_attrs_as4(attrs, alen, out) < 0 || out->len - attrs_at - 2 > 0xffff)
+        return -1;
+    buf_put_u16_at(out, attrs_at, (uint16_t)(out->len - attrs_at - 2));
+    buf_put(out, cursor_rest(&c), cursor_remaining(&c));
+    bgp_end(out, at);
+    return out->failed || out->len > BGP_MAX_MESSAGE ? -1 : 0;
+}
+
 void bgp_end(struct buf *b, size_t at) { buf_put_u16_at(b, at + 16, (uint16_t)(b->len - at)); }
 
 /* capability codes (RFC 5492 and the ones named) */

@@ -206,7 +206,7 @@ enum bgp_attr_type { BGP_ATTR_ORIGIN = 1, BGP_ATTR_AS_PATH = 2, BGP_ATTR_NEXT_HO
 #define BGP_ATTR_FLAG_OPTIONAL 0x80
 #define BGP_ATTR_FLAG_TRANSITIVE 0x40
 #define BGP_ATTR_FLAG_EXTENDED 0x10 /* a 2-byte length */
-enum bgp_as_path_segment { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2 };
+enum bgp_as_path_segment { BGP_AS_SET = 1, BGP_AS_SEQUENCE = 2, BGP_AS_CONFED_SEQUENCE = 3, BGP_AS_CONFED_SET = 4 };
 #define BGP_AS_TRANS 23456
 #define BGP_MAX_MESSAGE 4096
 #define BGP_OPEN_FAMILIES 8
@@ -220,6 +220,12 @@ struct bgp_open_spec {
     uint8_t safi[BGP_OPEN_FAMILIES];
 };
 size_t bgp_begin(struct buf *b, enum bgp_type type);
+/* A 2-byte-AS speaker's path attributes as a 4-byte-AS one sends them (RFC 6793 section
+ * 4.2.3): AS_PATH and AGGREGATOR widened, AS4_PATH and AS4_AGGREGATOR merged in and dropped;
+ * the rest as it was. Appended to out; -1 when the attributes are malformed. */
+int bgp_attrs_as4(const uint8_t *attrs, size_t len, struct buf *out);
+/* The same for a whole UPDATE (its withdrawn routes and NLRI kept), into out (emptied first). */
+int bgp_update_as4(const uint8_t *msg, size_t len, struct buf *out);
 void bgp_end(struct buf *b, size_t at);
 void bgp_put_open(struct buf *b, const struct bgp_open_spec *o);
 

@@ -19,6 +19,7 @@ struct mrt_reader {
     size_t buf_len, buf_pos, buf_cap;
     bool eof;
     char error[300], warning[300];
+    uint64_t warnings;      /* skips said since the last mrt_take_warning */
     struct mrt_counts n;
     /* peers: a table of every peer named, and a hash index on (address, AS) */
     struct mrt_peer *peers;
@@ -137,7 +138,12 @@ const struct mrt_peer *mrt_peer(const struct mrt_reader *r, uint32_t id) { retur
 uint32_t mrt_collector_id(const struct mrt_reader *r) { return r->collector_id; }
 const struct mrt_counts *mrt_counts(const struct mrt_reader *r) { return &r->n; }
 const char *mrt_error(const struct mrt_reader *r) { return r->error; }
-const char *mrt_warning(const struct mrt_reader *r) { return r->warning; }
+const char *mrt_take_warning(struct mrt_reader *r, uint64_t *n)
+{
+    *n = r->warnings;
+    r->warnings = 0;
+    return *n ? r->warning : NULL;
+}
 
 static void peer_seen(struct mrt_peer *p, int64_t ts)
 {
@@ -239,6 +245,7 @@ static void warn(struct mrt_reader *r, uint64_t *counter, uint16_t type, uint16_
 {
     char name[64];
     (*counter)++;
+    r->warnings++;
     snprintf(r->warning, sizeof r->warning, "record %llu (%s): %s: skipped", (unsigned long long)r->n.records,
              mrt_type_name(type, subtype, name, sizeof name), why);
 }
@@ -366,6 +373,7 @@ static int rib(struct mrt_reader *r, struct cursor *c, uint16_t subtype, struct 
             return -1;
         if (index >= r->table_len || r->table[index] == UINT32_MAX) {
             r->n.skipped_no_peer++;
+            r->warnings++;
             snprintf(r->warning, sizeof r->warning, "record %llu: a RIB entry of peer index %u, which the "
                      "PEER_INDEX_TABLE does not have: skipped", (unsigned long long)r->n.records, index);
             continue;

@@ -140,11 +140,12 @@ int mrt_continue(struct mrt_reader *r, const char *path, char *err, size_t errle
 /* The same over bytes in memory (the unit tests and the fuzz target); not copied. */
 struct mrt_reader *mrt_open_memory(const uint8_t *data, size_t len);
 /* 1 = an event, 0 = the end, -1 = the reading cannot go on (mrt_error says why). Records
- * that are skipped are counted and said through mrt_warning. */
+ * that are skipped are counted and said through mrt_take_warning. */
 int mrt_next(struct mrt_reader *r, struct mrt_event *ev);
 const char *mrt_error(const struct mrt_reader *r);
-/* The last skipped record's message ("record 7 (TABLE_DUMP_V2/RIB_IPV4_UNICAST): ..."), or "". */
-const char *mrt_warning(const struct mrt_reader *r);
+/* What was skipped since the last call: the last skip's message ("record 7
+ * (TABLE_DUMP_V2/RIB_IPV4_UNICAST): ...: skipped") and in *n how many there were; NULL when none. */
+const char *mrt_take_warning(struct mrt_reader *r, uint64_t *n);
 const struct mrt_counts *mrt_counts(const struct mrt_reader *r);
 size_t mrt_peer_count(const struct mrt_reader *r);
 const struct mrt_peer *mrt_peer(const struct mrt_reader *r, uint32_t id);

@@ -33,6 +33,7 @@
 #include "decode.h"
 #include "cursor.h"
 #include "hash.h"
+#include "log.h"
 #include "proto/proto.h"
 #include "source.h"
 
@@ -49,13 +50,15 @@ struct conn {
     uint16_t sport, dport;
     uint32_t seq;
     bool open;
+    bool pending;         /* on the source's pending list */
+    uint32_t owner;       /* speaker id + 1; 0 = the BMP router */
     struct buf seg;       /* messages waiting to become a frame */
     int64_t seg_ts;
 };
 
 /* an UPDATE being filled: routes of one attribute set */
 struct pack {
-    bool used, as4;
+    bool used;
     uint16_t afi;
     uint8_t safi;
     uint32_t hash;
@@ -70,9 +73,9 @@ struct pack {
 /* a peer of the dump as the replay speaks for it */
 struct speaker {
     int8_t selected;        /* -1: not decided yet */
-    bool started;           /* its settings are decided (as4, addpath) */
+    bool started;           /* its settings are decided (addpath) */
     bool up;                /* BGP: connected and OPEN sent; BMP: PEER_UP sent */
-    bool as4, addpath;
+    bool addpath;
     bool dirty;             /* has packs in use (on the dirty list) */
     uint32_t next_dirty;
     unsigned restarts;
@@ -100,8 +103,12 @@ struct mrt_source {
     uint64_t uses;
     int64_t now_ns;                 /* the time of the record being turned into frames */
     struct frame *head, *tail, *given;
+    uint32_t *pending;              /* owners of connections with a frame being filled */
+    size_t n_pending, cap_pending;
     struct buf msg, scratch, rm;    /* a message built; an entry's attributes; a Route Monitoring */
+    struct buf wide;                /* a 2-byte AS message or attribute set, widened */
     uint64_t skipped_mismatch, skipped_session_messages;
+    unsigned warned;                /* skipped records said (log_warn_limited) */
 };
 
 /* ---- frames ---- */
@@ -185,6 +192,20 @@ static int conn_message(struct mrt_source *s, struct conn *c, const uint8_t *msg
         return -1;
     if (!c->seg.len)
         c->seg_ts = s->now_ns;
+    if (!c->pending) {
+        if (s->n_pending == s->cap_pending) {
+            size_t n = s->cap_pending ? 2 * s->cap_pending : 64;
+            uint32_t *v = realloc(s->pending, n * sizeof *v);
+            if (!v) {
+                snprintf(s->error, sizeof s->error, "out of memory");
+                return -1;
+            }
+            s->pending = v;
+            s->cap_pending = n;
+        }
+        s->pending[s->n_pending++] = c->owner;
+        c->pending = true;
+    }
     buf_put(&c->seg, msg, len);
     if (c->seg.failed) {
         snprintf(s->error, sizeof s->error, "out of memory");
@@ -193,9 +214,10 @@ static int conn_message(struct mrt_source *s, struct conn *c, const uint8_t *msg
     return c->seg.len >= SEGMENT_TARGET ? conn_flush(s, c) : 0;
 }
 
-static int conn_start(struct mrt_source *s, struct conn *c, const struct addr *src, const struct addr *dst,
-                      uint16_t sport, uint16_t dport)
+static int conn_start(struct mrt_source *s, struct conn *c, uint32_t owner, const struct addr *src,
+                      const struct addr *dst, uint16_t sport, uint16_t dport)
 {
+    c->owner = owner;
     c->src = *src;
     c->dst = *dst;
     c->sport = sport;
@@ -270,7 +292,7 @@ static void open_spec(struct bgp_open_spec *o, uint32_t asn, uint32_t bgp_id, co
     o->asn = asn;
     o->bgp_id = bgp_id;
     o->hold_time = HOLD_TIME;
-    o->four_byte_as = sp->as4;
+    o->four_byte_as = true; /* 2-byte records are widened (bgp_update_as4) */
     o->addpath = sp->addpath;
     o->n_families = 4;
     memcpy(o->afi, afi, sizeof afi);
@@ -283,13 +305,13 @@ static uint32_t local_as(const struct mrt_source *s, const struct mrt_peer *p)
 }
 
 /* The per-peer header of a peer (BMP). */
-static void peer_header(struct mrt_source *s, uint32_t id, const struct speaker *sp, bool as4, int64_t ts,
+static void peer_header(struct mrt_source *s, uint32_t id, const struct speaker *sp, int64_t ts,
                         struct bmp_peer_header *h)
 {
     const struct mrt_peer *p = mrt_peer(s->r, id);
     *h = (struct bmp_peer_header){ .type = BMP_PEER_GLOBAL, .addr = p->ip, .as = p->as,
                                    .bgp_id = peer_bgp_id(p, id), .ts_ns = ts };
-    h->flags = (p->ip.family == AF_INET6 ? BMP_PEER_FLAG_IPV6 : 0) | (as4 ? 0 : BMP_PEER_FLAG_AS2);
+    h->flags = p->ip.family == AF_INET6 ? BMP_PEER_FLAG_IPV6 : 0;
     (void)sp;
 }
 
@@ -327,7 +349,7 @@ static int router_start(struct mrt_source *s, const struct mrt_event *ev)
     const struct addr *src = router_addr(s, ev);
     struct addr dst = collector_addr(src->family);
     s->router_open = true;
-    if (conn_start(s, &s->router, src, &dst, 40000, s->o->port) < 0)
+    if (conn_start(s, &s->router, 0, src, &dst, 40000, s->o->port) < 0)
         return -1;
     char name[ADDR_STRLEN];
     struct buf *m = &s->msg;
@@ -351,7 +373,7 @@ static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
     if (s->o->as == MRT_AS_BGP) {
         struct addr dst = p->local.family == p->ip.family ? p->local : collector_addr(p->ip.family);
         uint16_t sport = (uint16_t)(32768 + (id * 61 + sp->restarts) % 28000);
-        if (conn_start(s, &sp->conn, &p->ip, &dst, sport, s->o->port) < 0)
+        if (conn_start(s, &sp->conn, id + 1, &p->ip, &dst, sport, s->o->port) < 0)
             return -1;
         bgp_put_open(m, &peer_open);
         return conn_message(s, &sp->conn, m->p, m->len);
@@ -359,8 +381,7 @@ static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
     const struct addr *router = &s->router.src;
     open_spec(&router_open, local_as(s, p), mrt_collector_id(s->r) ? mrt_collector_id(s->r) : 0xc0000201u, sp);
     struct bmp_peer_header h;
-    peer_header(s, id, sp, true, s->now_ns, &h);
-    h.flags &= (uint8_t)~BMP_PEER_FLAG_AS2;
+    peer_header(s, id, sp, s->now_ns, &h);
     size_t at = bmp_begin(m, BMP_PEER_UP);
     bmp_put_peer_header(m, &h);
     struct addr local = p->local.family == p->ip.family ? p->local : *router;
@@ -385,8 +406,7 @@ static int speaker_down(struct mrt_source *s, uint32_t id, struct speaker *sp)
     struct buf *m = &s->msg;
     m->len = 0;
     struct bmp_peer_header h;
-    peer_header(s, id, sp, true, s->now_ns, &h);
-    h.flags &= (uint8_t)~BMP_PEER_FLAG_AS2;
+    peer_header(s, id, sp, s->now_ns, &h);
     size_t at = bmp_begin(m, BMP_PEER_DOWN);
     bmp_put_peer_header(m, &h);
     buf_put_u8(m, BMP_DOWN_REMOTE_NO_NOTIFICATION);
@@ -395,7 +415,7 @@ static int speaker_down(struct mrt_source *s, uint32_t id, struct speaker *sp)
 }
 
 /* A BGP message of the peer (an UPDATE, built or from the dump) onto its session. */
-static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, bool as4, int64_t ts,
+static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, int64_t ts,
                            const uint8_t *msg, size_t len)
 {
     if (s->o->as == MRT_AS_BGP)
@@ -403,7 +423,7 @@ static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp
     struct buf *m = &s->rm;
     m->len = 0;
     struct bmp_peer_header h;
-    peer_header(s, id, sp, as4, ts, &h);
+    peer_header(s, id, sp, ts, &h);
     size_t at = bmp_begin(m, BMP_ROUTE_MONITORING);
     bmp_put_peer_header(m, &h);
     buf_put(m, msg, len);
@@ -412,11 +432,10 @@ static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp
 }
 
 /* The speaker's settings come from its first record; then it comes up. */
-static int speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool as4, bool addpath)
+static int speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool addpath)
 {
     if (!sp->started) {
         sp->started = true;
-        sp->as4 = as4;
         sp->addpath = addpath;
     }
     return sp->up ? 0 : speaker_up(s, id, sp);
@@ -465,7 +484,7 @@ static int pack_flush(struct mrt_source *s, uint32_t id, struct speaker *sp, str
         snprintf(s->error, sizeof s->error, "out of memory");
         return -1;
     }
-    return speaker_message(s, id, sp, k->as4, k->ts_ns, m->p, m->len);
+    return speaker_message(s, id, sp, k->ts_ns, m->p, m->len);
 }
 
 static int speaker_flush(struct mrt_source *s, uint32_t id, struct speaker *sp)
@@ -489,9 +508,26 @@ static int flush_dirty(struct mrt_source *s)
     return 0;
 }
 
+/* The frames being filled go out, before the records' time moves on: a frame carries its
+ * first message's time, and the frames of all connections come out in time order. */
+static int flush_pending(struct mrt_source *s)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n_pending; i++) {
+        uint32_t owner = s->pending[i];
+        struct conn *c = owner ? &s->speakers[owner - 1].conn : &s->router;
+        c->pending = false;
+        if (rc == 0 && conn_flush(s, c) < 0)
+            rc = -1;
+    }
+    s->n_pending = 0;
+    return rc;
+}
+
 /* One RIB entry's attributes split: all but MP_REACH_NLRI into s->scratch, MP_REACH's next hop
  * (abbreviated as RFC 6396 says, or whole as some writers leave it) into nh. -1: malformed. */
-static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, uint8_t nh[32], uint8_t *nh_len)
+static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, bool as4, uint8_t nh[32],
+                       uint8_t *nh_len)
 {
     struct cursor c = cursor_make(e->attrs, e->attrs_len);
     s->scratch.len = 0;
@@ -519,6 +555,13 @@ static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, uint
         if (*nh_len > 32 || !cursor_copy(&v, nh, *nh_len))
             return -1;
     }
+    if (!as4) { /* the legacy TABLE_DUMP's 2-byte AS_PATH, widened as the session is 4-byte */
+        s->wide.len = 0;
+        if (bgp_attrs_as4(s->scratch.p, s->scratch.len, &s->wide) < 0)
+            return -1;
+        s->scratch.len = 0;
+        buf_put(&s->scratch, s->wide.p, s->wide.len);
+    }
     return s->scratch.failed ? -1 : 0;
 }
 
@@ -531,25 +574,21 @@ static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const str
     }
     if (!selected(s, e->peer, sp))
         return 0;
-    if (speaker_ready(s, e->peer, sp, ev->rib.as4, ev->rib.addpath) < 0)
+    if (speaker_ready(s, e->peer, sp, ev->rib.addpath) < 0)
         return -1;
-    if (s->o->as == MRT_AS_BGP && sp->as4 != ev->rib.as4) {
-        s->skipped_mismatch++; /* a 2-byte AS_PATH on a 4-byte session (or the reverse) */
-        return 0;
-    }
     uint8_t nh[32], nh_len;
-    if (split_attrs(s, e, nh, &nh_len) < 0) {
+    if (split_attrs(s, e, ev->rib.as4, nh, &nh_len) < 0) {
         s->skipped_mismatch++;
         return 0;
     }
     uint8_t prefix_bytes = (uint8_t)((ev->rib.prefix_len + 7u) / 8);
     size_t nlri_len = (sp->addpath ? 4u : 0u) + 1u + prefix_bytes;
-    uint32_t h = hash_bytes(hash_bytes(hash_u32(HASH_START, (uint32_t)ev->rib.afi << 16 | ev->rib.safi << 8 | ev->rib.as4),
+    uint32_t h = hash_bytes(hash_bytes(hash_u32(HASH_START, (uint32_t)ev->rib.afi << 16 | ev->rib.safi),
                                        s->scratch.p, s->scratch.len), nh, nh_len);
     struct pack *k = NULL, *lru = &sp->packs[0];
     for (int i = 0; i < PACKS; i++) {
         struct pack *p = &sp->packs[i];
-        if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi && p->as4 == ev->rib.as4 &&
+        if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi &&
             p->attrs.len == s->scratch.len && p->nexthop_len == nh_len && !memcmp(p->attrs.p, s->scratch.p, s->scratch.len) &&
             !memcmp(p->nexthop, nh, nh_len)) {
             k = p;
@@ -570,7 +609,6 @@ static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const str
         k->hash = h;
         k->afi = ev->rib.afi;
         k->safi = ev->rib.safi;
-        k->as4 = ev->rib.as4;
         k->ts_ns = (int64_t)e->originated * 1000000000;
         k->attrs.len = 0;
         buf_put(&k->attrs, s->scratch.p, s->scratch.len);
@@ -602,7 +640,7 @@ static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const str
 
 static int event(struct mrt_source *s, const struct mrt_event *ev)
 {
-    if (ev->ts_ns != s->now_ns && flush_dirty(s) < 0) /* the packs go out at their time */
+    if (ev->ts_ns != s->now_ns && (flush_dirty(s) < 0 || flush_pending(s) < 0)) /* they go out at their time */
         return -1;
     s->now_ns = ev->ts_ns;
     if (s->o->as == MRT_AS_BMP && router_start(s, ev) < 0)
@@ -632,7 +670,7 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
             return -1;
     if (ev->kind == MRT_EV_STATE) {
         if (ev->bgp.new_state == MRT_STATE_ESTABLISHED && !sp->up)
-            return speaker_ready(s, id, sp, true, false);
+            return speaker_ready(s, id, sp, false);
         if (ev->bgp.old_state == MRT_STATE_ESTABLISHED && ev->bgp.new_state != MRT_STATE_ESTABLISHED && sp->up)
             return speaker_down(s, id, sp);
         return 0;
@@ -641,23 +679,25 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
         s->skipped_session_messages++; /* OPEN, KEEPALIVE, NOTIFICATION: the session's own are synthesised */
         return 0;
     }
-    if (speaker_ready(s, id, sp, ev->bgp.as4, ev->bgp.addpath) < 0)
+    if (speaker_ready(s, id, sp, ev->bgp.addpath) < 0)
         return -1;
-    if (sp->addpath != ev->bgp.addpath || (s->o->as == MRT_AS_BGP && sp->as4 != ev->bgp.as4)) {
+    if (sp->addpath != ev->bgp.addpath) {
         s->skipped_mismatch++;
         return 0;
     }
-    return speaker_message(s, id, sp, ev->bgp.as4, ev->ts_ns, ev->bgp.msg, ev->bgp.len);
+    if (!ev->bgp.as4) {
+        if (bgp_update_as4(ev->bgp.msg, ev->bgp.len, &s->wide) < 0) {
+            s->skipped_mismatch++;
+            return 0;
+        }
+        return speaker_message(s, id, sp, ev->ts_ns, s->wide.p, s->wide.len);
+    }
+    return speaker_message(s, id, sp, ev->ts_ns, ev->bgp.msg, ev->bgp.len);
 }
 
 static int flush_all(struct mrt_source *s)
 {
-    if (flush_dirty(s) < 0)
-        return -1;
-    for (size_t i = 0; i < s->n_speakers; i++)
-        if (s->speakers[i].conn.open && conn_flush(s, &s->speakers[i].conn) < 0)
-            return -1;
-    return s->router_open ? conn_flush(s, &s->router) : 0;
+    return flush_dirty(s) < 0 ? -1 : flush_pending(s);
 }
 
 static int open_next_file(struct mrt_source *s)
@@ -683,6 +723,11 @@ static int source_mrt_next(void *impl, struct capture_packet *out)
     while (!s->head && !s->ended) {
         struct mrt_event ev;
         int rc = s->r ? mrt_next(s->r, &ev) : 0;
+        uint64_t n;
+        const char *w = s->r ? mrt_take_warning(s->r, &n) : NULL;
+        if (w)
+            log_warn_limited(&s->warned, 10, "%s: %s%s", s->o->files[s->file - 1], w,
+                             n > 1 ? " (with the records before it: the summary counts them)" : "");
         if (rc > 0) {
             if (event(s, &ev) < 0)
                 return -1;
@@ -783,9 +828,11 @@ static void source_mrt_close(void *impl)
     }
     free(s->speakers);
     buf_free(&s->router.seg);
+    free(s->pending);
     buf_free(&s->msg);
     buf_free(&s->scratch);
     buf_free(&s->rm);
+    buf_free(&s->wide);
     free(s);
 }
 

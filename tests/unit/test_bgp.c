@@ -2,6 +2,7 @@
  * KEEPALIVE; malformed OPENs. */
 #include "testutil.h"
 
+#include "buf.h"
 #include "proto/proto.h"
 
 static void test_open(void **state)
@@ -145,12 +146,94 @@ static void test_bmp_timestamps(void **state)
     assert_int_equal(proto_bmp.rewrite(NULL, &now, m, 20, t), -1); /* cut short */
 }
 
+/* an attribute: flags, type, one-byte length, value */
+static void attr(struct buf *b, uint8_t flags, uint8_t type, const struct buf *v)
+{
+    buf_put_u8(b, flags);
+    buf_put_u8(b, type);
+    buf_put_u8(b, (uint8_t)v->len);
+    buf_put(b, v->p, v->len);
+}
+
+/* A 2-byte AS_PATH widened; with AS4_PATH (RFC 6793 section 4.2.3) its ASes replace the
+ * AS_TRANS ones at the end and it is dropped; AGGREGATOR takes AS4_AGGREGATOR's AS. */
+static void test_attrs_as4(void **state)
+{
+    struct buf in = { 0 }, v = { 0 }, out = { 0 };
+    v.len = 0; buf_put_u8(&v, 0); attr(&in, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_ORIGIN, &v);
+    v.len = 0;                                   /* AS_PATH 65001 65002 {65003 65004} 23456 23456 */
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u16(&v, 65001); buf_put_u16(&v, 65002);
+    buf_put_u8(&v, BGP_AS_SET); buf_put_u8(&v, 2); buf_put_u16(&v, 65003); buf_put_u16(&v, 65004);
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u16(&v, BGP_AS_TRANS); buf_put_u16(&v, BGP_AS_TRANS);
+    attr(&in, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    v.len = 0;                                   /* AGGREGATOR 23456 192.0.2.9 */
+    buf_put_u16(&v, BGP_AS_TRANS); buf_put_u32(&v, 0xc0000209u);
+    attr(&in, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AGGREGATOR, &v);
+    v.len = 0;                                   /* AS4_PATH 4200000001 4200000002 */
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u32(&v, 4200000001u); buf_put_u32(&v, 4200000002u);
+    attr(&in, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS4_PATH, &v);
+    v.len = 0;
+    buf_put_u32(&v, 4200000009u); buf_put_u32(&v, 0xc0000209u);
+    attr(&in, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS4_AGGREGATOR, &v);
+    assert_int_equal(bgp_attrs_as4(in.p, in.len, &out), 0);
+    struct buf want = { 0 };
+    v.len = 0; buf_put_u8(&v, 0); attr(&want, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_ORIGIN, &v);
+    v.len = 0;
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u32(&v, 65001); buf_put_u32(&v, 65002);
+    buf_put_u8(&v, BGP_AS_SET); buf_put_u8(&v, 2); buf_put_u32(&v, 65003); buf_put_u32(&v, 65004);
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u32(&v, 4200000001u); buf_put_u32(&v, 4200000002u);
+    attr(&want, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    v.len = 0;
+    buf_put_u32(&v, 4200000009u); buf_put_u32(&v, 0xc0000209u);
+    attr(&want, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AGGREGATOR, &v);
+    assert_int_equal(out.len, want.len);
+    assert_memory_equal(out.p, want.p, want.len);
+
+    /* an AS4_PATH longer than AS_PATH is ignored (and still dropped) */
+    in.len = out.len = 0;
+    v.len = 0;
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 1); buf_put_u16(&v, 65001);
+    attr(&in, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    v.len = 0;
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u32(&v, 1); buf_put_u32(&v, 2);
+    attr(&in, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS4_PATH, &v);
+    assert_int_equal(bgp_attrs_as4(in.p, in.len, &out), 0);
+    assert_int_equal(out.len, 3 + 2 + 4);
+    assert_int_equal(out.p[5 + 3], 0xe9); /* 65001 = 0x0000fde9 */
+
+    /* a segment that runs past its attribute: malformed */
+    in.len = out.len = 0;
+    v.len = 0;
+    buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 3); buf_put_u16(&v, 65001);
+    attr(&in, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    assert_int_equal(bgp_attrs_as4(in.p, in.len, &out), -1);
+
+    /* a whole UPDATE: withdrawn routes and NLRI kept, the attributes' length put right */
+    struct buf m = { 0 }, w = { 0 };
+    size_t at = bgp_begin(&m, BGP_UPDATE);
+    buf_put_u16(&m, 2); buf_put_u8(&m, 8); buf_put_u8(&m, 10);   /* withdrawn 10.0.0.0/8 */
+    in.len = 0;
+    v.len = 0; buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 1); buf_put_u16(&v, 65001);
+    attr(&in, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    buf_put_u16(&m, (uint16_t)in.len); buf_put(&m, in.p, in.len);
+    buf_put_u8(&m, 16); buf_put_u8(&m, 172); buf_put_u8(&m, 16);  /* 172.16.0.0/16 */
+    bgp_end(&m, at);
+    assert_int_equal(bgp_update_as4(m.p, m.len, &w), 0);
+    assert_int_equal(w.len, m.len + 2);
+    assert_int_equal(w.p[16] << 8 | w.p[17], w.len);
+    assert_int_equal(w.p[23] << 8 | w.p[24], in.len + 2);
+    assert_memory_equal(w.p + w.len - 3, m.p + m.len - 3, 3);
+    buf_free(&m); buf_free(&w);
+    buf_free(&in); buf_free(&v); buf_free(&out); buf_free(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bmp_timestamps),
         cmocka_unit_test(test_bmp_clone_sysname),
         cmocka_unit_test(test_open),
+        cmocka_unit_test(test_attrs_as4),
         cmocka_unit_test(test_open_malformed),
         cmocka_unit_test(test_keepalive_notification),
     };

@@ -125,6 +125,12 @@ static void test_reader_skips_bad_records(void **state)
     assert_int_equal(mrt_next(r, &ev), 1);
     assert_int_equal(ev.kind, MRT_EV_RIB);
     assert_int_equal(ev.rib.n_entries, 0); /* the entry of peer index 7 */
+    uint64_t said = 0;
+    const char *w = mrt_take_warning(r, &said);
+    assert_non_null(w);
+    assert_int_equal(said, 3);
+    assert_non_null(strstr(w, "peer index 7"));
+    assert_null(mrt_take_warning(r, &said));
     assert_int_equal(mrt_next(r, &ev), 1);
     assert_int_equal(ev.rib.n_entries, 1);
     assert_int_equal(ev.rib.prefix[1], 3);
@@ -220,6 +226,7 @@ struct frames {
     unsigned syn, fin;
     struct buf stream; /* the payloads in order (one connection in these tests) */
     unsigned conns;
+    unsigned backwards; /* frames earlier than the one before: the replay would see time go back */
 };
 
 static void read_all(const char *path, enum mrt_as as, struct frames *out)
@@ -233,7 +240,10 @@ static void read_all(const char *path, enum mrt_as as, struct frames *out)
     assert_non_null(s);
     struct capture_packet p;
     int rc;
+    int64_t last = INT64_MIN;
     while ((rc = source_next(s, &p)) == 1) {
+        out->backwards += p.ts_ns < last;
+        last = p.ts_ns;
         struct decoded d;
         assert_int_equal(decode_frame(p.dlt, p.data, p.caplen, &d), DECODE_OK);
         assert_int_equal(d.dport, o.port);
@@ -400,6 +410,51 @@ static void test_source_ipv6_mp_reach(void **state)
     tu_rmdir(dir);
 }
 
+/* a BGP4MP_MESSAGE_AS4 UPDATE of peer k of peer_table() announcing 10.<k>.<n>.0/24 */
+static void update_v4(struct buf *out, uint32_t sec, unsigned k, unsigned n)
+{
+    struct buf b = { 0 }, m = { 0 }, a = { 0 };
+    attrs_v4(&a, 65001 + k);
+    size_t at = bgp_begin(&m, BGP_UPDATE);
+    buf_put_u16(&m, 0);
+    buf_put_u16(&m, (uint16_t)a.len);
+    buf_put(&m, a.p, a.len);
+    uint8_t prefix[3] = { 10, (uint8_t)k, (uint8_t)n };
+    buf_put_prefix(&m, prefix, 24);
+    bgp_end(&m, at);
+    buf_put_u32(&b, 65001 + k); buf_put_u32(&b, 65000); buf_put_u16(&b, 0); buf_put_u16(&b, MRT_AFI_IPV4);
+    buf_put_u32(&b, 0xc6336401u + k); buf_put_u32(&b, 0xc63364feu);
+    buf_put(&b, m.p, m.len);
+    record(out, sec, MRT_BGP4MP, BGP4MP_MESSAGE_AS4, &b);
+    buf_free(&a);
+    buf_free(&m);
+    buf_free(&b);
+}
+
+/* Frames come out in time order across connections: a message waiting in one session's frame
+ * goes out when the records' time moves, not after another session's later ones (the replay
+ * saw time go backwards and sent the earlier message late). */
+static void test_source_frames_in_time_order(void **state)
+{
+    char *dir = tu_tmpdir(), path[256];
+    snprintf(path, sizeof path, "%s/upd.mrt", dir);
+    struct buf f = { 0 }, b = { 0 };
+    peer_table(&b, 2);
+    record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    update_v4(&f, 1767225601, 1, 1);
+    update_v4(&f, 1767225602, 0, 1);
+    update_v4(&f, 1767225603, 1, 2);
+    tu_write(path, f.p, f.len);
+    struct frames fr = { 0 };
+    read_all(path, MRT_AS_BGP, &fr);
+    assert_int_equal(fr.syn, 2);
+    assert_int_equal(fr.backwards, 0);
+    buf_free(&fr.stream);
+    buf_free(&f);
+    buf_free(&b);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_source_bmp_packs),
         cmocka_unit_test(test_source_bgp_session),
         cmocka_unit_test(test_source_ipv6_mp_reach),
+        cmocka_unit_test(test_source_frames_in_time_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""mrt_norm.py — what a BGP decoder saw, in one form, so that two decoders can be compared.
+
+The reference is `bgpdump -m` over an MRT dump; the others are what the collectors logged from
+telrep's replay of it (pmbmpd / pmbgpd message logs, gobgp adj-in). Each route becomes one line
+
+    peer prefix path_id A as_path origin next_hop med communities
+    peer prefix path_id W
+
+and the lines are printed sorted (a multiset: the replay packs routes of one attribute set
+into one UPDATE, so the order within a peer changes and the routes do not).
+
+    mrt_norm.py routes bgpdump FILE           every route of the dump (RIB entries and updates)
+    mrt_norm.py routes msglog [MAP] FILE...   every route a pmacct message log holds
+    mrt_norm.py final bgpdump FILE            the routes each peer holds at the end: updates
+                                              applied in order, a session that leaves
+                                              Established forgets its routes
+    mrt_norm.py final gobgp [MAP] FILE...     `gobgp -j neighbor N adj-in` outputs
+    mrt_norm.py sessions bgpdump FILE         per peer: "peer ups N", "peer downs N" (STATE
+                                              into and out of Established)
+    mrt_norm.py sessions msglog [MAP] FILE... the same from BMP peer_up / peer_down; BGP: ups
+                                              (session starts) only
+
+MAP is --map local=peer,...: the address a session came from (BGP: telrep's repro_ip) and the
+MRT peer it spoke for. A gobgp adj-in file is named by its neighbor: adj-in-ADDR-ipv4.json.
+"""
+import json
+import os
+import re
+import sys
+
+ORIGIN = {"IGP": "i", "EGP": "e", "INCOMPLETE": "u", "i": "i", "e": "e", "u": "u", "?": "u", "0": "i",
+          "1": "e", "2": "u"}
+
+
+def route(peer, prefix, path_id, kind, as_path="", origin="", nh="", med=0, comms=""):
+    if kind == "W":
+        return f"{peer} {prefix} {path_id} W"
+    return f"{peer} {prefix} {path_id} A [{as_path}] {ORIGIN.get(origin, origin)} {nh} {med} [{comms}]"
+
+
+def bgpdump_records(path):
+    """(kind, peer, prefix, path_id, line) for B/A/W, ('STATE', peer, old, new) for states"""
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("|")
+            if len(p) < 6:
+                continue
+            addpath = p[0].endswith("_AP")
+            kind, peer = p[2], p[3]
+            if kind == "STATE":
+                yield ("STATE", peer, int(p[5]), int(p[6]))
+                continue
+            prefix = p[5]
+            i = 6
+            path_id = 0
+            if addpath:
+                path_id = int(p[6])
+                i = 7
+            if kind == "W":
+                yield ("W", peer, prefix, path_id, route(peer, prefix, path_id, "W"))
+            elif kind in ("A", "B"):
+                as_path, origin, nh, _lp, med, comms = p[i:i + 6]
+                yield ("A", peer, prefix, path_id,
+                       route(peer, prefix, path_id, "A", as_path, origin, nh, int(med or 0), comms))
+
+
+def parse_map(args):
+    m = {}
+    if args and args[0].startswith("--map"):
+        spec = args[0].split("=", 1)[1] if "=" in args[0] else args[1]
+        args = args[1:] if "=" in args[0] else args[2:]
+        for pair in filter(None, spec.split(",")):
+            local, peer = pair.split("=")
+            m[local] = peer
+    return m, args
+
+
+def msglog_lines(files):
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    yield json.loads(line)
+
+
+def msglog_routes(m, files):
+    for j in msglog_lines(files):
+        if j.get("log_type") not in ("update", "withdraw"):
+            continue
+        if j.get("bmp_msg_type", "route_monitor") != "route_monitor":
+            continue
+        peer = j.get("peer_ip") if "bmp_router" in j else m.get(j.get("peer_ip_src"), j.get("peer_ip_src"))
+        kind = "W" if j["log_type"] == "withdraw" else "A"
+        yield route(peer, j["ip_prefix"], j.get("as_path_id", 0), kind, j.get("as_path", ""),
+                    j.get("origin", ""), j.get("bgp_nexthop", ""), j.get("med", 0), j.get("comms", ""))
+
+
+def gobgp_final(m, files):
+    for path in files:
+        local = re.match(r"adj-in-(.*)-ipv[46]\.json$", os.path.basename(path)).group(1)
+        peer = m.get(local, local)
+        with open(path) as f:
+            text = f.read().strip()
+        if not text:
+            continue
+        for prefix, paths in json.loads(text).items():
+            for p in paths:
+                a = {"as_path": "", "origin": "", "nh": "", "med": 0, "comms": ""}
+                for attr in p.get("attrs", []):
+                    t = attr.get("type")
+                    if t == 1:
+                        a["origin"] = str(attr["value"])
+                    elif t == 2:
+                        a["as_path"] = " ".join(" ".join(str(x) for x in seg["asns"])
+                                                for seg in attr.get("as_paths", []))
+                    elif t == 3:
+                        a["nh"] = attr["nexthop"]
+                    elif t == 4:
+                        a["med"] = attr["metric"]
+                    elif t == 8:
+                        a["comms"] = " ".join(f"{c >> 16}:{c & 0xffff}" for c in attr["communities"])
+                    elif t == 14:
+                        a["nh"] = attr["nexthop"]
+                yield route(peer, prefix, p.get("id", 0), "A", a["as_path"], a["origin"], a["nh"], a["med"],
+                            a["comms"])
+
+
+def main():
+    what, src, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    m, files = parse_map(args)
+    out = []
+    if what == "routes" and src == "bgpdump":
+        out = [r[4] for r in bgpdump_records(files[0]) if r[0] != "STATE"]
+    elif what == "routes" and src == "msglog":
+        out = list(msglog_routes(m, files))
+    elif what == "final" and src == "bgpdump":
+        rib = {}
+        for r in bgpdump_records(files[0]):
+            if r[0] == "STATE":
+                if r[2] == 6 and r[3] != 6:
+                    rib = {k: v for k, v in rib.items() if k[0] != r[1]}
+            elif r[0] == "W":
+                rib.pop((r[1], r[2], r[3]), None)
+            else:
+                rib[(r[1], r[2], r[3])] = r[4]
+        out = list(rib.values())
+    elif what == "final" and src == "gobgp":
+        out = list(gobgp_final(m, files))
+    elif what == "sessions" and src == "bgpdump":
+        # a peer comes up with its first route or a STATE into Established, and goes down
+        # with a STATE out of it (what a BMP PEER_UP / PEER_DOWN or a BGP session says)
+        up, ups, downs = {}, {}, {}
+        for r in bgpdump_records(files[0]):
+            peer = r[1]
+            ups.setdefault(peer, 0)
+            downs.setdefault(peer, 0)
+            if r[0] == "STATE" and r[2] == 6 and r[3] != 6:
+                if up.get(peer):
+                    downs[peer] += 1
+                up[peer] = False
+            elif (r[0] != "STATE" or r[3] == 6) and not up.get(peer):
+                ups[peer] += 1
+                up[peer] = True
+        out = [f"{p} ups {n}" for p, n in ups.items()] + [f"{p} downs {n}" for p, n in downs.items()]
+    elif what == "sessions" and src == "msglog":
+        # BMP: PEER_UP and PEER_DOWN per peer; BGP: session starts only (telrep's own end of
+        # the replay closes the sessions too)
+        ups, downs = {}, {}
+        for j in msglog_lines(files):
+            if "bmp_router" in j:
+                peer = j.get("peer_ip")
+                if peer is None:
+                    continue
+                ups[peer] = ups.get(peer, 0) + (j.get("bmp_msg_type") == "peer_up")
+                downs[peer] = downs.get(peer, 0) + (j.get("bmp_msg_type") == "peer_down")
+            else:
+                peer = m.get(j.get("peer_ip_src"), j.get("peer_ip_src"))
+                ups[peer] = ups.get(peer, 0) + (j.get("event_type") == "log_init")
+        out = [f"{p} ups {n}" for p, n in ups.items()] + [f"{p} downs {n}" for p, n in downs.items()]
+    else:
+        sys.exit(f"mrt_norm.py: unknown request {what} {src}")
+    for line in sorted(out):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
