@@ -414,12 +414,17 @@ static int replay_capture(struct engine *e, const char *path)
     udp_send_flush(e);
     sessions_end_capture(e->sessions);
     if (!loop_stop && rc < 0) {
-        log_error("%s: capture ends in an error after %llu packets: %s (the packets before it were replayed)",
+        log_error("%s: the input ends in an error after %llu packets: %s (the packets before it were replayed)",
                   path, (unsigned long long)n, source_error(cap));
         e->stats.capture_errors++;
     }
     if (events_on())
         events_emit("capture_end", json_pack("{s:s,s:I}", "capture", path, "packets", (json_int_t)n));
+    json_t *summary = source_summary(cap); /* the report's "sources": the last pass's */
+    if (summary && (e->stats.sources || (e->stats.sources = json_object())))
+        json_object_set_new(e->stats.sources, path, summary);
+    else
+        json_decref(summary);
     e->current_capture = NULL;
     source_close(cap);
     return 0;
@@ -652,6 +657,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
                                       (json_int_t)e->stats.sent, "refused", (json_int_t)e->stats.refused, "lost",
                                       (json_int_t)t.lost, "exit_status", status));
 out:
+    json_decref(e->stats.sources);
     free(e->captured_bgp_id);
     metrics_free(e->metrics);
     sessions_free(e->sessions);

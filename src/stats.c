@@ -276,6 +276,8 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
     json_object_set_new(root, "incomplete", json_integer((json_int_t)s->incomplete));
     if (s->outcome)
         json_object_set_new(root, "outcome", json_string(s->outcome));
+    if (s->sources)
+        json_object_set(root, "sources", s->sources);
     if (sessions) {
         json_object_set_new(root, "sessions", sessions);
         json_object_set_new(root, "session_failures", json_integer((json_int_t)s->session_failures));

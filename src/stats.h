@@ -2,6 +2,7 @@
 #ifndef TELREP_STATS_H
 #define TELREP_STATS_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -62,6 +63,7 @@ struct stats {
     struct { uint8_t ip_proto; uint16_t port; uint64_t packets; } unselected_ports[STATS_PORTS_KEPT];
     int n_unselected_ports;
     uint64_t unselected_other_ports;
+    json_t *sources;          /* what each source read (source_summary), by its spec; NULL: none said */
 };
 
 /* n messages of this kind (-1: none known) */

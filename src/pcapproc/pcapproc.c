@@ -347,14 +347,20 @@ static void progress(struct proc *p, const char *path, struct source *cap, bool 
             proto_names[p->pc->id], path, pct, (unsigned long long)p->w.packets);
 }
 
-static void count_input(struct proc *p, size_t file, uint64_t packets, const char *format, const char *error)
+/* summary: what the source says it read (an MRT dump's peers, records, attributes), or NULL */
+static void count_input(struct proc *p, size_t file, uint64_t packets, const char *format, const char *error,
+                        json_t *summary)
 {
-    if (p->pass)
+    if (p->pass) {
+        json_decref(summary);
         return;
+    }
     json_t *in = json_pack("{s:s,s:s,s:I}", "file", p->c->pcaps[file], "format", format, "packets",
                            (json_int_t)packets);
     if (error)
         json_object_set_new(in, "error", json_string(error));
+    if (summary)
+        json_object_set_new(in, "summary", summary);
     json_array_append_new(p->inputs, in);
 }
 
@@ -370,7 +376,7 @@ static void run_pass(struct proc *p)
         struct source *cap = source_open(path, &p->c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
-            count_input(p, f, 0, "unreadable", err);
+            count_input(p, f, 0, "unreadable", err, NULL);
             p->status = 1;
             continue;
         }
@@ -420,11 +426,11 @@ static void run_pass(struct proc *p)
                 udp_packet(p, r, &d);
         }
         if (rc < 0 && !pcapproc_stop) {
-            log_error("%s: the capture ends in an error after %llu packets: %s (the packets before it were "
+            log_error("%s: the input ends in an error after %llu packets: %s (the packets before it were "
                       "processed)", path, (unsigned long long)n, source_error(cap));
             p->status = 1;
         }
-        count_input(p, f, n, source_format(cap), rc < 0 ? source_error(cap) : NULL);
+        count_input(p, f, n, source_format(cap), rc < 0 ? source_error(cap) : NULL, source_summary(cap));
         source_close(cap);
     }
     /* the sessions end with the captures, in the order they began */

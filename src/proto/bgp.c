@@ -380,6 +380,30 @@ size_t bgp_begin(struct buf *b, enum bgp_type type)
     return at;
 }
 
+const char *bgp_attr_name(uint8_t type)
+{
+    switch (type) { /* RFC 4271, 1997, 4456, 4760, 4360, 6793, 8092, 9234 */
+    case 1: return "ORIGIN";
+    case 2: return "AS_PATH";
+    case 3: return "NEXT_HOP";
+    case 4: return "MULTI_EXIT_DISC";
+    case 5: return "LOCAL_PREF";
+    case 6: return "ATOMIC_AGGREGATE";
+    case 7: return "AGGREGATOR";
+    case 8: return "COMMUNITIES";
+    case 9: return "ORIGINATOR_ID";
+    case 10: return "CLUSTER_LIST";
+    case 14: return "MP_REACH_NLRI";
+    case 15: return "MP_UNREACH_NLRI";
+    case 16: return "EXTENDED_COMMUNITIES";
+    case 17: return "AS4_PATH";
+    case 18: return "AS4_AGGREGATOR";
+    case 32: return "LARGE_COMMUNITY";
+    case 35: return "OTC";
+    default: return NULL;
+    }
+}
+
 /* ---- 2-byte AS attributes widened (RFC 6793 section 4.2.3) ---- */
 
 struct attr_view {
@@ -527,7 +551,7 @@ int bgp_update_as4(const uint8_t *msg, size_t len, struct buf *out)
 void bgp_end(struct buf *b, size_t at) { buf_put_u16_at(b, at + 16, (uint16_t)(b->len - at)); }
 
 /* capability codes (RFC 5492 and the ones named) */
-enum { CAP_MULTIPROTOCOL = 1, CAP_ROUTE_REFRESH = 2, CAP_FOUR_OCTET_AS = 65, CAP_ADD_PATH = 69 };
+enum { CAP_MULTIPROTOCOL = 1, CAP_ROUTE_REFRESH = 2, CAP_EXTENDED_NEXTHOP = 5, CAP_FOUR_OCTET_AS = 65, CAP_ADD_PATH = 69 };
 enum { OPEN_PARAM_CAPABILITIES = 2, ADD_PATH_SEND_RECEIVE = 3 };
 
 /* An OPEN (RFC 4271 section 4.2) with its capabilities in one optional parameter. */
@@ -552,6 +576,15 @@ void bgp_put_open(struct buf *b, const struct bgp_open_spec *o)
     }
     buf_put_u8(b, CAP_ROUTE_REFRESH);
     buf_put_u8(b, 0);
+    if (o->extended_nexthop) { /* IPv4 unicast and multicast routes with IPv6 next hops (RFC 8950) */
+        buf_put_u8(b, CAP_EXTENDED_NEXTHOP);
+        buf_put_u8(b, 12);
+        for (uint16_t safi = 1; safi <= 2; safi++) {
+            buf_put_u16(b, 1);
+            buf_put_u16(b, safi);
+            buf_put_u16(b, 2);
+        }
+    }
     if (o->four_byte_as) {
         buf_put_u8(b, CAP_FOUR_OCTET_AS);
         buf_put_u8(b, 4);

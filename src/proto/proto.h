@@ -203,6 +203,8 @@ enum bgp_attr_type { BGP_ATTR_ORIGIN = 1, BGP_ATTR_AS_PATH = 2, BGP_ATTR_NEXT_HO
                      BGP_ATTR_LOCAL_PREF = 5, BGP_ATTR_ATOMIC_AGGREGATE = 6, BGP_ATTR_AGGREGATOR = 7,
                      BGP_ATTR_COMMUNITIES = 8, BGP_ATTR_MP_REACH = 14, BGP_ATTR_MP_UNREACH = 15,
                      BGP_ATTR_AS4_PATH = 17, BGP_ATTR_AS4_AGGREGATOR = 18 };
+/* "AS_PATH", "COMMUNITIES", ... ; NULL for a type without a name here */
+const char *bgp_attr_name(uint8_t type);
 #define BGP_ATTR_FLAG_OPTIONAL 0x80
 #define BGP_ATTR_FLAG_TRANSITIVE 0x40
 #define BGP_ATTR_FLAG_EXTENDED 0x10 /* a 2-byte length */
@@ -215,6 +217,7 @@ struct bgp_open_spec {
     uint16_t hold_time;
     bool four_byte_as;
     bool addpath;         /* ADD-PATH (RFC 7911) send and receive for each family */
+    bool extended_nexthop; /* IPv4 routes may have IPv6 next hops (RFC 8950) */
     unsigned n_families;  /* multiprotocol (RFC 4760) */
     uint16_t afi[BGP_OPEN_FAMILIES];
     uint8_t safi[BGP_OPEN_FAMILIES];

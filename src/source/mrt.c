@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "proto/proto.h"
 #include "hash.h"
 #include "input.h"
 
@@ -323,8 +324,39 @@ static struct mrt_rib_entry *entries_for(struct mrt_reader *r, size_t n)
     return r->entries;
 }
 
+/* A path's attributes counted for the summary (what types, AS_PATH length, communities). */
+static void count_attrs(struct mrt_reader *r, const uint8_t *attrs, size_t len, bool as4)
+{
+    struct cursor c = cursor_make(attrs, len);
+    r->n.paths++;
+    while (cursor_remaining(&c) >= 3) {
+        uint8_t flags = cursor_u8(&c), type = cursor_u8(&c);
+        uint16_t l = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&c) : cursor_u8(&c);
+        struct cursor v = cursor_sub(&c, l);
+        if (!cursor_ok(&c))
+            return;
+        r->n.attr_paths[type]++;
+        if (type == BGP_ATTR_COMMUNITIES)
+            r->n.communities += l / 4;
+        if (type != BGP_ATTR_AS_PATH)
+            continue;
+        uint64_t n = 0;
+        while (cursor_remaining(&v) >= 2) {
+            uint8_t seg = cursor_u8(&v), count = cursor_u8(&v);
+            if (!cursor_skip(&v, (size_t)count * (as4 ? 4 : 2)))
+                break;
+            n += seg == BGP_AS_SEQUENCE ? count : seg == BGP_AS_SET ? 1 : 0;
+        }
+        r->n.as_path_len[n < MRT_AS_PATH_BUCKETS - 1 ? n : MRT_AS_PATH_BUCKETS - 1]++;
+        r->n.as_path_len_sum += n;
+        if (n > r->n.as_path_len_max)
+            r->n.as_path_len_max = n;
+    }
+}
+
 static void count_entry(struct mrt_reader *r, struct mrt_event *ev, const struct mrt_rib_entry *e)
 {
+    count_attrs(r, e->attrs, e->attrs_len, ev->rib.as4);
     struct mrt_peer *p = &r->peers[e->peer];
     p->n.rib_entries[ev->rib.afi == MRT_AFI_IPV6][ev->rib.safi == MRT_SAFI_MULTICAST]++;
     if (ev->rib.addpath)
@@ -439,8 +471,10 @@ static int table_dump(struct mrt_reader *r, struct cursor *c, uint16_t subtype, 
 
 /* Prefixes in an UPDATE's withdrawn routes / NLRI, and in MP_REACH / MP_UNREACH, counted for
  * the summary (the message itself goes on as it is). */
-static void count_update(struct mrt_peer *p, const uint8_t *msg, size_t len, bool addpath, bool v6_session)
+static void count_update(struct mrt_reader *r, struct mrt_peer *p, const uint8_t *msg, size_t len, bool addpath,
+                         bool as4)
 {
+    uint64_t before = p->n.announced[0] + p->n.announced[1];
     struct cursor c = cursor_make(msg, len);
     cursor_skip(&c, 19);
     uint16_t wlen = cursor_be16(&c);
@@ -458,23 +492,24 @@ static void count_update(struct mrt_peer *p, const uint8_t *msg, size_t len, boo
         p->n.announced[0]++;
     while (cursor_remaining(&a) >= 3) {
         uint8_t flags = cursor_u8(&a), type = cursor_u8(&a);
-        uint16_t l = flags & 0x10 ? cursor_be16(&a) : cursor_u8(&a);
+        uint16_t l = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&a) : cursor_u8(&a);
         struct cursor v = cursor_sub(&a, l);
-        if (!cursor_ok(&a) || (type != 14 && type != 15))
+        if (!cursor_ok(&a) || (type != BGP_ATTR_MP_REACH && type != BGP_ATTR_MP_UNREACH))
             continue;
         uint16_t afi = cursor_be16(&v);
         cursor_skip(&v, 1); /* SAFI */
-        if (type == 14) {
+        if (type == BGP_ATTR_MP_REACH) {
             uint8_t nhl = cursor_u8(&v);
             cursor_skip(&v, nhl + 1u);
         }
         unsigned max = afi == MRT_AFI_IPV6 ? 128 : 32;
-        uint64_t *n = type == 14 ? &p->n.announced[afi == MRT_AFI_IPV6] : &p->n.withdrawn[afi == MRT_AFI_IPV6];
+        uint64_t *n = type == BGP_ATTR_MP_REACH ? &p->n.announced[afi == MRT_AFI_IPV6] : &p->n.withdrawn[afi == MRT_AFI_IPV6];
         while (cursor_remaining(&v) && (!addpath || cursor_skip(&v, 4)) && (plen = cursor_u8(&v)) <= max &&
                cursor_skip(&v, (plen + 7) / 8))
             (*n)++;
     }
-    (void)v6_session;
+    if (p->n.announced[0] + p->n.announced[1] > before)
+        count_attrs(r, msg + 19 + 2 + wlen + 2, alen, as4);
 }
 
 static int bgp4mp(struct mrt_reader *r, struct cursor *c, uint16_t type, uint16_t subtype, struct mrt_event *ev)
@@ -545,7 +580,7 @@ static int bgp4mp(struct mrt_reader *r, struct cursor *c, uint16_t type, uint16_
     r->n.messages++;
     if (mtype == 2) {
         p->n.updates++;
-        count_update(p, msg, len, addpath, afi == MRT_AFI_IPV6);
+        count_update(r, p, msg, len, addpath, as4);
     } else {
         p->n.other_messages++;
     }
@@ -680,6 +715,22 @@ json_t *mrt_summary_json(const struct mrt_reader *r)
         "local_messages", (json_int_t)n->skipped_local, "unmapped_family", (json_int_t)n->skipped_family,
         "unknown_peer_index", (json_int_t)n->skipped_no_peer, "peers_over_limit", (json_int_t)n->skipped_peers_full,
         "truncated", (json_int_t)n->truncated));
+    json_t *carried = json_object(), *hist = json_array();
+    for (int t = 0; t < 256; t++) {
+        if (!n->attr_paths[t])
+            continue;
+        char name[16];
+        const char *nm = bgp_attr_name((uint8_t)t);
+        if (!nm)
+            snprintf(name, sizeof name, "type %d", t);
+        json_object_set_new(carried, nm ? nm : name, json_integer((json_int_t)n->attr_paths[t]));
+    }
+    for (int i = 0; i < MRT_AS_PATH_BUCKETS; i++)
+        json_array_append_new(hist, json_integer((json_int_t)n->as_path_len[i]));
+    json_object_set_new(o, "attributes", json_pack("{s:I, s:o, s:{s:f, s:I, s:o}, s:f}", "paths", (json_int_t)n->paths,
+        "carried", carried, "as_path_length", "mean", n->paths ? (double)n->as_path_len_sum / (double)n->paths : 0.0,
+        "max", (json_int_t)n->as_path_len_max, "histogram", hist,
+        "communities_per_path", n->paths ? (double)n->communities / (double)n->paths : 0.0));
     json_object_set_new(o, "peers", peers);
     return o;
 }

@@ -64,6 +64,7 @@ enum { MRT_SAFI_UNICAST = 1, MRT_SAFI_MULTICAST = 2 };
 #define MRT_HEADER 12
 #define MRT_RECORD_MAX (16u << 20) /* a RIB record of every RIS peer is a few hundred KB */
 #define MRT_PEERS_MAX 65536        /* PEER_INDEX_TABLE's count is 16 bits */
+#define MRT_AS_PATH_BUCKETS 16     /* AS_PATH lengths 0..14, then 15 or more */
 
 /* what the dump says of one peer (the summary) */
 struct mrt_peer_stats {
@@ -94,6 +95,11 @@ struct mrt_counts {
     uint64_t skipped_peers_full;     /* past MRT_PEERS_MAX distinct peers */
     uint64_t truncated;              /* the file ended within a record */
     int64_t first_ns, last_ns;
+    /* the paths (RIB entries, UPDATEs that announce): how many carry each attribute type, the
+     * length of their AS_PATH (as BGP counts it: a set is one), their communities */
+    uint64_t paths, attr_paths[256];
+    uint64_t as_path_len[MRT_AS_PATH_BUCKETS], as_path_len_sum, as_path_len_max;
+    uint64_t communities;
 };
 
 enum mrt_event_kind { MRT_EV_PEER_TABLE, MRT_EV_RIB, MRT_EV_MESSAGE, MRT_EV_STATE };

@@ -293,6 +293,7 @@ static void open_spec(struct bgp_open_spec *o, uint32_t asn, uint32_t bgp_id, co
     o->bgp_id = bgp_id;
     o->hold_time = HOLD_TIME;
     o->four_byte_as = true; /* 2-byte records are widened (bgp_update_as4) */
+    o->extended_nexthop = true; /* an IPv6 session's IPv4 routes have IPv6 next hops */
     o->addpath = sp->addpath;
     o->n_families = 4;
     memcpy(o->afi, afi, sizeof afi);

@@ -34,6 +34,9 @@ ORIGIN = {"IGP": "i", "EGP": "e", "INCOMPLETE": "u", "i": "i", "e": "e", "u": "u
 
 
 def route(peer, prefix, path_id, kind, as_path="", origin="", nh="", med=0, comms=""):
+    # an IPv4-mapped next hop (an IPv6 route over an IPv4 session): gobgp prints the IPv4 form
+    if nh.lower().startswith("::ffff:") and "." in nh:
+        nh = nh[7:]
     if kind == "W":
         return f"{peer} {prefix} {path_id} W"
     return f"{peer} {prefix} {path_id} A [{as_path}] {ORIGIN.get(origin, origin)} {nh} {med} [{comms}]"
@@ -78,6 +81,8 @@ def parse_map(args):
 
 def msglog_lines(files):
     for path in files:
+        if not os.path.exists(path):  # a collector that logged nothing: no routes
+            continue
         with open(path) as f:
             for line in f:
                 line = line.strip()
@@ -99,7 +104,10 @@ def msglog_routes(m, files):
 
 def gobgp_final(m, files):
     for path in files:
-        local = re.match(r"adj-in-(.*)-ipv[46]\.json$", os.path.basename(path)).group(1)
+        name = re.match(r"adj-in-(.*)-ipv[46]\.json$", os.path.basename(path))
+        if not name:
+            continue
+        local = name.group(1)
         peer = m.get(local, local)
         with open(path) as f:
             text = f.read().strip()

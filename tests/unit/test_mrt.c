@@ -91,6 +91,17 @@ static void test_reader_rib(void **state)
     assert_int_equal(mrt_counts(r)->rib_entries, 2);
     assert_int_equal(mrt_peer(r, 0)->n.rib_entries[0][0], 1);
     assert_int_equal(mrt_peer(r, 1)->n.rib_entries[0][0], 0);
+    /* the summary's attribute statistics: two paths of ORIGIN, a one-AS AS_PATH, NEXT_HOP */
+    const struct mrt_counts *n = mrt_counts(r);
+    assert_int_equal(n->paths, 2);
+    assert_int_equal(n->attr_paths[BGP_ATTR_AS_PATH], 2);
+    assert_int_equal(n->attr_paths[BGP_ATTR_MED], 0);
+    assert_int_equal(n->as_path_len[1], 2);
+    assert_int_equal(n->as_path_len_max, 1);
+    json_t *sum = mrt_summary_json(r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(sum, "attributes"), "carried"),
+                                                        "NEXT_HOP")), 2);
+    json_decref(sum);
     mrt_close(r);
     buf_free(&f);
     buf_free(&b);
