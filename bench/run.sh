@@ -29,6 +29,11 @@
 #     (SOAK_PPS, default 2000) with every rewrite on, to nfcapd: telrep's RSS after the first
 #     minute (or a tenth of the soak, when shorter) and at the end, nfdump's sequence failures,
 #     nfcapd's errors.
+# 10. MRT as BMP: a synthetic full-size RIB dump (tools/mrt-gen: MRT_V4 IPv4 + MRT_V6 IPv6
+#     prefixes x MRT_PEERS peers, default 1M + 200k x 20) replayed at time_factor 0 to a BMP
+#     sink: routes/s (target >= 1M on one core) and peak RSS, beside the same at 1/10 the size
+#     (RSS must stay flat, target < 50 MB), and `bgpdump -m > /dev/null` on the same file as
+#     the reading-speed yardstick.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat).
@@ -46,7 +51,7 @@ cleanup() {
     ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
-for t in tcpreplay tcprewrite tcpdump mergecap jq bc; do
+for t in tcpreplay tcprewrite tcpdump mergecap jq bc bgpdump; do
     command -v $t > /dev/null || { echo "bench: $t is missing (make deps installs it)"; exit 1; }
 done
 in_ns() { ip netns exec "$NS" "$@"; }
@@ -403,6 +408,34 @@ SCALE=$(jq -n --argjson r "$SCALE_ROUTERS" --argjson s "$SCALE_SESSIONS" --argjs
     '{udp: {routers: $r, collectors: 3, pps: $upps, one_router_pps: $ubpps, ratio: ($upps / $ubpps), setup_s: $uset, peak_rss_kb: $ukb},
       bmp: {sessions: $s, msgs_s: $bmps, one_session_msgs_s: $bbmps, ratio: ($bmps / $bbmps), setup_s: $bset, all_up_s: $bup, peak_rss_kb: $bkb}}')
 
+MRT_V4=${MRT_V4:-1000000} MRT_V6=${MRT_V6:-200000} MRT_PEERS=${MRT_PEERS:-20}
+echo "== 10. MRT RIB dump as BMP at time_factor 0: $MRT_V4 IPv4 + $MRT_V6 IPv6 prefixes x $MRT_PEERS peers, and 1/10"
+: > "$OUT/mrt.txt"
+for div in 10 1; do
+    "$BUILD/mrt-gen" --peers "$MRT_PEERS" --v4 $((MRT_V4 / div)) --v6 $((MRT_V6 / div)) "$OUT/rib-$div.mrt"
+    printf 'mrt: {files: [%s], router: 192.0.2.1}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.0.30}\nbmp:\n  collector: {ip: 127.0.0.1, port: 31790}\n' \
+        "$OUT/rib-$div.mrt" > "$OUT/mrt-$div.yml"
+    tcp_sink "$OUT/mrt-sink.json"
+    t0=$(now)
+    in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/mrt-$div.yml" -q --stats-json "$OUT/mrt-$div.report" 2> "$OUT/mrt-$div.err" > /dev/null
+    rc=$?
+    t1=$(now)
+    wait $SINK_PID
+    routes=$(jq '[.sources[].rib_entries] | add' "$OUT/mrt-$div.report")
+    kb=$(awk '/maxrss_kb/ {print $2}' "$OUT/mrt-$div.err")
+    mb=$(echo "$(stat -c %s "$OUT/rib-$div.mrt") / 1000000" | bc)
+    # the yardstick reads the same file (bgpdump logs to syslog unless told otherwise: -v, to stderr)
+    b0=$(now)
+    bgpdump -m -v "$OUT/rib-$div.mrt" > /dev/null 2> /dev/null
+    b1=$(now)
+    tsec=$(echo "$t1 - $t0" | bc); bsec=$(echo "$b1 - $b0" | bc)
+    printf "  1/%-3s %5s MB, %s routes: telrep (exit %s) %.2f s = %.0f routes/s, %s BMP messages at the sink, peak RSS %s KiB; bgpdump -m %.1f s = %.0f routes/s; telrep / bgpdump = %s\n" \
+        "$div" "$mb" "$routes" "$rc" "$tsec" "$(echo "$routes / $tsec" | bc)" "$(jq .messages "$OUT/mrt-sink.json")" "$kb" \
+        "$bsec" "$(echo "$routes / $bsec" | bc)" "$(ratio "$bsec" "$tsec")"
+    echo "$div $mb $routes $tsec $kb $bsec" >> "$OUT/mrt.txt"
+    rm -f "$OUT/rib-$div.mrt"
+done
+
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 SOAK_PPS=${SOAK_PPS:-2000}
 SOAK='{}'
@@ -468,6 +501,7 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
    --slurpfile dense "$OUT/dense.report" \
    --argjson frfps "$FR" --argjson clfps "$CL" --slurpfile frb "$OUT/frb.json" --slurpfile frc "$OUT/frc.json" \
+   --arg mrt "$(cat "$OUT/mrt.txt")" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r),
                      telrep_rewriting: $trw, rewriting_vs_loop: ($trw / $l)},
      soak: $soak,
@@ -480,6 +514,9 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --
      bmp_sessions: {connections: $many[0].connections, at_once: $many[0].max_open, accept_seconds: $many[0].accept_seconds, peak_rss_kb: $mkb},
      flows: {flow_replay_per_s: $frfps, connect_loop_per_s: $clfps, open_at_once_one_process: $frb[0].max_concurrent,
              open_at_once_client_process: $frc[0].max_concurrent, descriptor_limit_flows: $frb[0].concurrency_limit},
+     mrt_bmp: ($mrt | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber),
+               routes: (.[2] | tonumber), seconds: (.[3] | tonumber), routes_per_s: ((.[2] | tonumber) / (.[3] | tonumber)),
+               peak_rss_kb: (.[4] | tonumber), bgpdump_seconds: (.[5] | tonumber)})),
      pcap_proc: ($pp | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber), packets: (.[2] | tonumber), seconds: (.[3] | tonumber), peak_rss_kb: (.[4] | tonumber)}))}' \
    > "$OUT/results.json"
 echo "== results: $OUT/results.json"
