@@ -138,7 +138,7 @@ install: all
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/telrep/README.md
 	install -m 644 examples/*.yml examples/flows.csv $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps
-	install -m 644 examples/pcaps/*.pcap $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
+	install -m 644 examples/pcaps/*.pcap examples/pcaps/*.mrt.gz $(DESTDIR)$(PREFIX)/share/doc/telrep/examples/pcaps/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/telrep $(DESTDIR)$(PREFIX)/bin/pcap-proc $(DESTDIR)$(PREFIX)/bin/flow-extract $(DESTDIR)$(PREFIX)/bin/flow-replay \

@@ -15,3 +15,9 @@ $G -o pcaps/bgp.pcap --format bgp --src 10.0.4.1 --asn 65001 --hold 90 --packets
 # a raw capture for pcap-proc: handshakes, both directions, two route monitoring messages
 # before each INIT, retransmitted and reordered segments
 $G -o pcaps/bmp-raw.pcap --format bmp --routers 2 --src 10.0.5.1 --peers 2 --packets 30 --records 2 --interval 0.05 --start 1672534805 --handshake --replies --before-start 2 --retransmit-every 6 --reorder-every 9 --segment 200
+# an MRT dump (RouteViews / RIS style: a TABLE_DUMP_V2 RIB, then BGP4MP updates with a peer
+# restart), gzip'd as the archives are, for examples/mrt.yml
+M=${1:-../build}/mrt-gen
+[ -x "$M" ] || M=$(cd .. && pwd)/${1:-build}/mrt-gen
+$M --peers 4 --v4 200 --v6 50 --updates 20 --restart --time 1672534800 pcaps/rib-updates.mrt
+gzip -nf pcaps/rib-updates.mrt

@@ -86,6 +86,20 @@ eq "bmp.yml: one connection per router" "$(jqf .connections "$WORK/bmp.json")" 2
 eq "bmp.yml: from 127.0.0.4 and 127.0.0.5" "$(jq -c '.per_source | keys' "$WORK/bmp.json")" '["127.0.0.4","127.0.0.5"]'
 eq "bmp.yml: nothing lost" "$(jq '[.sessions[].lost] | add' "$WORK/bmp-report.json")" 0
 
+# MRT: the example dump as one BMP router: every message the replay wrote reached the sink
+start_bg "$WORK/mrt.json" "$TCP_SINK" 127.0.0.1 1790 --bmp --idle 2 --timeout 120
+MRT_SINK=$LAST_PID
+wait_udp_listen 1790 tcp
+run examples/mrt.yml --stats-json "$WORK/mrt-report.json"
+eq "mrt.yml: exit status" "$?" 0
+wait $MRT_SINK
+eq "mrt.yml: the dump's routes read (859 RIB entries, 20 updates)" \
+    "$(jqf '.sources[] | [.rib_entries, .bgp4mp_messages] | join(" ")' "$WORK/mrt-report.json" | tr -d '"')" "859 20"
+eq "mrt.yml: every message delivered" "$(jqf .messages "$WORK/mrt.json")" \
+    "$(jq '[.sessions[].messages_sent] | add' "$WORK/mrt-report.json")"
+eq "mrt.yml: one connection, from 127.0.0.7" "$(jq -c '.per_source | keys' "$WORK/mrt.json")" '["127.0.0.7"]'
+eq "mrt.yml: nothing lost" "$(jq '[.sessions[].lost] | add' "$WORK/mrt-report.json")" 0
+
 # BGP: a session with pmbgpd, every UPDATE delivered
 start_pmbgpd "$WORK/pmbgp" 179
 run examples/bgp.yml --stats-json "$WORK/bgp-report.json"
