@@ -115,6 +115,7 @@ int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "sysname", key_string, &o->sysname, 0 },
         { "sysdescr", key_string, &o->sysdescr, 0 },
         { "local_as", key_local_as, &o->local_as, 0 },
+        { "loc_rib", config_key_bool, &o->loc_rib, 0 },
     };
     if (yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "mrt") < 0)
         return -1;
@@ -147,6 +148,8 @@ int config_check_mrt(struct yw *p, bool check_files)
                            "naming the collector");
         o->as = bgp ? MRT_AS_BGP : MRT_AS_BMP;
     }
+    if (o->loc_rib && o->as == MRT_AS_BGP)
+        return yw_fail(p, at, "mrt.loc_rib: a Loc-RIB is BMP's (RFC 9069): set mrt.as: bmp, or drop loc_rib");
     const struct proto_config *pc = o->as == MRT_AS_BGP ? bgp : bmp;
     if (!pc)
         return yw_fail(p, at, "mrt.as: %s: add a %s: section naming the collector", o->as == MRT_AS_BGP ? "bgp" : "bmp",

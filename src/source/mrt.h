@@ -192,6 +192,7 @@ struct mrt_options {
     size_t n_peer_ases;
     char *sysname, *sysdescr; /* BMP INIT (NULL: the router's address; "telrep MRT replay") */
     uint32_t local_as;     /* the monitored router's AS in its OPENs (0: the dump's, or 64512) */
+    bool loc_rib;          /* BMP: the RIB's selected routes also as the router's Loc-RIB (RFC 9069) */
     unsigned line;         /* where it was configured */
 };
 void mrt_options_free(struct mrt_options *o);

@@ -43,6 +43,8 @@
 #define ISN 1000u
 #define LOCAL_AS_DEFAULT 64512u
 #define HOLD_TIME 180
+#define LOC_RIB UINT32_MAX - 1  /* the speaker id of the router's Loc-RIB (BMP, RFC 9069) */
+#define LOCAL_PREF_DEFAULT 100
 
 /* one synthesised TCP connection, the router's direction */
 struct conn {
@@ -99,6 +101,7 @@ struct mrt_source {
     size_t n_speakers;
     uint32_t dirty_head;            /* speaker id + 1, 0 = none */
     struct conn router;             /* BMP */
+    struct speaker loc_rib;         /* BMP with loc_rib: the router's selected routes */
     bool router_open, ended;
     uint64_t uses;
     int64_t now_ns;                 /* the time of the record being turned into frames */
@@ -302,13 +305,24 @@ static void open_spec(struct bgp_open_spec *o, uint32_t asn, uint32_t bgp_id, co
 
 static uint32_t local_as(const struct mrt_source *s, const struct mrt_peer *p)
 {
-    return s->o->local_as ? s->o->local_as : p->local_as ? p->local_as : LOCAL_AS_DEFAULT;
+    return s->o->local_as ? s->o->local_as : p && p->local_as ? p->local_as : LOCAL_AS_DEFAULT;
+}
+
+/* the monitored router's BGP identifier: the dump's collector's, else 192.0.2.1 */
+static uint32_t router_id(const struct mrt_source *s)
+{
+    return mrt_collector_id(s->r) ? mrt_collector_id(s->r) : 0xc0000201u;
 }
 
 /* The per-peer header of a peer (BMP). */
 static void peer_header(struct mrt_source *s, uint32_t id, const struct speaker *sp, int64_t ts,
                         struct bmp_peer_header *h)
 {
+    if (id == LOC_RIB) { /* RFC 9069 section 4.1: no address, the router's own AS and BGP ID */
+        *h = (struct bmp_peer_header){ .type = BMP_PEER_LOC_RIB, .as = local_as(s, NULL), .bgp_id = router_id(s),
+                                       .ts_ns = ts };
+        return;
+    }
     const struct mrt_peer *p = mrt_peer(s->r, id);
     *h = (struct bmp_peer_header){ .type = BMP_PEER_GLOBAL, .addr = p->ip, .as = p->as,
                                    .bgp_id = peer_bgp_id(p, id), .ts_ns = ts };
@@ -363,8 +377,31 @@ static int router_start(struct mrt_source *s, const struct mrt_event *ev)
 }
 
 /* The peer's session comes up: BGP, a connection and its OPEN; BMP, its PEER_UP. */
+/* The Loc-RIB's PEER_UP (RFC 9069 section 5.2): no addresses or ports, the router's OPEN as
+ * sent and received, the table's name. */
+static int loc_rib_up(struct mrt_source *s, struct speaker *sp)
+{
+    struct bgp_open_spec o;
+    open_spec(&o, local_as(s, NULL), router_id(s), sp);
+    struct buf *m = &s->msg;
+    m->len = 0;
+    sp->up = true;
+    struct bmp_peer_header h;
+    peer_header(s, LOC_RIB, sp, s->now_ns, &h);
+    size_t at = bmp_begin(m, BMP_PEER_UP);
+    bmp_put_peer_header(m, &h);
+    buf_put_zero(m, 16 + 2 + 2);
+    bgp_put_open(m, &o);
+    bgp_put_open(m, &o);
+    bmp_put_info(m, BMP_INFO_VRF_TABLE, "global");
+    bmp_end(m, at);
+    return conn_message(s, &s->router, m->p, m->len);
+}
+
 static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
 {
+    if (id == LOC_RIB)
+        return loc_rib_up(s, sp);
     const struct mrt_peer *p = mrt_peer(s->r, id);
     struct bgp_open_spec peer_open, router_open;
     open_spec(&peer_open, p->as, peer_bgp_id(p, id), sp);
@@ -380,7 +417,7 @@ static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
         return conn_message(s, &sp->conn, m->p, m->len);
     }
     const struct addr *router = &s->router.src;
-    open_spec(&router_open, local_as(s, p), mrt_collector_id(s->r) ? mrt_collector_id(s->r) : 0xc0000201u, sp);
+    open_spec(&router_open, local_as(s, p), router_id(s), sp);
     struct bmp_peer_header h;
     peer_header(s, id, sp, s->now_ns, &h);
     size_t at = bmp_begin(m, BMP_PEER_UP);
@@ -500,7 +537,7 @@ static int flush_dirty(struct mrt_source *s)
 {
     while (s->dirty_head) {
         uint32_t id = s->dirty_head - 1;
-        struct speaker *sp = &s->speakers[id];
+        struct speaker *sp = id == LOC_RIB ? &s->loc_rib : &s->speakers[id];
         s->dirty_head = sp->next_dirty;
         sp->dirty = false;
         if (speaker_flush(s, id, sp) < 0)
@@ -566,22 +603,11 @@ static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, bool
     return s->scratch.failed ? -1 : 0;
 }
 
-static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const struct mrt_rib_entry *e)
+/* A route of the record's prefix into one of the speaker's packs: its attributes are in
+ * s->scratch (split_attrs), its MP_REACH_NLRI next hop in nh. */
+static int pack_route(struct mrt_source *s, uint32_t id, struct speaker *sp, const struct mrt_event *ev,
+                      const struct mrt_rib_entry *e, const uint8_t nh[32], uint8_t nh_len)
 {
-    struct speaker *sp = speaker(s, e->peer);
-    if (!sp) {
-        snprintf(s->error, sizeof s->error, "out of memory");
-        return -1;
-    }
-    if (!selected(s, e->peer, sp))
-        return 0;
-    if (speaker_ready(s, e->peer, sp, ev->rib.addpath) < 0)
-        return -1;
-    uint8_t nh[32], nh_len;
-    if (split_attrs(s, e, ev->rib.as4, nh, &nh_len) < 0) {
-        s->skipped_mismatch++;
-        return 0;
-    }
     uint8_t prefix_bytes = (uint8_t)((ev->rib.prefix_len + 7u) / 8);
     size_t nlri_len = (sp->addpath ? 4u : 0u) + 1u + prefix_bytes;
     uint32_t h = hash_bytes(hash_bytes(hash_u32(HASH_START, (uint32_t)ev->rib.afi << 16 | ev->rib.safi),
@@ -598,12 +624,12 @@ static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const str
         if (!p->used || (lru->used && p->last_use < lru->last_use))
             lru = p;
     }
-    if (k && update_size(k, nlri_len) > BGP_MAX_MESSAGE && pack_flush(s, e->peer, sp, k) < 0)
+    if (k && update_size(k, nlri_len) > BGP_MAX_MESSAGE && pack_flush(s, id, sp, k) < 0)
         return -1;
     if (!k || !k->used) {
         if (!k) {
             k = lru;
-            if (pack_flush(s, e->peer, sp, k) < 0)
+            if (pack_flush(s, id, sp, k) < 0)
                 return -1;
         }
         k->used = true;
@@ -632,9 +658,114 @@ static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const str
     if (!sp->dirty) {
         sp->dirty = true;
         sp->next_dirty = s->dirty_head;
-        s->dirty_head = e->peer + 1;
+        s->dirty_head = id + 1;
     }
     return 0;
+}
+
+static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const struct mrt_rib_entry *e)
+{
+    struct speaker *sp = speaker(s, e->peer);
+    if (!sp) {
+        snprintf(s->error, sizeof s->error, "out of memory");
+        return -1;
+    }
+    if (!selected(s, e->peer, sp))
+        return 0;
+    if (speaker_ready(s, e->peer, sp, ev->rib.addpath) < 0)
+        return -1;
+    uint8_t nh[32], nh_len;
+    if (split_attrs(s, e, ev->rib.as4, nh, &nh_len) < 0) {
+        s->skipped_mismatch++;
+        return 0;
+    }
+    return pack_route(s, e->peer, sp, ev, e, nh, nh_len);
+}
+
+/* ---- Loc-RIB (BMP, mrt.loc_rib): the route the router would select ---- */
+
+/* What the decision compares of a path (RFC 4271 section 9.1.2.2, as a route collector's
+ * view allows: no IGP cost, MED compared whatever the neighbour AS). */
+struct rank {
+    uint32_t local_pref, path_len, med, bgp_id;
+    uint8_t origin;
+    const struct addr *ip;
+};
+
+static void rank_of(const struct mrt_source *s, const struct mrt_rib_entry *e, bool as4, struct rank *r)
+{
+    const struct mrt_peer *p = mrt_peer(s->r, e->peer);
+    *r = (struct rank){ .local_pref = LOCAL_PREF_DEFAULT, .bgp_id = peer_bgp_id(p, e->peer), .ip = &p->ip };
+    struct cursor c = cursor_make(e->attrs, e->attrs_len);
+    while (cursor_remaining(&c) >= 3) {
+        uint8_t flags = cursor_u8(&c), type = cursor_u8(&c);
+        uint16_t len = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&c) : cursor_u8(&c);
+        struct cursor v = cursor_sub(&c, len);
+        if (!cursor_ok(&c))
+            return;
+        if (type == BGP_ATTR_LOCAL_PREF)
+            r->local_pref = cursor_be32(&v);
+        else if (type == BGP_ATTR_MED)
+            r->med = cursor_be32(&v);
+        else if (type == BGP_ATTR_ORIGIN)
+            r->origin = cursor_u8(&v);
+        else if (type == BGP_ATTR_AS_PATH)
+            while (cursor_remaining(&v) >= 2) {
+                uint8_t seg = cursor_u8(&v), count = cursor_u8(&v);
+                if (!cursor_skip(&v, (size_t)count * (as4 ? 4 : 2)))
+                    break;
+                r->path_len += seg == BGP_AS_SEQUENCE ? count : seg == BGP_AS_SET ? 1 : 0;
+            }
+    }
+}
+
+/* a before b: higher LOCAL_PREF, shorter AS_PATH, lower ORIGIN, lower MED, lower BGP ID, lower address */
+static bool rank_before(const struct rank *a, const struct rank *b)
+{
+    if (a->local_pref != b->local_pref)
+        return a->local_pref > b->local_pref;
+    if (a->path_len != b->path_len)
+        return a->path_len < b->path_len;
+    if (a->origin != b->origin)
+        return a->origin < b->origin;
+    if (a->med != b->med)
+        return a->med < b->med;
+    if (a->bgp_id != b->bgp_id)
+        return a->bgp_id < b->bgp_id;
+    if (a->ip->family != b->ip->family)
+        return a->ip->family < b->ip->family;
+    return memcmp(a->ip->bytes, b->ip->bytes, a->ip->family == AF_INET6 ? 16 : 4) < 0;
+}
+
+/* Of a RIB record's entries from selected peers, the one the router selects goes to the Loc-RIB. */
+static int loc_rib_record(struct mrt_source *s, const struct mrt_event *ev)
+{
+    const struct mrt_rib_entry *best = NULL;
+    struct rank rb = { 0 }, r;
+    for (size_t i = 0; i < ev->rib.n_entries; i++) {
+        const struct mrt_rib_entry *e = &ev->rib.entries[i];
+        struct speaker *sp = speaker(s, e->peer);
+        if (!sp || !selected(s, e->peer, sp))
+            continue;
+        rank_of(s, e, ev->rib.as4, &r);
+        if (!best || rank_before(&r, &rb)) {
+            best = e;
+            rb = r;
+        }
+    }
+    if (!best)
+        return 0;
+    struct speaker *sp = &s->loc_rib;
+    if (speaker_ready(s, LOC_RIB, sp, false) < 0)
+        return -1;
+    uint8_t nh[32], nh_len;
+    if (split_attrs(s, best, ev->rib.as4, nh, &nh_len) < 0) {
+        s->skipped_mismatch++;
+        return 0;
+    }
+    struct mrt_rib_entry one = *best;
+    one.path_id = 0;
+    return pack_route(s, LOC_RIB, sp, ev, &one, nh, nh_len);
 }
 
 /* ---- records to frames ---- */
@@ -653,7 +784,7 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
         for (size_t i = 0; i < ev->rib.n_entries; i++)
             if (rib_entry(s, ev, &ev->rib.entries[i]) < 0)
                 return -1;
-        return 0;
+        return s->o->loc_rib && s->o->as == MRT_AS_BMP ? loc_rib_record(s, ev) : 0;
     case MRT_EV_MESSAGE:
     case MRT_EV_STATE:
         break;
@@ -828,6 +959,10 @@ static void source_mrt_close(void *impl)
         }
     }
     free(s->speakers);
+    for (int k = 0; k < PACKS; k++) {
+        buf_free(&s->loc_rib.packs[k].attrs);
+        buf_free(&s->loc_rib.packs[k].nlri);
+    }
     buf_free(&s->router.seg);
     free(s->pending);
     buf_free(&s->msg);

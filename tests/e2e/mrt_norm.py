@@ -21,6 +21,12 @@ into one UPDATE, so the order within a peer changes and the routes do not).
     mrt_norm.py sessions msglog [MAP] FILE... the same from BMP peer_up / peer_down; BGP: ups
                                               (session starts) only
 
+    mrt_norm.py locrib bgpdump FILE REPORT    per prefix of a RIB dump the path a router selects
+                                              (higher LOCAL_PREF, shorter AS_PATH, lower ORIGIN,
+                                              lower MED, lower BGP ID: the peers' IDs from
+                                              telrep's report), as peer 0.0.0.0: the Loc-RIB
+                                              pmbmpd logs
+
 MAP is --map local=peer,...: the address a session came from (BGP: telrep's repro_ip) and the
 MRT peer it spoke for. A gobgp adj-in file is named by its neighbor: adj-in-ADDR-ipv4.json.
 """
@@ -187,6 +193,28 @@ def main():
                 peer = m.get(j.get("peer_ip_src"), j.get("peer_ip_src"))
                 ups[peer] = ups.get(peer, 0) + (j.get("event_type") == "log_init")
         out = [f"{p} ups {n}" for p, n in ups.items()] + [f"{p} downs {n}" for p, n in downs.items()]
+    elif what == "locrib" and src == "bgpdump":
+        with open(files[1]) as f:
+            report = json.load(f)
+        ids = {}
+        for summary in report["sources"].values():
+            for p in summary["peers"]:
+                ids[p["address"]] = tuple(int(x) for x in p.get("bgp_id", "0.0.0.0").split("."))
+        best = {}
+        with open(files[0]) as f:
+            for line in f:
+                p = line.rstrip("\n").split("|")
+                if len(p) < 12 or p[2] != "B":
+                    continue
+                peer, prefix, as_path, origin, nh, lp, med, comms = p[3], p[5], p[6], p[7], p[8], p[9], p[10], p[11]
+                hops = sum(1 for x in as_path.replace("{", " { ").split() if x not in "{}") if as_path else 0
+                sets = as_path.count("{")
+                length = hops - sum(len(s.split(",")) for s in as_path.split("{")[1:]) + sets if sets else hops
+                rank = (-(int(lp) or 100), length, {"IGP": 0, "EGP": 1, "INCOMPLETE": 2}[origin], int(med or 0),
+                        ids.get(peer, (0, 0, 0, 0)))
+                if prefix not in best or rank < best[prefix][0]:
+                    best[prefix] = (rank, route("0.0.0.0", prefix, 0, "A", as_path, origin, nh, int(med or 0), comms))
+        out = [r for _, r in best.values()]
     else:
         sys.exit(f"mrt_norm.py: unknown request {what} {src}")
     for line in sorted(out):

@@ -274,6 +274,53 @@ replay_case junk junk.mrt clean.mrt
 check "junk: the skipped record is named on stderr" grep -q 'its body contradicts its length: skipped' junk-bmp.err
 eq "junk: the report counts the skipped records" \
     "$(jqf '.sources["mrt:junk.mrt"].skipped | .unknown_type + .malformed' junk-bmp.report)" 2
+# the INIT's sysName is the config's; the per-peer header's time is the MRT's: an update's
+# record time (bgpdump -m lists it), a RIB entry's originated time (mrt-gen writes the dump's
+# time - 3600 + the peer's index; bgpdump 1.6.2 -t change prints 0 for them)
+eq "td2-gz: INIT's sysName" "$(jq -r 'select(.bmp_msg_type == "init") | .bmp_init_info_sysname' "$WORK/bmp/bmp-127_0_1_100.json")" td2-gz
+jq -r 'select(.bmp_msg_type == "route_monitor" and .log_type == "update") | "\(.peer_ip) \(.ip_prefix) \(.timestamp)"' \
+    "$WORK/bmp/bmp-127_0_3_100.json" |
+    while read -r peer prefix day time; do echo "$peer $prefix $(TZ=UTC date -d "$day $time" +%s)"; done > et.got
+bgpdump -m et.mrt 2>/dev/null | awk -F'|' '$1 == "BGP4MP_ET" && $3 == "A" { split($2, t, "."); print $4, $6, t[1] }' | sort > et.want
+awk '$3 >= 1767225600' et.got | sort > et.got-updates
+eq "et: each update's per-peer header time is its record's (routes differing)" "$(diff et.want et.got-updates | grep -c '^[<>]')" 0
+eq "et: each RIB route's time is its originated time" \
+    "$(awk '$3 < 1767225600 && ($3 < 1767222000 || $3 > 1767222003)' et.got | wc -l) $(awk '$3 < 1767225600' et.got | wc -l)" \
+    "0 $(grep -c '^TABLE_DUMP2|' et.bgpdump)"
+# a selection of peers: by address and by AS; the others are not replayed
+N_CASE=$((N_CASE + 1))
+printf 'mrt: {files: [rib.mrt], router: 192.0.2.1, peers: [198.51.100.1, AS64502]}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.%d.100}\nbmp:\n  collector: {ip: 127.0.0.1, port: %s}\n' \
+    $N_CASE $BMP_PORT > select.yml
+in_ns "$TELREP" -t select.yml -q
+eq "select: exit status" "$?" 0
+settle "$WORK/bmp/bmp-127_0_${N_CASE}_100.json"
+grep -E '^(198\.51\.100\.1|198\.51\.100\.3) ' td2-gz.want > select.want
+check "select: AS64502 is 198.51.100.3's" grep -q '|198.51.100.3|64502|' td2-gz.bgpdump
+$NORM routes msglog "$WORK/bmp/bmp-127_0_${N_CASE}_100.json" > select.got
+eq "select: the two peers' routes and no other's (routes differing from bgpdump's of them)" \
+    "$(diff select.want select.got | grep -c '^[<>]')" 0
+check "select: some routes ($(wc -l < select.want))" [ "$(wc -l < select.want)" -gt 100 ]
+
+# loc_rib: beside each peer's routes, per prefix the path the router selects, as the Loc-RIB
+# (RFC 9069) pmbmpd logs; the reference chooses from bgpdump's lines by the same rules
+N_CASE=$((N_CASE + 1))
+printf 'mrt: {files: [rib.mrt], router: 192.0.2.1, loc_rib: true}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.%d.100}\nbmp:\n  collector: {ip: 127.0.0.1, port: %s}\n' \
+    $N_CASE $BMP_PORT > locrib.yml
+in_ns "$TELREP" -t locrib.yml -q --stats-json locrib.report
+eq "loc_rib: exit status" "$?" 0
+settle "$WORK/bmp/bmp-127_0_${N_CASE}_100.json"
+bgpdump -m rib.mrt 2>/dev/null > locrib.bgpdump
+$NORM locrib bgpdump locrib.bgpdump locrib.report > locrib.want
+$NORM routes msglog "$WORK/bmp/bmp-127_0_${N_CASE}_100.json" > locrib.all
+grep '^0\.0\.0\.0 ' locrib.all > locrib.got
+eq "loc_rib: one selected route per prefix ($(wc -l < locrib.want)), as the decision rules pick (routes differing)" \
+    "$(diff locrib.want locrib.got | grep -c '^[<>]')" 0
+eq "loc_rib: every peer's routes still there (routes differing)" \
+    "$(grep -v '^0\.0\.0\.0 ' locrib.all | diff td2-gz.want - | grep -c '^[<>]')" 0
+eq "loc_rib: its PEER_UP (type 3, the table's name)" \
+    "$(jq -r 'select(.bmp_msg_type == "peer_up" and .peer_type == 3) | .bmp_peer_up_info_3' "$WORK/bmp/bmp-127_0_${N_CASE}_100.json")" \
+    67-6C-6F-62-61-6C
+
 # a truncated file: what comes before the cut is replayed, then a clear error and exit 1
 size=$(stat -c %s rib.mrt)
 "$MRTGEN" --peers 4 --v4 300 --v6 100 --updates 100 --restart --truncate $((size / 2)) cut.mrt

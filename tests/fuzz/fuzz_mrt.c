@@ -1,5 +1,5 @@
 /* fuzz_mrt — any bytes as an MRT dump: the reader (every record read, skipped or refused),
- * then the whole source (the first byte chooses BGP or BMP) turning it into frames. Checks
+ * then the whole source (the first byte chooses BGP or BMP, and the Loc-RIB) turning it into frames. Checks
  * that every frame decodes as the TCP segment it is meant to be and that an event never
  * claims more bytes than its record holds. */
 #define _GNU_SOURCE
@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     enum mrt_as as = data[0] & 1 ? MRT_AS_BMP : MRT_AS_BGP;
+    bool loc_rib = data[0] & 2; /* BMP: the Loc-RIB's decision reads every entry's attributes */
     data++, size--;
     struct mrt_reader *r = mrt_open_memory(data, size);
     struct mrt_event ev;
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[512];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     char *files[] = { path };
-    struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = 179 };
+    struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = 179, .loc_rib = loc_rib };
     struct source_options so = { .mrt = &o };
     struct source *s = source_open("mrt:fuzz", &so, err, sizeof err);
     if (!s)

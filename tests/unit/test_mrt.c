@@ -1,5 +1,6 @@
 /* test_mrt — the MRT reader (records in, events out, bad records counted and skipped) and
  * the MRT source (a dump out as the frames of live BGP and BMP sessions), without sockets. */
+#define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
 #include "buf.h"
@@ -240,10 +241,14 @@ struct frames {
     unsigned backwards; /* frames earlier than the one before: the replay would see time go back */
 };
 
+static bool loc_rib_option;
+#define LOCAL_AS_TEST 64512u /* the router's AS when neither the config nor the dump says it */
+
 static void read_all(const char *path, enum mrt_as as, struct frames *out)
 {
     char *files[] = { (char *)path };
-    struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = as == MRT_AS_BGP ? 179 : 1790 };
+    struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = as == MRT_AS_BGP ? 179 : 1790,
+                             .loc_rib = loc_rib_option };
     struct source_options so = { .mrt = &o };
     char spec[300], err[300];
     snprintf(spec, sizeof spec, "mrt:%s", path);
@@ -466,6 +471,93 @@ static void test_source_frames_in_time_order(void **state)
     tu_rmdir(dir);
 }
 
+/* AS_PATH of n ASes (4-byte) from first */
+static void attrs_path(struct buf *b, uint32_t first, unsigned n)
+{
+    buf_put_u8(b, BGP_ATTR_FLAG_TRANSITIVE); buf_put_u8(b, BGP_ATTR_ORIGIN); buf_put_u8(b, 1); buf_put_u8(b, 0);
+    buf_put_u8(b, BGP_ATTR_FLAG_TRANSITIVE); buf_put_u8(b, BGP_ATTR_AS_PATH); buf_put_u8(b, (uint8_t)(2 + 4 * n));
+    buf_put_u8(b, BGP_AS_SEQUENCE); buf_put_u8(b, (uint8_t)n);
+    for (unsigned i = 0; i < n; i++)
+        buf_put_u32(b, first + i);
+    buf_put_u8(b, BGP_ATTR_FLAG_TRANSITIVE); buf_put_u8(b, BGP_ATTR_NEXT_HOP); buf_put_u8(b, 4); buf_put_u32(b, 0xc6336401u);
+}
+
+/* loc_rib: per prefix the path the router selects (here the shorter AS_PATH, peer 1's for
+ * 10.1/16, peer 0's for 10.2/16) as Route Monitoring of the Loc-RIB peer (type 3, no
+ * address, the router's AS), after its PEER_UP with the table's name */
+static void test_source_loc_rib(void **state)
+{
+    char *dir = tu_tmpdir(), path[256];
+    snprintf(path, sizeof path, "%s/rib.mrt", dir);
+    struct buf f = { 0 }, b = { 0 }, a0 = { 0 }, a1 = { 0 };
+    peer_table(&b, 2);
+    record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    for (unsigned k = 1; k <= 2; k++) {
+        a0.len = a1.len = b.len = 0;
+        attrs_path(&a0, 65001, k == 1 ? 3 : 1);
+        attrs_path(&a1, 65002, k == 1 ? 2 : 4);
+        buf_put_u32(&b, k);
+        uint8_t prefix[2] = { 10, (uint8_t)k };
+        buf_put_prefix(&b, prefix, 16);
+        buf_put_u16(&b, 2);
+        buf_put_u16(&b, 0); buf_put_u32(&b, 1700000000); buf_put_u16(&b, (uint16_t)a0.len); buf_put(&b, a0.p, a0.len);
+        buf_put_u16(&b, 1); buf_put_u32(&b, 1700000000); buf_put_u16(&b, (uint16_t)a1.len); buf_put(&b, a1.p, a1.len);
+        record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_RIB_IPV4_UNICAST, &b);
+    }
+    tu_write(path, f.p, f.len);
+    struct frames fr = { 0 };
+    loc_rib_option = true;
+    read_all(path, MRT_AS_BMP, &fr);
+    loc_rib_option = false;
+    unsigned loc_up = 0, loc_rm = 0, peer_rm = 0;
+    uint32_t first_as[3] = { 0 };
+    struct cursor c = cursor_make(fr.stream.p, fr.stream.len);
+    while (cursor_remaining(&c)) {
+        cursor_skip(&c, 1);
+        uint32_t len = cursor_be32(&c);
+        uint8_t type = cursor_u8(&c);
+        const uint8_t *body = cursor_take(&c, len - 6);
+        assert_non_null(body);
+        if (type != BMP_PEER_UP && type != BMP_ROUTE_MONITORING)
+            continue;
+        struct cursor h = cursor_make(body, 42);
+        uint8_t peer_type = cursor_u8(&h);
+        cursor_skip(&h, 1 + 8 + 16);
+        uint32_t as = cursor_be32(&h);
+        if (peer_type != BMP_PEER_LOC_RIB) {
+            peer_rm += type == BMP_ROUTE_MONITORING;
+            continue;
+        }
+        assert_int_equal(as, LOCAL_AS_TEST);
+        for (int i = 9; i < 25; i++)
+            assert_int_equal(body[i], 0); /* no peer address */
+        if (type == BMP_PEER_UP) {
+            loc_up++;
+            assert_non_null(memmem(body, len - 6, "global", 6)); /* the VRF/Table Name TLV */
+            continue;
+        }
+        loc_rm++;
+        /* UPDATE: no withdrawn, attributes (ORIGIN, AS_PATH, NEXT_HOP), NLRI */
+        struct cursor u = cursor_make(body + 42 + 19, len - 6 - 42 - 19);
+        cursor_skip(&u, 2 + 2 + 4 + 3 + 2);
+        uint32_t first = cursor_be32(&u);
+        cursor_skip(&u, (size_t)(body[42 + 19 + 2 + 2 + 4 + 3 + 1] - 1) * 4 + 7);
+        assert_int_equal(cursor_u8(&u), 16);
+        uint8_t prefix_b1 = (uint8_t)(cursor_be16(&u) & 0xff);
+        assert_true(cursor_ok(&u));
+        assert_true(prefix_b1 == 1 || prefix_b1 == 2);
+        first_as[prefix_b1] = first;
+    }
+    assert_int_equal(loc_up, 1);
+    assert_int_equal(loc_rm, 2);     /* one per prefix: different paths, different UPDATEs */
+    assert_int_equal(peer_rm, 4);    /* the peers' Adj-RIB-In as before */
+    assert_int_equal(first_as[1], 65002);
+    assert_int_equal(first_as[2], 65001);
+    buf_free(&fr.stream);
+    buf_free(&f); buf_free(&b); buf_free(&a0); buf_free(&a1);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_source_bgp_session),
         cmocka_unit_test(test_source_ipv6_mp_reach),
         cmocka_unit_test(test_source_frames_in_time_order),
+        cmocka_unit_test(test_source_loc_rib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
