@@ -4,6 +4,7 @@
 #include "source/mrt.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ struct mrt_reader {
     uint8_t *buf;                  /* read buffer (or the memory given) */
     size_t buf_len, buf_pos, buf_cap;
     bool eof;
+    off_t file_size;               /* the current file's, uncompressed only (0: unknown) */
+    uint64_t file_start;           /* n.bytes when it was opened */
     char error[300], warning[300];
     uint64_t warnings;      /* skips said since the last mrt_take_warning */
     struct mrt_counts n;
@@ -156,6 +159,14 @@ static void peer_seen(struct mrt_peer *p, int64_t ts)
 
 /* ---- reading records ---- */
 
+/* what mrt_progress measures against: an uncompressed file's size */
+static void file_size(struct mrt_reader *r, const char *path)
+{
+    struct stat st;
+    r->file_size = !input_compressed(r->in) && stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+    r->file_start = r->n.bytes;
+}
+
 struct mrt_reader *mrt_open(const char *path, char *err, size_t errlen)
 {
     struct mrt_reader *r = calloc(1, sizeof *r);
@@ -169,6 +180,7 @@ struct mrt_reader *mrt_open(const char *path, char *err, size_t errlen)
         mrt_close(r);
         return NULL;
     }
+    file_size(r, path);
     return r;
 }
 
@@ -193,6 +205,7 @@ int mrt_continue(struct mrt_reader *r, const char *path, char *err, size_t errle
     r->buf_len = r->buf_pos = 0;
     r->eof = false;
     r->error[0] = 0;
+    file_size(r, path);
     return 0;
 }
 
@@ -667,8 +680,10 @@ int mrt_next(struct mrt_reader *r, struct mrt_event *ev)
 
 double mrt_progress(const struct mrt_reader *r)
 {
-    (void)r;
-    return -1;
+    if (!r->file_size)
+        return -1;
+    double f = (double)(r->n.bytes - r->file_start) / (double)r->file_size;
+    return f > 1 ? 1 : f;
 }
 
 static json_t *peer_json(const struct mrt_peer *p)

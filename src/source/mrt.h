@@ -157,7 +157,7 @@ size_t mrt_peer_count(const struct mrt_reader *r);
 const struct mrt_peer *mrt_peer(const struct mrt_reader *r, uint32_t id);
 /* the PEER_INDEX_TABLE's collector BGP ID (0 if none was read) and view name */
 uint32_t mrt_collector_id(const struct mrt_reader *r);
-/* fraction of the (uncompressed) file read, or -1 */
+/* the fraction of the current file read (uncompressed files; -1 when it cannot be known) */
 double mrt_progress(const struct mrt_reader *r);
 /* {"records", "peers": [...], "skipped": {...}, "time": {...}} */
 json_t *mrt_summary_json(const struct mrt_reader *r);

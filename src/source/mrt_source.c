@@ -926,7 +926,15 @@ static void *source_mrt_open(const char *spec, const struct source_options *so, 
 static bool source_mrt_claims(const char *spec) { return !strncmp(spec, "mrt:", 4); }
 static const char *source_mrt_format(const void *impl) { return ((const struct mrt_source *)impl)->format; }
 static const char *source_mrt_error(const void *impl) { return ((const struct mrt_source *)impl)->error; }
-static double source_mrt_progress(const void *impl) { (void)impl; return -1; }
+/* the files before the current one, and how far into it: -1 when the file cannot say */
+static double source_mrt_progress(const void *impl)
+{
+    const struct mrt_source *s = impl;
+    double f = s->r ? mrt_progress(s->r) : -1;
+    if (f < 0 || !s->file)
+        return -1;
+    return ((double)(s->file - 1) + f) / (double)s->o->n_files;
+}
 
 static json_t *source_mrt_summary(const void *impl)
 {

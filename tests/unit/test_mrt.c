@@ -257,9 +257,13 @@ static void read_all(const char *path, enum mrt_as as, struct frames *out)
     struct capture_packet p;
     int rc;
     int64_t last = INT64_MIN;
+    double done = 0;
     while ((rc = source_next(s, &p)) == 1) {
         out->backwards += p.ts_ns < last;
         last = p.ts_ns;
+        double f = source_progress(s); /* an uncompressed file: how far the records read reach */
+        assert_true(f >= done && f <= 1);
+        done = f;
         struct decoded d;
         assert_int_equal(decode_frame(p.dlt, p.data, p.caplen, &d), DECODE_OK);
         assert_int_equal(d.dport, o.port);
@@ -271,6 +275,7 @@ static void read_all(const char *path, enum mrt_as as, struct frames *out)
         buf_put(&out->stream, d.payload, d.payload_len);
     }
     assert_int_equal(rc, 0);
+    assert_true(source_progress(s) == 1.0);
     json_t *sum = source_summary(s);
     assert_non_null(sum);
     json_decref(sum);
