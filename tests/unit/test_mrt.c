@@ -232,6 +232,43 @@ static void test_reader_bgp4mp_and_legacy(void **state)
     buf_free(&m);
 }
 
+/* RIB_GENERIC: IPv4/IPv6 unicast and multicast are read as the per-family subtypes are;
+ * another AFI/SAFI (here VPNv4, SAFI 128) is skipped and counted */
+static void test_reader_rib_generic(void **state)
+{
+    struct buf f = { 0 }, b = { 0 }, a = { 0 };
+    peer_table(&b, 1);
+    record(&f, 1, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    attrs_v4(&a, 65001);
+    for (int safi = 1; safi <= 128; safi += 127) {
+        b.len = 0;
+        buf_put_u32(&b, 0);
+        buf_put_u16(&b, MRT_AFI_IPV4);
+        buf_put_u8(&b, (uint8_t)safi);
+        uint8_t prefix[3] = { 192, 0, 2 };
+        buf_put_prefix(&b, prefix, 24);
+        buf_put_u16(&b, 1);
+        buf_put_u16(&b, 0); buf_put_u32(&b, 5); buf_put_u16(&b, (uint16_t)a.len); buf_put(&b, a.p, a.len);
+        record(&f, 2, MRT_TABLE_DUMP_V2, TD2_RIB_GENERIC, &b);
+    }
+    struct mrt_reader *r = mrt_open_memory(f.p, f.len);
+    struct mrt_event ev;
+    assert_int_equal(mrt_next(r, &ev), 1);
+    assert_int_equal(mrt_next(r, &ev), 1);
+    assert_int_equal(ev.kind, MRT_EV_RIB);
+    assert_int_equal(ev.rib.afi, MRT_AFI_IPV4);
+    assert_int_equal(ev.rib.safi, MRT_SAFI_UNICAST);
+    assert_int_equal(ev.rib.prefix_len, 24);
+    assert_int_equal(ev.rib.prefix[2], 2);
+    assert_int_equal(ev.rib.n_entries, 1);
+    assert_int_equal(mrt_next(r, &ev), 0);
+    assert_int_equal(mrt_counts(r)->skipped_family, 1);
+    mrt_close(r);
+    buf_free(&f);
+    buf_free(&b);
+    buf_free(&a);
+}
+
 /* ---- the source ---- */
 
 struct frames {
@@ -570,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_reader_skips_bad_records),
         cmocka_unit_test(test_reader_truncated),
         cmocka_unit_test(test_reader_bgp4mp_and_legacy),
+        cmocka_unit_test(test_reader_rib_generic),
         cmocka_unit_test(test_source_bmp_packs),
         cmocka_unit_test(test_source_bgp_session),
         cmocka_unit_test(test_source_ipv6_mp_reach),
