@@ -12,9 +12,11 @@ if [ -n "$only" ]; then
 fi
 for t in "${tests[@]}"; do
     echo "== $t"
+    t0=$(date +%s)
     out=$(bash "$t" 2>&1)
     rc=$?
     echo "$out"
+    echo "== $t: $(( $(date +%s) - t0 )) s"
     p=$(echo "$out" | grep -c '^ok ')
     f=$(echo "$out" | grep -c '^FAIL')
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
