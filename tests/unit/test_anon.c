@@ -1,0 +1,222 @@
+/* test_anon — Crypto-PAn against its published vectors, the prefix-preserving property, prefixes,
+ * kept ranges, the AS permutation and key files. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+
+#include "anon.h"
+
+/* the key and trace of the Crypto-PAn reference distribution (sample_trace_raw.dat and
+ * sample_trace_sanitized.dat) */
+static const uint8_t reference_key[ANON_KEY_LEN] = { 21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16,
+                                                     216, 152, 143, 131, 121, 121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2 };
+static const char *const v4_vectors[][2] = {
+    { "128.11.68.132", "135.242.180.132" }, { "129.118.74.4", "134.136.186.123" },
+    { "130.132.252.244", "133.68.164.234" }, { "141.223.7.43", "141.167.8.160" },
+    { "141.233.145.108", "141.129.237.235" }, { "152.163.225.39", "151.140.114.167" },
+    { "156.29.3.236", "147.225.12.42" },     { "165.247.96.84", "162.9.99.234" },
+    { "166.107.77.190", "160.132.178.185" }, { "192.102.249.13", "252.138.62.131" },
+    { "192.215.32.125", "252.43.47.189" },   { "192.233.80.103", "252.25.108.8" },
+    { "192.41.57.43", "252.222.221.184" },   { "193.150.244.223", "253.169.52.216" },
+    { "195.205.63.100", "255.186.223.5" },   { "202.49.198.20", "245.206.7.234" },
+    { "24.0.250.221", "100.15.198.226" },    { "4.3.88.225", "124.60.155.63" },
+    { "64.14.118.196", "0.255.183.58" },     { "10.185.25.118", "117.161.29.118" },
+};
+/* IPv6 by the same construction over 128 bits, as other implementations extend it
+ * (Yawning Angel's Go cryptopan) */
+static const char *const v6_vectors[][2] = {
+    { "::1", "78ff:f001:9fc0:20df:8380:b1f1:704:ed" },
+    { "::ffff", "78ff:f001:9fc0:20df:8380:b1f1:704:f838" },
+    { "2001:db8::1", "4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1e" },
+    { "2001:db8::2", "4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1c" },
+};
+
+static void check_vector(struct anon *a, const char *in, const char *want)
+{
+    struct addr x, y, w;
+    assert_int_equal(addr_parse(in, &x), 0);
+    assert_int_equal(addr_parse(want, &w), 0);
+    anon_addr(a, &x, &y);
+    char got[ADDR_STRLEN];
+    if (!addr_equal(&y, &w))
+        fail_msg("%s -> %s, want %s", in, addr_format(&y, got), want);
+}
+
+static void test_reference_vectors(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err);
+    assert_non_null(a);
+    for (size_t i = 0; i < sizeof v4_vectors / sizeof *v4_vectors; i++)
+        check_vector(a, v4_vectors[i][0], v4_vectors[i][1]);
+    for (size_t i = 0; i < sizeof v6_vectors / sizeof *v6_vectors; i++)
+        check_vector(a, v6_vectors[i][0], v6_vectors[i][1]);
+    /* again, from the cache */
+    check_vector(a, v4_vectors[0][0], v4_vectors[0][1]);
+    anon_free(a);
+}
+
+static unsigned common_bits(const uint8_t *x, const uint8_t *y, size_t len)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t d = x[i] ^ y[i];
+        if (!d) {
+            n += 8;
+            continue;
+        }
+        while (!(d & 0x80)) {
+            n++;
+            d <<= 1;
+        }
+        break;
+    }
+    return n;
+}
+
+/* every pair keeps its common prefix length; the mapping is one-to-one on the sample */
+static void test_prefix_preserving(void **state)
+{
+    uint8_t key[ANON_KEY_LEN];
+    for (int i = 0; i < ANON_KEY_LEN; i++)
+        key[i] = (uint8_t)(i * 37 + 11);
+    char err[200];
+    struct anon *a = anon_new(key, err, sizeof err);
+    assert_non_null(a);
+    uint64_t s = 88172645463325252ull;
+    for (size_t len = 4; len <= 16; len += 12) {
+        enum { N = 200 };
+        uint8_t in[N][16], out[N][16];
+        for (int i = 0; i < N; i++) {
+            for (size_t b = 0; b < len; b++) {
+                s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                in[i][b] = (uint8_t)s;
+            }
+            if (i % 4 == 1) /* near neighbours too: a long common prefix */
+                memcpy(in[i], in[i - 1], len - 1);
+            memcpy(out[i], in[i], len);
+            anon_bytes(a, out[i], len);
+        }
+        for (int i = 0; i < N; i++)
+            for (int j = i + 1; j < N; j++) {
+                unsigned before = common_bits(in[i], in[j], len), after = common_bits(out[i], out[j], len);
+                if (before != after)
+                    fail_msg("pair %d,%d: common prefix %u bits became %u", i, j, before, after);
+            }
+    }
+    anon_free(a);
+}
+
+/* the same key, the same mapping; another key, another one */
+static void test_keyed(void **state)
+{
+    uint8_t k1[ANON_KEY_LEN] = { 1 }, k2[ANON_KEY_LEN] = { 2 };
+    char err[200];
+    struct anon *a = anon_new(k1, err, sizeof err), *b = anon_new(k1, err, sizeof err), *c = anon_new(k2, err, sizeof err);
+    uint8_t x[4] = { 198, 51, 100, 7 }, y[4], z[4];
+    memcpy(y, x, 4);
+    memcpy(z, x, 4);
+    anon_bytes(a, x, 4);
+    anon_bytes(b, y, 4);
+    anon_bytes(c, z, 4);
+    assert_memory_equal(x, y, 4);
+    assert_memory_not_equal(x, z, 4);
+    anon_free(a);
+    anon_free(b);
+    anon_free(c);
+}
+
+/* a prefix maps to the leading bits of its addresses' images; kept ranges and 0.0.0.0 stay */
+static void test_prefix_and_keep(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err);
+    uint8_t p[4] = { 128, 11, 0, 0 };                 /* 128.11.0.0/16 */
+    anon_prefix(a, p, 16, 4);
+    assert_int_equal(p[0], 135);                       /* 128.11.68.132 -> 135.242.180.132 */
+    assert_int_equal(p[1], 242);
+    assert_int_equal(p[2], 0);
+    uint8_t q[3] = { 141, 223, 7 };                    /* 141.223.7.0/20: bits past 20 are not its */
+    anon_prefix(a, q, 20, 4);
+    assert_int_equal(q[0], 141);
+    assert_int_equal(q[1], 167);                       /* 141.223.7.43 -> 141.167.8.160 */
+    assert_int_equal(q[2] & 0x0f, 0);
+    assert_int_equal(q[2] & 0xf0, 8 & 0xf0);
+    struct addr doc;
+    assert_int_equal(addr_parse("192.0.2.0/24", &doc), 0);
+    assert_int_equal(anon_keep(a, &doc), 0);
+    uint8_t d[4] = { 192, 0, 2, 9 }, zero[4] = { 0 }, z[4] = { 0 };
+    anon_bytes(a, d, 4);
+    anon_bytes(a, z, 4);
+    assert_int_equal(d[3], 9);
+    assert_int_equal(d[0], 192);
+    assert_memory_equal(z, zero, 4);
+    anon_free(a);
+}
+
+/* ASes: public 2-byte ones among themselves, public 4-byte ones among themselves, one-to-one;
+ * private, documentation, reserved ones and AS_TRANS stay */
+static void test_as(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err);
+    static uint8_t seen[65536 / 8];
+    memset(seen, 0, sizeof seen);
+    unsigned moved = 0;
+    for (uint32_t as = 1; as <= 64495; as++) {
+        if (as == 23456)
+            continue;
+        uint32_t m = anon_as(a, as);
+        assert_true(m >= 1 && m <= 64495 && m != 23456);
+        assert_false(seen[m / 8] & (1u << (m % 8)));
+        seen[m / 8] |= (uint8_t)(1u << (m % 8));
+        moved += m != as;
+    }
+    assert_true(moved > 60000);
+    for (uint32_t as = 65552; as < 65552 + 5000; as++) {
+        uint32_t m = anon_as(a, as);
+        assert_true(m >= 65552 && m <= 4199999999u);
+        assert_int_equal(anon_as(a, as), m);
+    }
+    const uint32_t stay[] = { 0, 23456, 64496, 64511, 64512, 65534, 65535, 65536, 65551, 4200000000u, 4294967295u };
+    for (size_t i = 0; i < sizeof stay / sizeof *stay; i++)
+        assert_int_equal(anon_as(a, stay[i]), stay[i]);
+    anon_free(a);
+}
+
+static void test_key_files(void **state)
+{
+    char *dir = tu_tmpdir(), path[256], err[300];
+    uint8_t key[ANON_KEY_LEN];
+    snprintf(path, sizeof path, "%s/raw.key", dir);
+    tu_write(path, reference_key, sizeof reference_key);
+    assert_int_equal(anon_key_load(path, key, err, sizeof err), 0);
+    assert_memory_equal(key, reference_key, ANON_KEY_LEN);
+    snprintf(path, sizeof path, "%s/hex.key", dir);
+    const char *hex = "1522178d 33a4cf80 130a5b16 49907d10\nd8988f83 79796527 62574c2d 2a842202\n";
+    tu_write(path, hex, strlen(hex));
+    memset(key, 0, sizeof key);
+    assert_int_equal(anon_key_load(path, key, err, sizeof err), 0);
+    assert_memory_equal(key, reference_key, ANON_KEY_LEN);
+    snprintf(path, sizeof path, "%s/short.key", dir);
+    tu_write(path, "abcd", 4);
+    assert_int_equal(anon_key_load(path, key, err, sizeof err), -1);
+    assert_non_null(strstr(err, "64 hex digits"));
+    snprintf(path, sizeof path, "%s/missing.key", dir);
+    assert_int_equal(anon_key_load(path, key, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/dev/urandom"));
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_vectors),
+        cmocka_unit_test(test_prefix_preserving),
+        cmocka_unit_test(test_keyed),
+        cmocka_unit_test(test_prefix_and_keep),
+        cmocka_unit_test(test_as),
+        cmocka_unit_test(test_key_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
