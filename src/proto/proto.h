@@ -201,8 +201,9 @@ size_t bgp_notification(uint8_t out[BGP_NOTIFICATION_LEN], uint8_t code, uint8_t
 struct buf;
 enum bgp_attr_type { BGP_ATTR_ORIGIN = 1, BGP_ATTR_AS_PATH = 2, BGP_ATTR_NEXT_HOP = 3, BGP_ATTR_MED = 4,
                      BGP_ATTR_LOCAL_PREF = 5, BGP_ATTR_ATOMIC_AGGREGATE = 6, BGP_ATTR_AGGREGATOR = 7,
-                     BGP_ATTR_COMMUNITIES = 8, BGP_ATTR_MP_REACH = 14, BGP_ATTR_MP_UNREACH = 15,
-                     BGP_ATTR_AS4_PATH = 17, BGP_ATTR_AS4_AGGREGATOR = 18 };
+                     BGP_ATTR_COMMUNITIES = 8, BGP_ATTR_ORIGINATOR_ID = 9, BGP_ATTR_CLUSTER_LIST = 10,
+                     BGP_ATTR_MP_REACH = 14, BGP_ATTR_MP_UNREACH = 15, BGP_ATTR_AS4_PATH = 17,
+                     BGP_ATTR_AS4_AGGREGATOR = 18, BGP_ATTR_LARGE_COMMUNITY = 32 };
 /* "AS_PATH", "COMMUNITIES", ... ; NULL for a type without a name here */
 const char *bgp_attr_name(uint8_t type);
 #define BGP_ATTR_FLAG_OPTIONAL 0x80
@@ -231,6 +232,14 @@ int bgp_attrs_as4(const uint8_t *attrs, size_t len, struct buf *out);
 int bgp_update_as4(const uint8_t *msg, size_t len, struct buf *out);
 void bgp_end(struct buf *b, size_t at);
 void bgp_put_open(struct buf *b, const struct bgp_open_spec *o);
+
+/* bgp_anon.c: a BGP message's addresses, prefixes and AS numbers anonymised in place (anon.h),
+ * its length unchanged. as4: its AS_PATH has 4-byte ASes; addpath: its NLRI path identifiers. */
+enum anon_result { ANON_OK, ANON_UNMAPPABLE /* an NLRI family it cannot map */, ANON_MALFORMED };
+struct bgp_anon_counts { uint64_t addresses, prefixes, ases; };
+struct anon;
+enum anon_result bgp_anonymise(struct anon *a, uint8_t *msg, size_t len, bool as4, bool addpath,
+                               struct bgp_anon_counts *n);
 
 /* bmp.c specifics: the names of BMP v3 (RFC 7854, RFC 9069) and its messages' builders. */
 enum bmp_type { BMP_ROUTE_MONITORING = 0, BMP_STATS = 1, BMP_PEER_DOWN = 2, BMP_PEER_UP = 3, BMP_INIT = 4,

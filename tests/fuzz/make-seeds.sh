@@ -63,3 +63,27 @@ for k in "td2:--updates 6 --restart" "addpath:--addpath --updates 4" "legacy:--f
     "$BUILD/mrt-gen" --peers 3 --v4 6 --v6 3 $opts "$tmp/$name.mrt"
     for as in 0 1 3; do { printf "\\00$as"; cat "$tmp/$name.mrt"; } > "$OUT/fuzz_mrt/$name-$as"; done
 done
+# BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH): an UPDATE
+# with ORIGIN, AS_PATH, NEXT_HOP, AGGREGATOR, COMMUNITIES, LARGE_COMMUNITY, MP_REACH_NLRI (IPv6),
+# MP_UNREACH_NLRI and an IPv4 prefix; an OPEN with the 4-octet AS capability
+mkdir -p "$OUT/fuzz_anon"
+python3 - "$OUT/fuzz_anon" <<'PY'
+import struct, sys
+def msg(kind, body):
+    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), kind) + body
+def attr(flags, kind, value):
+    return struct.pack("!BBB", flags, kind, len(value)) + value
+attrs = (attr(0x40, 1, b"\0") + attr(0x40, 2, struct.pack("!BBII", 2, 2, 3356, 396982))
+         + attr(0x40, 3, bytes([128, 11, 68, 132])) + attr(0xc0, 7, struct.pack("!I", 2914) + bytes([10, 1, 2, 3]))
+         + attr(0xc0, 8, struct.pack("!HH", 3356, 70)) + attr(0xc0, 32, struct.pack("!III", 396982, 1, 2))
+         + attr(0x80, 14, struct.pack("!HBB", 2, 1, 16) + bytes.fromhex("20010db9000000000000000000000055") + b"\0"
+                + bytes([32, 0x20, 0x01, 0x0d, 0xb9]))
+         + attr(0x80, 15, struct.pack("!HB", 2, 1) + bytes([48, 0x2a, 0, 0, 1, 0, 0])))
+update = msg(2, struct.pack("!H", 3) + bytes([16, 166, 107]) + struct.pack("!H", len(attrs)) + attrs
+             + bytes([24, 192, 102, 249]))
+caps = struct.pack("!BBI", 65, 4, 396982)
+opn = msg(1, struct.pack("!BHHI", 4, 23456, 90, 0x800b4484) + struct.pack("!BBB", len(caps) + 2, 2, len(caps)) + caps)
+for name, m in (("update", update), ("open", opn)):
+    for flags in (1, 3):
+        open(f"{sys.argv[1]}/{name}-{flags}", "wb").write(bytes([flags]) + m)
+PY

@@ -1,10 +1,13 @@
 /* test_anon — Crypto-PAn against its published vectors, the prefix-preserving property, prefixes,
  * kept ranges, the AS permutation and key files. */
+#define _GNU_SOURCE /* memmem */
 #include "testutil.h"
 
 #include <arpa/inet.h>
 
 #include "anon.h"
+#include "buf.h"
+#include "proto/proto.h"
 
 /* the key and trace of the Crypto-PAn reference distribution (sample_trace_raw.dat and
  * sample_trace_sanitized.dat) */
@@ -208,6 +211,103 @@ static void test_key_files(void **state)
     tu_rmdir(dir);
 }
 
+static void attr(struct buf *b, uint8_t flags, uint8_t type, const struct buf *v)
+{
+    buf_put_u8(b, flags);
+    buf_put_u8(b, type);
+    buf_put_u8(b, (uint8_t)v->len);
+    buf_put(b, v->p, v->len);
+}
+
+static bool contains(const struct buf *b, const void *needle, size_t n)
+{
+    return memmem(b->p, b->len, needle, n) != NULL;
+}
+
+/* An UPDATE with every field that names the network: none of the originals is left, each is
+ * what anon_bytes / anon_prefix / anon_as give, the length is the same; an OPEN likewise; a
+ * VPN MP_REACH_NLRI is unmappable; a cut message malformed. */
+static void test_bgp_update(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err), *ref = anon_new(reference_key, err, sizeof err);
+    struct buf m = { 0 }, attrs = { 0 }, v = { 0 };
+    const uint8_t nh[4] = { 128, 11, 68, 132 }, agg[4] = { 141, 223, 7, 43 }, orig_id[4] = { 130, 132, 252, 244 },
+                  v6nh[16] = { 0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x55 };
+    size_t at = bgp_begin(&m, BGP_UPDATE);
+    buf_put_u16(&m, 3); buf_put_u8(&m, 16); buf_put_u8(&m, 166); buf_put_u8(&m, 107);     /* withdrawn 166.107/16 */
+    v.len = 0; buf_put_u8(&v, 0); attr(&attrs, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_ORIGIN, &v);
+    v.len = 0; buf_put_u8(&v, BGP_AS_SEQUENCE); buf_put_u8(&v, 2); buf_put_u32(&v, 3356); buf_put_u32(&v, 396982);
+    attr(&attrs, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, &v);
+    v.len = 0; buf_put(&v, nh, 4); attr(&attrs, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_NEXT_HOP, &v);
+    v.len = 0; buf_put_u32(&v, 2914); buf_put(&v, agg, 4);
+    attr(&attrs, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AGGREGATOR, &v);
+    v.len = 0; buf_put_u16(&v, 3356); buf_put_u16(&v, 70); buf_put_u32(&v, 0xffffff01u);   /* 3356:70, NO_EXPORT */
+    attr(&attrs, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_COMMUNITIES, &v);
+    v.len = 0; buf_put(&v, orig_id, 4); attr(&attrs, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_ORIGINATOR_ID, &v);
+    v.len = 0; buf_put_u16(&v, 2); buf_put_u8(&v, 1); buf_put_u8(&v, 16); buf_put(&v, v6nh, 16); buf_put_u8(&v, 0);
+    buf_put_u8(&v, 32); buf_put_u32(&v, 0x20010db9u);                                    /* 2001:db9::/32 */
+    attr(&attrs, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_REACH, &v);
+    buf_put_u16(&m, (uint16_t)attrs.len);
+    buf_put(&m, attrs.p, attrs.len);
+    buf_put_u8(&m, 24); buf_put_u8(&m, 192); buf_put_u8(&m, 102); buf_put_u8(&m, 249);    /* 192.102.249/24 */
+    bgp_end(&m, at);
+    size_t len = m.len;
+    struct bgp_anon_counts n = { 0 };
+    assert_int_equal(bgp_anonymise(a, m.p, m.len, true, false, &n), ANON_OK);
+    assert_int_equal(m.len, len);
+    assert_int_equal(n.prefixes, 3);
+    assert_int_equal(n.addresses, 4);
+    assert_int_equal(n.ases, 5); /* two in the path, the aggregator's, two communities' */
+    assert_false(contains(&m, nh, 4));
+    assert_false(contains(&m, agg, 4));
+    assert_false(contains(&m, orig_id, 4));
+    assert_false(contains(&m, v6nh, 16));
+    uint8_t want[16];
+    memcpy(want, nh, 4);
+    anon_bytes(ref, want, 4);
+    assert_true(contains(&m, want, 4));
+    uint8_t as[4] = { 0, 0, 0x0c, 0x1c }; /* 3356 */
+    assert_false(contains(&m, as, 4));
+    uint32_t mapped = anon_as(ref, 3356);
+    uint8_t mas[4] = { (uint8_t)(mapped >> 24), (uint8_t)(mapped >> 16), (uint8_t)(mapped >> 8), (uint8_t)mapped };
+    assert_true(contains(&m, mas, 4));
+    assert_true(contains(&m, (uint8_t[]){ 0xff, 0xff, 0xff, 0x01 }, 4)); /* NO_EXPORT stays */
+    uint8_t p24[3] = { 192, 102, 249 };
+    anon_prefix(ref, p24, 24, 4);
+    assert_memory_equal(m.p + m.len - 3, p24, 3);                    /* 252.138.62/24 */
+    assert_int_equal(m.p[m.len - 3], 252);
+
+    /* a VPNv4 MP_REACH_NLRI: unmappable */
+    struct buf u = { 0 };
+    at = bgp_begin(&u, BGP_UPDATE);
+    buf_put_u16(&u, 0);
+    v.len = 0; buf_put_u16(&v, 1); buf_put_u8(&v, 128); buf_put_u8(&v, 12); buf_put_zero(&v, 12); buf_put_u8(&v, 0);
+    attrs.len = 0;
+    attr(&attrs, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_REACH, &v);
+    buf_put_u16(&u, (uint16_t)attrs.len);
+    buf_put(&u, attrs.p, attrs.len);
+    bgp_end(&u, at);
+    assert_int_equal(bgp_anonymise(a, u.p, u.len, true, false, &n), ANON_UNMAPPABLE);
+    /* cut short: malformed */
+    assert_int_equal(bgp_anonymise(a, m.p, m.len - 1, true, false, &n), ANON_MALFORMED);
+
+    /* an OPEN: My AS, the BGP identifier and the 4-octet AS capability */
+    struct buf o = { 0 };
+    struct bgp_open_spec spec = { .asn = 396982, .bgp_id = 0x800b4484u /* 128.11.68.132 */, .hold_time = 90,
+                                  .four_byte_as = true };
+    bgp_put_open(&o, &spec);
+    assert_int_equal(bgp_anonymise(a, o.p, o.len, true, false, &n), ANON_OK);
+    struct bgp_open got;
+    assert_int_equal(bgp_parse_open(o.p, o.len, &got), 0);
+    assert_int_equal(got.asn, anon_as(ref, 396982));
+    assert_int_equal(got.my_as, BGP_AS_TRANS);
+    assert_int_equal(got.bgp_id, 0x87f2b484u); /* 135.242.180.132 */
+    buf_free(&m); buf_free(&attrs); buf_free(&v); buf_free(&u); buf_free(&o);
+    anon_free(a);
+    anon_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_prefix_and_keep),
         cmocka_unit_test(test_as),
         cmocka_unit_test(test_key_files),
+        cmocka_unit_test(test_bgp_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
