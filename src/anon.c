@@ -235,3 +235,29 @@ uint32_t anon_as(struct anon *a, uint32_t as)
         return permute(a, as, 65552, 4199999999u, 0);
     return as; /* 0, AS_TRANS, documentation, private, reserved */
 }
+
+/* ---- names ---- */
+
+void anon_name(struct anon *a, uint8_t *s, size_t len)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    /* CBC-MAC of the name (its length first) under the AS key: a keyed digest, no one can map back */
+    uint8_t tag[16] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len, 'n' }, block[16];
+    aes(a->as_ctx, tag, tag);
+    for (size_t i = 0; i < len; i += 16) {
+        for (size_t k = 0; k < 16; k++)
+            block[k] = (uint8_t)(tag[k] ^ (i + k < len ? s[i + k] : 0));
+        aes(a->as_ctx, block, tag);
+    }
+    uint8_t ks[16];
+    for (size_t i = 0; i < len; i++) {
+        if (i % 16 == 0) { /* the keystream: AES(tag xor counter) */
+            memcpy(block, tag, 16);
+            block[15] ^= (uint8_t)(i / 16);
+            block[14] ^= (uint8_t)(i / 16 >> 8);
+            aes(a->as_ctx, block, ks);
+        }
+        if (isalnum(s[i]))
+            s[i] = (uint8_t)alnum[ks[i % 16] % 36];
+    }
+}

@@ -15,6 +15,7 @@
  * - Addresses inside a kept prefix (anon_keep: documentation ranges, the collector's address)
  *   map to themselves; so do the unspecified address, loopback and multicast, which name no
  *   one (and a collector must still read them as such).
+ * - Names (BMP sysName, sysDescr) keep their length, so every length field stays true.
  * - AS numbers are permuted by a keyed permutation within their class: public 2-byte ASes
  *   (1-64495 but 23456) among themselves, public 4-byte ones (65552-4199999999) among
  *   themselves; reserved, documentation and private ASes and AS_TRANS stay (RFC 6996, 5398,
@@ -48,5 +49,9 @@ void anon_addr(struct anon *a, const struct addr *in, struct addr *out);
 void anon_prefix(struct anon *a, uint8_t *prefix, unsigned bits, size_t len);
 /* An AS number (see the rules above). */
 uint32_t anon_as(struct anon *a, uint32_t as);
+/* A name (a router's sysName, a description) in place, its length and shape kept: each letter
+ * and digit replaced by one drawn from a keyed MAC of the whole name, punctuation and spaces
+ * kept ("rtr01.ams.example.net" -> "k3x9a.p2f.q8sjzwe.m4d"); the same name, the same result. */
+void anon_name(struct anon *a, uint8_t *s, size_t len);
 
 #endif

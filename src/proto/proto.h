@@ -240,6 +240,12 @@ struct bgp_anon_counts { uint64_t addresses, prefixes, ases; };
 struct anon;
 enum anon_result bgp_anonymise(struct anon *a, uint8_t *msg, size_t len, bool as4, bool addpath,
                                struct bgp_anon_counts *n);
+/* bmp_anon.c: a BMP message likewise, with a session's state (which peers use ADD-PATH, from
+ * their PEER_UPs). */
+struct bmp_anon;
+struct bmp_anon *bmp_anon_new(struct anon *a);
+void bmp_anon_free(struct bmp_anon *s);
+enum anon_result bmp_anonymise(struct bmp_anon *s, uint8_t *msg, size_t len, struct bgp_anon_counts *n);
 
 /* bmp.c specifics: the names of BMP v3 (RFC 7854, RFC 9069) and its messages' builders. */
 enum bmp_type { BMP_ROUTE_MONITORING = 0, BMP_STATS = 1, BMP_PEER_DOWN = 2, BMP_PEER_UP = 3, BMP_INIT = 4,

@@ -1,6 +1,7 @@
-/* fuzz_anon — any bytes as a BGP message anonymised in place (proto/bgp_anon.c): the first byte
- * chooses 4-byte AS paths and ADD-PATH. Checks that the length never changes and that a
- * message it says it mapped is still the same BGP message kind and length. */
+/* fuzz_anon — any bytes as a BGP message (proto/bgp_anon.c) or a run of BMP messages
+ * (proto/bmp_anon.c, one session's state) anonymised in place: the first byte chooses 4-byte
+ * AS paths (bit 0), ADD-PATH (bit 1), BMP (bit 2). Checks that a BGP message it says it mapped
+ * is still the same kind and length; ASan checks every access. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     bool as4 = data[0] & 1, addpath = data[0] & 2;
     size_t len = size - 1;
+    if (data[0] & 4) { /* BMP: messages framed by their own length, one session */
+        struct bmp_anon *s = bmp_anon_new(a);
+        uint8_t *buf = malloc(len ? len : 1);
+        memcpy(buf, data + 1, len);
+        struct bgp_anon_counts n = { 0 };
+        for (size_t at = 0; at + 6 <= len;) {
+            size_t mlen = (size_t)buf[at + 1] << 24 | (size_t)buf[at + 2] << 16 | (size_t)buf[at + 3] << 8 | buf[at + 4];
+            if (mlen < 6 || mlen > len - at)
+                break;
+            bmp_anonymise(s, buf + at, mlen, &n);
+            at += mlen;
+        }
+        free(buf);
+        bmp_anon_free(s);
+        return 0;
+    }
     uint8_t *msg = malloc(len ? len : 1);
     memcpy(msg, data + 1, len);
     if (len >= 19) { /* a true length and marker, so that the parser goes past the header */

@@ -63,7 +63,7 @@ for k in "td2:--updates 6 --restart" "addpath:--addpath --updates 4" "legacy:--f
     "$BUILD/mrt-gen" --peers 3 --v4 6 --v6 3 $opts "$tmp/$name.mrt"
     for as in 0 1 3; do { printf "\\00$as"; cat "$tmp/$name.mrt"; } > "$OUT/fuzz_mrt/$name-$as"; done
 done
-# BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH): an UPDATE
+# BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH, bit 2 BMP): an UPDATE
 # with ORIGIN, AS_PATH, NEXT_HOP, AGGREGATOR, COMMUNITIES, LARGE_COMMUNITY, MP_REACH_NLRI (IPv6),
 # MP_UNREACH_NLRI and an IPv4 prefix; an OPEN with the 4-octet AS capability
 mkdir -p "$OUT/fuzz_anon"
@@ -86,4 +86,12 @@ opn = msg(1, struct.pack("!BHHI", 4, 23456, 90, 0x800b4484) + struct.pack("!BBB"
 for name, m in (("update", update), ("open", opn)):
     for flags in (1, 3):
         open(f"{sys.argv[1]}/{name}-{flags}", "wb").write(bytes([flags]) + m)
+# a BMP session: INIT, PEER_UP (both OPENs), Route Monitoring of the UPDATE
+def bmp(kind, body):
+    return struct.pack("!BIB", 3, 6 + len(body), kind) + body
+peer = struct.pack("!BB8s", 0, 0, b"\0" * 8) + b"\0" * 12 + bytes([128, 11, 68, 132]) + struct.pack("!III", 3356, 0x81764a04, 0) + b"\0" * 4
+init = bmp(4, struct.pack("!HH", 2, 9) + b"rtr01.ams")
+up = bmp(3, peer + b"\0" * 12 + bytes([130, 132, 252, 244]) + struct.pack("!HH", 179, 40000) + opn + opn)
+rm = bmp(0, peer + update)
+open(f"{sys.argv[1]}/bmp-5", "wb").write(bytes([5]) + init + up + rm)
 PY

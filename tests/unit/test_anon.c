@@ -308,6 +308,103 @@ static void test_bgp_update(void **state)
     anon_free(ref);
 }
 
+/* names: same length and shape, letters and digits replaced, the same name the same way */
+static void test_names(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err);
+    char x[] = "rtr01.ams.example.net", y[] = "rtr01.ams.example.net", z[] = "rtr02.ams.example.net";
+    anon_name(a, (uint8_t *)x, strlen(x));
+    anon_name(a, (uint8_t *)y, strlen(y));
+    anon_name(a, (uint8_t *)z, strlen(z));
+    assert_string_equal(x, y);
+    assert_string_not_equal(x, z);
+    assert_int_equal(strlen(x), 21);
+    assert_true(x[5] == '.' && x[9] == '.' && x[17] == '.');
+    assert_null(strstr(x, "ams"));
+    assert_null(strstr(x, "example"));
+    anon_free(a);
+}
+
+/* BMP: INIT's names, a PEER_UP whose OPENs negotiate ADD-PATH (so the Route Monitoring after it
+ * is read with path identifiers), the per-peer header's address, AS and BGP ID */
+static void test_bmp(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err), *ref = anon_new(reference_key, err, sizeof err);
+    struct bmp_anon *s = bmp_anon_new(a);
+    struct bgp_anon_counts n = { 0 };
+    struct buf m = { 0 };
+    size_t at = bmp_begin(&m, BMP_INIT);
+    bmp_put_info(&m, BMP_INFO_SYS_NAME, "rtr01.ams.example.net");
+    bmp_end(&m, at);
+    assert_int_equal(bmp_anonymise(s, m.p, m.len, &n), ANON_OK);
+    assert_null(memmem(m.p, m.len, "example", 7));
+    struct addr peer;
+    addr_parse("128.11.68.132", &peer);
+    struct bmp_peer_header h = { .type = BMP_PEER_GLOBAL, .addr = peer, .as = 3356, .bgp_id = 0x81764a04u /* 129.118.74.4 */ };
+    struct bgp_open_spec o = { .asn = 3356, .bgp_id = 0x81764a04u, .hold_time = 90, .four_byte_as = true, .addpath = true,
+                               .n_families = 1, .afi = { 1 }, .safi = { 1 } };
+    m.len = 0;
+    at = bmp_begin(&m, BMP_PEER_UP);
+    bmp_put_peer_header(&m, &h);
+    buf_put_zero(&m, 12);
+    buf_put_u32(&m, 0x8284fcf4u); /* local 130.132.252.244 */
+    buf_put_u16(&m, 179);
+    buf_put_u16(&m, 40000);
+    bgp_put_open(&m, &o);
+    bgp_put_open(&m, &o);
+    bmp_end(&m, at);
+    assert_int_equal(bmp_anonymise(s, m.p, m.len, &n), ANON_OK);
+    assert_int_equal(m.p[6 + 22], 135);       /* the peer, 135.242.180.132 */
+    assert_int_equal(m.p[6 + 25], 132);
+    assert_int_equal(m.p[6 + 30], 134);       /* its BGP ID, 134.136.186.123 */
+    assert_int_equal(m.p[6 + 42 + 12], 133);  /* the local address, 133.68.164.234 */
+    uint32_t as = anon_as(ref, 3356);
+    assert_int_equal((uint32_t)m.p[6 + 26] << 24 | (uint32_t)m.p[6 + 27] << 16 | (uint32_t)m.p[6 + 28] << 8 | m.p[6 + 29],
+                     as);
+    /* a Route Monitoring UPDATE of that peer with a path identifier before its prefix */
+    m.len = 0;
+    at = bmp_begin(&m, BMP_ROUTE_MONITORING);
+    bmp_put_peer_header(&m, &h);
+    size_t u = bgp_begin(&m, BGP_UPDATE);
+    buf_put_u16(&m, 0);
+    buf_put_u16(&m, 0);
+    buf_put_u32(&m, 7);                       /* path identifier */
+    buf_put_u8(&m, 24); buf_put_u8(&m, 192); buf_put_u8(&m, 102); buf_put_u8(&m, 249);
+    bgp_end(&m, u);
+    bmp_end(&m, at);
+    assert_int_equal(bmp_anonymise(s, m.p, m.len, &n), ANON_OK);
+    assert_int_equal(m.p[m.len - 4], 24);
+    assert_int_equal(m.p[m.len - 3], 252);    /* 192.102.249/24 -> 252.138.62/24 */
+    assert_int_equal(m.p[m.len - 2], 138);
+    assert_int_equal(m.p[m.len - 5], 7);      /* the path identifier as it was */
+    /* a PEER_UP whose sent OPEN claims more bytes than the message holds: malformed, and read
+     * no further than the message (fuzz_anon found the read past it) */
+    struct buf up = { 0 };
+    at = bmp_begin(&up, BMP_PEER_UP);
+    bmp_put_peer_header(&up, &h);
+    buf_put_zero(&up, 20);
+    size_t open_at = up.len;
+    bgp_put_open(&up, &o);
+    up.p[open_at + 16] = 0x0f;                /* 3840 bytes */
+    up.len = open_at + 24;                    /* and the message ends within its fixed part */
+    bmp_end(&up, at);
+    uint8_t *exact = malloc(up.len);          /* no slack after it for a read to land in */
+    memcpy(exact, up.p, up.len);
+    assert_int_equal(bmp_anonymise(s, exact, up.len, &n), ANON_MALFORMED);
+    free(exact);
+    buf_free(&up);
+    /* cut: malformed; an unknown type: unmappable */
+    assert_int_equal(bmp_anonymise(s, m.p, m.len - 1, &n), ANON_MALFORMED);
+    m.p[5] = 42;
+    assert_int_equal(bmp_anonymise(s, m.p, m.len, &n), ANON_UNMAPPABLE);
+    buf_free(&m);
+    bmp_anon_free(s);
+    anon_free(a);
+    anon_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_as),
         cmocka_unit_test(test_key_files),
         cmocka_unit_test(test_bgp_update),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_bmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
