@@ -21,6 +21,7 @@ struct anon {
     EVP_CIPHER_CTX *addr_ctx; /* AES-128 with the key's first half */
     EVP_CIPHER_CTX *as_ctx;   /* AES-128 with a key derived for the AS permutation */
     uint8_t pad[16];
+    bool as_off;
     struct addr keep[ANON_KEEP_MAX];
     size_t n_keep;
     struct cache_entry cache[CACHE_SIZE];
@@ -114,6 +115,8 @@ int anon_key_load(const char *path, uint8_t key[ANON_KEY_LEN], char *err, size_t
     }
     return 0;
 }
+
+void anon_set_as(struct anon *a, bool on) { a->as_off = !on; }
 
 int anon_keep(struct anon *a, const struct addr *prefix)
 {
@@ -229,6 +232,8 @@ static uint32_t permute(struct anon *a, uint32_t as, uint32_t lo, uint32_t hi, u
 
 uint32_t anon_as(struct anon *a, uint32_t as)
 {
+    if (a->as_off)
+        return as;
     if (as >= 1 && as <= 64495 && as != 23456)
         return permute(a, as, 1, 64495, 23456);
     if (as >= 65552 && as <= 4199999999u)

@@ -39,6 +39,8 @@ struct anon *anon_new(const uint8_t key[ANON_KEY_LEN], char *err, size_t errlen)
 void anon_free(struct anon *a);
 /* A key file: 32 raw bytes, or 64 hexadecimal digits (white space ignored). -1 with err. */
 int anon_key_load(const char *path, uint8_t key[ANON_KEY_LEN], char *err, size_t errlen);
+/* false: AS numbers stay as they are (anon_as is the identity). */
+void anon_set_as(struct anon *a, bool on);
 /* Addresses in this prefix stay as they are. -1 past ANON_KEEP_MAX. */
 int anon_keep(struct anon *a, const struct addr *prefix);
 

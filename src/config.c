@@ -315,6 +315,56 @@ static int key_payload_size(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
+static int keep_item(struct yw *p, yaml_node_t *n, void *t)
+{
+    struct pcap_anonymise *an = t;
+    const char *s = yw_scalar(n);
+    struct addr a;
+    if (!s || addr_parse(s, &a) < 0)
+        return yw_fail(p, n, "pcap_processing.anonymise.keep: expected an address or a prefix (192.0.2.0/24), not %s",
+                       s ? s : yw_kind(n));
+    struct addr *v = yw_grow(an->keep, an->n_keep, sizeof *v);
+    if (!v)
+        return yw_fail(p, n, "out of memory");
+    an->keep = v;
+    an->keep[an->n_keep++] = a;
+    return 0;
+}
+
+static int key_keep(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    return yw_is_null(v) ? 0 : yw_each_item(p, v, keep_item, t);
+}
+
+static int key_unmappable(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    const char *s = yw_scalar(v);
+    if (s && (!strcmp(s, "drop") || !strcmp(s, "fail"))) {
+        *(bool *)t = !strcmp(s, "fail");
+        return 0;
+    }
+    return yw_fail(p, v, "pcap_processing.anonymise.unmappable: drop (counted in the summary) or fail, not %s",
+                   s ? s : yw_kind(v));
+}
+
+static int key_anonymise(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    struct pcap_anonymise *an = t;
+    an->as = true;
+    const struct yw_key keys[] = {
+        { "key_file", key_string_or_null, &an->key_file, 0 },
+        { "keep", key_keep, an, 0 },
+        { "as", config_key_bool, &an->as, 0 },
+        { "unmappable", key_unmappable, &an->fail, 0 },
+    };
+    if (yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing.anonymise") < 0)
+        return -1;
+    if (!an->key_file)
+        return yw_fail(p, v, "pcap_processing.anonymise: name the key (key_file: lab.key; make one with "
+                       "head -c 32 /dev/urandom > lab.key)");
+    return 0;
+}
+
 static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct pcap_processing *pp = &STATE(p)->cfg->pcap_processing;
@@ -325,6 +375,7 @@ static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "desired_tcp_payload_size", key_payload_size, &pp->desired_tcp_payload_size, 0 },
         { "output_folder", key_string_or_null, &pp->output_folder, 0 },
         { "exit", config_key_bool, &pp->exit, 0 },
+        { "anonymise", key_anonymise, &pp->anonymise, 0 },
     };
     pp->present = true;
     return yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "pcap_processing");
@@ -498,6 +549,8 @@ void config_free(struct config *c)
         config_collectors_free(&c->protos[i]);
     }
     free(c->pcap_processing.output_folder);
+    free(c->pcap_processing.anonymise.key_file);
+    free(c->pcap_processing.anonymise.keep);
     mrt_options_free(&c->mrt);
     free(c->file);
     free(c);

@@ -66,8 +66,18 @@ struct proto_config {
     struct session_config session;
 };
 
+/* pcap_processing.anonymise (anon.h): the outputs' addresses, prefixes, AS numbers and names mapped */
+struct pcap_anonymise {
+    char *key_file;           /* NULL: off */
+    struct addr *keep;        /* prefixes left as they are */
+    size_t n_keep;
+    bool as;                  /* map AS numbers (default true) */
+    bool fail;                /* a message that cannot be mapped fails the run (default: dropped, counted) */
+};
+
 struct pcap_processing {
     bool present;
+    struct pcap_anonymise anonymise;
     double initial_delay, inter_packet_delay, inter_protocol_delay;
     unsigned desired_tcp_payload_size;
     char *output_folder; /* NULL = pcap path without extension */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "anon.h"
 #include "pcapproc/proc_int.h"
 #include "version.h"
 
@@ -94,11 +95,17 @@ static void yaml_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static const struct map_entry *configured(const struct config *c, const struct addr *src)
+/* the config's entry of a router (anonymise: the entry whose src_ip maps to it) */
+static const struct map_entry *configured(struct proc *p, const struct addr *src)
 {
-    for (size_t i = 0; i < c->n_map; i++)
-        if (addr_equal(&c->map[i].src, src))
+    const struct config *c = p->c;
+    for (size_t i = 0; i < c->n_map; i++) {
+        struct addr a = c->map[i].src;
+        if (p->anon)
+            anon_addr(p->anon, &c->map[i].src, &a);
+        if (addr_equal(&a, src))
             return &c->map[i];
+    }
     return NULL;
 }
 
@@ -133,12 +140,17 @@ void write_config(struct proc *p, FILE *f, const char *pcap_path)
     fprintf(f, "network:\n  map:%s\n", p->n_routers ? "" : " []  # no router was selected");
     for (size_t i = 0; i < p->n_routers; i++) {
         char a[ADDR_STRLEN], b[ADDR_STRLEN];
-        const struct map_entry *m = configured(c, &p->routers[i].addr);
+        const struct map_entry *m = configured(p, &p->routers[i].addr);
         fprintf(f, "    - src_ip: %s\n", addr_format(&p->routers[i].addr, a));
         if (m) { /* the input's entry, as it was */
             fprintf(f, "      repro_ip: %s\n", addr_format(&m->repro, b));
-            if (m->bgp_id)
-                fprintf(f, "      bgp_id: %s\n", addr_format_ipv4(m->bgp_id, b));
+            if (m->bgp_id) {
+                uint8_t id[4] = { (uint8_t)(m->bgp_id >> 24), (uint8_t)(m->bgp_id >> 16), (uint8_t)(m->bgp_id >> 8),
+                                  (uint8_t)m->bgp_id };
+                if (p->anon)
+                    anon_bytes(p->anon, id, 4);
+                fprintf(f, "      bgp_id: %u.%u.%u.%u\n", id[0], id[1], id[2], id[3]);
+            }
             if (m->clones > 1)
                 fprintf(f, "      clones: %u\n", m->clones);
         } else

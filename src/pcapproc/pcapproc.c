@@ -8,6 +8,7 @@
  * order) with inter_protocol_delay between them. So the input is read once per protocol:
  * streaming, memory grows with the sessions and exporters, not with the captures. */
 #define _GNU_SOURCE
+#include "anon.h"
 #include "hash.h"
 #include "pcapproc/pcapproc.h"
 
@@ -33,6 +34,7 @@
 
 volatile int pcapproc_stop;
 
+#include "anon.h"
 #include "pcapproc/proc_int.h"
 
 /* ---- output time ---- */
@@ -156,6 +158,41 @@ static void segment_add(struct stream *st, const uint8_t *msg, size_t len, bool 
         segment_flush(st);
 }
 
+/* ---- anonymise (anon.h) ---- */
+
+/* A message of this pass's protocol anonymised in place; false: it cannot be (counted, and
+ * dropped unless the config says fail, which ends the run without output). */
+static bool anonymise_message(struct proc *p, struct stream *st, uint8_t *msg, size_t len)
+{
+    enum proto_id id = p->pc->id;
+    enum anon_result r = ANON_UNMAPPABLE; /* IPFIX/NetFlow (templates) and generic payloads: not yet */
+    if (id == PROTO_BGP && st) {
+        struct bgp_open o;
+        if (msg[BGP_TYPE_OFFSET] == BGP_OPEN && bgp_parse_open(msg, len, &o) == 0) {
+            st->bgp_as4 = o.four_byte_as;
+            st->bgp_addpath = false;
+            for (unsigned i = 0; i < o.n_caps; i++)
+                st->bgp_addpath |= o.caps[i] == 69; /* ADD-PATH offered: its UPDATEs read with path ids */
+        }
+        r = bgp_anonymise(p->anon, msg, len, st->bgp_as4, st->bgp_addpath, &p->anon_n);
+    } else if (id == PROTO_BMP && st) {
+        if (!st->bmp_anon && !(st->bmp_anon = bmp_anon_new(p->anon)))
+            r = ANON_MALFORMED;
+        else
+            r = bmp_anonymise(st->bmp_anon, msg, len, &p->anon_n);
+    }
+    if (r == ANON_OK)
+        return true;
+    (r == ANON_UNMAPPABLE ? p->anon_unmappable : p->anon_malformed)[id]++;
+    if (p->c->pcap_processing.anonymise.fail && !p->anon_failed) {
+        p->anon_failed = true;
+        log_error("anonymise: a %s message that cannot be %s (unmappable: fail): no output is written; "
+                  "unmappable: drop leaves such messages out and counts them", proto_names[id],
+                  r == ANON_UNMAPPABLE ? "mapped (its content is not known to the anonymiser)" : "read");
+    }
+    return false;
+}
+
 static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
 {
     struct stream *st = ctx;
@@ -163,6 +200,8 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
     const struct proto *pr = p->pc->proto;
     st->messages++;
     memcpy(p->scratch, msg, len);
+    if (p->anon && !anonymise_message(p, st, p->scratch, len))
+        return; /* before the digest: the summary names only what the outputs hold */
     size_t n = len;
     bool keep = pr->digest_message ? pr->digest_message(st->digest, p->scratch, &n) : true;
     if (!st->started) {
@@ -253,6 +292,7 @@ static void stream_end(struct stream *st)
     json_array_append_new(json_object_get(proto_json, "sessions"), j);
     if (st->digest)
         p->pc->proto->digest_free(st->digest);
+    bmp_anon_free(st->bmp_anon);
     free(st->seg);
     st->digest = NULL;
     st->seg = NULL;
@@ -297,6 +337,8 @@ static void udp_packet(struct proc *p, struct proc_router *r, const struct decod
     r->packets++;
     size_t n = d->payload_len;
     memcpy(p->scratch, d->payload, n);
+    if (p->anon && !anonymise_message(p, NULL, p->scratch, n))
+        return;
     bool keep = pr->digest_message && r->digest ? pr->digest_message(r->digest, p->scratch, &n) : true;
     if (!type_selected(p->pc, p->scratch, n)) {
         r->filtered++;
@@ -409,6 +451,10 @@ static void run_pass(struct proc *p)
             if (tcp && collector_side(pc, &d)) {
                 p->collector_side++;
                 continue;
+            }
+            if (p->anon) { /* from here on only the mapped addresses exist: routers, sessions, summary */
+                anon_addr(p->anon, &d.src, &d.src);
+                anon_addr(p->anon, &d.dst, &d.dst);
             }
             p->selected[pc->id]++;
             int fam = d.dst.family == AF_INET6;
@@ -529,7 +575,19 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
     p->first_ts = p->next_ts = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
     p->passes = c->n_protos;
     p->next_progress = schedule_now_monotonic() + 2 * NS;
-    for (p->pass = 0; p->pass < c->n_protos && !pcapproc_stop; p->pass++) {
+    if (pp->anonymise.key_file) {
+        uint8_t key[ANON_KEY_LEN];
+        if (anon_key_load(pp->anonymise.key_file, key, err, sizeof err) < 0 || !(p->anon = anon_new(key, err, sizeof err))) {
+            log_error("pcap_processing.anonymise: %s", err);
+            p->status = 2;
+            goto out;
+        }
+        memset(key, 0, sizeof key);
+        anon_set_as(p->anon, pp->anonymise.as);
+        for (size_t i = 0; i < pp->anonymise.n_keep; i++)
+            anon_keep(p->anon, &pp->anonymise.keep[i]);
+    }
+    for (p->pass = 0; p->pass < c->n_protos && !pcapproc_stop && !p->anon_failed; p->pass++) {
         p->pc = &c->protos[p->pass];
         run_pass(p);
     }
@@ -538,10 +596,24 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         p->status = 1;
         goto out;
     }
-    if (pcapproc_stop) {
-        log_error("interrupted: no output written");
+    if (pcapproc_stop || p->anon_failed) {
+        if (pcapproc_stop)
+            log_error("interrupted: no output written");
         p->status = 1;
         goto out;
+    }
+    if (p->anon) {
+        json_t *un = json_object(), *bad = json_object();
+        for (size_t i = 0; i < c->n_protos; i++) {
+            enum proto_id id = c->protos[i].id;
+            json_object_set_new(un, proto_names[id], json_integer((json_int_t)p->anon_unmappable[id]));
+            json_object_set_new(bad, proto_names[id], json_integer((json_int_t)p->anon_malformed[id]));
+        }
+        json_object_set_new(p->top, "anonymised", json_pack("{s:s, s:b, s:I, s:I, s:I, s:{s:o, s:o}}",
+            "scheme", "Crypto-PAn (prefix-preserving), keyed AS permutation, names of the same shape",
+            "as_numbers", pp->anonymise.as, "addresses", (json_int_t)p->anon_n.addresses,
+            "prefixes", (json_int_t)p->anon_n.prefixes, "as_fields", (json_int_t)p->anon_n.ases,
+            "dropped_messages", "unmappable", un, "malformed", bad));
     }
     summary_finish(p, o->summary_only ? NULL : pcap_path);
     if (!o->summary_only) {
@@ -592,6 +664,7 @@ out:
             p->pc->proto->digest_free(p->routers[i].digest);
     free(p->routers);
     free(p->scratch);
+    anon_free(p->anon);
     conversation_table_free(&p->convs);
     json_decref(p->routers_json);
     json_decref(p->inputs);

@@ -32,6 +32,8 @@ struct stream {
     void *digest;
     bool started;                   /* the session start (OPEN, INIT) was seen */
     uint64_t messages, before_start, filtered, kept, segments;
+    struct bmp_anon *bmp_anon;      /* anonymise, BMP: which peers use ADD-PATH */
+    bool bgp_as4, bgp_addpath;      /* anonymise, BGP: how the router's OPEN says its UPDATEs read */
     uint8_t *seg;                   /* the output segment being packed */
     size_t seg_len, seg_cap;
     bool seg_open;                  /* it carries a BGP OPEN */
@@ -69,6 +71,11 @@ struct proc {
     struct addr dst[PROTO_COUNT][2];
     uint16_t dport[PROTO_COUNT];
     json_t *top, *routers_json, *inputs;
+    /* anonymise (anon.h): the mapping, what it mapped, what it could not */
+    struct anon *anon;
+    struct bgp_anon_counts anon_n;
+    uint64_t anon_unmappable[PROTO_COUNT], anon_malformed[PROTO_COUNT];
+    bool anon_failed;               /* unmappable: fail, and one was met: no output */
     int status;
     int64_t next_progress;
 };

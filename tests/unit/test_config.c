@@ -95,6 +95,7 @@ static void test_every_key(void **state)
     assert_string_equal(c->pcap_processing.output_folder, "out");
     assert_false(c->pcap_processing.exit);
     assert_true(c->pcap_processing.inter_protocol_delay == 3);
+    assert_null(c->pcap_processing.anonymise.key_file); /* off unless asked */
     config_free(c);
 }
 
@@ -151,6 +152,11 @@ static void test_session_keys(void **state)
     assert_int_equal(c->protos[0].session.my_as, 0);
     config_free(c);
     expect_error("pcap: a.pcap\nbgp: {hold_time: 2}\n", "bgp.hold_time: 0 or at least 3 seconds");
+    expect_error("pcap: a.pcap\npcap_processing: {anonymise: {keep: [192.0.2.0/24]}}\n", "name the key (key_file");
+    expect_error("pcap: a.pcap\npcap_processing: {anonymise: {key_file: k, unmappable: keep}}\n",
+                 "drop (counted in the summary) or fail, not keep");
+    expect_error("pcap: a.pcap\npcap_processing: {anonymise: {key_file: k, keep: [lab]}}\n",
+                 "expected an address or a prefix");
     expect_error("pcap: a.pcap\nbgp: {hold_time: 70000}\n", "expected an integer from 0 to 65535");
     expect_error("pcap: a.pcap\nbgp: {bgp_id: \"2001:db8::1\"}\n", "a BGP identifier is an IPv4 address");
     expect_error("pcap: a.pcap\nbgp: {my_as: 0}\n", "expected an integer from 1 to 4294967295");

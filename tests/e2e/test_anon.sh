@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# pcap-proc's keyed anonymisation (issue 16) of generated BGP and BMP captures: no address or
+# public AS of the input is left in any output (traffic.pcap, the written config, the summary),
+# the same key gives byte-identical outputs and another key other ones, every pair of addresses
+# keeps its common prefix length, tshark finds no malformed packet and the same messages, and
+# the anonymised capture replays to pmbmpd and pmbgpd with the counts of the original.
+. "$(dirname "$0")/lib.sh"
+need jq tshark python3 pmbmpd pmbgpd cmp
+PROC=$BUILD/pcap-proc
+CHECK="python3 $(cd "$(dirname "$0")" && pwd)/anon_check.py"
+make_ns 203.0.113.21 203.0.113.22 203.0.113.23
+cd "$WORK"
+
+# routers 10.0.0.1-2 (BMP, peers 192.0.2.10-12) and 10.0.1.1 (BGP, AS 3356: a public AS)
+$GEN -o bmp.pcap --format bmp --routers 2 --src 10.0.0.1 --dst 198.51.100.7 --peers 3 --packets 40 --records 2 \
+    --interval 0.002 --handshake --peer-down > bmp.counts
+$GEN -o bgp.pcap --format bgp --routers 1 --src 10.0.1.1 --dst 198.51.100.7 --asn 3356 --packets 20 --records 3 \
+    --interval 0.002 --handshake > bgp.counts
+head -c 32 /dev/urandom > a.key
+head -c 32 /dev/urandom > b.key
+conf() { # conf out [anonymise yaml]
+    cat > "$1.yml" <<CONF
+pcap: [bmp.pcap, bgp.pcap]
+no_sync: true
+time_factor: 0
+network:
+  map:
+    - {src_ip: 10.0.0.1, repro_ip: 203.0.113.21}
+    - {src_ip: 10.0.0.2, repro_ip: 203.0.113.22}
+    - {src_ip: 10.0.1.1, repro_ip: 203.0.113.23}
+pcap_processing:
+  output_folder: $WORK/$1
+${2:-}
+bmp:
+  select: {tcp: {dport: [1790]}}
+  collector: {ip: 127.0.0.1, port: 21790}
+bgp:
+  select: {tcp: {dport: [179]}}
+  collector: {ip: 127.0.0.1, port: 21791}
+CONF
+}
+conf plain
+conf a1 "  anonymise: {key_file: a.key}"
+conf a2 "  anonymise: {key_file: a.key}"
+conf b "  anonymise: {key_file: b.key}"
+for o in plain a1 a2 b; do
+    "$PROC" -t "$o.yml" -q
+    eq "$o: pcap-proc exit status" "$?" 0
+done
+check "the same key: byte-identical captures" cmp -s a1/traffic.pcap a2/traffic.pcap
+check "another key: another capture" bash -c '! cmp -s a1/traffic.pcap b/traffic.pcap'
+check "the same capture size as without anonymising" [ "$(stat -c %s a1/traffic.pcap)" = "$(stat -c %s plain/traffic.pcap)" ]
+
+# every address and AS field tshark decodes, one "kind value" line each, in packet order
+fields() { # fields pcap
+    tshark -r "$1" -d tcp.port==1790,bmp -T fields -E separator=/t -e ip.src -e ip.dst -e bmp.peer.ip.addr \
+        -e bmp.peer.id -e bmp.peer.up.ip.addr -e bgp.open.identifier -e bgp.update.path_attribute.next_hop \
+        -e bmp.peer.asn -e bgp.update.path_attribute.as_path_segment.as4 -e bgp.open.myas 2>/dev/null |
+        awk -F'\t' '{ for (i = 1; i <= NF; i++) { n = split($i, v, ","); for (k = 1; k <= n; k++)
+                         if (v[k] != "") print (i <= 7 ? "a4" : "as"), v[k] } }'
+}
+fields plain/traffic.pcap > plain.fields
+fields a1/traffic.pcap > a1.fields
+check "tshark finds addresses and ASes ($(wc -l < plain.fields))" [ "$(wc -l < plain.fields)" -gt 300 ]
+check "the input's public AS is there to be mapped" grep -qx 'as 3356' plain.fields
+# private ASes (gen-pcap's BMP peers, 65100-65102) stay by design: only public ones are looked for
+grep -v '^as 6[45][0-9][0-9][0-9]$' plain.fields > plain.public
+check "no address or public AS of the input is left in any output" \
+    $CHECK absent plain.public a1/traffic.pcap a1/traffic-reproducer.yml a1/traffic-info.json
+check "one image per address and AS, every pair's common prefix kept" $CHECK pairs plain.fields a1.fields
+eq "tshark finds no malformed packet" "$(tshark -r a1/traffic.pcap -d tcp.port==1790,bmp -q -z expert,error 2>/dev/null | grep -c Error)" 0
+types() { tshark -r "$1" -d tcp.port==1790,bmp -T fields -e bmp.type -e bgp.type 2>/dev/null | tr ',\t' '\n\n' | grep . | sort | uniq -c; }
+eq "the same BMP and BGP messages" "$(types a1/traffic.pcap)" "$(types plain/traffic.pcap)"
+eq "the summary counts what it mapped" "$(jq '.anonymised | .addresses > 0 and .prefixes > 0 and .as_fields > 0' a1/traffic-info.json)" true
+eq "nothing dropped" "$(jq '[.anonymised.dropped_messages[][]] | add' a1/traffic-info.json)" 0
+check "the written config keeps each router's repro_ip" \
+    [ "$(grep -c 'repro_ip: 203.0.113.2[123]$' a1/traffic-reproducer.yml)" = 3 ]
+
+# the anonymised capture, replayed as written, reaches the collectors with the original's counts
+start_pmbmpd "$WORK/pmbmp" 21790
+start_pmbgpd "$WORK/pmbgp" 21791
+in_ns "$TELREP" -t a1/traffic-reproducer.yml -q --no-sync
+eq "replay exit status" "$?" 0
+sleep 1
+stop_pid "$PMBMPD_PID" INT
+stop_pid "$PMBGPD_PID" INT
+rm_count() { cat "$WORK"/pmbmp/*.json 2>/dev/null | jq -r 'select(.bmp_msg_type == "route_monitor") | .ip_prefix' | wc -l; }
+eq "pmbmpd: every route of both routers" "$(rm_count)" "$(jq '[.routers[].prefixes] | add' bmp.counts)"
+eq "pmbgpd: every prefix" "$(cat "$WORK"/pmbgp/*.json 2>/dev/null | jq -r 'select(.log_type == "update") | .ip_prefix' | wc -l)" \
+    "$(jq '[.routers[].prefixes] | add' bgp.counts)"
+check "pmbmpd logged no original peer" bash -c "! grep -q '192\\.0\\.2\\.1[012]' '$WORK'/pmbmp/*.json"
+
+# what cannot be mapped: with unmappable: fail, no output at all
+cat > gen.yml <<CONF
+pcap: bmp.pcap
+network: {map: [{src_ip: 10.0.0.1, repro_ip: 203.0.113.21}]}
+pcap_processing: {output_folder: $WORK/gen, anonymise: {key_file: a.key, unmappable: fail}}
+tcp_generic:
+  select: {tcp: {dport: [1790]}}
+  collector: {ip: 127.0.0.1, port: 1790}
+CONF
+"$PROC" -t gen.yml -q 2> gen.err
+eq "unmappable, fail: exit status" "$?" 1
+check "unmappable, fail: says why" grep -q "cannot be mapped" gen.err
+check "unmappable, fail: no output" test ! -e gen/traffic.pcap
+sed -i 's/unmappable: fail/unmappable: drop/' gen.yml
+"$PROC" -t gen.yml -q
+eq "unmappable, drop: exit status" "$?" 0
+check "unmappable, drop: counted" [ "$(jq '.anonymised.dropped_messages.unmappable.tcp_generic' gen/traffic-info.json)" -gt 0 ]
+printf 'abc' > short.key
+sed -i 's/a.key/short.key/' gen.yml
+"$PROC" -t gen.yml -q 2> short.err
+eq "a bad key: exit status" "$?" 2
+check "a bad key: says what a key is" grep -q "64 hex digits" short.err
+finish
