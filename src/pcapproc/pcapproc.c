@@ -162,10 +162,10 @@ static void segment_add(struct stream *st, const uint8_t *msg, size_t len, bool 
 
 /* A message of this pass's protocol anonymised in place; false: it cannot be (counted, and
  * dropped unless the config says fail, which ends the run without output). */
-static bool anonymise_message(struct proc *p, struct stream *st, uint8_t *msg, size_t len)
+static bool anonymise_message(struct proc *p, struct stream *st, struct proc_router *rt, uint8_t *msg, size_t len)
 {
     enum proto_id id = p->pc->id;
-    enum anon_result r = ANON_UNMAPPABLE; /* IPFIX/NetFlow (templates) and generic payloads: not yet */
+    enum anon_result r = ANON_UNMAPPABLE; /* generic payloads: nothing is known of them */
     if (id == PROTO_BGP && st) {
         struct bgp_open o;
         if (msg[BGP_TYPE_OFFSET] == BGP_OPEN && bgp_parse_open(msg, len, &o) == 0) {
@@ -175,6 +175,11 @@ static bool anonymise_message(struct proc *p, struct stream *st, uint8_t *msg, s
                 st->bgp_addpath |= o.caps[i] == 69; /* ADD-PATH offered: its UPDATEs read with path ids */
         }
         r = bgp_anonymise(p->anon, msg, len, st->bgp_as4, st->bgp_addpath, &p->anon_n);
+    } else if (id == PROTO_IPFIX && rt) {
+        if (!rt->nf_anon && !(rt->nf_anon = netflow_anon_new(p->anon)))
+            r = ANON_MALFORMED;
+        else
+            r = netflow_anonymise(rt->nf_anon, msg, len, &p->anon_n);
     } else if (id == PROTO_BMP && st) {
         if (!st->bmp_anon && !(st->bmp_anon = bmp_anon_new(p->anon)))
             r = ANON_MALFORMED;
@@ -200,7 +205,7 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
     const struct proto *pr = p->pc->proto;
     st->messages++;
     memcpy(p->scratch, msg, len);
-    if (p->anon && !anonymise_message(p, st, p->scratch, len))
+    if (p->anon && !anonymise_message(p, st, NULL, p->scratch, len))
         return; /* before the digest: the summary names only what the outputs hold */
     size_t n = len;
     bool keep = pr->digest_message ? pr->digest_message(st->digest, p->scratch, &n) : true;
@@ -337,8 +342,6 @@ static void udp_packet(struct proc *p, struct proc_router *r, const struct decod
     r->packets++;
     size_t n = d->payload_len;
     memcpy(p->scratch, d->payload, n);
-    if (p->anon && !anonymise_message(p, NULL, p->scratch, n))
-        return;
     bool keep = pr->digest_message && r->digest ? pr->digest_message(r->digest, p->scratch, &n) : true;
     if (!type_selected(p->pc, p->scratch, n)) {
         r->filtered++;
@@ -346,6 +349,10 @@ static void udp_packet(struct proc *p, struct proc_router *r, const struct decod
     }
     if (!keep)
         return; /* the digest counts it */
+    /* after the digest, which drops the data sets whose template was not seen (and keeps no
+     * field's value): what remains can be read through the templates */
+    if (p->anon && !anonymise_message(p, NULL, r, p->scratch, n))
+        return;
     r->kept++;
     p->out_messages[p->pc->id]++;
     struct pktwrite_flow fl = { .src = d->src, .dst = d->dst, .sport = d->sport, .dport = d->dport };
@@ -367,6 +374,9 @@ static void udp_pass_end(struct proc *p)
         if (r->digest)
             p->pc->proto->digest_free(r->digest);
         r->digest = NULL;
+        p->anon_enterprise_fields += netflow_anon_enterprise_fields(r->nf_anon);
+        netflow_anon_free(r->nf_anon);
+        r->nf_anon = NULL;
         r->packets = r->kept = r->filtered = 0;
     }
 }
@@ -609,10 +619,11 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
             json_object_set_new(un, proto_names[id], json_integer((json_int_t)p->anon_unmappable[id]));
             json_object_set_new(bad, proto_names[id], json_integer((json_int_t)p->anon_malformed[id]));
         }
-        json_object_set_new(p->top, "anonymised", json_pack("{s:s, s:b, s:I, s:I, s:I, s:{s:o, s:o}}",
+        json_object_set_new(p->top, "anonymised", json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:{s:o, s:o}}",
             "scheme", "Crypto-PAn (prefix-preserving), keyed AS permutation, names of the same shape",
             "as_numbers", pp->anonymise.as, "addresses", (json_int_t)p->anon_n.addresses,
             "prefixes", (json_int_t)p->anon_n.prefixes, "as_fields", (json_int_t)p->anon_n.ases,
+            "enterprise_fields_kept", (json_int_t)p->anon_enterprise_fields,
             "dropped_messages", "unmappable", un, "malformed", bad));
     }
     summary_finish(p, o->summary_only ? NULL : pcap_path);
@@ -659,9 +670,11 @@ out:
     if (json_tmp[0])
         unlink(json_tmp);
     int status = p->status;
-    for (size_t i = 0; i < p->n_routers; i++)
+    for (size_t i = 0; i < p->n_routers; i++) {
         if (p->routers[i].digest)
             p->pc->proto->digest_free(p->routers[i].digest);
+        netflow_anon_free(p->routers[i].nf_anon);
+    }
     free(p->routers);
     free(p->scratch);
     anon_free(p->anon);

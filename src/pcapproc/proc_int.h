@@ -43,6 +43,7 @@ struct proc_router {
     struct addr addr;
     json_t *json;                   /* its object in "routers" */
     void *digest;                   /* the current pass's protocol (UDP) */
+    struct netflow_anon *nf_anon;   /* anonymise, IPFIX/NetFlow: the exporter's templates */
     uint64_t packets, kept, filtered;
     size_t next;                    /* hash chain: index + 1 */
 };
@@ -74,7 +75,7 @@ struct proc {
     /* anonymise (anon.h): the mapping, what it mapped, what it could not */
     struct anon *anon;
     struct bgp_anon_counts anon_n;
-    uint64_t anon_unmappable[PROTO_COUNT], anon_malformed[PROTO_COUNT];
+    uint64_t anon_unmappable[PROTO_COUNT], anon_malformed[PROTO_COUNT], anon_enterprise_fields;
     bool anon_failed;               /* unmappable: fail, and one was met: no output */
     int status;
     int64_t next_progress;

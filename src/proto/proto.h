@@ -246,6 +246,13 @@ struct bmp_anon;
 struct bmp_anon *bmp_anon_new(struct anon *a);
 void bmp_anon_free(struct bmp_anon *s);
 enum anon_result bmp_anonymise(struct bmp_anon *s, uint8_t *msg, size_t len, struct bgp_anon_counts *n);
+/* netflow_anon.c: a NetFlow v5/v9 or IPFIX message likewise, with an exporter's state (its
+ * templates); fields of enterprise elements are counted, not mapped. */
+struct netflow_anon;
+struct netflow_anon *netflow_anon_new(struct anon *a);
+void netflow_anon_free(struct netflow_anon *s);
+enum anon_result netflow_anonymise(struct netflow_anon *s, uint8_t *msg, size_t len, struct bgp_anon_counts *n);
+uint64_t netflow_anon_enterprise_fields(const struct netflow_anon *s);
 
 /* bmp.c specifics: the names of BMP v3 (RFC 7854, RFC 9069) and its messages' builders. */
 enum bmp_type { BMP_ROUTE_MONITORING = 0, BMP_STATS = 1, BMP_PEER_DOWN = 2, BMP_PEER_UP = 3, BMP_INIT = 4,

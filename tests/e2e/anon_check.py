@@ -68,7 +68,9 @@ def pairs(plain, anon):
         if image.setdefault(key, v2) != v2:
             print(f"{v1} maps to {image[key]} and to {v2}")
             bad += 1
-    addrs = [(ipaddress.ip_address(v), ipaddress.ip_address(image[(k, v)])) for (k, v) in image if k in ("a4", "a6")]
+    # 0.0.0.0 and :: stay (they name no one), outside the prefix-preserving map
+    addrs = [(ipaddress.ip_address(v), ipaddress.ip_address(image[(k, v)])) for (k, v) in image
+             if k in ("a4", "a6") and int(ipaddress.ip_address(v)) != 0]
     for i in range(len(addrs)):
         for j in range(i + 1, len(addrs)):
             (a, x), (b, y) = addrs[i], addrs[j]

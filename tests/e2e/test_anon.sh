@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pcap-proc's keyed anonymisation (issue 16) of generated BGP and BMP captures: no address or
+# pcap-proc's keyed anonymisation (issue 16) of generated BGP, BMP, IPFIX, NetFlow v9 and v5 captures: no address or
 # public AS of the input is left in any output (traffic.pcap, the written config, the summary),
 # the same key gives byte-identical outputs and another key other ones, every pair of addresses
 # keeps its common prefix length, tshark finds no malformed packet and the same messages, and
@@ -89,6 +89,37 @@ eq "pmbmpd: every route of both routers" "$(rm_count)" "$(jq '[.routers[].prefix
 eq "pmbgpd: every prefix" "$(cat "$WORK"/pmbgp/*.json 2>/dev/null | jq -r 'select(.log_type == "update") | .ip_prefix' | wc -l)" \
     "$(jq '[.routers[].prefixes] | add' bgp.counts)"
 check "pmbmpd logged no original peer" bash -c "! grep -q '192\\.0\\.2\\.1[012]' '$WORK'/pmbmp/*.json"
+
+# IPFIX, NetFlow v9 and v5: the records' addresses and ASes through the templates (v5: its
+# fixed record), the exporters' addresses in the IP headers
+$GEN -o ipfix.pcap --format ipfix --routers 2 --src 10.0.4.1 --dst 198.51.100.9 --packets 30 --records 5 \
+    --template-every 10 > /dev/null
+$GEN -o v9.pcap --format v9 --routers 1 --src 10.0.5.1 --dst 198.51.100.9 --packets 20 --records 5 > /dev/null
+$GEN -o v5.pcap --format v5 --routers 1 --src 10.0.6.1 --dst 198.51.100.9 --packets 20 --records 10 > /dev/null
+nfconf() { # nfconf out [anonymise yaml]
+    printf 'pcap: [ipfix.pcap, v9.pcap, v5.pcap]\nnetwork: {map: [{src_ip: 10.0.4.1, repro_ip: 203.0.113.21}]}\n' > "$1.yml"
+    printf 'ipfix: {collector: {ip: 127.0.0.1, port: 2055}}\npcap_processing: {output_folder: %s%s}\n' "$WORK/$1" "${2:-}" >> "$1.yml"
+}
+nfconf nf-plain
+nfconf nf-a ", anonymise: {key_file: a.key}"
+"$PROC" -t nf-plain.yml -q && "$PROC" -t nf-a.yml -q
+eq "netflow: pcap-proc exit status" "$?" 0
+nffields() { # the exporters and every record's addresses and ASes
+    tshark -r "$1" -d udp.port==9991,cflow -d udp.port==2055,cflow -T fields -E separator=/t -e ip.src -e ip.dst \
+        -e cflow.srcaddr -e cflow.dstaddr -e cflow.nexthop -e cflow.srcas -e cflow.dstas 2>/dev/null |
+        awk -F'\t' '{ for (i = 1; i <= NF; i++) { n = split($i, v, ","); for (k = 1; k <= n; k++)
+                         if (v[k] != "") print (i <= 5 ? "a4" : "as"), v[k] } }'
+}
+nffields nf-plain/traffic.pcap > nf-plain.fields
+nffields nf-a/traffic.pcap > nf-a.fields
+check "netflow: tshark finds the records' addresses ($(grep -c '^a4' nf-plain.fields))" [ "$(grep -c '^a4' nf-plain.fields)" -gt 400 ]
+grep -v '^as \(0\|6[45][0-9][0-9][0-9]\)$' nf-plain.fields > nf-plain.public
+check "netflow: no address or public AS of the input left in any output" \
+    $CHECK absent nf-plain.public nf-a/traffic.pcap nf-a/traffic-reproducer.yml nf-a/traffic-info.json
+check "netflow: one image per address and AS, every pair's common prefix kept" $CHECK pairs nf-plain.fields nf-a.fields
+eq "netflow: tshark finds no malformed packet" \
+    "$(tshark -r nf-a/traffic.pcap -d udp.port==9991,cflow -q -z expert,error 2>/dev/null | grep -c Error)" 0
+eq "netflow: nothing dropped" "$(jq '[.anonymised.dropped_messages[][]] | add' nf-a/traffic-info.json)" 0
 
 # what cannot be mapped: with unmappable: fail, no output at all
 cat > gen.yml <<CONF

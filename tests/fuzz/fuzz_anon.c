@@ -1,6 +1,7 @@
 /* fuzz_anon — any bytes as a BGP message (proto/bgp_anon.c) or a run of BMP messages
- * (proto/bmp_anon.c, one session's state) anonymised in place: the first byte chooses 4-byte
- * AS paths (bit 0), ADD-PATH (bit 1), BMP (bit 2). Checks that a BGP message it says it mapped
+ * (proto/bmp_anon.c, one session's state) or of NetFlow/IPFIX messages (proto/netflow_anon.c,
+ * one exporter's templates) anonymised in place: the first byte chooses 4-byte AS paths
+ * (bit 0), ADD-PATH (bit 1), BMP (bit 2), NetFlow (bit 3; messages of 2-byte length prefixes). Checks that a BGP message it says it mapped
  * is still the same kind and length; ASan checks every access. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     bool as4 = data[0] & 1, addpath = data[0] & 2;
     size_t len = size - 1;
+    if (data[0] & 8) { /* NetFlow/IPFIX: each message after a 2-byte length, one exporter */
+        struct netflow_anon *s = netflow_anon_new(a);
+        struct bgp_anon_counts n = { 0 };
+        for (size_t at = 1; at + 2 <= size;) {
+            size_t mlen = (size_t)data[at] << 8 | data[at + 1];
+            at += 2;
+            if (mlen > size - at)
+                mlen = size - at;
+            uint8_t *m = malloc(mlen ? mlen : 1);
+            memcpy(m, data + at, mlen);
+            netflow_anonymise(s, m, mlen, &n);
+            free(m);
+            at += mlen;
+        }
+        netflow_anon_free(s);
+        return 0;
+    }
     if (data[0] & 4) { /* BMP: messages framed by their own length, one session */
         struct bmp_anon *s = bmp_anon_new(a);
         uint8_t *buf = malloc(len ? len : 1);

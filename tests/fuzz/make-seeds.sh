@@ -63,7 +63,7 @@ for k in "td2:--updates 6 --restart" "addpath:--addpath --updates 4" "legacy:--f
     "$BUILD/mrt-gen" --peers 3 --v4 6 --v6 3 $opts "$tmp/$name.mrt"
     for as in 0 1 3; do { printf "\\00$as"; cat "$tmp/$name.mrt"; } > "$OUT/fuzz_mrt/$name-$as"; done
 done
-# BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH, bit 2 BMP): an UPDATE
+# BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH, bit 2 BMP, bit 3 NetFlow): an UPDATE
 # with ORIGIN, AS_PATH, NEXT_HOP, AGGREGATOR, COMMUNITIES, LARGE_COMMUNITY, MP_REACH_NLRI (IPv6),
 # MP_UNREACH_NLRI and an IPv4 prefix; an OPEN with the 4-octet AS capability
 mkdir -p "$OUT/fuzz_anon"
@@ -94,4 +94,11 @@ init = bmp(4, struct.pack("!HH", 2, 9) + b"rtr01.ams")
 up = bmp(3, peer + b"\0" * 12 + bytes([130, 132, 252, 244]) + struct.pack("!HH", 179, 40000) + opn + opn)
 rm = bmp(0, peer + update)
 open(f"{sys.argv[1]}/bmp-5", "wb").write(bytes([5]) + init + up + rm)
+# an IPFIX exporter: a template (sourceIPv4Address, bgpSourceAsNumber, packetDeltaCount), its
+# data; a v5 message of one record
+tmpl = struct.pack("!HH HH HHHHHH", 2, 20, 256, 3, 8, 4, 16, 4, 2, 4)
+data = struct.pack("!HH IIIIII", 256, 28, 0x800b4484, 3356, 77, 0x8284fcf4, 64512, 5)
+ipfix = struct.pack("!HHIII", 10, 16 + len(tmpl) + len(data), 1672534805, 1, 7) + tmpl + data
+v5 = struct.pack("!HH", 5, 1) + b"\0" * 20 + struct.pack("!III", 0x800b4484, 0x8284fcf4, 0) + b"\0" * 28 + struct.pack("!HH", 3356, 64512) + b"\0" * 4
+open(f"{sys.argv[1]}/netflow-8", "wb").write(bytes([8]) + struct.pack("!H", len(ipfix)) + ipfix + struct.pack("!H", len(v5)) + v5)
 PY

@@ -405,6 +405,52 @@ static void test_bmp(void **state)
     anon_free(ref);
 }
 
+/* IPFIX: a template, then data: sourceIPv4Address and bgpSourceAsNumber mapped, the packet
+ * count kept; data of a template not seen is unmappable. v5: its fixed places. */
+static void test_netflow(void **state)
+{
+    char err[200];
+    struct anon *a = anon_new(reference_key, err, sizeof err), *ref = anon_new(reference_key, err, sizeof err);
+    struct netflow_anon *s = netflow_anon_new(a);
+    struct bgp_anon_counts n = { 0 };
+    struct buf m = { 0 };
+    buf_put_u16(&m, 10); buf_put_u16(&m, 0); buf_put_u32(&m, 1672534805); buf_put_u32(&m, 1); buf_put_u32(&m, 7);
+    buf_put_u16(&m, 2); buf_put_u16(&m, 4 + 4 + 12);                  /* template set: 256 = [8/4, 16/4, 2/4] */
+    buf_put_u16(&m, 256); buf_put_u16(&m, 3);
+    buf_put_u16(&m, 8); buf_put_u16(&m, 4); buf_put_u16(&m, 16); buf_put_u16(&m, 4); buf_put_u16(&m, 2); buf_put_u16(&m, 4);
+    buf_put_u16(&m, 256); buf_put_u16(&m, 4 + 12);                    /* one record */
+    buf_put_u32(&m, 0x800b4484u); buf_put_u32(&m, 3356); buf_put_u32(&m, 77);
+    buf_put_u16_at(&m, 2, (uint16_t)m.len);
+    assert_int_equal(netflow_anonymise(s, m.p, m.len, &n), ANON_OK);
+    size_t rec = m.len - 12;
+    assert_int_equal(m.p[rec], 135);                                   /* 135.242.180.132 */
+    assert_int_equal(m.p[rec + 3], 132);
+    uint32_t as = anon_as(ref, 3356);
+    assert_int_equal((uint32_t)m.p[rec + 4] << 24 | (uint32_t)m.p[rec + 5] << 16 | (uint32_t)m.p[rec + 6] << 8 | m.p[rec + 7], as);
+    assert_int_equal(m.p[rec + 11], 77);                               /* packetDeltaCount kept */
+    /* a data set of template 300, never seen */
+    m.p[m.len - 12 - 4] = 0x01, m.p[m.len - 12 - 3] = 0x2c;
+    assert_int_equal(netflow_anonymise(s, m.p, m.len, &n), ANON_UNMAPPABLE);
+    /* v5: one record */
+    struct buf v = { 0 };
+    buf_put_u16(&v, 5); buf_put_u16(&v, 1); buf_put_zero(&v, 20);
+    buf_put_u32(&v, 0x800b4484u); buf_put_u32(&v, 0x8284fcf4u); buf_put_u32(&v, 0); buf_put_zero(&v, 28);
+    buf_put_u16(&v, 3356); buf_put_u16(&v, 64512); buf_put_zero(&v, 4);
+    assert_int_equal(v.len, 24 + 48);
+    assert_int_equal(netflow_anonymise(s, v.p, v.len, &n), ANON_OK);
+    assert_int_equal(v.p[24], 135);
+    assert_int_equal(v.p[28], 133);                                    /* 133.68.164.234 */
+    assert_int_equal(v.p[32] | v.p[33] | v.p[34] | v.p[35], 0);        /* no next hop: 0.0.0.0 stays */
+    assert_int_equal(v.p[24 + 40] << 8 | v.p[24 + 41], anon_as(ref, 3356));
+    assert_int_equal(v.p[24 + 42] << 8 | v.p[24 + 43], 64512);         /* private */
+    assert_int_equal(netflow_anonymise(s, v.p, v.len - 1, &n), ANON_MALFORMED);
+    buf_free(&m);
+    buf_free(&v);
+    netflow_anon_free(s);
+    anon_free(a);
+    anon_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_bgp_update),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_bmp),
+        cmocka_unit_test(test_netflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
