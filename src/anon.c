@@ -22,6 +22,8 @@ struct anon {
     EVP_CIPHER_CTX *as_ctx;   /* AES-128 with a key derived for the AS permutation */
     uint8_t pad[16];
     bool as_off;
+    anon_recorder record;
+    void *record_ctx;
     struct addr keep[ANON_KEEP_MAX];
     size_t n_keep;
     struct cache_entry cache[CACHE_SIZE];
@@ -118,6 +120,12 @@ int anon_key_load(const char *path, uint8_t key[ANON_KEY_LEN], char *err, size_t
 
 void anon_set_as(struct anon *a, bool on) { a->as_off = !on; }
 
+void anon_set_recorder(struct anon *a, anon_recorder fn, void *ctx)
+{
+    a->record = fn;
+    a->record_ctx = ctx;
+}
+
 int anon_keep(struct anon *a, const struct addr *prefix)
 {
     if (a->n_keep == ANON_KEEP_MAX)
@@ -173,6 +181,8 @@ void anon_bytes(struct anon *a, uint8_t *addr, size_t len)
     memcpy(e->in, addr, len);
     cryptopan(a, addr, addr, len);
     memcpy(e->out, addr, len);
+    if (a->record) /* on each computation: an address evicted from the cache is told again */
+        a->record(a->record_ctx, ANON_ADDR, e->in, e->out, len);
 }
 
 void anon_addr(struct anon *a, const struct addr *in, struct addr *out)
@@ -232,19 +242,28 @@ static uint32_t permute(struct anon *a, uint32_t as, uint32_t lo, uint32_t hi, u
 
 uint32_t anon_as(struct anon *a, uint32_t as)
 {
+    uint32_t m = as; /* 0, AS_TRANS, documentation, private, reserved: as they are */
     if (a->as_off)
         return as;
     if (as >= 1 && as <= 64495 && as != 23456)
-        return permute(a, as, 1, 64495, 23456);
-    if (as >= 65552 && as <= 4199999999u)
-        return permute(a, as, 65552, 4199999999u, 0);
-    return as; /* 0, AS_TRANS, documentation, private, reserved */
+        m = permute(a, as, 1, 64495, 23456);
+    else if (as >= 65552 && as <= 4199999999u)
+        m = permute(a, as, 65552, 4199999999u, 0);
+    if (a->record && m != as) {
+        uint8_t o[4] = { (uint8_t)(as >> 24), (uint8_t)(as >> 16), (uint8_t)(as >> 8), (uint8_t)as },
+                i[4] = { (uint8_t)(m >> 24), (uint8_t)(m >> 16), (uint8_t)(m >> 8), (uint8_t)m };
+        a->record(a->record_ctx, ANON_AS, o, i, 4);
+    }
+    return m;
 }
 
 /* ---- names ---- */
 
 void anon_name(struct anon *a, uint8_t *s, size_t len)
 {
+    uint8_t orig[256];
+    size_t kept_len = len < sizeof orig ? len : 0; /* longer names are not told */
+    memcpy(orig, s, kept_len);
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     /* CBC-MAC of the name (its length first) under the AS key: a keyed digest, no one can map back */
     uint8_t tag[16] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len, 'n' }, block[16];
@@ -265,4 +284,6 @@ void anon_name(struct anon *a, uint8_t *s, size_t len)
         if (isalnum(s[i]))
             s[i] = (uint8_t)alnum[ks[i % 16] % 36];
     }
+    if (a->record && kept_len)
+        a->record(a->record_ctx, ANON_NAME, orig, s, kept_len);
 }

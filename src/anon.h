@@ -44,6 +44,13 @@ void anon_set_as(struct anon *a, bool on);
 /* Addresses in this prefix stay as they are. -1 past ANON_KEEP_MAX. */
 int anon_keep(struct anon *a, const struct addr *prefix);
 
+/* Told of each mapping made (for the key holder's table: pcap-proc --anon-map): kind is
+ * ANON_ADDR (orig, image: len bytes), ANON_AS (4 bytes each, big-endian) or ANON_NAME. A
+ * mapping may be told more than once. */
+enum anon_kind { ANON_ADDR, ANON_AS, ANON_NAME };
+typedef void (*anon_recorder)(void *ctx, enum anon_kind kind, const uint8_t *orig, const uint8_t *image, size_t len);
+void anon_set_recorder(struct anon *a, anon_recorder fn, void *ctx);
+
 /* An address in place: 4 bytes (IPv4) or 16 (IPv6). */
 void anon_bytes(struct anon *a, uint8_t *addr, size_t len);
 void anon_addr(struct anon *a, const struct addr *in, struct addr *out);

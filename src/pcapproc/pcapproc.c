@@ -160,6 +160,47 @@ static void segment_add(struct stream *st, const uint8_t *msg, size_t len, bool 
 
 /* ---- anonymise (anon.h) ---- */
 
+#define ANON_MAP_MAX 1000000 /* entries the key holder's table keeps (past it: counted) */
+
+static void record_mapping(void *ctx, enum anon_kind kind, const uint8_t *orig, const uint8_t *image, size_t len)
+{
+    struct proc *p = ctx;
+    static const char *const section[] = { "addresses", "as_numbers", "names" };
+    json_t *t = json_object_get(p->anon_map, section[kind]);
+    char k[ADDR_STRLEN + 16], v[ADDR_STRLEN + 16];
+    if (kind == ANON_ADDR) {
+        struct addr x;
+        addr_from_bytes(&x, len == 4 ? AF_INET : AF_INET6, orig);
+        addr_format(&x, k);
+        addr_from_bytes(&x, len == 4 ? AF_INET : AF_INET6, image);
+        addr_format(&x, v);
+    } else if (kind == ANON_AS) {
+        snprintf(k, sizeof k, "%u", (unsigned)((uint32_t)orig[0] << 24 | (uint32_t)orig[1] << 16 | (uint32_t)orig[2] << 8 | orig[3]));
+        snprintf(v, sizeof v, "%u", (unsigned)((uint32_t)image[0] << 24 | (uint32_t)image[1] << 16 | (uint32_t)image[2] << 8 | image[3]));
+    }
+    if (kind == ANON_NAME) {
+        char *name = strndup((const char *)orig, len);
+        json_t *img = json_stringn((const char *)image, len);
+        if (name && img && !json_object_get(t, name)) {
+            if (p->anon_map_entries < ANON_MAP_MAX && json_object_set(t, name, img) == 0)
+                p->anon_map_entries++;
+            else
+                p->anon_map_unlisted++;
+        }
+        json_decref(img);
+        free(name);
+        return;
+    }
+    if (json_object_get(t, k))
+        return;
+    if (p->anon_map_entries < ANON_MAP_MAX) {
+        json_object_set_new(t, k, json_string(v));
+        p->anon_map_entries++;
+    } else {
+        p->anon_map_unlisted++;
+    }
+}
+
 /* A message of this pass's protocol anonymised in place; false: it cannot be (counted, and
  * dropped unless the config says fail, which ends the run without output). */
 static bool anonymise_message(struct proc *p, struct stream *st, struct proc_router *rt, uint8_t *msg, size_t len)
@@ -585,6 +626,12 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
     p->first_ts = p->next_ts = PCAPPROC_EPOCH * NS + (int64_t)(pp->initial_delay * NS);
     p->passes = c->n_protos;
     p->next_progress = schedule_now_monotonic() + 2 * NS;
+    if (o->anon_map && !pp->anonymise.key_file) {
+        log_error("--anon-map %s: nothing is anonymised: add pcap_processing.anonymise (key_file: ...) to the config",
+                  o->anon_map);
+        p->status = 2;
+        goto out;
+    }
     if (pp->anonymise.key_file) {
         uint8_t key[ANON_KEY_LEN];
         if (anon_key_load(pp->anonymise.key_file, key, err, sizeof err) < 0 || !(p->anon = anon_new(key, err, sizeof err))) {
@@ -594,6 +641,11 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         }
         memset(key, 0, sizeof key);
         anon_set_as(p->anon, pp->anonymise.as);
+        if (o->anon_map) {
+            p->anon_map = json_pack("{s:o, s:o, s:o}", "addresses", json_object(), "as_numbers", json_object(),
+                                    "names", json_object());
+            anon_set_recorder(p->anon, record_mapping, p);
+        }
         for (size_t i = 0; i < pp->anonymise.n_keep; i++)
             anon_keep(p->anon, &pp->anonymise.keep[i]);
     }
@@ -652,6 +704,20 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         goto out;
     }
     pcap_tmp[0] = yml_tmp[0] = json_tmp[0] = 0;
+    if (p->anon_map) { /* the key holder's table: who is who (it undoes the anonymisation: keep it with the key) */
+        json_object_set_new(p->anon_map, "unlisted", json_integer((json_int_t)p->anon_map_unlisted));
+        char map_tmp[PATH_MAX + 64];
+        FILE *mf = temp_open(o->anon_map, map_tmp, sizeof map_tmp);
+        if (!mf || json_dumpf(p->anon_map, mf, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 || fputc('\n', mf) == EOF ||
+            fclose(mf) != 0 || rename(map_tmp, o->anon_map) < 0) {
+            log_error("cannot write the anonymisation map %s: %s", o->anon_map, strerror(errno));
+            if (mf)
+                unlink(map_tmp);
+            p->status = 1;
+        } else {
+            chmod(o->anon_map, 0600);
+        }
+    }
     if (out_pcap)
         snprintf(out_pcap, out_len, "%s", pcap_path);
     if (!p->wrote_any)
@@ -678,6 +744,7 @@ out:
     free(p->routers);
     free(p->scratch);
     anon_free(p->anon);
+    json_decref(p->anon_map);
     conversation_table_free(&p->convs);
     json_decref(p->routers_json);
     json_decref(p->inputs);

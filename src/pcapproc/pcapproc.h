@@ -18,6 +18,7 @@ struct pcapproc_options {
     const char *output_folder;  /* overrides pcap_processing.output_folder */
     bool progress;              /* a progress line on stderr for long runs */
     bool check_only;            /* check the captures and the output folder; write nothing */
+    const char *anon_map;       /* anonymise: where the key holder's table of mappings goes */
 };
 
 /* Process c->pcaps. Returns 0 (done), 1 (done, but a capture ended in an error or an

@@ -77,6 +77,8 @@ struct proc {
     struct bgp_anon_counts anon_n;
     uint64_t anon_unmappable[PROTO_COUNT], anon_malformed[PROTO_COUNT], anon_enterprise_fields;
     bool anon_failed;               /* unmappable: fail, and one was met: no output */
+    json_t *anon_map;               /* --anon-map: {addresses, as_numbers, names}, original -> image */
+    uint64_t anon_map_entries, anon_map_unlisted;
     int status;
     int64_t next_progress;
 };

@@ -48,6 +48,13 @@ for o in plain a1 a2 b; do
     eq "$o: pcap-proc exit status" "$?" 0
 done
 check "the same key: byte-identical captures" cmp -s a1/traffic.pcap a2/traffic.pcap
+# the key holder's table: every original address and AS found, with its image, readable by the owner only
+"$PROC" -t a2.yml -q --anon-map a2.map
+eq "--anon-map: exit status" "$?" 0
+eq "--anon-map: mode 0600" "$(stat -c %a a2.map)" 600
+"$PROC" -t plain.yml -q --anon-map plain.map 2> nomap.err
+eq "--anon-map without anonymise: exit status" "$?" 2
+check "--anon-map without anonymise: says what to add" grep -q "add pcap_processing.anonymise" nomap.err
 check "another key: another capture" bash -c '! cmp -s a1/traffic.pcap b/traffic.pcap'
 check "the same capture size as without anonymising" [ "$(stat -c %s a1/traffic.pcap)" = "$(stat -c %s plain/traffic.pcap)" ]
 
@@ -68,6 +75,11 @@ grep -v '^as 6[45][0-9][0-9][0-9]$' plain.fields > plain.public
 check "no address or public AS of the input is left in any output" \
     $CHECK absent plain.public a1/traffic.pcap a1/traffic-reproducer.yml a1/traffic-info.json
 check "one image per address and AS, every pair's common prefix kept" $CHECK pairs plain.fields a1.fields
+paste -d' ' plain.fields a1.fields | awk '$1 == "a4" && $2 != "0.0.0.0" { print $2, $4 } $1 == "as" && $2 != $4 { print $2, $4 }' |
+    sort -u > seen.pairs
+jq -r '(.addresses, .as_numbers) | to_entries[] | "\(.key) \(.value)"' a2.map | sort -u > map.pairs
+eq "--anon-map: every mapping the outputs show is in the table (missing)" "$(comm -23 seen.pairs map.pairs | wc -l)" 0
+check "--anon-map: the router names too" [ "$(jq '.names | length' a2.map)" -gt 0 ]
 eq "tshark finds no malformed packet" "$(tshark -r a1/traffic.pcap -d tcp.port==1790,bmp -q -z expert,error 2>/dev/null | grep -c Error)" 0
 types() { tshark -r "$1" -d tcp.port==1790,bmp -T fields -e bmp.type -e bgp.type 2>/dev/null | tr ',\t' '\n\n' | grep . | sort | uniq -c; }
 eq "the same BMP and BGP messages" "$(types a1/traffic.pcap)" "$(types plain/traffic.pcap)"

@@ -23,6 +23,8 @@ static void usage(FILE *out)
         "  -o, --output DIR        the output folder (default: pcap_processing.output_folder, else the\n"
         "                          first pcap's path without its extension)\n"
         "  -s, --summary-only      write traffic-info.json only\n"
+        "      --anon-map FILE     with pcap_processing.anonymise: the table of every mapping made\n"
+        "                          (addresses, AS numbers, names), for the key holder (mode 0600)\n"
         "  -v                      informational messages and progress\n"
         "  -d                      debug messages\n"
         "  -q, --quiet             errors only\n"
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
         { "cfg", required_argument, NULL, 't' },
         { "output", required_argument, NULL, 'o' },
         { "summary-only", no_argument, NULL, 's' },
+        { "anon-map", required_argument, NULL, 'M' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
         case 't': cfg_path = optarg; break;
         case 'o': o.output_folder = optarg; break;
         case 's': o.summary_only = true; break;
+        case 'M': o.anon_map = optarg; break;
         case 'v': if (level < LOG_INFO) level = LOG_INFO; break;
         case 'd': level = LOG_DEBUG; break;
         case 'q': quiet = true; break;
