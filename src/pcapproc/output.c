@@ -59,18 +59,23 @@ FILE *temp_open(const char *final, char *tmp, size_t tmplen)
     return f;
 }
 
-static void yaml_list_addrs(FILE *f, const char *indent, const char *key, const struct addr_list *l)
+/* an address list; anonymise (a): as the output's addresses are, a prefix as a prefix */
+static void yaml_list_addrs(FILE *f, const char *indent, const char *key, const struct addr_list *l, struct anon *an)
 {
     if (!l->n)
         return;
     fprintf(f, "%s%s:\n", indent, key);
     for (size_t i = 0; i < l->n; i++) {
         char a[ADDR_STRLEN];
-        unsigned host = l->v[i].family == AF_INET6 ? 128 : 32;
-        if (l->v[i].prefix && l->v[i].prefix < host)
-            fprintf(f, "%s- %s/%u\n", indent, addr_format(&l->v[i], a), l->v[i].prefix);
+        struct addr x = l->v[i];
+        unsigned host = x.family == AF_INET6 ? 128 : 32;
+        bool prefix = x.prefix && x.prefix < host;
+        if (an)
+            anon_prefix(an, x.bytes, prefix ? x.prefix : host, host / 8);
+        if (prefix)
+            fprintf(f, "%s- %s/%u\n", indent, addr_format(&x, a), x.prefix);
         else
-            fprintf(f, "%s- %s\n", indent, addr_format(&l->v[i], a));
+            fprintf(f, "%s- %s\n", indent, addr_format(&x, a));
     }
 }
 
@@ -169,8 +174,8 @@ void write_config(struct proc *p, FILE *f, const char *pcap_path)
             fprintf(f, "  select:\n");
             if (s->ip_src.n || s->ip_dst.n) {
                 fprintf(f, "    ip:\n");
-                yaml_list_addrs(f, "      ", "src", &s->ip_src);
-                yaml_list_addrs(f, "      ", "dst", &s->ip_dst);
+                yaml_list_addrs(f, "      ", "src", &s->ip_src, p->anon);
+                yaml_list_addrs(f, "      ", "dst", &s->ip_dst, p->anon);
             }
             const char *l4 = s->has_tcp ? "tcp" : s->has_udp ? "udp" : NULL;
             const struct u16_list *sp = s->has_tcp ? &s->tcp_sport : &s->udp_sport;
@@ -180,7 +185,9 @@ void write_config(struct proc *p, FILE *f, const char *pcap_path)
                 yaml_list_ports(f, "      ", "sport", sp);
                 yaml_list_ports(f, "      ", "dport", dp);
             }
-            if (s->bpf) {
+            if (s->bpf && p->anon) { /* a filter's text may name the input's addresses, which the output no longer has */
+                fprintf(f, "    # bpf: left out (anonymised output: write one for the mapped addresses)\n");
+            } else if (s->bpf) {
                 fprintf(f, "    bpf: ");
                 yaml_string(f, s->bpf);
                 fputc('\n', f);

@@ -5,9 +5,10 @@
  * UPDATE: withdrawn routes and NLRI (as prefixes), AS_PATH and AS4_PATH (each AS), NEXT_HOP,
  * AGGREGATOR and AS4_AGGREGATOR (AS and address), ORIGINATOR_ID, CLUSTER_LIST, the AS half of
  * COMMUNITIES and the global administrator of LARGE_COMMUNITY, MP_REACH_NLRI (next hops and
- * NLRI) and MP_UNREACH_NLRI of IPv4/IPv6 unicast and multicast. Another family's NLRI cannot be
- * mapped here (VPN labels, EVPN, flowspec): the message is said unmappable, and the caller
- * drops it or stops, never passes it on as it is. */
+ * NLRI) and MP_UNREACH_NLRI of IPv4/IPv6 unicast, multicast, labeled unicast (RFC 8277) and
+ * labeled VPN unicast (RFC 4364, 4659: the route distinguisher's administrator mapped, labels
+ * kept). Another family's NLRI cannot be mapped here (EVPN, flowspec, ...): the message is said
+ * unmappable, and the caller drops it or stops, never passes it on as it is. */
 #include <string.h>
 
 #include "anon.h"
@@ -43,14 +44,51 @@ static void map_as(struct anon *a, const uint8_t *p, bool four, struct bgp_anon_
     n->ases++;
 }
 
-/* prefixes (with ADD-PATH's path identifier before each) to the end of c */
-static enum anon_result map_prefixes(struct anon *a, struct cursor c, size_t addr_len, bool addpath,
+enum { SAFI_UNICAST = 1, SAFI_MULTICAST = 2, SAFI_LABELED = 4, SAFI_VPN = 128 };
+#define LABEL_BOTTOM 0x01        /* the last label of the stack (its third byte's low bit) */
+#define LABEL_WITHDRAWN 0x800000 /* RFC 8277 section 2.4: the label of a withdrawal */
+
+void bgp_anon_rd(struct anon *a, uint8_t *rd)
+{
+    uint16_t type = (uint16_t)(rd[0] << 8 | rd[1]);
+    if (type == 1) { /* an IPv4 address, then a number */
+        anon_bytes(a, rd + 2, 4);
+    } else if (type == 0) { /* a 2-byte AS */
+        uint32_t v = anon_as(a, (uint32_t)rd[2] << 8 | rd[3]);
+        rd[2] = (uint8_t)(v >> 8), rd[3] = (uint8_t)v;
+    } else if (type == 2) { /* a 4-byte AS */
+        uint32_t v = anon_as(a, (uint32_t)rd[2] << 24 | (uint32_t)rd[3] << 16 | (uint32_t)rd[4] << 8 | rd[5]);
+        rd[2] = (uint8_t)(v >> 24), rd[3] = (uint8_t)(v >> 16), rd[4] = (uint8_t)(v >> 8), rd[5] = (uint8_t)v;
+    }
+}
+
+/* prefixes (with ADD-PATH's path identifier before each; labeled families: the label stack,
+ * VPN: then the route distinguisher) to the end of c */
+static enum anon_result map_prefixes(struct anon *a, struct cursor c, size_t addr_len, uint8_t safi, bool addpath,
                                      struct bgp_anon_counts *n)
 {
     while (cursor_remaining(&c)) {
         if (addpath)
             cursor_skip(&c, 4);
-        uint8_t bits = cursor_u8(&c);
+        unsigned bits = cursor_u8(&c);
+        if (safi == SAFI_LABELED || safi == SAFI_VPN) {
+            for (;;) {
+                const uint8_t *label = cursor_take(&c, 3);
+                if (!label || bits < 24)
+                    return ANON_MALFORMED;
+                bits -= 24;
+                uint32_t v = (uint32_t)label[0] << 16 | (uint32_t)label[1] << 8 | label[2];
+                if ((label[2] & LABEL_BOTTOM) || v == LABEL_WITHDRAWN || v == 0)
+                    break;
+            }
+        }
+        if (safi == SAFI_VPN) {
+            const uint8_t *rd = cursor_take(&c, 8);
+            if (!rd || bits < 64)
+                return ANON_MALFORMED;
+            bits -= 64;
+            bgp_anon_rd(a, w(rd));
+        }
         const uint8_t *p = cursor_take(&c, (bits + 7u) / 8);
         if (!cursor_ok(&c) || bits > addr_len * 8)
             return ANON_MALFORMED;
@@ -75,7 +113,8 @@ static enum anon_result map_path(struct anon *a, struct cursor v, bool four, str
 
 static bool family_mapped(uint16_t afi, uint8_t safi)
 {
-    return (afi == 1 || afi == 2) && (safi == 1 || safi == 2);
+    return (afi == 1 || afi == 2) &&
+           (safi == SAFI_UNICAST || safi == SAFI_MULTICAST || safi == SAFI_LABELED || safi == SAFI_VPN);
 }
 
 static enum anon_result map_mp(struct anon *a, struct cursor v, bool reach, bool addpath, struct bgp_anon_counts *n)
@@ -92,15 +131,18 @@ static enum anon_result map_mp(struct anon *a, struct cursor v, bool reach, bool
         cursor_skip(&v, 1); /* reserved */
         if (!cursor_ok(&v))
             return ANON_MALFORMED;
-        if (nh_len == 4 || nh_len == 16) /* IPv4, IPv6 (also RFC 8950's for IPv4 routes) */
-            map_addr(a, nh, nh_len, n);
-        else if (nh_len == 32) { /* global and link-local */
-            map_addr(a, nh, 16, n);
-            map_addr(a, nh + 16, 16, n);
-        } else
+        /* VPN next hops: each address after a route distinguisher (zero, RFC 4364 / 4659) */
+        size_t rd = safi == SAFI_VPN ? 8 : 0;
+        if (nh_len == rd + 4 || nh_len == rd + 16) { /* IPv4, IPv6 (also RFC 8950's for IPv4 routes) */
+            map_addr(a, nh + rd, nh_len - rd, n);
+        } else if (nh_len == 2 * (rd + 16)) { /* global and link-local */
+            map_addr(a, nh + rd, 16, n);
+            map_addr(a, nh + 2 * rd + 16, 16, n);
+        } else {
             return ANON_UNMAPPABLE;
+        }
     }
-    return map_prefixes(a, v, afi == 2 ? 16 : 4, addpath, n);
+    return map_prefixes(a, v, afi == 2 ? 16 : 4, safi, addpath, n);
 }
 
 static enum anon_result map_attr(struct anon *a, uint8_t type, struct cursor v, bool as4, bool addpath,
@@ -159,7 +201,7 @@ static enum anon_result map_update(struct anon *a, struct cursor c, bool as4, bo
     struct cursor attrs = cursor_sub(&c, alen);
     if (!cursor_ok(&c))
         return ANON_MALFORMED;
-    enum anon_result r = map_prefixes(a, withdrawn, 4, addpath, n);
+    enum anon_result r = map_prefixes(a, withdrawn, 4, SAFI_UNICAST, addpath, n);
     while (r == ANON_OK && cursor_remaining(&attrs)) {
         uint8_t flags = cursor_u8(&attrs), type = cursor_u8(&attrs);
         uint16_t len = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&attrs) : cursor_u8(&attrs);
@@ -168,7 +210,7 @@ static enum anon_result map_update(struct anon *a, struct cursor c, bool as4, bo
             return ANON_MALFORMED;
         r = map_attr(a, type, v, as4, addpath, n);
     }
-    return r == ANON_OK ? map_prefixes(a, c, 4, addpath, n) : r;
+    return r == ANON_OK ? map_prefixes(a, c, 4, SAFI_UNICAST, addpath, n) : r;
 }
 
 enum { CAP_FOUR_OCTET_AS = 65, OPEN_PARAM_CAPABILITIES = 2 };

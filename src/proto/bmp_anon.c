@@ -136,22 +136,8 @@ enum anon_result bmp_anonymise(struct bmp_anon *s, uint8_t *msg, size_t len, str
     memcpy(key.distinguisher, rd, 8);
     memcpy(key.addr, addr, 16);
     bool *addpath = peer_slot(s, &key, type == BMP_PEER_UP);
-    /* the route distinguisher's administrator: a 2-byte AS, an IPv4 address or a 4-byte AS */
-    if (peer_type == BMP_PEER_RD || peer_type == BMP_PEER_LOC_RIB) {
-        uint16_t rd_type = (uint16_t)(rd[0] << 8 | rd[1]);
-        if (rd_type == 1)
-            anon_bytes(s->a, w(rd + 2), 4);
-        else if (rd_type <= 2) {
-            uint32_t v = rd_type == 0 ? (uint32_t)rd[2] << 8 | rd[3]
-                                      : (uint32_t)rd[2] << 24 | (uint32_t)rd[3] << 16 | (uint32_t)rd[4] << 8 | rd[5];
-            v = anon_as(s->a, v);
-            uint8_t *o = w(rd + 2);
-            if (rd_type == 0)
-                o[0] = (uint8_t)(v >> 8), o[1] = (uint8_t)v;
-            else
-                o[0] = (uint8_t)(v >> 24), o[1] = (uint8_t)(v >> 16), o[2] = (uint8_t)(v >> 8), o[3] = (uint8_t)v;
-        }
-    }
+    if (peer_type == BMP_PEER_RD || peer_type == BMP_PEER_LOC_RIB)
+        bgp_anon_rd(s->a, w(rd));
     anon_bytes(s->a, w(v6 ? addr : addr + 12), v6 ? 16 : 4);
     uint32_t peer_as = (uint32_t)as[0] << 24 | (uint32_t)as[1] << 16 | (uint32_t)as[2] << 8 | as[3];
     peer_as = anon_as(s->a, peer_as);

@@ -240,6 +240,8 @@ struct bgp_anon_counts { uint64_t addresses, prefixes, ases; };
 struct anon;
 enum anon_result bgp_anonymise(struct anon *a, uint8_t *msg, size_t len, bool as4, bool addpath,
                                struct bgp_anon_counts *n);
+/* a route distinguisher's administrator (an AS or an IPv4 address, RFC 4364) in place */
+void bgp_anon_rd(struct anon *a, uint8_t *rd);
 /* bmp_anon.c: a BMP message likewise, with a session's state (which peers use ADD-PATH, from
  * their PEER_UPs). */
 struct bmp_anon;

@@ -3,11 +3,12 @@
 
     anon_check.py absent ORIG FILE...   no address of ORIG (lines "kind value": "a4 192.0.2.1",
                                         "a6 2001:db8::1", "as 3356") appears in FILE's bytes: an
-                                        address as its 4 or 16 bytes, an AS as its 4 bytes (and
-                                        2 when it fits), and neither as text
+                                        address as its 4 or 16 bytes or as text, a 4-byte AS as
+                                        its 4 bytes
     anon_check.py pairs PLAIN ANON      the same fields of the same packets, before and after:
-                                        one image per address and per AS, and for every pair of
-                                        addresses the common prefix length kept
+                                        one image per address and per AS, every public AS field
+                                        changed, and for every pair of addresses the common
+                                        prefix length kept
 Prints what fails; exits 1 when something does.
 """
 import ipaddress
@@ -23,6 +24,10 @@ def load(path):
             if len(parts) == 2:
                 out.append((parts[0], parts[1]))
     return out
+
+
+def public_as(n):
+    return 1 <= n <= 64495 and n != 23456 or 65552 <= n <= 4199999999
 
 
 def common(a, b):
@@ -42,9 +47,10 @@ def absent(orig, files):
                 continue
             pats = [a.packed, str(a).encode()]
         elif kind == "as":
+            # its 4 bytes; 2 would be found by chance in any file of some kilobytes ("pairs"
+            # checks that every 2-byte AS field changed)
             n = int(value)
-            pats = [struct.pack("!I", n)] + ([struct.pack("!H", n)] if n <= 0xffff and n > 255 else [])
-            pats = [p for p in pats if n > 255]  # a short AS is found anywhere by chance
+            pats = [struct.pack("!I", n)] if n > 0xffff else []
         for f, d in data.items():
             for p in pats:
                 if p in d:
@@ -65,6 +71,9 @@ def pairs(plain, anon):
             print(f"field kinds differ: {k1} {k2}")
             return 1
         key = (k1, v1)
+        if k1 == "as" and v1 == v2 and public_as(int(v1)):
+            print(f"AS {v1} is still AS {v2}")
+            bad += 1
         if image.setdefault(key, v2) != v2:
             print(f"{v1} maps to {image[key]} and to {v2}")
             bad += 1

@@ -278,11 +278,33 @@ static void test_bgp_update(void **state)
     assert_memory_equal(m.p + m.len - 3, p24, 3);                    /* 252.138.62/24 */
     assert_int_equal(m.p[m.len - 3], 252);
 
-    /* a VPNv4 MP_REACH_NLRI: unmappable */
+    /* a VPNv4 MP_REACH_NLRI: the next hop after its RD, the label kept, the RD's AS and the prefix mapped */
     struct buf u = { 0 };
     at = bgp_begin(&u, BGP_UPDATE);
     buf_put_u16(&u, 0);
-    v.len = 0; buf_put_u16(&v, 1); buf_put_u8(&v, 128); buf_put_u8(&v, 12); buf_put_zero(&v, 12); buf_put_u8(&v, 0);
+    v.len = 0; buf_put_u16(&v, 1); buf_put_u8(&v, 128); buf_put_u8(&v, 12); buf_put_zero(&v, 8); buf_put(&v, nh, 4);
+    buf_put_u8(&v, 0);
+    buf_put_u8(&v, 24 + 64 + 24);                                      /* label, RD 0:3356:100, 192.102.249/24 */
+    buf_put_u8(&v, 0x00); buf_put_u8(&v, 0x3e); buf_put_u8(&v, 0x81); /* label 1000, bottom of stack */
+    buf_put_u16(&v, 0); buf_put_u16(&v, 3356); buf_put_u32(&v, 100);
+    buf_put_u8(&v, 192); buf_put_u8(&v, 102); buf_put_u8(&v, 249);
+    attrs.len = 0;
+    attr(&attrs, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_REACH, &v);
+    buf_put_u16(&u, (uint16_t)attrs.len);
+    buf_put(&u, attrs.p, attrs.len);
+    bgp_end(&u, at);
+    assert_int_equal(bgp_anonymise(a, u.p, u.len, true, false, &n), ANON_OK);
+    assert_false(contains(&u, nh, 4));
+    assert_true(contains(&u, want, 4));                               /* the next hop's image */
+    assert_int_equal(u.p[u.len - 3], 252);                            /* 252.138.62/24 */
+    assert_int_equal(u.p[u.len - 12], 0x81);                          /* the label as it was */
+    assert_int_equal(u.p[u.len - 9] << 8 | u.p[u.len - 8], anon_as(ref, 3356) & 0xffff);
+    assert_int_equal(u.p[u.len - 4], 100);                            /* the RD's number as it was */
+    /* flowspec (SAFI 133): unmappable */
+    u.len = 0;
+    at = bgp_begin(&u, BGP_UPDATE);
+    buf_put_u16(&u, 0);
+    v.len = 0; buf_put_u16(&v, 1); buf_put_u8(&v, 133); buf_put_u8(&v, 0); buf_put_u8(&v, 0);
     attrs.len = 0;
     attr(&attrs, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_REACH, &v);
     buf_put_u16(&u, (uint16_t)attrs.len);
