@@ -36,7 +36,7 @@
 #     the reading-speed yardstick.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
-#     1/10 the size (RSS must stay flat).
+#     1/10 the size (RSS must stay flat), and the full one anonymised (pcap_processing.anonymise).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd)
@@ -288,6 +288,19 @@ for div in 10 1; do
         "$secs" "$(echo "$pkts / $secs" | bc -l)" "$(echo "$mb / $secs" | bc -l)" "$kb" \
         "$(jq .output.packets "$OUT/pp-out-$div/traffic-info.json")"
     echo "$div $mb $pkts $secs $kb" >> "$OUT/pp.txt"
+    if [ "$div" = 1 ]; then # the same with anonymise on (Crypto-PAn on every address, BMP and IPFIX records)
+        printf '%064d' 1 > "$OUT/pp.key"
+        sed "s#pcap_processing: {output_folder: [^}]*}#pcap_processing: {output_folder: $OUT/pp-anon, anonymise: {key_file: $OUT/pp.key}}#" \
+            "$OUT/pp-$div.yml" > "$OUT/pp-anon.yml"
+        t0=$(now)
+        "$BUILD/maxrss" "$BUILD/pcap-proc" -t "$OUT/pp-anon.yml" -q 2> "$OUT/pp-anon.err"
+        t1=$(now)
+        asecs=$(echo "$t1 - $t0" | bc)
+        printf "  anonymised: %6.2f s, %8.0f packets/s, peak RSS %6d KiB, %s addresses mapped; anonymised / plain time = %s\n" \
+            "$asecs" "$(echo "$pkts / $asecs" | bc -l)" "$(awk '/maxrss_kb/ {print $2}' "$OUT/pp-anon.err")" \
+            "$(jq .anonymised.addresses "$OUT/pp-anon/traffic-info.json")" "$(ratio "$asecs" "$secs")"
+        rm -rf "$OUT/pp-anon"
+    fi
     rm -rf "$OUT/pp-$div.pcap" "$OUT/pp-out-$div"
 done
 PPR=$(awk '$1 == 10 {s=$5} $1 == 1 {b=$5} END {printf "%.2f", b / s}' "$OUT/pp.txt")

@@ -10,11 +10,20 @@
 #include <openssl/evp.h>
 
 #define CACHE_SIZE 4096 /* recent addresses: a capture names the same few again and again */
+#define PREFIX_CACHE 16384 /* recent /24s and /64s: their images' leading bits, computed once */
 #define FEISTEL_ROUNDS 4
 
 struct cache_entry {
     uint8_t len; /* 0: empty */
     uint8_t in[16], out[16];
+};
+
+/* The first `len` bytes of an address and of its image: Crypto-PAn's bit i depends on the
+ * first i bits only, so an address of a known /24 (IPv4) or /64 (IPv6) costs 8 or 64 AES
+ * rounds instead of 32 or 128. */
+struct prefix_entry {
+    uint8_t len; /* 0: empty; 3 or 8 */
+    uint8_t in[8], out[8];
 };
 
 struct anon {
@@ -27,6 +36,7 @@ struct anon {
     struct addr keep[ANON_KEEP_MAX];
     size_t n_keep;
     struct cache_entry cache[CACHE_SIZE];
+    struct prefix_entry prefixes[PREFIX_CACHE];
 };
 
 static EVP_CIPHER_CTX *aes_ctx(const uint8_t key[16])
@@ -151,16 +161,41 @@ static bool kept(const struct anon *a, const uint8_t *bytes, size_t len)
  * AES(the address's first i bits, then the pad's bits after them). */
 static void cryptopan(struct anon *a, const uint8_t *in, uint8_t *out, size_t len)
 {
-    uint8_t block[16], enc[16], res[16] = { 0 };
+    uint8_t block[16], res[16] = { 0 };
     unsigned nbits = (unsigned)len * 8;
     memcpy(block, a->pad, 16);
-    for (unsigned i = 0; i < nbits; i++) {
-        aes(a->addr_ctx, block, enc);
+    /* the leading bytes from the prefix cache, or computed and kept there */
+    size_t k = len == 4 ? 3 : 8;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < k; i++)
+        h = (h ^ in[i]) * 16777619u;
+    struct prefix_entry *pe = &a->prefixes[h % PREFIX_CACHE];
+    unsigned start = 0;
+    if (pe->len == k && !memcmp(pe->in, in, k)) {
+        memcpy(res, pe->out, k);
+        memcpy(block, in, k); /* the block after k bytes: the address's first k bytes, then the pad */
+        start = (unsigned)k * 8;
+    }
+    /* every block is known from the address alone (bit i's block: its first i bits, then the
+     * pad): one ECB call over all of them lets AES run pipelined */
+    uint8_t blocks[128][16], encs[128][16];
+    unsigned n = nbits - start;
+    for (unsigned i = start; i < nbits; i++) {
+        memcpy(blocks[i - start], block, 16);
         unsigned byte = i / 8, bit = 7 - i % 8;
-        uint8_t orig = (uint8_t)((in[byte] >> bit) & 1);
-        res[byte] |= (uint8_t)((orig ^ (enc[0] >> 7)) << bit);
-        /* the next block has the address's first i + 1 bits */
-        block[byte] = (uint8_t)((block[byte] & ~(1u << bit)) | (unsigned)orig << bit);
+        block[byte] = (uint8_t)((block[byte] & ~(1u << bit)) | (unsigned)((in[byte] >> bit) & 1) << bit);
+    }
+    int outl = 0;
+    if (n && (EVP_EncryptUpdate(a->addr_ctx, encs[0], &outl, blocks[0], (int)(16 * n)) != 1 || outl != (int)(16 * n)))
+        abort(); /* a set-up context does not fail on whole blocks */
+    for (unsigned i = start; i < nbits; i++) {
+        unsigned byte = i / 8, bit = 7 - i % 8;
+        res[byte] |= (uint8_t)((((in[byte] >> bit) & 1) ^ (encs[i - start][0] >> 7)) << bit);
+    }
+    if (start == 0) { /* the prefix's image is known now */
+        pe->len = (uint8_t)k;
+        memcpy(pe->in, in, k);
+        memcpy(pe->out, res, k);
     }
     memcpy(out, res, len);
 }
