@@ -569,6 +569,21 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     size_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
     e->max_open = fds > 64 + e->n_listeners ? (fds - 64 - e->n_listeners) / (o->role == FLOW_ROLE_BOTH ? 2 : 1) : 1;
     e->t0 = now_ns();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    e->t0_real = (int64_t)rt.tv_sec * NS + rt.tv_nsec;
+    if (o->start_at_ns) { /* time 0 at that instant: the monotonic clock's equivalent of it */
+        int64_t wait = o->start_at_ns - e->t0_real;
+        if (wait < 0) {
+            snprintf(err, errlen, "--start-at is %.3f s in the past: give a time to come (every host must be started "
+                     "before it)", (double)-wait / 1e9);
+            goto out;
+        }
+        e->t0 += wait;
+        e->t0_real = o->start_at_ns;
+        if (o->progress)
+            fprintf(stderr, "flow-replay: waiting %.3f s for --start-at\n", (double)wait / 1e9);
+    }
     for (size_t i = 0; i < e->n; i++)
         e->flows[i].planned = o->asap ? e->t0 : e->t0 + (int64_t)(set->flows[i].stime * o->time_scale * 1e9);
     e->next_sample = o->tcpinfo_interval > 0 ? e->t0 + (int64_t)(o->tcpinfo_interval * 1e9) : INT64_MAX;

@@ -51,6 +51,7 @@ struct flow_replay_options {
     const char *client_netns, *server_netns; /* ip netns names, NULL = this one */
     FILE *results;            /* JSON lines: each flow when it ends, tcp_info samples; may be NULL */
     bool progress;            /* a line on stderr every few seconds */
+    int64_t start_at_ns;      /* realtime of the run's time 0 (--start-at: hosts start together); 0 = now */
 };
 
 /* The signal handlers set loop_stop (loop.h): the replay ends its flows and returns. */

@@ -76,6 +76,7 @@ struct engine {
     struct accept_key *keys;   /* open addressing on (client address, port) */
     size_t n_keys;
     int64_t t0, next_sample, next_scan, next_progress;
+    int64_t t0_real;          /* t0 on the realtime clock: what --start-at asked, or when it began */
     uint8_t *buf;
     uint64_t counts[F_FAILED + 1];
 };

@@ -115,6 +115,9 @@ json_t *summary_json(struct engine *e, int64_t end)
     json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
     json_object_set_new(j, "concurrency_limit", json_integer((json_int_t)e->max_open));
     json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held_back));
+    /* time 0 on the realtime clock (--start-at's instant), in ns (an integer: the summary's reals
+     * have 9 digits): hosts' results line up on it */
+    json_object_set_new(j, "t0_epoch_ns", json_integer((json_int_t)e->t0_real));
     double *v = calloc(e->n ? e->n : 1, sizeof *v);
     static const char *const names[] = { "lateness_ms", "rtt_us", "retransmits" };
     for (int k = 0; v && k < 3; k++) {

@@ -163,6 +163,27 @@ eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq
 check "synthetic: what both sent adds up to the flows' bytes" \
     jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
 
+# --- --start-at: client and server started apart, as job runners do, begin together (issue 17)
+AT=$(( $(date +%s) + 3 ))
+ip netns exec $B "$REPLAY" $SYN --flows 20 --role server --start-at "$AT" -o at-server.jsonl -S at-server.json -q &
+SERVER=$!
+PIDS+=($SERVER)
+sleep 1.2
+ip netns exec $A "$REPLAY" $SYN --flows 20 --role client --start-at "$(date -u -d "@$AT" +%Y-%m-%dT%H:%M:%SZ)" \
+    -o at-client.jsonl -S at-client.json -q # the same instant, as RFC 3339
+eq "--start-at: the client's exit status" "$?" 0
+wait $SERVER
+eq "--start-at: the server's exit status" "$?" 0
+eq "--start-at: time 0 is the given instant at both" \
+    "$(jq --argjson at "$AT" '(.t0_epoch_ns - $at * 1e9) | fabs < 1000' at-client.json at-server.json | tr '\n' ' ')" "true true "
+# the first flow's start on each side, in seconds after --start-at's instant (each side's own clock)
+gap_ms=$(jq -n --slurpfile c at-client.jsonl --slurpfile s at-server.jsonl \
+    'def first(x): [x[] | select(.type == "flow") | .actual_start] | min; (first($c) - first($s)) * 1000 | fabs')
+check "--start-at: the first flow began at both within 5 ms ($gap_ms ms)" jq -en "$gap_ms < 5"
+"$REPLAY" --synthetic --flows 1 --port 18097 --start-at "$(( $(date +%s) - 10 ))" -q 2> past.err
+eq "--start-at in the past: exit status" "$?" 2
+check "--start-at in the past: says so" grep -q "in the past" past.err
+
 # --- the made-up flows written as an events file replay as the same flows
 "$REPLAY" $SYN --write-events syn.csv -q
 eq "--write-events: exit status" "$?" 0

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "flow/events.h"
+#include "shard.h"
 #include "loop.h"
 #include "flow/flowconfig.h"
 #include "flow/replay.h"
@@ -39,6 +40,8 @@ static void usage(FILE *out)
         "      --sndbuf BYTES, --rcvbuf BYTES  socket buffer sizes\n"
         "      --stall-timeout SECS a flow without progress this long ends as stalled (default 30)\n"
         "      --timeout SECS       the whole run at most this long (default: no limit)\n"
+        "      --start-at TIME      time 0 at TIME (RFC 3339, or epoch seconds): client and server hosts\n"
+        "                           started by any job runner begin together\n"
         "  -i, --tcpinfo-interval SECS  sample tcp_info of open flows this often (default: at the end only)\n"
         "  -o, --results FILE       per-flow results and tcp_info samples, JSON lines (default: none)\n"
         "  -S, --summary FILE       the summary as JSON (default: on stdout)\n"
@@ -97,7 +100,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
         { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
         { "seed", required_argument, NULL, O_SEED },
         { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
+        { "start-at", required_argument, NULL, O_START_AT },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -179,6 +183,12 @@ int main(int argc, char **argv)
         case O_RCVBUF: fc.o.sock.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
         case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
         case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
+        case O_START_AT:
+            if (shard_parse_time(optarg, &fc.o.start_at_ns, err, sizeof err) < 0) {
+                fprintf(stderr, "flow-replay: %s\n", err);
+                return 2;
+            }
+            break;
         case 'i': fc.o.tcpinfo_interval = number("--tcpinfo-interval", optarg, 0.001); break;
         case 'o': results = optarg; break;
         case 'S': summary_path = optarg; break;
