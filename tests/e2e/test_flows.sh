@@ -5,7 +5,7 @@
 # under a tbf rate limit a bulk flow slows to the limit and tcp_info shows it, with the
 # congestion control asked for; bad events files and absent peers end cleanly.
 . "$(dirname "$0")/lib.sh"
-need jq tcpdump tc
+need jq tcpdump tc gnuplot
 EXTRACT=$BUILD/flow-extract
 REPLAY=$BUILD/flow-replay
 A=telrep-fa-$$ B=telrep-fb-$$
@@ -162,6 +162,26 @@ eq "synthetic, two processes: the server's exit status" "$?" 0
 eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq .states.done syn-server.json)" "300 300"
 check "synthetic: what both sent adds up to the flows' bytes" \
     jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
+
+# --- --plot: the pictures (SVG and PNG by gnuplot) and the data files they are drawn from
+ip netns exec $B tc qdisc add dev fb-$$ root tbf rate 20mbit burst 32kbit latency 50ms # ~1.6 s: samples to draw
+"$REPLAY" bulk.csv --client-netns $A --server-netns $B -i 0.05 --plot plots -S plot.json -q
+eq "--plot: exit status" "$?" 0
+ip netns exec $B tc qdisc del dev fb-$$ root
+for pic in cwnd rtt delivery fct bytes lateness; do
+    check "--plot: $pic.svg is an SVG of some size" \
+        bash -c "head -c 200 plots/$pic.svg | grep -q '<svg' && tail -c 20 plots/$pic.svg | grep -q '</svg>' && [ \$(stat -c %s plots/$pic.svg) -gt 5000 ]"
+    check "--plot: $pic.png is a PNG of some size" \
+        bash -c "[ \"\$(head -c 8 plots/$pic.png | od -An -tx1 | tr -d ' \n')\" = 89504e470d0a1a0a ] && [ \$(stat -c %s plots/$pic.png) -gt 3000 ]"
+done
+check "--plot: samples.dat holds the flow's cwnd, RTT and rate over time (>= 3 rows)" \
+    [ "$(grep -c '^[0-9.]* [0-9]* [0-9.]* [0-9.]*$' plots/samples.dat)" -ge 3 ]
+eq "--plot: fct.cdf has a row per flow done, ending at fraction 1" \
+    "$(grep -vc '^#' plots/fct.cdf) $(tail -1 plots/fct.cdf | awk '{print $2}')" "$(jq .states.done plot.json) 1.000000"
+PATH=/usr/sbin:/sbin "$REPLAY" bulk.csv --client-netns $A --server-netns $B --plot plots-nognuplot -S /dev/null -q 2> nognuplot.err
+eq "--plot without gnuplot: exit status" "$?" 1
+check "--plot without gnuplot: says what to install" grep -q "apt install gnuplot-nox" nognuplot.err
+check "--plot without gnuplot: the data files are there" test -s plots-nognuplot/fct.cdf
 
 # --- --start-at: client and server started apart, as job runners do, begin together (issue 17)
 AT=$(( $(date +%s) + 3 ))

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flow/events.h"
+#include "flow/plot.h"
 #include "shard.h"
 #include "loop.h"
 #include "flow/flowconfig.h"
@@ -40,6 +42,8 @@ static void usage(FILE *out)
         "      --sndbuf BYTES, --rcvbuf BYTES  socket buffer sizes\n"
         "      --stall-timeout SECS a flow without progress this long ends as stalled (default 30)\n"
         "      --timeout SECS       the whole run at most this long (default: no limit)\n"
+        "      --plot DIR           pictures into DIR as SVG and PNG by gnuplot: cwnd, RTT and delivery rate\n"
+        "                           over time (with -i), CDFs of completion time, bytes and lateness\n"
         "      --start-at TIME      time 0 at TIME (RFC 3339, or epoch seconds): client and server hosts\n"
         "                           started by any job runner begin together\n"
         "  -i, --tcpinfo-interval SECS  sample tcp_info of open flows this often (default: at the end only)\n"
@@ -100,7 +104,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -118,7 +122,7 @@ int main(int argc, char **argv)
         { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
         { "seed", required_argument, NULL, O_SEED },
         { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
-        { "start-at", required_argument, NULL, O_START_AT },
+        { "start-at", required_argument, NULL, O_START_AT }, { "plot", required_argument, NULL, O_PLOT },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -136,7 +140,8 @@ int main(int argc, char **argv)
     }
     struct flow_addr_map map[256];
     size_t n_map = 0;
-    const char *results = fc.results, *summary_path = fc.summary, *write_events = NULL;
+    const char *results = fc.results, *summary_path = fc.summary, *write_events = NULL, *plot_dir = NULL;
+    char plot_results[4096];
     bool verbose = false, quiet = false, synthetic = fc.synthetic;
     int opt;
     while ((opt = getopt_long(argc, argv, "C:r:s:am:c:i:o:S:vqhV", longopts, NULL)) != -1) {
@@ -183,6 +188,7 @@ int main(int argc, char **argv)
         case O_RCVBUF: fc.o.sock.rcvbuf = (int)number("--rcvbuf", optarg, 1); break;
         case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
         case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
+        case O_PLOT: plot_dir = optarg; break;
         case O_START_AT:
             if (shard_parse_time(optarg, &fc.o.start_at_ns, err, sizeof err) < 0) {
                 fprintf(stderr, "flow-replay: %s\n", err);
@@ -267,6 +273,15 @@ int main(int argc, char **argv)
         flow_config_free(&fc);
         return rc;
     }
+    if (plot_dir && !results) { /* the pictures are drawn from the results: kept beside them */
+        if (mkdir(plot_dir, 0777) < 0 && errno != EEXIST) {
+            log_error("--plot %s: %s", plot_dir, strerror(errno));
+            flow_set_free(&set);
+            return 2;
+        }
+        snprintf(plot_results, sizeof plot_results, "%s/results.jsonl", plot_dir);
+        results = plot_results;
+    }
     FILE *rf = NULL;
     if (results && !(rf = fopen(results, "w"))) {
         log_error("cannot write %s: %s", results, strerror(errno));
@@ -306,6 +321,14 @@ int main(int argc, char **argv)
                      (long long)json_integer_value(json_object_get(states, "timeout")),
                      (long long)json_integer_value(json_object_get(states, "failed")));
         json_decref(summary);
+    }
+    if (plot_dir && status != 2) {
+        if (flow_plot(results, plot_dir, err, sizeof err) < 0) {
+            log_error("%s", err);
+            status = status ? status : 1;
+        } else {
+            log_info("pictures in %s (SVG and PNG; plot.gp draws them again)", plot_dir);
+        }
     }
     flow_set_free(&set);
     flow_config_free(&fc);
