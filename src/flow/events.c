@@ -182,8 +182,10 @@ static int event(struct parse *p, char **f)
         t = FLOW_WAIT;
     else if (strcmp(f[4], "CLOSE") == 0)
         t = FLOW_CLOSE;
+    else if (strcmp(f[4], "BULK") == 0)
+        t = FLOW_BULK;
     else
-        return fail(p, "EVENT: the type is SEND, WAIT or CLOSE, not \"%s\"", f[4]);
+        return fail(p, "EVENT: the type is SEND, WAIT, CLOSE or BULK, not \"%s\"", f[4]);
     struct flow_side *sd = &fl->side[i];
     if (sd->n && sd->ev[sd->n - 1].type == FLOW_CLOSE)
         return fail(p, "EVENT: %s of flow %llu after its CLOSE", f[3], (unsigned long long)fid);
@@ -331,7 +333,8 @@ int flow_events_write(FILE *out, const struct flow_set *s)
                     : at[1] == f->side[1].n ? 0
                     : f->side[1].ev[at[1]].stime < f->side[0].ev[at[0]].stime;
             const struct flow_event *e = &f->side[i].ev[at[i]++];
-            static const char *const names[] = { [FLOW_SEND] = "SEND", [FLOW_WAIT] = "WAIT", [FLOW_CLOSE] = "CLOSE" };
+            static const char *const names[] = { [FLOW_SEND] = "SEND", [FLOW_WAIT] = "WAIT", [FLOW_CLOSE] = "CLOSE",
+                                                 [FLOW_BULK] = "BULK" };
             double rtime = e->stime > last ? e->stime - last : 0;
             fprintf(out, "EVENT,%llu,%llu,%s,%s,%llu,%.6f,%.6f\n", (unsigned long long)f->fid,
                     (unsigned long long)eid++, addr_format(&f->side[i].ip, a), names[e->type],

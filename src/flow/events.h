@@ -10,11 +10,13 @@
 
 #include "addr.h"
 
-enum flow_event_type { FLOW_SEND, FLOW_WAIT, FLOW_CLOSE };
+/* BULK (telrep's, not Mimic's): send as fast as the connection allows for `bytes`
+ * microseconds (a timed bulk flow); the other side reads what comes, without a WAIT */
+enum flow_event_type { FLOW_SEND, FLOW_WAIT, FLOW_CLOSE, FLOW_BULK };
 
 struct flow_event {
     enum flow_event_type type;
-    uint64_t bytes;
+    uint64_t bytes;         /* BULK: its duration in microseconds */
     double stime;           /* seconds since the start of the trace */
 };
 

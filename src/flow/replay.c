@@ -297,6 +297,10 @@ static void advance(struct engine *e, struct end *x)
             if (ev->type == FLOW_SEND) {
                 x->sending = true;
                 x->to_send = ev->bytes;
+            } else if (ev->type == FLOW_BULK) { /* as much as the connection takes, for a while */
+                x->sending = true;
+                x->to_send = UINT64_MAX;
+                x->bulk_until = now_ns() + (int64_t)ev->bytes * 1000;
             } else if (ev->type == FLOW_WAIT) {
                 x->waiting = true;
                 x->wait_target += ev->bytes;
@@ -309,6 +313,8 @@ static void advance(struct engine *e, struct end *x)
         }
         if (x->sending) {
             while (x->to_send) {
+                if (x->bulk_until && now_ns() >= x->bulk_until)
+                    break;
                 size_t n = x->to_send < IO_CHUNK ? (size_t)x->to_send : IO_CHUNK;
                 ssize_t w = send(x->fd, e->buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (w > 0) {
@@ -320,6 +326,8 @@ static void advance(struct engine *e, struct end *x)
                 if (w < 0 && errno == EINTR)
                     continue;
                 if (w < 0 && errno == EAGAIN) {
+                    if (x->bulk_until) /* the BULK ends on time even while the socket is full */
+                        loop_timer_set(e->loop, &x->timer, x->bulk_until);
                     want(e, x, true);
                     return;
                 }
@@ -327,6 +335,7 @@ static void advance(struct engine *e, struct end *x)
                 return;
             }
             x->sending = false;
+            x->bulk_until = 0;
             x->next++;
             continue;
         }

@@ -30,6 +30,7 @@ struct end {
     int fd;
     size_t next;               /* the next event */
     uint64_t to_send;          /* left of the SEND under way */
+    int64_t bulk_until;        /* the BULK under way sends until then (0: none) */
     bool sending, waiting;     /* an event under way */
     uint64_t sent, received, wait_target;
     bool connected, shut, eof, finished;

@@ -75,6 +75,14 @@ static int make_flow(const struct flow_synthetic_options *o, size_t i, double t,
     f->side[0].port = (uint16_t)(20000 + (i / clients) % 40000);
     f->side[1].ip = o->server;
     f->side[1].port = o->port;
+    if (o->bulk > 0) { /* a timed bulk flow: the sender(s) BULK, then both close */
+        uint64_t us = (uint64_t)llround(o->bulk * 1e6);
+        for (int side = 0; side < 2; side++)
+            if ((o->bulk_dir == 2 || o->bulk_dir == side) && flow_side_add(&f->side[side], FLOW_BULK, us, t) < 0)
+                return -1;
+        return flow_side_add(&f->side[0], FLOW_CLOSE, 0, t + o->bulk) < 0 ||
+               flow_side_add(&f->side[1], FLOW_CLOSE, 0, t + o->bulk) < 0 ? -1 : 0;
+    }
     long rounds = lround(draw(&o->rounds, s));
     double at = t;
     for (long r = 0; r < rounds; r++) {

@@ -22,6 +22,8 @@ struct flow_synthetic_options {
     struct addr server;
     uint16_t port;              /* the server's */
     uint64_t seed;
+    double bulk;                /* > 0: timed bulk flows of this many seconds instead of rounds */
+    int bulk_dir;               /* who sends: 0 the client (up), 1 the server (down), 2 both */
 };
 
 /* 0, or -1 with the reason in err. */

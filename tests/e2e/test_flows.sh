@@ -163,6 +163,28 @@ eq "synthetic: every flow done at both" "$(jq .states.done syn-client.json) $(jq
 check "synthetic: what both sent adds up to the flows' bytes" \
     jq -e --slurpfile s syn-server.json '.bytes_sent + $s[0].bytes_sent == .bytes_expected' syn-client.json
 
+# --- timed bulk flows (issue 17): 10 s as fast as congestion control allows under a 20 Mbit/s
+# tbf measure the limit within 10%, with cubic, reno and bbr in effect, ECN off and on
+ip netns exec $B tc qdisc add dev fb-$$ root tbf rate 20mbit burst 32kbit latency 50ms
+BULK="--synthetic --flows 1 --bulk 10 --bulk-dir down --client 10.9.0.1 --server 10.9.0.2 --port 8093"
+for run in cubic:off reno:off bbr:off cubic:on; do
+    cc=${run%:*} ecn=${run#*:}
+    "$REPLAY" $BULK --client-netns $A --server-netns $B --congestion $cc --ecn $ecn -o bulk-$cc-$ecn.jsonl -S /dev/null -q
+    eq "bulk 10 s, $cc, ECN $ecn: exit status" "$?" 0
+    rate=$(jq 'select(.type == "flow") | .client_end.received * 8 / .duration / 1e6' bulk-$cc-$ecn.jsonl)
+    check "bulk 10 s, $cc, ECN $ecn: the tbf's 20 Mbit/s within 10% ($(printf '%.2f' "$rate") Mbit/s)" \
+        jq -en "$rate > 18 and $rate < 22"
+    eq "bulk 10 s, $cc, ECN $ecn: the sender's congestion control and ECN in effect (tcp_info)" \
+        "$(jq -r 'select(.type == "flow") | .server_end.tcp_info | "\(.congestion) \(.ecn)"' bulk-$cc-$ecn.jsonl)" \
+        "$cc $([ $ecn = on ] && echo true || echo false)"
+done
+ip netns exec $B tc qdisc del dev fb-$$ root
+"$REPLAY" ${BULK/--bulk 10/--bulk 0.5} --write-events bulk-events.csv -q
+eq "bulk: its events file names the BULK (microseconds)" "$(grep -c ',BULK,500000,' bulk-events.csv)" 1
+"$REPLAY" bulk-events.csv --client-netns $A --server-netns $B -o bulk-file.jsonl -S bulk-file.json -q
+eq "bulk: the events file replays as a bulk flow" "$(jq .states.done bulk-file.json)" 1
+check "bulk: for its half second" jq -e 'select(.type == "flow") | .duration >= 0.5 and .duration < 2' bulk-file.jsonl
+
 # --- --plot: the pictures (SVG and PNG by gnuplot) and the data files they are drawn from
 ip netns exec $B tc qdisc add dev fb-$$ root tbf rate 20mbit burst 32kbit latency 50ms # ~1.6 s: samples to draw
 "$REPLAY" bulk.csv --client-netns $A --server-netns $B -i 0.05 --plot plots -S plot.json -q

@@ -64,7 +64,7 @@ static void test_bad_lines(void **state)
     bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nCONN,1,10.0.0.1,1,->,10.0.0.2,2,0\n", "f.csv:2: CONN: flow 1 is defined twice");
     bad("EVENT,1,0,10.0.0.1,SEND,1,0,0\n", "f.csv:1: EVENT: flow 1 has no CONN line before it");
     bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.3,SEND,1,0,0\n", "f.csv:2: EVENT: 10.0.0.3 is neither end");
-    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,PUSH,1,0,0\n", "SEND, WAIT or CLOSE, not \"PUSH\"");
+    bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,PUSH,1,0,0\n", "SEND, WAIT, CLOSE or BULK, not \"PUSH\"");
     bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,CLOSE,0,0,0\nEVENT,1,1,10.0.0.1,SEND,1,0,0\n",
         "f.csv:3: EVENT: 10.0.0.1 of flow 1 after its CLOSE");
     bad("CONN,1,10.0.0.1,1,->,10.0.0.2,2,0\nEVENT,1,0,10.0.0.1,SEND,10,0,0\nEVENT,1,1,10.0.0.2,WAIT,9,0,0\n",
@@ -212,12 +212,50 @@ static void test_config(void **state)
     }
 }
 
+/* --bulk: each flow a BULK of the sender(s) then both CLOSE; it round-trips an events file */
+static void test_synthetic_bulk(void **state)
+{
+    char err[256];
+    struct flow_synthetic_options o = { .flows = 2, .rate = 10, .port = 8080, .bulk = 2.5, .bulk_dir = 2 };
+    addr_parse("10.0.0.1", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set a, back;
+    assert_int_equal(flow_synthetic(&o, &a, err, sizeof err), 0);
+    for (int s = 0; s < 2; s++) {
+        const struct flow_side *sd = &a.flows[1].side[s];
+        assert_int_equal(sd->n, 2);
+        assert_int_equal(sd->ev[0].type, FLOW_BULK);
+        assert_int_equal(sd->ev[0].bytes, 2500000); /* microseconds */
+        assert_int_equal(sd->ev[1].type, FLOW_CLOSE);
+        assert_true(fabs(sd->ev[1].stime - (0.1 + 2.5)) < 1e-9);
+    }
+    assert_int_equal(a.send_bytes, 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(flow_events_write(f, &a), 0);
+    fclose(f);
+    assert_non_null(strstr(text, ",BULK,2500000,"));
+    assert_int_equal(flow_events_parse("bulk", text, len, &back, err, sizeof err), 0);
+    assert_int_equal(back.flows[0].side[1].ev[0].type, FLOW_BULK);
+    assert_int_equal(back.flows[0].side[1].ev[0].bytes, 2500000);
+    free(text);
+    flow_set_free(&a);
+    flow_set_free(&back);
+    o.bulk_dir = 1; /* down: only the server sends */
+    assert_int_equal(flow_synthetic(&o, &a, err, sizeof err), 0);
+    assert_int_equal(a.flows[0].side[0].ev[0].type, FLOW_CLOSE);
+    assert_int_equal(a.flows[0].side[1].ev[0].type, FLOW_BULK);
+    flow_set_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_synthetic),
+        cmocka_unit_test(test_synthetic_bulk),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,6 +57,8 @@ static void usage(FILE *out)
         "      --request D, --response D  bytes of each (100, 1000)  --think D  seconds before a response (0)\n"
         "      --client ADDR, --clients N  the first client address and how many (127.0.0.1, 1)\n"
         "      --server ADDR, --port P     the server (127.0.0.2, 18080)   --seed N   (a fixed default)\n"
+        "      --bulk SECS          timed bulk flows instead of rounds: each sends as fast as congestion\n"
+        "                           control allows for SECS, then closes; --bulk-dir up|down|both (up)\n"
         "      --write-events FILE  write the flows as an events file (- = stdout) and stop: the same\n"
         "                           flows replay later with flow-replay FILE\n"
         "  -h, --help, -V, --version\n\n"
@@ -104,7 +106,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
         { "seed", required_argument, NULL, O_SEED },
         { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
         { "start-at", required_argument, NULL, O_START_AT }, { "plot", required_argument, NULL, O_PLOT },
+        { "bulk", required_argument, NULL, O_BULK }, { "bulk-dir", required_argument, NULL, O_BULK_DIR },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -189,6 +192,14 @@ int main(int argc, char **argv)
         case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
         case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
         case O_PLOT: plot_dir = optarg; break;
+        case O_BULK: fc.syn.bulk = number("--bulk", optarg, 0.001); break;
+        case O_BULK_DIR:
+            if (!strcmp(optarg, "up") || !strcmp(optarg, "down") || !strcmp(optarg, "both")) {
+                fc.syn.bulk_dir = !strcmp(optarg, "up") ? 0 : !strcmp(optarg, "down") ? 1 : 2;
+                break;
+            }
+            fprintf(stderr, "flow-replay: --bulk-dir: up (the client sends), down (the server) or both, not %s\n", optarg);
+            return 2;
         case O_START_AT:
             if (shard_parse_time(optarg, &fc.o.start_at_ns, err, sizeof err) < 0) {
                 fprintf(stderr, "flow-replay: %s\n", err);
