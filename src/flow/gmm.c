@@ -12,12 +12,6 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double log_normal_pdf(double x, double mu, double sigma)
-{
-    double z = (x - mu) / sigma;
-    return -0.5 * z * z - log(sigma) - 0.5 * log(2 * M_PI);
-}
-
 int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
 {
     if (!n || k < 1 || k > GMM_MAX)
@@ -51,11 +45,16 @@ int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
     double prev = -DBL_MAX;
     for (g.iterations = 0; g.iterations < GMM_MAX_ITER; g.iterations++) {
         /* E: each point's responsibilities, through log-sum-exp */
-        double ll = 0;
+        double ll = 0, base[GMM_MAX], inv[GMM_MAX];
+        for (unsigned c = 0; c < k; c++) { /* what does not depend on the point, once */
+            base[c] = log(g.w[c]) - log(g.sigma[c]) - 0.5 * log(2 * M_PI);
+            inv[c] = 1 / g.sigma[c];
+        }
         for (size_t i = 0; i < n; i++) {
             double lp[GMM_MAX], top = -DBL_MAX;
             for (unsigned c = 0; c < k; c++) {
-                lp[c] = log(g.w[c]) + log_normal_pdf(x[i], g.mu[c], g.sigma[c]);
+                double z = (x[i] - g.mu[c]) * inv[c];
+                lp[c] = base[c] - 0.5 * z * z;
                 top = fmax(top, lp[c]);
             }
             double sum = 0;
@@ -67,7 +66,7 @@ int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
                 resp[i * k + c] = exp(lp[c] - lse);
         }
         g.loglik = ll;
-        if (ll - prev <= 1e-9 * fabs(ll) + 1e-12)
+        if (ll - prev <= 1e-7 * fabs(ll) + 1e-12)
             break;
         prev = ll;
         /* M: weights, means, spreads (floored); a component that lost every point keeps its place */
@@ -125,9 +124,15 @@ int gmm_fit(const double *x, size_t n, unsigned kmax, struct gmm *out)
     struct gmm best, g;
     if (gmm_fit_k(x, n, 1, &best) < 0)
         return -1;
-    for (unsigned k = 2; k <= kmax; k++)
-        if (gmm_fit_k(x, n, k, &g) == 0 && g.bic < best.bic)
+    /* more components while they pay for themselves: two sizes in a row without a better BIC end it */
+    for (unsigned k = 2, worse = 0; k <= kmax && worse < 2; k++) {
+        if (gmm_fit_k(x, n, k, &g) == 0 && g.bic < best.bic) {
             best = g;
+            worse = 0;
+        } else {
+            worse++;
+        }
+    }
     *out = best;
     return 0;
 }

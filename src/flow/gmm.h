@@ -11,7 +11,8 @@
  *   likelihood stays finite. No data is an error.
  * - Data that spans decades (positive, max / min >= GMM_LOG_SPAN) is fitted on a log scale
  *   (gmm_fit_auto); the mixture says so (log_scale) and samples come back on the data's scale.
- * - BIC = -2 log L + (3k - 1) ln n; the smallest wins, ties to fewer components. */
+ * - BIC = -2 log L + (3k - 1) ln n; the smallest wins, ties to fewer components; sizes are
+ *   tried upwards until two in a row do not lower it. */
 #ifndef TELREP_FLOW_GMM_H
 #define TELREP_FLOW_GMM_H
 
@@ -22,7 +23,7 @@
 #define GMM_MAX 5
 #define GMM_SIGMA_FLOOR 1e-3 /* of the data's spread */
 #define GMM_LOG_SPAN 100.0
-#define GMM_MAX_ITER 500
+#define GMM_MAX_ITER 300
 
 struct gmm {
     unsigned k;

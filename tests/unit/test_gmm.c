@@ -24,7 +24,7 @@ static double normal(double mu, double sigma)
 /* 0.3 N(10, 1) + 0.7 N(50, 5): two components, each recovered */
 static void test_two_components(void **state)
 {
-    enum { N = 20000 };
+    enum { N = 2500 };
     static double x[N];
     for (size_t i = 0; i < N; i++)
         x[i] = u01() < 0.3 ? normal(10, 1) : normal(50, 5);
@@ -47,7 +47,7 @@ static void test_two_components(void **state)
 
 static void test_one_component(void **state)
 {
-    enum { N = 5000 };
+    enum { N = 2000 };
     static double x[N];
     for (size_t i = 0; i < N; i++)
         x[i] = normal(-3, 2);
@@ -87,7 +87,7 @@ static void test_degenerate(void **state)
 /* heavy tails over decades (lognormal sizes): fitted on the log scale, mean and samples right */
 static void test_log_scale(void **state)
 {
-    enum { N = 20000 };
+    enum { N = 2500 };
     static double x[N];
     double sum = 0;
     for (size_t i = 0; i < N; i++)
