@@ -24,8 +24,11 @@ int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
     }
     memcpy(sorted, x, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, cmp_double);
-    double spread = sorted[n - 1] - sorted[0];
-    double floor_sigma = spread > 0 ? GMM_SIGMA_FLOOR * spread : fmax(GMM_SIGMA_FLOOR * fabs(sorted[0]), 1e-9);
+    /* values closer than GMM_SAME of their size are one value (arithmetic leaves such noise) */
+    double spread = sorted[n - 1] - sorted[0], size = fmax(fabs(sorted[0]), fabs(sorted[n - 1]));
+    double floor_sigma = fmax(fmax(GMM_SIGMA_FLOOR * spread, GMM_SAME * size), 1e-12);
+    if (spread <= GMM_SAME * size)
+        floor_sigma = fmax(GMM_SIGMA_FLOOR * size, 1e-9);
     struct gmm g = { .k = k, .n = n };
     /* start: k equal slices of the sorted data, each its mean and spread */
     for (unsigned c = 0; c < k; c++) {
@@ -116,8 +119,9 @@ int gmm_fit(const double *x, size_t n, unsigned kmax, struct gmm *out)
     memcpy(sorted, x, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, cmp_double);
     size_t distinct = 1;
+    double size = fmax(fabs(sorted[0]), fabs(sorted[n - 1]));
     for (size_t i = 1; i < n && distinct <= kmax; i++)
-        distinct += sorted[i] != sorted[i - 1];
+        distinct += sorted[i] - sorted[i - 1] > GMM_SAME * size;
     free(sorted);
     if (kmax > distinct)
         kmax = (unsigned)distinct;

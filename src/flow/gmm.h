@@ -8,7 +8,8 @@
  * - Robust to degenerate data: one value, a few values, repeated values. A component's
  *   standard deviation never falls below GMM_SIGMA_FLOOR of the data's spread (or of its
  *   magnitude when there is no spread), so no component collapses onto a point and the
- *   likelihood stays finite. No data is an error.
+ *   likelihood stays finite; values within GMM_SAME of their size of each other (arithmetic's
+ *   noise) count as one value. No data is an error.
  * - Data that spans decades (positive, max / min >= GMM_LOG_SPAN) is fitted on a log scale
  *   (gmm_fit_auto); the mixture says so (log_scale) and samples come back on the data's scale.
  * - BIC = -2 log L + (3k - 1) ln n; the smallest wins, ties to fewer components; sizes are
@@ -22,6 +23,7 @@
 
 #define GMM_MAX 5
 #define GMM_SIGMA_FLOOR 1e-3 /* of the data's spread */
+#define GMM_SAME 1e-6        /* values closer than this fraction of their size are one value */
 #define GMM_LOG_SPAN 100.0
 #define GMM_MAX_ITER 300
 

@@ -87,6 +87,21 @@ check "extract -o -: no file named '-'" test ! -e ./-
 eq "extract --payload-only: every flow here carried payload: all kept" "$(grep -c ^CONN payload.csv)" 12
 eq "extract: the handshake seen (SYN options)" "$(jq '[.flows[] | select(.syn_options.mss > 0)] | length' ex.meta.json)" 12
 
+# --- a traffic model of the capture (issue 17): per server port, mixtures of what the flows did
+"$EXTRACT" cap.pcap -o mx.csv --model model.json
+eq "model: exit status" "$?" 0
+eq "model: a documented format, versioned" "$(jq -r '"\(.model) \(.version)"' model.json)" "telrep flow model 1"
+eq "model: a class per server port, with its flows" \
+    "$(jq -c '.classes | to_entries | map([.key, .value.flows])' model.json)" '[["port 8080",11],["port 8081",1]]'
+eq "model: port 8080's requests: 31 SENDs of the made sizes" \
+    "$(jq '.classes["port 8080"].client_bytes | "\(.n) \(.data_mean | floor)"' model.json)" \
+    "\"31 $(( (3 * (300 * 10 + 45) + 100) / 31 ))\""
+eq "model: port 8080's rounds: ten flows of 3, one of 1" "$(jq '.classes["port 8080"].rounds | .model_mean * 11 | round' model.json)" 31
+check "model: its mixtures fitted (1-5 components)" \
+    jq -e '[.classes["port 8080"] | .client_bytes, .server_bytes, .rounds | .k] | all(. >= 1 and . <= 5)' model.json
+"$EXTRACT" cap.pcap -o mx1.csv --model model1.json --classes one
+eq "model --classes one: one class of every flow" "$(jq '.classes.all.flows' model1.json)" 12
+
 # --- replay what was extracted, both ends across the namespaces
 "$REPLAY" ex.csv --client-netns $A --server-netns $B -o ex.jsonl -S ex.json -q
 eq "replay: exit status" "$?" 0

@@ -79,6 +79,15 @@ static void test_degenerate(void **state)
     assert_int_equal(gmm_fit(two, 0, 5, &g), -1);
     assert_int_equal(gmm_fit_k(two, 200, 0, &g), -1);
     assert_int_equal(gmm_fit_k(two, 200, 6, &g), -1);
+    double noisy[300], t = 0; /* 0.02 summed and differenced: one value and its rounding */
+    for (int i = 0; i < 300; i++) {
+        double next = t + 0.02;
+        noisy[i] = next - t;
+        t = next;
+    }
+    assert_int_equal(gmm_fit(noisy, 300, 5, &g), 0);
+    assert_int_equal(g.k, 1);
+    assert_true(fabs(g.mu[0] - 0.02) < 1e-12);
     double one = 7;
     assert_int_equal(gmm_fit(&one, 1, 5, &g), 0);
     assert_int_equal(g.k, 1);

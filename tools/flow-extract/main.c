@@ -10,7 +10,9 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "flow/events.h"
 #include "flow/extract.h"
+#include "flow/model.h"
 #include "log.h"
 #include "version.h"
 
@@ -27,6 +29,8 @@ static void usage(FILE *out)
         "                          FILE.tmp, then renamed\n"
         "  -m, --meta FILE         the per-flow details as JSON (default: FILE with .csv replaced by\n"
         "                          .meta.json; none with -o - unless given)\n"
+        "      --model FILE        also fit a traffic model of the flows (JSON: per class and direction,\n"
+        "                          Gaussian mixtures by EM and BIC); --classes port|address|one (port)\n"
         "  -P, --payload-only      leave out flows that carried no payload either way (handshakes,\n"
         "                          scans), as Mimic's extractor does\n"
         "  -g, --quiet-gap SECS    silence that ends a SEND (default 0.5)\n"
@@ -53,16 +57,18 @@ static double number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_FLOWS = 256 };
+    enum { OPT_MAX_FLOWS = 256, OPT_MODEL, OPT_CLASSES };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' }, { "meta", required_argument, NULL, 'm' },
         { "quiet-gap", required_argument, NULL, 'g' }, { "idle-timeout", required_argument, NULL, 'i' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, { "quiet", no_argument, NULL, 'q' },
-        { "payload-only", no_argument, NULL, 'P' },
+        { "payload-only", no_argument, NULL, 'P' }, { "model", required_argument, NULL, OPT_MODEL },
+        { "classes", required_argument, NULL, OPT_CLASSES },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     struct flow_extract_options o = { 0 };
-    const char *out = NULL, *meta_path = NULL;
+    const char *out = NULL, *meta_path = NULL, *model_path = NULL;
+    enum model_classes classes = MODEL_BY_PORT;
     bool verbose = false, quiet = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "o:m:g:i:PvqhV", longopts, NULL)) != -1) {
@@ -73,6 +79,14 @@ int main(int argc, char **argv)
         case 'i': o.idle_timeout = number("--idle-timeout", optarg); break;
         case OPT_MAX_FLOWS: o.max_flows = (size_t)number("--max-flows", optarg); break;
         case 'P': o.payload_only = true; break;
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_CLASSES:
+            if (!strcmp(optarg, "port") || !strcmp(optarg, "address") || !strcmp(optarg, "one")) {
+                classes = !strcmp(optarg, "port") ? MODEL_BY_PORT : !strcmp(optarg, "address") ? MODEL_BY_ADDRESS : MODEL_ONE;
+                break;
+            }
+            fprintf(stderr, "flow-extract: --classes: port, address or one, not %s\n", optarg);
+            return 2;
         case 'v': verbose = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return 0;
@@ -163,6 +177,25 @@ int main(int argc, char **argv)
     if ((!to_stdout && rename(csv_tmp, out) < 0) || (meta && rename(meta_tmp, meta_path) < 0)) {
         log_error("cannot rename the outputs into place: %s", strerror(errno));
         return 1;
+    }
+    if (model_path) { /* the model, from the events just written (they are its whole input) */
+        char err[512];
+        struct flow_set set;
+        json_t *m = NULL;
+        if (to_stdout) {
+            log_error("--model needs -o FILE: the model is fitted from the events file");
+            status = 2;
+        } else if (flow_events_load(out, &set, err, sizeof err) < 0 || !(m = flow_model_fit(&set, classes, err, sizeof err))) {
+            log_error("--model: %s", err);
+            status = 1;
+        } else {
+            if (json_dump_file(m, model_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) < 0) {
+                log_error("cannot write %s", model_path);
+                status = 1;
+            }
+            json_decref(m);
+            flow_set_free(&set);
+        }
     }
     if (st.unbalanced)
         log_error("%llu flows whose SENDs and the other side's WAITs disagree (a bug: please report it)",
