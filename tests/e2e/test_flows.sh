@@ -241,6 +241,41 @@ check "--start-at: the first flow began at both within 5 ms ($gap_ms ms)" jq -en
 eq "--start-at in the past: exit status" "$?" 2
 check "--start-at in the past: says so" grep -q "in the past" past.err
 
+# --- a model learnt from captured traffic of known distributions, then traffic generated from
+# it, captured and extracted again: the same sizes (KS < 0.1), flows and bytes within 5%
+KNOWN="--synthetic --flows 600 --rate 1500 --rounds uniform:1:3 --request exp:400 --response uniform:1000:30000 --client 10.9.0.1 --server 10.9.0.2 --port 8095 --seed 9"
+capture() { # capture pcap command...: tcpdump on the veth while the command runs
+    local pcap=$1; shift
+    ip netns exec $B tcpdump -i fb-$$ -w "$pcap" --immediate-mode -Z root -s 96 -B 65536 tcp 2> "$pcap.log" &
+    local td=$!
+    PIDS+=($td)
+    for _ in $(seq 50); do grep -q listening "$pcap.log" && break; sleep 0.1; done
+    "$@"
+    sleep 0.5
+    kill -INT $td; wait $td 2>/dev/null
+}
+capture known.pcap "$REPLAY" $KNOWN --client-netns $A --server-netns $B -S known.json -q
+eq "known mix: every flow done" "$(jq .states.done known.json)" 600
+"$EXTRACT" known.pcap -o known.csv --model known-model.json -q
+eq "known mix: the model's class" "$(jq -c '.classes | keys' known-model.json)" '["port 8095"]'
+eq "known mix: the model's request size mean (exp:400) within 10%" \
+    "$(jq '.classes["port 8095"].client_bytes.model_mean / 400 | . > 0.9 and . < 1.1' known-model.json)" true
+eq "known mix: the model's rounds mean (uniform 1-3: 2) within 10%" \
+    "$(jq '.classes["port 8095"].rounds.model_mean / 2 | . > 0.9 and . < 1.1' known-model.json)" true
+capture gen.pcap "$REPLAY" --model known-model.json --flows 600 --client 10.9.0.1 --server 10.9.0.2 --seed 4 \
+    --client-netns $A --server-netns $B -S gen.json -q
+eq "generated: every flow done" "$(jq .states.done gen.json)" 600
+"$EXTRACT" gen.pcap -o gen.csv --compare known.csv --compare-json check.json > check.txt
+eq "check mode: exit status" "$?" 0
+check "check mode: a table of every parameter" grep -q 'port 8095 *client_bytes' check.txt
+for p in client_bytes server_bytes rounds flow_bytes; do
+    check "generated vs learnt-from: $p KS < 0.1 ($(jq ".classes[\"port 8095\"].$p.ks" check.json))" \
+        jq -e ".classes[\"port 8095\"].$p.ks < 0.1" check.json
+done
+eq "generated vs learnt-from: flows" "$(jq '"\(.flows_a) \(.flows_b)"' check.json)" '"600 600"'
+check "generated vs learnt-from: bytes within 5% ($(jq '.classes["port 8095"].flow_bytes.mean_error' check.json))" \
+    jq -e '.classes["port 8095"].flow_bytes.mean_error | fabs < 0.05' check.json
+
 # --- the made-up flows written as an events file replay as the same flows
 "$REPLAY" $SYN --write-events syn.csv -q
 eq "--write-events: exit status" "$?" 0

@@ -102,3 +102,6 @@ ipfix = struct.pack("!HHIII", 10, 16 + len(tmpl) + len(data), 1672534805, 1, 7) 
 v5 = struct.pack("!HH", 5, 1) + b"\0" * 20 + struct.pack("!III", 0x800b4484, 0x8284fcf4, 0) + b"\0" * 28 + struct.pack("!HH", 3356, 64512) + b"\0" * 4
 open(f"{sys.argv[1]}/netflow-8", "wb").write(bytes([8]) + struct.pack("!H", len(ipfix)) + ipfix + struct.pack("!H", len(v5)) + v5)
 PY
+# traffic models for fuzz_model: one class of fitted and unfitted distributions, one on a log scale
+mkdir -p "$OUT/fuzz_model"
+printf '%s' '{"model": "telrep flow model", "version": 1, "classes": {"port 443": {"flows": 10, "arrival_gap": {"n": 9, "k": 1, "log_scale": false, "components": [{"weight": 1, "mean": 0.02, "sd": 0.001}]}, "rounds": {"n": 10, "k": 2, "log_scale": false, "components": [{"weight": 0.5, "mean": 1, "sd": 0.1}, {"weight": 0.5, "mean": 3, "sd": 0.1}]}, "server_bytes": {"n": 20, "k": 1, "log_scale": true, "components": [{"weight": 1, "mean": 8, "sd": 1.5}]}, "think": {"n": 3, "fitted": "no: too few values"}}, "10.0.0.9": {"flows": 2}}}' > "$OUT/fuzz_model/model.json"

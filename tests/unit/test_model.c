@@ -60,10 +60,97 @@ static void test_fit_synthetic(void **state)
     flow_set_free(&set);
 }
 
+/* fit, read back, generate: the generated flows look like the fitted ones (KS < 0.1 for the
+ * response sizes and the requests' count), in the model's class proportions, at its rate */
+static void test_generate(void **state)
+{
+    char err[256];
+    struct flow_synthetic_options o = { .flows = 1500, .rate = 100, .port = 443, .seed = 5 };
+    flow_dist_parse("uniform:1:4", &o.rounds, err, sizeof err);
+    flow_dist_parse("exp:400", &o.request, err, sizeof err);
+    flow_dist_parse("uniform:1000:30000", &o.response, err, sizeof err);
+    flow_dist_parse("0.005", &o.think, err, sizeof err);
+    addr_parse("10.0.0.1", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set src, gen;
+    assert_int_equal(flow_synthetic(&o, &src, err, sizeof err), 0);
+    json_t *j = flow_model_fit(&src, MODEL_BY_PORT, err, sizeof err);
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    j = json_loads(text, 0, NULL); /* through its text, as a file would */
+    free(text);
+    struct flow_model m;
+    if (flow_model_read(j, &m, err, sizeof err) < 0)
+        fail_msg("read: %s", err);
+    json_decref(j);
+    assert_int_equal(m.n, 1);
+    assert_int_equal(m.classes[0].port, 443);
+    struct model_generate_options g = { .flows = 1500, .scale = 1, .port = 9, .seed = 11 };
+    g.client = o.client;
+    g.server = o.server;
+    assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
+    assert_int_equal(gen.n, 1500);
+    assert_int_equal(gen.flows[0].side[1].port, 443);
+    static double a[20000], b[20000];
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < src.n; i++)
+        for (size_t k = 0; k < src.flows[i].side[1].n; k++)
+            if (src.flows[i].side[1].ev[k].type == FLOW_SEND)
+                a[na++] = (double)src.flows[i].side[1].ev[k].bytes;
+    for (size_t i = 0; i < gen.n; i++)
+        for (size_t k = 0; k < gen.flows[i].side[1].n; k++)
+            if (gen.flows[i].side[1].ev[k].type == FLOW_SEND)
+                b[nb++] = (double)gen.flows[i].side[1].ev[k].bytes;
+    double ks = flow_ks(a, na, b, nb);
+    if (!(ks < 0.1))
+        fail_msg("response sizes: KS %.3f", ks);
+    assert_true(fabs((double)nb / (double)na - 1) < 0.1);          /* rounds: as many SENDs */
+    double span = gen.flows[gen.n - 1].stime;                    /* 1500 flows at 100/s */
+    assert_true(fabs(span - 15) < 1.5);
+    flow_set_free(&gen);
+    g.scale = 2; /* twice the rate: half the time */
+    assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
+    assert_true(fabs(gen.flows[gen.n - 1].stime - 7.5) < 1);
+    flow_set_free(&gen);
+    flow_set_free(&src);
+    /* KS of two identical samples is 0, of disjoint ones 1 */
+    double x[3] = { 1, 2, 3 }, y[3] = { 1, 2, 3 }, z[2] = { 10, 11 };
+    assert_true(flow_ks(x, 3, y, 3) == 0);
+    assert_true(flow_ks(x, 3, z, 2) == 1);
+}
+
+/* a model that says something impossible is refused, naming where */
+static void test_read_errors(void **state)
+{
+    char err[256];
+    struct flow_model m;
+    const char *bad[][2] = {
+        { "{\"version\": 2, \"classes\": {}}", "version 1" },
+        { "{\"version\": 1, \"classes\": {}}", "no class" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 0}}}", "flows: a count" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"rounds\": {\"components\": "
+          "[{\"weight\": 1, \"mean\": 2, \"sd\": -1}]}}}}", "rounds: component 1" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"think\": {\"components\": "
+          "[{\"weight\": 0.5, \"mean\": 2, \"sd\": 1}]}}}}", "weights add up to 0.5" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"think\": {\"log_scale\": true, "
+          "\"components\": [{\"weight\": 1, \"mean\": 900, \"sd\": 1}]}}}}", "out of range for a log scale" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *j = json_loads(bad[i][0], 0, NULL);
+        assert_non_null(j);
+        assert_int_equal(flow_model_read(j, &m, err, sizeof err), -1);
+        if (!strstr(err, bad[i][1]))
+            fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, bad[i][1]);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_synthetic),
+        cmocka_unit_test(test_generate),
+        cmocka_unit_test(test_read_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,9 @@ static void usage(FILE *out)
         "                          FILE.tmp, then renamed\n"
         "  -m, --meta FILE         the per-flow details as JSON (default: FILE with .csv replaced by\n"
         "                          .meta.json; none with -o - unless given)\n"
+        "      --compare EVENTS    the check mode: these flows against EVENTS (a model's source), per\n"
+        "                          class and parameter the KS statistic and the mean's error, as a table\n"
+        "                          (and as JSON with --compare-json FILE)\n"
         "      --model FILE        also fit a traffic model of the flows (JSON: per class and direction,\n"
         "                          Gaussian mixtures by EM and BIC); --classes port|address|one (port)\n"
         "  -P, --payload-only      leave out flows that carried no payload either way (handshakes,\n"
@@ -57,17 +60,18 @@ static double number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_FLOWS = 256, OPT_MODEL, OPT_CLASSES };
+    enum { OPT_MAX_FLOWS = 256, OPT_MODEL, OPT_CLASSES, OPT_COMPARE, OPT_COMPARE_JSON };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' }, { "meta", required_argument, NULL, 'm' },
         { "quiet-gap", required_argument, NULL, 'g' }, { "idle-timeout", required_argument, NULL, 'i' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, { "quiet", no_argument, NULL, 'q' },
         { "payload-only", no_argument, NULL, 'P' }, { "model", required_argument, NULL, OPT_MODEL },
-        { "classes", required_argument, NULL, OPT_CLASSES },
+        { "classes", required_argument, NULL, OPT_CLASSES }, { "compare", required_argument, NULL, OPT_COMPARE },
+        { "compare-json", required_argument, NULL, OPT_COMPARE_JSON },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     struct flow_extract_options o = { 0 };
-    const char *out = NULL, *meta_path = NULL, *model_path = NULL;
+    const char *out = NULL, *meta_path = NULL, *model_path = NULL, *compare_path = NULL, *compare_json = NULL;
     enum model_classes classes = MODEL_BY_PORT;
     bool verbose = false, quiet = false;
     int opt;
@@ -80,6 +84,8 @@ int main(int argc, char **argv)
         case OPT_MAX_FLOWS: o.max_flows = (size_t)number("--max-flows", optarg); break;
         case 'P': o.payload_only = true; break;
         case OPT_MODEL: model_path = optarg; break;
+        case OPT_COMPARE: compare_path = optarg; break;
+        case OPT_COMPARE_JSON: compare_json = optarg; break;
         case OPT_CLASSES:
             if (!strcmp(optarg, "port") || !strcmp(optarg, "address") || !strcmp(optarg, "one")) {
                 classes = !strcmp(optarg, "port") ? MODEL_BY_PORT : !strcmp(optarg, "address") ? MODEL_BY_ADDRESS : MODEL_ONE;
@@ -196,6 +202,34 @@ int main(int argc, char **argv)
             json_decref(m);
             flow_set_free(&set);
         }
+    }
+    if (compare_path && !to_stdout) { /* the check mode: the model's source (a) against these flows (b) */
+        char err[512];
+        struct flow_set a, b;
+        json_t *cmp = NULL;
+        if (flow_events_load(compare_path, &a, err, sizeof err) < 0) {
+            log_error("--compare: %s", err);
+            status = 1;
+        } else {
+            bool have_b = flow_events_load(out, &b, err, sizeof err) == 0;
+            if (!have_b || !(cmp = flow_model_compare(&a, &b, classes, quiet ? NULL : stdout, err, sizeof err))) {
+                log_error("--compare: %s", err);
+                status = 1;
+            }
+            if (have_b)
+                flow_set_free(&b);
+            if (cmp) {
+                if (compare_json && json_dump_file(cmp, compare_json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+                    log_error("cannot write %s", compare_json);
+                    status = 1;
+                }
+                json_decref(cmp);
+            }
+            flow_set_free(&a);
+        }
+    } else if (compare_path) {
+        log_error("--compare needs -o FILE: the comparison reads the events file");
+        status = 2;
     }
     if (st.unbalanced)
         log_error("%llu flows whose SENDs and the other side's WAITs disagree (a bug: please report it)",

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "flow/events.h"
+#include "flow/model.h"
 #include "flow/plot.h"
 #include "shard.h"
 #include "loop.h"
@@ -57,6 +58,9 @@ static void usage(FILE *out)
         "      --request D, --response D  bytes of each (100, 1000)  --think D  seconds before a response (0)\n"
         "      --client ADDR, --clients N  the first client address and how many (127.0.0.1, 1)\n"
         "      --server ADDR, --port P     the server (127.0.0.2, 18080)   --seed N   (a fixed default)\n"
+        "      --model FILE         flows drawn from a traffic model (flow-extract --model): --flows N of\n"
+        "                           them in its classes' proportions, --rate-scale X times its arrival\n"
+        "                           rate; --client/--server/--port/--seed as for --synthetic\n"
         "      --bulk SECS          timed bulk flows instead of rounds: each sends as fast as congestion\n"
         "                           control allows for SECS, then closes; --bulk-dir up|down|both (up)\n"
         "      --write-events FILE  write the flows as an events file (- = stdout) and stop: the same\n"
@@ -106,7 +110,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -126,6 +130,7 @@ int main(int argc, char **argv)
         { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
         { "start-at", required_argument, NULL, O_START_AT }, { "plot", required_argument, NULL, O_PLOT },
         { "bulk", required_argument, NULL, O_BULK }, { "bulk-dir", required_argument, NULL, O_BULK_DIR },
+        { "model", required_argument, NULL, O_MODEL }, { "rate-scale", required_argument, NULL, O_RATE_SCALE },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -144,6 +149,8 @@ int main(int argc, char **argv)
     struct flow_addr_map map[256];
     size_t n_map = 0;
     const char *results = fc.results, *summary_path = fc.summary, *write_events = NULL, *plot_dir = NULL;
+    const char *model_path = NULL;
+    double rate_scale = 1;
     char plot_results[4096];
     bool verbose = false, quiet = false, synthetic = fc.synthetic;
     int opt;
@@ -192,6 +199,8 @@ int main(int argc, char **argv)
         case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
         case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
         case O_PLOT: plot_dir = optarg; break;
+        case O_MODEL: model_path = optarg; break;
+        case O_RATE_SCALE: rate_scale = number("--rate-scale", optarg, 0.000001); break;
         case O_BULK: fc.syn.bulk = number("--bulk", optarg, 0.001); break;
         case O_BULK_DIR:
             if (!strcmp(optarg, "up") || !strcmp(optarg, "down") || !strcmp(optarg, "both")) {
@@ -246,9 +255,10 @@ int main(int argc, char **argv)
         fc.o.map = map;
         fc.o.n_map = n_map;
     }
-    if (synthetic ? optind != argc : optind != argc - 1) {
+    bool made = synthetic || model_path; /* flows made here, not read from an events file */
+    if (made ? optind != argc : optind != argc - 1) {
         fprintf(stderr, "flow-replay: %s (flow-replay --help)\n",
-                synthetic ? "--synthetic takes no events file" : "one events file expected");
+                made ? "--synthetic and --model take no events file" : "one events file expected");
         return 2;
     }
     /* one descriptor per end: many flows at once need more than 1024. Root may raise the hard
@@ -271,8 +281,13 @@ int main(int argc, char **argv)
         }
     }
     struct flow_set set;
-    if (synthetic ? flow_synthetic(&fc.syn, &set, err, sizeof err) < 0
-                  : flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
+    static struct flow_model model;
+    struct model_generate_options mg = { .flows = fc.syn.flows, .scale = rate_scale, .client = fc.syn.client,
+                                         .server = fc.syn.server, .port = fc.syn.port, .seed = fc.syn.seed };
+    if (model_path ? flow_model_load(model_path, &model, err, sizeof err) < 0 ||
+                         flow_model_generate(&model, &mg, &set, err, sizeof err) < 0
+        : synthetic ? flow_synthetic(&fc.syn, &set, err, sizeof err) < 0
+                    : flow_events_load(argv[optind], &set, err, sizeof err) < 0) {
         log_error("%s", err);
         return 2;
     }
