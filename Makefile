@@ -107,7 +107,7 @@ fuzz: all
 	    2>$(BUILD)/fuzz/$$n.log || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
 
-BENCH_BIN = $(BUILD)/sendmmsg-loop $(BUILD)/write-loop $(BUILD)/timing $(BUILD)/maxrss $(BUILD)/connect-loop
+BENCH_BIN = $(BUILD)/sendmmsg-loop $(BUILD)/write-loop $(BUILD)/timing $(BUILD)/maxrss $(BUILD)/connect-loop $(BUILD)/model-fit
 $(BUILD)/%: bench/%.c bench/dgrams.h $(BUILD)/libtelrep.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS)
 

@@ -29,6 +29,9 @@
 #     (SOAK_PPS, default 2000) with every rewrite on, to nfcapd: telrep's RSS after the first
 #     minute (or a tenth of the soak, when shorter) and at the end, nfdump's sequence failures,
 #     nfcapd's errors.
+# 11. Traffic models: fitting the model of MODEL_FLOWS (default 200,000) flows' events
+#     (bench/model-fit: read, then fit), and generating as many flows from it beside
+#     --synthetic making the same number (both written as events files).
 # 10. MRT as BMP: a synthetic full-size RIB dump (tools/mrt-gen: MRT_V4 IPv4 + MRT_V6 IPv6
 #     prefixes x MRT_PEERS peers, default 1M + 200k x 20) replayed at time_factor 0 to a BMP
 #     sink: routes/s (target >= 1M on one core) and peak RSS, beside the same at 1/10 the size
@@ -420,6 +423,20 @@ SCALE=$(jq -n --argjson r "$SCALE_ROUTERS" --argjson s "$SCALE_SESSIONS" --argjs
     --argjson bup "$BUP" --argjson bkb "$BKB" \
     '{udp: {routers: $r, collectors: 3, pps: $upps, one_router_pps: $ubpps, ratio: ($upps / $ubpps), setup_s: $uset, peak_rss_kb: $ukb},
       bmp: {sessions: $s, msgs_s: $bmps, one_session_msgs_s: $bbmps, ratio: ($bmps / $bbmps), setup_s: $bset, all_up_s: $bup, peak_rss_kb: $bkb}}')
+
+MODEL_FLOWS=${MODEL_FLOWS:-200000}
+echo "== 11. traffic models: $MODEL_FLOWS flows' events fitted; as many generated from the model beside --synthetic"
+SYNB="--synthetic --flows $MODEL_FLOWS --rate 10000 --rounds uniform:1:5 --request exp:400 --response uniform:1000:30000 --think exp:0.01"
+t0=$(now); "$BUILD/flow-replay" $SYNB --write-events "$OUT/model-src.csv" -q; t1=$(now)
+SYNS=$(echo "$t1 - $t0" | bc)
+"$BUILD/model-fit" "$OUT/model-src.csv" "$OUT/model.json" 2> "$OUT/model-fit.txt"
+read -r _ READS _ FITS _ _ < "$OUT/model-fit.txt"
+t0=$(now); "$BUILD/flow-replay" --model "$OUT/model.json" --flows "$MODEL_FLOWS" --write-events "$OUT/model-gen.csv" -q; t1=$(now)
+GENS=$(echo "$t1 - $t0" | bc)
+printf "  %s flows (%s MB of events): read %.2f s, model fitted %.2f s; generated from it %.2f s (%.0f flows/s) beside --synthetic %.2f s (%.0f flows/s): synthetic / model time = %s\n" \
+    "$MODEL_FLOWS" "$(echo "$(stat -c %s "$OUT/model-src.csv") / 1000000" | bc)" "$READS" "$FITS" "$GENS" \
+    "$(echo "$MODEL_FLOWS / $GENS" | bc -l)" "$SYNS" "$(echo "$MODEL_FLOWS / $SYNS" | bc -l)" "$(ratio "$SYNS" "$GENS")"
+rm -f "$OUT/model-src.csv" "$OUT/model-gen.csv"
 
 MRT_V4=${MRT_V4:-1000000} MRT_V6=${MRT_V6:-200000} MRT_PEERS=${MRT_PEERS:-20}
 echo "== 10. MRT RIB dump as BMP at time_factor 0: $MRT_V4 IPv4 + $MRT_V6 IPv6 prefixes x $MRT_PEERS peers, and 1/10"

@@ -9,7 +9,9 @@
  *   client_gap, server_gap  seconds between a side's consecutive SENDs within a flow
  *   think                   seconds from a client SEND to the server's next SEND
  *   flow_bytes, duration    per flow: payload of both sides; last event - its start
- * A distribution with fewer than MODEL_MIN_SAMPLES values is left out (said with its count).
+ * A distribution with fewer than MODEL_MIN_SAMPLES values is left out (said with its count);
+ * one with more than MODEL_FIT_VALUES is fitted on that many of its quantiles (the same
+ * distribution, a fit in bounded time whatever the capture's size).
  *
  * The model is JSON, readable by people: {"model": "telrep flow model", "version": 1,
  * "classes": {name: {"flows": n, distribution: {"n", "k", "log_scale", "bic",
@@ -27,6 +29,7 @@
 
 #define MODEL_VERSION 1
 #define MODEL_MIN_SAMPLES 5
+#define MODEL_FIT_VALUES 20000 /* EM on at most this many quantiles of a distribution's values */
 
 enum model_classes { MODEL_BY_PORT, MODEL_BY_ADDRESS, MODEL_ONE };
 
