@@ -47,12 +47,6 @@ static int push(struct values *x, double v)
     return 0;
 }
 
-static int cmp_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static json_t *mixture_json(const struct values *x)
 {
     struct gmm g;
@@ -62,7 +56,7 @@ static json_t *mixture_json(const struct values *x)
     size_t n = x->n;
     double *q = NULL;
     if (n > MODEL_FIT_VALUES && (q = malloc(MODEL_FIT_VALUES * sizeof *q))) {
-        qsort(x->v, x->n, sizeof *x->v, cmp_value);
+        qsort(x->v, x->n, sizeof *x->v, cmp_double_m);
         for (size_t i = 0; i < MODEL_FIT_VALUES; i++)
             q[i] = x->v[(size_t)(((double)i + 0.5) * (double)x->n / MODEL_FIT_VALUES)];
         fit = q;
