@@ -104,6 +104,18 @@ stop_pid() { # stop_pid pid [signal]
     return 0
 }
 
+# wait_replayed events-file: until a keep_open run has replayed every capture (its "replayed"
+# event, from --events FILE; 60 s at most). A signal before that is an interruption (exit 1),
+# so a test that stops a keep_open run and expects exit 0 waits here first.
+wait_replayed() {
+    for _ in $(seq 600); do
+        grep -q '"event":"replayed"' "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "# gave up waiting for the replayed event in $1"
+    return 1
+}
+
 wait_udp_listen() { # wait_udp_listen port [tcp]
     local flags=-lun
     [ "${2:-}" = tcp ] && flags=-ltn

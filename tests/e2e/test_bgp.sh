@@ -118,13 +118,14 @@ eq "negotiated hold time" "$(jq '.sessions[] | select(.router == "10.0.0.1") | .
 $GEN -o gl.pcap --format bgp --routers 1 --packets 20 --records 2 --hold 9 --interval 0.01 > gl.counts
 ROUTERS=1 conf gl.yml gl.pcap 20180
 printf 'loop: {count: 3, gap: 5}\n' >> gl.yml
-ip netns exec "$NS" "$TELREP" -t gl.yml -q --keep-open --stats-json gl.json 2> gl.err &
+ip netns exec "$NS" "$TELREP" -t gl.yml -q --keep-open --events gl.events --stats-json gl.json 2> gl.err &
 TP=$!
 PIDS+=($TP)
 sleep 12 # the third pass is out (at 10 s), past the 9 s hold time
 eq "loop: gobgpd Established after the third pass" "$(neighbor 203.0.113.21 .state.session_state)" 6
 eq "loop: gobgpd got every pass's UPDATEs on one session" \
    "$(neighbor 203.0.113.21 '.state.messages.received.update')" "$(( $(jq '.routers["10.0.0.1"].update' gl.counts) * 3 ))"
+wait_replayed gl.events
 kill -TERM $TP
 wait $TP
 eq "loop: exit status" "$?" 0

@@ -83,7 +83,7 @@ network:
 bgp:
   collector: {ip: 127.0.0.1, port: 20180}
 CONF
-ip netns exec "$NS" "$TELREP" -t bgp.yml -q --keep-open --stats-json bgp.report &
+ip netns exec "$NS" "$TELREP" -t bgp.yml -q --keep-open --events bgp.events --stats-json bgp.report &
 TP=$!
 PIDS+=($TP)
 want=$(jq '.routers["10.0.0.1"].prefixes' bgp.json)
@@ -96,7 +96,10 @@ eq "bgp clones: 5 peers Established" "$(neighbors | jq '[.[] | select(.state.ses
 eq "bgp clones: each with every prefix" "$(neighbors | jq -c '[.[].afi_safis[0].state.received] | unique')" "[$want]"
 eq "bgp clones: each with its own BGP identifier (clone k: its address)" \
     "$(neighbors | jq -r '.[].state.router_id' | sort -V | tr '\n' ' ')" "10.0.0.1 10.200.4.2 10.200.4.3 10.200.4.4 10.200.4.5 "
+wait_replayed bgp.events
 kill -TERM $TP
 wait $TP
-eq "bgp clones: exit status" "$?" 0
+st=$?
+eq "bgp clones: exit status" "$st" 0
+[ "$st" = 0 ] || jq -c '{outcome, sessions: [.sessions[] | {router, state, reason, lost}]}' bgp.report
 finish

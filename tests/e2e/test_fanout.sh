@@ -86,7 +86,7 @@ bmp_ok() { # bmp_ok label dir counts: what pmbmpd logged per router equals the c
 gen a 0.002
 conf a.yml a.pcap 0.5
 start_collectors a
-ip netns exec "$NS" "$TELREP" -t a.yml -q --keep-open --stats-json a.json &
+ip netns exec "$NS" "$TELREP" -t a.yml -q --keep-open --events a.events --stats-json a.json &
 TP=$!
 PIDS+=($TP)
 want=$(jq '.routers["10.0.0.1"].prefixes' bgp-a.json)
@@ -98,6 +98,7 @@ for _ in $(seq 100); do # until both BGP collectors have every prefix
 done
 eq "gobgpd: Established" "$(neighbor 203.0.113.21 .state.session_state)" 6
 eq "gobgpd: every prefix" "$(neighbor 203.0.113.21 '.afi_safis[0].state.received')" "$want"
+wait_replayed a.events
 kill -TERM $TP
 wait $TP
 eq "all up: exit status" "$?" 0
