@@ -3,19 +3,19 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
-PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd zlib libmicrohttpd libcrypto
+PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd zlib libmicrohttpd libcrypto libcap-ng
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(CI),true)
 override CFLAGS += -Werror
 endif
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwandio -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
 
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libwandio1-dev \
             libpcap-dev libzstd-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev \
-            libmicrohttpd-dev libssl-dev
-DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd bgpdump gnuplot-nox valgrind jq procps gzip bzip2 xz-utils zstd bc \
+            libmicrohttpd-dev libssl-dev libtrace3-dev libcap-ng-dev
+DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd bgpdump gnuplot-nox softflowd valgrind jq procps gzip bzip2 xz-utils zstd bc \
            python3-prometheus-client
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/source/*.c) $(wildcard src/flow/*.c) \

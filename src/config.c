@@ -383,6 +383,13 @@ static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 
 /* ---- checks once everything is read ---- */
 
+static int key_user(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    free(*(char **)t);
+    *(char **)t = NULL;
+    return yw_is_null(v) ? 0 : yw_string(p, v, t);
+}
+
 static int key_no_sync(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     STATE(p)->no_sync_set = true;
@@ -392,11 +399,11 @@ static int key_no_sync(struct yw *p, yaml_node_t *v, void *t, int arg)
 static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
 {
     struct config *c = STATE(p)->cfg;
-    if (config_check_mrt(p, check_files) < 0)
+    if (config_check_mrt(p, check_files) < 0 || config_check_live(p) < 0)
         return -1;
     if (c->n_pcaps == 0)
-        return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list, or mrt: for "
-                       "an MRT dump)");
+        return yw_fail(p, root, "no pcap: key: name the capture to replay (pcap: file.pcap or a list, mrt: for "
+                       "an MRT dump, or live: for an interface)");
     if (c->loop.on && c->loop.count == 0 && c->duration <= 0)
         return yw_fail(p, STATE(p)->loop_node, "loop.count 0 loops until duration: set duration: (seconds) too");
     if (c->repeat_counts) {
@@ -415,7 +422,8 @@ static int check_config(struct yw *p, yaml_node_t *root, bool check_files)
     if (check_files) { /* every capture that cannot be read, each where it is named */
         size_t off = 0, bad = 0;
         for (size_t i = 0; i < c->n_pcaps; i++) {
-            if (access(c->pcaps[i], R_OK) == 0 || (c->sources.mrt && !strncmp(c->pcaps[i], "mrt:", 4)))
+            if (access(c->pcaps[i], R_OK) == 0 || (c->sources.mrt && !strncmp(c->pcaps[i], "mrt:", 4)) ||
+                live_spec(c->pcaps[i]))
                 continue;
             int n = snprintf(p->err + off, off < p->errlen ? p->errlen - off : 0, "%s%s:%u:%u: pcap \"%s\" cannot be read: %s",
                              bad ? "\n  " : "", c->file, c->pcap_at[i].line, c->pcap_at[i].col, c->pcaps[i],
@@ -481,6 +489,8 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "tcp_generic", config_key_protocol, NULL, PROTO_TCP_GENERIC },
         { "pcap_processing", key_pcap_processing, NULL, 0 },
         { "mrt", config_key_mrt, NULL, 0 },
+        { "live", config_key_live, NULL, 0 },
+        { "user", key_user, &c->user, 0 },
     };
     int rc;
     if (!root)
@@ -552,6 +562,8 @@ void config_free(struct config *c)
     free(c->pcap_processing.anonymise.key_file);
     free(c->pcap_processing.anonymise.keep);
     mrt_options_free(&c->mrt);
+    live_options_free(&c->live);
+    free(c->user);
     free(c->file);
     free(c);
 }

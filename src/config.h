@@ -11,6 +11,7 @@
 #include "select.h"
 #include "source.h"
 #include "source/mrt.h"
+#include "source/live.h"
 
 /* what pcap-proc writes as repro_ip for a router the input config did not map */
 #define CONFIG_REPRO_PLACEHOLDER "SET-LOCAL-ADDRESS"
@@ -113,6 +114,10 @@ struct config {
     struct pcap_processing pcap_processing;
     /* mrt: an MRT dump replayed as BGP or BMP sessions; its play is "mrt:<first file>" in pcaps */
     struct mrt_options mrt;
+    /* live: a live interface relayed (telrep) or recorded (pcap-proc); its play is its URI in pcaps */
+    struct live_options live;
+    /* user: the unprivileged user to run as once the privileged things are open (privs.h) */
+    char *user;
     struct source_options sources; /* what the sources of the plays need: source_open(pcaps[i], &sources, ...) */
 };
 

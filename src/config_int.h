@@ -15,6 +15,7 @@ struct config_state {
     yaml_node_t *loop_node;          /* for the check of loop.count 0 against duration */
     yaml_node_t *repeat_count_node;
     yaml_node_t *mrt_node;
+    yaml_node_t *live_node;
     bool no_sync_set;
 };
 #define STATE(p) ((struct config_state *)(p)->user)
@@ -32,5 +33,8 @@ void config_collectors_free(struct proto_config *pc);
 /* mrt: (config_mrt.c); config_check_mrt after the whole file: its play, its protocol and port */
 int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg);
 int config_check_mrt(struct yw *p, bool check_files);
+/* live: (config_live.c); config_check_live after the whole file: the interface as the play */
+int config_key_live(struct yw *p, yaml_node_t *v, void *t, int arg);
+int config_check_live(struct yw *p);
 
 #endif

@@ -68,6 +68,12 @@ struct engine {
     uint64_t play_index, plays;
     uint64_t pass;             /* config loop: the pass of the body being played (0: the first) */
     struct source *current_capture;
+    /* a live source: its descriptor watched while the replay waits for a frame (the loop
+     * breaks when it is readable, only while waiting) */
+    struct source *live_src;   /* opened before privileges are given up, until its play takes it */
+    struct loop_io live_io;
+    bool live_waiting;
+    bool live_ended_by_signal; /* the signal that ended a relay is its normal end, not an interruption */
     struct sessions *sessions; /* the TCP protocols' live sessions; NULL when none is configured */
     struct loop *loop;         /* the one event loop: the sessions' sockets and timers, the pacing */
     bool dry;                  /* --check: read, decide, count; open nothing, send nothing */

@@ -51,6 +51,9 @@ static void usage(FILE *out)
         "                         every --metrics-interval SECS (default 5) and at the end (node_exporter's\n"
         "                         textfile collector: name it *.prom)\n"
         "      --metrics-listen [ADDR:]PORT  the same served over HTTP: GET /metrics\n"
+        "      --user NAME        once the privileged things are open (a live interface, device-bound and\n"
+        "                         low-port sockets), run as NAME with only the capabilities still needed\n"
+        "                         (default: sudo's user, else root without capabilities; PRIVILEGES in telrep(1))\n"
         "      --addresses        print the repro_ip of each router (of this --shard) one per line, and exit:\n"
         "                         what a pod or host must own before the run (ip addr add ...)\n"
         "  -h, --help             this text\n"
@@ -112,7 +115,7 @@ int main(int argc, char **argv)
     raise_fd_limit();
     enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT,
            OPT_SHARD, OPT_START_AT, OPT_ADDRESSES, OPT_EVENTS, OPT_READY, OPT_METRICS, OPT_METRICS_LISTEN,
-           OPT_METRICS_INTERVAL };
+           OPT_METRICS_INTERVAL, OPT_USER };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },
         { "test", required_argument, NULL, 't' }, /* the Python tool's README calls it so */
@@ -136,6 +139,7 @@ int main(int argc, char **argv)
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
         { "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+        { "user", required_argument, NULL, OPT_USER },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 },
@@ -165,6 +169,7 @@ int main(int argc, char **argv)
         case OPT_READY: o.ready_path = optarg; break;
         case OPT_METRICS: o.metrics_path = optarg; break;
         case OPT_METRICS_LISTEN: o.metrics_listen = optarg; break;
+        case OPT_USER: o.user = optarg; break;
         case OPT_SHARD:
         case OPT_START_AT: {
             char e[256];
@@ -222,7 +227,8 @@ int main(int argc, char **argv)
     install_signals();
     if (pcap_proc) { /* pcap-proc first; pcap_processing.exit: false goes on with its output */
         char out[PATH_MAX];
-        struct pcapproc_options po = { .progress = !quiet && level >= LOG_INFO, .check_only = check_only };
+        struct pcapproc_options po = { .progress = !quiet && level >= LOG_INFO, .check_only = check_only,
+                                       .user = o.user, .quiet = quiet, .keep_privileges = true };
         int status = pcapproc_run(c, &po, out, sizeof out);
         if (status != 0 || c->pcap_processing.exit || check_only) {
             config_free(c);

@@ -171,8 +171,8 @@ char *metrics_render(struct engine *e, bool done, size_t *len)
                "# TYPE telrep_lag_seconds summary\n"
                "telrep_lag_seconds{quantile=\"0.5\"} %.9f\ntelrep_lag_seconds{quantile=\"0.99\"} %.9f\n"
                "telrep_lag_seconds_sum %.9f\ntelrep_lag_seconds_count %llu\n",
-            stats_lag_quantile_us(s, 0.5) / 1e6, stats_lag_quantile_us(s, 0.99) / 1e6, (double)s->lag_sum_ns / 1e9,
-            (unsigned long long)s->lag_samples);
+            stats_lag_quantile_us(s, 0.5) / 1e6, stats_lag_quantile_us(s, 0.99) / 1e6, (double)s->lag.sum_ns / 1e9,
+            (unsigned long long)s->lag.n);
     free(rs.v);
     free(rs.first);
     if (fclose(f) != 0) {

@@ -4,10 +4,13 @@
 #include "log.h"
 #include "select.h"
 #include "source.h"
+#include "source/live.h"
 
 int prepass(const struct config *c, struct router_table *t, const struct prepass_use *uses, size_t n_uses)
 {
     for (size_t i = 0; i < c->n_pcaps && n_uses; i++) {
+        if (live_spec(c->pcaps[i])) /* what a live interface will carry is not known beforehand */
+            continue;
         char err[512];
         struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
         if (!cap) {

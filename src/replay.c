@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "prepass.h"
+#include "privs.h"
 #include "udp_rewrite.h"
 #include "sock.h"
 #include "stats.h"
@@ -142,7 +144,13 @@ static void progress_line(struct engine *e, bool final)
             final ? "done " : "", (unsigned long long)e->play_index, (unsigned long long)e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
             sent, (unsigned long long)s->unmapped, (unsigned long long)s->unselected,
             (unsigned long long)malformed, (unsigned long long)(stats_skipped(s) - s->unmapped - s->unselected - malformed),
-            (unsigned long long)s->refused, (unsigned long long)t.lost, stats_lag_mean_us(s), s->lag_max_ns / 1e3);
+            (unsigned long long)s->refused, (unsigned long long)t.lost, stats_lag_mean_us(s), s->lag.max_ns / 1e3);
+    if (s->live.on) /* the relay: how long frames wait, what it had to drop */
+        fprintf(stderr, "telrep: %slive: %llu frames, delay p50 %.0fus p99 %.0fus max %.0fus | too late (> %.3g s) %llu | "
+                "dropped by the kernel %llu\n", final ? "done " : "", (unsigned long long)s->live.frames,
+                stats_hist_quantile_us(&s->live.delay, 0.5), stats_hist_quantile_us(&s->live.delay, 0.99),
+                s->live.delay.max_ns / 1e3, s->live.max_delay, (unsigned long long)s->live.late,
+                (unsigned long long)s->live.kernel_dropped);
 }
 
 static void progress_tick(struct engine *e)
@@ -347,7 +355,8 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
         schedule_start(&e->schedule, start, pkt->ts_ns);
         *first = false;
     }
-    int64_t deadline = e->dry ? 0 : schedule_deadline(&e->schedule, pkt->ts_ns);
+    /* a live frame goes as it arrives (its delay is the relay's, counted by live_too_late) */
+    int64_t deadline = e->dry ? 0 : e->stats.live.on ? schedule_now_monotonic() : schedule_deadline(&e->schedule, pkt->ts_ns);
     /* clones: each replays the packet, clone k network.clones.stagger * k later (--shard:
      * those of this shard) */
     int64_t stagger = e->schedule.time_factor > 0 ? (int64_t)(e->cfg->clones.stagger * 1e9) : 0;
@@ -379,10 +388,56 @@ static bool duration_reached(struct engine *e)
     return e->duration_over = true;
 }
 
+/* ---- a live source ---- */
+
+static void live_readable(void *obj, uint32_t events)
+{
+    struct engine *e = obj;
+    if (e->live_waiting)
+        loop_break(e->loop);
+}
+
+/* No frame yet: what is batched goes out, and the sessions are served until the interface
+ * has a frame (at most 100 ms, so the progress line and a duration go on). */
+static void live_wait(struct engine *e, struct source *src)
+{
+    udp_send_flush(e);
+    progress_tick(e);
+    int fd = source_wait_fd(src);
+    if (fd != e->live_io.fd) {
+        if (e->live_io.fd >= 0)
+            loop_unwatch(e->loop, &e->live_io);
+        e->live_io = (struct loop_io){ .fd = fd, .fn = live_readable, .obj = e };
+        if (fd >= 0 && loop_watch(e->loop, &e->live_io, EPOLLIN) < 0)
+            e->live_io.fd = -1;
+    }
+    e->live_waiting = true;
+    loop_run(e->loop, schedule_now_monotonic() + (e->live_io.fd >= 0 ? 100 : 5) * (int64_t)1000000);
+    e->live_waiting = false;
+    e->stats.live.kernel_dropped = source_dropped(src) == UINT64_MAX ? 0 : source_dropped(src);
+}
+
+/* A frame waited too long (the relay fell behind, or the collector held it up): dropped
+ * and counted, so the delay stays bounded. Otherwise its delay is noted. */
+static bool live_too_late(struct engine *e, const struct capture_packet *pkt)
+{
+    int64_t delay = schedule_now_realtime() - pkt->ts_ns;
+    e->stats.live.frames++;
+    if (delay > (int64_t)(e->stats.live.max_delay * 1e9)) {
+        if (!e->stats.live.late++)
+            log_warn("a frame waited %.3f s, more than live.max_delay (%.3f s): such frames are dropped and counted "
+                     "(the report's live.late_dropped)", (double)delay / 1e9, e->stats.live.max_delay);
+        return true;
+    }
+    stats_hist_note(&e->stats.live.delay, delay < 0 ? 0 : delay);
+    return false;
+}
+
 static int replay_capture(struct engine *e, const char *path)
 {
     char err[512];
-    struct source *cap = source_open(path, &e->cfg->sources, err, sizeof err);
+    struct source *cap = e->live_src ? e->live_src : source_open(path, &e->cfg->sources, err, sizeof err);
+    e->live_src = NULL; /* a live source is played once: this play owns it */
     if (!cap) {
         log_error("%s", err);
         e->stats.capture_errors++;
@@ -396,11 +451,26 @@ static int replay_capture(struct engine *e, const char *path)
     if (e->pass == 0) /* each play primes its exporters' templates again; a loop's body, once */
         udp_rewrite_restart(&e->routers);
     struct capture_packet pkt;
-    bool first = true;
-    int rc;
+    bool first = true, live = source_is_live(cap);
+    int rc = 0;
     uint64_t n = 0;
-    while (!loop_stop && !duration_reached(e) && (rc = source_next(cap, &pkt)) == 1) {
+    if (live) {
+        e->stats.live.on = true;
+        e->stats.live.max_delay = e->cfg->live.uri || e->cfg->live.max_delay > 0 ? e->cfg->live.max_delay
+                                                                                  : LIVE_MAX_DELAY_DEFAULT;
+        e->live_io.fd = -1;
+        log_note("relaying from %s as frames arrive; SIGINT or SIGTERM ends it%s", path,
+                 e->cfg->duration > 0 ? " (or duration:)" : "");
+    }
+    while (!loop_stop && !duration_reached(e) &&
+           ((rc = source_next(cap, &pkt)) == 1 || rc == SOURCE_AGAIN)) {
+        if (rc == SOURCE_AGAIN) {
+            live_wait(e, cap);
+            continue;
+        }
         e->stats.read++;
+        if (live && live_too_late(e, &pkt))
+            continue;
         if (pkt.dlt < 0 || !decode_link_supported(pkt.dlt)) {
             e->stats.decode[DECODE_UNKNOWN_LINK]++;
             continue;
@@ -426,13 +496,50 @@ static int replay_capture(struct engine *e, const char *path)
     else
         json_decref(summary);
     e->current_capture = NULL;
+    if (live) {
+        if (e->live_io.fd >= 0)
+            loop_unwatch(e->loop, &e->live_io);
+        e->live_io.fd = -1;
+        uint64_t dropped = source_dropped(cap);
+        e->stats.live.kernel_dropped = dropped == UINT64_MAX ? 0 : dropped;
+        if (loop_stop) { /* a relay's normal end: what was relayed is still delivered */
+            log_note("live: the relay ends (signal): %llu frames relayed, %llu too late, %llu dropped by the kernel",
+                     (unsigned long long)e->stats.live.delay.n, (unsigned long long)e->stats.live.late,
+                     (unsigned long long)e->stats.live.kernel_dropped);
+            loop_stop = 0;
+            e->live_ended_by_signal = true;
+        }
+    }
     source_close(cap);
     return 0;
 }
 
-/* Check every capture opens before anything is sent. */
-static int check_captures(const struct config *c)
+/* privs.h: sockets opened from here on may need to bind a device (network.interface) or a
+ * source port below 1024 (source_port: keep, or a number under 1024); nothing else does */
+static int drop_privileges(struct engine *e)
 {
+    const struct config *c = e->cfg;
+    struct privs_needs n = { .net_raw = c->interface != NULL };
+    for (size_t k = 0; k < c->n_protos; k++)
+        if (c->protos[k].source_port == -1 || (c->protos[k].source_port > 0 && c->protos[k].source_port < 1024))
+            n.net_bind_service = true;
+    char err[4400];
+    const char *user = e->opt->user ? e->opt->user : c->user;
+    if (privs_drop(user, &n, err, sizeof err) < 0 ||
+        privs_check_writable(e->opt->stats_json, "--stats-json", err, sizeof err) < 0 ||
+        privs_check_writable(e->opt->ready_path, "--ready", err, sizeof err) < 0 ||
+        privs_check_writable(e->opt->metrics_path, "--metrics", err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Check every capture opens before anything is sent. A live interface stays open: it needs
+ * privileges that are given up before the first frame (privs.h). */
+static int check_captures(struct engine *e)
+{
+    const struct config *c = e->cfg;
     for (size_t i = 0; i < c->n_pcaps; i++) {
         char err[512];
         struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
@@ -440,7 +547,10 @@ static int check_captures(const struct config *c)
             log_error("%s", err);
             return -1;
         }
-        source_close(cap);
+        if (source_is_live(cap) && !e->live_src)
+            e->live_src = cap;
+        else
+            source_close(cap);
     }
     return 0;
 }
@@ -472,7 +582,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
                   "writes one from the captures)", c->file);
         goto out;
     }
-    if (check_captures(c) < 0 || resolve_collectors(e) < 0)
+    if (check_captures(e) < 0 || resolve_collectors(e) < 0)
         goto out;
     e->stats.shard_index = o->shard.index;
     e->stats.shard_count = o->shard.count;
@@ -509,6 +619,11 @@ int replay_run(const struct config *c, const struct replay_options *o)
         }
         /* each capture once, as a run would read it; nothing opened, nothing sent */
         for (size_t i = 0; i < c->n_pcaps && !loop_stop; i++) {
+            if (live_spec(c->pcaps[i])) { /* it opened: what it will carry is not known beforehand */
+                log_info("%s: the interface can be captured", c->pcaps[i]);
+                e->stats.routed++;
+                continue;
+            }
             e->current_pcap = c->pcaps[i];
             replay_capture(e, c->pcaps[i]);
         }
@@ -577,6 +692,12 @@ int replay_run(const struct config *c, const struct replay_options *o)
             goto out;
         }
     }
+    /* everything privileged is open (the interface, the sockets, the metrics listener): give up
+     * what the rest of the run does not need */
+    if (drop_privileges(e) < 0) {
+        status = 2;
+        goto out;
+    }
     e->plays = config_plays(c);
     if (events_on())
         events_emit("run_start", json_pack("{s:s,s:I,s:I,s:i,s:i}", "config", c->file, "routers",
@@ -622,7 +743,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     if (interrupted)
         log_warn("interrupted by a signal at play %llu of %llu: the rest of the captures was not replayed",
                  (unsigned long long)e->play_index, (unsigned long long)e->plays);
-    if (o->keep_open && !loop_stop) {
+    if (o->keep_open && !loop_stop && !e->live_ended_by_signal) {
         log_note("keep_open: all captures replayed; the sockets stay open until SIGINT or SIGTERM");
         while (!loop_stop) /* a signal ends the wait at once */
             loop_run(e->loop, schedule_now_monotonic() + NS_PER_SEC);
@@ -657,6 +778,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
                                       (json_int_t)e->stats.sent, "refused", (json_int_t)e->stats.refused, "lost",
                                       (json_int_t)t.lost, "exit_status", status));
 out:
+    source_close(e->live_src);
     json_decref(e->stats.sources);
     free(e->captured_bgp_id);
     metrics_free(e->metrics);

@@ -18,6 +18,7 @@ struct replay_options {
     const char *ready_path;                 /* --ready: written once every session is up and the first packet due */
     const char *metrics_path, *metrics_listen; /* --metrics FILE, --metrics-listen [ADDR:]PORT (NULL: none) */
     double metrics_interval;                /* seconds between metrics files */
+    const char *user;                       /* --user: who to become once the privileged things are open (privs.h) */
 };
 
 /* The signal handlers set loop_stop (loop.h); the engine stops at the next packet. */

@@ -7,6 +7,7 @@
 /* the kinds, tried in order; the fallback (claims == NULL) last */
 static const struct source_ops *const sources[] = {
     &source_mrt,
+    &source_live,
     &source_capture,
 };
 

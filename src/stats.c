@@ -104,33 +104,38 @@ static int64_t lag_bucket_top(size_t b)
     return (int64_t)((((uint64_t)STATS_LAG_SUB + sub + 1) << (top - 3)) - 1);
 }
 
-double stats_lag_quantile_us(const struct stats *s, double q)
+double stats_hist_quantile_us(const struct stats_hist *h, double q)
 {
-    if (!s->lag_samples)
+    if (!h->n)
         return 0;
-    uint64_t want = (uint64_t)((double)s->lag_samples * q + 0.5), seen = 0;
+    uint64_t want = (uint64_t)((double)h->n * q + 0.5), seen = 0;
     if (want == 0)
         want = 1;
     for (size_t b = 0; b < STATS_LAG_BUCKETS; b++)
-        if ((seen += s->lag_hist[b]) >= want) {
+        if ((seen += h->b[b]) >= want) {
             int64_t top = lag_bucket_top(b);
-            return (double)(top < s->lag_max_ns ? top : s->lag_max_ns) / 1e3;
+            return (double)(top < h->max_ns ? top : h->max_ns) / 1e3;
         }
-    return (double)s->lag_max_ns / 1e3;
+    return (double)h->max_ns / 1e3;
 }
 
-double stats_lag_mean_us(const struct stats *s)
+double stats_hist_mean_us(const struct stats_hist *h)
 {
-    return s->lag_samples ? (double)s->lag_sum_ns / (double)s->lag_samples / 1e3 : 0.0;
+    return h->n ? (double)h->sum_ns / (double)h->n / 1e3 : 0.0;
+}
+
+void stats_hist_note(struct stats_hist *h, int64_t ns)
+{
+    h->n++;
+    h->b[lag_bucket(ns)]++;
+    h->sum_ns += ns;
+    if (ns > h->max_ns)
+        h->max_ns = ns;
 }
 
 void stats_note_lag(struct stats *s, int64_t lag_ns)
 {
-    s->lag_samples++;
-    s->lag_hist[lag_bucket(lag_ns)]++;
-    s->lag_sum_ns += lag_ns;
-    if (lag_ns > s->lag_max_ns)
-        s->lag_max_ns = lag_ns;
+    stats_hist_note(&s->lag, lag_ns);
     if (lag_ns > 1000000)
         s->late_1ms++;
 }
@@ -237,9 +242,9 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
         json_array_append_new(unmapped, json_pack("{s:s,s:I}", "src_ip", addr_format(&s->unmapped_sources[i].ip, a),
                                                   "packets", (json_int_t)s->unmapped_sources[i].packets));
     json_t *timing = json_pack("{s:f,s:I,s:f,s:f,s:f,s:f,s:I,s:I}", "time_factor", c->time_factor, "lag_samples",
-                               (json_int_t)s->lag_samples, "lag_mean_us", stats_lag_mean_us(s), "lag_p50_us",
+                               (json_int_t)s->lag.n, "lag_mean_us", stats_lag_mean_us(s), "lag_p50_us",
                                stats_lag_quantile_us(s, 0.5), "lag_p99_us", stats_lag_quantile_us(s, 0.99),
-                               "lag_max_us", s->lag_max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
+                               "lag_max_us", s->lag.max_ns / 1e3, "late_over_1ms", (json_int_t)s->late_1ms,
                                "backward_steps", (json_int_t)s->backward_steps);
     if (c->rate.pps > 0 || c->rate.bps > 0 || c->rate.router_pps > 0 || c->rate.router_bps > 0) {
         double span = (double)(s->paced_last_ns - s->paced_first_ns) / 1e9;
@@ -278,6 +283,14 @@ int stats_write_json(const struct stats *s, const struct router_table *t, const 
         json_object_set_new(root, "outcome", json_string(s->outcome));
     if (s->sources)
         json_object_set(root, "sources", s->sources);
+    if (s->live.on) {
+        const struct stats_hist *h = &s->live.delay;
+        json_object_set_new(root, "live", json_pack("{s:I,s:I,s:I,s:f,s:I,s:{s:I,s:f,s:f,s:f,s:f}}",
+            "frames", (json_int_t)s->live.frames, "relayed", (json_int_t)h->n, "late_dropped", (json_int_t)s->live.late,
+            "max_delay_s", s->live.max_delay, "kernel_dropped", (json_int_t)s->live.kernel_dropped,
+            "delay_us", "samples", (json_int_t)h->n, "mean", stats_hist_mean_us(h), "p50",
+            stats_hist_quantile_us(h, 0.5), "p99", stats_hist_quantile_us(h, 0.99), "max", h->max_ns / 1e3));
+    }
     if (sessions) {
         json_object_set_new(root, "sessions", sessions);
         json_object_set_new(root, "session_failures", json_integer((json_int_t)s->session_failures));

@@ -18,6 +18,18 @@
 #define STATS_LAG_SUB 8
 #define STATS_LAG_BUCKETS (64 * STATS_LAG_SUB)
 
+/* A histogram of nanosecond durations (how late, how delayed): 8 buckets per power of two. */
+struct stats_hist {
+    uint64_t n;
+    int64_t sum_ns, max_ns;
+    uint64_t b[STATS_LAG_BUCKETS];
+};
+void stats_hist_note(struct stats_hist *h, int64_t ns);
+double stats_hist_mean_us(const struct stats_hist *h);
+/* the value under which a fraction q (0..1) of the samples fall, in microseconds (the upper
+ * end of its bucket: within 12.5%); 0 without samples */
+double stats_hist_quantile_us(const struct stats_hist *h, double q);
+
 /* One router x protocol. */
 struct proto_stats {
     uint64_t packets, bytes;  /* sent */
@@ -49,9 +61,8 @@ struct stats {
     uint64_t lost, incomplete; /* TCP messages, from the sessions at the end */
     const char *outcome;      /* "success", "recovered", "failed", "nothing sent" */
     /* timing, time_factor > 0 only */
-    uint64_t lag_samples, late_1ms;
-    int64_t lag_sum_ns, lag_max_ns;
-    uint64_t lag_hist[STATS_LAG_BUCKETS];
+    struct stats_hist lag;
+    uint64_t late_1ms;
     uint64_t backward_steps;
     /* rate caps (config rate:): the packets they paced, over which span, and the wall time
      * they added between packets */
@@ -64,6 +75,14 @@ struct stats {
     int n_unselected_ports;
     uint64_t unselected_other_ports;
     json_t *sources;          /* what each source read (source_summary), by its spec; NULL: none said */
+    /* a live interface relayed (live:): frames read, those dropped for waiting longer than
+     * max_delay, the kernel's drops, and each relayed frame's delay from its capture */
+    struct {
+        bool on;
+        double max_delay;
+        uint64_t frames, late, kernel_dropped;
+        struct stats_hist delay;
+    } live;
 };
 
 /* n messages of this kind (-1: none known) */
@@ -76,10 +95,8 @@ const char *stats_unselected_text(const struct stats *s, char *buf, size_t len);
 /* "192.0.2.7 (20 packets), ..." (the first few); "" when none */
 const char *stats_unmapped_text(const struct stats *s, char *buf, size_t len);
 void stats_note_lag(struct stats *s, int64_t lag_ns);
-double stats_lag_mean_us(const struct stats *s);
-/* The lag under which a fraction q (0..1) of the samples fall, in microseconds (the upper
- * end of its histogram bucket: within 12.5%); 0 without samples. */
-double stats_lag_quantile_us(const struct stats *s, double q);
+static inline double stats_lag_mean_us(const struct stats *s) { return stats_hist_mean_us(&s->lag); }
+static inline double stats_lag_quantile_us(const struct stats *s, double q) { return stats_hist_quantile_us(&s->lag, q); }
 uint64_t stats_skipped(const struct stats *s);
 
 struct router_table;

@@ -27,6 +27,8 @@
 #include "source.h"
 #include "decode.h"
 #include "log.h"
+#include "privs.h"
+#include "source/live.h"
 #include "pcapproc/pktwrite.h"
 #include "schedule.h"
 #include "tcpstream.h"
@@ -465,7 +467,7 @@ static void run_pass(struct proc *p)
     bool tcp = p->pc->proto->transport == TRANSPORT_TCP;
     for (size_t f = 0; f < p->c->n_pcaps && !pcapproc_stop; f++) {
         char err[512];
-        const char *path = p->c->pcaps[f];
+        const char *path = p->paths[f];
         struct source *cap = source_open(path, &p->c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
@@ -549,12 +551,58 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* A live interface: opened (with the privileges that takes), then the process gives them up,
+ * then the recording goes to raw (record.c). paths[0] becomes the recording. 0 or an exit status. */
+static int live_input(const struct config *c, const struct pcapproc_options *o, const char *folder, char *raw,
+                      size_t raw_len, bool *raw_is_temp, json_t **recorded)
+{
+    char err[PATH_MAX + 512];
+    struct source *src = source_open(c->pcaps[0], &c->sources, err, sizeof err);
+    if (!src) {
+        log_error("%s", err);
+        return 2;
+    }
+    const char *keep = o->keep_raw ? o->keep_raw : c->live.keep_raw;
+    snprintf(raw, raw_len, keep ? "%s" : "%s/.recording-%ld.pcap", keep ? keep : folder, (long)getpid());
+    *raw_is_temp = !keep;
+    struct privs_needs none = { 0 };
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/traffic.pcap", folder);
+    if ((!o->keep_privileges && privs_drop(o->user ? o->user : c->user, &none, err, sizeof err) < 0) ||
+        (!o->check_only && (privs_check_writable(probe, "the output folder", err, sizeof err) < 0 ||
+                            privs_check_writable(raw, "the recording", err, sizeof err) < 0))) {
+        log_error("%s", err);
+        source_close(src);
+        return 2;
+    }
+    if (o->check_only) {
+        log_info("%s: the interface can be captured (--check: nothing recorded)", c->pcaps[0]);
+        source_close(src);
+        return 0;
+    }
+    struct pcapproc_record r;
+    int status = pcapproc_record(c, o, src, c->pcaps[0], raw, &r);
+    source_close(src);
+    *recorded = json_pack("{s:s,s:s?,s:f,s:b,s:I,s:I,s:I,s:I,s:s?,s:o}", "interface", c->pcaps[0], "filter",
+                          c->live.filter, "seconds", r.seconds, "ended_by_signal", r.by_signal, "frames",
+                          (json_int_t)r.frames, "bytes", (json_int_t)r.bytes, "kernel_dropped",
+                          (json_int_t)r.kernel_dropped, "other_link_type", (json_int_t)r.other_link, "raw",
+                          keep, "counters", r.summary ? r.summary : json_null());
+    return status;
+}
+
+static int process(const struct config *c, const struct pcapproc_options *o, const char *folder,
+                   const char *const *paths, json_t *recorded, char *out_pcap, size_t out_len);
+
 int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char *out_pcap, size_t out_len)
 {
     const struct pcap_processing *pp = &c->pcap_processing;
     char folder[PATH_MAX], err[PATH_MAX + 256];
+    bool live = c->n_pcaps == 1 && live_spec(c->pcaps[0]);
     if (o->output_folder || pp->output_folder) {
         snprintf(folder, sizeof folder, "%s", o->output_folder ? o->output_folder : pp->output_folder);
+    } else if (live) { /* live-eth0 */
+        snprintf(folder, sizeof folder, "live-%s", strchr(c->pcaps[0], ':') + 1);
     } else { /* the first pcap's path without its extension */
         snprintf(folder, sizeof folder, "%s", c->pcaps[0]);
         char *slash = strrchr(folder, '/'), *dot = strrchr(folder, '.');
@@ -567,20 +615,55 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         log_error("%s", err);
         return 2;
     }
+    const char *const *paths = (const char *const *)c->pcaps;
+    char raw[PATH_MAX + 64] = "";
+    const char *raw_paths[1] = { raw };
+    bool raw_is_temp = false;
+    json_t *recorded = NULL;
+    if (live) {
+        int st = live_input(c, o, folder, raw, sizeof raw, &raw_is_temp, &recorded);
+        if (st || o->check_only) {
+            if (raw_is_temp && raw[0])
+                unlink(raw);
+            json_decref(recorded);
+            return st;
+        }
+        paths = raw_paths;
+    } else {
+        struct privs_needs none = { 0 }; /* reading files needs nothing */
+        if (!o->keep_privileges && privs_drop(o->user ? o->user : c->user, &none, err, sizeof err) < 0) {
+            log_error("%s", err);
+            return 2;
+        }
+    }
+    int status = process(c, o, folder, paths, recorded, out_pcap, out_len);
+    if (raw_is_temp)
+        unlink(raw);
+    return status;
+}
+
+/* The inputs (paths: the config's captures or a live recording) into the three outputs of
+ * folder. recorded: a live recording's summary, taken. */
+static int process(const struct config *c, const struct pcapproc_options *o, const char *folder,
+                   const char *const *paths, json_t *recorded, char *out_pcap, size_t out_len)
+{
+    const struct pcap_processing *pp = &c->pcap_processing;
+    char err[PATH_MAX + 256];
     char pcap_path[PATH_MAX + 32], yml_path[PATH_MAX + 32], json_path[PATH_MAX + 32];
     snprintf(pcap_path, sizeof pcap_path, "%s/traffic.pcap", folder);
     snprintf(yml_path, sizeof yml_path, "%s/traffic-reproducer.yml", folder);
     snprintf(json_path, sizeof json_path, "%s/traffic-info.json", folder);
     for (size_t i = 0; i < c->n_pcaps; i++) {
-        if (same_file(c->pcaps[i], pcap_path) || same_file(c->pcaps[i], yml_path) ||
-            same_file(c->pcaps[i], json_path)) {
+        if (same_file(paths[i], pcap_path) || same_file(paths[i], yml_path) || same_file(paths[i], json_path)) {
             log_error("%s: the output would overwrite the input %s: choose another pcap_processing.output_folder",
-                      folder, c->pcaps[i]);
+                      folder, paths[i]);
+            json_decref(recorded);
             return 2;
         }
-        struct source *cap = source_open(c->pcaps[i], &c->sources, err, sizeof err);
+        struct source *cap = source_open(paths[i], &c->sources, err, sizeof err);
         if (!cap) {
             log_error("%s", err);
+            json_decref(recorded);
             return 2;
         }
         source_close(cap);
@@ -592,9 +675,11 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         const char *dir = access(folder, F_OK) == 0 ? folder : parent;
         if (access(dir, W_OK) != 0) {
             log_error("%s: cannot write the outputs there: %s", dir, strerror(errno));
+            json_decref(recorded);
             return 2;
         }
         log_info("%s: the captures read and the outputs can be written (--check: nothing written)", folder);
+        json_decref(recorded);
         return 0;
     }
 
@@ -603,16 +688,21 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
     FILE *pf = NULL;
     if (!p || !(p->scratch = malloc(1u << 20 | 65536))) {
         free(p);
+        json_decref(recorded);
         log_error("out of memory");
         return 1;
     }
     p->c = c;
     p->o = o;
+    p->paths = paths;
     p->top = json_object();
     p->routers_json = json_object();
     p->inputs = json_array();
     json_object_set_new(p->top, "pcap_proc", json_pack("{s:s,s:s}", "version", TELREP_VERSION, "config", c->file));
     json_object_set(p->top, "inputs", p->inputs);
+    if (recorded)
+        json_object_set_new(p->top, "recorded", recorded);
+    recorded = NULL;
     if (!o->summary_only && !(pf = temp_open(pcap_path, pcap_tmp, sizeof pcap_tmp))) {
         log_error("cannot write in %s: %s", folder, strerror(errno));
         p->status = 2;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 
 #include "config.h"
 
@@ -19,7 +20,28 @@ struct pcapproc_options {
     bool progress;              /* a progress line on stderr for long runs */
     bool check_only;            /* check the captures and the output folder; write nothing */
     const char *anon_map;       /* anonymise: where the key holder's table of mappings goes */
+    double duration;            /* a live interface: how long to record (s; 0: the config's duration, else until a signal) */
+    const char *keep_raw;       /* a live interface: keep the raw recording here (overrides live.keep_raw) */
+    const char *user;           /* who to become once the interface is open (privs.h) */
+    bool keep_privileges;       /* telrep -p: the replay that follows gives them up, not pcap-proc */
+    bool quiet;
 };
+
+/* A live interface's recording (record.c): what pcapproc_record read and wrote. */
+struct pcapproc_record {
+    uint64_t frames, bytes, other_link, kernel_dropped;
+    int dlt;
+    int64_t first_ns, last_ns;
+    double seconds;
+    bool by_signal;
+    json_t *summary; /* the source's counters (taken by the caller) */
+};
+struct source;
+/* Record the open live source src into raw_path (a nanosecond pcap) for the duration or until a
+ * signal (which ends the recording, not the run). 0, 1 (the capture failed part way: what came
+ * before is in the file) or 2 (nothing could be written). */
+int pcapproc_record(const struct config *c, const struct pcapproc_options *o, struct source *src, const char *spec,
+                    const char *raw_path, struct pcapproc_record *r);
 
 /* Process c->pcaps. Returns 0 (done), 1 (done, but a capture ended in an error or an
  * output could not be written: what was readable is in the outputs) or 2 (nothing could

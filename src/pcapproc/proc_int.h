@@ -50,6 +50,7 @@ struct proc_router {
 
 struct proc {
     const struct config *c;
+    const char *const *paths;       /* the inputs: the config's pcaps, or a live interface's recording */
     const struct pcapproc_options *o;
     const struct proto_config *pc;  /* this pass's protocol */
     size_t pass, passes;

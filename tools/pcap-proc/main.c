@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -25,6 +26,11 @@ static void usage(FILE *out)
         "  -s, --summary-only      write traffic-info.json only\n"
         "      --anon-map FILE     with pcap_processing.anonymise: the table of every mapping made\n"
         "                          (addresses, AS numbers, names), for the key holder (mode 0600)\n"
+        "      --duration SECS     a live interface (live: in the config): record this long (default: the\n"
+        "                          config's duration, else until SIGINT/SIGTERM), then process\n"
+        "      --keep-raw FILE     a live interface: also keep the raw recording (a pcap) here\n"
+        "      --user NAME         once the interface is open, run as this user (default: sudo's user, else\n"
+        "                          root without capabilities); see telrep(1) PRIVILEGES\n"
         "  -v                      informational messages and progress\n"
         "  -d                      debug messages\n"
         "  -q, --quiet             errors only\n"
@@ -47,6 +53,9 @@ int main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "summary-only", no_argument, NULL, 's' },
         { "anon-map", required_argument, NULL, 'M' },
+        { "duration", required_argument, NULL, 'D' },
+        { "keep-raw", required_argument, NULL, 'K' },
+        { "user", required_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -63,6 +72,17 @@ int main(int argc, char **argv)
         case 'o': o.output_folder = optarg; break;
         case 's': o.summary_only = true; break;
         case 'M': o.anon_map = optarg; break;
+        case 'D': {
+            char *end = NULL;
+            o.duration = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.duration > 0)) {
+                fprintf(stderr, "pcap-proc: --duration %s: expected seconds above 0 (--duration 60)\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'K': o.keep_raw = optarg; break;
+        case 'U': o.user = optarg; break;
         case 'v': if (level < LOG_INFO) level = LOG_INFO; break;
         case 'd': level = LOG_DEBUG; break;
         case 'q': quiet = true; break;
@@ -83,6 +103,7 @@ int main(int argc, char **argv)
     log_program = "pcap-proc";
     log_set_level(quiet ? LOG_ERROR : level);
     o.progress = !quiet && level >= LOG_INFO;
+    o.quiet = quiet;
     char err[2048];
     struct config *c = config_load(cfg_path, err, sizeof err);
     if (!c) {
