@@ -1,6 +1,7 @@
 /* config_live.c — the config's `live:` section: a live interface as the source (source/live.h).
  * `live: int:eth0` is short for `live: {interface: int:eth0}`; a bare device name means int:.
  * The interface becomes the run's one play (a relay has no end but a signal or duration:). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,11 @@ static int key_string(struct yw *p, yaml_node_t *v, void *t, int arg)
 static int key_snaplen(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long n;
-    if (yw_ulong(p, v, 64, 262144, &n) < 0)
+    if (yw_ulong(p, v, 0, ULONG_MAX, &n) < 0)
         return -1;
+    if (n < 64 || n > 262144)
+        return yw_fail(p, v, "live.snaplen: the bytes kept of each frame, 64 to 262144 (a message cut short cannot be "
+                       "replayed: leave it out for whole frames), not %lu", n);
     *(unsigned *)t = (unsigned)n;
     return 0;
 }

@@ -275,7 +275,7 @@ static void usage(void)
         "               [--records N (prefixes each)] [--peers N] [--asn AS] [--hold S] [--segment BYTES] [--pack]\n"
         "               [--handshake] [--replies] [--before-start N] [--retransmit-every N] [--reorder-every N]\n"
         "               [--drop-segment N] [--peer-down] [--term (BMP TERM; BGP: the router's Cease)]\n"
-        "               [--sport P (the first router's source port; the next ones count up)]\n"
+        "               [--sport P (the first router's source port, TCP and UDP; the next ones count up)]\n"
         "Routers get consecutive source addresses from --src; packets go round-robin over them.\n"
         "Prints a JSON summary: per router, the messages by type (and prefixes) a collector should see.\n");
 }
@@ -387,7 +387,7 @@ int main(int argc, char **argv)
         unsigned n = message(&o, &payload, seq[r]++, 1000 + r, t);
         per_router[r] += n;
         total += n;
-        struct l4 udp = { .proto = 17, .sport = 40000, .dport = o.dport };
+        struct l4 udp = { .proto = 17, .sport = o.sport ? (uint16_t)(o.sport + r) : 40000, .dport = o.dport };
         frame(&o, &f, &src, &o.dst, &udp, &payload);
         emit(&o, d, erf, (int64_t)(t * 1e9 + 0.5), f.b, f.n);
         rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; /* xorshift: reproducible jitter */

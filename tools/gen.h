@@ -20,7 +20,7 @@ struct opts {
     unsigned first_seq;         /* the first message's number (with --template-every: a capture that starts mid-stream) */
     struct addr src, dst;
     uint16_t dport;
-    uint16_t sport;            /* TCP: the first router's source port (0: 40000) */
+    uint16_t sport;            /* the first router's source port, TCP and UDP (0: 40000) */
     double start, interval, jitter, backwards_at_fraction, backwards_by;
     const char *out;
     bool erf; /* write ERF (Ethernet records) instead of pcap */

@@ -21,7 +21,12 @@
 struct live {
     libtrace_t *trace;
     libtrace_packet_t *packet;
-    libtrace_filter_t *filter;
+    /* The filter runs here, compiled by libpcap for the frames' link type: libtrace 3.0.22's
+     * own (in the kernel) loses its compiled program at every start, a leak per run. */
+    char *filter;
+    struct bpf_program prog;
+    int prog_dlt;        /* the link type prog was compiled for; -1: none */
+    uint64_t filtered;   /* frames the filter rejected */
     char *uri;
     int fd;              /* the last IOWAIT descriptor, -1 before */
     bool ended;
@@ -84,7 +89,7 @@ static void open_error(struct live *l, const char *uri, char *err, size_t errlen
     if (e.err_num == EPERM || e.err_num == EACCES || strstr(why, "ermission") || strstr(why, "not permitted"))
         hint = " (a live capture needs CAP_NET_RAW: run as root, or give the binary the capability once: "
                "setcap cap_net_raw,cap_net_admin+ep $(command -v telrep); see telrep(1) PRIVILEGES)";
-    else if (e.err_num == ENODEV || e.err_num == ENXIO || strstr(why, "o such device"))
+    else if (e.err_num == ENODEV || e.err_num == ENXIO || strstr(why, "o such device") || strstr(why, "find interface"))
         hint = " (no such interface here: `ip link` lists them; in a network namespace, run inside it)";
     snprintf(err, errlen, "%s: cannot capture: %s%s", uri, why, hint);
 }
@@ -110,11 +115,12 @@ static void *source_live_open(const char *spec, const struct source_options *so,
     /* not every format takes every option; a refusal is not an error */
     trace_config(l->trace, TRACE_OPTION_SNAPLEN, &snaplen);
     trace_config(l->trace, TRACE_OPTION_PROMISC, &promisc);
+    l->prog_dlt = -1;
     if (o && o->filter) {
         if (live_check_filter(o->filter, err, errlen) < 0)
             goto fail;
-        if (!(l->filter = trace_create_filter(o->filter)) || trace_config(l->trace, TRACE_OPTION_FILTER, l->filter) < 0) {
-            snprintf(err, errlen, "%s: the filter \"%s\" cannot be set", spec, o->filter);
+        if (!(l->filter = strdup(o->filter))) {
+            snprintf(err, errlen, "%s: out of memory", spec);
             goto fail;
         }
     }
@@ -131,11 +137,31 @@ static void *source_live_open(const char *spec, const struct source_options *so,
 fail:
     if (l->trace)
         trace_destroy(l->trace);
-    if (l->filter)
-        trace_destroy_filter(l->filter);
+    free(l->filter);
     free(l->uri);
     free(l);
     return NULL;
+}
+
+/* Does the filter take this frame? (compiled for its link type on first sight of it) */
+static bool filter_takes(struct live *l, const struct capture_packet *p)
+{
+    if (!l->filter)
+        return true;
+    if (p->dlt != l->prog_dlt) {
+        if (l->prog_dlt >= 0)
+            pcap_freecode(&l->prog);
+        l->prog_dlt = -1;
+        pcap_t *dead = p->dlt >= 0 ? pcap_open_dead(p->dlt, LIVE_SNAPLEN_DEFAULT) : NULL;
+        if (!dead)
+            return false;
+        if (pcap_compile(dead, &l->prog, l->filter, 1, PCAP_NETMASK_UNKNOWN) == 0)
+            l->prog_dlt = p->dlt;
+        pcap_close(dead);
+        if (l->prog_dlt < 0)
+            return false; /* not expressible on this link type: nothing of it is taken */
+    }
+    return pcap_offline_filter(&l->prog, &p->hdr, p->data) != 0;
 }
 
 static int source_live_next(void *impl, struct capture_packet *out)
@@ -186,6 +212,10 @@ static int source_live_next(void *impl, struct capture_packet *out)
         out->hdr.ts.tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
         out->hdr.caplen = (bpf_u_int32)out->caplen;
         out->hdr.len = (bpf_u_int32)out->wirelen;
+        if (!filter_takes(l, out)) {
+            l->filtered++;
+            continue;
+        }
         return 1;
     }
 }
@@ -208,7 +238,7 @@ static json_t *source_live_summary(const void *impl)
     const struct live *l = impl;
     return json_pack("{s:s, s:o, s:o, s:o, s:o}", "interface", l->uri,
                      "received", counter(trace_get_received_packets(l->trace)),
-                     "filtered", counter(trace_get_filtered_packets(l->trace)),
+                     "filtered", json_integer((json_int_t)l->filtered),
                      "dropped", counter(trace_get_dropped_packets(l->trace)),
                      "accepted", counter(trace_get_accepted_packets(l->trace)));
 }
@@ -220,8 +250,9 @@ static void source_live_close(void *impl)
         return;
     trace_destroy_packet(l->packet);
     trace_destroy(l->trace);
-    if (l->filter)
-        trace_destroy_filter(l->filter);
+    if (l->prog_dlt >= 0)
+        pcap_freecode(&l->prog);
+    free(l->filter);
     free(l->uri);
     free(l);
 }

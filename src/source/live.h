@@ -9,10 +9,11 @@
  *   and ring:, whatever libpcap says for pcapint:), never blocking: next() answers
  *   SOURCE_AGAIN when nothing is there, and wait_fd() is the descriptor to wait on.
  * - The filter is BPF, checked with libpcap's compiler when the source opens (a typo is an
- *   error that names it, not a silent capture of nothing), then run in the kernel.
+ *   error that names it, not a silent capture of nothing), then run on each frame as it is
+ *   read (compiled for the frame's link type; libtrace's own filter leaks its program).
  * - Privileges: opening needs CAP_NET_RAW (root, or `setcap cap_net_raw+ep`); once open the
  *   descriptor works without them, so the process may drop them (privs.h).
- * - Counters: libtrace's received / filtered / dropped / accepted, in the summary and in
+ * - Counters: libtrace's received / dropped / accepted and the frames the filter rejected, in the summary and in
  *   dropped() (frames the kernel could not hand over: a reader too slow or a buffer too small).
  * - Frames are hostile as any capture's: the decoder reads them through cursor.h.
  * - Files never come here: libtrace 3.0.22 aborts on hostile ERF, so capture files have
