@@ -15,7 +15,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
 DEB_BUILD = build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libwandio1-dev \
             libpcap-dev libzstd-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libjansson-dev libcmocka-dev \
             libmicrohttpd-dev libssl-dev libtrace3-dev libcap-ng-dev
-DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd bgpdump gnuplot-nox softflowd iputils-ping valgrind jq procps gzip bzip2 xz-utils zstd bc \
+DEB_TEST = iproute2 pmacct nfdump tshark tcpdump tcpreplay gobgpd bgpdump gnuplot-nox softflowd iputils-ping libcap2-bin valgrind jq procps gzip bzip2 xz-utils zstd bc \
            python3-prometheus-client
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/proto/*.c) $(wildcard src/source/*.c) $(wildcard src/flow/*.c) \

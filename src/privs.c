@@ -47,6 +47,8 @@ static void add_needs(const struct privs_needs *n, bool only_held)
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW);
     if (n->net_bind_service && (!only_held || capng_have_capability(CAPNG_PERMITTED, CAP_NET_BIND_SERVICE)))
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_BIND_SERVICE);
+    if (n->sys_admin && (!only_held || capng_have_capability(CAPNG_PERMITTED, CAP_SYS_ADMIN)))
+        capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_SYS_ADMIN);
 }
 
 int privs_drop(const char *user, const struct privs_needs *n, char *err, size_t errlen)

@@ -9,7 +9,8 @@
  * - What it keeps: only the capabilities the run still needs, in the effective and permitted
  *   sets: CAP_NET_RAW while sockets bound to a device (SO_BINDTODEVICE) may still be opened
  *   (TCP reconnects, new sessions), CAP_NET_BIND_SERVICE while a source port below 1024 may
- *   be bound. Nothing else; the bounding set is cleared when the process may clear it, the
+ *   be bound, CAP_SYS_ADMIN while sockets are opened in other network namespaces (flow-replay
+ *   --client-netns / --server-netns). Nothing else; the bounding set is cleared when the process may clear it, the
  *   supplementary groups are dropped, and no_new_privs is set so no exec regains anything.
  * - Without root, from file capabilities (setcap cap_net_raw,cap_net_bind_service+ep), the same
  *   reduction applies to what the file gave; naming a user then is an error (only root can
@@ -25,6 +26,7 @@
 struct privs_needs {
     bool net_raw;          /* SO_BINDTODEVICE on sockets opened later */
     bool net_bind_service; /* binding source ports below 1024 later */
+    bool sys_admin;        /* entering other network namespaces (setns) for sockets opened later */
 };
 
 /* Drop as the rules say. user: NULL for the default. 0, or -1 with err. what: said in the log

@@ -24,6 +24,7 @@
 
 #include "hash.h"
 #include "log.h"
+#include "privs.h"
 #include "loop.h"
 
 
@@ -574,6 +575,16 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     if (o->role == FLOW_ROLE_SERVER) /* the clients keep their captured ports: that is how they are told apart */
         for (size_t i = 0; i < e->n; i++)
             expect(e, &e->flows[i], &e->flows[i].ip[0], e->flows[i].port[0]);
+    if (o->drop_privileges) { /* the listeners are open: what the flows still need is kept */
+        struct privs_needs needs = { .sys_admin = o->client_netns || o->server_netns };
+        for (size_t i = 0; i < e->n && o->role != FLOW_ROLE_SERVER; i++)
+            needs.net_bind_service |= e->flows[i].port[0] > 0 && e->flows[i].port[0] < 1024;
+        if (privs_drop(o->user, &needs, err, errlen) < 0)
+            goto out;
+        for (size_t i = 0; i < 2; i++)
+            if (privs_check_writable(o->write_at_end[i], "the output", err, errlen) < 0)
+                goto out;
+    }
     struct rlimit rl;
     size_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
     e->max_open = fds > 64 + e->n_listeners ? (fds - 64 - e->n_listeners) / (o->role == FLOW_ROLE_BOTH ? 2 : 1) : 1;

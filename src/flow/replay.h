@@ -52,6 +52,12 @@ struct flow_replay_options {
     FILE *results;            /* JSON lines: each flow when it ends, tcp_info samples; may be NULL */
     bool progress;            /* a line on stderr every few seconds */
     int64_t start_at_ns;      /* realtime of the run's time 0 (--start-at: hosts start together); 0 = now */
+    /* least privilege (privs.h): once the listeners are open, give up what the flows do not
+     * need (the tool sets it; a library caller's process keeps its privileges), as user (NULL:
+     * the default); the files written at the end must stay writable */
+    bool drop_privileges;
+    const char *user;
+    const char *write_at_end[2];
 };
 
 /* The signal handlers set loop_stop (loop.h): the replay ends its flows and returns. */

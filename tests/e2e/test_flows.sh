@@ -301,4 +301,25 @@ eq "no server: the flow ends as refused" "$(jq .states.refused refused.json)" 1
 "$REPLAY" bulk.csv --role client --client-netns $A --map 10.9.0.2=10.9.0.9 --stall-timeout 1 -S silent.json -q
 eq "a server that never answers: exit status 1" "$?" 1
 eq "a server that never answers: the flow ends as timeout" "$(jq .states.timeout silent.json)" 1
+# --- least privilege (issue 16): the server's listener on port 80 is opened as root, then both
+# ends run as nobody without any capability (read from /proc/PID/status while they run)
+chmod 711 "$WORK"
+mkdir -m 1777 pub
+mkdir -m 700 private
+LOW="--synthetic --flows 40 --rate 50 --request exp:300 --response exp:2000 --client 10.9.0.1 --server 10.9.0.2 --port 80 --seed 3"
+ip netns exec $B "$REPLAY" $LOW --role server --user nobody -S pub/low-server.json -q &
+SERVER=$!
+PIDS+=($SERVER)
+sleep 0.5
+eq "as nobody: the server holds no capability and no root uid while it serves port 80" \
+    "$(grep -E '^(Uid|CapEff|CapPrm):' /proc/$SERVER/status | tr -s '\t' ' ' | cut -d' ' -f2 | tr '\n' ' ')" \
+    "65534 0000000000000000 0000000000000000 "
+ip netns exec $A "$REPLAY" $LOW --role client --user nobody -S pub/low-client.json -q
+eq "as nobody: the client's exit status" "$?" 0
+wait $SERVER
+eq "as nobody: the server's exit status" "$?" 0
+eq "as nobody: every flow done at both" "$(jq .states.done pub/low-client.json) $(jq .states.done pub/low-server.json)" "40 40"
+ip netns exec $A "$REPLAY" $LOW --role client --user nobody -S private/x.json -q 2> private.err
+eq "as nobody, a summary it could not write: exit status 2 before any flow" "$?" 2
+check "as nobody, a summary it could not write: said, with the folder" grep -q "private" private.err
 finish

@@ -11,9 +11,10 @@
 # NetFlow records per flow, BGP UPDATEs/withdrawals per prefix and path, BMP messages per peer
 # and prefix (what happened inside the recorded window: not the PEER_DOWN when the first
 # pmbgpd stops at the end). The relay's report says its delay (p99) and drops; /proc/PID/status shows it
-# held no capability and no root uid while relaying, and replays that need one keep only it.
+# held no capability and no root uid while relaying, and replays that need one keep only it;
+# a setcap'd copy run by nobody opens the interface with the file's capability, then drops it.
 . "$(dirname "$0")/lib.sh"
-need jq ss nfacctd pmbgpd pmbmpd gobgpd gobgp softflowd ping tcpdump
+need jq ss nfacctd pmbgpd pmbmpd gobgpd gobgp softflowd ping tcpdump setcap setpriv
 make_ns 127.0.0.2 127.0.0.3
 RNS=telrep-e2e-$$-r
 ip netns add "$RNS" || exit 1
@@ -243,6 +244,32 @@ wait $S2
 check "bound to a device: the second collector got the reconnected session ($(jq -c '[.connections, .bytes]' dev2.out))" \
     [ "$(jq '.connections' dev2.out)" -ge 1 ]
 eq "bound to a device: the session reconnected" "$(jq '[.sessions[].reconnects] | add > 0' pub/dev.json)" true
+
+# --- without root, from file capabilities (setcap, as telrep(1) PRIVILEGES says): nobody runs a
+# copy of telrep that the file gives CAP_NET_RAW; it opens the interface, then holds nothing
+mkdir -m 755 capbin
+cp "$TELREP" capbin/telrep
+cp "$TELREP" capbin/telrep-plain
+setcap cap_net_raw+ep capbin/telrep
+printf 'live: {interface: lc%s, filter: "udp port 2055"}\nduration: 4\nnetwork:\n  map:\n    - {src_ip: 10.77.0.1, repro_ip: 127.0.0.2}\nipfix:\n  select: {udp: {dport: [2055]}}\n  collector: {ip: 127.0.0.1, port: 2059}\n' $$ > fcap.yml
+ip netns exec "$NS" "$SINK" 127.0.0.1 2059 --idle 2 --timeout 8 > fcap.out &
+SP=$!
+PIDS+=($SP)
+ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups "$WORK/capbin/telrep" -t fcap.yml -q \
+    --events pub/fcap.events --stats-json pub/fcap.json &
+FP=$!
+PIDS+=($FP)
+eq "file capabilities, as nobody: the interface opened, then nothing held" \
+    "$(running_caps $FP pub/fcap.events) $(status_of $FP Uid)" "0000000000000000 65534 65534 65534 65534"
+in_r bash -c 'for i in $(seq 10); do echo "datagram $i" > /dev/udp/10.77.0.2/2055; sleep 0.05; done'
+wait $FP
+eq "file capabilities, as nobody: exit status" "$?" 0
+wait $SP
+eq "file capabilities, as nobody: the datagrams relayed" "$(jq .datagrams fcap.out)" 10
+ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups "$WORK/capbin/telrep-plain" -t fcap.yml -q \
+    2> nocap.err
+eq "no capability at all: exit status 2" "$?" 2
+check "no capability at all: the error says what is missing and how to give it" grep -q "CAP_NET_RAW.*setcap" nocap.err
 
 # --- pcap-proc until a signal; errors that say what to do
 printf 'live: lc%s\nnetwork:\n  map:\n    - {src_ip: 10.77.0.1, repro_ip: 127.0.0.2}\n' $$ > sig.yml

@@ -47,6 +47,8 @@ static void usage(FILE *out)
         "                           over time (with -i), CDFs of completion time, bytes and lateness\n"
         "      --start-at TIME      time 0 at TIME (RFC 3339, or epoch seconds): client and server hosts\n"
         "                           started by any job runner begin together\n"
+        "      --user NAME          once the listeners are open, run as NAME with only the capabilities the\n"
+        "                           flows need (default: sudo's user, else root without capabilities)\n"
         "  -i, --tcpinfo-interval SECS  sample tcp_info of open flows this often (default: at the end only)\n"
         "  -o, --results FILE       per-flow results and tcp_info samples, JSON lines (default: none)\n"
         "  -S, --summary FILE       the summary as JSON (default: on stdout)\n"
@@ -110,7 +112,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE, O_USER };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -129,6 +131,7 @@ int main(int argc, char **argv)
         { "seed", required_argument, NULL, O_SEED },
         { "write-events", required_argument, NULL, O_WRITE_EVENTS }, { "ecn", required_argument, NULL, O_ECN },
         { "start-at", required_argument, NULL, O_START_AT }, { "plot", required_argument, NULL, O_PLOT },
+        { "user", required_argument, NULL, O_USER },
         { "bulk", required_argument, NULL, O_BULK }, { "bulk-dir", required_argument, NULL, O_BULK_DIR },
         { "model", required_argument, NULL, O_MODEL }, { "rate-scale", required_argument, NULL, O_RATE_SCALE },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
@@ -199,6 +202,7 @@ int main(int argc, char **argv)
         case O_STALL: fc.o.stall_timeout = number("--stall-timeout", optarg, 0.001); break;
         case O_TIMEOUT: fc.o.timeout = number("--timeout", optarg, 0.001); break;
         case O_PLOT: plot_dir = optarg; break;
+        case O_USER: fc.o.user = optarg; break;
         case O_MODEL: model_path = optarg; break;
         case O_RATE_SCALE: rate_scale = number("--rate-scale", optarg, 0.000001); break;
         case O_BULK: fc.syn.bulk = number("--bulk", optarg, 0.001); break;
@@ -315,6 +319,12 @@ int main(int argc, char **argv)
         return 2;
     }
     fc.o.results = rf;
+    char plot_probe[4200] = "";
+    if (plot_dir)
+        snprintf(plot_probe, sizeof plot_probe, "%s/probe", plot_dir);
+    fc.o.drop_privileges = true;
+    fc.o.write_at_end[0] = summary_path;
+    fc.o.write_at_end[1] = plot_dir ? plot_probe : NULL;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
