@@ -93,7 +93,7 @@ valgrind: $(UNIT_BIN) all
 
 # everything CI runs (.ci/run): the suite, the suite under sanitizers, valgrind, fuzzing
 check: test asan valgrind
-	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-15}
+	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 
 fuzz: all
 	@mkdir -p $(BUILD)/fuzz
