@@ -29,7 +29,7 @@ in_r() { ip netns exec "$RNS" "$@"; }
 cd "$WORK"
 chmod 711 "$WORK" # nobody reaches its own folder inside
 mkdir -m 1777 pub
-D=22 # seconds of live traffic recorded and relayed
+D=18 # seconds of live traffic recorded and relayed
 
 # --- the collectors: set 1 (the real exporters' own), set 2 (the relay's), set 3 (the replay's)
 start_set() { # start_set name ip nf-port bgp-port bmp-port
@@ -153,7 +153,8 @@ done
 for i in $(seq 30); do in_r gobgp -p 50092 global rib add "10.88.$i.0/24" -a ipv4 community 65002:$i > /dev/null; done
 sleep 2
 for i in $(seq 5); do in_r gobgp -p 50092 global rib del "10.88.$i.0/24" -a ipv4 > /dev/null; done
-echo "# the exporters were done $(( $(date +%s) - T0 )) s into the $D s recorded"
+done_at=$(( $(date +%s) - T0 ))
+check "the exporters were done inside the recorded window ($done_at s of $D s)" [ "$done_at" -lt "$D" ]
 wait $REC
 eq "pcap-proc: recording exit status" "$?" 0
 wait $RELAY
