@@ -32,6 +32,13 @@ static int key_int_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 
 int config_key_nonneg_double(struct yw *p, yaml_node_t *v, void *t, int arg) { return yw_double(p, v, 0, t); }
 
+int config_key_string(struct yw *p, yaml_node_t *v, void *t, int arg)
+{
+    free(*(char **)t);
+    *(char **)t = NULL;
+    return yw_string(p, v, t);
+}
+
 static int key_string_or_null(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     if (yw_is_null(v)) {
@@ -383,13 +390,6 @@ static int key_pcap_processing(struct yw *p, yaml_node_t *v, void *t, int arg)
 
 /* ---- checks once everything is read ---- */
 
-static int key_user(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    free(*(char **)t);
-    *(char **)t = NULL;
-    return yw_is_null(v) ? 0 : yw_string(p, v, t);
-}
-
 static int key_no_sync(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     STATE(p)->no_sync_set = true;
@@ -490,7 +490,7 @@ struct config *config_parse_flags(const char *name, const char *text, size_t len
         { "pcap_processing", key_pcap_processing, NULL, 0 },
         { "mrt", config_key_mrt, NULL, 0 },
         { "live", config_key_live, NULL, 0 },
-        { "user", key_user, &c->user, 0 },
+        { "user", key_string_or_null, &c->user, 0 },
     };
     int rc;
     if (!root)

@@ -21,6 +21,8 @@ struct config_state {
 #define STATE(p) ((struct config_state *)(p)->user)
 
 int config_key_bool(struct yw *p, yaml_node_t *v, void *t, int arg);
+/* a string (a null is an error); replaces what was there */
+int config_key_string(struct yw *p, yaml_node_t *v, void *t, int arg);
 int config_key_nonneg_double(struct yw *p, yaml_node_t *v, void *t, int arg);
 struct config_mark config_mark_of(const yaml_node_t *n);
 /* an IPv4 or IPv6 address literal (what: the key, for the message) */

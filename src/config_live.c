@@ -42,13 +42,6 @@ static int key_filter(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-static int key_string(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    free(*(char **)t);
-    *(char **)t = NULL;
-    return yw_string(p, v, t);
-}
-
 static int key_snaplen(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long n;
@@ -76,7 +69,7 @@ int config_key_live(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "snaplen", key_snaplen, &o->snaplen, 0 },
         { "promisc", config_key_bool, &o->promisc, 0 },
         { "max_delay", config_key_nonneg_double, &o->max_delay, 0 },
-        { "keep_raw", key_string, &o->keep_raw, 0 },
+        { "keep_raw", config_key_string, &o->keep_raw, 0 },
     };
     if (yw_walk_mapping(p, v, keys, sizeof keys / sizeof *keys, "live") < 0)
         return -1;

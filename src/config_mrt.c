@@ -82,13 +82,6 @@ static int key_peers(struct yw *p, yaml_node_t *v, void *t, int arg)
     return yw_is_null(v) ? 0 : yw_each_item(p, v, peer_item, t);
 }
 
-static int key_string(struct yw *p, yaml_node_t *v, void *t, int arg)
-{
-    free(*(char **)t);
-    *(char **)t = NULL;
-    return yw_string(p, v, t);
-}
-
 static int key_local_as(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     unsigned long as;
@@ -112,8 +105,8 @@ int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "as", key_as, &o->as, 0 },
         { "router", key_router, &o->router, 0 },
         { "peers", key_peers, o, 0 },
-        { "sysname", key_string, &o->sysname, 0 },
-        { "sysdescr", key_string, &o->sysdescr, 0 },
+        { "sysname", config_key_string, &o->sysname, 0 },
+        { "sysdescr", config_key_string, &o->sysdescr, 0 },
         { "local_as", key_local_as, &o->local_as, 0 },
         { "loc_rib", config_key_bool, &o->loc_rib, 0 },
     };

@@ -414,7 +414,8 @@ static void live_wait(struct engine *e, struct source *src)
     e->live_waiting = true;
     loop_run(e->loop, schedule_now_monotonic() + (e->live_io.fd >= 0 ? 100 : 5) * (int64_t)1000000);
     e->live_waiting = false;
-    e->stats.live.kernel_dropped = source_dropped(src) == UINT64_MAX ? 0 : source_dropped(src);
+    uint64_t dropped = source_dropped(src);
+    e->stats.live.kernel_dropped = dropped == UINT64_MAX ? 0 : dropped;
 }
 
 /* A frame waited too long (the relay fell behind, or the collector held it up): dropped
