@@ -1,30 +1,11 @@
 /* config: every key, every error, repeat patterns. */
-#include "testutil.h"
+#include "testconfig.h"
 
 #include <time.h>
 
 #include "config.h"
 #include "log.h"
 #include "stats.h"
-
-static char err[2048];
-
-static struct config *parse(const char *yaml)
-{
-    err[0] = '\0';
-    return config_parse("t.yml", yaml, strlen(yaml), false, err, sizeof err);
-}
-
-static void expect_error(const char *yaml, const char *needle)
-{
-    struct config *c = parse(yaml);
-    if (c) {
-        config_free(c);
-        fail_msg("expected an error containing \"%s\"", needle);
-    }
-    if (!strstr(err, needle))
-        fail_msg("error \"%s\" lacks \"%s\"", err, needle);
-}
 
 #define MINIMAL "pcap: a.pcap\nipfix:\n  collector: {ip: 127.0.0.1, port: 9991}\n"
 

@@ -1,31 +1,12 @@
 /* live: the live URI test, the filter check, the config's live: section and its errors, and
  * the source's own errors. Capturing needs an interface and privileges: tests/e2e/test_live.sh. */
-#include "testutil.h"
+#include "testconfig.h"
 
 #include <unistd.h>
 
 #include "config.h"
 #include "source.h"
 #include "source/live.h"
-
-static char err[2048];
-
-static struct config *parse(const char *yaml)
-{
-    err[0] = '\0';
-    return config_parse("t.yml", yaml, strlen(yaml), false, err, sizeof err);
-}
-
-static void expect_error(const char *yaml, const char *needle)
-{
-    struct config *c = parse(yaml);
-    if (c) {
-        config_free(c);
-        fail_msg("expected an error containing \"%s\"", needle);
-    }
-    if (!strstr(err, needle))
-        fail_msg("error \"%s\" lacks \"%s\"", err, needle);
-}
 
 #define MAP "network:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.1}\n"
 #define IPFIX "ipfix:\n  collector: {ip: 127.0.0.1, port: 9991}\n"
