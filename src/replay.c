@@ -414,8 +414,7 @@ static void live_wait(struct engine *e, struct source *src)
     e->live_waiting = true;
     loop_run(e->loop, schedule_now_monotonic() + (e->live_io.fd >= 0 ? 100 : 5) * (int64_t)1000000);
     e->live_waiting = false;
-    uint64_t dropped = source_dropped(src);
-    e->stats.live.kernel_dropped = dropped == UINT64_MAX ? 0 : dropped;
+    e->stats.live.kernel_dropped = source_dropped(src);
 }
 
 /* A frame waited too long (the relay fell behind, or the collector held it up): dropped
@@ -501,8 +500,7 @@ static int replay_capture(struct engine *e, const char *path)
         if (e->live_io.fd >= 0)
             loop_unwatch(e->loop, &e->live_io);
         e->live_io.fd = -1;
-        uint64_t dropped = source_dropped(cap);
-        e->stats.live.kernel_dropped = dropped == UINT64_MAX ? 0 : dropped;
+        e->stats.live.kernel_dropped = source_dropped(cap);
         if (loop_stop) { /* a relay's normal end: what was relayed is still delivered */
             log_note("live: the relay ends (signal): %llu frames relayed, %llu too late, %llu dropped by the kernel",
                      (unsigned long long)e->stats.live.delay.n, (unsigned long long)e->stats.live.late,

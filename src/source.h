@@ -47,7 +47,7 @@ struct source_ops {
     void (*close)(void *impl);
     /* live sources only: frames arrive as they happen (no minute sync; a signal or a duration
      * is their normal end); the descriptor to wait on after SOURCE_AGAIN (-1: poll); the
-     * frames the kernel or the card dropped so far (UINT64_MAX: not known) */
+     * frames the kernel or the card dropped so far (0 when not known; the summary says null) */
     bool live;
     int (*wait_fd)(const void *impl);
     uint64_t (*dropped)(const void *impl);

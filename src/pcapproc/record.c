@@ -27,10 +27,9 @@ extern volatile int pcapproc_stop;
 
 static void progress(const char *spec, const struct pcapproc_record *r, struct source *src, double secs, bool final)
 {
-    uint64_t dropped = source_dropped(src);
     fprintf(stderr, "pcap-proc: %srecording %s: %.1f s, %llu frames, %.1f MB, dropped by the kernel %llu\n",
             final ? "done " : "", spec, secs, (unsigned long long)r->frames, (double)r->bytes / 1e6,
-            (unsigned long long)(dropped == UINT64_MAX ? 0 : dropped));
+            (unsigned long long)source_dropped(src));
 }
 
 int pcapproc_record(const struct config *c, const struct pcapproc_options *o, struct source *src, const char *spec,
@@ -102,8 +101,7 @@ int pcapproc_record(const struct config *c, const struct pcapproc_options *o, st
     r->seconds = (double)(schedule_now_monotonic() - start) / 1e9;
     r->by_signal = pcapproc_stop;
     pcapproc_stop = 0; /* the signal ended the recording; a second one stops the processing */
-    uint64_t d = source_dropped(src);
-    r->kernel_dropped = d == UINT64_MAX ? 0 : d;
+    r->kernel_dropped = source_dropped(src);
     r->summary = source_summary(src);
     if (o->progress)
         progress(spec, r, src, r->seconds, true);

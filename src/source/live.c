@@ -227,7 +227,8 @@ static int source_live_wait_fd(const void *impl) { return ((const struct live *)
 
 static uint64_t source_live_dropped(const void *impl)
 {
-    return trace_get_dropped_packets(((const struct live *)impl)->trace);
+    uint64_t n = trace_get_dropped_packets(((const struct live *)impl)->trace);
+    return n == UINT64_MAX ? 0 : n; /* not known */
 }
 
 /* a counter libtrace may not know (UINT64_MAX): null in the JSON */
