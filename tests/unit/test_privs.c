@@ -67,7 +67,7 @@ static void test_user_and_needs(void **state)
     assert_int_equal(child("nobody", (struct privs_needs){ 0 }, pw->pw_uid, 0), OK_EXIT);
     assert_int_equal(child("nobody", (struct privs_needs){ .net_raw = true }, pw->pw_uid, NET_RAW), OK_EXIT);
     assert_int_equal(child("nobody", (struct privs_needs){ .net_bind_service = true }, pw->pw_uid, NET_BIND), OK_EXIT);
-    assert_int_equal(child("nobody", (struct privs_needs){ true, true }, pw->pw_uid, NET_RAW | NET_BIND), OK_EXIT);
+    assert_int_equal(child("nobody", (struct privs_needs){ .net_raw = true, .net_bind_service = true }, pw->pw_uid, NET_RAW | NET_BIND), OK_EXIT);
     /* no user: root stays uid 0, without the capabilities it does not need */
     assert_int_equal(child(NULL, (struct privs_needs){ 0 }, 0, 0), OK_EXIT);
     /* sudo's user when none is named */
