@@ -215,7 +215,7 @@ static bool anonymise_message(struct proc *p, struct stream *st, struct proc_rou
             st->bgp_as4 = o.four_byte_as;
             st->bgp_addpath = false;
             for (unsigned i = 0; i < o.n_caps; i++)
-                st->bgp_addpath |= o.caps[i] == 69; /* ADD-PATH offered: its UPDATEs read with path ids */
+                st->bgp_addpath |= o.caps[i] == BGP_CAP_ADD_PATH; /* ADD-PATH offered: its UPDATEs read with path ids */
         }
         r = bgp_anonymise(p->anon, msg, len, st->bgp_as4, st->bgp_addpath, &p->anon_n);
     } else if (id == PROTO_IPFIX && rt) {

@@ -12,7 +12,6 @@
 #define BGP_HEADER 19
 #define BGP_MAX 4096        /* RFC 4271 section 4.1 */
 #define BGP_MAX_EXT 65535   /* RFC 8654 extended messages */
-#define BGP_CAP_EXTENDED 6  /* RFC 8654 section 3 */
 
 /* The length of the message at p (0: incomplete, -1: not a BGP header or longer than max). */
 static ssize_t frame_upto(const uint8_t *p, size_t len, size_t max)
@@ -50,7 +49,7 @@ static bool bgp_upgrades(const uint8_t *msg, size_t len)
     if (len <= BGP_HEADER || msg[BGP_TYPE_OFFSET] != BGP_OPEN || bgp_parse_open(msg, len, &o) < 0)
         return false;
     for (unsigned i = 0; i < o.n_caps; i++)
-        if (o.caps[i] == BGP_CAP_EXTENDED)
+        if (o.caps[i] == BGP_CAP_EXTENDED_MESSAGE) /* RFC 8654 section 3 */
             return true;
     return false;
 }
@@ -106,7 +105,7 @@ int bgp_parse_open(const uint8_t *msg, size_t len, struct bgp_open *o)
         struct cursor p = cursor_sub(&params, plen);
         if (!cursor_ok(&params))
             return -1;
-        if (type != 2) /* only capabilities (RFC 5492) are defined */
+        if (type != BGP_OPEN_PARAM_CAPABILITIES) /* the only one defined (RFC 5492) */
             continue;
         while (cursor_remaining(&p) >= 2) {
             uint8_t code = cursor_u8(&p), clen = cursor_u8(&p);
@@ -115,11 +114,11 @@ int bgp_parse_open(const uint8_t *msg, size_t len, struct bgp_open *o)
                 return -1;
             if (o->n_caps < BGP_MAX_CAPS)
                 o->caps[o->n_caps++] = code;
-            if (code == 65 && clen == 4) {
+            if (code == BGP_CAP_FOUR_OCTET_AS && clen == 4) {
                 o->as4_offset = (size_t)(cursor_rest(&v) - msg);
                 o->asn = cursor_be32(&v);
                 o->four_byte_as = true;
-            } else if (code == 1 && clen == 4 && o->n_afi_safi < BGP_MAX_CAPS) {
+            } else if (code == BGP_CAP_MULTIPROTOCOL && clen == 4 && o->n_afi_safi < BGP_MAX_CAPS) {
                 o->afi[o->n_afi_safi] = cursor_be16(&v);
                 cursor_u8(&v);
                 o->safi[o->n_afi_safi++] = cursor_u8(&v);
@@ -196,19 +195,19 @@ const char *bgp_notification_name(uint8_t code, uint8_t subcode, char *out, size
 const char *bgp_capability_name(uint8_t code)
 {
     switch (code) {
-    case 1: return "multiprotocol";
-    case 2: return "route_refresh";
-    case 3: return "outbound_route_filtering";
-    case 5: return "extended_next_hop";
-    case 6: return "extended_message";
-    case 9: return "bgp_role";
-    case 64: return "graceful_restart";
-    case 65: return "four_octet_as";
-    case 69: return "add_path";
-    case 70: return "enhanced_route_refresh";
-    case 71: return "long_lived_graceful_restart";
-    case 73: return "fqdn";
-    case 128: return "route_refresh_old";
+    case BGP_CAP_MULTIPROTOCOL: return "multiprotocol";
+    case BGP_CAP_ROUTE_REFRESH: return "route_refresh";
+    case BGP_CAP_ORF: return "outbound_route_filtering";
+    case BGP_CAP_EXTENDED_NEXTHOP: return "extended_next_hop";
+    case BGP_CAP_EXTENDED_MESSAGE: return "extended_message";
+    case BGP_CAP_ROLE: return "bgp_role";
+    case BGP_CAP_GRACEFUL_RESTART: return "graceful_restart";
+    case BGP_CAP_FOUR_OCTET_AS: return "four_octet_as";
+    case BGP_CAP_ADD_PATH: return "add_path";
+    case BGP_CAP_ENHANCED_ROUTE_REFRESH: return "enhanced_route_refresh";
+    case BGP_CAP_LLGR: return "long_lived_graceful_restart";
+    case BGP_CAP_FQDN: return "fqdn";
+    case BGP_CAP_ROUTE_REFRESH_OLD: return "route_refresh_old";
     }
     return "unknown";
 }
@@ -550,10 +549,6 @@ int bgp_update_as4(const uint8_t *msg, size_t len, struct buf *out)
 
 void bgp_end(struct buf *b, size_t at) { buf_put_u16_at(b, at + 16, (uint16_t)(b->len - at)); }
 
-/* capability codes (RFC 5492 and the ones named) */
-enum { CAP_MULTIPROTOCOL = 1, CAP_ROUTE_REFRESH = 2, CAP_EXTENDED_NEXTHOP = 5, CAP_FOUR_OCTET_AS = 65, CAP_ADD_PATH = 69 };
-enum { OPEN_PARAM_CAPABILITIES = 2, ADD_PATH_SEND_RECEIVE = 3 };
-
 /* An OPEN (RFC 4271 section 4.2) with its capabilities in one optional parameter. */
 void bgp_put_open(struct buf *b, const struct bgp_open_spec *o)
 {
@@ -564,20 +559,20 @@ void bgp_put_open(struct buf *b, const struct bgp_open_spec *o)
     buf_put_u32(b, o->bgp_id);
     size_t opt_at = b->len;
     buf_put_u8(b, 0);                      /* optional parameters length */
-    buf_put_u8(b, OPEN_PARAM_CAPABILITIES);
+    buf_put_u8(b, BGP_OPEN_PARAM_CAPABILITIES);
     size_t param_at = b->len;
     buf_put_u8(b, 0);                      /* parameter length */
     for (unsigned i = 0; i < o->n_families; i++) {
-        buf_put_u8(b, CAP_MULTIPROTOCOL);
+        buf_put_u8(b, BGP_CAP_MULTIPROTOCOL);
         buf_put_u8(b, 4);
         buf_put_u16(b, o->afi[i]);
         buf_put_u8(b, 0);
         buf_put_u8(b, o->safi[i]);
     }
-    buf_put_u8(b, CAP_ROUTE_REFRESH);
+    buf_put_u8(b, BGP_CAP_ROUTE_REFRESH);
     buf_put_u8(b, 0);
     if (o->extended_nexthop) { /* IPv4 unicast and multicast routes with IPv6 next hops (RFC 8950) */
-        buf_put_u8(b, CAP_EXTENDED_NEXTHOP);
+        buf_put_u8(b, BGP_CAP_EXTENDED_NEXTHOP);
         buf_put_u8(b, 12);
         for (uint16_t safi = 1; safi <= 2; safi++) {
             buf_put_u16(b, 1);
@@ -586,17 +581,17 @@ void bgp_put_open(struct buf *b, const struct bgp_open_spec *o)
         }
     }
     if (o->four_byte_as) {
-        buf_put_u8(b, CAP_FOUR_OCTET_AS);
+        buf_put_u8(b, BGP_CAP_FOUR_OCTET_AS);
         buf_put_u8(b, 4);
         buf_put_u32(b, o->asn);
     }
     if (o->addpath && o->n_families) {
-        buf_put_u8(b, CAP_ADD_PATH);
+        buf_put_u8(b, BGP_CAP_ADD_PATH);
         buf_put_u8(b, (uint8_t)(4 * o->n_families));
         for (unsigned i = 0; i < o->n_families; i++) {
             buf_put_u16(b, o->afi[i]);
             buf_put_u8(b, o->safi[i]);
-            buf_put_u8(b, ADD_PATH_SEND_RECEIVE);
+            buf_put_u8(b, BGP_ADD_PATH_SEND_RECEIVE);
         }
     }
     if (!b->failed) {

@@ -213,7 +213,6 @@ static enum anon_result map_update(struct anon *a, struct cursor c, bool as4, bo
     return r == ANON_OK ? map_prefixes(a, c, 4, SAFI_UNICAST, addpath, n) : r;
 }
 
-enum { CAP_FOUR_OCTET_AS = 65, OPEN_PARAM_CAPABILITIES = 2 };
 
 static enum anon_result map_open(struct anon *a, struct cursor c, struct bgp_anon_counts *n)
 {
@@ -233,12 +232,12 @@ static enum anon_result map_open(struct anon *a, struct cursor c, struct bgp_ano
         struct cursor p = cursor_sub(&params, plen);
         if (!cursor_ok(&params))
             return ANON_MALFORMED;
-        while (type == OPEN_PARAM_CAPABILITIES && cursor_remaining(&p)) {
+        while (type == BGP_OPEN_PARAM_CAPABILITIES && cursor_remaining(&p)) {
             uint8_t code = cursor_u8(&p), clen = cursor_u8(&p);
             const uint8_t *value = cursor_take(&p, clen);
             if (!cursor_ok(&p))
                 return ANON_MALFORMED;
-            if (code == CAP_FOUR_OCTET_AS && clen == 4)
+            if (code == BGP_CAP_FOUR_OCTET_AS && clen == 4)
                 map_as(a, value, true, n);
         }
     }

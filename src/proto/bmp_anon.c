@@ -15,7 +15,6 @@
 
 #define BMP_ANON_PEERS 4096
 #define PEER_HEADER 42
-enum { CAP_ADD_PATH = 69, OPEN_PARAM_CAPABILITIES = 2, ADD_PATH_RECEIVE = 1, ADD_PATH_SEND = 2 };
 enum { INFO_STRING = 0, INFO_SYS_DESCR = 1, INFO_SYS_NAME = 2, INFO_VRF_TABLE = 3 };
 enum { MIRROR_BGP_MESSAGE = 0 };
 
@@ -65,10 +64,10 @@ static unsigned addpath_offer(const uint8_t *open, size_t len)
     while (cursor_ok(&params) && cursor_remaining(&params)) {
         uint8_t type = cursor_u8(&params), plen = cursor_u8(&params);
         struct cursor p = cursor_sub(&params, plen);
-        while (type == OPEN_PARAM_CAPABILITIES && cursor_ok(&p) && cursor_remaining(&p)) {
+        while (type == BGP_OPEN_PARAM_CAPABILITIES && cursor_ok(&p) && cursor_remaining(&p)) {
             uint8_t code = cursor_u8(&p), clen = cursor_u8(&p);
             struct cursor v = cursor_sub(&p, clen);
-            while (code == CAP_ADD_PATH && cursor_remaining(&v) >= 4) {
+            while (code == BGP_CAP_ADD_PATH && cursor_remaining(&v) >= 4) {
                 cursor_skip(&v, 3);
                 bits |= cursor_u8(&v);
             }
@@ -173,7 +172,7 @@ enum anon_result bmp_anonymise(struct bmp_anon *s, uint8_t *msg, size_t len, str
         if ((r = bgp_inside(s, &c, true, false, n, &received, &received_len)) != ANON_OK)
             return r;
         if (addpath)
-            *addpath = (router & ADD_PATH_RECEIVE) && (peer & ADD_PATH_SEND);
+            *addpath = (router & BGP_ADD_PATH_RECEIVE) && (peer & BGP_ADD_PATH_SEND);
         return tlv_names(s, c, false, true, false, n);
     }
     case BMP_ROUTE_MIRRORING:

@@ -191,6 +191,17 @@ int bgp_rewrite_open(uint8_t *msg, size_t len, const struct bgp_open_rewrite *rw
 int bgp_parse_notification(const uint8_t *msg, size_t len, uint8_t *code, uint8_t *subcode);
 /* "OPEN Message Error / Bad Peer AS (2/2)" */
 const char *bgp_notification_name(uint8_t code, uint8_t subcode, char *out, size_t outlen);
+/* BGP capability codes (RFC 5492, IANA's registry), the ones telrep reads, writes or names,
+ * and the OPEN optional parameter that carries them */
+enum bgp_capability {
+    BGP_CAP_MULTIPROTOCOL = 1, BGP_CAP_ROUTE_REFRESH = 2, BGP_CAP_ORF = 3, BGP_CAP_EXTENDED_NEXTHOP = 5,
+    BGP_CAP_EXTENDED_MESSAGE = 6, BGP_CAP_ROLE = 9, BGP_CAP_GRACEFUL_RESTART = 64, BGP_CAP_FOUR_OCTET_AS = 65,
+    BGP_CAP_ADD_PATH = 69, BGP_CAP_ENHANCED_ROUTE_REFRESH = 70, BGP_CAP_LLGR = 71, BGP_CAP_FQDN = 73,
+    BGP_CAP_ROUTE_REFRESH_OLD = 128,
+};
+#define BGP_OPEN_PARAM_CAPABILITIES 2
+/* ADD-PATH's send/receive field (RFC 7911 section 4) */
+enum { BGP_ADD_PATH_RECEIVE = 1, BGP_ADD_PATH_SEND = 2, BGP_ADD_PATH_SEND_RECEIVE = 3 };
 const char *bgp_capability_name(uint8_t code);
 size_t bgp_keepalive(uint8_t out[BGP_KEEPALIVE_LEN]);
 size_t bgp_notification(uint8_t out[BGP_NOTIFICATION_LEN], uint8_t code, uint8_t subcode);
