@@ -116,11 +116,11 @@ wait_replayed() {
     return 1
 }
 
-wait_udp_listen() { # wait_udp_listen port [tcp]
+wait_udp_listen() { # wait_udp_listen port [tcp|udp [netns (default $NS)]]
     local flags=-lun
     [ "${2:-}" = tcp ] && flags=-ltn
     for _ in $(seq 100); do
-        in_ns ss $flags | grep -q ":$1 " && return 0
+        ip netns exec "${3:-$NS}" ss $flags | grep -q ":$1 " && return 0
         sleep 0.1
     done
     echo "FAIL - nothing listens on ${2:-udp} port $1"

@@ -211,6 +211,7 @@ printf 'pcap: low.pcap\ntime_factor: 1\nno_sync: true\nnetwork:\n  map:\n    - {
 ip netns exec "$NS" "$SINK" 127.0.0.1 2058 --idle 1 --timeout 6 > low.out &
 SP=$!
 PIDS+=($SP)
+wait_udp_listen 2058 # else the first datagram is refused: not what this case is about
 ip netns exec "$NS" "$TELREP" -t low.yml -q --user nobody --events pub/low.events --stats-json pub/low.json &
 LP=$!
 PIDS+=($LP)
@@ -228,7 +229,7 @@ printf 'pcap: dev.pcap\ntime_factor: 1\nno_sync: true\nnetwork:\n  interface: lc
 ip netns exec "$RNS" "$TCP_SINK" 10.77.0.1 2790 --bmp --timeout 2 > dev1.out 2>&1 &
 S1=$!
 PIDS+=($S1)
-sleep 0.3
+wait_udp_listen 2790 tcp "$RNS"
 ip netns exec "$NS" "$TELREP" -t dev.yml -q --user nobody --events pub/dev.events --stats-json pub/dev.json 2> dev.err &
 DP=$!
 PIDS+=($DP)
@@ -256,6 +257,7 @@ printf 'live: {interface: lc%s, filter: "udp port 2055"}\nduration: 4\nnetwork:\
 ip netns exec "$NS" "$SINK" 127.0.0.1 2059 --idle 2 --timeout 8 > fcap.out &
 SP=$!
 PIDS+=($SP)
+wait_udp_listen 2059
 ip netns exec "$NS" setpriv --reuid 65534 --regid 65534 --clear-groups "$WORK/capbin/telrep" -t fcap.yml -q \
     --events pub/fcap.events --stats-json pub/fcap.json &
 FP=$!
