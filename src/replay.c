@@ -349,7 +349,7 @@ static void replay_packet(struct engine *e, const struct capture_packet *pkt, bo
                          (double)(at - now_real) / 1e9, (long long)(pkt->ts_ns / NS_PER_SEC % 60));
             else
                 log_note("waiting %.3f s for --start-at", (double)(at - now_real) / 1e9);
-            start += at - now_real;
+            start = schedule_monotonic_at(at);
             e->stats.first_due_real_ns = at;
         }
         schedule_start(&e->schedule, start, pkt->ts_ns);

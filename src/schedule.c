@@ -51,3 +51,16 @@ static int64_t now_ns(clockid_t clock)
 
 int64_t schedule_now_monotonic(void) { return now_ns(CLOCK_MONOTONIC); }
 int64_t schedule_now_realtime(void) { return now_ns(CLOCK_REALTIME); }
+
+int64_t schedule_monotonic_at(int64_t real_ns)
+{
+    int64_t best = INT64_MAX, offset = 0;
+    for (int i = 0; i < 8 && best > 2000; i++) { /* 2 us apart: as close as it gets */
+        int64_t r0 = now_ns(CLOCK_REALTIME), m = now_ns(CLOCK_MONOTONIC), r1 = now_ns(CLOCK_REALTIME);
+        if (r1 - r0 >= 0 && r1 - r0 < best) {
+            best = r1 - r0;
+            offset = m - (r0 + (r1 - r0) / 2);
+        }
+    }
+    return real_ns + offset;
+}

@@ -35,6 +35,11 @@ int64_t schedule_minute_sync(int64_t now_real_ns, int64_t first_pcap_ns);
 
 int64_t schedule_now_monotonic(void);
 int64_t schedule_now_realtime(void);
+/* The CLOCK_MONOTONIC instant of a CLOCK_REALTIME one (--start-at's instant, a minute sync's
+ * second): the clocks' offset from the tightest of a few bracketed readings (realtime,
+ * monotonic, realtime). Two single readings would be apart by any preemption between them
+ * (milliseconds on a loaded machine or under sanitizers), and time 0 with them. */
+int64_t schedule_monotonic_at(int64_t real_ns);
 /* Waiting for a deadline is the event loop's (loop.h: loop_run), which serves the sockets
  * while it waits. */
 

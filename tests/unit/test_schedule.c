@@ -1,6 +1,8 @@
 /* schedule: time_factor arithmetic, minute sync, backwards capture time, precise sleep. */
 #include "testutil.h"
 
+#include <stdlib.h>
+
 #include "schedule.h"
 
 #define MS 1000000LL
@@ -52,12 +54,25 @@ static void test_minute_sync(void **state)
     assert_int_equal(schedule_minute_sync(at + 1, first), at + 60 * NS_PER_SEC);
 }
 
+/* a realtime instant on the monotonic clock: now is now, and 5 s later is 5 s later, within
+ * the readings' own spread (microseconds), whatever the clocks' offset */
+static void test_monotonic_at(void **state)
+{
+    int64_t r = schedule_now_realtime(), m = schedule_now_monotonic();
+    int64_t at = schedule_monotonic_at(r);
+    assert_true(at <= m + 1000 && at > m - 1000000); /* r was read before m */
+    int64_t later = schedule_monotonic_at(r + 5000000000LL);
+    assert_true(llabs(later - at - 5000000000LL) < 100000);
+    assert_true(llabs(schedule_monotonic_at(r) - at) < 100000); /* the offset, not a reading, is what it finds */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_factor),
         cmocka_unit_test(test_backwards_is_a_zero_gap),
         cmocka_unit_test(test_minute_sync),
+        cmocka_unit_test(test_monotonic_at),
     };
     return cmocka_run_group_tests_name("schedule", tests, NULL, NULL);
 }
