@@ -27,7 +27,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double t1 = now();
-    json_t *m = flow_model_fit(&set, MODEL_BY_PORT, err, sizeof err);
+    json_t *m = flow_model_fit(&set, MODEL_BY_PORT, MODEL_FIT_MIXTURE, err, sizeof err);
     double t2 = now();
     if (!m || json_dump_file(m, argv[2], JSON_INDENT(2)) < 0) {
         fprintf(stderr, "model-fit: %s\n", m ? "cannot write the model" : err);

@@ -317,8 +317,28 @@ void flow_set_free(struct flow_set *s)
     memset(s, 0, sizeof *s);
 }
 
+int flow_events_writable(const struct flow_set *s, char *err, size_t errlen)
+{
+    for (size_t k = 0; k < s->n; k++) {
+        const struct flow_spec *f = &s->flows[k];
+        if (addr_equal(&f->side[0].ip, &f->side[1].ip)) {
+            char a[ADDR_STRLEN];
+            snprintf(err, errlen, "flow %llu: client and server are both %s, and an events file tells the sides apart "
+                     "by address: give client and server addresses that do not overlap (--client, --clients, --server)",
+                     (unsigned long long)f->fid, addr_format(&f->side[0].ip, a));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int flow_events_write(FILE *out, const struct flow_set *s)
 {
+    char err[8];
+    if (flow_events_writable(s, err, sizeof err) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     for (size_t k = 0; k < s->n; k++) {
         const struct flow_spec *f = &s->flows[k];
         char a[ADDR_STRLEN], b[ADDR_STRLEN];

@@ -48,8 +48,13 @@ int flow_events_load(const char *path, struct flow_set *out, char *err, size_t e
 /* The same from memory; name labels messages. */
 int flow_events_parse(const char *name, const char *text, size_t len, struct flow_set *out, char *err, size_t errlen);
 void flow_set_free(struct flow_set *s);
+/* Whether a set can be written as an events file: its events name their side by address, so
+ * a flow whose ends share one (made-up flows with --clients reaching the server's address,
+ * both ends on one loopback address) would not read back. 0, or -1 with err naming the flow. */
+int flow_events_writable(const struct flow_set *s, char *err, size_t errlen);
 /* Write a set as an events file, flows in order, each flow's events of both sides merged by
- * time (the file flow_events_parse() reads back to the same set). 0, or -1 (errno). */
+ * time (the file flow_events_parse() reads back to the same set). 0, or -1 (errno; EINVAL:
+ * not flow_events_writable, nothing written). */
 int flow_events_write(FILE *out, const struct flow_set *s);
 /* Append an event to a side (its SEND / WAIT totals too); 0 or -1 (out of memory). */
 int flow_side_add(struct flow_side *sd, enum flow_event_type t, uint64_t bytes, double stime);

@@ -244,6 +244,8 @@ static json_t *endpoint(const struct side *s)
 
 static void write_meta(struct flow_extract *x, struct flow *f, const char *reason)
 {
+    if (x->o.handshake_rtts_ms && f->syn_ts && f->synack_ts >= f->syn_ts)
+        values_push(x->o.handshake_rtts_ms, (double)(f->synack_ts - f->syn_ts) / 1e6); /* a plot's: best effort */
     if (!x->meta)
         return;
     json_t *j = json_object();

@@ -16,12 +16,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "flow/values.h"
+
 struct flow_extract_options {
     double quiet_gap;     /* seconds of silence that end a SEND (default 0.5) */
     double idle_timeout;  /* seconds of trace time without a packet that end a flow (default 300) */
     size_t max_flows;     /* tracked at once; beyond, the least recently active one ends (default 1e6) */
     bool payload_only;    /* leave out flows that carried no payload either way (as Mimic's extractor does) */
     const char *const *sources; /* the captures, named in the details file */
+    struct values *handshake_rtts_ms; /* if set, each flow's SYN to SYN-ACK time at the capture point */
     size_t n_sources;
 };
 

@@ -14,9 +14,9 @@ void flow_config_defaults(struct flow_config *c)
 {
     memset(c, 0, sizeof *c);
     c->o = (struct flow_replay_options){ .time_scale = 1, .stall_timeout = 30, .ecn = -1, .sock = { .nodelay = -1 } };
-    c->syn = (struct flow_synthetic_options){ .flows = 100, .rate = 100, .rounds = { 'f', 1, 0 },
-                                              .request = { 'f', 100, 0 }, .response = { 'f', 1000, 0 },
-                                              .think = { 'f', 0, 0 }, .clients = 1, .port = 18080 };
+    c->syn = (struct flow_synthetic_options){ .flows = 100, .rate = 100, .rounds = FLOW_DIST_FIXED(1),
+                                              .request = FLOW_DIST_FIXED(100), .response = FLOW_DIST_FIXED(1000),
+                                              .think = FLOW_DIST_FIXED(0), .clients = 1, .port = 18080 };
     addr_parse("127.0.0.1", &c->syn.client);
     addr_parse("127.0.0.2", &c->syn.server);
 }
@@ -120,7 +120,8 @@ static int key_dist(struct yw *p, yaml_node_t *v, void *t, int arg)
     const char *s = yw_scalar(v);
     char err[256];
     if (!s)
-        return yw_fail(p, v, "expected N, uniform:A:B or exp:MEAN, found %s", yw_kind(v));
+        return yw_fail(p, v, "expected a distribution (N, uniform:A:B, exp:MEAN, normal:MEAN:SD, lognormal:MU:SIGMA "
+                             "or a mixture W*D+W*D), found %s", yw_kind(v));
     if (flow_dist_parse(s, t, err, sizeof err) < 0)
         return yw_fail(p, v, "%s", err);
     return 0;
@@ -256,6 +257,7 @@ static int key_synthetic(struct yw *p, yaml_node_t *v, void *t, int arg)
         { "rate", key_double, &s->rate, 0 },
         { "poisson", key_bool, &poisson, 0 },
         { "rounds", key_dist, &s->rounds, 0 },
+        { "arrival", key_dist, &s->arrival, 0 },
         { "request", key_dist, &s->request, 0 },
         { "response", key_dist, &s->response, 0 },
         { "think", key_dist, &s->think, 0 },

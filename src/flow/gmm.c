@@ -6,11 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "flow/values.h"
 
 int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
 {
@@ -23,7 +19,7 @@ int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out)
         return -1;
     }
     memcpy(sorted, x, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_double);
+    qsort(sorted, n, sizeof *sorted, values_cmp);
     /* values closer than GMM_SAME of their size are one value (arithmetic leaves such noise) */
     double spread = sorted[n - 1] - sorted[0], size = fmax(fabs(sorted[0]), fabs(sorted[n - 1]));
     double floor_sigma = fmax(fmax(GMM_SIGMA_FLOOR * spread, GMM_SAME * size), 1e-12);
@@ -117,7 +113,7 @@ int gmm_fit(const double *x, size_t n, unsigned kmax, struct gmm *out)
     if (!sorted)
         return -1;
     memcpy(sorted, x, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_double);
+    qsort(sorted, n, sizeof *sorted, values_cmp);
     size_t distinct = 1;
     double size = fmax(fabs(sorted[0]), fabs(sorted[n - 1]));
     for (size_t i = 1; i < n && distinct <= kmax; i++)
@@ -141,14 +137,21 @@ int gmm_fit(const double *x, size_t n, unsigned kmax, struct gmm *out)
     return 0;
 }
 
+bool gmm_spans_decades(const double *x, size_t n)
+{
+    if (!n)
+        return false;
+    double lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++)
+        lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
+    return lo > 0 && hi / lo >= GMM_LOG_SPAN;
+}
+
 int gmm_fit_auto(const double *x, size_t n, unsigned kmax, struct gmm *out)
 {
     if (!n)
         return -1;
-    double lo = x[0], hi = x[0];
-    for (size_t i = 1; i < n; i++)
-        lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
-    if (lo <= 0 || hi / lo < GMM_LOG_SPAN)
+    if (!gmm_spans_decades(x, n))
         return gmm_fit(x, n, kmax, out);
     double *l = malloc(n * sizeof *l);
     if (!l)
@@ -162,7 +165,7 @@ int gmm_fit_auto(const double *x, size_t n, unsigned kmax, struct gmm *out)
     return rc;
 }
 
-static double uniform01(uint64_t *s)
+double gmm_uniform(uint64_t *s)
 {
     *s ^= *s << 13;
     *s ^= *s >> 7;
@@ -172,7 +175,7 @@ static double uniform01(uint64_t *s)
 
 double gmm_sample(const struct gmm *g, uint64_t *state)
 {
-    double u = uniform01(state), acc = 0;
+    double u = gmm_uniform(state), acc = 0;
     unsigned c = 0;
     for (; c + 1 < g->k; c++) {
         acc += g->w[c];
@@ -180,7 +183,7 @@ double gmm_sample(const struct gmm *g, uint64_t *state)
             break;
     }
     /* Box-Muller */
-    double z = sqrt(-2 * log(uniform01(state))) * cos(2 * M_PI * uniform01(state));
+    double z = sqrt(-2 * log(gmm_uniform(state))) * cos(2 * M_PI * gmm_uniform(state));
     double v = g->mu[c] + g->sigma[c] * z;
     return g->log_scale ? exp(v) : v;
 }
@@ -191,4 +194,27 @@ double gmm_mean(const struct gmm *g)
     for (unsigned c = 0; c < g->k; c++)
         m += g->w[c] * (g->log_scale ? exp(g->mu[c] + g->sigma[c] * g->sigma[c] / 2) : g->mu[c]);
     return m;
+}
+
+double gmm_pdf(const struct gmm *g, double y)
+{
+    double p = 0;
+    for (unsigned c = 0; c < g->k; c++) {
+        double z = (y - g->mu[c]) / g->sigma[c];
+        p += g->w[c] * exp(-z * z / 2) / (g->sigma[c] * sqrt(2 * M_PI));
+    }
+    return p;
+}
+
+double gmm_cdf(const struct gmm *g, double x)
+{
+    if (g->log_scale) {
+        if (x <= 0)
+            return 0;
+        x = log(x);
+    }
+    double p = 0;
+    for (unsigned c = 0; c < g->k; c++)
+        p += g->w[c] * 0.5 * erfc(-(x - g->mu[c]) / (g->sigma[c] * M_SQRT2));
+    return p;
 }

@@ -42,6 +42,14 @@ int gmm_fit_k(const double *x, size_t n, unsigned k, struct gmm *out);
 int gmm_fit(const double *x, size_t n, unsigned kmax, struct gmm *out);
 /* gmm_fit on ln(x) when the data spans decades, else on x. */
 int gmm_fit_auto(const double *x, size_t n, unsigned kmax, struct gmm *out);
+/* Whether gmm_fit_auto fits these values on a log scale (positive, spanning GMM_LOG_SPAN). */
+bool gmm_spans_decades(const double *x, size_t n);
+/* A uniform value in (0, 1) from a xorshift state (never 0: its state must not be 0). */
+double gmm_uniform(uint64_t *state);
+/* The mixture's density at y on its fitting scale (y = ln x when log_scale), and the fraction
+ * of it at or below x on the data's scale. */
+double gmm_pdf(const struct gmm *g, double y);
+double gmm_cdf(const struct gmm *g, double x);
 /* One value drawn from the mixture (on the data's scale), with the caller's xorshift state. */
 double gmm_sample(const struct gmm *g, uint64_t *state);
 /* The mixture's mean on the data's scale. */

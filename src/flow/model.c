@@ -7,47 +7,12 @@
 #include <string.h>
 
 #include "flow/gmm.h"
+#include "flow/values.h"
 
-enum { D_ARRIVAL, D_ROUNDS, D_CLIENT_BYTES, D_SERVER_BYTES, D_CLIENT_GAP, D_SERVER_GAP, D_THINK, D_FLOW_BYTES,
-       D_DURATION, D_COUNT };
-_Static_assert(D_COUNT == sizeof ((struct model_class *)0)->d / sizeof ((struct model_class *)0)->d[0],
-               "model.h's model_class.d holds every distribution");
-static const char *const dist_names[D_COUNT] = { "arrival_gap", "rounds", "client_bytes", "server_bytes", "client_gap",
-                                                 "server_gap", "think", "flow_bytes", "duration" };
+const char *const model_dist_names[MODEL_DISTS] = { "arrival_gap", "rounds", "client_bytes", "server_bytes",
+                                                    "client_gap", "server_gap", "think", "flow_bytes", "duration" };
 
-struct values {
-    double *v;
-    size_t n, cap;
-};
-
-struct klass {
-    char name[64];
-    size_t flows;
-    double last_start;
-    struct values d[D_COUNT];
-};
-
-static int cmp_double_m(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int push(struct values *x, double v)
-{
-    if (x->n == x->cap) {
-        size_t n = x->cap ? 2 * x->cap : 64;
-        double *p = realloc(x->v, n * sizeof *p);
-        if (!p)
-            return -1;
-        x->v = p;
-        x->cap = n;
-    }
-    x->v[x->n++] = v;
-    return 0;
-}
-
-static json_t *mixture_json(const struct values *x)
+static json_t *mixture_json(struct values *x)
 {
     struct gmm g;
     /* past MODEL_FIT_VALUES values EM runs on that many of their quantiles (evenly spaced in
@@ -56,7 +21,7 @@ static json_t *mixture_json(const struct values *x)
     size_t n = x->n;
     double *q = NULL;
     if (n > MODEL_FIT_VALUES && (q = malloc(MODEL_FIT_VALUES * sizeof *q))) {
-        qsort(x->v, x->n, sizeof *x->v, cmp_double_m);
+        values_sort(x);
         for (size_t i = 0; i < MODEL_FIT_VALUES; i++)
             q[i] = x->v[(size_t)(((double)i + 0.5) * (double)x->n / MODEL_FIT_VALUES)];
         fit = q;
@@ -66,15 +31,33 @@ static json_t *mixture_json(const struct values *x)
     free(q);
     if (rc < 0)
         return json_pack("{s:I, s:s}", "n", (json_int_t)x->n, "fitted", "no: too few values");
-    double mean = 0;
-    for (size_t i = 0; i < x->n; i++)
-        mean += x->v[i];
+    double mean = values_mean(x);
     json_t *comps = json_array();
     for (unsigned c = 0; c < g.k; c++)
         json_array_append_new(comps, json_pack("{s:f, s:f, s:f}", "weight", g.w[c], "mean", g.mu[c], "sd", g.sigma[c]));
     return json_pack("{s:I, s:i, s:b, s:f, s:o, s:f, s:f}", "n", (json_int_t)x->n, "k", (int)g.k, "log_scale",
-                     g.log_scale, "bic", g.bic, "components", comps, "data_mean", mean / (double)x->n, "model_mean",
+                     g.log_scale, "bic", g.bic, "components", comps, "data_mean", mean, "model_mean",
                      gmm_mean(&g));
+}
+
+/* The data's own distribution: MODEL_QUANTILES of its quantiles, or every value when fewer. */
+static json_t *empirical_json(struct values *x)
+{
+    if (x->n < MODEL_MIN_SAMPLES)
+        return json_pack("{s:I, s:s}", "n", (json_int_t)x->n, "fitted", "no: too few values");
+    values_sort(x);
+    json_t *q = json_array();
+    size_t m = x->n < MODEL_QUANTILES ? x->n : MODEL_QUANTILES;
+    double mean = 0, prev = 0; /* of the interpolated quantile function: what sampling draws */
+    for (size_t i = 0; i < m; i++) {
+        double v = x->v[(size_t)round((double)i * (double)(x->n - 1) / (double)(m - 1))];
+        json_array_append_new(q, json_real(v));
+        if (i)
+            mean += (prev + v) / 2 / (double)(m - 1);
+        prev = v;
+    }
+    return json_pack("{s:I, s:o, s:f, s:f}", "n", (json_int_t)x->n, "quantiles", q, "data_mean", values_mean(x),
+                     "model_mean", mean);
 }
 
 static void class_name(const struct flow_spec *f, enum model_classes by, char *out, size_t len)
@@ -88,11 +71,11 @@ static void class_name(const struct flow_spec *f, enum model_classes by, char *o
         snprintf(out, len, "all");
 }
 
-static int add_flow(struct klass *k, const struct flow_spec *f)
+static int add_flow(struct model_data *k, const struct flow_spec *f)
 {
     int rc = 0;
     if (k->flows)
-        rc |= push(&k->d[D_ARRIVAL], f->stime - k->last_start);
+        rc |= values_push(&k->d[MODEL_ARRIVAL_GAP], f->stime - k->last_start);
     k->last_start = f->stime;
     k->flows++;
     double end = f->stime, bytes = 0, last_client_send = -1;
@@ -105,9 +88,9 @@ static int add_flow(struct klass *k, const struct flow_spec *f)
                 end = e->stime;
             if (e->type != FLOW_SEND)
                 continue;
-            rc |= push(&k->d[s ? D_SERVER_BYTES : D_CLIENT_BYTES], (double)e->bytes);
+            rc |= values_push(&k->d[s ? MODEL_SERVER_BYTES : MODEL_CLIENT_BYTES], (double)e->bytes);
             if (last_send >= 0)
-                rc |= push(&k->d[s ? D_SERVER_GAP : D_CLIENT_GAP], e->stime - last_send);
+                rc |= values_push(&k->d[s ? MODEL_SERVER_GAP : MODEL_CLIENT_GAP], e->stime - last_send);
             last_send = e->stime;
             bytes += (double)e->bytes;
             rounds += !s;
@@ -122,70 +105,110 @@ static int add_flow(struct klass *k, const struct flow_spec *f)
         while (j < f->side[1].n && (f->side[1].ev[j].type != FLOW_SEND || f->side[1].ev[j].stime < c->stime))
             j++;
         if (j < f->side[1].n) /* that SEND answers this request, not the next one */
-            rc |= push(&k->d[D_THINK], f->side[1].ev[j++].stime - c->stime);
+            rc |= values_push(&k->d[MODEL_THINK], f->side[1].ev[j++].stime - c->stime);
     }
-    rc |= push(&k->d[D_ROUNDS], (double)rounds);
-    rc |= push(&k->d[D_FLOW_BYTES], bytes > 0 ? bytes : 0);
-    rc |= push(&k->d[D_DURATION], end - f->stime);
+    rc |= values_push(&k->d[MODEL_ROUNDS], (double)rounds);
+    rc |= values_push(&k->d[MODEL_FLOW_BYTES], bytes > 0 ? bytes : 0);
+    rc |= values_push(&k->d[MODEL_DURATION], end - f->stime);
     return rc ? -1 : 0;
 }
 
-json_t *flow_model_fit(const struct flow_set *set, enum model_classes by, char *err, size_t errlen)
+/* flows come in start order: the arrival gaps need it */
+int flow_model_data(const struct flow_set *set, enum model_classes by, struct model_data **ks, size_t *n)
 {
-    struct klass *ks = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (size_t i = 0; i < set->n && rc == 0; i++) { /* flows come in start order */
+    size_t cap = 0;
+    *ks = NULL;
+    *n = 0;
+    for (size_t i = 0; i < set->n; i++) {
         char name[64];
         class_name(&set->flows[i], by, name, sizeof name);
         size_t c = 0;
-        while (c < n && strcmp(ks[c].name, name))
+        while (c < *n && strcmp((*ks)[c].name, name))
             c++;
-        if (c == n) {
-            if (n == cap) {
+        if (c == *n) {
+            if (*n == cap) {
                 size_t m = cap ? 2 * cap : 8;
-                struct klass *p = realloc(ks, m * sizeof *p);
-                if (!p) {
-                    rc = -1;
-                    break;
-                }
-                ks = p;
+                struct model_data *p = realloc(*ks, m * sizeof *p);
+                if (!p)
+                    return -1;
+                *ks = p;
                 cap = m;
             }
-            memset(&ks[n], 0, sizeof ks[n]);
-            snprintf(ks[n].name, sizeof ks[n].name, "%s", name);
-            n++;
+            memset(&(*ks)[*n], 0, sizeof **ks);
+            snprintf((*ks)[*n].name, sizeof (*ks)[*n].name, "%s", name);
+            (*n)++;
         }
-        rc = add_flow(&ks[c], &set->flows[i]);
+        if (add_flow(&(*ks)[c], &set->flows[i]) < 0)
+            return -1;
     }
-    json_t *classes = json_object();
-    for (size_t c = 0; c < n && rc == 0; c++) {
-        json_t *o = json_pack("{s:I}", "flows", (json_int_t)ks[c].flows);
-        for (int d = 0; d < D_COUNT; d++)
-            json_object_set_new(o, dist_names[d], mixture_json(&ks[c].d[d]));
-        json_object_set_new(classes, ks[c].name, o);
-    }
+    return 0;
+}
+
+void flow_model_data_free(struct model_data *ks, size_t n)
+{
     for (size_t c = 0; c < n; c++)
-        for (int d = 0; d < D_COUNT; d++)
+        for (int d = 0; d < MODEL_DISTS; d++)
             free(ks[c].d[d].v);
     free(ks);
-    if (rc) {
-        json_decref(classes);
+}
+
+json_t *flow_model_fit(const struct flow_set *set, enum model_classes by, enum model_fit fit, char *err,
+                       size_t errlen)
+{
+    struct model_data *ks;
+    size_t n;
+    if (flow_model_data(set, by, &ks, &n) < 0) {
+        flow_model_data_free(ks, n);
         snprintf(err, errlen, "out of memory fitting the model");
         return NULL;
     }
+    json_t *classes = json_object();
+    for (size_t c = 0; c < n; c++) {
+        json_t *o = json_pack("{s:I}", "flows", (json_int_t)ks[c].flows);
+        for (int d = 0; d < MODEL_DISTS; d++)
+            json_object_set_new(o, model_dist_names[d], fit == MODEL_FIT_EMPIRICAL ? empirical_json(&ks[c].d[d])
+                                                                             : mixture_json(&ks[c].d[d]));
+        json_object_set_new(classes, ks[c].name, o);
+    }
+    flow_model_data_free(ks, n);
     static const char *const by_names[] = { "server port", "server address", "one class" };
-    return json_pack("{s:s, s:i, s:s, s:I, s:o}", "model", "telrep flow model", "version", MODEL_VERSION, "classes_by",
-                     by_names[by], "flows", (json_int_t)set->n, "classes", classes);
+    return json_pack("{s:s, s:i, s:s, s:s, s:I, s:o}", "model", "telrep flow model", "version", MODEL_VERSION, "fit",
+                     fit == MODEL_FIT_EMPIRICAL ? "empirical" : "mixture", "classes_by", by_names[by], "flows",
+                     (json_int_t)set->n, "classes", classes);
 }
 
 /* ---- reading a model ---- */
 
-static int read_mixture(json_t *j, const char *where, struct model_dist *d, char *err, size_t errlen)
+/* quantiles: ascending finite values, 2 to MODEL_QUANTILES of them */
+static int read_quantiles(json_t *q, const char *where, struct model_dist *d, char *err, size_t errlen)
+{
+    size_t m = json_array_size(q);
+    if (!json_is_array(q) || m < 2 || m > MODEL_QUANTILES) {
+        snprintf(err, errlen, "%s: quantiles: 2 to %d values expected", where, MODEL_QUANTILES);
+        return -1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        json_t *v = json_array_get(q, i);
+        double x = json_number_value(v);
+        if (!json_is_number(v) || !isfinite(x) || fabs(x) > 1e15 || (i && x < d->q[i - 1])) {
+            snprintf(err, errlen, "%s: quantile %zu: a finite number, none below the one before, expected", where, i + 1);
+            return -1;
+        }
+        d->q[i] = x;
+    }
+    d->nq = (unsigned)m;
+    d->empirical = d->fitted = true;
+    return 0;
+}
+
+static int read_dist(json_t *j, const char *where, struct model_dist *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     if (!json_is_object(j) || json_object_get(j, "fitted")) /* absent, or too few values to fit */
         return 0;
+    json_t *quantiles = json_object_get(j, "quantiles");
+    if (quantiles)
+        return read_quantiles(quantiles, where, d, err, errlen);
     json_t *comps = json_object_get(j, "components");
     size_t k = json_array_size(comps);
     if (!json_is_array(comps) || k < 1 || k > GMM_MAX) {
@@ -252,10 +275,10 @@ int flow_model_read(json_t *j, struct flow_model *out, char *err, size_t errlen)
         }
         k->flows = (double)json_integer_value(flows);
         total += k->flows;
-        for (int d = 0; d < D_COUNT; d++) {
+        for (int d = 0; d < MODEL_DISTS; d++) {
             char where[160];
-            snprintf(where, sizeof where, "class \"%s\": %s", name, dist_names[d]);
-            if (read_mixture(json_object_get(c, dist_names[d]), where, &k->d[d], err, errlen) < 0)
+            snprintf(where, sizeof where, "class \"%s\": %s", name, model_dist_names[d]);
+            if (read_dist(json_object_get(c, model_dist_names[d]), where, &k->d[d], err, errlen) < 0)
                 return -1;
         }
         out->n++;
@@ -287,9 +310,35 @@ int flow_model_load(const char *path, struct flow_model *out, char *err, size_t 
 
 /* ---- generating flows ---- */
 
+double model_dist_sample(const struct model_dist *d, uint64_t *s)
+{
+    if (!d->empirical)
+        return gmm_sample(&d->g, s);
+    double at = gmm_uniform(s) * (d->nq - 1);
+    size_t i = (size_t)at;
+    if (i >= d->nq - 1)
+        return d->q[d->nq - 1];
+    return d->q[i] + (at - (double)i) * (d->q[i + 1] - d->q[i]);
+}
+
+double model_dist_cdf(const struct model_dist *d, double x)
+{
+    if (!d->empirical)
+        return gmm_cdf(&d->g, x);
+    if (x < d->q[0])
+        return 0;
+    if (x >= d->q[d->nq - 1])
+        return 1;
+    size_t i = 0; /* the last quantile at or below x */
+    while (i + 1 < d->nq && d->q[i + 1] <= x)
+        i++;
+    double part = d->q[i + 1] > d->q[i] ? (x - d->q[i]) / (d->q[i + 1] - d->q[i]) : 0;
+    return ((double)i + part) / (double)(d->nq - 1);
+}
+
 static double draw(const struct model_dist *d, double fallback, uint64_t *s)
 {
-    return d->fitted ? gmm_sample(&d->g, s) : fallback;
+    return d->fitted ? model_dist_sample(d, s) : fallback;
 }
 
 static int cmp_start(const void *a, const void *b)
@@ -327,13 +376,13 @@ int flow_model_generate(const struct flow_model *m, const struct model_generate_
         struct flow_spec *f = &out->flows[out->n++];
         f->fid = i;
         f->stime = next[c];
-        next[c] += fmax(draw(&k->d[D_ARRIVAL], 0.01, &s), 0) / scale;
+        next[c] += fmax(draw(&k->d[MODEL_ARRIVAL_GAP], 0.01, &s), 0) / scale;
         made[c]++;
         f->side[0].ip = o->client;
         f->side[0].port = (uint16_t)(20000 + i % 40000);
         f->side[1].ip = o->server;
         f->side[1].port = k->port ? k->port : o->port;
-        long rounds = lround(draw(&k->d[D_ROUNDS], 1, &s));
+        long rounds = lround(draw(&k->d[MODEL_ROUNDS], 1, &s));
         if (rounds < 1)
             rounds = 1;
         if (rounds > 10000)
@@ -341,9 +390,9 @@ int flow_model_generate(const struct flow_model *m, const struct model_generate_
         double at = f->stime;
         int rc = 0;
         for (long r = 0; r < rounds && rc == 0; r++) {
-            double req = fmax(round(draw(&k->d[D_CLIENT_BYTES], 100, &s)), 0);
-            double resp = fmax(round(draw(&k->d[D_SERVER_BYTES], 1000, &s)), 0);
-            double think = fmax(draw(&k->d[D_THINK], 0, &s), 0);
+            double req = fmax(round(draw(&k->d[MODEL_CLIENT_BYTES], 100, &s)), 0);
+            double resp = fmax(round(draw(&k->d[MODEL_SERVER_BYTES], 1000, &s)), 0);
+            double think = fmax(draw(&k->d[MODEL_THINK], 0, &s), 0);
             req = fmin(req, 1e9), resp = fmin(resp, 1e9);
             if (req > 0)
                 rc |= flow_side_add(&f->side[0], FLOW_SEND, (uint64_t)req, at) | flow_side_add(&f->side[1], FLOW_WAIT, (uint64_t)req, at);
@@ -372,8 +421,8 @@ double flow_ks(double *a, size_t na, double *b, size_t nb)
 {
     if (!na || !nb)
         return 1;
-    qsort(a, na, sizeof *a, cmp_double_m);
-    qsort(b, nb, sizeof *b, cmp_double_m);
+    qsort(a, na, sizeof *a, values_cmp);
+    qsort(b, nb, sizeof *b, values_cmp);
     size_t i = 0, j = 0;
     double d = 0;
     while (i < na && j < nb) {
@@ -389,65 +438,19 @@ double flow_ks(double *a, size_t na, double *b, size_t nb)
 
 /* ---- the check mode: two sets of flows, parameter by parameter ---- */
 
-static int collect(const struct flow_set *set, enum model_classes by, struct klass **ks, size_t *n)
-{
-    size_t cap = 0;
-    *ks = NULL;
-    *n = 0;
-    for (size_t i = 0; i < set->n; i++) {
-        char name[64];
-        class_name(&set->flows[i], by, name, sizeof name);
-        size_t c = 0;
-        while (c < *n && strcmp((*ks)[c].name, name))
-            c++;
-        if (c == *n) {
-            if (*n == cap) {
-                size_t m = cap ? 2 * cap : 8;
-                struct klass *p = realloc(*ks, m * sizeof *p);
-                if (!p)
-                    return -1;
-                *ks = p;
-                cap = m;
-            }
-            memset(&(*ks)[*n], 0, sizeof **ks);
-            snprintf((*ks)[*n].name, sizeof (*ks)[*n].name, "%s", name);
-            (*n)++;
-        }
-        if (add_flow(&(*ks)[c], &set->flows[i]) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void free_classes(struct klass *ks, size_t n)
-{
-    for (size_t c = 0; c < n; c++)
-        for (int d = 0; d < D_COUNT; d++)
-            free(ks[c].d[d].v);
-    free(ks);
-}
-
-static double mean_of(const struct values *x)
-{
-    double s = 0;
-    for (size_t i = 0; i < x->n; i++)
-        s += x->v[i];
-    return x->n ? s / (double)x->n : 0;
-}
-
 json_t *flow_model_compare(const struct flow_set *a, const struct flow_set *b, enum model_classes by, FILE *table,
                            char *err, size_t errlen)
 {
-    struct klass *ka, *kb;
+    struct model_data *ka, *kb;
     size_t na, nb;
-    int rc = collect(a, by, &ka, &na);
+    int rc = flow_model_data(a, by, &ka, &na);
     if (rc == 0)
-        rc = collect(b, by, &kb, &nb);
+        rc = flow_model_data(b, by, &kb, &nb);
     else
         kb = NULL, nb = 0;
     if (rc < 0) {
-        free_classes(ka, na);
-        free_classes(kb, nb);
+        flow_model_data_free(ka, na);
+        flow_model_data_free(kb, nb);
         snprintf(err, errlen, "out of memory comparing the flows");
         return NULL;
     }
@@ -455,23 +458,23 @@ json_t *flow_model_compare(const struct flow_set *a, const struct flow_set *b, e
     if (table)
         fprintf(table, "%-16s %-14s %8s %8s %7s %11s\n", "class", "parameter", "n (a)", "n (b)", "KS", "mean error");
     for (size_t c = 0; c < na; c++) {
-        const struct klass *x = &ka[c], *y = NULL;
+        const struct model_data *x = &ka[c], *y = NULL;
         for (size_t k = 0; k < nb && !y; k++)
             if (!strcmp(kb[k].name, x->name))
                 y = &kb[k];
         json_t *o = json_pack("{s:I, s:I}", "flows_a", (json_int_t)x->flows, "flows_b", (json_int_t)(y ? y->flows : 0));
-        for (int d = 0; d < D_COUNT; d++) {
+        for (int d = 0; d < MODEL_DISTS; d++) {
             struct values va = x->d[d], vb = y ? y->d[d] : (struct values){ 0 };
-            double ks = flow_ks(va.v, va.n, vb.v, vb.n), ma = mean_of(&va), mb = mean_of(&vb);
+            double ks = flow_ks(va.v, va.n, vb.v, vb.n), ma = values_mean(&va), mb = values_mean(&vb);
             double me = ma != 0 ? (mb - ma) / ma : (mb != 0);
-            json_object_set_new(o, dist_names[d], json_pack("{s:f, s:f, s:I, s:I}", "ks", ks, "mean_error", me, "n_a",
+            json_object_set_new(o, model_dist_names[d], json_pack("{s:f, s:f, s:I, s:I}", "ks", ks, "mean_error", me, "n_a",
                                                             (json_int_t)va.n, "n_b", (json_int_t)vb.n));
             if (table)
-                fprintf(table, "%-16s %-14s %8zu %8zu %7.3f %+10.1f%%\n", x->name, dist_names[d], va.n, vb.n, ks, 100 * me);
+                fprintf(table, "%-16s %-14s %8zu %8zu %7.3f %+10.1f%%\n", x->name, model_dist_names[d], va.n, vb.n, ks, 100 * me);
         }
         json_object_set_new(classes, x->name, o);
     }
-    free_classes(ka, na);
-    free_classes(kb, nb);
+    flow_model_data_free(ka, na);
+    flow_model_data_free(kb, nb);
     return json_pack("{s:I, s:I, s:o}", "flows_a", (json_int_t)a->n, "flows_b", (json_int_t)b->n, "classes", classes);
 }

@@ -13,9 +13,17 @@
  * one with more than MODEL_FIT_VALUES is fitted on that many of its quantiles (the same
  * distribution, a fit in bounded time whatever the capture's size).
  *
+ * Or, with MODEL_FIT_EMPIRICAL, each distribution is its data's own: MODEL_QUANTILES
+ * quantiles (0, 1/(MODEL_QUANTILES-1), ..., 1; every value when there are fewer), sampled by
+ * linear interpolation between them. No shape is assumed, the tails are as captured (up to the
+ * extreme quantiles), and nothing is smoothed: what a mixture cannot fit (a spike beside a
+ * heavy tail) comes out as it went in.
+ *
  * The model is JSON, readable by people: {"model": "telrep flow model", "version": 1,
- * "classes": {name: {"flows": n, distribution: {"n", "k", "log_scale", "bic",
- * "components": [{"weight", "mean", "sd"}], "data_mean"}, ...}}}. */
+ * "fit": "mixture" | "empirical", "classes": {name: {"flows": n, distribution: {"n", "k",
+ * "log_scale", "bic", "components": [{"weight", "mean", "sd"}], "data_mean", "model_mean"}
+ * or {"n", "quantiles": [...], "data_mean", "model_mean"}, ...}}}. Both kinds may be mixed
+ * in one file (written by hand, or edited). */
 #ifndef TELREP_FLOW_MODEL_H
 #define TELREP_FLOW_MODEL_H
 
@@ -26,15 +34,36 @@
 
 #include "flow/events.h"
 #include "flow/gmm.h"
+#include "flow/values.h"
 
 #define MODEL_VERSION 1
 #define MODEL_MIN_SAMPLES 5
 #define MODEL_FIT_VALUES 20000 /* EM on at most this many quantiles of a distribution's values */
+#define MODEL_QUANTILES 101     /* an empirical distribution: its percentiles */
 
 enum model_classes { MODEL_BY_PORT, MODEL_BY_ADDRESS, MODEL_ONE };
+enum model_fit { MODEL_FIT_MIXTURE, MODEL_FIT_EMPIRICAL };
+enum model_dist_id { MODEL_ARRIVAL_GAP, MODEL_ROUNDS, MODEL_CLIENT_BYTES, MODEL_SERVER_BYTES, MODEL_CLIENT_GAP,
+                     MODEL_SERVER_GAP, MODEL_THINK, MODEL_FLOW_BYTES, MODEL_DURATION, MODEL_DISTS };
+
+/* The distributions' names, in the order of model_class.d and model_data.d. */
+extern const char *const model_dist_names[MODEL_DISTS];
 
 /* A new JSON model of the flows; NULL with err. */
-json_t *flow_model_fit(const struct flow_set *set, enum model_classes by, char *err, size_t errlen);
+json_t *flow_model_fit(const struct flow_set *set, enum model_classes by, enum model_fit fit, char *err,
+                       size_t errlen);
+
+/* The values a model is fitted on, per class, in the order the classes first appear: what the
+ * check mode compares and --plot draws the fits over. */
+struct model_data {
+    char name[64];
+    size_t flows;
+    double last_start;        /* (while collecting: the class's latest flow start) */
+    struct values d[MODEL_DISTS];
+};
+/* 0, or -1 when memory runs out (*out then holds what was collected: free it all the same). */
+int flow_model_data(const struct flow_set *set, enum model_classes by, struct model_data **out, size_t *n);
+void flow_model_data_free(struct model_data *d, size_t n);
 
 /* ---- generation (flow-replay --model): flows drawn from a model ---- */
 
@@ -42,15 +71,17 @@ json_t *flow_model_fit(const struct flow_set *set, enum model_classes by, char *
 
 struct model_dist {
     bool fitted;
+    bool empirical;           /* q[0..nq) its quantiles (ascending); else the mixture g */
     struct gmm g;
+    unsigned nq;
+    double q[MODEL_QUANTILES];
 };
 
 struct model_class {
     char name[64];
     uint16_t port;            /* "port N" classes: the server port; else 0 (the options' port) */
     double flows;             /* its share of the model's flows */
-    struct model_dist d[9];   /* arrival_gap, rounds, client_bytes, server_bytes, client_gap,
-                               * server_gap, think, flow_bytes, duration (model.c's order) */
+    struct model_dist d[MODEL_DISTS]; /* in model_dist_names' order */
 };
 
 struct flow_model {
@@ -70,6 +101,10 @@ struct model_generate_options {
  * what is wrong. */
 int flow_model_read(json_t *j, struct flow_model *out, char *err, size_t errlen);
 int flow_model_load(const char *path, struct flow_model *out, char *err, size_t errlen);
+/* One value of a distribution, with the caller's xorshift state. */
+double model_dist_sample(const struct model_dist *d, uint64_t *state);
+/* The fraction of a distribution at or below x. */
+double model_dist_cdf(const struct model_dist *d, double x);
 /* Flows drawn from the model (the same seed, the same flows). 0, or -1 with err. */
 int flow_model_generate(const struct flow_model *m, const struct model_generate_options *o, struct flow_set *out,
                         char *err, size_t errlen);

@@ -25,6 +25,7 @@
 #include "hash.h"
 #include "log.h"
 #include "privs.h"
+#include "schedule.h"
 #include "loop.h"
 
 
@@ -195,6 +196,46 @@ static void close_end(struct engine *e, struct end *x)
     x->fd = x->io.fd = -1;
 }
 
+/* The flow's client connect is no longer under way: its slot in the window is free. A
+ * handshake that completed is a sample of the path's delay. */
+static void connected_or_gone(struct engine *e, struct rflow *f, bool connected)
+{
+    if (!f->connecting)
+        return;
+    f->connecting = false;
+    e->connecting--;
+    if (connected) {
+        int64_t rtt = now_ns() - f->connect_at;
+        if (rtt < e->min_rtt)
+            e->min_rtt = rtt;
+        e->connected_epoch++;
+    }
+    loop_post(e->loop, &e->starter);
+}
+
+/* Each CONNECT_EPOCH_NS: the window from the rate of the epoch and the shortest handshake of
+ * the last one or two periods (replay_int.h says why). */
+static void window_update(struct engine *e, int64_t now)
+{
+    if (now - e->epoch_at < CONNECT_EPOCH_NS)
+        return;
+    if (now - e->min_rtt_at >= CONNECT_MIN_RTT_NS) { /* the path may have changed: a new period */
+        e->min_rtt_prev = e->min_rtt;
+        e->min_rtt = INT64_MAX;
+        e->min_rtt_at = now;
+    }
+    int64_t rtt = e->min_rtt < e->min_rtt_prev ? e->min_rtt : e->min_rtt_prev;
+    if (e->connected_epoch && rtt != INT64_MAX) {
+        double rate = (double)e->connected_epoch * 1e9 / (double)(now - e->epoch_at);
+        double w = 2 * rate * (double)rtt / 1e9;
+        e->window = w < CONNECT_WINDOW_MIN ? CONNECT_WINDOW_MIN : w > CONNECT_WINDOW_MAX ? CONNECT_WINDOW_MAX : (size_t)w;
+        if (e->window > e->max_window)
+            e->max_window = e->window;
+    }
+    e->connected_epoch = 0;
+    e->epoch_at = now;
+}
+
 static bool runs_side(const struct engine *e, int side)
 {
     return e->o->role == FLOW_ROLE_BOTH || (int)e->o->role == (side ? FLOW_ROLE_SERVER : FLOW_ROLE_CLIENT);
@@ -206,6 +247,8 @@ static void flow_finish(struct engine *e, struct rflow *f, enum flow_state st)
         return;
     f->state = st;
     f->ended = now_ns();
+    connected_or_gone(e, f, false);
+    loop_post(e->loop, &e->starter); /* its descriptors are free: a flow held back may start */
     struct tcp_info info[2];
     const struct tcp_info *ti[2];
     for (int s = 1; s >= 0; s--) { /* the client's RTT when it is here, the retransmissions of both */
@@ -229,6 +272,8 @@ static void flow_finish(struct engine *e, struct rflow *f, enum flow_state st)
     e->active_n--;
     e->finished++;
     e->counts[st]++;
+    if (e->finished == e->n) /* the last one: the run ends now, not at the loop's next wake */
+        loop_break(e->loop);
 }
 
 static void maybe_done(struct engine *e, struct rflow *f)
@@ -383,6 +428,10 @@ static void flow_start(struct engine *e, struct rflow *f)
     socklen_t dl = addr_to_sockaddr(&f->ip[1], f->port[1], &dst);
     c->fd = socket_in(e, e->netns_client, f->ip[0].family);
     int one = 1;
+    /* no port of its own: the kernel picks one at connect, by the whole 4-tuple (IP_BIND_ADDRESS_NO_PORT),
+     * instead of searching the bound ports at bind, which slows down as TIME_WAITs pile up */
+    if (c->fd >= 0 && e->o->role == FLOW_ROLE_BOTH)
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     if (c->fd < 0 || setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(c->fd, (struct sockaddr *)&src, sl) < 0) {
         char a[ADDR_STRLEN];
@@ -396,6 +445,9 @@ static void flow_start(struct engine *e, struct rflow *f)
         flow_finish(e, f, errno == ECONNREFUSED ? F_REFUSED : F_FAILED);
         return;
     }
+    f->connecting = true;
+    f->connect_at = f->started;
+    e->connecting++;
     if (runs_side(e, 1)) { /* both here: the server end is the connection from this port */
         struct sockaddr_storage me;
         socklen_t ml = sizeof me;
@@ -449,6 +501,7 @@ static void on_end(struct engine *e, struct end *x, uint32_t ev)
         if (!(ev & EPOLLOUT))
             return;
         x->connected = true;
+        connected_or_gone(e, f, true);
         progress(f);
     }
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -502,6 +555,43 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
 
 /* ---- the loop ---- */
 
+/* Why the next flow cannot start now (0: it can): the descriptor limit, or the connect window. */
+static int held(const struct engine *e)
+{
+    if (e->active_n >= e->max_open)
+        return HELD_DESCRIPTORS;
+    if (e->connecting >= e->window && runs_side(e, 0))
+        return HELD_CONNECTS;
+    return 0;
+}
+
+/* The flows whose planned start has come, while they may (server only: a flow is running from
+ * its planned start, waiting for its client). A flow held back starts late rather than fail:
+ * its lateness says so, and the summary counts it by why. Also run as the engine's starter
+ * (posted work) when a descriptor or a connect slot frees up. */
+static void start_due(struct engine *e)
+{
+    int64_t now = now_ns();
+    window_update(e, now);
+    while (e->next_start < e->n) {
+        struct rflow *f = &e->flows[e->next_start];
+        if (f->planned > now) { /* the next one: its own timer */
+            loop_timer_set(e->loop, &e->start_timer, f->planned);
+            return;
+        }
+        int why = held(e);
+        if (why) {
+            if (!f->held)
+                e->held[f->held = (uint8_t)why]++;
+            return;
+        }
+        e->next_start++;
+        flow_start(e, f);
+    }
+}
+
+static void starter(void *obj) { start_due(obj); }
+
 static void scan_stalled(struct engine *e, int64_t now)
 {
     int64_t limit = (int64_t)(e->o->stall_timeout * 1e9);
@@ -527,6 +617,10 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     e->o = o;
     e->n = set->n;
     e->loop = loop_new();
+    e->starter = (struct loop_work){ .fn = starter, .obj = e };
+    e->start_timer = (struct loop_timer){ .fn = starter, .obj = e };
+    e->window = e->max_window = CONNECT_WINDOW_MIN;
+    e->min_rtt = e->min_rtt_prev = INT64_MAX;
     e->netns_self = e->netns_client = e->netns_server = -1;
     e->flows = calloc(e->n ? e->n : 1, sizeof *e->flows);
     e->buf = calloc(1, IO_CHUNK); /* what SEND writes: zeroes (and whatever was read since) */
@@ -589,17 +683,15 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     size_t fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
     e->max_open = fds > 64 + e->n_listeners ? (fds - 64 - e->n_listeners) / (o->role == FLOW_ROLE_BOTH ? 2 : 1) : 1;
     e->t0 = now_ns();
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    e->t0_real = (int64_t)rt.tv_sec * NS + rt.tv_nsec;
+    e->t0_real = schedule_now_realtime();
     if (o->start_at_ns) { /* time 0 at that instant: the monotonic clock's equivalent of it */
-        int64_t wait = o->start_at_ns - e->t0_real;
+        int64_t at = schedule_monotonic_at(o->start_at_ns), wait = at - now_ns();
         if (wait < 0) {
             snprintf(err, errlen, "--start-at is %.3f s in the past: give a time to come (every host must be started "
                      "before it)", (double)-wait / 1e9);
             goto out;
         }
-        e->t0 += wait;
+        e->t0 = at;
         e->t0_real = o->start_at_ns;
         if (o->progress)
             fprintf(stderr, "flow-replay: waiting %.3f s for --start-at\n", (double)wait / 1e9);
@@ -608,19 +700,12 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         e->flows[i].planned = o->asap ? e->t0 : e->t0 + (int64_t)(set->flows[i].stime * o->time_scale * 1e9);
     e->next_sample = o->tcpinfo_interval > 0 ? e->t0 + (int64_t)(o->tcpinfo_interval * 1e9) : INT64_MAX;
     e->next_scan = e->t0 + NS / 10;
+    e->epoch_at = e->min_rtt_at = e->t0;
     e->next_progress = e->t0 + 5 * NS;
     int64_t deadline = o->timeout > 0 ? e->t0 + (int64_t)(o->timeout * 1e9) : INT64_MAX;
     while (e->finished < e->n && !loop_stop) {
         int64_t now = now_ns();
-        /* server only: a flow is running from its planned start, waiting for its client. Past
-         * the descriptor limit a flow starts late rather than fail (its lateness says so). */
-        while (e->next_start < e->n && e->flows[e->next_start].planned <= now) {
-            if (e->active_n >= e->max_open) {
-                e->held_back++;
-                break;
-            }
-            flow_start(e, &e->flows[e->next_start++]);
-        }
+        start_due(e);
         if (now >= e->next_sample) {
             sample(e);
             e->next_sample = now + (int64_t)(o->tcpinfo_interval * 1e9);
@@ -636,9 +721,7 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         }
         if (now >= deadline)
             break;
-        int64_t wake = e->next_scan;
-        if (e->next_start < e->n && e->flows[e->next_start].planned < wake && e->active_n < e->max_open)
-            wake = e->flows[e->next_start].planned;
+        int64_t wake = e->next_scan; /* flow starts have their timer and the starter */
         if (e->next_sample < wake)
             wake = e->next_sample;
         if (wake > deadline)

@@ -15,6 +15,21 @@
 
 #define NS 1000000000LL
 #define IO_CHUNK (64 * 1024)
+/* The connect window: client connects under way at once (SYN sent, not yet answered). Without
+ * one, thousands of flows due together overflow the listeners' SYN and accept queues
+ * (tcp_max_syn_backlog is 2048 by default): the dropped SYNs come back a second later, and
+ * the half-open connections thrash the caches (both ends in one process on loopback: 0.44x a
+ * sequential connect/accept loop). The window follows what the path needs, as a congestion
+ * window follows a pipe: twice the connects completed per second times the shortest
+ * handshake seen (its delay without queueing, as BBR's min RTT), from CONNECT_WINDOW_MIN (a
+ * loopback handshake takes microseconds) up to CONNECT_WINDOW_MAX (half the default SYN
+ * backlog). Limited by it, the rate doubles each CONNECT_EPOCH_NS until the path or the host
+ * is the limit, as slow start does. Flows due meanwhile start as slots free up, and their
+ * lateness says so. */
+#define CONNECT_WINDOW_MIN 8
+#define CONNECT_WINDOW_MAX 1024
+#define CONNECT_EPOCH_NS 100000000LL     /* the rate measured over 100 ms */
+#define CONNECT_MIN_RTT_NS 10000000000LL /* the shortest handshake of the last 10-20 s */
 
 enum flow_state { F_PENDING, F_RUNNING, F_DONE, F_REFUSED, F_RESET, F_STALLED, F_TIMEOUT, F_FAILED };
 extern const char *const flow_state_names[]; /* by enum flow_state (results.c) */
@@ -47,6 +62,9 @@ struct rflow {
     struct flow_sockopts opts; /* resolved: its rule's, else the global ones */
     uint16_t port[2];          /* as replayed */
     bool has_info;             /* its tcp_info at the end: for the summary's percentiles */
+    bool connecting;           /* its client end counts in the engine's connect window */
+    int64_t connect_at;        /* when it connected (the handshake's start) */
+    uint8_t held;              /* why it started late: 0, HELD_DESCRIPTORS or HELD_CONNECTS */
     uint32_t rtt_us, retransmits;
     struct rflow *next_accept; /* waiting for the server's accept, same client address */
     struct rflow *next_active, *prev_active;
@@ -62,13 +80,21 @@ struct listener {
 
 struct accept_key { struct addr ip; uint16_t port; struct rflow *first; };
 
+enum { HELD_DESCRIPTORS = 1, HELD_CONNECTS };
+
 struct engine {
     const struct flow_set *set;
     const struct flow_replay_options *o;
     struct rflow *flows;
     size_t n, next_start, active_n, max_active, finished;
     size_t max_open;           /* flows open at once that the descriptor limit allows */
-    uint64_t held_back;        /* flow starts that waited for a descriptor */
+    size_t connecting;         /* client connects under way (at most window) */
+    size_t window, max_window; /* the connect window now, and the largest it was */
+    uint64_t connected_epoch;  /* handshakes completed since epoch_at */
+    int64_t epoch_at, min_rtt, min_rtt_prev, min_rtt_at; /* min_rtt: of this period, _prev: the last one's */
+    uint64_t held[3];          /* flows that started late, by why (HELD_...) */
+    struct loop_work starter;  /* posted when a descriptor or a connect slot frees up */
+    struct loop_timer start_timer; /* at the next flow's planned start */
     struct rflow *active;
     struct loop *loop;         /* the one event loop (loop.h): sockets and the ends' timers */
     int netns_self, netns_client, netns_server;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "flow/replay_int.h"
+#include "flow/values.h"
 
 const char *const flow_state_names[] = { "pending", "running", "done", "refused", "reset", "stalled",
                                           "timeout", "failed" };
@@ -83,20 +84,6 @@ void sample(struct engine *e)
             }
 }
 
-static double percentile(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    size_t i = (size_t)ceil(p * (double)n) - 1;
-    return v[i < n ? i : n - 1];
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 json_t *summary_json(struct engine *e, int64_t end)
 {
     double secs = (double)(end - e->t0) / 1e9;
@@ -114,7 +101,11 @@ json_t *summary_json(struct engine *e, int64_t end)
     json_object_set_new(j, "flows_per_second", json_real(secs > 0 ? (double)e->finished / secs : 0));
     json_object_set_new(j, "max_concurrent", json_integer((json_int_t)e->max_active));
     json_object_set_new(j, "concurrency_limit", json_integer((json_int_t)e->max_open));
-    json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held_back));
+    json_object_set_new(j, "starts_held_for_descriptors", json_integer((json_int_t)e->held[HELD_DESCRIPTORS]));
+    json_object_set_new(j, "starts_held_for_connects", json_integer((json_int_t)e->held[HELD_CONNECTS]));
+    int64_t rtt = e->min_rtt < e->min_rtt_prev ? e->min_rtt : e->min_rtt_prev;
+    json_object_set_new(j, "connect_window", json_pack("{s:I, s:o}", "max", (json_int_t)e->max_window, "min_handshake_ms",
+                                                       rtt == INT64_MAX ? json_null() : json_real((double)rtt / 1e6)));
     /* time 0 on the realtime clock (--start-at's instant), in ns (an integer: the summary's reals
      * have 9 digits): hosts' results line up on it */
     json_object_set_new(j, "t0_epoch_ns", json_integer((json_int_t)e->t0_real));
@@ -129,9 +120,9 @@ json_t *summary_json(struct engine *e, int64_t end)
             else if (k > 0 && f->has_info)
                 v[nv++] = k == 1 ? f->rtt_us : f->retransmits;
         }
-        qsort(v, nv, sizeof *v, cmp_double);
-        json_object_set_new(j, names[k], json_pack("{s:f,s:f,s:f}", "p50", percentile(v, nv, 0.5), "p99",
-                                                   percentile(v, nv, 0.99), "max", nv ? v[nv - 1] : 0.0));
+        qsort(v, nv, sizeof *v, values_cmp);
+        json_object_set_new(j, names[k], json_pack("{s:f,s:f,s:f}", "p50", values_quantile(v, nv, 0.5), "p99",
+                                                   values_quantile(v, nv, 0.99), "max", nv ? v[nv - 1] : 0.0));
     }
     free(v);
     return j;

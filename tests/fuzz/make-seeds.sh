@@ -105,3 +105,5 @@ PY
 # traffic models for fuzz_model: one class of fitted and unfitted distributions, one on a log scale
 mkdir -p "$OUT/fuzz_model"
 printf '%s' '{"model": "telrep flow model", "version": 1, "classes": {"port 443": {"flows": 10, "arrival_gap": {"n": 9, "k": 1, "log_scale": false, "components": [{"weight": 1, "mean": 0.02, "sd": 0.001}]}, "rounds": {"n": 10, "k": 2, "log_scale": false, "components": [{"weight": 0.5, "mean": 1, "sd": 0.1}, {"weight": 0.5, "mean": 3, "sd": 0.1}]}, "server_bytes": {"n": 20, "k": 1, "log_scale": true, "components": [{"weight": 1, "mean": 8, "sd": 1.5}]}, "think": {"n": 3, "fitted": "no: too few values"}}, "10.0.0.9": {"flows": 2}}}' > "$OUT/fuzz_model/model.json"
+# and an empirical one (quantiles), as flow-extract --fit empirical writes
+printf '%s' '{"model": "telrep flow model", "version": 1, "fit": "empirical", "classes": {"port 80": {"flows": 5, "rounds": {"n": 5, "quantiles": [1, 1, 2, 3, 3]}, "client_bytes": {"n": 9, "quantiles": [10, 100, 1460, 1460, 9000]}, "arrival_gap": {"n": 4, "quantiles": [0.001, 0.5]}}}}' > "$OUT/fuzz_model/empirical.json"

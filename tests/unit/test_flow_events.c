@@ -83,7 +83,8 @@ static void test_synthetic(void **state)
     struct flow_dist d;
     char err[256];
     assert_int_equal(flow_dist_parse("250", &d, err, sizeof err), 0);
-    assert_int_equal(d.kind, 'f');
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.p[0].kind, 'f');
     assert_int_equal(flow_dist_parse("uniform:10:20", &d, err, sizeof err), 0);
     assert_int_equal(flow_dist_parse("exp:3.5", &d, err, sizeof err), 0);
     assert_int_equal(flow_dist_parse("uniform:20:10", &d, err, sizeof err), -1);
@@ -91,6 +92,45 @@ static void test_synthetic(void **state)
     assert_int_equal(flow_dist_parse("-4", &d, err, sizeof err), -1);
     assert_int_equal(flow_dist_parse("lots", &d, err, sizeof err), -1);
     assert_non_null(strstr(err, "uniform:A:B"));
+    assert_int_equal(flow_dist_parse("normal:200:20", &d, err, sizeof err), 0);
+    assert_int_equal(flow_dist_parse("lognormal:-3.9:1", &d, err, sizeof err), 0);
+    assert_true(d.p[0].kind == 'l' && d.p[0].a == -3.9 && d.p[0].b == 1);
+    assert_int_equal(flow_dist_parse("normal:200", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("normal:200:-1", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("lognormal:900:1", &d, err, sizeof err), -1); /* e^900: no */
+    assert_int_equal(flow_dist_parse("exp:3:4", &d, err, sizeof err), -1);
+    /* mixtures: weights normalised; every part weighted; at most FLOW_DIST_PARTS */
+    assert_int_equal(flow_dist_parse("3*normal:200:20+1*exp:900", &d, err, sizeof err), 0);
+    assert_int_equal(d.n, 2);
+    assert_true(d.p[0].w == 0.75 && d.p[1].w == 0.25 && d.p[1].kind == 'e');
+    assert_int_equal(flow_dist_parse("normal:200:20+exp:900", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("0.5*normal:200:20+exp:900", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("0*normal:200:20+1*exp:900", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("1*1+1*2+1*3+1*4+1*5+1*6", &d, err, sizeof err), -1);
+    assert_int_equal(flow_dist_parse("1*1+", &d, err, sizeof err), 0); /* an empty part is no part */
+    assert_int_equal(d.n, 1);
+    /* drawn: a mixture's parts in their weights, each with its parameters; never below 0 */
+    assert_int_equal(flow_dist_parse("0.3*normal:200:20+0.7*lognormal:8:0.5", &d, err, sizeof err), 0);
+    uint64_t st = 5;
+    size_t low = 0, n = 20000;
+    double sum_low = 0, logs = 0, logs2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = flow_dist_draw(&d, &st);
+        assert_true(v >= 0);
+        if (v < 500) {
+            low++, sum_low += v;
+        } else {
+            logs += log(v), logs2 += log(v) * log(v);
+        }
+    }
+    size_t high = n - low;
+    assert_true(fabs((double)low / (double)n - 0.3) < 0.015);
+    assert_true(fabs(sum_low / (double)low - 200) < 2);
+    double mu = logs / (double)high, sd = sqrt(logs2 / (double)high - mu * mu);
+    assert_true(fabs(mu - 8) < 0.03 && fabs(sd - 0.5) < 0.03);
+    assert_int_equal(flow_dist_parse("normal:1:10", &d, err, sizeof err), 0);
+    for (size_t i = 0; i < 1000; i++)
+        assert_true(flow_dist_draw(&d, &st) >= 0);
 
     struct flow_synthetic_options o = { .flows = 300, .rate = 100, .clients = 3, .port = 8080, .seed = 42 };
     flow_dist_parse("uniform:1:4", &o.rounds, err, sizeof err);
@@ -120,12 +160,40 @@ static void test_synthetic(void **state)
         rounds[sends]++;
     }
     assert_true(rounds[1] > 0 && rounds[4] > 0); /* the distribution is used */
+    /* arrivals drawn from their own distribution instead of the rate */
+    struct flow_synthetic_options lo = o;
+    lo.rate = 0;
+    flow_dist_parse("lognormal:-4.6:0.8", &lo.arrival, err, sizeof err);
+    struct flow_set l;
+    assert_int_equal(flow_synthetic(&lo, &l, err, sizeof err), 0);
+    double lsum = 0;
+    for (size_t i = 1; i < l.n; i++)
+        lsum += log(l.flows[i].stime - l.flows[i - 1].stime);
+    assert_true(fabs(lsum / (double)(l.n - 1) + 4.6) < 0.15);
+    flow_set_free(&l);
     /* written as an events file, it reads back as the same flows */
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_int_equal(flow_events_write(f, &a), 0);
     fclose(f);
+    /* a flow whose ends share an address cannot be written: its events would not read back */
+    struct flow_synthetic_options same = o;
+    same.clients = 8;
+    addr_parse("10.0.1.0", &same.client); /* the second client is the server, 10.0.1.1 */
+    struct flow_set s2;
+    assert_int_equal(flow_synthetic(&same, &s2, err, sizeof err), 0);
+    assert_int_equal(flow_events_writable(&s2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "flow 1: client and server are both 10.0.1.1"));
+    char *t2 = NULL;
+    size_t l2 = 0;
+    FILE *f2 = open_memstream(&t2, &l2);
+    assert_int_equal(flow_events_write(f2, &s2), -1);
+    fclose(f2);
+    assert_int_equal(l2, 0);
+    free(t2);
+    flow_set_free(&s2);
+    assert_int_equal(flow_events_writable(&a, err, sizeof err), 0);
     struct flow_set back;
     assert_int_equal(flow_events_parse("written", text, len, &back, err, sizeof err), 0);
     assert_int_equal(back.n, a.n);
@@ -188,7 +256,7 @@ static void test_config(void **state)
     assert_string_equal(c.o.rules[0].opts.congestion, "bbr");
     assert_true(c.o.rules[1].has_fid && c.o.rules[1].fid == 7 && c.o.rules[1].server_port == -1);
     assert_true(c.synthetic && c.syn.poisson && c.syn.flows == 50 && c.syn.clients == 4 && c.syn.port == 9000);
-    assert_int_equal(c.syn.rounds.kind, 'u');
+    assert_int_equal(c.syn.rounds.p[0].kind, 'u');
     flow_config_free(&c);
 
     static const struct { const char *yaml, *want; } bad[] = {

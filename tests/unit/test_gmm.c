@@ -1,5 +1,5 @@
 /* test_gmm — EM on known mixtures (parameters recovered, BIC picks the size), degenerate data
- * (one value, two values, heavy tails, none), the log scale, sampling. */
+ * (one value, two values, heavy tails, none), the log scale, sampling, density and CDF. */
 #include "testutil.h"
 
 #include <math.h>
@@ -14,6 +14,12 @@ static double u01(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static double normal(double mu, double sigma)
@@ -122,6 +128,68 @@ static void test_log_scale(void **state)
     assert_false(g.log_scale);
 }
 
+/* a heavier tail than any lognormal (Pareto, alpha 1.2: no variance): a finite fit on the log
+ * scale whose samples keep the data's median and upper quartile */
+static void test_heavy_tail(void **state)
+{
+    enum { N = 4000 };
+    static double x[N], y[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = 100 * pow(u01(), -1 / 1.2);
+    struct gmm g;
+    assert_int_equal(gmm_fit_auto(x, N, 5, &g), 0);
+    assert_true(g.log_scale);
+    assert_true(g.k >= 1 && g.k <= 5 && isfinite(g.bic));
+    uint64_t s = 3;
+    for (size_t i = 0; i < N; i++)
+        y[i] = gmm_sample(&g, &s);
+    qsort(x, N, sizeof *x, cmp);
+    qsort(y, N, sizeof *y, cmp);
+    assert_true(fabs(y[N / 2] / x[N / 2] - 1) < 0.1);
+    assert_true(fabs(y[3 * N / 4] / x[3 * N / 4] - 1) < 0.15);
+}
+
+/* BIC picks the size: 1 for one normal, 3 for three well-apart ones, and never more
+ * components than distinct values */
+static void test_bic_choice(void **state)
+{
+    enum { N = 3000 };
+    static double x[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = i % 3 == 0 ? normal(0, 1) : i % 3 == 1 ? normal(20, 1) : normal(40, 2);
+    struct gmm g;
+    assert_int_equal(gmm_fit(x, N, 5, &g), 0);
+    assert_int_equal(g.k, 3);
+    struct gmm k2, k3;
+    assert_int_equal(gmm_fit_k(x, N, 2, &k2), 0);
+    assert_int_equal(gmm_fit_k(x, N, 3, &k3), 0);
+    assert_true(k2.bic > k3.bic);
+    assert_true(fabs(g.bic - k3.bic) < 1e-9);
+    double three[30];
+    for (int i = 0; i < 30; i++)
+        three[i] = i % 3;
+    assert_int_equal(gmm_fit(three, 30, 5, &g), 0);
+    assert_int_equal(g.k, 3);
+}
+
+/* the density integrates to 1 and the CDF is its integral, on both scales */
+static void test_pdf_cdf(void **state)
+{
+    struct gmm g = { .k = 2, .w = { 0.25, 0.75 }, .mu = { 0, 10 }, .sigma = { 1, 2 } };
+    double area = 0;
+    for (double y = -10; y < 30; y += 0.01)
+        area += gmm_pdf(&g, y) * 0.01;
+    assert_true(fabs(area - 1) < 1e-3);
+    assert_true(fabs(gmm_cdf(&g, 0) - (0.125 + 0.75 * 0.5 * erfc(10 / (2 * M_SQRT2)))) < 1e-12);
+    assert_true(gmm_cdf(&g, -100) < 1e-12 && gmm_cdf(&g, 100) > 1 - 1e-12);
+    g.log_scale = true; /* ln x ~ the same mixture */
+    assert_true(gmm_cdf(&g, -1) == 0 && gmm_cdf(&g, 0) == 0);
+    assert_true(fabs(gmm_cdf(&g, 1) - (0.125 + 0.75 * 0.5 * erfc(10 / (2 * M_SQRT2)))) < 1e-12);
+    assert_false(gmm_spans_decades((double[]){ 1, 50 }, 2));
+    assert_true(gmm_spans_decades((double[]){ 1, 100 }, 2));
+    assert_false(gmm_spans_decades((double[]){ 0, 1000 }, 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +197,9 @@ int main(void)
         cmocka_unit_test(test_one_component),
         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_log_scale),
+        cmocka_unit_test(test_heavy_tail),
+        cmocka_unit_test(test_bic_choice),
+        cmocka_unit_test(test_pdf_cdf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static void test_fit_synthetic(void **state)
     addr_parse("10.0.1.1", &o.server);
     struct flow_set set;
     assert_int_equal(flow_synthetic(&o, &set, err, sizeof err), 0);
-    json_t *m = flow_model_fit(&set, MODEL_BY_PORT, err, sizeof err);
+    json_t *m = flow_model_fit(&set, MODEL_BY_PORT, MODEL_FIT_MIXTURE, err, sizeof err);
     assert_non_null(m);
     assert_int_equal(json_integer_value(json_object_get(m, "version")), MODEL_VERSION);
     json_t *c = json_object_get(json_object_get(m, "classes"), "port 443");
@@ -44,7 +44,7 @@ static void test_fit_synthetic(void **state)
     assert_true(fabs(num(c, "server_bytes", "model_mean") - num(c, "server_bytes", "data_mean")) < 30);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "server_bytes"), "n")), 800);
     /* one class for all flows */
-    json_t *one = flow_model_fit(&set, MODEL_ONE, err, sizeof err);
+    json_t *one = flow_model_fit(&set, MODEL_ONE, MODEL_FIT_MIXTURE, err, sizeof err);
     assert_non_null(json_object_get(json_object_get(one, "classes"), "all"));
     json_decref(one);
     json_decref(m);
@@ -52,7 +52,7 @@ static void test_fit_synthetic(void **state)
     /* too few flows: the distributions say so instead of a fit */
     o.flows = 3;
     assert_int_equal(flow_synthetic(&o, &set, err, sizeof err), 0);
-    m = flow_model_fit(&set, MODEL_BY_ADDRESS, err, sizeof err);
+    m = flow_model_fit(&set, MODEL_BY_ADDRESS, MODEL_FIT_MIXTURE, err, sizeof err);
     c = json_object_get(json_object_get(m, "classes"), "10.0.1.1");
     assert_non_null(c);
     assert_non_null(json_object_get(json_object_get(c, "arrival_gap"), "fitted"));
@@ -74,12 +74,12 @@ static void test_generate(void **state)
     addr_parse("10.0.1.1", &o.server);
     struct flow_set src, gen;
     assert_int_equal(flow_synthetic(&o, &src, err, sizeof err), 0);
-    json_t *j = flow_model_fit(&src, MODEL_BY_PORT, err, sizeof err);
+    json_t *j = flow_model_fit(&src, MODEL_BY_PORT, MODEL_FIT_MIXTURE, err, sizeof err);
     char *text = json_dumps(j, 0);
     json_decref(j);
     j = json_loads(text, 0, NULL); /* through its text, as a file would */
     free(text);
-    struct flow_model m;
+    static struct flow_model m;
     if (flow_model_read(j, &m, err, sizeof err) < 0)
         fail_msg("read: %s", err);
     json_decref(j);
@@ -119,11 +119,103 @@ static void test_generate(void **state)
     assert_true(flow_ks(x, 3, z, 2) == 1);
 }
 
+/* the empirical fit: a distribution no mixture has (a spike beside a heavy tail) comes back as
+ * it went in: the quantiles are the data's, generated values have KS < 0.05 against the source,
+ * the model's mean is the data's, the CDF climbs from 0 to 1 through the quantiles */
+static void test_empirical(void **state)
+{
+    char err[256];
+    struct flow_synthetic_options o = { .flows = 3000, .rate = 100, .port = 443, .seed = 7 };
+    flow_dist_parse("uniform:1:3", &o.rounds, err, sizeof err);
+    flow_dist_parse("exp:400", &o.request, err, sizeof err);
+    flow_dist_parse("uniform:1000:30000", &o.response, err, sizeof err);
+    flow_dist_parse("0.005", &o.think, err, sizeof err);
+    addr_parse("10.0.0.1", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set src, gen;
+    assert_int_equal(flow_synthetic(&o, &src, err, sizeof err), 0);
+    for (size_t i = 0; i < src.n; i += 3) /* a third of the responses exactly 1460 bytes: a spike */
+        for (size_t k = 0; k < src.flows[i].side[1].n; k++)
+            if (src.flows[i].side[1].ev[k].type == FLOW_SEND)
+                src.flows[i].side[1].ev[k].bytes = 1460;
+    json_t *j = flow_model_fit(&src, MODEL_BY_PORT, MODEL_FIT_EMPIRICAL, err, sizeof err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "fit")), "empirical");
+    json_t *sb = json_object_get(json_object_get(json_object_get(j, "classes"), "port 443"), "server_bytes");
+    assert_int_equal(json_array_size(json_object_get(sb, "quantiles")), MODEL_QUANTILES);
+    assert_null(json_object_get(sb, "components"));
+    assert_true(fabs(num(json_object_get(json_object_get(j, "classes"), "port 443"), "server_bytes", "model_mean") /
+                     json_number_value(json_object_get(sb, "data_mean")) - 1) < 0.01);
+    static struct flow_model m;
+    if (flow_model_read(j, &m, err, sizeof err) < 0)
+        fail_msg("read: %s", err);
+    json_decref(j);
+    const struct model_dist *d = &m.classes[0].d[MODEL_SERVER_BYTES];
+    assert_true(d->fitted && d->empirical);
+    assert_true(d->q[0] >= 1000 && d->q[MODEL_QUANTILES - 1] <= 30000);
+    assert_true(model_dist_cdf(d, 999) == 0 && model_dist_cdf(d, 30001) == 1);
+    double cdf_below = model_dist_cdf(d, 1459.9), cdf_at = model_dist_cdf(d, 1460);
+    assert_true(cdf_at - cdf_below > 0.3); /* the spike: a third of the mass at one value */
+    struct model_generate_options g = { .flows = 3000, .scale = 1, .port = 9, .seed = 13 };
+    g.client = o.client;
+    g.server = o.server;
+    assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
+    static double a[20000], b[20000];
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < src.n; i++)
+        for (size_t k = 0; k < src.flows[i].side[1].n; k++)
+            if (src.flows[i].side[1].ev[k].type == FLOW_SEND)
+                a[na++] = (double)src.flows[i].side[1].ev[k].bytes;
+    for (size_t i = 0; i < gen.n; i++)
+        for (size_t k = 0; k < gen.flows[i].side[1].n; k++)
+            if (gen.flows[i].side[1].ev[k].type == FLOW_SEND)
+                b[nb++] = (double)gen.flows[i].side[1].ev[k].bytes;
+    double ks = flow_ks(a, na, b, nb);
+    if (!(ks < 0.05))
+        fail_msg("empirical response sizes: KS %.3f", ks);
+    size_t spike = 0;
+    for (size_t i = 0; i < nb; i++)
+        spike += b[i] == 1460;
+    assert_true((double)spike / (double)nb > 0.25); /* drawn at the spike itself, not smeared around it */
+    flow_set_free(&gen);
+    flow_set_free(&src);
+}
+
+/* the values a model is fitted on, per class in order of appearance: what --plot draws */
+static void test_data(void **state)
+{
+    char err[256];
+    struct flow_synthetic_options o = { .flows = 10, .rate = 10, .port = 80, .seed = 1 };
+    flow_dist_parse("2", &o.rounds, err, sizeof err);
+    flow_dist_parse("100", &o.request, err, sizeof err);
+    flow_dist_parse("1000", &o.response, err, sizeof err);
+    flow_dist_parse("0", &o.think, err, sizeof err);
+    addr_parse("10.0.0.1", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set set;
+    assert_int_equal(flow_synthetic(&o, &set, err, sizeof err), 0);
+    for (size_t i = 5; i < 10; i++)
+        set.flows[i].side[1].port = 8080;
+    struct model_data *d;
+    size_t n;
+    assert_int_equal(flow_model_data(&set, MODEL_BY_PORT, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].name, "port 80");
+    assert_string_equal(d[1].name, "port 8080");
+    assert_int_equal(d[1].flows, 5);
+    assert_int_equal(d[1].d[MODEL_ARRIVAL_GAP].n, 4);  /* between its 5 flows */
+    assert_int_equal(d[1].d[MODEL_CLIENT_BYTES].n, 10); /* 2 rounds each */
+    assert_true(d[1].d[MODEL_FLOW_BYTES].v[0] == 2200);
+    assert_string_equal(model_dist_names[MODEL_FLOW_BYTES], "flow_bytes");
+    flow_model_data_free(d, n);
+    flow_set_free(&set);
+}
+
 /* a model that says something impossible is refused, naming where */
 static void test_read_errors(void **state)
 {
     char err[256];
-    struct flow_model m;
+    static struct flow_model m;
     const char *bad[][2] = {
         { "{\"version\": 2, \"classes\": {}}", "version 1" },
         { "{\"version\": 1, \"classes\": {}}", "no class" },
@@ -134,6 +226,14 @@ static void test_read_errors(void **state)
           "[{\"weight\": 0.5, \"mean\": 2, \"sd\": 1}]}}}}", "weights add up to 0.5" },
         { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"think\": {\"log_scale\": true, "
           "\"components\": [{\"weight\": 1, \"mean\": 900, \"sd\": 1}]}}}}", "out of range for a log scale" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"rounds\": {\"quantiles\": [1, 3, 2]}}}}",
+          "rounds: quantile 3" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"rounds\": {\"quantiles\": [1]}}}}",
+          "quantiles: 2 to 101" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"rounds\": {\"quantiles\": [1, \"x\"]}}}}",
+          "quantile 2: a finite number" },
+        { "{\"version\": 1, \"classes\": {\"port 80\": {\"flows\": 3, \"rounds\": {\"quantiles\": 5}}}}",
+          "quantiles: 2 to" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *j = json_loads(bad[i][0], 0, NULL);
@@ -151,6 +251,8 @@ int main(void)
         cmocka_unit_test(test_fit_synthetic),
         cmocka_unit_test(test_generate),
         cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_empirical),
+        cmocka_unit_test(test_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

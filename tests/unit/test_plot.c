@@ -1,10 +1,12 @@
 /* test_plot — flow-replay's --plot: a results file becomes the data files the pictures are
- * drawn from (samples by flow end, CDFs), and gnuplot draws SVG and PNG from them. */
+ * drawn from (samples by flow end, CDFs), and gnuplot draws SVG and PNG from them; flow-extract's
+ * --plot: CDFs of the flows and the model's fits over their histograms. */
 #include "testutil.h"
 
 #include <sys/stat.h>
 
 #include "flow/plot.h"
+#include "flow/synthetic.h"
 
 static char *slurp(const char *path)
 {
@@ -58,10 +60,70 @@ static void test_plot_files(void **state)
     tu_rmdir(dir);
 }
 
+/* flow-extract's --plot: the flows' CDFs, and per class a histogram and the model's density
+ * for each fitted distribution (two gnuplot indices each), drawn as SVG and PNG */
+static void test_plot_extract(void **state)
+{
+    char *dir = tu_tmpdir(), out[256], path[320], err[512] = "";
+    snprintf(out, sizeof out, "%s/plots", dir);
+    struct flow_synthetic_options o = { .flows = 200, .rate = 100, .port = 443, .seed = 3 };
+    flow_dist_parse("uniform:1:3", &o.rounds, err, sizeof err);
+    flow_dist_parse("exp:400", &o.request, err, sizeof err);
+    flow_dist_parse("uniform:1000:3000", &o.response, err, sizeof err);
+    flow_dist_parse("0.01", &o.think, err, sizeof err);
+    addr_parse("10.0.0.1", &o.client);
+    addr_parse("10.0.1.1", &o.server);
+    struct flow_set set;
+    assert_int_equal(flow_synthetic(&o, &set, err, sizeof err), 0);
+    for (size_t i = 0; i < 1; i++) /* a class of one flow: too few values to fit, no picture */
+        set.flows[i].side[1].port = 8080;
+    json_t *m = flow_model_fit(&set, MODEL_BY_PORT, MODEL_FIT_MIXTURE, err, sizeof err);
+    assert_non_null(m);
+    struct values rtts = { 0 };
+    values_push(&rtts, 2.5);
+    values_push(&rtts, 1.5);
+    if (flow_plot_extract(&set, m, MODEL_BY_PORT, &rtts, out, err, sizeof err) < 0)
+        fail_msg("flow_plot_extract: %s", err);
+    snprintf(path, sizeof path, "%s/rtt.cdf", out);
+    assert_non_null(strstr(slurp(path), "\n1.5 0.500000\n2.5 1.000000\n"));
+    snprintf(path, sizeof path, "%s/sizes.cdf", out);
+    const char *s = slurp(path);
+    size_t rows = 0;
+    for (const char *p = s; (p = strchr(p, '\n')); p++)
+        rows++;
+    assert_int_equal(rows, 1 + 200); /* the comment, a row per flow */
+    snprintf(path, sizeof path, "%s/fit-port-443.dat", out);
+    s = slurp(path);
+    assert_non_null(strstr(s, "# histogram: x, density\n"));
+    size_t hist = 0, model = 0;
+    for (const char *p = s; (p = strstr(p, "# histogram")); p++)
+        hist++;
+    for (const char *p = s; (p = strstr(p, "# model")); p++)
+        model++;
+    assert_int_equal(hist, 9); /* every distribution of the class has values to draw */
+    assert_int_equal(model, 9);
+    snprintf(path, sizeof path, "%s/plot.gp", out);
+    s = slurp(path);
+    assert_non_null(strstr(s, "set output 'fit-port-443'.ext"));
+    assert_null(strstr(s, "fit-port-8080")); /* nothing fitted there: no picture of it */
+    const char *pics[] = { "sizes.svg", "durations.png", "rtt.svg", "fit-port-443.svg", "fit-port-443.png" };
+    for (size_t i = 0; i < sizeof pics / sizeof *pics; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", out, pics[i]);
+        if (stat(path, &st) != 0 || st.st_size < 2000)
+            fail_msg("%s: missing or too small", pics[i]);
+    }
+    values_free(&rtts);
+    json_decref(m);
+    flow_set_free(&set);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plot_files),
+        cmocka_unit_test(test_plot_extract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

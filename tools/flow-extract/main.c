@@ -13,6 +13,7 @@
 #include "flow/events.h"
 #include "flow/extract.h"
 #include "flow/model.h"
+#include "flow/plot.h"
 #include "log.h"
 #include "version.h"
 
@@ -34,6 +35,11 @@ static void usage(FILE *out)
         "                          (and as JSON with --compare-json FILE)\n"
         "      --model FILE        also fit a traffic model of the flows (JSON: per class and direction,\n"
         "                          Gaussian mixtures by EM and BIC); --classes port|address|one (port)\n"
+        "      --fit mixture|empirical  what each distribution of the model is: a Gaussian mixture\n"
+        "                          (default) or the data's own quantiles\n"
+        "      --plot DIR          pictures (SVG and PNG by gnuplot) and their data files in DIR: CDFs of\n"
+        "                          flow sizes, durations and handshake RTTs, and per class the model's\n"
+        "                          fits over the histograms of what they were fitted on\n"
         "  -P, --payload-only      leave out flows that carried no payload either way (handshakes,\n"
         "                          scans), as Mimic's extractor does\n"
         "  -g, --quiet-gap SECS    silence that ends a SEND (default 0.5)\n"
@@ -60,19 +66,22 @@ static double number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_FLOWS = 256, OPT_MODEL, OPT_CLASSES, OPT_COMPARE, OPT_COMPARE_JSON };
+    enum { OPT_MAX_FLOWS = 256, OPT_MODEL, OPT_CLASSES, OPT_COMPARE, OPT_COMPARE_JSON, OPT_FIT, OPT_PLOT };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' }, { "meta", required_argument, NULL, 'm' },
         { "quiet-gap", required_argument, NULL, 'g' }, { "idle-timeout", required_argument, NULL, 'i' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS }, { "quiet", no_argument, NULL, 'q' },
         { "payload-only", no_argument, NULL, 'P' }, { "model", required_argument, NULL, OPT_MODEL },
         { "classes", required_argument, NULL, OPT_CLASSES }, { "compare", required_argument, NULL, OPT_COMPARE },
-        { "compare-json", required_argument, NULL, OPT_COMPARE_JSON },
+        { "compare-json", required_argument, NULL, OPT_COMPARE_JSON }, { "fit", required_argument, NULL, OPT_FIT },
+        { "plot", required_argument, NULL, OPT_PLOT },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     struct flow_extract_options o = { 0 };
-    const char *out = NULL, *meta_path = NULL, *model_path = NULL, *compare_path = NULL, *compare_json = NULL;
+    const char *out = NULL, *meta_path = NULL, *model_path = NULL, *compare_path = NULL, *compare_json = NULL,
+               *plot_dir = NULL;
     enum model_classes classes = MODEL_BY_PORT;
+    enum model_fit fit = MODEL_FIT_MIXTURE;
     bool verbose = false, quiet = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "o:m:g:i:PvqhV", longopts, NULL)) != -1) {
@@ -86,6 +95,14 @@ int main(int argc, char **argv)
         case OPT_MODEL: model_path = optarg; break;
         case OPT_COMPARE: compare_path = optarg; break;
         case OPT_COMPARE_JSON: compare_json = optarg; break;
+        case OPT_PLOT: plot_dir = optarg; break;
+        case OPT_FIT:
+            if (!strcmp(optarg, "mixture") || !strcmp(optarg, "empirical")) {
+                fit = !strcmp(optarg, "mixture") ? MODEL_FIT_MIXTURE : MODEL_FIT_EMPIRICAL;
+                break;
+            }
+            fprintf(stderr, "flow-extract: --fit: mixture or empirical, not %s\n", optarg);
+            return 2;
         case OPT_CLASSES:
             if (!strcmp(optarg, "port") || !strcmp(optarg, "address") || !strcmp(optarg, "one")) {
                 classes = !strcmp(optarg, "port") ? MODEL_BY_PORT : !strcmp(optarg, "address") ? MODEL_BY_ADDRESS : MODEL_ONE;
@@ -107,6 +124,11 @@ int main(int argc, char **argv)
         return 2;
     }
     bool to_stdout = !strcmp(out, "-");
+    if (to_stdout && (model_path || compare_path || plot_dir)) { /* said before the capture is read */
+        fprintf(stderr, "flow-extract: %s needs -o FILE: it reads the events file\n",
+                model_path ? "--model" : compare_path ? "--compare" : "--plot");
+        return 2;
+    }
     char meta_buf[PATH_MAX];
     if (!meta_path && !to_stdout) {
         size_t n = strlen(out);
@@ -138,6 +160,9 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    struct values rtts = { 0 };
+    if (plot_dir)
+        o.handshake_rtts_ms = &rtts;
     o.sources = (const char *const *)argv + optind;
     o.n_sources = (size_t)(argc - optind);
     struct flow_extract *x = flow_extract_new(&o, csv, meta);
@@ -184,53 +209,51 @@ int main(int argc, char **argv)
         log_error("cannot rename the outputs into place: %s", strerror(errno));
         return 1;
     }
-    if (model_path) { /* the model, from the events just written (they are its whole input) */
-        char err[512];
-        struct flow_set set;
-        json_t *m = NULL;
-        if (to_stdout) {
-            log_error("--model needs -o FILE: the model is fitted from the events file");
-            status = 2;
-        } else if (flow_events_load(out, &set, err, sizeof err) < 0 || !(m = flow_model_fit(&set, classes, err, sizeof err))) {
+    struct flow_set set;
+    char err[512];
+    bool have_set = false;
+    if ((model_path || plot_dir || compare_path) && !(have_set = flow_events_load(out, &set, err, sizeof err) == 0)) {
+        log_error("%s", err);
+        status = 1;
+    }
+    if (have_set && (model_path || plot_dir)) { /* the model, from the events just written (they are its whole input) */
+        json_t *m = flow_model_fit(&set, classes, fit, err, sizeof err);
+        if (!m) {
             log_error("--model: %s", err);
             status = 1;
-        } else {
-            if (json_dump_file(m, model_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) < 0) {
-                log_error("cannot write %s", model_path);
-                status = 1;
-            }
-            json_decref(m);
-            flow_set_free(&set);
         }
+        if (m && model_path && json_dump_file(m, model_path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) < 0) {
+            log_error("cannot write %s", model_path);
+            status = 1;
+        }
+        if (m && plot_dir && flow_plot_extract(&set, m, classes, &rtts, plot_dir, err, sizeof err) < 0) {
+            log_error("%s", err);
+            status = 1;
+        }
+        json_decref(m);
     }
-    if (compare_path && !to_stdout) { /* the check mode: the model's source (a) against these flows (b) */
-        char err[512];
-        struct flow_set a, b;
+    if (have_set && compare_path) { /* the check mode: the model's source (a) against these flows (b) */
+        struct flow_set a;
         json_t *cmp = NULL;
         if (flow_events_load(compare_path, &a, err, sizeof err) < 0) {
             log_error("--compare: %s", err);
             status = 1;
         } else {
-            bool have_b = flow_events_load(out, &b, err, sizeof err) == 0;
-            if (!have_b || !(cmp = flow_model_compare(&a, &b, classes, quiet ? NULL : stdout, err, sizeof err))) {
+            if (!(cmp = flow_model_compare(&a, &set, classes, quiet ? NULL : stdout, err, sizeof err))) {
                 log_error("--compare: %s", err);
                 status = 1;
             }
-            if (have_b)
-                flow_set_free(&b);
-            if (cmp) {
-                if (compare_json && json_dump_file(cmp, compare_json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-                    log_error("cannot write %s", compare_json);
-                    status = 1;
-                }
-                json_decref(cmp);
+            if (cmp && compare_json && json_dump_file(cmp, compare_json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+                log_error("cannot write %s", compare_json);
+                status = 1;
             }
+            json_decref(cmp);
             flow_set_free(&a);
         }
-    } else if (compare_path) {
-        log_error("--compare needs -o FILE: the comparison reads the events file");
-        status = 2;
     }
+    if (have_set)
+        flow_set_free(&set);
+    values_free(&rtts);
     if (st.unbalanced)
         log_error("%llu flows whose SENDs and the other side's WAITs disagree (a bug: please report it)",
                   (unsigned long long)st.unbalanced);

@@ -53,9 +53,11 @@ static void usage(FILE *out)
         "  -o, --results FILE       per-flow results and tcp_info samples, JSON lines (default: none)\n"
         "  -S, --summary FILE       the summary as JSON (default: on stdout)\n"
         "  -v                       progress on stderr; -q errors only\n"
-        "Made-up traffic (--synthetic, no file); D = N, uniform:A:B or exp:MEAN:\n"
+        "Made-up traffic (--synthetic, no file); D = N, uniform:A:B, exp:MEAN, normal:MEAN:SD,\n"
+        "lognormal:MU:SIGMA (of ln x) or a mixture of them, W*D+W*D (e.g. 0.3*normal:200:20+0.7*exp:900):\n"
         "      --flows N            how many flows (default 100)     --rate R   new flows per second (100)\n"
         "      --poisson            exponential gaps between new flows (default: even)\n"
+        "      --arrival D          seconds between new flows, drawn from D (instead of --rate)\n"
         "      --rounds D           request/response rounds per flow (1)\n"
         "      --request D, --response D  bytes of each (100, 1000)  --think D  seconds before a response (0)\n"
         "      --client ADDR, --clients N  the first client address and how many (127.0.0.1, 1)\n"
@@ -76,6 +78,11 @@ static void usage(FILE *out)
  * "-" is standard output. The exit status. */
 static int write_events_file(const char *path, const struct flow_set *set)
 {
+    char err[512];
+    if (flow_events_writable(set, err, sizeof err) < 0) {
+        log_error("--write-events: %s", err);
+        return 2;
+    }
     bool std = !strcmp(path, "-");
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -112,7 +119,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE, O_USER };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE, O_USER, O_ARRIVAL };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -126,6 +133,7 @@ int main(int argc, char **argv)
         { "rate", required_argument, NULL, O_RATE }, { "poisson", no_argument, NULL, O_POISSON },
         { "rounds", required_argument, NULL, O_ROUNDS }, { "request", required_argument, NULL, O_REQ },
         { "response", required_argument, NULL, O_RESP }, { "think", required_argument, NULL, O_THINK },
+        { "arrival", required_argument, NULL, O_ARRIVAL },
         { "client", required_argument, NULL, O_CLIENT }, { "clients", required_argument, NULL, O_CLIENTS },
         { "server", required_argument, NULL, O_SERVER }, { "port", required_argument, NULL, O_PORT },
         { "seed", required_argument, NULL, O_SEED },
@@ -226,9 +234,9 @@ int main(int argc, char **argv)
         case O_FLOWS: fc.syn.flows = (size_t)number("--flows", optarg, 1); break;
         case O_RATE: fc.syn.rate = number("--rate", optarg, 0.001); break;
         case O_POISSON: fc.syn.poisson = 1; break;
-        case O_ROUNDS: case O_REQ: case O_RESP: case O_THINK: {
+        case O_ROUNDS: case O_REQ: case O_RESP: case O_THINK: case O_ARRIVAL: {
             struct flow_dist *d = opt == O_ROUNDS ? &fc.syn.rounds : opt == O_REQ ? &fc.syn.request
-                                : opt == O_RESP ? &fc.syn.response : &fc.syn.think;
+                                : opt == O_RESP ? &fc.syn.response : opt == O_THINK ? &fc.syn.think : &fc.syn.arrival;
             if (flow_dist_parse(optarg, d, derr, sizeof derr) < 0) {
                 fprintf(stderr, "flow-replay: %s\n", derr);
                 return 2;
