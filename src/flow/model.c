@@ -321,6 +321,16 @@ double model_dist_sample(const struct model_dist *d, uint64_t *s)
     return d->q[i] + (at - (double)i) * (d->q[i + 1] - d->q[i]);
 }
 
+double model_dist_mean(const struct model_dist *d)
+{
+    if (!d->empirical)
+        return gmm_mean(&d->g);
+    double m = 0;
+    for (unsigned i = 0; i + 1 < d->nq; i++)
+        m += (d->q[i] + d->q[i + 1]) / 2;
+    return m / (double)(d->nq - 1);
+}
+
 double model_dist_cdf(const struct model_dist *d, double x)
 {
     if (!d->empirical)
@@ -347,66 +357,110 @@ static int cmp_start(const void *a, const void *b)
     return x->stime < y->stime ? -1 : x->stime > y->stime ? 1 : (x->fid > y->fid) - (x->fid < y->fid);
 }
 
+/* One flow of class k, flow number i, starting at stime. 0 or -1 (out of memory). */
+static int model_flow(const struct model_class *k, const struct model_generate_options *o, size_t i, double stime,
+                      uint64_t *s, struct flow_spec *f)
+{
+    f->fid = i;
+    f->stime = stime;
+    f->side[0].ip = o->client;
+    f->side[0].port = (uint16_t)(20000 + i % 40000);
+    f->side[1].ip = o->server;
+    f->side[1].port = k->port ? k->port : o->port;
+    long rounds = lround(draw(&k->d[MODEL_ROUNDS], 1, s));
+    if (rounds < 1)
+        rounds = 1;
+    if (rounds > 10000)
+        rounds = 10000;
+    double at = f->stime;
+    int rc = 0;
+    for (long r = 0; r < rounds && rc == 0; r++) {
+        double req = fmax(round(draw(&k->d[MODEL_CLIENT_BYTES], 100, s)), 0);
+        double resp = fmax(round(draw(&k->d[MODEL_SERVER_BYTES], 1000, s)), 0);
+        double think = fmax(draw(&k->d[MODEL_THINK], 0, s), 0);
+        req = fmin(req, 1e9), resp = fmin(resp, 1e9);
+        if (req > 0)
+            rc |= flow_side_add(&f->side[0], FLOW_SEND, (uint64_t)req, at) | flow_side_add(&f->side[1], FLOW_WAIT, (uint64_t)req, at);
+        if (resp > 0)
+            rc |= flow_side_add(&f->side[1], FLOW_SEND, (uint64_t)resp, at + think) |
+                  flow_side_add(&f->side[0], FLOW_WAIT, (uint64_t)resp, at + think);
+        at += think;
+    }
+    rc |= flow_side_add(&f->side[0], FLOW_CLOSE, 0, at) | flow_side_add(&f->side[1], FLOW_CLOSE, 0, at);
+    return rc ? -1 : 0;
+}
+
+/* The next flow of out, growing it (a duration's flows are not known beforehand). */
+static struct flow_spec *next_flow(struct flow_set *out, size_t *cap)
+{
+    if (out->n == *cap) {
+        size_t c = *cap ? 2 * *cap : 1024;
+        struct flow_spec *p = realloc(out->flows, c * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + *cap, 0, (c - *cap) * sizeof *p);
+        out->flows = p;
+        *cap = c;
+    }
+    return &out->flows[out->n++]; /* counted now: freed with the set, even half made */
+}
+
 int flow_model_generate(const struct flow_model *m, const struct model_generate_options *o, struct flow_set *out,
                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (!o->flows || !m->n || o->client.family != o->server.family) {
-        snprintf(err, errlen, "generating needs flows > 0 and client and server addresses of one family");
-        return -1;
-    }
-    if (!(out->flows = calloc(o->flows, sizeof *out->flows))) {
-        snprintf(err, errlen, "out of memory for %zu flows", o->flows);
+    if ((!o->flows && !(o->duration > 0)) || !m->n || o->client.family != o->server.family) {
+        snprintf(err, errlen, "generating needs flows > 0 (or a duration) and client and server addresses of one family");
         return -1;
     }
     double scale = o->scale > 0 ? o->scale : 1;
     uint64_t s = o->seed ? o->seed : 0x9e3779b97f4a7c15ull;
-    double next[MODEL_CLASSES_MAX] = { 0 };
-    size_t made[MODEL_CLASSES_MAX] = { 0 };
-    for (size_t i = 0; i < o->flows; i++) {
-        /* the class furthest behind its share, so that the proportions hold at every count */
+    double next[MODEL_CLASSES_MAX] = { 0 }, fallback[MODEL_CLASSES_MAX];
+    size_t made[MODEL_CLASSES_MAX] = { 0 }, cap = 0;
+    /* a class without fitted arrival gaps: the fitted classes' rate per share of flows, times
+     * its share (with --flows the shares alone decide, and the gap is only spacing) */
+    double rate = 0, share = 0;
+    for (size_t k = 0; k < m->n; k++)
+        if (m->classes[k].d[MODEL_ARRIVAL_GAP].fitted) {
+            double mean = model_dist_mean(&m->classes[k].d[MODEL_ARRIVAL_GAP]);
+            rate += mean > 0 ? 1 / mean : 0;
+            share += m->classes[k].flows;
+        }
+    for (size_t k = 0; k < m->n; k++)
+        fallback[k] = rate > 0 && share > 0 ? 1 / (rate / share * m->classes[k].flows) : 0.01;
+    for (size_t i = 0;; i++) {
         size_t c = 0;
-        double worst = -1e300;
-        for (size_t k = 0; k < m->n; k++) {
-            double lag = m->classes[k].flows * (double)(i + 1) - (double)made[k];
-            if (lag > worst)
-                worst = lag, c = k;
+        if (o->duration > 0) { /* the class whose next flow comes first, until all are past the end */
+            for (size_t k = 1; k < m->n; k++)
+                if (next[k] < next[c])
+                    c = k;
+            if (next[c] >= o->duration)
+                break;
+            if (out->n == MODEL_DURATION_FLOWS) {
+                flow_set_free(out);
+                snprintf(err, errlen, "more than %d flows in %g s: a shorter duration, or --flows", MODEL_DURATION_FLOWS,
+                         o->duration);
+                return -1;
+            }
+        } else { /* the class furthest behind its share, so that the proportions hold at every count */
+            if (i == o->flows)
+                break;
+            double worst = -1e300;
+            for (size_t k = 0; k < m->n; k++) {
+                double lag = m->classes[k].flows * (double)(i + 1) - (double)made[k];
+                if (lag > worst)
+                    worst = lag, c = k;
+            }
         }
         const struct model_class *k = &m->classes[c];
-        struct flow_spec *f = &out->flows[out->n++];
-        f->fid = i;
-        f->stime = next[c];
-        next[c] += fmax(draw(&k->d[MODEL_ARRIVAL_GAP], 0.01, &s), 0) / scale;
-        made[c]++;
-        f->side[0].ip = o->client;
-        f->side[0].port = (uint16_t)(20000 + i % 40000);
-        f->side[1].ip = o->server;
-        f->side[1].port = k->port ? k->port : o->port;
-        long rounds = lround(draw(&k->d[MODEL_ROUNDS], 1, &s));
-        if (rounds < 1)
-            rounds = 1;
-        if (rounds > 10000)
-            rounds = 10000;
-        double at = f->stime;
-        int rc = 0;
-        for (long r = 0; r < rounds && rc == 0; r++) {
-            double req = fmax(round(draw(&k->d[MODEL_CLIENT_BYTES], 100, &s)), 0);
-            double resp = fmax(round(draw(&k->d[MODEL_SERVER_BYTES], 1000, &s)), 0);
-            double think = fmax(draw(&k->d[MODEL_THINK], 0, &s), 0);
-            req = fmin(req, 1e9), resp = fmin(resp, 1e9);
-            if (req > 0)
-                rc |= flow_side_add(&f->side[0], FLOW_SEND, (uint64_t)req, at) | flow_side_add(&f->side[1], FLOW_WAIT, (uint64_t)req, at);
-            if (resp > 0)
-                rc |= flow_side_add(&f->side[1], FLOW_SEND, (uint64_t)resp, at + think) |
-                      flow_side_add(&f->side[0], FLOW_WAIT, (uint64_t)resp, at + think);
-            at += think;
-        }
-        rc |= flow_side_add(&f->side[0], FLOW_CLOSE, 0, at) | flow_side_add(&f->side[1], FLOW_CLOSE, 0, at);
-        if (rc) {
+        struct flow_spec *f = next_flow(out, &cap);
+        if (!f || model_flow(k, o, i, next[c], &s, f) < 0) {
             flow_set_free(out);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        next[c] += fmax(draw(&k->d[MODEL_ARRIVAL_GAP], fallback[c], &s), 0) / scale;
+        made[c]++;
         out->events += f->side[0].n + f->side[1].n;
         out->send_bytes += f->side[0].send_bytes + f->side[1].send_bytes;
     }

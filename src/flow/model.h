@@ -40,6 +40,7 @@
 #define MODEL_MIN_SAMPLES 5
 #define MODEL_FIT_VALUES 20000 /* EM on at most this many quantiles of a distribution's values */
 #define MODEL_QUANTILES 101     /* an empirical distribution: its percentiles */
+#define MODEL_DURATION_FLOWS 1000000 /* a duration's flows, at most (~300 bytes each with their events) */
 
 enum model_classes { MODEL_BY_PORT, MODEL_BY_ADDRESS, MODEL_ONE };
 enum model_fit { MODEL_FIT_MIXTURE, MODEL_FIT_EMPIRICAL };
@@ -91,6 +92,9 @@ struct flow_model {
 
 struct model_generate_options {
     size_t flows;             /* how many, over all classes (in the model's proportions) */
+    double duration;          /* > 0 instead: every class's flows arriving within this many seconds,
+                               * each class by its own arrival gaps (a class with too few to fit: at
+                               * its share of the fitted classes' rate); at most MODEL_DURATION_FLOWS */
     double scale;             /* arrival rate x this (default 1: the model's gaps) */
     struct addr client, server;
     uint16_t port;            /* for classes without a port of their own */
@@ -103,7 +107,8 @@ int flow_model_read(json_t *j, struct flow_model *out, char *err, size_t errlen)
 int flow_model_load(const char *path, struct flow_model *out, char *err, size_t errlen);
 /* One value of a distribution, with the caller's xorshift state. */
 double model_dist_sample(const struct model_dist *d, uint64_t *state);
-/* The fraction of a distribution at or below x. */
+/* Its mean (of what sampling draws), and the fraction of it at or below x. */
+double model_dist_mean(const struct model_dist *d);
 double model_dist_cdf(const struct model_dist *d, double x);
 /* Flows drawn from the model (the same seed, the same flows). 0, or -1 with err. */
 int flow_model_generate(const struct flow_model *m, const struct model_generate_options *o, struct flow_set *out,

@@ -330,6 +330,12 @@ for port in 8095 8096; do
     within "port $port: generated flows' mean bytes against the model's expectation" "$(awk -v p=$port '$1 == p {print $3}' big.txt)" "$expect" 0.05
     within "port $port: generated flows, the class's share" "$(awk -v p=$port '$1 == p {print $2}' big.txt)" 10000 0.05
 done
+# a duration instead of a count: each class's flows as its own arrivals bring them
+"$REPLAY" --model known-model.json --duration 2 --client 10.9.0.1 --server 10.9.0.2 --write-events dur.csv -q
+within "--model --duration 2: the flows the arrival gaps bring" "$(grep -c ^CONN dur.csv)" \
+    "$(jq '[.classes[] | 2 / .arrival_gap.model_mean] | add' known-model.json)" 0.1
+"$REPLAY" --model known-model.json --duration 2 --flows 5 -q 2> dur.err
+eq "--duration with --flows: a usage error" "$?" 2
 # an empirical model of the same capture: the data's quantiles, and flows drawn from them
 "$EXTRACT" known.pcap -o known-e.csv --model known-emp.json --fit empirical -q
 eq "empirical model: its distributions are quantiles" \

@@ -112,6 +112,30 @@ static void test_generate(void **state)
     assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
     assert_true(fabs(gen.flows[gen.n - 1].stime - 7.5) < 1);
     flow_set_free(&gen);
+    /* a duration instead of a count: the flows the class's arrivals start in it (100/s, x2) */
+    g.flows = 0;
+    g.duration = 10;
+    assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
+    assert_true(gen.n > 1800 && gen.n < 2200);
+    assert_true(gen.flows[gen.n - 1].stime < 10 && gen.flows[gen.n - 1].stime > 9.9);
+    flow_set_free(&gen);
+    /* a second class seen too seldom to fit its arrivals: at its share of the fitted rate */
+    static struct flow_model two;
+    two = m;
+    two.n = 2;
+    two.classes[0].flows = 0.75;
+    two.classes[1] = m.classes[0];
+    two.classes[1].flows = 0.25;
+    two.classes[1].port = 8443;
+    two.classes[1].d[MODEL_ARRIVAL_GAP].fitted = false;
+    assert_int_equal(flow_model_generate(&two, &g, &gen, err, sizeof err), 0);
+    size_t seldom = 0;
+    for (size_t i = 0; i < gen.n; i++)
+        seldom += gen.flows[i].side[1].port == 8443;
+    assert_true(fabs((double)seldom / (double)(gen.n - seldom) - 1.0 / 3) < 0.05);
+    flow_set_free(&gen);
+    g.duration = 0;
+    g.flows = 1500;
     flow_set_free(&src);
     /* KS of two identical samples is 0, of disjoint ones 1 */
     double x[3] = { 1, 2, 3 }, y[3] = { 1, 2, 3 }, z[2] = { 10, 11 };

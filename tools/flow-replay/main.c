@@ -64,7 +64,8 @@ static void usage(FILE *out)
         "      --server ADDR, --port P     the server (127.0.0.2, 18080)   --seed N   (a fixed default)\n"
         "      --model FILE         flows drawn from a traffic model (flow-extract --model): --flows N of\n"
         "                           them in its classes' proportions, --rate-scale X times its arrival\n"
-        "                           rate; --client/--server/--port/--seed as for --synthetic\n"
+        "                           rate; or --duration SECS: each class's flows as they arrive in that\n"
+        "                           time; --client/--server/--port/--seed as for --synthetic\n"
         "      --bulk SECS          timed bulk flows instead of rounds: each sends as fast as congestion\n"
         "                           control allows for SECS, then closes; --bulk-dir up|down|both (up)\n"
         "      --write-events FILE  write the flows as an events file (- = stdout) and stop: the same\n"
@@ -119,7 +120,7 @@ static void on_signal(int sig) { (void)sig; loop_stop = 1; }
 int main(int argc, char **argv)
 {
     enum { O_CNS = 256, O_WRITE_EVENTS, O_SNS, O_NODELAY, O_SNDBUF, O_RCVBUF, O_STALL, O_TIMEOUT, O_SYN, O_FLOWS, O_RATE, O_POISSON,
-           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE, O_USER, O_ARRIVAL };
+           O_ROUNDS, O_REQ, O_RESP, O_THINK, O_CLIENT, O_CLIENTS, O_SERVER, O_PORT, O_SEED, O_ECN, O_START_AT, O_PLOT, O_BULK, O_BULK_DIR, O_MODEL, O_RATE_SCALE, O_USER, O_ARRIVAL, O_DURATION };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'C' }, { "role", required_argument, NULL, 'r' }, { "time-scale", required_argument, NULL, 's' },
         { "asap", no_argument, NULL, 'a' }, { "map", required_argument, NULL, 'm' },
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
         { "user", required_argument, NULL, O_USER },
         { "bulk", required_argument, NULL, O_BULK }, { "bulk-dir", required_argument, NULL, O_BULK_DIR },
         { "model", required_argument, NULL, O_MODEL }, { "rate-scale", required_argument, NULL, O_RATE_SCALE },
+        { "duration", required_argument, NULL, O_DURATION },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { 0 },
     };
     log_program = "flow-replay";
@@ -161,7 +163,8 @@ int main(int argc, char **argv)
     size_t n_map = 0;
     const char *results = fc.results, *summary_path = fc.summary, *write_events = NULL, *plot_dir = NULL;
     const char *model_path = NULL;
-    double rate_scale = 1;
+    double rate_scale = 1, duration = 0;
+    bool flows_given = false;
     char plot_results[4096];
     bool verbose = false, quiet = false, synthetic = fc.synthetic;
     int opt;
@@ -213,6 +216,7 @@ int main(int argc, char **argv)
         case O_USER: fc.o.user = optarg; break;
         case O_MODEL: model_path = optarg; break;
         case O_RATE_SCALE: rate_scale = number("--rate-scale", optarg, 0.000001); break;
+        case O_DURATION: duration = number("--duration", optarg, 0.000001); break;
         case O_BULK: fc.syn.bulk = number("--bulk", optarg, 0.001); break;
         case O_BULK_DIR:
             if (!strcmp(optarg, "up") || !strcmp(optarg, "down") || !strcmp(optarg, "both")) {
@@ -231,7 +235,7 @@ int main(int argc, char **argv)
         case 'o': results = optarg; break;
         case 'S': summary_path = optarg; break;
         case O_SYN: synthetic = true; break;
-        case O_FLOWS: fc.syn.flows = (size_t)number("--flows", optarg, 1); break;
+        case O_FLOWS: fc.syn.flows = (size_t)number("--flows", optarg, 1); flows_given = true; break;
         case O_RATE: fc.syn.rate = number("--rate", optarg, 0.001); break;
         case O_POISSON: fc.syn.poisson = 1; break;
         case O_ROUNDS: case O_REQ: case O_RESP: case O_THINK: case O_ARRIVAL: {
@@ -294,7 +298,11 @@ int main(int argc, char **argv)
     }
     struct flow_set set;
     static struct flow_model model;
-    struct model_generate_options mg = { .flows = fc.syn.flows, .scale = rate_scale, .client = fc.syn.client,
+    if (duration > 0 && (!model_path || flows_given)) {
+        fprintf(stderr, "flow-replay: --duration %s\n", model_path ? "or --flows, not both" : "goes with --model");
+        return 2;
+    }
+    struct model_generate_options mg = { .flows = fc.syn.flows, .duration = duration, .scale = rate_scale, .client = fc.syn.client,
                                          .server = fc.syn.server, .port = fc.syn.port, .seed = fc.syn.seed };
     if (model_path ? flow_model_load(model_path, &model, err, sizeof err) < 0 ||
                          flow_model_generate(&model, &mg, &set, err, sizeof err) < 0
