@@ -32,100 +32,6 @@
 #include "flow/replay_int.h"
 
 
-/* ---- addresses, namespaces, sockets ---- */
-
-static struct addr mapped(const struct flow_replay_options *o, const struct addr *a)
-{
-    for (size_t i = 0; i < o->n_map; i++)
-        if (addr_equal(&o->map[i].from, a))
-            return o->map[i].to;
-    return *a;
-}
-
-/* A socket in a network namespace (-1 = this one). */
-static int socket_in(struct engine *e, int netns, int family)
-{
-    if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
-        return -1;
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int saved = errno;
-    if (netns >= 0 && setns(e->netns_self, CLONE_NEWNET) < 0)
-        log_error("cannot return to the original network namespace: %s", strerror(errno));
-    errno = saved;
-    return fd;
-}
-
-static uint16_t mapped_port(const struct flow_replay_options *o, uint16_t port)
-{
-    for (size_t i = 0; i < o->n_port_map; i++)
-        if (o->port_map[i].from == port)
-            return o->port_map[i].to;
-    return port;
-}
-
-/* A flow's options: the first rule that matches it, over the global ones. */
-static struct flow_sockopts flow_opts(const struct flow_replay_options *o, const struct flow_spec *f)
-{
-    struct flow_sockopts r = o->sock;
-    for (size_t i = 0; i < o->n_rules; i++) {
-        const struct flow_rule *u = &o->rules[i];
-        if ((u->has_fid && u->fid != f->fid) || (u->has_client && !addr_equal(&u->client, &f->side[0].ip)) ||
-            (u->has_server && !addr_equal(&u->server, &f->side[1].ip)) ||
-            (u->server_port >= 0 && u->server_port != f->side[1].port))
-            continue;
-        if (u->opts.congestion)
-            r.congestion = u->opts.congestion;
-        if (u->opts.nodelay >= 0)
-            r.nodelay = u->opts.nodelay;
-        if (u->opts.sndbuf)
-            r.sndbuf = u->opts.sndbuf;
-        if (u->opts.rcvbuf)
-            r.rcvbuf = u->opts.rcvbuf;
-        break;
-    }
-    return r;
-}
-
-static void tune(int fd, const struct flow_sockopts *s)
-{
-    static unsigned warned;
-    if (s->nodelay >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &s->nodelay, sizeof s->nodelay);
-    if (s->congestion && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->congestion, (socklen_t)strlen(s->congestion)) < 0)
-        log_warn_limited(&warned, 3, "congestion control \"%s\": %s (is its module loaded? see "
-                         "/proc/sys/net/ipv4/tcp_available_congestion_control)", s->congestion, strerror(errno));
-    if (s->sndbuf)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof s->sndbuf);
-    if (s->rcvbuf)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, sizeof s->rcvbuf);
-}
-
-static int open_netns(const char *name, char *err, size_t errlen)
-{
-    if (!name)
-        return -1;
-    char path[256];
-    snprintf(path, sizeof path, "/var/run/netns/%s", name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        snprintf(err, errlen, "network namespace \"%s\": %s (ip netns list shows the names)", name, strerror(errno));
-    return fd;
-}
-
-/* net.ipv4.tcp_ecn of a namespace (ECN has no per-socket switch on Linux): 0 or -1. */
-static int set_ecn(struct engine *e, int netns, int value)
-{
-    if (setns(netns, CLONE_NEWNET) < 0)
-        return -1;
-    FILE *f = fopen("/proc/sys/net/ipv4/tcp_ecn", "w");
-    int rc = f && fprintf(f, "%d\n", value) > 0 ? 0 : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    if (setns(e->netns_self, CLONE_NEWNET) < 0)
-        log_error("cannot return to the original network namespace: %s", strerror(errno));
-    return rc;
-}
-
 /* What an end waits for: readable until EOF (epoll is level-triggered: a read EOF would
  * report forever), writable only while a SEND is blocked; nothing = off the loop. */
 static void want(struct engine *e, struct end *x, bool out)
@@ -402,7 +308,7 @@ static void advance(struct engine *e, struct end *x)
 static void end_ready(struct engine *e, struct end *x)
 {
     x->connected = true;
-    tune(x->fd, &x->f->opts); /* the listener's were the global ones: now the flow's */
+    flow_tune(x->fd, &x->f->opts); /* the listener's were the global ones: now the flow's */
     advance(e, x);
 }
 
@@ -426,7 +332,7 @@ static void flow_start(struct engine *e, struct rflow *f)
     struct sockaddr_storage src, dst;
     socklen_t sl = addr_to_sockaddr(&f->ip[0], e->o->role == FLOW_ROLE_BOTH ? 0 : f->port[0], &src);
     socklen_t dl = addr_to_sockaddr(&f->ip[1], f->port[1], &dst);
-    c->fd = socket_in(e, e->netns_client, f->ip[0].family);
+    c->fd = flow_socket_in(e, e->netns_client, f->ip[0].family);
     int one = 1;
     /* no port of its own: the kernel picks one at connect, by the whole 4-tuple (IP_BIND_ADDRESS_NO_PORT),
      * instead of searching the bound ports at bind, which slows down as TIME_WAITs pile up */
@@ -440,7 +346,7 @@ static void flow_start(struct engine *e, struct rflow *f)
         flow_finish(e, f, F_FAILED);
         return;
     }
-    tune(c->fd, &f->opts); /* before connect: the congestion control and buffers apply to the handshake */
+    flow_tune(c->fd, &f->opts); /* before connect: the congestion control and buffers apply to the handshake */
     if (connect(c->fd, (struct sockaddr *)&dst, dl) < 0 && errno != EINPROGRESS) {
         flow_finish(e, f, errno == ECONNREFUSED ? F_REFUSED : F_FAILED);
         return;
@@ -534,7 +440,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
         struct sockaddr_storage ss;
         socklen_t sl = addr_to_sockaddr(&l->ip, l->port, &ss);
         int one = 1;
-        l->fd = socket_in(e, e->netns_server, l->ip.family);
+        l->fd = flow_socket_in(e, e->netns_server, l->ip.family);
         if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
             bind(l->fd, (struct sockaddr *)&ss, sl) < 0 || listen(l->fd, 4096) < 0) {
             char a[ADDR_STRLEN];
@@ -545,7 +451,7 @@ static int listeners_open(struct engine *e, char *err, size_t errlen)
             free(l);
             return -1;
         }
-        tune(l->fd, &e->o->sock); /* accepted sockets inherit it */
+        flow_tune(l->fd, &e->o->sock); /* accepted sockets inherit it */
         e->listeners[e->n_listeners++] = l;
         l->io = (struct loop_io){ .fd = l->fd, .fn = listener_io, .obj = l };
         loop_watch(e->loop, &l->io, EPOLLIN);
@@ -633,8 +539,8 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     }
     if (o->client_netns || o->server_netns) {
         e->netns_self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        if ((o->client_netns && (e->netns_client = open_netns(o->client_netns, err, errlen)) < 0) ||
-            (o->server_netns && (e->netns_server = open_netns(o->server_netns, err, errlen)) < 0))
+        if ((o->client_netns && (e->netns_client = flow_open_netns(o->client_netns, err, errlen)) < 0) ||
+            (o->server_netns && (e->netns_server = flow_open_netns(o->server_netns, err, errlen)) < 0))
             goto out;
     }
     if (o->ecn >= 0) {
@@ -645,7 +551,7 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
         }
         for (int k = 0; k < 2; k++) {
             int ns = k ? e->netns_server : e->netns_client;
-            if (ns >= 0 && set_ecn(e, ns, o->ecn) < 0) {
+            if (ns >= 0 && flow_set_ecn(e, ns, o->ecn) < 0) {
                 snprintf(err, errlen, "cannot set net.ipv4.tcp_ecn in %s: %s", k ? o->server_netns : o->client_netns,
                          strerror(errno));
                 goto out;
@@ -655,10 +561,10 @@ int flow_replay_run(const struct flow_set *set, const struct flow_replay_options
     for (size_t i = 0; i < e->n; i++) {
         struct rflow *f = &e->flows[i];
         f->spec = &set->flows[i];
-        f->opts = flow_opts(o, f->spec);
+        f->opts = flow_opts_of(o, f->spec);
         for (int s = 0; s < 2; s++) {
-            f->ip[s] = mapped(o, &f->spec->side[s].ip);
-            f->port[s] = mapped_port(o, f->spec->side[s].port);
+            f->ip[s] = flow_map_addr(o, &f->spec->side[s].ip);
+            f->port[s] = flow_map_port(o, f->spec->side[s].port);
             f->e[s] = (struct end){ .eng = e, .f = f, .side = s, .fd = -1 };
             f->e[s].io = (struct loop_io){ .fd = -1, .fn = end_io, .obj = &f->e[s] };
             f->e[s].timer = (struct loop_timer){ .fn = end_due, .obj = &f->e[s] };

@@ -115,6 +115,19 @@ static inline int64_t now_ns(void)
     return (int64_t)t.tv_sec * NS + t.tv_nsec;
 }
 
+/* sockets.c */
+struct addr flow_map_addr(const struct flow_replay_options *o, const struct addr *a); /* --map, else a */
+uint16_t flow_map_port(const struct flow_replay_options *o, uint16_t port);           /* --port-map */
+/* A socket in a network namespace (-1 = this one), returning to e's own after. */
+int flow_socket_in(struct engine *e, int netns, int family);
+/* A flow's options: the first rule that matches it, over the global ones. */
+struct flow_sockopts flow_opts_of(const struct flow_replay_options *o, const struct flow_spec *f);
+void flow_tune(int fd, const struct flow_sockopts *s);
+/* /var/run/netns/NAME opened, or -1 with err (NULL name: -1, no error) */
+int flow_open_netns(const char *name, char *err, size_t errlen);
+/* net.ipv4.tcp_ecn of a namespace: 0 or -1 */
+int flow_set_ecn(struct engine *e, int netns, int value);
+
 /* results.c */
 bool read_tcp_info(int fd, struct tcp_info *ti);
 /* one line of the results file for a flow that ended; ti[s]: the end's tcp_info or NULL */
