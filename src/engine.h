@@ -119,7 +119,17 @@ void ready_first_sent(struct engine *e);
 void ready_on_settled(void *engine);
 void ready_check(struct engine *e);
 
+/* collectors.c */
+/* Every protocol's collectors resolved into e->collectors; -1 said (file:line) when one cannot be. */
+int collectors_resolve(struct engine *e);
+/* sessions' collector callback: protocol proto's collector k for a router of family (NULL: none). */
+const struct sockaddr_storage *collector_addr(void *engine, int proto, unsigned k, int family, socklen_t *len);
+
 /* report.c */
+/* The progress line on stderr (final: the run's last); progress_tick: when it is due, and the
+ * metrics' tick. */
+void progress_line(struct engine *e, bool final);
+void progress_tick(struct engine *e);
 /* The per-router summary said at the end of every run (and of --check). */
 void report_summary(struct engine *e);
 /* Nothing to send is a mistake, never a success: what was seen instead. */

@@ -33,138 +33,6 @@
 
 #include "engine.h"
 
-static const struct sockaddr_storage *session_collector(void *ctx, int proto, unsigned k, int family, socklen_t *len)
-{
-    struct engine *e = ctx;
-    int f = family == AF_INET6;
-    if (k >= e->n_collectors[proto] || !e->collectors[proto][k].has[f])
-        return NULL;
-    *len = e->collectors[proto][k].len[f];
-    return &e->collectors[proto][k].addr[f];
-}
-
-/* ---- collectors ---- */
-
-static int resolve_collector(struct engine *e, const struct proto_config *pc, const struct collector_config *cc,
-                             struct collector *col)
-{
-    const struct config *c = e->cfg;
-    if (!cc->n_hosts) {
-        log_error("%s:%u:%u: the %s collector has no ip: add it: collector: {ip: 192.0.2.10, port: %u}", c->file,
-                  cc->at.line, cc->at.col, proto_names[pc->id], pc->proto->default_port);
-        return -1;
-    }
-    for (size_t h = 0; h < cc->n_hosts; h++) {
-        const char *host = cc->hosts[h];
-        struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-        char port[8];
-        snprintf(port, sizeof port, "%u", cc->port);
-        int rc = getaddrinfo(host, port, &hints, &res);
-        if (rc != 0) {
-            log_error("%s:%u:%u: %s collector \"%s\" does not resolve: %s", c->file, cc->at.line, cc->at.col,
-                      proto_names[pc->id], host, gai_strerror(rc));
-            return -1;
-        }
-        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-            int f = ai->ai_family == AF_INET6;
-            if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && !col->has[f]) {
-                col->has[f] = true;
-                memcpy(&col->addr[f], ai->ai_addr, ai->ai_addrlen);
-                col->len[f] = ai->ai_addrlen;
-            }
-        }
-        freeaddrinfo(res);
-    }
-    /* every router must be able to reach this collector from its repro_ip */
-    for (size_t m = 0; m < c->n_map; m++) {
-        int f = c->map[m].repro.family == AF_INET6;
-        if (!col->has[f]) {
-            char r[ADDR_STRLEN];
-            log_error("%s:%u:%u: repro_ip %s is IPv%d but the %s collector (%s:%u:%u) has no IPv%d address: give "
-                      "it one of each family the routers use (ip: [192.0.2.10, \"2001:db8::10\"]) or map this "
-                      "router to an IPv%d address", c->file, c->map[m].line, c->map[m].col,
-                      addr_format(&c->map[m].repro, r), f ? 6 : 4, proto_names[pc->id], c->file, cc->at.line,
-                      cc->at.col, f ? 6 : 4, f ? 4 : 6);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int resolve_collectors(struct engine *e)
-{
-    const struct config *c = e->cfg;
-    for (size_t i = 0; i < c->n_protos; i++) {
-        const struct proto_config *pc = &c->protos[i];
-        if (!pc->n_collectors) {
-            log_error("%s:%u: protocol %s has no collector: add collector: {ip: ..., port: ...}", c->file, pc->line,
-                      proto_names[pc->id]);
-            return -1;
-        }
-        if (!(e->collectors[pc->id] = calloc(pc->n_collectors, sizeof *e->collectors[pc->id]))) {
-            log_error("out of memory");
-            return -1;
-        }
-        e->n_collectors[pc->id] = pc->n_collectors;
-        for (size_t k = 0; k < pc->n_collectors; k++)
-            if (resolve_collector(e, pc, &pc->collectors[k], &e->collectors[pc->id][k]) < 0)
-                return -1;
-    }
-    return 0;
-}
-
-/* ---- progress ---- */
-
-static void progress_line(struct engine *e, bool final)
-{
-    const struct stats *s = &e->stats;
-    double secs = (double)(schedule_now_monotonic() - e->started_ns) / 1e9;
-    char where[96] = "";
-    if (e->current_capture && !final) {
-        double f = source_progress(e->current_capture);
-        if (f >= 0)
-            snprintf(where, sizeof where, " %.0f%%", f * 100);
-    }
-    uint64_t per_proto[PROTO_COUNT] = { 0 };
-    for (size_t i = 0; i < e->routers.n; i++)
-        for (int p = 0; p < PROTO_COUNT; p++)
-            per_proto[p] += e->routers.routers[i].stats[p].packets;
-    char sent[160] = "";
-    size_t off = 0;
-    for (size_t i = 0; i < e->cfg->n_protos && off < sizeof sent; i++) {
-        int p = e->cfg->protos[i].id;
-        off += (size_t)snprintf(sent + off, sizeof sent - off, " %s %llu", proto_names[p],
-                                (unsigned long long)per_proto[p]);
-    }
-    uint64_t malformed = s->decode[DECODE_TRUNCATED] + s->decode[DECODE_MALFORMED];
-    struct session_summary t;
-    sessions_summary(e->sessions, NULL, -1, -1, &t);
-    fprintf(stderr, "telrep: %s[%llu/%llu %s%s] %.1fs sent:%s | skipped: unmapped %llu, unselected %llu, "
-            "malformed %llu, other %llu | refused %llu | lost %llu | lag mean %.0fus (max %.0fus)\n",
-            final ? "done " : "", (unsigned long long)e->play_index, (unsigned long long)e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
-            sent, (unsigned long long)s->unmapped, (unsigned long long)s->unselected,
-            (unsigned long long)malformed, (unsigned long long)(stats_skipped(s) - s->unmapped - s->unselected - malformed),
-            (unsigned long long)s->refused, (unsigned long long)t.lost, stats_lag_mean_us(s), s->lag.max_ns / 1e3);
-    if (s->live.on) /* the relay: how long frames wait, what it had to drop */
-        fprintf(stderr, "telrep: %slive: %llu frames, delay p50 %.0fus p99 %.0fus max %.0fus | too late (> %.3g s) %llu | "
-                "dropped by the kernel %llu\n", final ? "done " : "", (unsigned long long)s->live.frames,
-                stats_hist_quantile_us(&s->live.delay, 0.5), stats_hist_quantile_us(&s->live.delay, 0.99),
-                s->live.delay.max_ns / 1e3, s->live.max_delay, (unsigned long long)s->live.late,
-                (unsigned long long)s->live.kernel_dropped);
-}
-
-static void progress_tick(struct engine *e)
-{
-    metrics_tick(e->metrics, false);
-    if (e->opt->progress_interval <= 0)
-        return;
-    int64_t now = schedule_now_monotonic();
-    if (now < e->next_progress_ns)
-        return;
-    e->next_progress_ns = now + (int64_t)(e->opt->progress_interval * 1e9);
-    progress_line(e, false);
-}
-
 /* ---- one packet ---- */
 
 /* -d: why each packet was skipped or where it went, one line each */
@@ -581,7 +449,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
                   "writes one from the captures)", c->file);
         goto out;
     }
-    if (check_captures(e) < 0 || resolve_collectors(e) < 0)
+    if (check_captures(e) < 0 || collectors_resolve(e) < 0)
         goto out;
     e->stats.shard_index = o->shard.index;
     e->stats.shard_count = o->shard.count;
@@ -647,7 +515,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
     for (size_t k = 0; k < c->n_protos && !e->sessions; k++)
         if (proto_by_id(c->protos[k].id)->transport == TRANSPORT_TCP) {
             struct session_env env = { .cfg = c, .sock_opts = &e->sock_opts, .stats = &e->stats,
-                                       .collector = session_collector, .ctx = e, .keep_open = o->keep_open,
+                                       .collector = collector_addr, .ctx = e, .keep_open = o->keep_open,
                                        .loop = e->loop, .loop_body = c->loop.on, .settled = ready_on_settled };
             if (!(e->sessions = sessions_new(&env))) {
                 log_error("cannot set up the TCP sessions: %s", strerror(errno));

@@ -1,5 +1,5 @@
-/* report.c — what a run says at its end: a line per router and protocol in units that add
- * up, what was skipped and why, and the findings of --check. */
+/* report.c — what a run says: the progress line while it runs; at its end a line per router
+ * and protocol in units that add up, what was skipped and why; the findings of --check. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -11,6 +11,8 @@
 
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
+#include "source.h"
 
 /* One router's line for one protocol and one of its collectors (k) into buf (t: what its
  * session to that collector did, for TCP); returns whether something went wrong (refused,
@@ -254,3 +256,54 @@ void report_nothing(struct engine *e)
                   (unsigned long long)s->unmapped, stats_unmapped_text(s, sources, sizeof sources));
 }
 
+/* ---- the progress line (-v, progress_interval) ---- */
+
+void progress_line(struct engine *e, bool final)
+{
+    const struct stats *s = &e->stats;
+    double secs = (double)(schedule_now_monotonic() - e->started_ns) / 1e9;
+    char where[96] = "";
+    if (e->current_capture && !final) {
+        double f = source_progress(e->current_capture);
+        if (f >= 0)
+            snprintf(where, sizeof where, " %.0f%%", f * 100);
+    }
+    uint64_t per_proto[PROTO_COUNT] = { 0 };
+    for (size_t i = 0; i < e->routers.n; i++)
+        for (int p = 0; p < PROTO_COUNT; p++)
+            per_proto[p] += e->routers.routers[i].stats[p].packets;
+    char sent[160] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < e->cfg->n_protos && off < sizeof sent; i++) {
+        int p = e->cfg->protos[i].id;
+        off += (size_t)snprintf(sent + off, sizeof sent - off, " %s %llu", proto_names[p],
+                                (unsigned long long)per_proto[p]);
+    }
+    uint64_t malformed = s->decode[DECODE_TRUNCATED] + s->decode[DECODE_MALFORMED];
+    struct session_summary t;
+    sessions_summary(e->sessions, NULL, -1, -1, &t);
+    fprintf(stderr, "telrep: %s[%llu/%llu %s%s] %.1fs sent:%s | skipped: unmapped %llu, unselected %llu, "
+            "malformed %llu, other %llu | refused %llu | lost %llu | lag mean %.0fus (max %.0fus)\n",
+            final ? "done " : "", (unsigned long long)e->play_index, (unsigned long long)e->plays, e->current_pcap ? e->current_pcap : "-", where, secs,
+            sent, (unsigned long long)s->unmapped, (unsigned long long)s->unselected,
+            (unsigned long long)malformed, (unsigned long long)(stats_skipped(s) - s->unmapped - s->unselected - malformed),
+            (unsigned long long)s->refused, (unsigned long long)t.lost, stats_lag_mean_us(s), s->lag.max_ns / 1e3);
+    if (s->live.on) /* the relay: how long frames wait, what it had to drop */
+        fprintf(stderr, "telrep: %slive: %llu frames, delay p50 %.0fus p99 %.0fus max %.0fus | too late (> %.3g s) %llu | "
+                "dropped by the kernel %llu\n", final ? "done " : "", (unsigned long long)s->live.frames,
+                stats_hist_quantile_us(&s->live.delay, 0.5), stats_hist_quantile_us(&s->live.delay, 0.99),
+                s->live.delay.max_ns / 1e3, s->live.max_delay, (unsigned long long)s->live.late,
+                (unsigned long long)s->live.kernel_dropped);
+}
+
+void progress_tick(struct engine *e)
+{
+    metrics_tick(e->metrics, false);
+    if (e->opt->progress_interval <= 0)
+        return;
+    int64_t now = schedule_now_monotonic();
+    if (now < e->next_progress_ns)
+        return;
+    e->next_progress_ns = now + (int64_t)(e->opt->progress_interval * 1e9);
+    progress_line(e, false);
+}
