@@ -160,87 +160,6 @@ static void segment_add(struct stream *st, const uint8_t *msg, size_t len, bool 
         segment_flush(st);
 }
 
-/* ---- anonymise (anon.h) ---- */
-
-#define ANON_MAP_MAX 1000000 /* entries the key holder's table keeps (past it: counted) */
-
-static void record_mapping(void *ctx, enum anon_kind kind, const uint8_t *orig, const uint8_t *image, size_t len)
-{
-    struct proc *p = ctx;
-    static const char *const section[] = { "addresses", "as_numbers", "names" };
-    json_t *t = json_object_get(p->anon_map, section[kind]);
-    char k[ADDR_STRLEN + 16], v[ADDR_STRLEN + 16];
-    if (kind == ANON_ADDR) {
-        struct addr x;
-        addr_from_bytes(&x, len == 4 ? AF_INET : AF_INET6, orig);
-        addr_format(&x, k);
-        addr_from_bytes(&x, len == 4 ? AF_INET : AF_INET6, image);
-        addr_format(&x, v);
-    } else if (kind == ANON_AS) {
-        snprintf(k, sizeof k, "%u", (unsigned)((uint32_t)orig[0] << 24 | (uint32_t)orig[1] << 16 | (uint32_t)orig[2] << 8 | orig[3]));
-        snprintf(v, sizeof v, "%u", (unsigned)((uint32_t)image[0] << 24 | (uint32_t)image[1] << 16 | (uint32_t)image[2] << 8 | image[3]));
-    }
-    if (kind == ANON_NAME) {
-        char *name = strndup((const char *)orig, len);
-        json_t *img = json_stringn((const char *)image, len);
-        if (name && img && !json_object_get(t, name)) {
-            if (p->anon_map_entries < ANON_MAP_MAX && json_object_set(t, name, img) == 0)
-                p->anon_map_entries++;
-            else
-                p->anon_map_unlisted++;
-        }
-        json_decref(img);
-        free(name);
-        return;
-    }
-    if (json_object_get(t, k))
-        return;
-    if (p->anon_map_entries < ANON_MAP_MAX) {
-        json_object_set_new(t, k, json_string(v));
-        p->anon_map_entries++;
-    } else {
-        p->anon_map_unlisted++;
-    }
-}
-
-/* A message of this pass's protocol anonymised in place; false: it cannot be (counted, and
- * dropped unless the config says fail, which ends the run without output). */
-static bool anonymise_message(struct proc *p, struct stream *st, struct proc_router *rt, uint8_t *msg, size_t len)
-{
-    enum proto_id id = p->pc->id;
-    enum anon_result r = ANON_UNMAPPABLE; /* generic payloads: nothing is known of them */
-    if (id == PROTO_BGP && st) {
-        struct bgp_open o;
-        if (msg[BGP_TYPE_OFFSET] == BGP_OPEN && bgp_parse_open(msg, len, &o) == 0) {
-            st->bgp_as4 = o.four_byte_as;
-            st->bgp_addpath = false;
-            for (unsigned i = 0; i < o.n_caps; i++)
-                st->bgp_addpath |= o.caps[i] == BGP_CAP_ADD_PATH; /* ADD-PATH offered: its UPDATEs read with path ids */
-        }
-        r = bgp_anonymise(p->anon, msg, len, st->bgp_as4, st->bgp_addpath, &p->anon_n);
-    } else if (id == PROTO_IPFIX && rt) {
-        if (!rt->nf_anon && !(rt->nf_anon = netflow_anon_new(p->anon)))
-            r = ANON_MALFORMED;
-        else
-            r = netflow_anonymise(rt->nf_anon, msg, len, &p->anon_n);
-    } else if (id == PROTO_BMP && st) {
-        if (!st->bmp_anon && !(st->bmp_anon = bmp_anon_new(p->anon)))
-            r = ANON_MALFORMED;
-        else
-            r = bmp_anonymise(st->bmp_anon, msg, len, &p->anon_n);
-    }
-    if (r == ANON_OK)
-        return true;
-    (r == ANON_UNMAPPABLE ? p->anon_unmappable : p->anon_malformed)[id]++;
-    if (p->c->pcap_processing.anonymise.fail && !p->anon_failed) {
-        p->anon_failed = true;
-        log_error("anonymise: a %s message that cannot be %s (unmappable: fail): no output is written; "
-                  "unmappable: drop leaves such messages out and counts them", proto_names[id],
-                  r == ANON_UNMAPPABLE ? "mapped (its content is not known to the anonymiser)" : "read");
-    }
-    return false;
-}
-
 static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
 {
     struct stream *st = ctx;
@@ -248,7 +167,7 @@ static void on_message(void *ctx, const uint8_t *msg, size_t len, int64_t ts_ns)
     const struct proto *pr = p->pc->proto;
     st->messages++;
     memcpy(p->scratch, msg, len);
-    if (p->anon && !anonymise_message(p, st, NULL, p->scratch, len))
+    if (p->anon && !proc_anonymise(p, st, NULL, p->scratch, len))
         return; /* before the digest: the summary names only what the outputs hold */
     size_t n = len;
     bool keep = pr->digest_message ? pr->digest_message(st->digest, p->scratch, &n) : true;
@@ -394,7 +313,7 @@ static void udp_packet(struct proc *p, struct proc_router *r, const struct decod
         return; /* the digest counts it */
     /* after the digest, which drops the data sets whose template was not seen (and keeps no
      * field's value): what remains can be read through the templates */
-    if (p->anon && !anonymise_message(p, NULL, r, p->scratch, n))
+    if (p->anon && !proc_anonymise(p, NULL, r, p->scratch, n))
         return;
     r->kept++;
     p->out_messages[p->pc->id]++;
@@ -551,46 +470,6 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A live interface: opened (with the privileges that takes), then the process gives them up,
- * then the recording goes to raw (record.c). paths[0] becomes the recording. 0 or an exit status. */
-static int live_input(const struct config *c, const struct pcapproc_options *o, const char *folder, char *raw,
-                      size_t raw_len, bool *raw_is_temp, json_t **recorded)
-{
-    char err[PATH_MAX + 512];
-    struct source *src = source_open(c->pcaps[0], &c->sources, err, sizeof err);
-    if (!src) {
-        log_error("%s", err);
-        return 2;
-    }
-    const char *keep = o->keep_raw ? o->keep_raw : c->live.keep_raw;
-    snprintf(raw, raw_len, keep ? "%s" : "%s/.recording-%ld.pcap", keep ? keep : folder, (long)getpid());
-    *raw_is_temp = !keep;
-    struct privs_needs none = { 0 };
-    char probe[PATH_MAX + 32];
-    snprintf(probe, sizeof probe, "%s/traffic.pcap", folder);
-    if ((!o->keep_privileges && privs_drop(o->user ? o->user : c->user, &none, err, sizeof err) < 0) ||
-        (!o->check_only && (privs_check_writable(probe, "the output folder", err, sizeof err) < 0 ||
-                            privs_check_writable(raw, "the recording", err, sizeof err) < 0))) {
-        log_error("%s", err);
-        source_close(src);
-        return 2;
-    }
-    if (o->check_only) {
-        log_info("%s: the interface can be captured (--check: nothing recorded)", c->pcaps[0]);
-        source_close(src);
-        return 0;
-    }
-    struct pcapproc_record r;
-    int status = pcapproc_record(c, o, src, c->pcaps[0], raw, &r);
-    source_close(src);
-    *recorded = json_pack("{s:s,s:s?,s:f,s:b,s:I,s:I,s:I,s:I,s:s?,s:o}", "interface", c->pcaps[0], "filter",
-                          c->live.filter, "seconds", r.seconds, "ended_by_signal", r.by_signal, "frames",
-                          (json_int_t)r.frames, "bytes", (json_int_t)r.bytes, "kernel_dropped",
-                          (json_int_t)r.kernel_dropped, "other_link_type", (json_int_t)r.other_link, "raw",
-                          keep, "counters", r.summary ? r.summary : json_null());
-    return status;
-}
-
 static int process(const struct config *c, const struct pcapproc_options *o, const char *folder,
                    const char *const *paths, json_t *recorded, char *out_pcap, size_t out_len);
 
@@ -621,7 +500,7 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
     bool raw_is_temp = false;
     json_t *recorded = NULL;
     if (live) {
-        int st = live_input(c, o, folder, raw, sizeof raw, &raw_is_temp, &recorded);
+        int st = pcapproc_live_input(c, o, folder, raw, sizeof raw, &raw_is_temp, &recorded);
         if (st || o->check_only) {
             if (raw_is_temp && raw[0])
                 unlink(raw);
@@ -734,7 +613,7 @@ static int process(const struct config *c, const struct pcapproc_options *o, con
         if (o->anon_map) {
             p->anon_map = json_pack("{s:o, s:o, s:o}", "addresses", json_object(), "as_numbers", json_object(),
                                     "names", json_object());
-            anon_set_recorder(p->anon, record_mapping, p);
+            anon_set_recorder(p->anon, proc_record_mapping, p);
         }
         for (size_t i = 0; i < pp->anonymise.n_keep; i++)
             anon_keep(p->anon, &pp->anonymise.keep[i]);

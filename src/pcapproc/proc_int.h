@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "anon.h"
 #include "config.h"
 #include "conversation.h"
 #include "decode.h"
@@ -83,6 +84,21 @@ struct proc {
     int status;
     int64_t next_progress;
 };
+
+/* anonymise.c */
+/* A message of this pass's protocol anonymised in place (st: its TCP stream, rt: its UDP
+ * exporter); false: it cannot be (counted, and dropped unless the config says fail, which
+ * ends the run without output). */
+bool proc_anonymise(struct proc *p, struct stream *st, struct proc_router *rt, uint8_t *msg, size_t len);
+/* anon.h's recorder: what became what, for the key holder's table (at most ANON_MAP_MAX). */
+void proc_record_mapping(void *ctx, enum anon_kind kind, const uint8_t *orig, const uint8_t *image, size_t len);
+
+/* record.c */
+/* A live interface: opened (with the privileges that takes), then the process gives them up,
+ * then the recording goes to raw (raw_is_temp: not kept after), recorded: its summary. 0 or an
+ * exit status. */
+int pcapproc_live_input(const struct config *c, const struct pcapproc_options *o, const char *folder, char *raw,
+                        size_t raw_len, bool *raw_is_temp, json_t **recorded);
 
 /* output.c */
 /* mkdir -p; 0 or -1 with err */

@@ -7,6 +7,7 @@
  * recording exactly those of processing its raw capture (one code path), and is the raw
  * capture the user may keep (live.keep_raw / --keep-raw). */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "log.h"
 #include "pcapproc/pcapproc.h"
+#include "pcapproc/proc_int.h"
 #include "privs.h"
 #include "schedule.h"
 #include "source.h"
@@ -123,5 +125,45 @@ int pcapproc_record(const struct config *c, const struct pcapproc_options *o, st
     if (r->kernel_dropped)
         log_warn("%s: the kernel dropped %llu frames while recording (a buffer too small or a disk too slow): the "
                  "recording misses them", spec, (unsigned long long)r->kernel_dropped);
+    return status;
+}
+
+/* ---- the live input of a run (proc_int.h) ---- */
+
+int pcapproc_live_input(const struct config *c, const struct pcapproc_options *o, const char *folder, char *raw,
+                      size_t raw_len, bool *raw_is_temp, json_t **recorded)
+{
+    char err[PATH_MAX + 512];
+    struct source *src = source_open(c->pcaps[0], &c->sources, err, sizeof err);
+    if (!src) {
+        log_error("%s", err);
+        return 2;
+    }
+    const char *keep = o->keep_raw ? o->keep_raw : c->live.keep_raw;
+    snprintf(raw, raw_len, keep ? "%s" : "%s/.recording-%ld.pcap", keep ? keep : folder, (long)getpid());
+    *raw_is_temp = !keep;
+    struct privs_needs none = { 0 };
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/traffic.pcap", folder);
+    if ((!o->keep_privileges && privs_drop(o->user ? o->user : c->user, &none, err, sizeof err) < 0) ||
+        (!o->check_only && (privs_check_writable(probe, "the output folder", err, sizeof err) < 0 ||
+                            privs_check_writable(raw, "the recording", err, sizeof err) < 0))) {
+        log_error("%s", err);
+        source_close(src);
+        return 2;
+    }
+    if (o->check_only) {
+        log_info("%s: the interface can be captured (--check: nothing recorded)", c->pcaps[0]);
+        source_close(src);
+        return 0;
+    }
+    struct pcapproc_record r;
+    int status = pcapproc_record(c, o, src, c->pcaps[0], raw, &r);
+    source_close(src);
+    *recorded = json_pack("{s:s,s:s?,s:f,s:b,s:I,s:I,s:I,s:I,s:s?,s:o}", "interface", c->pcaps[0], "filter",
+                          c->live.filter, "seconds", r.seconds, "ended_by_signal", r.by_signal, "frames",
+                          (json_int_t)r.frames, "bytes", (json_int_t)r.bytes, "kernel_dropped",
+                          (json_int_t)r.kernel_dropped, "other_link_type", (json_int_t)r.other_link, "raw",
+                          keep, "counters", r.summary ? r.summary : json_null());
     return status;
 }
