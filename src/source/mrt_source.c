@@ -36,83 +36,7 @@
 #include "log.h"
 #include "proto/proto.h"
 #include "source.h"
-
-#define PACKS 4
-#define SEGMENT_TARGET (32u << 10) /* a frame's payload: many messages, one reassembly step */
-#define SEGMENT_MAX 65000u         /* an IPv4 packet holds 65535 bytes with its headers */
-#define ISN 1000u
-#define LOCAL_AS_DEFAULT 64512u
-#define HOLD_TIME 180
-#define LOC_RIB UINT32_MAX - 1  /* the speaker id of the router's Loc-RIB (BMP, RFC 9069) */
-#define LOCAL_PREF_DEFAULT 100
-
-/* one synthesised TCP connection, the router's direction */
-struct conn {
-    struct addr src, dst;
-    uint16_t sport, dport;
-    uint32_t seq;
-    bool open;
-    bool pending;         /* on the source's pending list */
-    uint32_t owner;       /* speaker id + 1; 0 = the BMP router */
-    struct buf seg;       /* messages waiting to become a frame */
-    int64_t seg_ts;
-};
-
-/* an UPDATE being filled: routes of one attribute set */
-struct pack {
-    bool used;
-    uint16_t afi;
-    uint8_t safi;
-    uint32_t hash;
-    uint64_t last_use;
-    int64_t ts_ns;          /* BMP: the per-peer header's time (the first entry's) */
-    struct buf attrs;       /* the attributes but MP_REACH_NLRI */
-    uint8_t nexthop[32];    /* MP_REACH_NLRI's next hop (not IPv4 unicast) */
-    uint8_t nexthop_len;
-    struct buf nlri;
-};
-
-/* a peer of the dump as the replay speaks for it */
-struct speaker {
-    int8_t selected;        /* -1: not decided yet */
-    bool started;           /* its settings are decided (addpath) */
-    bool up;                /* BGP: connected and OPEN sent; BMP: PEER_UP sent */
-    bool addpath;
-    bool dirty;             /* has packs in use (on the dirty list) */
-    uint32_t next_dirty;
-    unsigned restarts;
-    struct conn conn;       /* BGP */
-    struct pack packs[PACKS];
-};
-
-struct frame {
-    struct frame *next;
-    int64_t ts_ns;
-    size_t len;
-    uint8_t data[];
-};
-
-struct mrt_source {
-    const struct mrt_options *o;
-    size_t file;                    /* the next of o->files to open */
-    struct mrt_reader *r;
-    char error[400], format[32];
-    struct speaker *speakers;       /* by mrt peer id */
-    size_t n_speakers;
-    uint32_t dirty_head;            /* speaker id + 1, 0 = none */
-    struct conn router;             /* BMP */
-    struct speaker loc_rib;         /* BMP with loc_rib: the router's selected routes */
-    bool router_open, ended;
-    uint64_t uses;
-    int64_t now_ns;                 /* the time of the record being turned into frames */
-    struct frame *head, *tail, *given;
-    uint32_t *pending;              /* owners of connections with a frame being filled */
-    size_t n_pending, cap_pending;
-    struct buf msg, scratch, rm;    /* a message built; an entry's attributes; a Route Monitoring */
-    struct buf wide;                /* a 2-byte AS message or attribute set, widened */
-    uint64_t skipped_mismatch, skipped_session_messages;
-    unsigned warned;                /* skipped records said (log_warn_limited) */
-};
+#include "source/mrt_int.h"
 
 /* ---- frames ---- */
 
@@ -178,7 +102,7 @@ static int emit(struct mrt_source *s, struct conn *c, int64_t ts, uint8_t flags,
     return 0;
 }
 
-static int conn_flush(struct mrt_source *s, struct conn *c)
+int mrt_conn_flush(struct mrt_source *s, struct conn *c)
 {
     if (!c->seg.len)
         return 0;
@@ -191,7 +115,7 @@ static int conn_flush(struct mrt_source *s, struct conn *c)
  * message would not fit or belongs to another time. */
 static int conn_message(struct mrt_source *s, struct conn *c, const uint8_t *msg, size_t len)
 {
-    if (c->seg.len && (c->seg_ts != s->now_ns || c->seg.len + len > SEGMENT_MAX) && conn_flush(s, c) < 0)
+    if (c->seg.len && (c->seg_ts != s->now_ns || c->seg.len + len > SEGMENT_MAX) && mrt_conn_flush(s, c) < 0)
         return -1;
     if (!c->seg.len)
         c->seg_ts = s->now_ns;
@@ -214,7 +138,7 @@ static int conn_message(struct mrt_source *s, struct conn *c, const uint8_t *msg
         snprintf(s->error, sizeof s->error, "out of memory");
         return -1;
     }
-    return c->seg.len >= SEGMENT_TARGET ? conn_flush(s, c) : 0;
+    return c->seg.len >= SEGMENT_TARGET ? mrt_conn_flush(s, c) : 0;
 }
 
 static int conn_start(struct mrt_source *s, struct conn *c, uint32_t owner, const struct addr *src,
@@ -236,14 +160,14 @@ static int conn_end(struct mrt_source *s, struct conn *c)
     if (!c->open)
         return 0;
     c->open = false;
-    if (conn_flush(s, c) < 0)
+    if (mrt_conn_flush(s, c) < 0)
         return -1;
     return emit(s, c, s->now_ns, TCP_FIN | TCP_ACK, NULL, 0);
 }
 
 /* ---- peers ---- */
 
-static struct speaker *speaker(struct mrt_source *s, uint32_t id)
+struct speaker *mrt_speaker(struct mrt_source *s, uint32_t id)
 {
     if (id >= s->n_speakers) {
         size_t n = s->n_speakers ? s->n_speakers : 64;
@@ -261,7 +185,7 @@ static struct speaker *speaker(struct mrt_source *s, uint32_t id)
     return &s->speakers[id];
 }
 
-static bool selected(struct mrt_source *s, uint32_t id, struct speaker *sp)
+bool mrt_selected(struct mrt_source *s, uint32_t id, struct speaker *sp)
 {
     if (sp->selected < 0) {
         const struct mrt_options *o = s->o;
@@ -277,7 +201,7 @@ static bool selected(struct mrt_source *s, uint32_t id, struct speaker *sp)
 }
 
 /* The peer's BGP identifier: the dump's, else its IPv4 address, else one made of its id. */
-static uint32_t peer_bgp_id(const struct mrt_peer *p, uint32_t id)
+uint32_t mrt_peer_bgp_id(const struct mrt_peer *p, uint32_t id)
 {
     if (p->bgp_id)
         return p->bgp_id;
@@ -325,7 +249,7 @@ static void peer_header(struct mrt_source *s, uint32_t id, const struct speaker 
     }
     const struct mrt_peer *p = mrt_peer(s->r, id);
     *h = (struct bmp_peer_header){ .type = BMP_PEER_GLOBAL, .addr = p->ip, .as = p->as,
-                                   .bgp_id = peer_bgp_id(p, id), .ts_ns = ts };
+                                   .bgp_id = mrt_peer_bgp_id(p, id), .ts_ns = ts };
     h->flags = p->ip.family == AF_INET6 ? BMP_PEER_FLAG_IPV6 : 0;
     (void)sp;
 }
@@ -404,7 +328,7 @@ static int speaker_up(struct mrt_source *s, uint32_t id, struct speaker *sp)
         return loc_rib_up(s, sp);
     const struct mrt_peer *p = mrt_peer(s->r, id);
     struct bgp_open_spec peer_open, router_open;
-    open_spec(&peer_open, p->as, peer_bgp_id(p, id), sp);
+    open_spec(&peer_open, p->as, mrt_peer_bgp_id(p, id), sp);
     struct buf *m = &s->msg;
     m->len = 0;
     sp->up = true;
@@ -453,7 +377,7 @@ static int speaker_down(struct mrt_source *s, uint32_t id, struct speaker *sp)
 }
 
 /* A BGP message of the peer (an UPDATE, built or from the dump) onto its session. */
-static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, int64_t ts,
+int mrt_speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, int64_t ts,
                            const uint8_t *msg, size_t len)
 {
     if (s->o->as == MRT_AS_BGP)
@@ -470,7 +394,7 @@ static int speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp
 }
 
 /* The speaker's settings come from its first record; then it comes up. */
-static int speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool addpath)
+int mrt_speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool addpath)
 {
     if (!sp->started) {
         sp->started = true;
@@ -479,300 +403,11 @@ static int speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, 
     return sp->up ? 0 : speaker_up(s, id, sp);
 }
 
-/* ---- packing RIB entries into UPDATEs ---- */
-
-static size_t update_size(const struct pack *k, size_t more_nlri)
-{
-    size_t n = 19 + 2 + 2 + k->attrs.len + k->nlri.len + more_nlri;
-    if (!(k->afi == MRT_AFI_IPV4 && k->safi == MRT_SAFI_UNICAST))
-        n += 4 + 2 + 1 + 1 + k->nexthop_len + 1; /* MP_REACH_NLRI header */
-    return n;
-}
-
-static int pack_flush(struct mrt_source *s, uint32_t id, struct speaker *sp, struct pack *k)
-{
-    if (!k->used)
-        return 0;
-    k->used = false;
-    struct buf *m = &s->msg;
-    m->len = 0;
-    size_t at = bgp_begin(m, BGP_UPDATE);
-    buf_put_u16(m, 0); /* withdrawn routes */
-    size_t attrs_at = m->len;
-    buf_put_u16(m, 0);
-    buf_put(m, k->attrs.p, k->attrs.len);
-    bool classic = k->afi == MRT_AFI_IPV4 && k->safi == MRT_SAFI_UNICAST;
-    if (!classic) {
-        buf_put_u8(m, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_EXTENDED);
-        buf_put_u8(m, BGP_ATTR_MP_REACH);
-        buf_put_u16(m, (uint16_t)(2 + 1 + 1 + k->nexthop_len + 1 + k->nlri.len));
-        buf_put_u16(m, k->afi);
-        buf_put_u8(m, k->safi);
-        buf_put_u8(m, k->nexthop_len);
-        buf_put(m, k->nexthop, k->nexthop_len);
-        buf_put_u8(m, 0); /* reserved */
-        buf_put(m, k->nlri.p, k->nlri.len);
-    }
-    buf_put_u16_at(m, attrs_at, (uint16_t)(m->len - attrs_at - 2));
-    if (classic)
-        buf_put(m, k->nlri.p, k->nlri.len);
-    bgp_end(m, at);
-    k->nlri.len = 0;
-    if (m->failed) {
-        snprintf(s->error, sizeof s->error, "out of memory");
-        return -1;
-    }
-    return speaker_message(s, id, sp, k->ts_ns, m->p, m->len);
-}
-
-static int speaker_flush(struct mrt_source *s, uint32_t id, struct speaker *sp)
-{
-    for (int i = 0; i < PACKS; i++)
-        if (pack_flush(s, id, sp, &sp->packs[i]) < 0)
-            return -1;
-    return 0;
-}
-
-static int flush_dirty(struct mrt_source *s)
-{
-    while (s->dirty_head) {
-        uint32_t id = s->dirty_head - 1;
-        struct speaker *sp = id == LOC_RIB ? &s->loc_rib : &s->speakers[id];
-        s->dirty_head = sp->next_dirty;
-        sp->dirty = false;
-        if (speaker_flush(s, id, sp) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The frames being filled go out, before the records' time moves on: a frame carries its
- * first message's time, and the frames of all connections come out in time order. */
-static int flush_pending(struct mrt_source *s)
-{
-    int rc = 0;
-    for (size_t i = 0; i < s->n_pending; i++) {
-        uint32_t owner = s->pending[i];
-        struct conn *c = owner ? &s->speakers[owner - 1].conn : &s->router;
-        c->pending = false;
-        if (rc == 0 && conn_flush(s, c) < 0)
-            rc = -1;
-    }
-    s->n_pending = 0;
-    return rc;
-}
-
-/* One RIB entry's attributes split: all but MP_REACH_NLRI into s->scratch, MP_REACH's next hop
- * (abbreviated as RFC 6396 says, or whole as some writers leave it) into nh. -1: malformed. */
-static int split_attrs(struct mrt_source *s, const struct mrt_rib_entry *e, bool as4, uint8_t nh[32],
-                       uint8_t *nh_len)
-{
-    struct cursor c = cursor_make(e->attrs, e->attrs_len);
-    s->scratch.len = 0;
-    *nh_len = 0;
-    while (cursor_remaining(&c)) {
-        const uint8_t *start = cursor_rest(&c);
-        uint8_t flags = cursor_u8(&c), type = cursor_u8(&c);
-        uint16_t len = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&c) : cursor_u8(&c);
-        size_t hlen = flags & BGP_ATTR_FLAG_EXTENDED ? 4 : 3;
-        struct cursor v = cursor_sub(&c, len);
-        if (!cursor_ok(&c))
-            return -1;
-        if (type != BGP_ATTR_MP_REACH) {
-            buf_put(&s->scratch, start, hlen + len);
-            continue;
-        }
-        uint8_t first = 0;
-        cursor_peek_u8(&v, 0, &first);
-        if (len >= 1 && first == len - 1) { /* abbreviated: next hop length, next hop */
-            *nh_len = cursor_u8(&v);
-        } else {                              /* whole: AFI, SAFI, next hop length, ... */
-            cursor_skip(&v, 3);
-            *nh_len = cursor_u8(&v);
-        }
-        if (*nh_len > 32 || !cursor_copy(&v, nh, *nh_len))
-            return -1;
-    }
-    if (!as4) { /* the legacy TABLE_DUMP's 2-byte AS_PATH, widened as the session is 4-byte */
-        s->wide.len = 0;
-        if (bgp_attrs_as4(s->scratch.p, s->scratch.len, &s->wide) < 0)
-            return -1;
-        s->scratch.len = 0;
-        buf_put(&s->scratch, s->wide.p, s->wide.len);
-    }
-    return s->scratch.failed ? -1 : 0;
-}
-
-/* A route of the record's prefix into one of the speaker's packs: its attributes are in
- * s->scratch (split_attrs), its MP_REACH_NLRI next hop in nh. */
-static int pack_route(struct mrt_source *s, uint32_t id, struct speaker *sp, const struct mrt_event *ev,
-                      const struct mrt_rib_entry *e, const uint8_t nh[32], uint8_t nh_len)
-{
-    uint8_t prefix_bytes = (uint8_t)((ev->rib.prefix_len + 7u) / 8);
-    size_t nlri_len = (sp->addpath ? 4u : 0u) + 1u + prefix_bytes;
-    uint32_t h = hash_bytes(hash_bytes(hash_u32(HASH_START, (uint32_t)ev->rib.afi << 16 | ev->rib.safi),
-                                       s->scratch.p, s->scratch.len), nh, nh_len);
-    struct pack *k = NULL, *lru = &sp->packs[0];
-    for (int i = 0; i < PACKS; i++) {
-        struct pack *p = &sp->packs[i];
-        if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi &&
-            p->attrs.len == s->scratch.len && p->nexthop_len == nh_len && !memcmp(p->attrs.p, s->scratch.p, s->scratch.len) &&
-            !memcmp(p->nexthop, nh, nh_len)) {
-            k = p;
-            break;
-        }
-        if (!p->used || (lru->used && p->last_use < lru->last_use))
-            lru = p;
-    }
-    if (k && update_size(k, nlri_len) > BGP_MAX_MESSAGE && pack_flush(s, id, sp, k) < 0)
-        return -1;
-    if (!k || !k->used) {
-        if (!k) {
-            k = lru;
-            if (pack_flush(s, id, sp, k) < 0)
-                return -1;
-        }
-        k->used = true;
-        k->hash = h;
-        k->afi = ev->rib.afi;
-        k->safi = ev->rib.safi;
-        k->ts_ns = (int64_t)e->originated * 1000000000;
-        k->attrs.len = 0;
-        buf_put(&k->attrs, s->scratch.p, s->scratch.len);
-        memcpy(k->nexthop, nh, nh_len);
-        k->nexthop_len = nh_len;
-        if (update_size(k, nlri_len) > BGP_MAX_MESSAGE) { /* attributes too long for one route */
-            k->used = false;
-            s->skipped_mismatch++;
-            return 0;
-        }
-    }
-    k->last_use = ++s->uses;
-    if (sp->addpath)
-        buf_put_u32(&k->nlri, e->path_id);
-    buf_put_prefix(&k->nlri, ev->rib.prefix, ev->rib.prefix_len);
-    if (k->attrs.failed || k->nlri.failed) {
-        snprintf(s->error, sizeof s->error, "out of memory");
-        return -1;
-    }
-    if (!sp->dirty) {
-        sp->dirty = true;
-        sp->next_dirty = s->dirty_head;
-        s->dirty_head = id + 1;
-    }
-    return 0;
-}
-
-static int rib_entry(struct mrt_source *s, const struct mrt_event *ev, const struct mrt_rib_entry *e)
-{
-    struct speaker *sp = speaker(s, e->peer);
-    if (!sp) {
-        snprintf(s->error, sizeof s->error, "out of memory");
-        return -1;
-    }
-    if (!selected(s, e->peer, sp))
-        return 0;
-    if (speaker_ready(s, e->peer, sp, ev->rib.addpath) < 0)
-        return -1;
-    uint8_t nh[32], nh_len;
-    if (split_attrs(s, e, ev->rib.as4, nh, &nh_len) < 0) {
-        s->skipped_mismatch++;
-        return 0;
-    }
-    return pack_route(s, e->peer, sp, ev, e, nh, nh_len);
-}
-
-/* ---- Loc-RIB (BMP, mrt.loc_rib): the route the router would select ---- */
-
-/* What the decision compares of a path (RFC 4271 section 9.1.2.2, as a route collector's
- * view allows: no IGP cost, MED compared whatever the neighbour AS). */
-struct rank {
-    uint32_t local_pref, path_len, med, bgp_id;
-    uint8_t origin;
-    const struct addr *ip;
-};
-
-static void rank_of(const struct mrt_source *s, const struct mrt_rib_entry *e, bool as4, struct rank *r)
-{
-    const struct mrt_peer *p = mrt_peer(s->r, e->peer);
-    *r = (struct rank){ .local_pref = LOCAL_PREF_DEFAULT, .bgp_id = peer_bgp_id(p, e->peer), .ip = &p->ip };
-    struct cursor c = cursor_make(e->attrs, e->attrs_len);
-    while (cursor_remaining(&c) >= 3) {
-        uint8_t flags = cursor_u8(&c), type = cursor_u8(&c);
-        uint16_t len = flags & BGP_ATTR_FLAG_EXTENDED ? cursor_be16(&c) : cursor_u8(&c);
-        struct cursor v = cursor_sub(&c, len);
-        if (!cursor_ok(&c))
-            return;
-        if (type == BGP_ATTR_LOCAL_PREF)
-            r->local_pref = cursor_be32(&v);
-        else if (type == BGP_ATTR_MED)
-            r->med = cursor_be32(&v);
-        else if (type == BGP_ATTR_ORIGIN)
-            r->origin = cursor_u8(&v);
-        else if (type == BGP_ATTR_AS_PATH)
-            while (cursor_remaining(&v) >= 2) {
-                uint8_t seg = cursor_u8(&v), count = cursor_u8(&v);
-                if (!cursor_skip(&v, (size_t)count * (as4 ? 4 : 2)))
-                    break;
-                r->path_len += seg == BGP_AS_SEQUENCE ? count : seg == BGP_AS_SET ? 1 : 0;
-            }
-    }
-}
-
-/* a before b: higher LOCAL_PREF, shorter AS_PATH, lower ORIGIN, lower MED, lower BGP ID, lower address */
-static bool rank_before(const struct rank *a, const struct rank *b)
-{
-    if (a->local_pref != b->local_pref)
-        return a->local_pref > b->local_pref;
-    if (a->path_len != b->path_len)
-        return a->path_len < b->path_len;
-    if (a->origin != b->origin)
-        return a->origin < b->origin;
-    if (a->med != b->med)
-        return a->med < b->med;
-    if (a->bgp_id != b->bgp_id)
-        return a->bgp_id < b->bgp_id;
-    if (a->ip->family != b->ip->family)
-        return a->ip->family < b->ip->family;
-    return memcmp(a->ip->bytes, b->ip->bytes, a->ip->family == AF_INET6 ? 16 : 4) < 0;
-}
-
-/* Of a RIB record's entries from selected peers, the one the router selects goes to the Loc-RIB. */
-static int loc_rib_record(struct mrt_source *s, const struct mrt_event *ev)
-{
-    const struct mrt_rib_entry *best = NULL;
-    struct rank rb = { 0 }, r;
-    for (size_t i = 0; i < ev->rib.n_entries; i++) {
-        const struct mrt_rib_entry *e = &ev->rib.entries[i];
-        struct speaker *sp = speaker(s, e->peer);
-        if (!sp || !selected(s, e->peer, sp))
-            continue;
-        rank_of(s, e, ev->rib.as4, &r);
-        if (!best || rank_before(&r, &rb)) {
-            best = e;
-            rb = r;
-        }
-    }
-    if (!best)
-        return 0;
-    struct speaker *sp = &s->loc_rib;
-    if (speaker_ready(s, LOC_RIB, sp, false) < 0)
-        return -1;
-    uint8_t nh[32], nh_len;
-    if (split_attrs(s, best, ev->rib.as4, nh, &nh_len) < 0) {
-        s->skipped_mismatch++;
-        return 0;
-    }
-    struct mrt_rib_entry one = *best;
-    one.path_id = 0;
-    return pack_route(s, LOC_RIB, sp, ev, &one, nh, nh_len);
-}
-
 /* ---- records to frames ---- */
 
 static int event(struct mrt_source *s, const struct mrt_event *ev)
 {
-    if (ev->ts_ns != s->now_ns && (flush_dirty(s) < 0 || flush_pending(s) < 0)) /* they go out at their time */
+    if (ev->ts_ns != s->now_ns && (mrt_flush_dirty(s) < 0 || mrt_flush_pending(s) < 0)) /* they go out at their time */
         return -1;
     s->now_ns = ev->ts_ns;
     if (s->o->as == MRT_AS_BMP && router_start(s, ev) < 0)
@@ -782,27 +417,27 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
         return 0;
     case MRT_EV_RIB:
         for (size_t i = 0; i < ev->rib.n_entries; i++)
-            if (rib_entry(s, ev, &ev->rib.entries[i]) < 0)
+            if (mrt_rib_entry(s, ev, &ev->rib.entries[i]) < 0)
                 return -1;
-        return s->o->loc_rib && s->o->as == MRT_AS_BMP ? loc_rib_record(s, ev) : 0;
+        return s->o->loc_rib && s->o->as == MRT_AS_BMP ? mrt_loc_rib_record(s, ev) : 0;
     case MRT_EV_MESSAGE:
     case MRT_EV_STATE:
         break;
     }
     uint32_t id = ev->bgp.peer;
-    struct speaker *sp = speaker(s, id);
+    struct speaker *sp = mrt_speaker(s, id);
     if (!sp) {
         snprintf(s->error, sizeof s->error, "out of memory");
         return -1;
     }
-    if (!selected(s, id, sp))
+    if (!mrt_selected(s, id, sp))
         return 0;
     if (sp->dirty) /* its RIB routes before its updates */
-        if (speaker_flush(s, id, sp) < 0)
+        if (mrt_speaker_flush(s, id, sp) < 0)
             return -1;
     if (ev->kind == MRT_EV_STATE) {
         if (ev->bgp.new_state == MRT_STATE_ESTABLISHED && !sp->up)
-            return speaker_ready(s, id, sp, false);
+            return mrt_speaker_ready(s, id, sp, false);
         if (ev->bgp.old_state == MRT_STATE_ESTABLISHED && ev->bgp.new_state != MRT_STATE_ESTABLISHED && sp->up)
             return speaker_down(s, id, sp);
         return 0;
@@ -811,7 +446,7 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
         s->skipped_session_messages++; /* OPEN, KEEPALIVE, NOTIFICATION: the session's own are synthesised */
         return 0;
     }
-    if (speaker_ready(s, id, sp, ev->bgp.addpath) < 0)
+    if (mrt_speaker_ready(s, id, sp, ev->bgp.addpath) < 0)
         return -1;
     if (sp->addpath != ev->bgp.addpath) {
         s->skipped_mismatch++;
@@ -822,14 +457,14 @@ static int event(struct mrt_source *s, const struct mrt_event *ev)
             s->skipped_mismatch++;
             return 0;
         }
-        return speaker_message(s, id, sp, ev->ts_ns, s->wide.p, s->wide.len);
+        return mrt_speaker_message(s, id, sp, ev->ts_ns, s->wide.p, s->wide.len);
     }
-    return speaker_message(s, id, sp, ev->ts_ns, ev->bgp.msg, ev->bgp.len);
+    return mrt_speaker_message(s, id, sp, ev->ts_ns, ev->bgp.msg, ev->bgp.len);
 }
 
 static int flush_all(struct mrt_source *s)
 {
-    return flush_dirty(s) < 0 ? -1 : flush_pending(s);
+    return mrt_flush_dirty(s) < 0 ? -1 : mrt_flush_pending(s);
 }
 
 static int open_next_file(struct mrt_source *s)
