@@ -155,8 +155,9 @@ const char *mrt_take_warning(struct mrt_reader *r, uint64_t *n);
 const struct mrt_counts *mrt_counts(const struct mrt_reader *r);
 size_t mrt_peer_count(const struct mrt_reader *r);
 const struct mrt_peer *mrt_peer(const struct mrt_reader *r, uint32_t id);
-/* the PEER_INDEX_TABLE's collector BGP ID (0 if none was read) and view name */
+/* the PEER_INDEX_TABLE's collector BGP ID (0 if none was read) and view name ("" if none) */
 uint32_t mrt_collector_id(const struct mrt_reader *r);
+const char *mrt_view(const struct mrt_reader *r);
 /* the fraction of the current file read (uncompressed files; -1 when it cannot be known) */
 double mrt_progress(const struct mrt_reader *r);
 /* {"records", "peers": [...], "skipped": {...}, "time": {...}} */
