@@ -25,7 +25,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
+.PHONY: all bins test unit e2e install uninstall deps demo bench fuzz asan valgrind check examples clean
 
 all: $(BUILD)/telrep $(BUILD)/pcap-proc $(BUILD)/flow-extract $(BUILD)/flow-replay $(BUILD)/gen-pcap $(BUILD)/mrt-gen $(BUILD)/udp-sink $(BUILD)/tcp-sink
 
@@ -79,8 +79,15 @@ e2e: all
 	SHARED=$(SHARED) tests/e2e/run-all.sh $(BUILD) $(T)
 
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+ASAN = BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# builds use every core; tests run one at a time (the timing tests measure the machine)
+JOBS = -j$(shell nproc 2>/dev/null || echo 2)
 asan:
-	$(MAKE) BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test
+	$(MAKE) $(JOBS) $(ASAN) bins
+	$(MAKE) $(ASAN) test
+
+# every binary and unit test built, nothing run
+bins: all $(UNIT_BIN)
 
 # each fuzz target briefly (FUZZ_SECONDS, default 20) from generated seeds
 # the unit tests and a replay of every example under valgrind (errors and leaks fail)
@@ -92,15 +99,22 @@ valgrind: $(UNIT_BIN) all
 	WRAP="$(VALGRIND)" BUILD=$(BUILD) tests/e2e/test_examples.sh || fail=1; exit $$fail
 
 # everything CI runs (.ci/run): the suite, the suite under sanitizers, valgrind, fuzzing
-check: test asan valgrind
+check:
+	$(MAKE) $(JOBS) bins
+	$(MAKE) test
+	$(MAKE) asan
+	$(MAKE) valgrind
 	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 
+# the library is built once for every target (instrumented for libFuzzer, ASan and UBSan)
 fuzz: all
 	@mkdir -p $(BUILD)/fuzz
+	@$(MAKE) -s $(JOBS) BUILD=$(BUILD)/fuzz/lib CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
+	  $(BUILD)/fuzz/lib/libtelrep.a
 	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    -o $(BUILD)/fuzz/$$n $$f $(BUILD)/fuzz/lib/libtelrep.a $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
 	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 $(BUILD)/fuzz/$$n.corpus $(BUILD)/fuzz/seeds/$$n \

@@ -246,13 +246,14 @@ check "--start-at in the past: says so" grep -q "in the past" past.err
 # think times; on 8096 lognormal arrival gaps and a two-component response mix. The fitted
 # mixtures give the parameters back (tolerances below); traffic generated from the model,
 # captured and extracted again, has KS < 0.1 per class for sizes and gaps, and the flows and
-# bytes the model expects (within 5%). 1500 flows a class: two samples of that size from one
-# distribution differ by KS 0.07 (1.95 sqrt(2/n)) once in a thousand runs, so 0.1 is a test
-# of the model, not of luck.
-KF=1500
-K1=(--synthetic --flows $KF --arrival exp:0.003 --rounds uniform:1:3 --request '0.3*normal:200:20+0.7*normal:1200:100'
+# bytes the model expects (within 5%). 1200 flows a class: two samples of that size from one
+# distribution differ by KS 0.08 (1.95 sqrt(2/n)) once in a thousand runs, so 0.1 is a test
+# of the model, not of luck. Arrivals some 8 ms apart: a replay that stalls for a few ms (under
+# the sanitizers, on a loaded CI machine) moves a gap by a fraction of it, not by all of it.
+KF=1200
+K1=(--synthetic --flows $KF --arrival exp:0.008 --rounds uniform:1:3 --request '0.3*normal:200:20+0.7*normal:1200:100'
     --response uniform:1000:30000 --think lognormal:-4.6:1 --port 8095 --seed 9)
-K2=(--synthetic --flows $KF --arrival lognormal:-6:0.5 --request exp:300
+K2=(--synthetic --flows $KF --arrival lognormal:-5:0.5 --request exp:300
     --response '0.5*normal:5000:300+0.5*normal:20000:1000' --port 8096 --seed 10)
 NS_ARGS="--client 10.9.0.1 --server 10.9.0.2 --client-netns $A --server-netns $B"
 capture() { # capture pcap command...: tcpdump on the veth while the command runs
@@ -288,20 +289,20 @@ within "8095 request sizes: the small component's sd" "$(jq "$c8095 | .[0].sd" k
 within "8095 request sizes: the large component's sd" "$(jq "$c8095 | .[1].sd" known-model.json)" 100 0.3
 # its think times: lognormal, fitted on the log scale as one component of ln x
 eq "known mix 8095 think times: on a log scale" "$(m 8095 think.log_scale)" true
-check "8095 think times: ln-mean -4.6 within 0.2 ($(m 8095 'think.components[0].mean'))" \
+check "8095 think times: ln-mean -4.6 within 0.2 ($(m 8095 'think.components | max_by(.weight) | .mean'))" \
     jq -en "$(m 8095 'think.components | max_by(.weight) | .mean') + 4.6 | fabs < 0.2"
-check "8095 think times: ln-sd 1 within 0.2 ($(m 8095 'think.components[0].sd'))" \
+check "8095 think times: ln-sd 1 within 0.2 ($(m 8095 'think.components | max_by(.weight) | .sd'))" \
     jq -en "$(m 8095 'think.components | max_by(.weight) | .sd') - 1 | fabs < 0.2"
-# its arrival gaps: exponential, mean 3 ms (the model's mean as the data's)
-within "8095 arrival gaps: the model's mean" "$(m 8095 arrival_gap.model_mean)" 0.003 0.1
+# its arrival gaps: exponential, mean 8 ms (the model's mean as the data's)
+within "8095 arrival gaps: the model's mean" "$(m 8095 arrival_gap.model_mean)" 0.008 0.1
 within "8095 rounds: the model's mean (uniform 1-3)" "$(m 8095 rounds.model_mean)" 2 0.1
-# 8096: the response mix and lognormal arrivals (mean e^(-6 + 0.125))
+# 8096: the response mix and lognormal arrivals (mean e^(-5 + 0.125))
 eq "known mix 8096 response sizes: two components" "$(m 8096 server_bytes.k)" 2
 c8096=".classes[\"port 8096\"].server_bytes | .components | sort_by(.mean)"
 within "8096 response sizes: the small component's mean" "$(jq "$c8096 | .[0].mean" known-model.json)" 5000 0.05
 within "8096 response sizes: the large component's mean" "$(jq "$c8096 | .[1].mean" known-model.json)" 20000 0.05
 within "8096 response sizes: the small component's weight" "$(jq "$c8096 | .[0].weight" known-model.json)" 0.5 0.15
-within "8096 arrival gaps: the model's mean" "$(m 8096 arrival_gap.model_mean)" "$(jq -n '(-6 + 0.125) | exp')" 0.1
+within "8096 arrival gaps: the model's mean" "$(m 8096 arrival_gap.model_mean)" "$(jq -n '(-5 + 0.125) | exp')" 0.1
 # generated from the model, captured, extracted: the same traffic
 capture gen.pcap "$REPLAY" --model known-model.json --flows $((2 * KF)) $NS_ARGS --seed 4 -S gen.json -q
 eq "generated: every flow done" "$(jq .states.done gen.json)" $((2 * KF))
@@ -331,9 +332,10 @@ for port in 8095 8096; do
     within "port $port: generated flows, the class's share" "$(awk -v p=$port '$1 == p {print $2}' big.txt)" 10000 0.05
 done
 # a duration instead of a count: each class's flows as its own arrivals bring them
-"$REPLAY" --model known-model.json --duration 2 --client 10.9.0.1 --server 10.9.0.2 --write-events dur.csv -q
-within "--model --duration 2: the flows the arrival gaps bring" "$(grep -c ^CONN dur.csv)" \
-    "$(jq '[.classes[] | 2 / .arrival_gap.model_mean] | add' known-model.json)" 0.1
+# (some 2,500 flows: their count's own spread is 2%)
+"$REPLAY" --model known-model.json --duration 10 --client 10.9.0.1 --server 10.9.0.2 --write-events dur.csv -q
+within "--model --duration 10: the flows the arrival gaps bring" "$(grep -c ^CONN dur.csv)" \
+    "$(jq '[.classes[] | 10 / .arrival_gap.model_mean] | add' known-model.json)" 0.1
 "$REPLAY" --model known-model.json --duration 2 --flows 5 -q 2> dur.err
 eq "--duration with --flows: a usage error" "$?" 2
 # an empirical model of the same capture: the data's quantiles, and flows drawn from them
