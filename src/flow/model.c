@@ -46,18 +46,15 @@ static json_t *empirical_json(struct values *x)
     if (x->n < MODEL_MIN_SAMPLES)
         return json_pack("{s:I, s:s}", "n", (json_int_t)x->n, "fitted", "no: too few values");
     values_sort(x);
+    struct model_dist d = { .fitted = true, .empirical = true };
+    d.nq = (unsigned)(x->n < MODEL_QUANTILES ? x->n : MODEL_QUANTILES);
     json_t *q = json_array();
-    size_t m = x->n < MODEL_QUANTILES ? x->n : MODEL_QUANTILES;
-    double mean = 0, prev = 0; /* of the interpolated quantile function: what sampling draws */
-    for (size_t i = 0; i < m; i++) {
-        double v = x->v[(size_t)round((double)i * (double)(x->n - 1) / (double)(m - 1))];
-        json_array_append_new(q, json_real(v));
-        if (i)
-            mean += (prev + v) / 2 / (double)(m - 1);
-        prev = v;
+    for (size_t i = 0; i < d.nq; i++) {
+        d.q[i] = x->v[(size_t)round((double)i * (double)(x->n - 1) / (double)(d.nq - 1))];
+        json_array_append_new(q, json_real(d.q[i]));
     }
     return json_pack("{s:I, s:o, s:f, s:f}", "n", (json_int_t)x->n, "quantiles", q, "data_mean", values_mean(x),
-                     "model_mean", mean);
+                     "model_mean", model_dist_mean(&d));
 }
 
 static void class_name(const struct flow_spec *f, enum model_classes by, char *out, size_t len)

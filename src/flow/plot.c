@@ -252,6 +252,13 @@ static void script_cdf(FILE *gp, const char *name, const char *xlabel, const cha
             name, xlabel, range, title, x->n, logx ? "set logscale x" : "unset logscale x", name);
 }
 
+/* Whether a panel's x axis is logarithmic: a mixture's own scale; an empirical distribution's
+ * by gmm_fit_auto's rule for its values. */
+static bool panel_log(const struct values *x, const struct model_dist *d)
+{
+    return d->empirical ? gmm_spans_decades(x->v, x->n) : d->g.log_scale;
+}
+
 /* One distribution's panel: index 2i the data's histogram, 2i+1 the model over it, each as
  * "x density" rows (density per unit of the fitting scale: ln x when log). 1 if drawn, 0 if
  * there was nothing to draw (its indices then hold one row at 0, gnuplot's indices stay in step). */
@@ -261,7 +268,7 @@ static int fit_panel(FILE *dat, const struct values *x, const struct model_dist 
         fprintf(dat, "0 0\n\n\n0 0\n\n\n");
         return 0;
     }
-    bool logx = d->empirical ? gmm_spans_decades(x->v, x->n) : d->g.log_scale;
+    bool logx = panel_log(x, d);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < x->n; i++) {
         double v = logx ? log(x->v[i]) : x->v[i];
@@ -371,7 +378,7 @@ int flow_plot_extract(const struct flow_set *set, json_t *model, enum model_clas
             const struct model_dist *md = mc ? &mc->d[d] : NULL;
             if (!fit_panel(dat, &k->d[d], md))
                 continue;
-            bool logx = md->empirical ? gmm_spans_decades(k->d[d].v, k->d[d].n) : md->g.log_scale;
+            bool logx = panel_log(&k->d[d], md);
             char what[48];
             if (md->empirical)
                 snprintf(what, sizeof what, "empirical, %u quantiles", md->nq);

@@ -13,6 +13,17 @@ static double num(json_t *o, const char *a, const char *b)
     return json_number_value(json_object_get(json_object_get(o, a), b));
 }
 
+/* the bytes of every server SEND of a set (at most max of them) */
+static size_t response_sizes(const struct flow_set *set, double *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t k = 0; k < set->flows[i].side[1].n; k++)
+            if (set->flows[i].side[1].ev[k].type == FLOW_SEND && n < max)
+                out[n++] = (double)set->flows[i].side[1].ev[k].bytes;
+    return n;
+}
+
 static void test_fit_synthetic(void **state)
 {
     char err[256];
@@ -92,15 +103,7 @@ static void test_generate(void **state)
     assert_int_equal(gen.n, 1500);
     assert_int_equal(gen.flows[0].side[1].port, 443);
     static double a[20000], b[20000];
-    size_t na = 0, nb = 0;
-    for (size_t i = 0; i < src.n; i++)
-        for (size_t k = 0; k < src.flows[i].side[1].n; k++)
-            if (src.flows[i].side[1].ev[k].type == FLOW_SEND)
-                a[na++] = (double)src.flows[i].side[1].ev[k].bytes;
-    for (size_t i = 0; i < gen.n; i++)
-        for (size_t k = 0; k < gen.flows[i].side[1].n; k++)
-            if (gen.flows[i].side[1].ev[k].type == FLOW_SEND)
-                b[nb++] = (double)gen.flows[i].side[1].ev[k].bytes;
+    size_t na = response_sizes(&src, a, sizeof a / sizeof *a), nb = response_sizes(&gen, b, sizeof b / sizeof *b);
     double ks = flow_ks(a, na, b, nb);
     if (!(ks < 0.1))
         fail_msg("response sizes: KS %.3f", ks);
@@ -185,15 +188,7 @@ static void test_empirical(void **state)
     g.server = o.server;
     assert_int_equal(flow_model_generate(&m, &g, &gen, err, sizeof err), 0);
     static double a[20000], b[20000];
-    size_t na = 0, nb = 0;
-    for (size_t i = 0; i < src.n; i++)
-        for (size_t k = 0; k < src.flows[i].side[1].n; k++)
-            if (src.flows[i].side[1].ev[k].type == FLOW_SEND)
-                a[na++] = (double)src.flows[i].side[1].ev[k].bytes;
-    for (size_t i = 0; i < gen.n; i++)
-        for (size_t k = 0; k < gen.flows[i].side[1].n; k++)
-            if (gen.flows[i].side[1].ev[k].type == FLOW_SEND)
-                b[nb++] = (double)gen.flows[i].side[1].ev[k].bytes;
+    size_t na = response_sizes(&src, a, sizeof a / sizeof *a), nb = response_sizes(&gen, b, sizeof b / sizeof *b);
     double ks = flow_ks(a, na, b, nb);
     if (!(ks < 0.05))
         fail_msg("empirical response sizes: KS %.3f", ks);
