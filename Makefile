@@ -80,7 +80,8 @@ e2e: all
 
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 ASAN = BUILD=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-# builds use every core; tests run one at a time (the timing tests measure the machine)
+# builds use every core; the unit tests run one at a time, the end-to-end tests two at a time but
+# the timing ones alone (tests/e2e/run-all.sh)
 JOBS = -j$(shell nproc 2>/dev/null || echo 2)
 asan:
 	$(MAKE) $(JOBS) $(ASAN) bins

@@ -88,17 +88,26 @@ eq "shards: the collector's records per router equal the single run's (60 router
     "$(per_router four.rows | cmp - one.per_router && echo same)" same
 eq "shards: each router replayed by exactly one shard" \
     "$(jq -s '[.[].routers[].repro_ip] | [length, (unique | length)]' shard*.json | jq -c .)" "[60,60]"
+# Early is a bug (time 0 misplaced: it was 5.5 ms early under ASan once); late is mostly the
+# host: this shared VM delays about 1% of wakeups by 1-4 ms (bench section 2), so one shard
+# in four late by that is no fault of telrep's. Each shard: not before --start-at, and within
+# 5 ms of it; their median within BOUND.
 BOUND=1000 # us; a sanitizer's build measures the sanitizer: a looser bound, said
 if "$TELREP" --version | grep -q Sanitizer; then
     BOUND=5000
     echo "# $("$TELREP" --version): first packets within 5 ms, not 1 ms"
 fi
+offs=()
 for k in 0 1 2 3; do
     eq "shard $k: the report names it" "$(jq -c '.shard' "shard$k.json")" "{\"index\":$k,\"count\":4}"
     first=$(tcpdump -r "first$k.pcap" -tt --nano 2>/dev/null | head -1 | cut -d' ' -f1)
     off=$(echo "$first ${AT[$k]}" | awk '{printf "%d", ($1 - $2) * 1e6}')
-    check "shard $k: first packet within $((BOUND / 1000)) ms of --start-at ($off us)" test "${off#-}" -le "$BOUND"
+    offs+=("$off")
+    check "shard $k: first packet not before --start-at and within 5 ms of it ($off us)" \
+        test "$off" -ge -100 -a "$off" -le 5000
 done
+med=$(printf '%s\n' "${offs[@]}" | sort -n | awk '{v[NR] = $1} END {printf "%d", (v[2] + v[3]) / 2}')
+check "shards: the median first packet within $((BOUND / 1000)) ms of --start-at ($med us)" test "$med" -le "$BOUND"
 merge shard*.json > merged.json
 view one.json > one.view
 eq "shards: the merged report equals the single run's" "$(view merged.json | cmp - one.view && echo same)" same
