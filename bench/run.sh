@@ -11,8 +11,8 @@
 #  4. BMP over TCP at time_factor 0 (messages packed in 1424-byte segments, as routers send
 #     them): telrep vs a plain write() loop of the same bytes to a TCP
 #     sink (MB/s and messages/s at the sink, median of RUNS). The capture is played
-#     BMP_PLAYS (default 100) times: telrep reads it from the file once and keeps it in memory for the
-#     plays after, as the loop has its bytes in memory.
+#     BMP_PLAYS (default 100) times: telrep reads it from the file once and keeps it in
+#     memory for the plays after, as the loop has its bytes in memory.
 #  5. Concurrency: BMP_SESSIONS (default 2000) simultaneous BMP sessions from as many loopback
 #     addresses in one process: peak RSS and connection setup time.
 #  9. Scale from one process: 10,000 UDP routers (clones) x 3 collectors and 5,000 BMP sessions:
