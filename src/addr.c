@@ -52,12 +52,6 @@ const char *addr_format(const struct addr *a, char buf[ADDR_STRLEN])
     return buf;
 }
 
-bool addr_equal(const struct addr *a, const struct addr *b)
-{
-    size_t n = a->family == AF_INET ? 4 : 16;
-    return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
-}
-
 bool addr_in_prefix(const struct addr *a, const struct addr *net)
 {
     if (a->family != net->family)

@@ -99,12 +99,14 @@ int conversation_table_init(struct conversation_table *t)
     return t->b ? 0 : -1;
 }
 
-struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d, const void *key)
+struct conversation *conversation_find(struct conversation_table *t, const struct decoded *d, const void *key)
 {
+    if (t->last && t->last->key == key && conversation_of(t->last, d))
+        return t->last;
     struct conversation *c = t->b ? t->b[slot(t, &d->src, &d->dst, d->sport, d->dport, key)] : NULL;
     while (c && (c->key != key || !conversation_of(c, d)))
         c = c->hnext;
-    return c;
+    return c ? t->last = c : NULL;
 }
 
 /* twice the buckets once there are as many conversations as buckets */
@@ -113,7 +115,7 @@ static void grow(struct conversation_table *t)
     struct conversation **b = calloc(t->size * 2, sizeof *b);
     if (!b)
         return; /* longer chains, still correct */
-    struct conversation_table n = { b, t->size * 2, t->n };
+    struct conversation_table n = { b, t->size * 2, t->n, t->last };
     for (size_t i = 0; i < t->size; i++)
         for (struct conversation *c = t->b[i], *next; c; c = next) {
             next = c->hnext;
@@ -140,6 +142,8 @@ int conversation_insert(struct conversation_table *t, struct conversation *c)
 
 void conversation_remove(struct conversation_table *t, struct conversation *c)
 {
+    if (t->last == c)
+        t->last = NULL;
     if (!t->b)
         return;
     for (struct conversation **p = &t->b[slot(t, &c->src, &c->dst, c->sport, c->dport, c->key)]; *p; p = &(*p)->hnext)
@@ -155,5 +159,6 @@ void conversation_table_free(struct conversation_table *t)
 {
     free(t->b);
     t->b = NULL;
+    t->last = NULL;
     t->size = t->n = 0;
 }

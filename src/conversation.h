@@ -61,9 +61,10 @@ void *conversation_counts_json(const struct conversation_counts *n);
 struct conversation_table {
     struct conversation **b;
     size_t size, n;
+    struct conversation *last; /* the last one found: consecutive packets are mostly of one */
 };
 int conversation_table_init(struct conversation_table *t);
-struct conversation *conversation_find(const struct conversation_table *t, const struct decoded *d, const void *key);
+struct conversation *conversation_find(struct conversation_table *t, const struct decoded *d, const void *key);
 int conversation_insert(struct conversation_table *t, struct conversation *c);
 void conversation_remove(struct conversation_table *t, struct conversation *c);
 void conversation_table_free(struct conversation_table *t);

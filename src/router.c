@@ -44,13 +44,15 @@ int router_table_init(struct router_table *t, const struct config *c)
     return 0;
 }
 
-struct router *router_lookup(const struct router_table *t, const struct addr *src)
+struct router *router_lookup(struct router_table *t, const struct addr *src)
 {
+    if (t->last && addr_equal(&t->last->src, src))
+        return t->last;
     size_t s = addr_hash(src) & (t->n_slots - 1);
     while (t->slots[s]) {
         struct router *r = &t->routers[t->slots[s] - 1];
         if (addr_equal(&r->src, src))
-            return r;
+            return t->last = r;
         s = (s + 1) & (t->n_slots - 1);
     }
     return NULL;

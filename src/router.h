@@ -54,10 +54,11 @@ struct router_table {
     size_t n;
     uint32_t *slots; /* open addressing: index + 1, 0 = empty */
     size_t n_slots;
+    struct router *last; /* the last one found: a capture's next packet is mostly its router's */
 };
 
 int router_table_init(struct router_table *t, const struct config *c);
-struct router *router_lookup(const struct router_table *t, const struct addr *src);
+struct router *router_lookup(struct router_table *t, const struct addr *src);
 void router_table_free(struct router_table *t);
 
 #endif

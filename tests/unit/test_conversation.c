@@ -97,8 +97,10 @@ static void test_table(void **state)
         d.sport++; /* another port: another conversation, not known */
         assert_null(conversation_find(&t, &d, NULL));
     }
-    conversation_remove(&t, &cs[7]);
     struct decoded d = seg("10.0.7.1", 40000, 1, TCP_ACK, NULL, 0);
+    assert_ptr_equal(conversation_find(&t, &d, NULL), &cs[7]); /* found, and remembered as the last */
+    assert_ptr_equal(conversation_find(&t, &d, NULL), &cs[7]);
+    conversation_remove(&t, &cs[7]); /* forgotten with it */
     assert_null(conversation_find(&t, &d, NULL));
     assert_int_equal(t.n, N - 1);
     /* the same addresses and ports replayed by two clones: two conversations, each its key's */
