@@ -4,11 +4,17 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 PKGS     = yaml-0.1 libpcap libnl-3.0 libnl-route-3.0 jansson libzstd zlib libmicrohttpd libcrypto libcap-ng
-CFLAGS  ?= -O2 -g
+# -flto: the per-packet path crosses many files (capture, decode, conversation, stream,
+# session, queue); inlining across them made BMP at time_factor 0 ~8% faster (bench section 4)
+CFLAGS  ?= -O2 -g -flto=auto
 override CFLAGS += -std=gnu17 -Wall -Wextra -Wshadow -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(CI),true)
 override CFLAGS += -Werror
 endif
+# GCC 12 at link time, with the library inlined into a test, reports a string read "from a
+# region of size 0" in test_mrt where the region is a 300-byte array: not a fault, and only
+# the tests link that way
+TEST_CFLAGS = $(if $(findstring -flto,$(CFLAGS)),-Wno-stringop-overread)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ltrace -lwandio -lm
 
 # Debian 12 packages the build, the tests and the benchmarks need.
@@ -62,7 +68,7 @@ $(BUILD)/udp-sink: tools/udp-sink.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtelrep.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtelrep.a $(LDLIBS) -lcmocka
 
 # unit tests, then end-to-end tests against real collectors (root + network namespaces)
 test: unit e2e

@@ -357,9 +357,6 @@ static int next_classic(struct capture *c, struct capture_packet *out)
     out->caplen = f[2];
     out->wirelen = f[3];
     out->dlt = c->linktype;
-    if (c->whole) /* the next record starts loading while this one is replayed */
-        for (size_t at = c->buf_pos, end = at + 2048 < c->buf_len ? at + 2048 : c->buf_len; at < end; at += 64)
-            __builtin_prefetch(c->buf + at);
     out->ts_ns = (int64_t)f[0] * 1000000000 + (c->nano ? f[1] : (int64_t)f[1] * 1000);
     out->hdr.ts.tv_sec = (time_t)f[0];
     out->hdr.ts.tv_usec = (suseconds_t)(c->nano ? f[1] / 1000 : f[1]);
