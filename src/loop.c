@@ -24,9 +24,11 @@ struct loop {
     int batch_n;
     bool brk;                 /* loop_break: return after this pass */
     uint64_t sleeps;
+    int64_t spin_ns;          /* LOOP_SPIN_NS, or LOOP_BUSY_NS */
 };
 
 uint64_t loop_sleeps(const struct loop *l) { return l->sleeps; }
+void loop_busy_wait(struct loop *l, bool on) { l->spin_ns = on ? LOOP_BUSY_NS : LOOP_SPIN_NS; }
 
 int64_t loop_now(void)
 {
@@ -46,6 +48,7 @@ struct loop *loop_new(void)
         return NULL;
     }
     l->posted_tail = &l->posted;
+    l->spin_ns = LOOP_SPIN_NS;
     return l;
 }
 
@@ -242,7 +245,7 @@ bool loop_run(struct loop *l, int64_t deadline_ns)
         run_posted(l);
         int64_t now = loop_now();
         /* sleep until the spin window, the next timer or posted work, whichever is first */
-        int64_t wake = deadline_ns - LOOP_SPIN_NS;
+        int64_t wake = deadline_ns - l->spin_ns;
         if (l->n && l->heap[0]->at < wake)
             wake = l->heap[0]->at;
         int n = wait_events(l, ev, l->posted || l->brk ? 0 : wake - now);

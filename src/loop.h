@@ -12,7 +12,10 @@
  *   waits for the next packet never starves the descriptors (loop_run with a deadline in the
  *   past still does one pass without sleeping).
  * - The last LOOP_SPIN_NS before a deadline are spun, not slept, for precision; while
- *   spinning, ready descriptors are still served.
+ *   spinning, ready descriptors are still served. loop_busy_wait() makes that the last
+ *   LOOP_BUSY_NS: every gap shorter than that is spun through, never slept, for hosts that
+ *   wake a sleeping process late (virtual machines do, by up to milliseconds), at the cost of
+ *   a core, as busy-waiting replayers pay it.
  * - No single sleep is longer than LOOP_SLEEP_MAX_NS: the kernel lets an epoll wait end up
  *   to 0.1% of its length late (select_estimate_accuracy), so a 2 s wait to a --start-at
  *   or a sparse capture's next packet would wake 2 ms late, past the spin window.
@@ -31,12 +34,16 @@
 #include <stdint.h>
 
 #define LOOP_SPIN_NS 200000 /* the last 200 us before a deadline are spun */
+#define LOOP_BUSY_NS 1000000000LL /* ... or the last second, with loop_busy_wait */
 #define LOOP_SLEEP_MAX_NS 100000000 /* sleeps of at most 100 ms: at most 100 us late */
 
 struct loop;
 
 /* How many times the loop has slept in the kernel (tests read the rules above with it). */
 uint64_t loop_sleeps(const struct loop *l);
+
+/* Spin the last LOOP_BUSY_NS before a deadline instead of LOOP_SPIN_NS (the rules above). */
+void loop_busy_wait(struct loop *l, bool on);
 
 struct loop_io {
     int fd;

@@ -44,6 +44,9 @@ static void usage(FILE *out)
         "                         clone: N processes or hosts with the same config replay the whole; --shard N\n"
         "                         takes K from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or TELREP_SHARD\n"
         "      --start-at TIME    the first packet at TIME (RFC 3339, or epoch seconds), e.g. for every shard\n"
+        "      --busy-wait        spin through the gaps between packets instead of sleeping: timing as tight\n"
+        "                         as the host allows where it wakes sleepers late (virtual machines), at a\n"
+        "                         whole core, as tcpreplay pays it (default: sleep, spin the last 200 us)\n"
         "      --events FILE      JSON lines as the run goes (sessions up and down, the collector's OPEN and\n"
         "                         NOTIFICATIONs, captures, loop passes, refusals, ready, done); -: stdout\n"
         "      --ready FILE       written once every session is up and the first packet is due\n"
@@ -114,7 +117,7 @@ int main(int argc, char **argv)
 {
     raise_fd_limit();
     enum { OPT_NO_SYNC = 256, OPT_KEEP_OPEN, OPT_ASK, OPT_STATS, OPT_PROGRESS, OPT_CHECK, OPT_NO_ADDR, OPT_STRICT,
-           OPT_SHARD, OPT_START_AT, OPT_ADDRESSES, OPT_EVENTS, OPT_READY, OPT_METRICS, OPT_METRICS_LISTEN,
+           OPT_SHARD, OPT_START_AT, OPT_BUSY_WAIT, OPT_ADDRESSES, OPT_EVENTS, OPT_READY, OPT_METRICS, OPT_METRICS_LISTEN,
            OPT_METRICS_INTERVAL, OPT_USER };
     static const struct option longopts[] = {
         { "cfg", required_argument, NULL, 't' },
@@ -133,6 +136,7 @@ int main(int argc, char **argv)
         { "no-address-check", no_argument, NULL, OPT_NO_ADDR },
         { "shard", required_argument, NULL, OPT_SHARD },
         { "start-at", required_argument, NULL, OPT_START_AT },
+        { "busy-wait", no_argument, NULL, OPT_BUSY_WAIT },
         { "addresses", no_argument, NULL, OPT_ADDRESSES },
         { "events", required_argument, NULL, OPT_EVENTS },
         { "ready", required_argument, NULL, OPT_READY },
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
         case OPT_METRICS: o.metrics_path = optarg; break;
         case OPT_METRICS_LISTEN: o.metrics_listen = optarg; break;
         case OPT_USER: o.user = optarg; break;
+        case OPT_BUSY_WAIT: o.busy_wait = true; break;
         case OPT_SHARD:
         case OPT_START_AT: {
             char e[256];

@@ -458,6 +458,7 @@ int replay_run(const struct config *c, const struct replay_options *o)
         status = 1;
         goto out;
     }
+    loop_busy_wait(e->loop, o->busy_wait);
     if (c->n_map == 0) {
         log_error("%s: network.map is missing or empty: no packet can be replayed. Map each captured router to a "
                   "local address: network: {map: [{src_ip: 192.0.2.1, repro_ip: 127.0.0.11}]} (telrep -p "

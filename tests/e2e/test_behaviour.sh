@@ -44,6 +44,20 @@ sink s.out; timed in_ns "$TELREP" -t tf0.yml -q; T0=$SECS; wait $SINK_PID
 eq "time_factor 0: all packets" "$(jq .datagrams s.out)" 20
 check "time_factor 0 is much faster than 1 ($T0 s vs $T1 s)" ratio_between "$T0" "$T1" 0 0.5
 
+# --- --busy-wait spins through the gaps (a core) where the default sleeps in them; same packets
+cpu_share() { # cpu_share command...: CPU seconds / wall seconds of the command, into SHARE
+    local TIMEFORMAT='%R %U %S' t
+    t=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
+    SHARE=$(echo "$t" | awk '{ printf "%.2f", ($2 + $3) / $1 }')
+}
+sink s.out; cpu_share in_ns "$TELREP" -t tf1.yml -q --busy-wait; BUSY=$SHARE; wait $SINK_PID
+eq "--busy-wait: all packets" "$(jq .datagrams s.out)" 20
+sink s.out; cpu_share in_ns "$TELREP" -t tf1.yml -q; SLEEPY=$SHARE; wait $SINK_PID
+check "--busy-wait spins through the gaps: $BUSY of a core (without it $SLEEPY)" \
+    ratio_between "$BUSY" 1 0.5 1.5
+check "without --busy-wait telrep sleeps in them: $SLEEPY of a core, under half of $BUSY" \
+    ratio_between "$SLEEPY" "$BUSY" 0 0.5
+
 # --- a capture that jumps 30 s back: no stall, no burst, the step is reported
 conf back.yml back.pcap 1
 sink s.out; timed in_ns "$TELREP" -t back.yml -q --stats-json back.json; TB=$SECS; wait $SINK_PID
