@@ -24,11 +24,9 @@ struct loop {
     int batch_n;
     bool brk;                 /* loop_break: return after this pass */
     uint64_t sleeps;
-    int64_t spin_ns;          /* LOOP_SPIN_NS, or LOOP_BUSY_NS */
 };
 
 uint64_t loop_sleeps(const struct loop *l) { return l->sleeps; }
-void loop_busy_wait(struct loop *l, bool on) { l->spin_ns = on ? LOOP_BUSY_NS : LOOP_SPIN_NS; }
 
 int64_t loop_now(void)
 {
@@ -48,7 +46,6 @@ struct loop *loop_new(void)
         return NULL;
     }
     l->posted_tail = &l->posted;
-    l->spin_ns = LOOP_SPIN_NS;
     return l;
 }
 
@@ -236,7 +233,9 @@ static int wait_events(struct loop *l, struct epoll_event *ev, int64_t wait_ns)
     return epoll_wait(l->epfd, ev, EVENTS_MAX, (int)(wait_ns / 1000000)); /* rounded down: the spin ends it */
 }
 
-bool loop_run(struct loop *l, int64_t deadline_ns)
+bool loop_run(struct loop *l, int64_t deadline_ns) { return loop_run_spin(l, deadline_ns, LOOP_SPIN_NS); }
+
+bool loop_run_spin(struct loop *l, int64_t deadline_ns, int64_t spin_ns)
 {
     struct epoll_event ev[EVENTS_MAX];
     for (;;) {
@@ -245,7 +244,7 @@ bool loop_run(struct loop *l, int64_t deadline_ns)
         run_posted(l);
         int64_t now = loop_now();
         /* sleep until the spin window, the next timer or posted work, whichever is first */
-        int64_t wake = deadline_ns - l->spin_ns;
+        int64_t wake = deadline_ns - spin_ns;
         if (l->n && l->heap[0]->at < wake)
             wake = l->heap[0]->at;
         int n = wait_events(l, ev, l->posted || l->brk ? 0 : wake - now);

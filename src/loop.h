@@ -12,10 +12,12 @@
  *   waits for the next packet never starves the descriptors (loop_run with a deadline in the
  *   past still does one pass without sleeping).
  * - The last LOOP_SPIN_NS before a deadline are spun, not slept, for precision; while
- *   spinning, ready descriptors are still served. loop_busy_wait() makes that the last
- *   LOOP_BUSY_NS: every gap shorter than that is spun through, never slept, for hosts that
- *   wake a sleeping process late (virtual machines do, by up to milliseconds), at the cost of
- *   a core, as busy-waiting replayers pay it.
+ *   spinning, ready descriptors are still served. loop_run_spin() names another window: the
+ *   replay's packet waits pass LOOP_BUSY_NS with --busy-wait, so every gap shorter than that
+ *   is spun through, never slept, for hosts that wake a sleeping process late (virtual
+ *   machines do, by up to milliseconds), at the cost of a core, as busy-waiting replayers
+ *   pay it. Waits that are not a packet's (keep_open, draining, a live source) keep
+ *   LOOP_SPIN_NS and sleep.
  * - No single sleep is longer than LOOP_SLEEP_MAX_NS: the kernel lets an epoll wait end up
  *   to 0.1% of its length late (select_estimate_accuracy), so a 2 s wait to a --start-at
  *   or a sparse capture's next packet would wake 2 ms late, past the spin window.
@@ -34,16 +36,13 @@
 #include <stdint.h>
 
 #define LOOP_SPIN_NS 200000 /* the last 200 us before a deadline are spun */
-#define LOOP_BUSY_NS 1000000000LL /* ... or the last second, with loop_busy_wait */
+#define LOOP_BUSY_NS 1000000000LL /* ... or the last second, with --busy-wait */
 #define LOOP_SLEEP_MAX_NS 100000000 /* sleeps of at most 100 ms: at most 100 us late */
 
 struct loop;
 
 /* How many times the loop has slept in the kernel (tests read the rules above with it). */
 uint64_t loop_sleeps(const struct loop *l);
-
-/* Spin the last LOOP_BUSY_NS before a deadline instead of LOOP_SPIN_NS (the rules above). */
-void loop_busy_wait(struct loop *l, bool on);
 
 struct loop_io {
     int fd;
@@ -90,6 +89,8 @@ void loop_unpost(struct loop *l, struct loop_work *w);
 /* Serve until the CLOCK_MONOTONIC deadline (at least one pass), loop_stop, or a
  * loop_break() from a handler (after its pass). Returns whether it stopped for loop_stop. */
 bool loop_run(struct loop *l, int64_t deadline_ns);
+/* The same, spinning the last spin_ns before the deadline instead of LOOP_SPIN_NS. */
+bool loop_run_spin(struct loop *l, int64_t deadline_ns, int64_t spin_ns);
 /* The running loop_run returns after the current pass (the wait is over early). */
 void loop_break(struct loop *l);
 

@@ -137,7 +137,8 @@ static void replay_as(struct engine *e, struct router *r, const struct proto_con
                                   d->payload_len);
     bool rewrite = rewrite_wanted(&pc->rewrite) || clone_renamed(e, r, pc);
     bool batched = e->schedule.time_factor == 0 && !e->capped; /* due now: a datagram leaves with its batch */
-    if (!batched && loop_run(e->loop, deadline)) /* the sessions are served on every pass */
+    /* the sessions are served on every pass; --busy-wait spins through this wait alone */
+    if (!batched && loop_run_spin(e->loop, deadline, e->opt->busy_wait ? LOOP_BUSY_NS : LOOP_SPIN_NS))
         return;
     if (tcp) { /* messages are counted (and their lag) when written */
         sessions_segment(e->sessions, r, pc, d, ts_ns);
@@ -458,7 +459,6 @@ int replay_run(const struct config *c, const struct replay_options *o)
         status = 1;
         goto out;
     }
-    loop_busy_wait(e->loop, o->busy_wait);
     if (c->n_map == 0) {
         log_error("%s: network.map is missing or empty: no packet can be replayed. Map each captured router to a "
                   "local address: network: {map: [{src_ip: 192.0.2.1, repro_ip: 127.0.0.11}]} (telrep -p "

@@ -19,7 +19,7 @@ struct replay_options {
     const char *metrics_path, *metrics_listen; /* --metrics FILE, --metrics-listen [ADDR:]PORT (NULL: none) */
     double metrics_interval;                /* seconds between metrics files */
     const char *user;                       /* --user: who to become once the privileged things are open (privs.h) */
-    bool busy_wait;                         /* --busy-wait: spin through the gaps (loop_busy_wait) */
+    bool busy_wait;                         /* --busy-wait: spin through the packets' gaps (loop_run_spin) */
 };
 
 /* The signal handlers set loop_stop (loop.h); the engine stops at the next packet. */

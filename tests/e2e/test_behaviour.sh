@@ -57,6 +57,16 @@ check "--busy-wait spins through the gaps: $BUSY of a core (without it $SLEEPY)"
     ratio_between "$BUSY" 1 0.5 1.5
 check "without --busy-wait telrep sleeps in them: $SLEEPY of a core, under half of $BUSY" \
     ratio_between "$SLEEPY" "$BUSY" 0 0.5
+# ... the packets' gaps only: after the capture, keep_open's wait is slept, busy-wait or not
+conf bw.yml b.pcap 1
+sink s.out 5; start_bg bw.log "$TELREP" -t bw.yml -q --busy-wait --keep-open; BP=$LAST_PID
+sleep 1
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+T_A=$(ticks $BP); sleep 2; T_B=$(ticks $BP)
+stop_pid $BP TERM; wait $BP; wait $SINK_PID
+IDLE=$(echo "($T_B - $T_A) / $(getconf CLK_TCK) / 2" | bc -l)
+check "--busy-wait --keep-open: the wait after the capture sleeps ($(printf %.2f "$IDLE") of a core)" \
+    ratio_between "$IDLE" 1 0 0.2
 
 # --- a capture that jumps 30 s back: no stall, no burst, the step is reported
 conf back.yml back.pcap 1
