@@ -561,7 +561,9 @@ void config_free(struct config *c)
     free(c->pcap_processing.output_folder);
     free(c->pcap_processing.anonymise.key_file);
     free(c->pcap_processing.anonymise.keep);
-    mrt_options_free(&c->mrt);
+    for (size_t i = 0; i < c->n_mrt; i++)
+        mrt_options_free(&c->mrt[i]);
+    free(c->mrt);
     live_options_free(&c->live);
     free(c->user);
     free(c->file);

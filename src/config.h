@@ -112,8 +112,10 @@ struct config {
     struct proto_config protos[PROTO_COUNT]; /* in config order */
     size_t n_protos;
     struct pcap_processing pcap_processing;
-    /* mrt: an MRT dump replayed as BGP or BMP sessions; its play is "mrt:<first file>" in pcaps */
-    struct mrt_options mrt;
+    /* mrt: MRT dumps replayed as BGP or BMP sessions, one play "mrt:<first file>" in pcaps for
+     * them all; several dumps are several BMP routers, played side by side */
+    struct mrt_options *mrt;
+    size_t n_mrt;
     /* live: a live interface relayed (telrep) or recorded (pcap-proc); its play is its URI in pcaps */
     struct live_options live;
     /* user: the unprivileged user to run as once the privileged things are open (privs.h) */

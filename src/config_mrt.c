@@ -1,5 +1,6 @@
 /* config_mrt.c — the config's `mrt:` section: MRT archives replayed as BGP or BMP sessions
- * (src/source/mrt.h). `mrt: file` and `mrt: [files]` are short for `mrt: {files: ...}`. */
+ * (src/source/mrt.h). `mrt: file` and `mrt: [files]` are short for `mrt: {files: ...}`; a list
+ * of mappings is several dumps, each its own BMP router. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,11 +92,9 @@ static int key_local_as(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
+/* One dump: a file, a list of files, or a mapping of the keys below. */
+static int dump(struct yw *p, yaml_node_t *v, struct mrt_options *o)
 {
-    struct config *c = STATE(p)->cfg;
-    struct mrt_options *o = &c->mrt;
-    STATE(p)->mrt_node = v;
     o->line = (unsigned)v->start_mark.line + 1;
     o->as = -1;
     if (v->type != YAML_MAPPING_NODE)
@@ -117,14 +116,44 @@ int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
     return 0;
 }
 
-/* After the whole config: which protocol the dump becomes, its port, and its play entry. */
-int config_check_mrt(struct yw *p, bool check_files)
+static struct mrt_options *new_dump(struct config *c)
+{
+    struct mrt_options *v = yw_grow(c->mrt, c->n_mrt, sizeof *v);
+    if (!v)
+        return NULL;
+    c->mrt = v;
+    memset(&v[c->n_mrt], 0, sizeof *v);
+    return &v[c->n_mrt++];
+}
+
+static int dump_item(struct yw *p, yaml_node_t *n, void *t)
+{
+    struct config *c = t;
+    if (n->type != YAML_MAPPING_NODE)
+        return yw_fail(p, n, "mrt: a list of dumps is a list of mappings ({files: [...], router: ...}), not %s",
+                       yw_kind(n));
+    struct mrt_options *o = new_dump(c);
+    return o ? dump(p, n, o) : yw_fail(p, n, "out of memory");
+}
+
+/* mrt: one dump (a file, a list of files, a mapping), or a list of mappings: several dumps,
+ * each its own BMP router */
+int config_key_mrt(struct yw *p, yaml_node_t *v, void *t, int arg)
 {
     struct config *c = STATE(p)->cfg;
-    struct mrt_options *o = &c->mrt;
-    yaml_node_t *at = STATE(p)->mrt_node;
-    if (!o->n_files)
-        return 0;
+    STATE(p)->mrt_node = v;
+    yaml_node_t *first = v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.start < v->data.sequence.items.top
+                             ? yw_node(p, *v->data.sequence.items.start) : NULL;
+    if (first && first->type == YAML_MAPPING_NODE)
+        return yw_each_item(p, v, dump_item, c);
+    struct mrt_options *o = new_dump(c);
+    return o ? dump(p, v, o) : yw_fail(p, v, "out of memory");
+}
+
+/* After the whole config: which protocol each dump becomes, its port, and the one play. */
+static int check_dump(struct yw *p, yaml_node_t *at, struct mrt_options *o, size_t n_dumps, bool check_files)
+{
+    struct config *c = STATE(p)->cfg;
     const struct proto_config *bgp = NULL, *bmp = NULL;
     for (size_t i = 0; i < c->n_protos; i++) {
         if (c->protos[i].id == PROTO_BGP)
@@ -133,14 +162,17 @@ int config_check_mrt(struct yw *p, bool check_files)
             bmp = &c->protos[i];
     }
     if ((int)o->as < 0) {
-        if (bgp && bmp)
+        if (bgp && bmp && n_dumps == 1)
             return yw_fail(p, at, "mrt: the config has bgp and bmp sections: say which the dump is replayed as "
                            "(mrt: {as: bgp} or {as: bmp})");
         if (!bgp && !bmp)
             return yw_fail(p, at, "mrt: the dump is replayed as BGP or BMP sessions: add a bgp: or bmp: section "
                            "naming the collector");
-        o->as = bgp ? MRT_AS_BGP : MRT_AS_BMP;
+        o->as = bmp && (n_dumps > 1 || !bgp) ? MRT_AS_BMP : MRT_AS_BGP;
     }
+    if (o->as == MRT_AS_BGP && n_dumps > 1)
+        return yw_fail(p, at, "mrt: several dumps are several BMP routers (mrt.as: bmp); as BGP a peer is one "
+                       "session: list the files in one dump's files: and choose its peers with peers:");
     if (o->loc_rib && o->as == MRT_AS_BGP)
         return yw_fail(p, at, "mrt.loc_rib: a Loc-RIB is BMP's (RFC 9069): set mrt.as: bmp, or drop loc_rib");
     const struct proto_config *pc = o->as == MRT_AS_BGP ? bgp : bmp;
@@ -153,8 +185,27 @@ int config_check_mrt(struct yw *p, bool check_files)
         for (size_t i = 0; i < o->n_files; i++)
             if (access(o->files[i], R_OK) != 0)
                 return yw_fail(p, at, "mrt: \"%s\" cannot be read: %s", o->files[i], strerror(errno));
-    /* one play: the files are one stream (their sessions go on from one file to the next) */
-    size_t len = strlen(o->files[0]) + 5;
+    return 0;
+}
+
+int config_check_mrt(struct yw *p, bool check_files)
+{
+    struct config *c = STATE(p)->cfg;
+    yaml_node_t *at = STATE(p)->mrt_node;
+    if (!c->n_mrt)
+        return 0;
+    for (size_t i = 0; i < c->n_mrt; i++) {
+        if (check_dump(p, at, &c->mrt[i], c->n_mrt, check_files) < 0)
+            return -1;
+        for (size_t k = 0; k < i; k++)
+            if (c->mrt[i].router.family && addr_equal(&c->mrt[i].router, &c->mrt[k].router))
+                return yw_fail(p, at, "mrt: dumps %zu and %zu are both router %s: give each dump a router: of its own",
+                               k + 1, i + 1, addr_format(&c->mrt[i].router, (char[ADDR_STRLEN]){ 0 }));
+    }
+    /* one play: a dump's files are one stream (its sessions go on from one file to the
+     * next), the dumps are played side by side */
+    const char *first = c->mrt[0].files[0];
+    size_t len = strlen(first) + 5;
     char *spec = malloc(len);
     char **v = yw_grow(c->pcaps, c->n_pcaps, sizeof *v);
     if (v)
@@ -163,10 +214,11 @@ int config_check_mrt(struct yw *p, bool check_files)
     if (!spec || !marks)
         return free(spec), yw_fail(p, at, "out of memory");
     c->pcap_at = marks;
-    snprintf(spec, len, "mrt:%s", o->files[0]);
+    snprintf(spec, len, "mrt:%s", first);
     c->pcap_at[c->n_pcaps] = config_mark_of(at);
     c->pcaps[c->n_pcaps++] = spec;
-    c->sources.mrt = o;
+    c->sources.mrt = c->mrt;
+    c->sources.n_mrt = c->n_mrt;
     if (!STATE(p)->no_sync_set) /* a dump's times are not minute-aligned exports */
         c->no_sync = true;
     return 0;

@@ -24,7 +24,8 @@ struct mrt_options;
 struct live_options;
 /* what a kind of source may need from the config (each kind takes its own) */
 struct source_options {
-    const struct mrt_options *mrt;
+    const struct mrt_options *mrt; /* n_mrt dumps, played side by side (each its own BMP router) */
+    size_t n_mrt;
     const struct live_options *live;
 };
 

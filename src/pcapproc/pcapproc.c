@@ -482,8 +482,9 @@ int pcapproc_run(const struct config *c, const struct pcapproc_options *o, char 
         snprintf(folder, sizeof folder, "%s", o->output_folder ? o->output_folder : pp->output_folder);
     } else if (live) { /* live-eth0 */
         snprintf(folder, sizeof folder, "live-%s", strchr(c->pcaps[0], ':') + 1);
-    } else { /* the first pcap's path without its extension */
-        snprintf(folder, sizeof folder, "%s", c->pcaps[0]);
+    } else { /* the first pcap's path without its extension (an MRT play's: its first file's) */
+        const char *first = c->pcaps[0];
+        snprintf(folder, sizeof folder, "%s", strncmp(first, "mrt:", 4) ? first : first + 4);
         char *slash = strrchr(folder, '/'), *dot = strrchr(folder, '.');
         if (dot && (!slash || dot > slash + 1))
             *dot = 0;

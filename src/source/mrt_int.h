@@ -70,7 +70,7 @@ struct mrt_source {
     const struct mrt_options *o;
     size_t file;                    /* the next of o->files to open */
     struct mrt_reader *r;
-    char error[400], format[32];
+    char error[400];
     struct speaker *speakers;       /* by mrt peer id */
     size_t n_speakers;
     uint32_t dirty_head;            /* speaker id + 1, 0 = none */
@@ -97,6 +97,17 @@ int mrt_conn_flush(struct mrt_source *s, struct conn *c);          /* its waitin
 int mrt_speaker_message(struct mrt_source *s, uint32_t id, struct speaker *sp, int64_t ts, const uint8_t *msg,
                         size_t len);
 int mrt_speaker_ready(struct mrt_source *s, uint32_t id, struct speaker *sp, bool addpath); /* up, once */
+
+/* mrt_source.c: one dump (its files one after the other) as a stream of frames; mrt_set.c
+ * plays several side by side as the source */
+struct capture_packet;
+struct mrt_source *mrt_stream_open(const struct mrt_options *o, char *err, size_t errlen);
+int mrt_stream_next(struct mrt_source *s, struct capture_packet *out); /* as source_ops.next */
+const char *mrt_stream_error(const struct mrt_source *s);
+const struct addr *mrt_stream_router(const struct mrt_source *s); /* BMP, once started; else NULL */
+double mrt_stream_progress(const struct mrt_source *s);
+json_t *mrt_stream_summary(const struct mrt_source *s);
+void mrt_stream_close(struct mrt_source *s);
 
 /* mrt_pack.c */
 int mrt_rib_entry(struct mrt_source *s, const struct mrt_event *ev, const struct mrt_rib_entry *e); /* packed */

@@ -1,4 +1,5 @@
-/* mrt_source.c — an MRT dump as a source (source.h): its peers become live sessions.
+/* mrt_source.c — one MRT dump as a stream of frames: its peers become live sessions (mrt_set.c
+ * plays the config's dumps side by side as the source, source.h).
  *
  * The source hands out what a capture of those sessions would hold: IPv4/IPv6 TCP frames
  * (LINKTYPE_RAW) of synthesised connections, so that the replay, pcap-proc and every rule
@@ -480,9 +481,8 @@ static int open_next_file(struct mrt_source *s)
     return 0;
 }
 
-static int source_mrt_next(void *impl, struct capture_packet *out)
+int mrt_stream_next(struct mrt_source *s, struct capture_packet *out)
 {
-    struct mrt_source *s = impl;
     if (s->given) {
         free(s->given);
         s->given = NULL;
@@ -535,57 +535,56 @@ static int source_mrt_next(void *impl, struct capture_packet *out)
     return 1;
 }
 
-static void source_mrt_close(void *impl);
-
-static void *source_mrt_open(const char *spec, const struct source_options *so, char *err, size_t errlen)
+struct mrt_source *mrt_stream_open(const struct mrt_options *o, char *err, size_t errlen)
 {
-    if (!so || !so->mrt || !so->mrt->n_files) {
-        snprintf(err, errlen, "%s: an MRT source needs the config's mrt: section", spec);
-        return NULL;
-    }
     struct mrt_source *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->o = so->mrt;
+    s->o = o;
     if (open_next_file(s) < 0) {
         snprintf(err, errlen, "%s", s->error);
-        source_mrt_close(s);
+        mrt_stream_close(s);
         return NULL;
     }
-    snprintf(s->format, sizeof s->format, "mrt (as %s)", s->o->as == MRT_AS_BGP ? "bgp" : "bmp");
     return s;
 }
 
-static bool source_mrt_claims(const char *spec) { return !strncmp(spec, "mrt:", 4); }
-static const char *source_mrt_format(const void *impl) { return ((const struct mrt_source *)impl)->format; }
-static const char *source_mrt_error(const void *impl) { return ((const struct mrt_source *)impl)->error; }
-/* the files before the current one, and how far into it: -1 when the file cannot say */
-static double source_mrt_progress(const void *impl)
+const char *mrt_stream_error(const struct mrt_source *s) { return s->error; }
+
+/* BMP: the router's address once its connection has started */
+const struct addr *mrt_stream_router(const struct mrt_source *s)
 {
-    const struct mrt_source *s = impl;
+    return s->router_open ? &s->router.src : NULL;
+}
+
+/* the files before the current one, and how far into it: -1 when the file cannot say */
+double mrt_stream_progress(const struct mrt_source *s)
+{
     double f = s->r ? mrt_progress(s->r) : -1;
     if (f < 0 || !s->file)
         return -1;
     return ((double)(s->file - 1) + f) / (double)s->o->n_files;
 }
 
-static json_t *source_mrt_summary(const void *impl)
+json_t *mrt_stream_summary(const struct mrt_source *s)
 {
-    const struct mrt_source *s = impl;
     json_t *o = mrt_summary_json(s->r), *files = json_array();
     for (size_t i = 0; i < s->file; i++)
         json_array_append_new(files, json_string(s->o->files[i]));
     json_object_set_new(o, "files", files);
+    if (s->router_open) {
+        char a[ADDR_STRLEN];
+        json_object_set_new(o, "router", json_string(addr_format(&s->router.src, a)));
+    }
     json_object_set_new(o, "not_replayed", json_pack("{s:I, s:I}", "mismatched_routes", (json_int_t)s->skipped_mismatch,
                         "session_messages", (json_int_t)s->skipped_session_messages));
     return o;
 }
 
-static void source_mrt_close(void *impl)
+void mrt_stream_close(struct mrt_source *s)
 {
-    struct mrt_source *s = impl;
     if (!s)
         return;
     mrt_close(s->r);
@@ -614,18 +613,6 @@ static void source_mrt_close(void *impl)
     buf_free(&s->wide);
     free(s);
 }
-
-const struct source_ops source_mrt = {
-    .name = "mrt",
-    .claims = source_mrt_claims,
-    .open = source_mrt_open,
-    .next = source_mrt_next,
-    .format = source_mrt_format,
-    .error = source_mrt_error,
-    .progress = source_mrt_progress,
-    .summary = source_mrt_summary,
-    .close = source_mrt_close,
-};
 
 void mrt_options_free(struct mrt_options *o)
 {

@@ -27,6 +27,11 @@ into one UPDATE, so the order within a peer changes and the routes do not).
                                               telrep's report), as peer 0.0.0.0: the Loc-RIB
                                               pmbmpd logs
 
+    mrt_norm.py summary bgpdump FILE          per peer: its AS, RIB entries, prefixes announced
+    mrt_norm.py summary telrep FILE           and withdrawn per family, state changes and time
+                                              range, from bgpdump's lines or from the summary
+                                              pcap-proc wrote (traffic-info.json)
+
 MAP is --map local=peer,...: the address a session came from (BGP: telrep's repro_ip) and the
 MRT peer it spoke for. A gobgp adj-in file is named by its neighbor: adj-in-ADDR-ipv4.json.
 """
@@ -215,6 +220,35 @@ def main():
                 if prefix not in best or rank < best[prefix][0]:
                     best[prefix] = (rank, route("0.0.0.0", prefix, 0, "A", as_path, origin, nh, int(med or 0), comms))
         out = [r for _, r in best.values()]
+    elif what == "summary" and src == "bgpdump":
+        peers = {}
+        with open(files[0]) as f:
+            for line in f:
+                p = line.rstrip("\n").split("|")
+                if len(p) < 5:
+                    continue
+                n = peers.setdefault(p[3], {"as": p[4], "B": [0, 0], "A": [0, 0], "W": [0, 0], "STATE": 0,
+                                            "t": []})
+                n["t"].append(int(float(p[1])))
+                if p[2] == "STATE":
+                    n["STATE"] += 1
+                elif p[2] in ("B", "A", "W"):
+                    n[p[2]][":" in p[5]] += 1
+        out = [f"{a} AS{n['as']} rib {n['B'][0]} {n['B'][1]} announced {n['A'][0]} {n['A'][1]} withdrawn "
+               f"{n['W'][0]} {n['W'][1]} states {n['STATE']} time {min(n['t'])}-{max(n['t'])}"
+               for a, n in peers.items()]
+    elif what == "summary" and src == "telrep":
+        with open(files[0]) as f:
+            info = json.load(f)
+        for i in info["inputs"]:
+            for p in i["summary"]["peers"]:
+                if "time" not in p:  # in the peer table, nothing recorded: bgpdump lists no line of it
+                    continue
+                r, u = p["rib_entries"], p["updates"]
+                out.append(f"{p['address']} AS{p['as']} rib {r['ipv4_unicast'] + r['ipv4_multicast']} "
+                           f"{r['ipv6_unicast'] + r['ipv6_multicast']} announced {u['announced']['ipv4']} "
+                           f"{u['announced']['ipv6']} withdrawn {u['withdrawn']['ipv4']} {u['withdrawn']['ipv6']} "
+                           f"states {p['state_changes']} time {int(p['time']['first'])}-{int(p['time']['last'])}")
     else:
         sys.exit(f"mrt_norm.py: unknown request {what} {src}")
     for line in sorted(out):

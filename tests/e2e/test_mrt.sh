@@ -323,6 +323,42 @@ eq "loc_rib: its PEER_UP (type 3, the table's name)" \
     "$(jq -r 'select(.bmp_msg_type == "peer_up" and .peer_type == 3) | .bmp_peer_up_info_3' "$WORK/bmp/bmp-127_0_${N_CASE}_100.json")" \
     67-6C-6F-62-61-6C
 
+# two dumps side by side, one BMP router each (two collectors' dumps of the same hours): each
+# router's connection carries its own dump's routes, as bgpdump lists them, and its sysName
+N_CASE=$((N_CASE + 1))
+cat > routers.yml <<CONF
+mrt:
+  - {files: [rib.mrt.gz], router: 192.0.2.1, sysname: rrc00}
+  - {files: [clean.mrt], router: 192.0.2.2, sysname: rrc01}
+time_factor: 0
+network:
+  map:
+    - {src_ip: 192.0.2.1, repro_ip: 127.0.$N_CASE.100}
+    - {src_ip: 192.0.2.2, repro_ip: 127.0.$N_CASE.101}
+bmp:
+  collector: {ip: 127.0.0.1, port: $BMP_PORT}
+CONF
+in_ns "$TELREP" -t routers.yml -q --stats-json routers.report
+eq "two routers: exit status" "$?" 0
+for r in 100 101; do settle "$WORK/bmp/bmp-127_0_${N_CASE}_$r.json"; done
+$NORM routes msglog "$WORK/bmp/bmp-127_0_${N_CASE}_100.json" > routers.rrc00
+$NORM routes msglog "$WORK/bmp/bmp-127_0_${N_CASE}_101.json" > routers.rrc01
+eq "two routers: the first logged its dump's routes ($(wc -l < td2-gz.want); routes differing)" \
+    "$(diff td2-gz.want routers.rrc00 | grep -c '^[<>]')" 0
+eq "two routers: the second logged its dump's routes ($(wc -l < junk.want); routes differing)" \
+    "$(diff junk.want routers.rrc01 | grep -c '^[<>]')" 0
+eq "two routers: each INIT's sysName" \
+    "$(for r in 100 101; do jq -r 'select(.bmp_msg_type == "init") | .bmp_init_info_sysname' "$WORK/bmp/bmp-127_0_${N_CASE}_$r.json"; done | xargs)" \
+    "rrc00 rrc01"
+eq "two routers: the report's source says both dumps" "$(jqf '.sources[] | .dumps | map(.router) | join(" ")' routers.report)" \
+    '"192.0.2.1 192.0.2.2"'
+# the same two dumps without router: both would be the dumps' collector 192.0.2.1: refused
+# at their first record, before anything is sent (a config error: exit status 2), saying how
+sed -e 's/, router: 192.0.2.[12]//' routers.yml > routers-same.yml
+in_ns "$TELREP" -t routers-same.yml -q 2> routers-same.err
+eq "two routers of one address: exit status" "$?" 2
+check "two routers of one address: says to give each a router:" grep -q 'give each dump a router: of its own' routers-same.err
+
 # a truncated file: what comes before the cut is replayed, then a clear error and exit 1
 size=$(stat -c %s rib.mrt)
 "$MRTGEN" --peers 4 --v4 300 --v6 100 --updates 100 --restart --truncate $((size / 2)) cut.mrt
@@ -347,6 +383,28 @@ replay_case gobgp-table w/table.mrt
 replay_case gobgp-updates w/updates.mrt
 gobgp_case gobgp-table w/table.mrt
 gobgp_case gobgp-updates w/updates.mrt
+
+# ---- what a dump holds, as `pcap-proc -s` says it before any replay: per peer its AS, RIB
+# entries, prefixes announced and withdrawn per family, state changes and time range, as
+# bgpdump counts them (junk.mrt's: clean.mrt's, since bgpdump lists part of the record that
+# contradicts its length, which telrep skips whole)
+for d in rib.mrt.gz ap.mrt.bz2 et.mrt as2.mrt legacy.mrt junk.mrt:clean.mrt w/table.mrt w/updates.mrt; do
+    ref=${d#*:} d=${d%%:*}
+    n=$(basename "$d" | tr . -)
+    printf 'mrt: %s\nbmp: {collector: {ip: 127.0.0.1, port: %s}}\n' "$d" $BMP_PORT > "sum-$n.yml"
+    "$BUILD/pcap-proc" -s -t "sum-$n.yml" -o "sum-$n" -q 2> /dev/null
+    eq "summary $d: pcap-proc -s exit status" "$?" 0
+    bgpdump -m "$ref" 2>/dev/null > "sum-$n.bgpdump"
+    eq "summary $d: per peer as bgpdump counts ($(wc -l < "sum-$n.bgpdump") lines; peers differing)" \
+        "$(diff <($NORM summary bgpdump "sum-$n.bgpdump") <($NORM summary telrep "sum-$n/traffic-info.json") | grep -c '^[<>]')" 0
+done
+# without -o: the folder is named after the dump's first file, not after the play ("mrt:...")
+mkdir -p sumdir && cp et.mrt sumdir/
+printf 'mrt: sumdir/et.mrt\nbmp: {collector: {ip: 127.0.0.1, port: %s}}\n' $BMP_PORT > sumdir.yml
+"$BUILD/pcap-proc" -s -t sumdir.yml -q 2> /dev/null
+eq "summary without -o: exit status" "$?" 0
+check "summary without -o: written to sumdir/et/traffic-info.json" test -s sumdir/et/traffic-info.json
+check "summary without -o: no folder named after the play" test ! -e "mrt:sumdir"
 
 stop_pid "$PMBMPD_PID" INT
 stop_pid "$PMBGPD_PID" INT

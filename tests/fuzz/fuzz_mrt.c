@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    enum mrt_as as = data[0] & 1 ? MRT_AS_BMP : MRT_AS_BGP;
-    bool loc_rib = data[0] & 2; /* BMP: the Loc-RIB's decision reads every entry's attributes */
+    uint8_t flags = data[0];
+    enum mrt_as as = flags & 1 ? MRT_AS_BMP : MRT_AS_BGP;
+    bool loc_rib = flags & 2; /* BMP: the Loc-RIB's decision reads every entry's attributes */
     data++, size--;
     struct mrt_reader *r = mrt_open_memory(data, size);
     struct mrt_event ev;
@@ -40,8 +41,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[512];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     char *files[] = { path };
-    struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = 179, .loc_rib = loc_rib };
-    struct source_options so = { .mrt = &o };
+    /* data[0] & 4 (BMP): the dump twice, side by side, as two routers (the set's merge; a
+     * router address the bytes give both is refused) */
+    bool two = as == MRT_AS_BMP && (flags & 4);
+    struct mrt_options o[2] = {
+        { .files = files, .n_files = 1, .as = as, .port = 179, .loc_rib = loc_rib },
+        { .files = files, .n_files = 1, .as = as, .port = 179, .loc_rib = loc_rib },
+    };
+    if (two && flags & 8)
+        addr_parse("192.0.2.99", &o[1].router);
+    struct source_options so = { .mrt = o, .n_mrt = two ? 2 : 1 };
     struct source *s = source_open("mrt:fuzz", &so, err, sizeof err);
     if (!s)
         return 0;

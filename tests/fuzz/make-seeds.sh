@@ -54,14 +54,15 @@ $GEN -o "$OUT/fuzz_capture/a.pcap" --packets 3 --records 1 > /dev/null
 $GEN -o "$OUT/fuzz_capture/a.erf" --erf --packets 3 --records 1 > /dev/null
 gzip -c "$OUT/fuzz_capture/a.pcap" > "$OUT/fuzz_capture/a.pcap.gz"
 ! command -v editcap > /dev/null || editcap -F pcapng "$OUT/fuzz_capture/a.pcap" "$OUT/fuzz_capture/a.pcapng"
-# MRT dumps for fuzz_mrt (the first byte: 0 as BGP, 1 as BMP, 3 as BMP with the Loc-RIB): small ones of each kind the writer makes
+# MRT dumps for fuzz_mrt (the first byte: 0 as BGP, 1 as BMP, 3 as BMP with the Loc-RIB, 5 and 15 as
+# BMP twice side by side, with one router address and with two): small ones of each kind the writer makes
 mkdir -p "$OUT/fuzz_mrt"
 for k in "td2:--updates 6 --restart" "addpath:--addpath --updates 4" "legacy:--format legacy" \
          "et:--format bgp4mp --et --updates 8 --restart" "as2:--format bgp4mp --as2 --updates 6" "junk:--junk"; do
     name=${k%%:*} opts=${k#*:}
     # shellcheck disable=SC2086
     "$BUILD/mrt-gen" --peers 3 --v4 6 --v6 3 $opts "$tmp/$name.mrt"
-    for as in 0 1 3; do { printf "\\00$as"; cat "$tmp/$name.mrt"; } > "$OUT/fuzz_mrt/$name-$as"; done
+    for as in 0 1 3 5 15; do { printf "\\$(printf %03o $as)"; cat "$tmp/$name.mrt"; } > "$OUT/fuzz_mrt/$name-$as"; done
 done
 # BGP messages for fuzz_anon (the first byte: bit 0 4-byte AS paths, bit 1 ADD-PATH, bit 2 BMP, bit 3 NetFlow): an UPDATE
 # with ORIGIN, AS_PATH, NEXT_HOP, AGGREGATOR, COMMUNITIES, LARGE_COMMUNITY, MP_REACH_NLRI (IPv6),

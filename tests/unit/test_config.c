@@ -444,6 +444,48 @@ static void test_anchor_configs(void **state)
     }
 }
 
+/* mrt: one dump (a file, files, a mapping), or a list of mappings: several BMP routers */
+static void test_mrt_dumps(void **state)
+{
+    struct config *c = parse("mrt: rib.bz2\nbgp: {collector: {ip: 127.0.0.1, port: 179}}\n");
+    assert_non_null(c);
+    assert_int_equal(c->n_mrt, 1);
+    assert_int_equal(c->mrt[0].as, MRT_AS_BGP);
+    assert_int_equal(c->sources.n_mrt, 1);
+    assert_string_equal(c->pcaps[0], "mrt:rib.bz2");
+    assert_true(c->no_sync);
+    config_free(c);
+
+    c = parse("mrt:\n  - {files: [rrc00-rib.gz, rrc00-upd.gz], sysname: rrc00}\n"
+              "  - {files: [rrc01-rib.gz], router: 192.0.2.2, loc_rib: true}\n"
+              "bgp: {collector: {ip: 127.0.0.1, port: 179}}\n"
+              "bmp: {select: {tcp: {dport: [11019]}}, collector: {ip: 127.0.0.1, port: 1790}}\n");
+    assert_non_null(c);
+    assert_int_equal(c->n_mrt, 2);
+    assert_int_equal(c->sources.n_mrt, 2);
+    assert_int_equal(c->n_pcaps, 1); /* one play: the dumps side by side */
+    assert_int_equal(c->mrt[0].n_files, 2);
+    assert_string_equal(c->mrt[0].sysname, "rrc00");
+    for (int i = 0; i < 2; i++) { /* several dumps are BMP routers, even beside a bgp: section */
+        assert_int_equal(c->mrt[i].as, MRT_AS_BMP);
+        assert_int_equal(c->mrt[i].port, 11019);
+    }
+    assert_true(c->mrt[1].loc_rib);
+    config_free(c);
+
+    expect_error("mrt: [{files: [a.gz], as: bgp}, {files: [b.gz]}]\nbgp: {collector: {ip: 127.0.0.1, port: 179}}\n",
+                 "several dumps are several BMP routers");
+    expect_error("mrt: [{files: [a.gz], router: 192.0.2.1}, {files: [b.gz], router: 192.0.2.1}]\n"
+                 "bmp: {collector: {ip: 127.0.0.1, port: 1790}}\n",
+                 "dumps 1 and 2 are both router 192.0.2.1");
+    expect_error("mrt: [{files: [a.gz]}, b.gz]\nbmp: {collector: {ip: 127.0.0.1, port: 1790}}\n",
+                 "a list of dumps is a list of mappings");
+    expect_error("mrt: [{router: 192.0.2.1}]\nbmp: {collector: {ip: 127.0.0.1, port: 1790}}\n",
+                 "name the MRT files");
+    expect_error("mrt: a.gz\nbgp: {collector: {ip: 127.0.0.1, port: 179}}\n"
+                 "bmp: {collector: {ip: 127.0.0.1, port: 1790}}\n", "say which the dump is replayed as");
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -461,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_repeat_patterns),
         cmocka_unit_test(test_anchor_configs),
+        cmocka_unit_test(test_mrt_dumps),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -20,9 +20,9 @@ static void record(struct buf *out, uint32_t sec, uint16_t type, uint16_t subtyp
     buf_put(out, body->p, body->len);
 }
 
-static void peer_table(struct buf *b, unsigned peers)
+static void peer_table_of(struct buf *b, unsigned peers, uint32_t collector)
 {
-    buf_put_u32(b, 0xc0000201u);
+    buf_put_u32(b, collector);
     buf_put_u16(b, 0);
     buf_put_u16(b, (uint16_t)peers);
     for (unsigned i = 0; i < peers; i++) {
@@ -32,6 +32,8 @@ static void peer_table(struct buf *b, unsigned peers)
         buf_put_u32(b, 65001 + i);
     }
 }
+
+static void peer_table(struct buf *b, unsigned peers) { peer_table_of(b, peers, 0xc0000201u); }
 
 /* ORIGIN IGP, AS_PATH (4-byte) [as], NEXT_HOP 198.51.100.1 */
 static void attrs_v4(struct buf *b, uint32_t as)
@@ -286,7 +288,7 @@ static void read_all(const char *path, enum mrt_as as, struct frames *out)
     char *files[] = { (char *)path };
     struct mrt_options o = { .files = files, .n_files = 1, .as = as, .port = as == MRT_AS_BGP ? 179 : 1790,
                              .loc_rib = loc_rib_option };
-    struct source_options so = { .mrt = &o };
+    struct source_options so = { .mrt = &o, .n_mrt = 1 };
     char spec[300], err[300];
     snprintf(spec, sizeof spec, "mrt:%s", path);
     struct source *s = source_open(spec, &so, err, sizeof err);
@@ -600,6 +602,122 @@ static void test_source_loc_rib(void **state)
     tu_rmdir(dir);
 }
 
+/* a dump of collector `id` (its BGP ID, the router's default address): a RIB of `prefixes`
+ * prefixes for two peers at T, then one update per second in `at` */
+#define T0 1767225600u
+static void collector_dump(const char *path, uint32_t id, unsigned prefixes, const unsigned *at, size_t n_at)
+{
+    struct buf f = { 0 }, b = { 0 };
+    peer_table_of(&b, 2, id);
+    record(&f, T0, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    unsigned both[] = { 0, 1 };
+    for (unsigned k = 0; k < prefixes; k++)
+        rib_v4(&f, k, both, 2, 65001);
+    for (size_t i = 0; i < n_at; i++)
+        update_v4(&f, T0 + at[i], (unsigned)i % 2, 100 + (unsigned)i);
+    tu_write(path, f.p, f.len);
+    buf_free(&f);
+    buf_free(&b);
+}
+
+/* several dumps, one BMP router each, played side by side: the frames of both in time order,
+ * each router its own connection from its collector's BGP ID with its own INIT, PEER_UPs and
+ * routes */
+static void test_source_dumps_side_by_side(void **state)
+{
+    char *dir = tu_tmpdir(), a[256], b[256];
+    snprintf(a, sizeof a, "%s/rrc00.mrt", dir);
+    snprintf(b, sizeof b, "%s/rrc01.mrt", dir);
+    unsigned at_a[] = { 2, 4 }, at_b[] = { 1, 3 };
+    collector_dump(a, 0xc0000201u, 3, at_a, 2); /* 192.0.2.1 */
+    collector_dump(b, 0xc0000202u, 2, at_b, 2); /* 192.0.2.2 */
+    char *fa[] = { a }, *fb[] = { b };
+    struct mrt_options o[2] = {
+        { .files = fa, .n_files = 1, .as = MRT_AS_BMP, .port = 1790, .sysname = "rrc00" },
+        { .files = fb, .n_files = 1, .as = MRT_AS_BMP, .port = 1790, .sysname = "rrc01" },
+    };
+    struct source_options so = { .mrt = o, .n_mrt = 2 };
+    char err[300];
+    struct source *s = source_open("mrt:rrc00.mrt", &so, err, sizeof err);
+    assert_non_null(s);
+    struct capture_packet p;
+    int rc;
+    int64_t last = INT64_MIN;
+    unsigned syn[2] = { 0 }, types[2][8] = { { 0 } }, backwards = 0, n_late = 0;
+    int late[8]; /* which router sent each update after the RIB, in the order sent */
+    struct buf stream[2] = { { 0 } };
+    while ((rc = source_next(s, &p)) == 1) {
+        backwards += p.ts_ns < last;
+        last = p.ts_ns;
+        struct decoded d;
+        assert_int_equal(decode_frame(p.dlt, p.data, p.caplen, &d), DECODE_OK);
+        assert_int_equal(d.src.family, AF_INET);
+        uint8_t last_byte = d.src.bytes[3];
+        assert_true(last_byte == 1 || last_byte == 2);
+        int r = last_byte - 1;
+        syn[r] += !!(d.tcp_flags & TCP_SYN);
+        buf_put(&stream[r], d.payload, d.payload_len);
+        if (d.payload_len && p.ts_ns > (int64_t)T0 * 1000000000 && n_late < 8)
+            late[n_late++] = r;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(backwards, 0);
+    assert_int_equal(syn[0], 1);
+    assert_int_equal(syn[1], 1);
+    for (int r = 0; r < 2; r++) {
+        struct cursor c = cursor_make(stream[r].p, stream[r].len);
+        const char *want = r ? "rrc01" : "rrc00";
+        while (cursor_remaining(&c)) {
+            assert_int_equal(cursor_u8(&c), 3);
+            uint32_t len = cursor_be32(&c);
+            uint8_t type = cursor_u8(&c);
+            const uint8_t *body = cursor_take(&c, len >= 6 ? len - 6 : 0);
+            assert_true(cursor_ok(&c) && body && type < 8);
+            types[r][type]++;
+            if (type == BMP_INIT) /* its own sysName */
+                assert_non_null(memmem(body, len - 6, want, strlen(want)));
+        }
+        assert_int_equal(types[r][BMP_INIT], 1);
+        assert_int_equal(types[r][BMP_PEER_UP], 2);
+        assert_int_equal(types[r][BMP_ROUTE_MONITORING], 2 + 2); /* the RIB packed per peer, two updates */
+    }
+    /* the updates as their times interleave them: rrc01 at 1 s, rrc00 at 2, rrc01 at 3, rrc00 at 4 */
+    assert_int_equal(n_late, 4);
+    assert_int_equal(late[0], 1);
+    assert_int_equal(late[1], 0);
+    assert_int_equal(late[2], 1);
+    assert_int_equal(late[3], 0);
+    json_t *sum = source_summary(s);
+    assert_int_equal(json_array_size(json_object_get(sum, "dumps")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(sum, "dumps"), 1), "router")),
+                        "192.0.2.2");
+    json_decref(sum);
+    source_close(s);
+    buf_free(&stream[0]);
+    buf_free(&stream[1]);
+
+    /* two dumps of one collector ID would be one router to the replay: refused, saying how */
+    collector_dump(b, 0xc0000201u, 2, at_b, 2);
+    s = source_open("mrt:rrc00.mrt", &so, err, sizeof err);
+    assert_non_null(s);
+    while ((rc = source_next(s, &p)) == 1)
+        ;
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(source_error(s), "both router 192.0.2.1"));
+    assert_non_null(strstr(source_error(s), "router: of its own"));
+    source_close(s);
+    /* ... and played when the config gives one of them another address */
+    addr_parse("192.0.2.9", &o[1].router);
+    s = source_open("mrt:rrc00.mrt", &so, err, sizeof err);
+    unsigned frames = 0;
+    while ((rc = source_next(s, &p)) == 1)
+        frames++;
+    assert_int_equal(rc, 0);
+    assert_true(frames > 4);
+    source_close(s);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_source_ipv6_mp_reach),
         cmocka_unit_test(test_source_frames_in_time_order),
         cmocka_unit_test(test_source_loc_rib),
+        cmocka_unit_test(test_source_dumps_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
