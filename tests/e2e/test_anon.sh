@@ -171,6 +171,41 @@ if [ -n "$SHARED" ] && [ -d "$SHARED/pcaps/raw" ]; then
             "$(jq .output.packets "ref-$n-plain/traffic-info.json")"
         eq "reference $n: nothing dropped" "$(jq '[.anonymised.dropped_messages[][]] | add' "ref-$n-anon/traffic-info.json")" 0
     done
+    # the collectors decode the anonymised replay as the original: each output replayed as
+    # written (its repro_ip and collector set), the original from 203.0.113.22, the
+    # anonymised one from 203.0.113.23, to pmbgpd, pmbmpd and nfacctd
+    ref_replay() { # ref_replay name plain|anon repro-ip port
+        sed -e "s/repro_ip: SET-LOCAL-ADDRESS.*/repro_ip: $3/" -e 's/^    ip: \[.*\]$/    ip: 127.0.0.1/' \
+            -e "s/^    port: .*/    port: $4/" -e 's/^time_factor: .*/time_factor: 0/' \
+            "ref-$1-$2/traffic-reproducer.yml" > "ref-$1-$2-replay.yml"
+        in_ns "$TELREP" -t "ref-$1-$2-replay.yml" -q --no-sync
+        eq "reference $1, $2: replay exit status" "$?" 0
+    }
+    start_pmbgpd "$WORK/ref-pmbgp" 21793
+    start_pmbmpd "$WORK/ref-pmbmp" 21794
+    start_nfacctd "$WORK/ref-nf" 127.0.0.1 21795
+    for o in plain:203.0.113.22 anon:203.0.113.23; do
+        ref_replay bgp "${o%%:*}" "${o#*:}" 21793
+        ref_replay bmp "${o%%:*}" "${o#*:}" 21794
+        ref_replay ipfix-vmware "${o%%:*}" "${o#*:}" 21795
+    done
+    sleep 1
+    stop_pid "$PMBGPD_PID" INT
+    stop_pid "$PMBMPD_PID" INT
+    nfacctd_rows "$WORK/ref-nf" > ref-nf.rows
+    pm_types() { # the messages a pmacct log holds, by type: "count type" lines
+        cat "$@" 2>/dev/null | jq -r '(.bmp_msg_type // .log_type) + " " + (.afi // "" | tostring)' | sort | uniq -c
+    }
+    for c in pmbgp pmbmp; do
+        eq "reference: $c decodes the anonymised replay as the original (messages by type)" \
+            "$(pm_types "$WORK/ref-$c"/*-203_0_113_23*.json)" "$(pm_types "$WORK/ref-$c"/*-203_0_113_22*.json)"
+        check "reference: $c decoded the original ($(cat "$WORK/ref-$c"/*-203_0_113_22*.json 2>/dev/null | wc -l) messages)" \
+            [ "$(cat "$WORK/ref-$c"/*-203_0_113_22*.json 2>/dev/null | wc -l)" -gt 10 ]
+    done
+    nf_sum() { jq -s --arg ip "$1" '[.[] | select(.peer_ip_src == $ip)] | "\(length) rows \(map(.packets) | add) packets \(map(.bytes) | add) bytes"' ref-nf.rows; }
+    eq "reference: nfacctd decodes the anonymised replay as the original (rows, packets, bytes)" \
+        "$(nf_sum 203.0.113.23)" "$(nf_sum 203.0.113.22)"
+    check "reference: nfacctd decoded the original ($(nf_sum 203.0.113.22))" [ "$(nf_sum 203.0.113.22 | cut -d' ' -f1 | tr -d '"')" -gt 100 ]
 else
     echo "skip - the reference captures (../shared/pcaps/raw) are not here: their anonymisation is not checked"
 fi
