@@ -38,7 +38,7 @@
 #     sink: routes/s (target >= 1M on one core) and peak RSS, beside the same at 1/10 the size
 #     (RSS must stay flat, target < 50 MB), and `bgpdump -m > /dev/null` as the reading-speed
 #     yardstick (on the 1/10 file, scaled by routes for the full one; MRT_BGPDUMP_FULL=1 reads
-#     the full one too).
+#     the full one too). The 1/10 file also twice, side by side, as two BMP routers.
 #  6. pcap-proc on a generated mixed raw capture (>= 200 MB: BMP sessions with handshakes and
 #     the collector's replies, IPFIX): packets/s, MB/s and peak RSS, beside the same capture at
 #     1/10 the size (RSS must stay flat), and the full one anonymised (pcap_processing.anonymise).
@@ -491,6 +491,22 @@ for div in 10 1; do
         "$div" "$mb" "$routes" "$rc" "$tsec" "$(echo "$routes / $tsec" | bc)" "$(jq .messages "$OUT/mrt-sink.json")" "$kb" \
         "$bnote" "$bsec" "$(echo "$routes / $bsec" | bc)" "$(ratio "$bsec" "$tsec")"
     echo "$div $mb $routes $tsec $kb $bsec" >> "$OUT/mrt.txt"
+    if [ "$div" = 10 ]; then # the same dump twice, side by side, as two BMP routers
+        printf 'mrt:\n  - {files: [%s], router: 192.0.2.1}\n  - {files: [%s], router: 192.0.2.2}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.0.30}\n    - {src_ip: 192.0.2.2, repro_ip: 127.0.0.31}\nbmp:\n  collector: {ip: 127.0.0.1, port: 31790}\n' \
+            "$OUT/rib-$div.mrt" "$OUT/rib-$div.mrt" > "$OUT/mrt2.yml"
+        tcp_sink "$OUT/mrt-sink.json"
+        t0=$(now)
+        in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/mrt2.yml" -q --stats-json "$OUT/mrt2.report" 2> "$OUT/mrt2.err" > /dev/null
+        rc=$?
+        t1=$(now)
+        wait $SINK_PID
+        routes2=$(jq '[.sources[].dumps[].rib_entries] | add' "$OUT/mrt2.report")
+        kb2=$(awk '/maxrss_kb/ {print $2}' "$OUT/mrt2.err")
+        tsec2=$(echo "$t1 - $t0" | bc)
+        printf "  1/%-3s twice, side by side as two BMP routers: telrep (exit %s) %.2f s = %.0f routes/s, %s BMP messages at the sink, peak RSS %s KiB\n" \
+            "$div" "$rc" "$tsec2" "$(echo "$routes2 / $tsec2" | bc)" "$(jq .messages "$OUT/mrt-sink.json")" "$kb2"
+        echo "$routes2 $tsec2 $kb2" > "$OUT/mrt2.txt"
+    fi
     rm -f "$OUT/rib-$div.mrt"
 done
 
@@ -560,7 +576,7 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --
    --slurpfile many "$OUT/many.json" --argjson mkb "$MKB" --arg pp "$(cat "$OUT/pp.txt")" \
    --slurpfile dense "$OUT/dense.report" \
    --argjson frfps "$FR" --argjson frefps "$FRE" --argjson clfps "$CL" --slurpfile frb "$OUT/frb.json" --slurpfile frc "$OUT/frc.json" \
-   --arg mrt "$(cat "$OUT/mrt.txt")" \
+   --arg mrt "$(cat "$OUT/mrt.txt")" --arg mrt2 "$(cat "$OUT/mrt2.txt")" \
    '{throughput_pps: {telrep: $t, sendmmsg_loop: $l, tcpreplay: $r, telrep_vs_loop: ($t / $l), telrep_vs_tcpreplay: ($t / $r),
                      telrep_rewriting: $trw, sendmmsg_loop_beside_rewriting: $lrw, rewriting_vs_loop: ($trw / $lrw)},
      soak: $soak,
@@ -576,6 +592,8 @@ jq -n --argjson t "$T" --argjson l "$L" --argjson r "$R" --argjson trw "$TRW" --
      mrt_bmp: ($mrt | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber),
                routes: (.[2] | tonumber), seconds: (.[3] | tonumber), routes_per_s: ((.[2] | tonumber) / (.[3] | tonumber)),
                peak_rss_kb: (.[4] | tonumber), bgpdump_seconds: (.[5] | tonumber)})),
+     mrt_bmp_two_routers: ($mrt2 | split(" ") | {routes: (.[0] | tonumber), seconds: (.[1] | tonumber),
+               routes_per_s: ((.[0] | tonumber) / (.[1] | tonumber)), peak_rss_kb: (.[2] | tonumber)}),
      pcap_proc: ($pp | split("\n") | map(select(length > 0) | split(" ") | {fraction: (1 / (.[0] | tonumber)), mb: (.[1] | tonumber), packets: (.[2] | tonumber), seconds: (.[3] | tonumber), peak_rss_kb: (.[4] | tonumber)}))}' \
    > "$OUT/results.json"
 echo "== results: $OUT/results.json"
