@@ -460,24 +460,31 @@ rm -f "$OUT/model-src.csv" "$OUT/model-gen.csv"
 MRT_V4=${MRT_V4:-1000000} MRT_V6=${MRT_V6:-200000} MRT_PEERS=${MRT_PEERS:-20}
 echo "== 10. MRT RIB dump as BMP at time_factor 0: $MRT_V4 IPv4 + $MRT_V6 IPv6 prefixes x $MRT_PEERS peers, and 1/10"
 : > "$OUT/mrt.txt"
+# mrt_play NAME: telrep replays $OUT/NAME.yml to a BMP sink; sets MRT_RC, MRT_SEC, MRT_KB and
+# MRT_ROUTES (the RIB entries the report's sources read, with one dump or several)
+mrt_play() {
+    local t0 t1
+    tcp_sink "$OUT/mrt-sink.json"
+    t0=$(now)
+    in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/$1.yml" -q --stats-json "$OUT/$1.report" 2> "$OUT/$1.err" > /dev/null
+    MRT_RC=$?
+    t1=$(now)
+    wait $SINK_PID
+    MRT_SEC=$(echo "$t1 - $t0" | bc)
+    MRT_KB=$(awk '/maxrss_kb/ {print $2}' "$OUT/$1.err")
+    MRT_ROUTES=$(jq '[.sources[] | (.dumps // [.])[] | .rib_entries] | add' "$OUT/$1.report")
+}
 for div in 10 1; do
     "$BUILD/mrt-gen" --peers "$MRT_PEERS" --v4 $((MRT_V4 / div)) --v6 $((MRT_V6 / div)) "$OUT/rib-$div.mrt"
     printf 'mrt: {files: [%s], router: 192.0.2.1}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.0.30}\nbmp:\n  collector: {ip: 127.0.0.1, port: 31790}\n' \
         "$OUT/rib-$div.mrt" > "$OUT/mrt-$div.yml"
-    tcp_sink "$OUT/mrt-sink.json"
-    t0=$(now)
-    in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/mrt-$div.yml" -q --stats-json "$OUT/mrt-$div.report" 2> "$OUT/mrt-$div.err" > /dev/null
-    rc=$?
-    t1=$(now)
-    wait $SINK_PID
-    routes=$(jq '[.sources[].rib_entries] | add' "$OUT/mrt-$div.report")
-    kb=$(awk '/maxrss_kb/ {print $2}' "$OUT/mrt-$div.err")
+    mrt_play "mrt-$div"
+    rc=$MRT_RC tsec=$MRT_SEC kb=$MRT_KB routes=$MRT_ROUTES
     mb=$(echo "$(stat -c %s "$OUT/rib-$div.mrt") / 1000000" | bc)
     # the yardstick reads the same file (bgpdump logs to syslog unless told otherwise: -v, to
     # stderr). Its rate per route does not depend on the file's size, and on a slow host it
     # reads the full file for over 20 minutes: the full one is read only with MRT_BGPDUMP_FULL=1,
     # else its time is the 1/10 file's scaled by the routes.
-    tsec=$(echo "$t1 - $t0" | bc)
     if [ "$div" = 10 ] || [ "${MRT_BGPDUMP_FULL:-0}" = 1 ]; then
         b0=$(now)
         bgpdump -m -v "$OUT/rib-$div.mrt" > /dev/null 2> /dev/null
@@ -494,18 +501,10 @@ for div in 10 1; do
     if [ "$div" = 10 ]; then # the same dump twice, side by side, as two BMP routers
         printf 'mrt:\n  - {files: [%s], router: 192.0.2.1}\n  - {files: [%s], router: 192.0.2.2}\ntime_factor: 0\nnetwork:\n  map:\n    - {src_ip: 192.0.2.1, repro_ip: 127.0.0.30}\n    - {src_ip: 192.0.2.2, repro_ip: 127.0.0.31}\nbmp:\n  collector: {ip: 127.0.0.1, port: 31790}\n' \
             "$OUT/rib-$div.mrt" "$OUT/rib-$div.mrt" > "$OUT/mrt2.yml"
-        tcp_sink "$OUT/mrt-sink.json"
-        t0=$(now)
-        in_ns "$BUILD/maxrss" "$BUILD/telrep" -t "$OUT/mrt2.yml" -q --stats-json "$OUT/mrt2.report" 2> "$OUT/mrt2.err" > /dev/null
-        rc=$?
-        t1=$(now)
-        wait $SINK_PID
-        routes2=$(jq '[.sources[].dumps[].rib_entries] | add' "$OUT/mrt2.report")
-        kb2=$(awk '/maxrss_kb/ {print $2}' "$OUT/mrt2.err")
-        tsec2=$(echo "$t1 - $t0" | bc)
+        mrt_play mrt2
         printf "  1/%-3s twice, side by side as two BMP routers: telrep (exit %s) %.2f s = %.0f routes/s, %s BMP messages at the sink, peak RSS %s KiB\n" \
-            "$div" "$rc" "$tsec2" "$(echo "$routes2 / $tsec2" | bc)" "$(jq .messages "$OUT/mrt-sink.json")" "$kb2"
-        echo "$routes2 $tsec2 $kb2" > "$OUT/mrt2.txt"
+            "$div" "$MRT_RC" "$MRT_SEC" "$(echo "$MRT_ROUTES / $MRT_SEC" | bc)" "$(jq .messages "$OUT/mrt-sink.json")" "$MRT_KB"
+        echo "$MRT_ROUTES $MRT_SEC $MRT_KB" > "$OUT/mrt2.txt"
     fi
     rm -f "$OUT/rib-$div.mrt"
 done
