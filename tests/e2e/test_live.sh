@@ -14,7 +14,7 @@
 # held no capability and no root uid while relaying, and replays that need one keep only it;
 # a setcap'd copy run by nobody opens the interface with the file's capability, then drops it.
 . "$(dirname "$0")/lib.sh"
-need jq ss nfacctd pmbgpd pmbmpd gobgpd gobgp softflowd ping tcpdump setcap setpriv
+need jq ss nfacctd pmbgpd pmbmpd gobgpd gobgp softflowd ping tcpdump setcap setpriv tshark
 make_ns 127.0.0.2 127.0.0.3
 RNS=telrep-e2e-$$-r
 ip netns add "$RNS" || exit 1
@@ -275,18 +275,25 @@ eq "no capability at all: exit status 2" "$?" 2
 check "no capability at all: the error says what is missing and how to give it" grep -q "CAP_NET_RAW.*setcap" nocap.err
 
 # --- pcap-proc until a signal; errors that say what to do
-printf 'live: lc%s\nnetwork:\n  map:\n    - {src_ip: 10.77.0.1, repro_ip: 127.0.0.2}\n' $$ > sig.yml
+# (with -v: the progress line every 2 s while it records; keep_raw: the raw recording kept)
+printf 'live: {interface: lc%s, keep_raw: %s/sig-raw.pcap}\nnetwork:\n  map:\n    - {src_ip: 10.77.0.1, repro_ip: 127.0.0.2}\n' $$ "$WORK" > sig.yml
 cat sections.yml >> sig.yml
-ip netns exec "$NS" "$BUILD/pcap-proc" -t sig.yml -o sig -q &
+ip netns exec "$NS" "$BUILD/pcap-proc" -t sig.yml -o sig -v 2> sig.err &
 PP=$!
 PIDS+=($PP)
 sleep 1
 in_r ping -q -c 3 -i 0.1 10.77.0.2 > /dev/null
+sleep 1.5
 kill -INT $PP
 wait $PP
 eq "pcap-proc until SIGINT: exit status" "$?" 0
 eq "pcap-proc until SIGINT: the recording ended by the signal, then processed" \
     "$(jq -c '[.recorded.ended_by_signal, .recorded.frames >= 6, (.inputs | length)]' sig/traffic-info.json)" "[true,true,1]"
+check "pcap-proc -v: a progress line while recording (seconds, frames, MB, kernel drops)" \
+    grep -qE "^pcap-proc: recording int:lc$$: 2\.[0-9] s, [0-9]+ frames, [0-9.]+ MB, dropped by the kernel 0" sig.err
+check "pcap-proc -v: the last one when the recording ends" grep -qE "^pcap-proc: done recording int:lc$$: " sig.err
+eq "keep_raw: the raw recording kept, every frame recorded" "$(tshark -r sig-raw.pcap 2>/dev/null | wc -l)" \
+    "$(jq .recorded.frames sig/traffic-info.json)"
 printf 'live: nosuch9\nnetwork:\n  map:\n    - {src_ip: 10.77.0.1, repro_ip: 127.0.0.2}\n' > nosuch.yml
 cat sections.yml >> nosuch.yml
 in_ns "$TELREP" -t nosuch.yml -q 2> nosuch.err
