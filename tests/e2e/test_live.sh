@@ -11,7 +11,9 @@
 # NetFlow records per flow, BGP UPDATEs/withdrawals per prefix and path, BMP messages per peer
 # and prefix (what happened inside the recorded window: not the PEER_DOWN when the first
 # pmbgpd stops at the end). The relay's report says its delay (p99) and drops; /proc/PID/status shows it
-# held no capability and no root uid while relaying, and replays that need one keep only it;
+# held no capability and no root uid while relaying, nor pcap-proc while recording; a plain
+# replay of a capture file holds none (as nobody; as root with no user named, uid 0 without
+# capabilities), and replays that need one keep only it;
 # a setcap'd copy run by nobody opens the interface with the file's capability, then drops it.
 . "$(dirname "$0")/lib.sh"
 need jq ss nfacctd pmbgpd pmbmpd gobgpd gobgp softflowd ping tcpdump setcap setpriv tshark
@@ -78,6 +80,9 @@ status_of() { grep "^$2:" "/proc/$1/status" | tr -s '\t ' ' ' | cut -d' ' -f2-; 
 eq "relay: no root uid once relaying (real, effective, saved, fs)" "$(status_of $RELAY Uid)" "65534 65534 65534 65534"
 eq "relay: no capability once relaying" "$(status_of $RELAY CapEff) $(status_of $RELAY CapPrm)" \
     "0000000000000000 0000000000000000"
+eq "pcap-proc recording: no capability once the interface is open (root, no user named)" \
+    "$(status_of $REC CapEff) $(status_of $REC CapPrm) $(status_of $REC CapBnd)" \
+    "0000000000000000 0000000000000000 0000000000000000"
 eq "relay: nothing to regain (bounding set empty, no_new_privs)" "$(status_of $RELAY CapBnd) $(status_of $RELAY NoNewPrivs)" \
     "0000000000000000 1"
 
@@ -205,6 +210,32 @@ running_caps() { # running_caps pid events-file: CapEff once the run has started
     for _ in $(seq 100); do grep -q run_start "$2" 2>/dev/null && break; sleep 0.05; done
     status_of "$1" CapEff
 }
+# a plain replay of a capture file to a collector: nothing at all, as the user named, and as
+# root with no user to become (uid 0 stays, as telrep(1) PRIVILEGES says, without capabilities)
+$GEN -o plain.pcap --format ipfix --routers 1 --packets 20 --records 2 --interval 0.1 --dport 2055 > plain.json
+printf 'pcap: plain.pcap\ntime_factor: 1\nno_sync: true\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.3}\nipfix:\n  select: {udp: {dport: [2055]}}\n  collector: {ip: 127.0.0.1, port: 2059}\n' > plain.yml
+plain_case() { # plain_case label uid telrep-args...
+    local label=$1 uid=$2 sp pp
+    shift 2
+    rm -f pub/plain.events
+    ip netns exec "$NS" "$SINK" 127.0.0.1 2059 --idle 1 --timeout 6 > plain.out &
+    sp=$!
+    PIDS+=($sp)
+    wait_udp_listen 2059
+    ip netns exec "$NS" env -u SUDO_UID -u SUDO_GID "$TELREP" -t plain.yml -q --events pub/plain.events "$@" &
+    pp=$!
+    PIDS+=($pp)
+    eq "plain replay of a capture, $label: no capability (effective, permitted, bounding), uid $uid" \
+        "$(running_caps $pp pub/plain.events) $(status_of $pp CapPrm) $(status_of $pp CapBnd) $(status_of $pp Uid)" \
+        "0000000000000000 0000000000000000 0000000000000000 $uid $uid $uid $uid"
+    wait $pp
+    eq "plain replay of a capture, $label: exit status" "$?" 0
+    wait $sp
+    eq "plain replay of a capture, $label: every datagram" "$(jq .datagrams plain.out)" 20
+}
+plain_case "--user nobody" 65534 --user nobody
+plain_case "root, no user named" 0
+
 # a captured source port below 1024, kept (source_port: keep): CAP_NET_BIND_SERVICE (bit 10) only
 $GEN -o low.pcap --format ipfix --routers 1 --packets 20 --records 2 --interval 0.1 --sport 999 --dport 2055 > low.json
 printf 'pcap: low.pcap\ntime_factor: 1\nno_sync: true\nnetwork:\n  map:\n    - {src_ip: 10.0.0.1, repro_ip: 127.0.0.3}\nipfix:\n  select: {udp: {dport: [2055]}}\n  source_port: keep\n  collector: {ip: 127.0.0.1, port: 2058}\n' > low.yml
