@@ -271,7 +271,8 @@ int flow_events_parse(const char *name, const char *text, size_t len, struct flo
         flow_set_free(out);
         return -1;
     }
-    qsort(out->flows, out->n, sizeof *out->flows, by_start);
+    if (out->n) /* no flow, no array */
+        qsort(out->flows, out->n, sizeof *out->flows, by_start);
     return 0;
 }
 

@@ -234,7 +234,7 @@ struct nf_template *nf_cache_learn(struct nf_cache *c, struct nf_domain *d, uint
 {
     struct nf_template *t = nf_domain_template(d, id);
     if (t && t->specs_len == specs_len && t->fields == fields && t->options == options &&
-        memcmp(t->specs, specs, specs_len) == 0) {
+        (specs_len == 0 || memcmp(t->specs, specs, specs_len) == 0)) { /* a withdrawal keeps no specs */
         t->withdrawn = fields == 0;
         return t; /* a refresh */
     }

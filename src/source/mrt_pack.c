@@ -149,7 +149,8 @@ static int pack_route(struct mrt_source *s, uint32_t id, struct speaker *sp, con
     for (int i = 0; i < PACKS; i++) {
         struct pack *p = &sp->packs[i];
         if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi &&
-            p->attrs.len == s->scratch.len && p->nexthop_len == nh_len && !memcmp(p->attrs.p, s->scratch.p, s->scratch.len) &&
+            p->attrs.len == s->scratch.len && p->nexthop_len == nh_len &&
+            (s->scratch.len == 0 || !memcmp(p->attrs.p, s->scratch.p, s->scratch.len)) && /* empty: no buffer */
             !memcmp(p->nexthop, nh, nh_len)) {
             k = p;
             break;

@@ -41,6 +41,18 @@ static void test_good(void **state)
     flow_set_free(&s);
 }
 
+/* a file of comments only holds no flow (and sorts nothing: qsort is never given a NULL array) */
+static void test_no_flows(void **state)
+{
+    struct flow_set s;
+    char err[256];
+    const char *text = "# flow-extract: no TCP conversation in the capture\n\n";
+    assert_int_equal(flow_events_parse("f.csv", text, strlen(text), &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(s.events, 0);
+    flow_set_free(&s);
+}
+
 static void bad(const char *text, const char *want)
 {
     struct flow_set s;
@@ -321,6 +333,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
+        cmocka_unit_test(test_no_flows),
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_synthetic_bulk),

@@ -321,24 +321,10 @@ static void read_all(const char *path, enum mrt_as as, struct frames *out)
     source_close(s);
 }
 
-/* BMP: INIT, a PEER_UP per peer before its first route, and routes of one attribute set
- * packed into one Route Monitoring message per peer */
-static void test_source_bmp_packs(void **state)
+/* a BMP stream's messages by type, and the NLRI bytes of its Route Monitoring UPDATEs */
+static void bmp_count(const struct buf *stream, unsigned types[8], unsigned *nlri_bytes)
 {
-    char *dir = tu_tmpdir(), path[256];
-    snprintf(path, sizeof path, "%s/rib.mrt", dir);
-    struct buf f = { 0 }, b = { 0 };
-    peer_table(&b, 2);
-    record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
-    unsigned both[] = { 0, 1 };
-    for (unsigned k = 0; k < 5; k++)
-        rib_v4(&f, k, both, 2, 65001);
-    tu_write(path, f.p, f.len);
-    struct frames fr = { 0 };
-    read_all(path, MRT_AS_BMP, &fr);
-    assert_int_equal(fr.syn, 1);
-    unsigned types[8] = { 0 }, nlri_bytes = 0;
-    struct cursor c = cursor_make(fr.stream.p, fr.stream.len);
+    struct cursor c = cursor_make(stream->p, stream->len);
     while (cursor_remaining(&c)) {
         assert_int_equal(cursor_u8(&c), 3);
         uint32_t len = cursor_be32(&c);
@@ -356,13 +342,67 @@ static void test_source_bmp_packs(void **state)
             assert_int_equal(cursor_be16(&u), 0);
             uint16_t alen = cursor_be16(&u);
             cursor_skip(&u, alen);
-            nlri_bytes += (unsigned)cursor_remaining(&u);
+            *nlri_bytes += (unsigned)cursor_remaining(&u);
         }
     }
+}
+
+/* BMP: INIT, a PEER_UP per peer before its first route, and routes of one attribute set
+ * packed into one Route Monitoring message per peer */
+static void test_source_bmp_packs(void **state)
+{
+    char *dir = tu_tmpdir(), path[256];
+    snprintf(path, sizeof path, "%s/rib.mrt", dir);
+    struct buf f = { 0 }, b = { 0 };
+    peer_table(&b, 2);
+    record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    unsigned both[] = { 0, 1 };
+    for (unsigned k = 0; k < 5; k++)
+        rib_v4(&f, k, both, 2, 65001);
+    tu_write(path, f.p, f.len);
+    struct frames fr = { 0 };
+    read_all(path, MRT_AS_BMP, &fr);
+    assert_int_equal(fr.syn, 1);
+    unsigned types[8] = { 0 }, nlri_bytes = 0;
+    bmp_count(&fr.stream, types, &nlri_bytes);
     assert_int_equal(types[BMP_INIT], 1);
     assert_int_equal(types[BMP_PEER_UP], 2);
     assert_int_equal(types[BMP_ROUTE_MONITORING], 2); /* 5 prefixes each, one attribute set */
     assert_int_equal(nlri_bytes, 2 * 5 * 3);          /* /16: a length byte and two bytes */
+    buf_free(&fr.stream);
+    buf_free(&f);
+    buf_free(&b);
+    tu_rmdir(dir);
+}
+
+/* RIB entries without attributes (hostile, or a dump's oddity): one empty attribute set, its
+ * routes packed together like any other set's (nothing compared byte by byte but the empty) */
+static void test_source_rib_without_attributes(void **state)
+{
+    char *dir = tu_tmpdir(), path[256];
+    snprintf(path, sizeof path, "%s/rib.mrt", dir);
+    struct buf f = { 0 }, b = { 0 };
+    peer_table(&b, 1);
+    record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_PEER_INDEX_TABLE, &b);
+    for (unsigned k = 0; k < 3; k++) {
+        b.len = 0;
+        buf_put_u32(&b, k);
+        uint8_t prefix[2] = { 10, (uint8_t)k };
+        buf_put_prefix(&b, prefix, 16);
+        buf_put_u16(&b, 1);
+        buf_put_u16(&b, 0);          /* peer index */
+        buf_put_u32(&b, 1700000000); /* originated */
+        buf_put_u16(&b, 0);          /* no attributes */
+        record(&f, 1767225600, MRT_TABLE_DUMP_V2, TD2_RIB_IPV4_UNICAST, &b);
+    }
+    tu_write(path, f.p, f.len);
+    struct frames fr = { 0 };
+    read_all(path, MRT_AS_BMP, &fr);
+    unsigned types[8] = { 0 }, nlri_bytes = 0;
+    bmp_count(&fr.stream, types, &nlri_bytes);
+    assert_int_equal(types[BMP_PEER_UP], 1);
+    assert_int_equal(types[BMP_ROUTE_MONITORING], 1);
+    assert_int_equal(nlri_bytes, 3 * 3);
     buf_free(&fr.stream);
     buf_free(&f);
     buf_free(&b);
@@ -727,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_reader_bgp4mp_and_legacy),
         cmocka_unit_test(test_reader_rib_generic),
         cmocka_unit_test(test_source_bmp_packs),
+        cmocka_unit_test(test_source_rib_without_attributes),
         cmocka_unit_test(test_source_bgp_session),
         cmocka_unit_test(test_source_ipv6_mp_reach),
         cmocka_unit_test(test_source_frames_in_time_order),

@@ -1,6 +1,7 @@
 /* netflow: v5, v9 and IPFIX headers, sets, templates, option templates, malformed input. */
 #include "testutil.h"
 
+#include "proto/netflow_int.h"
 #include "proto/proto.h"
 
 static void ipfix_header(struct tu_buf *b)
@@ -175,6 +176,32 @@ static void test_v5(void **state)
     assert_int_equal(netflow_parse(b.b, b.n, &h), -1);
 }
 
+/* a template withdrawn twice (no field specifiers either time: nothing to compare, and the
+ * cache holds no bytes of it) is a refresh; defined again, it has its fields back */
+static void test_cache_withdrawn_twice(void **state)
+{
+    struct nf_cache c = { 0 };
+    struct nf_domain *d = nf_cache_domain(&c, 10, 1);
+    assert_non_null(d);
+    const uint8_t specs[] = { 0, 8, 0, 4, 0, 12, 0, 4 };
+    struct nf_template *t = nf_cache_learn(&c, d, 256, false, 2, 0, specs, sizeof specs);
+    assert_non_null(t);
+    assert_false(t->withdrawn);
+    t = nf_cache_learn(&c, d, 256, false, 0, 0, specs + sizeof specs, 0);
+    assert_non_null(t);
+    assert_true(t->withdrawn);
+    assert_int_equal(t->redefined, 1);
+    t = nf_cache_learn(&c, d, 256, false, 0, 0, specs + sizeof specs, 0);
+    assert_non_null(t);
+    assert_true(t->withdrawn);
+    assert_int_equal(t->redefined, 1); /* a refresh of the withdrawal */
+    t = nf_cache_learn(&c, d, 256, false, 2, 0, specs, sizeof specs);
+    assert_false(t->withdrawn);
+    assert_int_equal(t->specs_len, sizeof specs);
+    assert_int_equal(c.spec_bytes, sizeof specs);
+    nf_cache_free(&c);
+}
+
 static void test_registry(void **state)
 {
     assert_ptr_equal(proto_by_name("ipfix"), &proto_netflow);
@@ -193,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_ipfix_malformed),
         cmocka_unit_test(test_v9),
         cmocka_unit_test(test_v5),
+        cmocka_unit_test(test_cache_withdrawn_twice),
         cmocka_unit_test(test_registry),
     };
     return cmocka_run_group_tests_name("netflow", tests, NULL, NULL);
