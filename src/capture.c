@@ -296,6 +296,18 @@ struct capture *capture_open(const char *path, char *err, size_t errlen)
     return c;
 }
 
+/* "ERF record N: what" / "packet N: what"; what may be c->error itself (a decompression error) */
+static int record_error(struct capture *c, const char *what)
+{
+    char why[200];
+    snprintf(why, sizeof why, "%.199s", what);
+    snprintf(c->error, sizeof c->error, "%s %llu: %s", c->reader == READ_ERF ? "ERF record" : "packet",
+             (unsigned long long)c->records, why);
+    return -1;
+}
+
+#define TS_SEC_MAX (INT64_MAX / 1000000000 - 1) /* seconds whose nanoseconds an int64_t holds */
+
 static int next_pcap(struct capture *c, struct capture_packet *out)
 {
     struct pcap_pkthdr *h;
@@ -307,6 +319,10 @@ static int next_pcap(struct capture *c, struct capture_packet *out)
         snprintf(c->error, sizeof c->error, "%s", pcap_geterr(c->pcap));
         return -1;
     }
+    c->records++;
+    /* pcapng's 64-bit times reach past 2262, where int64 nanoseconds end */
+    if (h->ts.tv_sec < 0 || h->ts.tv_sec >= TS_SEC_MAX)
+        return record_error(c, "its time is before 1970 or after 2262 (a corrupt timestamp?)");
     out->hdr = *h;
     out->data = data;
     out->caplen = h->caplen;
@@ -315,16 +331,6 @@ static int next_pcap(struct capture *c, struct capture_packet *out)
     /* opened with nanosecond precision: tv_usec holds nanoseconds */
     out->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
     return 1;
-}
-
-/* "ERF record N: what" / "packet N: what"; what may be c->error itself (a decompression error) */
-static int record_error(struct capture *c, const char *what)
-{
-    char why[200];
-    snprintf(why, sizeof why, "%.199s", what);
-    snprintf(c->error, sizeof c->error, "%s %llu: %s", c->reader == READ_ERF ? "ERF record" : "packet",
-             (unsigned long long)c->records, why);
-    return -1;
 }
 
 /* the next record's header and body, or 0 at the end */

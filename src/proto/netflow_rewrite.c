@@ -94,14 +94,15 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)v);
 }
 
-/* One time field at data[at] (its bytes are known to be there) moved by off_s seconds. */
+/* One time field at data[at] (its bytes are known to be there) moved by off_s seconds, in
+ * the field's own unsigned arithmetic: a hostile value wraps as the field would. */
 static void move_time(uint8_t *data, size_t at, enum time_kind k, int64_t off_s)
 {
     struct cursor c = cursor_make(data + at, k == TIME_SECONDS ? 4 : 8);
     if (k == TIME_SECONDS)
-        put32(data + at, (uint32_t)((int64_t)cursor_be32(&c) + off_s));
+        put32(data + at, cursor_be32(&c) + (uint32_t)off_s);
     else if (k == TIME_MILLISECONDS)
-        put64(data + at, (uint64_t)((int64_t)cursor_be64(&c) + off_s * 1000));
+        put64(data + at, cursor_be64(&c) + (uint64_t)off_s * 1000u);
     else /* NTP: the seconds, the fraction as it was */
         put64(data + at, cursor_be64(&c) + ((uint64_t)(uint32_t)off_s << 32));
 }

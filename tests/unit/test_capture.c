@@ -195,6 +195,45 @@ static void test_bad_files(void **state)
     tu_rmdir(dir);
 }
 
+/* a pcapng packet (big-endian section, nanosecond interface) at ns nanoseconds since 1970 */
+static void pcapng_packet(struct tu_buf *b, uint64_t ns)
+{
+    tu_u32(b, 6); tu_u32(b, 92); tu_u32(b, 0);
+    tu_u32(b, (uint32_t)(ns >> 32)); tu_u32(b, (uint32_t)ns);
+    tu_u32(b, 60); tu_u32(b, 60);
+    for (int i = 0; i < 60; i++)
+        tu_u8(b, 0);
+    tu_u32(b, 92);
+}
+
+/* a timestamp telrep's nanoseconds cannot hold (after 2262; pcapng's 64 bits of nanoseconds
+ * reach 2554): an error naming the packet, not an overflow; the packet before is read */
+static void test_timestamp_out_of_range(void **state)
+{
+    char *dir = tu_tmpdir(), path[512], err[512];
+    struct tu_buf b = { .n = 0 };
+    tu_u32(&b, 0x0a0d0d0a); tu_u32(&b, 28); tu_u32(&b, 0x1a2b3c4d); tu_u16(&b, 1); tu_u16(&b, 0);
+    tu_u32(&b, 0xffffffff); tu_u32(&b, 0xffffffff); tu_u32(&b, 28);
+    tu_u32(&b, 1); tu_u32(&b, 32); tu_u16(&b, 1); tu_u16(&b, 0); tu_u32(&b, 65535);
+    tu_u16(&b, 9); tu_u16(&b, 1); tu_u8(&b, 9); tu_u8(&b, 0); tu_u16(&b, 0); /* if_tsresol: ns */
+    tu_u32(&b, 0); tu_u32(&b, 32);
+    pcapng_packet(&b, 1672534805ull * 1000000000ull);
+    pcapng_packet(&b, 0x9b36098b2e809200ull); /* 11,184,137,218 s: the year 2324 */
+    snprintf(path, sizeof path, "%s/far.pcapng", dir);
+    tu_write(path, b.b, b.n);
+    struct capture *c = capture_open(path, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    struct capture_packet pkt;
+    assert_int_equal(capture_next(c, &pkt), 1);
+    assert_true(pkt.ts_ns == 1672534805ll * 1000000000ll);
+    assert_int_equal(capture_next(c, &pkt), -1);
+    if (!strstr(capture_error(c), "packet 2: its time"))
+        fail_msg("error \"%s\"", capture_error(c));
+    capture_close(c);
+    tu_rmdir(dir);
+}
+
 /* ERF records: Ethernet type, 2 bytes of padding, a 60-byte frame */
 static size_t erf_records(uint8_t *buf, int records)
 {
@@ -365,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_source_seam),
         cmocka_unit_test(test_classic_pcap),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_timestamp_out_of_range),
         cmocka_unit_test(test_kept_between_plays),
         cmocka_unit_test(test_erf_sniffing),
         cmocka_unit_test(test_router_lookup),

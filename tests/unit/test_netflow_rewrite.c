@@ -154,6 +154,25 @@ static void test_ipfix(void **state)
     netflow_rewriter_free(w);
 }
 
+/* Hostile times (a millisecond field past 2^63, seconds at 2^32 - 1) move by the offset as
+ * the field's own unsigned arithmetic does: they wrap, never overflow */
+static void test_ipfix_times_wrap(void **state)
+{
+    struct netflow_rewriter *w = netflow_rewriter_new();
+    struct tu_buf b;
+    ipfix(&b, 1000, true);
+    size_t rec = b.n - (4 + 4 + 8) - 2 * 32;
+    for (int i = 0; i < 8; i++)
+        b.b[rec + 8 + i] = i ? 0xff : 0x7f; /* flowStartMilliseconds 2^63 - 1 */
+    for (int i = 0; i < 4; i++)
+        b.b[rec + 16 + i] = 0xff; /* flowEndSeconds 2^32 - 1 */
+    uint8_t *m = rw(w, &BOTH, &b);
+    uint64_t off = (uint64_t)((int64_t)NOW_S - EXPORT);
+    assert_true(rd64(m + rec + 8) == 0x7fffffffffffffffull + off * 1000);
+    assert_int_equal(rd32(m + rec + 16), (uint32_t)(0xffffffffu + (uint32_t)off));
+    netflow_rewriter_free(w);
+}
+
 /* A capture that starts after its templates: those data sets are neither counted nor moved;
  * once the template is seen, they are. */
 static void test_ipfix_before_template(void **state)
@@ -353,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_clone_domain),
         cmocka_unit_test(test_v9),
         cmocka_unit_test(test_ipfix),
+        cmocka_unit_test(test_ipfix_times_wrap),
         cmocka_unit_test(test_ipfix_before_template),
         cmocka_unit_test(test_ipfix_variable_length),
         cmocka_unit_test(test_malformed),
