@@ -116,11 +116,11 @@ check:
 # the library is built once for every target (instrumented for libFuzzer, ASan and UBSan)
 fuzz: all
 	@mkdir -p $(BUILD)/fuzz
-	@$(MAKE) -s $(JOBS) BUILD=$(BUILD)/fuzz/lib CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined" \
+	@$(MAKE) -s $(JOBS) BUILD=$(BUILD)/fuzz/lib CC=clang CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
 	  $(BUILD)/fuzz/lib/libtelrep.a
 	@tests/fuzz/make-seeds.sh $(BUILD) $(BUILD)/fuzz/seeds
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	  clang -std=gnu17 -g -O1 -Isrc $$(pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o $(BUILD)/fuzz/$$n $$f $(BUILD)/fuzz/lib/libtelrep.a $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-20}s"; \
