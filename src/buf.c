@@ -25,6 +25,11 @@ void buf_put(struct buf *b, const void *data, size_t n)
     b->len += n;
 }
 
+bool buf_equal(const struct buf *a, const struct buf *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0); /* empty: p may be NULL */
+}
+
 void buf_put_u8(struct buf *b, uint8_t v) { buf_put(b, &v, 1); }
 
 void buf_put_u16(struct buf *b, uint16_t v)

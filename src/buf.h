@@ -27,6 +27,8 @@ void buf_put_addr16(struct buf *b, const struct addr *a);               /* 16 by
 void buf_put_prefix(struct buf *b, const uint8_t *prefix, uint8_t len); /* NLRI form: bits, then bytes */
 void buf_put_u16_at(struct buf *b, size_t at, uint16_t v);
 void buf_put_u32_at(struct buf *b, size_t at, uint32_t v);
+/* the same bytes (two empty buffers are equal, whether or not either was ever allocated) */
+bool buf_equal(const struct buf *a, const struct buf *b);
 void buf_free(struct buf *b);
 
 #endif

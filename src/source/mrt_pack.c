@@ -149,9 +149,7 @@ static int pack_route(struct mrt_source *s, uint32_t id, struct speaker *sp, con
     for (int i = 0; i < PACKS; i++) {
         struct pack *p = &sp->packs[i];
         if (p->used && p->hash == h && p->afi == ev->rib.afi && p->safi == ev->rib.safi &&
-            p->attrs.len == s->scratch.len && p->nexthop_len == nh_len &&
-            (s->scratch.len == 0 || !memcmp(p->attrs.p, s->scratch.p, s->scratch.len)) && /* empty: no buffer */
-            !memcmp(p->nexthop, nh, nh_len)) {
+            buf_equal(&p->attrs, &s->scratch) && p->nexthop_len == nh_len && !memcmp(p->nexthop, nh, nh_len)) {
             k = p;
             break;
         }
